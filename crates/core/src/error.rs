@@ -1,0 +1,178 @@
+//! The workspace error type.
+//!
+//! Every public function that takes user input returns [`Result`]; area crates
+//! wrap [`Error`] in their own `thiserror` enum (or use it directly). Messages
+//! always name the offending value and say what was expected, because the
+//! person reading them usually has a 10,000-line CSV and no debugger.
+
+use std::path::PathBuf;
+
+/// Errors shared by every duality crate.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A parameter or input value is outside its valid range.
+    #[error("invalid {name} = {value}: expected {expected}")]
+    InvalidValue {
+        /// Name of the parameter or input (e.g. `alpha`, `scores[3][1]`).
+        name: String,
+        /// The offending value, rendered for humans.
+        value: String,
+        /// What would have been accepted.
+        expected: String,
+    },
+    /// An input that must contain data was empty.
+    #[error("{what} is empty: expected at least {min} element(s)")]
+    Empty {
+        /// What was empty.
+        what: String,
+        /// How many elements were needed.
+        min: usize,
+    },
+    /// Two inputs that must agree in length do not.
+    #[error("length mismatch: {left_name} has {left} element(s) but {right_name} has {right}")]
+    LengthMismatch {
+        /// Name of the first input.
+        left_name: String,
+        /// Its length.
+        left: usize,
+        /// Name of the second input.
+        right_name: String,
+        /// Its length.
+        right: usize,
+    },
+    /// A tensor or matrix has the wrong shape.
+    #[error("shape mismatch for {what}: expected {expected:?}, got {got:?}")]
+    Shape {
+        /// What was being shaped.
+        what: String,
+        /// Expected shape (use `usize::MAX`-free, concrete dims).
+        expected: Vec<usize>,
+        /// Actual shape.
+        got: Vec<usize>,
+    },
+    /// A configuration file or struct failed validation.
+    #[error("invalid config{}: field `{field}`: {message}", source_suffix(.source_name))]
+    Config {
+        /// Where the config came from (file path), if known.
+        source_name: Option<String>,
+        /// Dotted path of the offending field (e.g. `policy.epsilon`).
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A data file could not be parsed.
+    #[error("{path}{}: {message}", line_suffix(*.line))]
+    Parse {
+        /// File (or stream) name.
+        path: String,
+        /// 1-based line number, when known.
+        line: Option<usize>,
+        /// What is wrong.
+        message: String,
+    },
+    /// An I/O error, with the path that caused it.
+    #[error("I/O error on {}: {source}", .path.display())]
+    Io {
+        /// The path being read or written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A JSON (de)serialisation error.
+    #[error("JSON error: {0}")]
+    Json(#[from] serde_json::Error),
+    /// An error reported by libtorch (feature `torch`).
+    #[error("torch error: {0}")]
+    Torch(String),
+    /// Anything else, with a message.
+    #[error("{0}")]
+    Other(String),
+}
+
+fn source_suffix(source: &Option<String>) -> String {
+    source
+        .as_ref()
+        .map(|s| format!(" in {s}"))
+        .unwrap_or_default()
+}
+
+fn line_suffix(line: Option<usize>) -> String {
+    line.map(|l| format!(" line {l}")).unwrap_or_default()
+}
+
+/// `Result` with the workspace [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Shorthand for [`Error::InvalidValue`].
+    pub fn invalid(
+        name: impl Into<String>,
+        value: impl std::fmt::Display,
+        expected: impl Into<String>,
+    ) -> Self {
+        Error::InvalidValue {
+            name: name.into(),
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Config`] without a source file.
+    pub fn config(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Config {
+            source_name: None,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Parse`].
+    pub fn parse(path: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Self {
+        Error::Parse {
+            path: path.into(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+#[cfg(feature = "torch")]
+impl From<tch::TchError> for Error {
+    fn from(e: tch::TchError) -> Self {
+        Error::Torch(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_the_value() {
+        let e = Error::invalid("alpha", 1.5, "a number in (0, 1)");
+        assert_eq!(
+            e.to_string(),
+            "invalid alpha = 1.5: expected a number in (0, 1)"
+        );
+        let e = Error::Config {
+            source_name: Some("run.toml".into()),
+            field: "policy.epsilon".into(),
+            message: "must be in [0, 1], got 2".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "invalid config in run.toml: field `policy.epsilon`: must be in [0, 1], got 2"
+        );
+        let e = Error::parse("a.csv", Some(7), "score is not a number: \"x\"");
+        assert_eq!(e.to_string(), "a.csv line 7: score is not a number: \"x\"");
+    }
+}

@@ -1,0 +1,432 @@
+//! The suite registry's runner: filters suites, runs experiments with a
+//! seeded context, summarises records over seeds, writes the report and
+//! checks the headline snapshots.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use duality_core::progress::Progress;
+use duality_core::record::RunRecord;
+use duality_core::seed::Seeder;
+use serde::{Deserialize, Serialize};
+
+use super::{machine, report, suites, BenchArgs};
+use crate::cmd;
+
+/// A named group of experiments, one per area.
+pub struct Suite {
+    /// Suite name (`--suite NAME`).
+    pub name: &'static str,
+    /// One line on what it shows.
+    pub about: &'static str,
+    /// Its experiments, in report order.
+    pub experiments: Vec<Experiment>,
+}
+
+/// One experiment: a function from a seeded context to its outcome.
+pub struct Experiment {
+    /// Experiment name (`--experiment NAME`), unique within its suite.
+    pub name: &'static str,
+    /// One line on what it measures and the claim it checks.
+    pub about: &'static str,
+    /// Runs the experiment.
+    pub run: fn(&Context) -> anyhow::Result<Outcome>,
+}
+
+/// What an experiment gets: sizes, seeds, and where to put figures.
+// Fields are read by the area suites; allowed while a suite has none.
+#[allow(dead_code)]
+pub struct Context {
+    /// CI-sized run.
+    pub quick: bool,
+    /// Seeds to run (one record set per seed).
+    pub seeds: Vec<u64>,
+    /// Seeder for this experiment (derived from the master seed and the
+    /// experiment's name, so adding experiments does not move others).
+    pub seeder: Seeder,
+    /// Directory for this run's SVG figures.
+    pub figure_dir: PathBuf,
+    /// Progress bar of the suite (advance with `set_message` as you like).
+    pub progress: Progress,
+}
+
+/// A figure written by an experiment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Figure {
+    /// Caption.
+    pub title: String,
+    /// File name inside the report folder.
+    pub file: String,
+}
+
+/// A headline number: checked against the snapshot with `--check`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Headline {
+    /// Name, unique within the experiment.
+    pub name: String,
+    /// Value.
+    pub value: f64,
+    /// Decimal digits at which the value is stable for a fixed seed.
+    pub digits: u32,
+}
+
+/// What an experiment returns.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Outcome {
+    /// One record per (algorithm, task, seed).
+    pub records: Vec<RunRecord>,
+    /// Numbers that must not move between commits (rounded).
+    pub headlines: Vec<Headline>,
+    /// Figures written into the figure directory.
+    pub figures: Vec<Figure>,
+    /// Free-text findings (the claim and whether it held).
+    pub notes: Vec<String>,
+}
+
+/// Per (task, algorithm, metric): statistics over seeds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// Task.
+    pub task: String,
+    /// Algorithm.
+    pub algorithm: String,
+    /// Metric.
+    pub metric: String,
+    /// Number of seeds.
+    pub n: usize,
+    /// Mean over seeds.
+    pub mean: f64,
+    /// Sample standard deviation over seeds (0 for one seed).
+    pub std: f64,
+    /// Minimum.
+    pub min: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+/// An experiment's results as stored in `results.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExperimentResult {
+    /// Suite name.
+    pub suite: String,
+    /// Experiment name.
+    pub name: String,
+    /// What it measures.
+    pub about: String,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Summaries over seeds.
+    pub summary: Vec<SummaryRow>,
+    /// What the experiment returned.
+    pub outcome: Outcome,
+}
+
+/// The whole run, as stored in `results.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BenchResults {
+    /// Machine and build header.
+    pub machine: machine::Machine,
+    /// Master seed.
+    pub seed: u64,
+    /// Quick mode.
+    pub quick: bool,
+    /// Seeds per experiment.
+    pub seeds: usize,
+    /// Suites that were selected, with their experiment counts.
+    pub suites: Vec<(String, usize)>,
+    /// Results.
+    pub experiments: Vec<ExperimentResult>,
+}
+
+fn summarise(records: &[RunRecord]) -> Vec<SummaryRow> {
+    let mut groups: BTreeMap<(String, String, String), Vec<f64>> = BTreeMap::new();
+    for r in records {
+        for (metric, &v) in &r.metrics {
+            groups
+                .entry((r.task.clone(), r.algorithm.clone(), metric.clone()))
+                .or_default()
+                .push(v);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((task, algorithm, metric), xs)| {
+            let n = xs.len();
+            let mean = xs.iter().sum::<f64>() / n as f64;
+            let var = if n > 1 {
+                xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64
+            } else {
+                0.0
+            };
+            SummaryRow {
+                task,
+                algorithm,
+                metric,
+                n,
+                mean,
+                std: var.sqrt(),
+                min: xs.iter().copied().fold(f64::INFINITY, f64::min),
+                max: xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            }
+        })
+        .collect()
+}
+
+fn selected(args: &BenchArgs) -> anyhow::Result<Vec<Suite>> {
+    let all = suites::registry();
+    for wanted in &args.suites {
+        if !all.iter().any(|s| s.name == wanted) {
+            let names: Vec<_> = all.iter().map(|s| s.name).collect();
+            bail!(
+                "no suite named {wanted:?}; registered: {}",
+                names.join(", ")
+            );
+        }
+    }
+    let mut chosen: Vec<Suite> = all
+        .into_iter()
+        .filter(|s| args.suites.is_empty() || args.suites.iter().any(|w| w == s.name))
+        .collect();
+    if !args.experiments.is_empty() {
+        for s in &mut chosen {
+            s.experiments
+                .retain(|e| args.experiments.iter().any(|w| w == e.name));
+        }
+        if chosen.iter().all(|s| s.experiments.is_empty()) {
+            bail!(
+                "no experiment named {:?} in the selected suites",
+                args.experiments
+            );
+        }
+    }
+    Ok(chosen)
+}
+
+/// Runs the selected suites and writes the report.
+pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    if let Some(t) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(t.max(1))
+            .build_global()
+            .context("cannot configure the rayon thread pool")?;
+    }
+    let chosen = selected(args)?;
+    if args.list {
+        for s in &chosen {
+            println!("{:<10} {}", s.name, s.about);
+            if s.experiments.is_empty() {
+                println!("    (no experiments registered yet)");
+            }
+            for e in &s.experiments {
+                println!("    {:<28} {}", e.name, e.about);
+            }
+        }
+        return Ok(());
+    }
+
+    let n_seeds = args.seeds.unwrap_or(if args.quick { 3 } else { 10 }).max(1);
+    let root = Seeder::new(args.seed);
+    let stamp = machine::timestamp();
+    let base = cmd::target_dir().join("duality-bench");
+    let out_dir = base.join(&stamp);
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+
+    let mut results = BenchResults {
+        machine: machine::Machine::detect(),
+        seed: args.seed,
+        quick: args.quick,
+        seeds: n_seeds,
+        suites: chosen
+            .iter()
+            .map(|s| (s.name.to_string(), s.experiments.len()))
+            .collect(),
+        experiments: Vec::new(),
+    };
+
+    for suite in &chosen {
+        if suite.experiments.is_empty() {
+            println!(
+                "[{}] no experiments registered yet: nothing to run ({})",
+                suite.name, suite.about
+            );
+            continue;
+        }
+        let progress = Progress::new(suite.experiments.len() as u64, suite.name);
+        for exp in &suite.experiments {
+            progress.set_message(exp.name);
+            let ctx = Context {
+                quick: args.quick,
+                seeds: (0..n_seeds as u64).collect(),
+                seeder: root.named(suite.name).named(exp.name),
+                figure_dir: out_dir.clone(),
+                progress: progress.clone(),
+            };
+            let start = Instant::now();
+            let outcome = (exp.run)(&ctx)
+                .with_context(|| format!("experiment {}/{} failed", suite.name, exp.name))?;
+            let seconds = start.elapsed().as_secs_f64();
+            let summary = summarise(&outcome.records);
+            println!(
+                "[{}] {}: {} record(s), {} headline(s), {} figure(s) in {:.1}s",
+                suite.name,
+                exp.name,
+                outcome.records.len(),
+                outcome.headlines.len(),
+                outcome.figures.len(),
+                seconds
+            );
+            for h in &outcome.headlines {
+                println!("    {:<40} {:.*}", h.name, h.digits as usize, h.value);
+            }
+            results.experiments.push(ExperimentResult {
+                suite: suite.name.to_string(),
+                name: exp.name.to_string(),
+                about: exp.about.to_string(),
+                seconds,
+                summary,
+                outcome,
+            });
+            progress.inc(1);
+        }
+        progress.finish();
+    }
+
+    report::write(&results, &out_dir)?;
+    let latest = base.join("latest");
+    replace_dir(&out_dir, &latest)?;
+    println!("report: {}", latest.join("report.md").display());
+
+    let snapshot_path = snapshot_file(args.quick);
+    let current = snapshot_of(&results);
+    if args.bless {
+        std::fs::create_dir_all(snapshot_path.parent().unwrap_or(Path::new(".")))?;
+        std::fs::write(
+            &snapshot_path,
+            serde_json::to_string_pretty(&current)? + "\n",
+        )?;
+        println!("snapshot written: {}", snapshot_path.display());
+    } else if args.check {
+        check_snapshot(
+            &snapshot_path,
+            &current,
+            !args.suites.is_empty() || !args.experiments.is_empty(),
+        )?;
+    }
+    Ok(())
+}
+
+/// Rounded headline numbers, keyed `suite/experiment/name`.
+type Snapshot = BTreeMap<String, String>;
+
+fn snapshot_of(results: &BenchResults) -> Snapshot {
+    let mut snap = Snapshot::new();
+    for e in &results.experiments {
+        for h in &e.outcome.headlines {
+            snap.insert(
+                format!("{}/{}/{}", e.suite, e.name, h.name),
+                format!("{:.*}", h.digits as usize, h.value),
+            );
+        }
+    }
+    snap
+}
+
+fn snapshot_file(quick: bool) -> PathBuf {
+    cmd::workspace_root()
+        .join("fixtures/bench/snapshots")
+        .join(if quick { "quick.json" } else { "full.json" })
+}
+
+fn check_snapshot(path: &Path, current: &Snapshot, partial: bool) -> anyhow::Result<()> {
+    let expected: Snapshot = if path.exists() {
+        let text = std::fs::read_to_string(path)?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("malformed snapshot {}", path.display()))?
+    } else {
+        Snapshot::new()
+    };
+    let mut problems = Vec::new();
+    for (k, v) in current {
+        match expected.get(k) {
+            None => problems.push(format!("new headline {k} = {v} (not in the snapshot)")),
+            Some(old) if old != v => problems.push(format!("{k}: snapshot {old}, now {v}")),
+            _ => {}
+        }
+    }
+    if !partial {
+        for k in expected.keys().filter(|k| !current.contains_key(*k)) {
+            problems.push(format!("headline {k} disappeared"));
+        }
+    }
+    if problems.is_empty() {
+        println!(
+            "bench check: {} headline(s) match {}",
+            current.len(),
+            path.display()
+        );
+        Ok(())
+    } else {
+        bail!(
+            "bench check failed against {}:\n  {}\nIf the change is intended, run \
+             `cargo xtask bench --quick --bless` and commit the snapshot.",
+            path.display(),
+            problems.join("\n  ")
+        )
+    }
+}
+
+fn replace_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if to.exists() || to.is_symlink() {
+        if to.is_symlink() || to.is_file() {
+            std::fs::remove_file(to)?;
+        } else {
+            std::fs::remove_dir_all(to)?;
+        }
+    }
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_over_seeds() {
+        let recs: Vec<RunRecord> = (0..3)
+            .map(|s| RunRecord::new("a", "t", s).with_metric("m", s as f64))
+            .collect();
+        let rows = summarise(&recs);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].n, 3);
+        assert_eq!(rows[0].mean, 1.0);
+        assert_eq!(rows[0].std, 1.0);
+    }
+
+    #[test]
+    fn registry_names_are_unique() {
+        let reg = suites::registry();
+        let mut names: Vec<_> = reg.iter().map(|s| s.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), reg.len());
+        for s in &reg {
+            let mut e: Vec<_> = s.experiments.iter().map(|e| e.name).collect();
+            e.sort_unstable();
+            e.dedup();
+            assert_eq!(
+                e.len(),
+                s.experiments.len(),
+                "duplicate experiment in {}",
+                s.name
+            );
+        }
+    }
+}

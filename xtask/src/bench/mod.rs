@@ -1,0 +1,78 @@
+//! `cargo xtask bench`: the experiment suites and their report.
+//!
+//! The light `xtask` binary (no features) only provisions libtorch and
+//! re-invokes itself with the `suites` feature, which links every area crate
+//! (including the torch ones). The harness itself lives in [`harness`] and
+//! the per-area experiments in [`suites`], one module per area.
+
+use clap::Args;
+
+#[cfg(feature = "suites")]
+mod harness;
+#[cfg(feature = "suites")]
+mod machine;
+#[cfg(feature = "suites")]
+mod report;
+#[cfg(feature = "suites")]
+mod suites;
+
+/// Options of `cargo xtask bench`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Run only these suites (repeatable; default: all).
+    #[arg(long = "suite", value_name = "NAME")]
+    pub suites: Vec<String>,
+    /// Run only experiments with this name (repeatable).
+    #[arg(long = "experiment", value_name = "NAME")]
+    pub experiments: Vec<String>,
+    /// Smaller sizes and fewer seeds (CI-sized).
+    #[arg(long)]
+    pub quick: bool,
+    /// Number of seeds per experiment (default 10, or 3 with --quick).
+    #[arg(long)]
+    pub seeds: Option<usize>,
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Master seed of the whole run.
+    #[arg(long, default_value_t = 20_261_128)]
+    pub seed: u64,
+    /// Compare headline numbers with the committed snapshots; fail if they moved.
+    #[arg(long)]
+    pub check: bool,
+    /// Write the snapshots from this run instead of checking them.
+    #[arg(long, conflicts_with = "check")]
+    pub bless: bool,
+    /// List the registered suites and experiments, then exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// Entry point: run the harness, or provision libtorch and re-invoke with it.
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    #[cfg(feature = "suites")]
+    {
+        harness::run(&args)
+    }
+    #[cfg(not(feature = "suites"))]
+    {
+        reinvoke(&args)
+    }
+}
+
+#[cfg(not(feature = "suites"))]
+fn reinvoke(args: &BenchArgs) -> anyhow::Result<()> {
+    use crate::{cmd, libtorch};
+    let lt = libtorch::provision()?;
+    let mut c = cmd::cargo();
+    c.args(["run", "--quiet"]);
+    // Full runs are timed, so optimise; --quick reuses the test build.
+    if !args.quick {
+        c.arg("--release");
+    }
+    c.args(["--package", "xtask", "--features", "suites", "--"]);
+    c.args(std::env::args_os().skip(1));
+    let mut env = lt.cargo_env();
+    env.push(("DUALITY_LIBTORCH_VERSION".into(), lt.version.clone()));
+    cmd::run_with_env(c, &env)
+}
