@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod cmd;
 mod libtorch;
+mod peers;
 mod testing;
 
 #[derive(Debug, Parser)]
@@ -36,6 +37,12 @@ enum Command {
     Env,
     /// Provision libtorch only (create the cache venv if needed).
     Libtorch,
+    /// Create the venv of pinned Python peers used by `bench --compare`.
+    Peers {
+        /// Only report which peers import; install nothing.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -49,6 +56,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("export {k}={}", cmd::shell_quote(&v));
             }
             Ok(())
+        }
+        Command::Peers { check } => {
+            if check {
+                peers::report()
+            } else {
+                peers::provision()
+            }
         }
         Command::Libtorch => {
             let lt = libtorch::provision()?;

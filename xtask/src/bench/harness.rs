@@ -12,7 +12,8 @@ use duality_core::record::RunRecord;
 use duality_core::seed::Seeder;
 use serde::{Deserialize, Serialize};
 
-use super::{machine, report, suites, BenchArgs};
+use super::compare::{self, PeerComparison, PeerSpec};
+use super::{machine, micro, report, suites, BenchArgs};
 use crate::cmd;
 
 /// A named group of experiments, one per area.
@@ -50,6 +51,34 @@ pub struct Context {
     pub figure_dir: PathBuf,
     /// Progress bar of the suite (advance with `set_message` as you like).
     pub progress: Progress,
+    /// Whether peer comparisons were asked for (`--compare`).
+    pub compare: bool,
+    /// `suite/experiment`, for labelling comparisons.
+    pub id: String,
+    comparisons: std::sync::Mutex<Vec<PeerComparison>>,
+}
+
+impl Context {
+    /// With `--compare`: runs `duality` and the Python peer described by
+    /// `spec` alternately `spec.reps` times on the same input and records
+    /// the time ratio and the agreement of the results (`duality` returns
+    /// the numbers to compare with the peer's `result`). Without
+    /// `--compare` it does nothing. A missing peer is recorded as skipped.
+    pub fn compare_with_peer(
+        &self,
+        spec: &PeerSpec,
+        mut duality: impl FnMut() -> anyhow::Result<Vec<f64>>,
+    ) {
+        if !self.compare {
+            return;
+        }
+        self.progress
+            .set_message(format!("{} vs {}", spec.name, spec.peer));
+        let result = compare::compare(&self.id, spec, &mut duality);
+        if let Ok(mut list) = self.comparisons.lock() {
+            list.push(result);
+        }
+    }
 }
 
 /// A figure written by an experiment.
@@ -119,6 +148,9 @@ pub struct ExperimentResult {
     pub seconds: f64,
     /// Summaries over seeds.
     pub summary: Vec<SummaryRow>,
+    /// Peer comparisons run by the experiment (`--compare`).
+    #[serde(default)]
+    pub comparisons: Vec<PeerComparison>,
     /// What the experiment returned.
     pub outcome: Outcome,
 }
@@ -136,6 +168,15 @@ pub struct BenchResults {
     pub seeds: usize,
     /// Suites that were selected, with their experiment counts.
     pub suites: Vec<(String, usize)>,
+    /// Whether peer comparisons were asked for.
+    #[serde(default)]
+    pub compare: bool,
+    /// The shard this run covered (`I/N`), if sharded.
+    #[serde(default)]
+    pub shard: Option<String>,
+    /// Criterion micro-benchmarks found under the target dir.
+    #[serde(default)]
+    pub micro: Vec<micro::MicroBench>,
     /// Results.
     pub experiments: Vec<ExperimentResult>,
 }
@@ -204,6 +245,20 @@ fn selected(args: &BenchArgs) -> anyhow::Result<Vec<Suite>> {
     Ok(chosen)
 }
 
+/// Parses `I/N` (1-based shard I of N).
+pub fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
+    let parsed = text.split_once('/').and_then(|(i, n)| {
+        Some((
+            i.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        ))
+    });
+    match parsed {
+        Some((i, n)) if n >= 1 && (1..=n).contains(&i) => Ok((i, n)),
+        _ => bail!("invalid --shard {text:?}: expected I/N with 1 <= I <= N, e.g. 2/8"),
+    }
+}
+
 /// Runs the selected suites and writes the report.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     if let Some(t) = args.threads {
@@ -243,6 +298,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             .iter()
             .map(|s| (s.name.to_string(), s.experiments.len()))
             .collect(),
+        compare: args.compare,
+        shard: args.shard.clone(),
+        micro: micro::collect(&cmd::target_dir()),
         experiments: Vec::new(),
     };
 
@@ -263,6 +321,9 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 seeder: root.named(suite.name).named(exp.name),
                 figure_dir: out_dir.clone(),
                 progress: progress.clone(),
+                compare: args.compare,
+                id: format!("{}/{}", suite.name, exp.name),
+                comparisons: Default::default(),
             };
             let start = Instant::now();
             let outcome = (exp.run)(&ctx)
@@ -281,12 +342,28 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             for h in &outcome.headlines {
                 println!("    {:<40} {:.*}", h.name, h.digits as usize, h.value);
             }
+            let comparisons = ctx.comparisons.into_inner().unwrap_or_default();
+            for c in &comparisons {
+                match (&c.skipped, c.ratio_median) {
+                    (Some(why), _) => println!("    vs {:<20} skipped: {why}", c.peer),
+                    (None, Some(r)) => println!(
+                        "    vs {:<20} time ratio duality/peer {:.3} (median), max |diff| {}",
+                        c.peer,
+                        r,
+                        c.max_abs_diff
+                            .map(|d| format!("{d:.2e}"))
+                            .unwrap_or_else(|| "-".into())
+                    ),
+                    (None, None) => println!("    vs {:<20} no timing", c.peer),
+                }
+            }
             results.experiments.push(ExperimentResult {
                 suite: suite.name.to_string(),
                 name: exp.name.to_string(),
                 about: exp.about.to_string(),
                 seconds,
                 summary,
+                comparisons,
                 outcome,
             });
             progress.inc(1);
@@ -294,26 +371,24 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         progress.finish();
     }
 
-    report::write(&results, &out_dir)?;
-    let latest = base.join("latest");
-    replace_dir(&out_dir, &latest)?;
-    println!("report: {}", latest.join("report.md").display());
+    report::publish(&results, &out_dir, &base)?;
 
     let snapshot_path = snapshot_file(args.quick);
     let current = snapshot_of(&results);
+    let partial = !args.suites.is_empty() || !args.experiments.is_empty() || args.shard.is_some();
     if args.bless {
+        // A partial run updates its own keys and keeps the others.
+        let mut snap = if partial {
+            read_snapshot(&snapshot_path)?
+        } else {
+            Snapshot::new()
+        };
+        snap.extend(current);
         std::fs::create_dir_all(snapshot_path.parent().unwrap_or(Path::new(".")))?;
-        std::fs::write(
-            &snapshot_path,
-            serde_json::to_string_pretty(&current)? + "\n",
-        )?;
+        std::fs::write(&snapshot_path, serde_json::to_string_pretty(&snap)? + "\n")?;
         println!("snapshot written: {}", snapshot_path.display());
     } else if args.check {
-        check_snapshot(
-            &snapshot_path,
-            &current,
-            !args.suites.is_empty() || !args.experiments.is_empty(),
-        )?;
+        check_snapshot(&snapshot_path, &current, partial)?;
     }
     Ok(())
 }
@@ -340,14 +415,16 @@ fn snapshot_file(quick: bool) -> PathBuf {
         .join(if quick { "quick.json" } else { "full.json" })
 }
 
+fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {
+    if !path.exists() {
+        return Ok(Snapshot::new());
+    }
+    let text = std::fs::read_to_string(path)?;
+    serde_json::from_str(&text).with_context(|| format!("malformed snapshot {}", path.display()))
+}
+
 fn check_snapshot(path: &Path, current: &Snapshot, partial: bool) -> anyhow::Result<()> {
-    let expected: Snapshot = if path.exists() {
-        let text = std::fs::read_to_string(path)?;
-        serde_json::from_str(&text)
-            .with_context(|| format!("malformed snapshot {}", path.display()))?
-    } else {
-        Snapshot::new()
-    };
+    let expected = read_snapshot(path)?;
     let mut problems = Vec::new();
     for (k, v) in current {
         match expected.get(k) {
@@ -378,22 +455,6 @@ fn check_snapshot(path: &Path, current: &Snapshot, partial: bool) -> anyhow::Res
     }
 }
 
-fn replace_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
-    if to.exists() || to.is_symlink() {
-        if to.is_symlink() || to.is_file() {
-            std::fs::remove_file(to)?;
-        } else {
-            std::fs::remove_dir_all(to)?;
-        }
-    }
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        std::fs::copy(entry.path(), to.join(entry.file_name()))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,6 +469,14 @@ mod tests {
         assert_eq!(rows[0].n, 3);
         assert_eq!(rows[0].mean, 1.0);
         assert_eq!(rows[0].std, 1.0);
+    }
+
+    #[test]
+    fn shard_parsing() {
+        assert_eq!(parse_shard("2/8").unwrap(), (2, 8));
+        assert!(parse_shard("0/8").is_err());
+        assert!(parse_shard("9/8").is_err());
+        assert!(parse_shard("x").is_err());
     }
 
     #[test]

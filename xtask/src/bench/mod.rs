@@ -5,12 +5,18 @@
 //! (including the torch ones). The harness itself lives in [`harness`] and
 //! the per-area experiments in [`suites`], one module per area.
 
-use clap::Args;
+use std::path::PathBuf;
 
+use clap::{Args, Subcommand};
+
+#[cfg(feature = "suites")]
+mod compare;
 #[cfg(feature = "suites")]
 mod harness;
 #[cfg(feature = "suites")]
 mod machine;
+#[cfg(feature = "suites")]
+mod micro;
 #[cfg(feature = "suites")]
 mod report;
 #[cfg(feature = "suites")]
@@ -19,6 +25,9 @@ mod suites;
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
+    /// `merge DIR...`: combine shard reports into one.
+    #[command(subcommand)]
+    pub action: Option<BenchAction>,
     /// Run only these suites (repeatable; default: all).
     #[arg(long = "suite", value_name = "NAME")]
     pub suites: Vec<String>,
@@ -46,13 +55,40 @@ pub struct BenchArgs {
     /// List the registered suites and experiments, then exit.
     #[arg(long)]
     pub list: bool,
+    /// Also time the Python reference libraries on the same inputs
+    /// (needs `cargo xtask peers` once).
+    #[arg(long)]
+    pub compare: bool,
+    /// Run only shard I of N of the experiment grid (e.g. `--shard 3/8` in a
+    /// Slurm job array); combine with `cargo xtask bench merge DIR...`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Run every crate's criterion benches first and list them in the report.
+    #[arg(long)]
+    pub micro: bool,
+}
+
+/// Sub-actions of `cargo xtask bench`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum BenchAction {
+    /// Merge the `results.json` of several (shard) report folders into one report.
+    Merge {
+        /// Report folders (each containing results.json).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+    },
 }
 
 /// Entry point: run the harness, or provision libtorch and re-invoke with it.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     #[cfg(feature = "suites")]
     {
-        harness::run(&args)
+        match &args.action {
+            Some(BenchAction::Merge { dirs }) => {
+                report::merge(dirs, &crate::cmd::target_dir().join("duality-bench"))
+            }
+            None => harness::run(&args),
+        }
     }
     #[cfg(not(feature = "suites"))]
     {
@@ -64,6 +100,12 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 fn reinvoke(args: &BenchArgs) -> anyhow::Result<()> {
     use crate::{cmd, libtorch};
     let lt = libtorch::provision()?;
+    let mut env = lt.cargo_env();
+    if args.micro {
+        let mut c = cmd::cargo();
+        c.args(["bench", "--workspace", "--all-features"]);
+        cmd::run_with_env(c, &env)?;
+    }
     let mut c = cmd::cargo();
     c.args(["run", "--quiet"]);
     // Full runs are timed, so optimise; --quick reuses the test build.
@@ -72,7 +114,6 @@ fn reinvoke(args: &BenchArgs) -> anyhow::Result<()> {
     }
     c.args(["--package", "xtask", "--features", "suites", "--"]);
     c.args(std::env::args_os().skip(1));
-    let mut env = lt.cargo_env();
     env.push(("DUALITY_LIBTORCH_VERSION".into(), lt.version.clone()));
     cmd::run_with_env(c, &env)
 }

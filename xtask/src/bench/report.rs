@@ -1,20 +1,88 @@
-//! Writes `results.json` and `report.md` for a bench run.
+//! The bench report: `results.json` (every number), `report.md`, and a
+//! self-contained `report.html` with the SVG figures inlined.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
 use super::harness::BenchResults;
+use super::machine;
 
-/// Writes the report files into `dir`.
-pub fn write(results: &BenchResults, dir: &Path) -> anyhow::Result<()> {
-    let json = serde_json::to_string_pretty(results)?;
-    std::fs::write(dir.join("results.json"), json + "\n")
-        .with_context(|| format!("cannot write {}", dir.join("results.json").display()))?;
-    std::fs::write(dir.join("report.md"), markdown(results))
-        .with_context(|| format!("cannot write {}", dir.join("report.md").display()))?;
+/// Writes the report into `dir`, copies it to `<base>/latest`, prints where.
+pub fn publish(results: &BenchResults, dir: &Path, base: &Path) -> anyhow::Result<()> {
+    write(results, dir)?;
+    let latest = base.join("latest");
+    replace_dir(dir, &latest)?;
+    println!("report: {}", latest.join("report.md").display());
     Ok(())
+}
+
+/// Writes `results.json`, `report.md` and `report.html` into `dir`.
+pub fn write(results: &BenchResults, dir: &Path) -> anyhow::Result<()> {
+    let write = |name: &str, text: String| {
+        std::fs::write(dir.join(name), text)
+            .with_context(|| format!("cannot write {}", dir.join(name).display()))
+    };
+    write(
+        "results.json",
+        serde_json::to_string_pretty(results)? + "\n",
+    )?;
+    let md = markdown(results);
+    write("report.html", html(&md, dir))?;
+    write("report.md", md)?;
+    Ok(())
+}
+
+/// `cargo xtask bench merge DIR...`: merges shard reports into one.
+pub fn merge(dirs: &[PathBuf], base: &Path) -> anyhow::Result<()> {
+    if dirs.is_empty() {
+        bail!("merge needs at least one report directory");
+    }
+    let mut merged: Option<BenchResults> = None;
+    let out_dir = base.join(format!("{}-merged", machine::timestamp()));
+    std::fs::create_dir_all(&out_dir)?;
+    for d in dirs {
+        let path = d.join("results.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let r: BenchResults =
+            serde_json::from_str(&text).with_context(|| format!("malformed {}", path.display()))?;
+        // Figures travel with their experiments.
+        for e in &r.experiments {
+            for f in &e.outcome.figures {
+                let _ = std::fs::copy(d.join(&f.file), out_dir.join(&f.file));
+            }
+        }
+        match &mut merged {
+            None => merged = Some(r),
+            Some(m) => {
+                if m.seed != r.seed || m.quick != r.quick || m.seeds != r.seeds {
+                    bail!(
+                        "{} was run with seed {} / quick {} / {} seeds, unlike the first \
+                         report (seed {} / quick {} / {} seeds): shards must share settings",
+                        d.display(),
+                        r.seed,
+                        r.quick,
+                        r.seeds,
+                        m.seed,
+                        m.quick,
+                        m.seeds
+                    );
+                }
+                m.experiments.extend(r.experiments);
+                for (name, n) in r.suites {
+                    match m.suites.iter_mut().find(|(s, _)| *s == name) {
+                        Some((_, count)) => *count += n,
+                        None => m.suites.push((name, n)),
+                    }
+                }
+            }
+        }
+    }
+    let mut m = merged.expect("at least one directory");
+    m.shard = Some(format!("merged from {} report(s)", dirs.len()));
+    publish(&m, &out_dir, base)
 }
 
 fn markdown(r: &BenchResults) -> String {
@@ -24,7 +92,7 @@ fn markdown(r: &BenchResults) -> String {
     let _ = writeln!(
         s,
         "| machine | |\n|---|---|\n| CPU | {} ({} cores) |\n| OS | {} |\n| rustc | {} |\n\
-         | libtorch | {} |\n| commit | {}{} |\n| time (UTC) | {} |\n| mode | {}, {} seed(s), master seed {} |\n",
+         | libtorch | {} |\n| commit | {}{} |\n| time (UTC) | {} |\n| mode | {}, {} seed(s), master seed {}{} |\n",
         m.cpu,
         m.cores,
         m.os,
@@ -35,26 +103,33 @@ fn markdown(r: &BenchResults) -> String {
         m.timestamp,
         if r.quick { "quick" } else { "full" },
         r.seeds,
-        r.seed
+        r.seed,
+        r.shard
+            .as_ref()
+            .map(|sh| format!(", shard {sh}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        s,
+        "How to read it: each experiment states its claim; tables summarise every \
+         (task, algorithm, metric) over seeds; headline numbers are the ones checked \
+         against the committed snapshot; peer ratios are duality time / peer time on \
+         the same input (below 1 means duality is faster).\n"
     );
     let _ = writeln!(s, "## Suites\n");
     for (name, n) in &r.suites {
-        let _ = writeln!(
-            s,
-            "- `{name}`: {}",
-            if *n == 0 {
-                "no experiments registered yet".to_string()
-            } else {
-                format!("{n} experiment(s)")
-            }
-        );
+        let what = if *n == 0 {
+            "no experiments registered yet".to_string()
+        } else {
+            format!("{n} experiment(s)")
+        };
+        let _ = writeln!(s, "- `{name}`: {what}");
     }
+    s.push('\n');
     for e in &r.experiments {
-        let _ = writeln!(
-            s,
-            "\n## {} / {}\n\n{}\n\nRun time: {:.1} s\n",
-            e.suite, e.name, e.about, e.seconds
-        );
+        let _ = writeln!(s, "## {} / {}\n", e.suite, e.name);
+        let _ = writeln!(s, "{}\n", e.about);
+        let _ = writeln!(s, "Run time: {:.1} s\n", e.seconds);
         for note in &e.outcome.notes {
             let _ = writeln!(s, "> {note}\n");
         }
@@ -66,12 +141,23 @@ fn markdown(r: &BenchResults) -> String {
             s.push('\n');
         }
         if !e.summary.is_empty() {
-            let _ = writeln!(s, "| task | algorithm | metric | n | mean | std | min | max |\n|---|---|---|---|---|---|---|---|");
+            let _ = writeln!(
+                s,
+                "| task | algorithm | metric | n | mean | std | min | max |\n\
+                 |---|---|---|---|---|---|---|---|"
+            );
             for row in &e.summary {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} |",
-                    row.task, row.algorithm, row.metric, row.n, row.mean, row.std, row.min, row.max
+                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                    row.task,
+                    row.algorithm,
+                    row.metric,
+                    row.n,
+                    num(row.mean),
+                    num(row.std),
+                    num(row.min),
+                    num(row.max)
                 );
             }
             s.push('\n');
@@ -80,5 +166,239 @@ fn markdown(r: &BenchResults) -> String {
             let _ = writeln!(s, "![{}]({})\n", f.title, f.file);
         }
     }
+    let _ = writeln!(s, "## Peer comparisons\n");
+    let all: Vec<_> = r.experiments.iter().flat_map(|e| &e.comparisons).collect();
+    if !r.compare {
+        let _ = writeln!(
+            s,
+            "Not run: pass `--compare` (after `cargo xtask peers`) to time the Python \
+             reference libraries on the same inputs.\n"
+        );
+    } else if all.is_empty() {
+        let _ = writeln!(
+            s,
+            "`--compare` was given, but no selected experiment defines a peer.\n"
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "| experiment | comparison | peer | reps | duality/peer time (median) | range | max abs diff | status |\n\
+             |---|---|---|---|---|---|---|---|"
+        );
+        for c in all {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                c.experiment,
+                c.name,
+                c.peer,
+                c.duality_seconds.len(),
+                c.ratio_median.map(num).unwrap_or_else(|| "-".into()),
+                c.ratio_range
+                    .map(|(a, b)| format!("{} - {}", num(a), num(b)))
+                    .unwrap_or_else(|| "-".into()),
+                c.max_abs_diff
+                    .map(|d| format!("{d:.2e}"))
+                    .unwrap_or_else(|| "-".into()),
+                c.skipped
+                    .as_ref()
+                    .map(|w| format!("skipped: {w}"))
+                    .unwrap_or_else(|| "ran".into()),
+            );
+        }
+        s.push('\n');
+    }
+    if !r.micro.is_empty() {
+        let _ = writeln!(
+            s,
+            "## Micro-benchmarks (criterion)\n\n| benchmark | mean | 95% CI |\n|---|---|---|"
+        );
+        for b in &r.micro {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} - {} |",
+                b.id,
+                duration(b.mean_ns),
+                duration(b.mean_ci_ns.0),
+                duration(b.mean_ci_ns.1)
+            );
+        }
+        s.push('\n');
+    }
     s
+}
+
+fn num(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e6).contains(&x.abs()) {
+        format!("{x:.4}")
+    } else {
+        format!("{x:.3e}")
+    }
+}
+
+fn duration(ns: f64) -> String {
+    match ns {
+        n if n < 1e3 => format!("{n:.1} ns"),
+        n if n < 1e6 => format!("{:.2} us", n / 1e3),
+        n if n < 1e9 => format!("{:.2} ms", n / 1e6),
+        n => format!("{:.2} s", n / 1e9),
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// Inline code spans (`x`) to <code>.
+fn inline(text: &str) -> String {
+    let escaped = escape(text);
+    let mut out = String::new();
+    for (i, part) in escaped.split('`').enumerate() {
+        if i % 2 == 1 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Renders the subset of Markdown that [`markdown`] produces, inlining SVG
+/// figures from `dir` so the page is self-contained.
+fn html(md: &str, dir: &Path) -> String {
+    let mut body = String::new();
+    let mut in_table = false;
+    let mut in_list = false;
+    for line in md.lines() {
+        let is_row = line.starts_with('|');
+        if in_table && !is_row {
+            body.push_str("</table>\n");
+            in_table = false;
+        }
+        let is_item = line.starts_with("- ");
+        if in_list && !is_item {
+            body.push_str("</ul>\n");
+            in_list = false;
+        }
+        if let Some(h) = line.strip_prefix("# ") {
+            let _ = writeln!(body, "<h1>{}</h1>", inline(h));
+        } else if let Some(h) = line.strip_prefix("## ") {
+            let _ = writeln!(body, "<h2>{}</h2>", inline(h));
+        } else if is_row {
+            let cells: Vec<&str> = line
+                .trim()
+                .trim_matches('|')
+                .split('|')
+                .map(str::trim)
+                .collect();
+            if cells.iter().all(|c| c.chars().all(|ch| ch == '-')) {
+                continue;
+            }
+            if !in_table {
+                body.push_str("<table>\n");
+                in_table = true;
+                let _ = writeln!(
+                    body,
+                    "<tr>{}</tr>",
+                    cells
+                        .iter()
+                        .map(|c| format!("<th>{}</th>", inline(c)))
+                        .collect::<String>()
+                );
+                continue;
+            }
+            let _ = writeln!(
+                body,
+                "<tr>{}</tr>",
+                cells
+                    .iter()
+                    .map(|c| format!("<td>{}</td>", inline(c)))
+                    .collect::<String>()
+            );
+        } else if let Some(q) = line.strip_prefix("> ") {
+            let _ = writeln!(body, "<blockquote>{}</blockquote>", inline(q));
+        } else if let Some(item) = line.strip_prefix("- ") {
+            if !in_list {
+                body.push_str("<ul>\n");
+                in_list = true;
+            }
+            let _ = writeln!(body, "<li>{}</li>", inline(item));
+        } else if let Some(rest) = line.strip_prefix("![") {
+            let (title, file) = rest
+                .split_once("](")
+                .map(|(t, f)| (t, f.trim_end_matches(')')))
+                .unwrap_or((rest, ""));
+            let svg = std::fs::read_to_string(dir.join(file))
+                .map(|s| match s.find("<svg") {
+                    Some(i) => s[i..].to_string(),
+                    None => s,
+                })
+                .unwrap_or_else(|_| format!("<p>(missing figure {})</p>", escape(file)));
+            let _ = writeln!(
+                body,
+                "<figure>{svg}<figcaption>{}</figcaption></figure>",
+                inline(title)
+            );
+        } else if !line.trim().is_empty() {
+            let _ = writeln!(body, "<p>{}</p>", inline(line));
+        }
+    }
+    if in_table {
+        body.push_str("</table>\n");
+    }
+    if in_list {
+        body.push_str("</ul>\n");
+    }
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>duality bench report</title><style>\
+         body{{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}}\
+         table{{border-collapse:collapse;margin:1em 0;font-size:0.9em}}\
+         td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}}\
+         th{{background:#f3f3f3}}blockquote{{border-left:4px solid #7a9;margin:0.5em 0;padding:0.2em 1em;background:#f6fbf8}}\
+         figure{{margin:1em 0}}figcaption{{color:#555;font-size:0.9em}}code{{background:#f3f3f3;padding:0 3px}}\
+         </style></head><body>\n{body}</body></html>\n"
+    )
+}
+
+fn replace_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if to.is_symlink() || to.is_file() {
+        std::fs::remove_file(to)?;
+    } else if to.exists() {
+        std::fs::remove_dir_all(to)?;
+    }
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_renders_tables_quotes_and_inlines_svg() {
+        let dir = std::env::temp_dir().join(format!("xtask-html-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("f.svg"),
+            "<?xml version=\"1.0\"?><svg id=\"x\"></svg>",
+        )
+        .unwrap();
+        let md = "# T\n\n| a | b |\n|---|---|\n| 1 | `x<y` |\n\n> claim held\n\n![Fig](f.svg)\n";
+        let page = html(md, &dir);
+        assert!(page.contains("<th>a</th>"));
+        assert!(page.contains("<td><code>x&lt;y</code></td>"));
+        assert!(page.contains("<blockquote>claim held</blockquote>"));
+        assert!(page.contains("<svg id=\"x\"></svg>"));
+        assert!(!page.contains("<?xml"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
