@@ -10,6 +10,9 @@ use anyhow::{bail, Context as _};
 use duality_core::progress::Progress;
 use duality_core::record::RunRecord;
 use duality_core::seed::Seeder;
+use duality_eval::aggregate::{self, Metric};
+use duality_eval::bootstrap::StratifiedBootstrap;
+use duality_eval::scores::ScoreMatrix;
 use serde::{Deserialize, Serialize};
 
 use super::compare::{self, PeerComparison, PeerSpec};
@@ -56,9 +59,19 @@ pub struct Context {
     /// `suite/experiment`, for labelling comparisons.
     pub id: String,
     comparisons: std::sync::Mutex<Vec<PeerComparison>>,
+    pairs: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 impl Context {
+    /// Asks the report for the probability of improvement `P(X > Y)` over
+    /// seeds (with a bootstrap CI) for every task and metric that both
+    /// algorithms recorded. "Improvement" means a higher metric value.
+    pub fn report_improvement(&self, x: &str, y: &str) {
+        if let Ok(mut pairs) = self.pairs.lock() {
+            pairs.push((x.to_string(), y.to_string()));
+        }
+    }
+
     /// With `--compare`: runs `duality` and the Python peer described by
     /// `spec` alternately `spec.reps` times on the same input and records
     /// the time ratio and the agreement of the results (`duality` returns
@@ -114,7 +127,8 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
-/// Per (task, algorithm, metric): statistics over seeds.
+/// Per (task, algorithm, metric): statistics over seeds, with bootstrap CIs
+/// from duality-eval (a one-task score matrix with one run per seed).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SummaryRow {
     /// Task.
@@ -127,12 +141,31 @@ pub struct SummaryRow {
     pub n: usize,
     /// Mean over seeds.
     pub mean: f64,
+    /// 95% percentile-bootstrap CI of the mean (None for one seed).
+    pub mean_ci: Option<(f64, f64)>,
+    /// Interquartile mean over seeds.
+    pub iqm: f64,
+    /// 95% percentile-bootstrap CI of the IQM (None for one seed).
+    pub iqm_ci: Option<(f64, f64)>,
     /// Sample standard deviation over seeds (0 for one seed).
     pub std: f64,
-    /// Minimum.
-    pub min: f64,
-    /// Maximum.
-    pub max: f64,
+}
+
+/// `P(X > Y)` over seeds for a pair an experiment asked for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ImprovementRow {
+    /// Task.
+    pub task: String,
+    /// Metric compared.
+    pub metric: String,
+    /// Algorithm X.
+    pub x: String,
+    /// Algorithm Y.
+    pub y: String,
+    /// Probability that a run of X scores higher than a run of Y (ties 1/2).
+    pub estimate: f64,
+    /// 95% stratified-bootstrap CI.
+    pub ci: (f64, f64),
 }
 
 /// An experiment's results as stored in `results.json`.
@@ -148,6 +181,9 @@ pub struct ExperimentResult {
     pub seconds: f64,
     /// Summaries over seeds.
     pub summary: Vec<SummaryRow>,
+    /// Probabilities of improvement between the pairs the experiment named.
+    #[serde(default)]
+    pub improvements: Vec<ImprovementRow>,
     /// Peer comparisons run by the experiment (`--compare`).
     #[serde(default)]
     pub comparisons: Vec<PeerComparison>,
@@ -181,7 +217,10 @@ pub struct BenchResults {
     pub experiments: Vec<ExperimentResult>,
 }
 
-fn summarise(records: &[RunRecord]) -> Vec<SummaryRow> {
+/// Bootstrap replicates for the per-row CIs (n <= a few dozen seeds).
+const SUMMARY_REPS: usize = 2_000;
+
+fn group_over_seeds(records: &[RunRecord]) -> BTreeMap<(String, String, String), Vec<f64>> {
     let mut groups: BTreeMap<(String, String, String), Vec<f64>> = BTreeMap::new();
     for r in records {
         for (metric, &v) in &r.metrics {
@@ -192,8 +231,19 @@ fn summarise(records: &[RunRecord]) -> Vec<SummaryRow> {
         }
     }
     groups
+}
+
+/// One run per seed, one task: the shape duality-eval's bootstrap expects.
+fn seed_matrix(algorithm: &str, xs: &[f64]) -> Option<ScoreMatrix> {
+    let rows: Vec<Vec<f64>> = xs.iter().map(|&x| vec![x]).collect();
+    ScoreMatrix::from_rows(algorithm, &rows).ok()
+}
+
+fn summarise(records: &[RunRecord], seeder: &Seeder) -> Vec<SummaryRow> {
+    group_over_seeds(records)
         .into_iter()
-        .map(|((task, algorithm, metric), xs)| {
+        .enumerate()
+        .map(|(i, ((task, algorithm, metric), xs))| {
             let n = xs.len();
             let mean = xs.iter().sum::<f64>() / n as f64;
             let var = if n > 1 {
@@ -201,18 +251,62 @@ fn summarise(records: &[RunRecord]) -> Vec<SummaryRow> {
             } else {
                 0.0
             };
+            let matrix = seed_matrix(&algorithm, &xs);
+            let iqm = matrix.as_ref().map(aggregate::iqm).unwrap_or(f64::NAN);
+            let cis = matrix.filter(|_| n > 1).and_then(|m| {
+                StratifiedBootstrap::new(SUMMARY_REPS, 0.95, seeder.seed_for(i as u64))
+                    .ok()?
+                    .intervals(&m, &[Metric::Mean, Metric::Iqm])
+                    .ok()
+            });
             SummaryRow {
                 task,
                 algorithm,
                 metric,
                 n,
                 mean,
+                mean_ci: cis.as_ref().map(|c| (c[0].lo, c[0].hi)),
+                iqm,
+                iqm_ci: cis.as_ref().map(|c| (c[1].lo, c[1].hi)),
                 std: var.sqrt(),
-                min: xs.iter().copied().fold(f64::INFINITY, f64::min),
-                max: xs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
             }
         })
         .collect()
+}
+
+fn improvements(
+    records: &[RunRecord],
+    pairs: &[(String, String)],
+    seeder: &Seeder,
+) -> Vec<ImprovementRow> {
+    let groups = group_over_seeds(records);
+    let mut out = Vec::new();
+    for ((task, algorithm, metric), xs) in &groups {
+        for (x, y) in pairs.iter().filter(|(x, _)| x == algorithm) {
+            let Some(ys) = groups.get(&(task.clone(), y.clone(), metric.clone())) else {
+                continue;
+            };
+            let (Some(mx), Some(my)) = (seed_matrix(x, xs), seed_matrix(y, ys)) else {
+                continue;
+            };
+            let seed = seeder
+                .named(&format!("{task}/{metric}/{x}/{y}"))
+                .seed_for(0);
+            if let Ok(ci) = StratifiedBootstrap::new(SUMMARY_REPS, 0.95, seed)
+                .and_then(|b| b.improvement(&mx, &my))
+            {
+                out.push(ImprovementRow {
+                    task: task.clone(),
+                    metric: metric.clone(),
+                    x: x.clone(),
+                    y: y.clone(),
+                    estimate: ci.estimate,
+                    ci: (ci.lo, ci.hi),
+                });
+            }
+        }
+    }
+    out
 }
 
 fn selected(args: &BenchArgs) -> anyhow::Result<Vec<Suite>> {
@@ -324,12 +418,16 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 compare: args.compare,
                 id: format!("{}/{}", suite.name, exp.name),
                 comparisons: Default::default(),
+                pairs: Default::default(),
             };
             let start = Instant::now();
             let outcome = (exp.run)(&ctx)
                 .with_context(|| format!("experiment {}/{} failed", suite.name, exp.name))?;
             let seconds = start.elapsed().as_secs_f64();
-            let summary = summarise(&outcome.records);
+            let stats_seeder = ctx.seeder.named("summary");
+            let summary = summarise(&outcome.records, &stats_seeder);
+            let pairs = ctx.pairs.lock().map(|p| p.clone()).unwrap_or_default();
+            let improvements = improvements(&outcome.records, &pairs, &stats_seeder);
             println!(
                 "[{}] {}: {} record(s), {} headline(s), {} figure(s) in {:.1}s",
                 suite.name,
@@ -363,6 +461,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 about: exp.about.to_string(),
                 seconds,
                 summary,
+                improvements,
                 comparisons,
                 outcome,
             });
@@ -464,11 +563,30 @@ mod tests {
         let recs: Vec<RunRecord> = (0..3)
             .map(|s| RunRecord::new("a", "t", s).with_metric("m", s as f64))
             .collect();
-        let rows = summarise(&recs);
+        let rows = summarise(&recs, &Seeder::new(1));
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].n, 3);
         assert_eq!(rows[0].mean, 1.0);
         assert_eq!(rows[0].std, 1.0);
+        let (lo, hi) = rows[0].mean_ci.unwrap();
+        assert!(lo <= 1.0 && 1.0 <= hi && lo >= 0.0 && hi <= 2.0);
+        // Same seed, same interval.
+        assert_eq!(
+            rows[0].mean_ci,
+            summarise(&recs, &Seeder::new(1))[0].mean_ci
+        );
+    }
+
+    #[test]
+    fn improvement_of_dominating_algorithm_is_one() {
+        let mut recs = Vec::new();
+        for s in 0..5 {
+            recs.push(RunRecord::new("good", "t", s).with_metric("m", 10.0 + s as f64));
+            recs.push(RunRecord::new("bad", "t", s).with_metric("m", s as f64));
+        }
+        let rows = improvements(&recs, &[("good".into(), "bad".into())], &Seeder::new(3));
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].estimate, 1.0);
     }
 
     #[test]

@@ -112,7 +112,9 @@ fn markdown(r: &BenchResults) -> String {
     let _ = writeln!(
         s,
         "How to read it: each experiment states its claim; tables summarise every \
-         (task, algorithm, metric) over seeds; headline numbers are the ones checked \
+         (task, algorithm, metric) over seeds as mean and interquartile mean with 95% \
+         stratified-bootstrap CIs (duality-eval, 2,000 replicates); P(X > Y) rows give \
+         the probability that a run of X scores higher than a run of Y; headline numbers are the ones checked \
          against the committed snapshot; peer ratios are duality time / peer time on \
          the same input (below 1 means duality is faster).\n"
     );
@@ -143,21 +145,40 @@ fn markdown(r: &BenchResults) -> String {
         if !e.summary.is_empty() {
             let _ = writeln!(
                 s,
-                "| task | algorithm | metric | n | mean | std | min | max |\n\
-                 |---|---|---|---|---|---|---|---|"
+                "| task | algorithm | metric | n | mean [95% CI] | IQM [95% CI] | std |\n\
+                 |---|---|---|---|---|---|---|"
             );
             for row in &e.summary {
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                    "| {} | {} | {} | {} | {} | {} | {} |",
                     row.task,
                     row.algorithm,
                     row.metric,
                     row.n,
-                    num(row.mean),
-                    num(row.std),
-                    num(row.min),
-                    num(row.max)
+                    with_ci(row.mean, row.mean_ci),
+                    with_ci(row.iqm, row.iqm_ci),
+                    num(row.std)
+                );
+            }
+            s.push('\n');
+        }
+        if !e.improvements.is_empty() {
+            let _ = writeln!(
+                s,
+                "| task | metric | P(X > Y) | X | Y | 95% CI |\n|---|---|---|---|---|---|"
+            );
+            for p in &e.improvements {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | {} | [{}, {}] |",
+                    p.task,
+                    p.metric,
+                    num(p.estimate),
+                    p.x,
+                    p.y,
+                    num(p.ci.0),
+                    num(p.ci.1)
                 );
             }
             s.push('\n');
@@ -226,6 +247,13 @@ fn markdown(r: &BenchResults) -> String {
         s.push('\n');
     }
     s
+}
+
+fn with_ci(x: f64, ci: Option<(f64, f64)>) -> String {
+    match ci {
+        Some((lo, hi)) => format!("{} [{}, {}]", num(x), num(lo), num(hi)),
+        None => num(x),
+    }
 }
 
 fn num(x: f64) -> String {
