@@ -1,19 +1,45 @@
 //! # duality-eval — evaluation statistics
 //!
-//! The leaf crate every duality area reports through. It will hold (see
-//! `docs/papers.md`):
+//! The leaf crate every duality area reports through (see `docs/eval.md`):
 //!
-//! - **Statistical Precipice (rliable)**: score matrices (runs x tasks),
-//!   mean / median / interquartile mean / optimality gap, probability of
-//!   improvement, stratified bootstrap confidence intervals (percentile, BCa),
-//!   performance profiles;
-//! - **AdaStop**: group-sequential permutation tests with step-down multiple
-//!   comparisons for comparing agents with few runs;
-//! - **Raschka's model evaluation**: cross-validation and bootstrap error
-//!   estimators, McNemar, Cochran's Q, paired t-tests, 5x2cv tests,
-//!   Bonferroni / Holm / Benjamini-Hochberg;
-//! - **AUROC / AUPRC** with correct tie handling, curves, DeLong's test;
-//! - **conformal selection** (BH with conformal p-values, OptCS);
-//! - SVG plots of all of the above.
+//! - [`scores`]: score matrices (runs x tasks per algorithm) from tidy CSV or
+//!   JSON, normalisation;
+//! - [`aggregate`]: rliable's mean / median / interquartile mean / optimality
+//!   gap and probability of improvement (Agarwal et al. 2021);
+//! - [`bootstrap`]: stratified bootstrap confidence intervals (percentile,
+//!   basic, bias-corrected, BCa), parallel and bit-reproducible;
 //!
 //! It builds and tests without libtorch.
+//!
+//! ```
+//! use duality_eval::prelude::*;
+//! let csv = "algorithm,task,run,score\na,pong,0,0.5\na,pong,1,0.7\na,breakout,0,0.2\na,breakout,1,0.4\n";
+//! let set = ScoreSet::read_csv(csv.as_bytes(), "inline")?;
+//! let ci = StratifiedBootstrap::new(1_000, 0.95, 0)?.interval(set.get("a")?, Metric::Iqm)?;
+//! assert!(ci.lo <= ci.estimate && ci.estimate <= ci.hi);
+//! # Ok::<(), duality_core::Error>(())
+//! ```
+
+pub mod adastop;
+pub mod aggregate;
+pub mod bootstrap;
+pub mod classical;
+pub mod conformal;
+pub mod plot;
+pub mod profile;
+pub mod ranking;
+pub mod resampling;
+pub mod scores;
+
+pub use duality_core::{Error, Result};
+
+/// The most used items: `use duality_eval::prelude::*`.
+pub mod prelude {
+    pub use crate::aggregate::{
+        iqm, mean, median, optimality_gap, probability_of_improvement, Metric,
+    };
+    pub use crate::bootstrap::{
+        BootstrapParams, Interval, IntervalMethod, Statistic, StratifiedBootstrap,
+    };
+    pub use crate::scores::{MatrixRef, ScoreMatrix, ScoreSet};
+}

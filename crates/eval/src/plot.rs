@@ -1,0 +1,298 @@
+//! SVG plots (plotters): interval estimates per metric, performance profiles
+//! with CI bands, probability-of-improvement bars and sample-efficiency
+//! curves, in the style of rliable's figures.
+
+use std::path::Path;
+
+use duality_core::{Error, Result};
+use plotters::prelude::*;
+
+use crate::bootstrap::Interval;
+use crate::profile::{EfficiencyCurve, Profile};
+
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+];
+
+fn color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+fn plot_err<E: std::fmt::Debug>(path: &Path) -> impl Fn(E) -> Error + '_ {
+    move |e| Error::Other(format!("cannot draw {}: {e:?}", path.display()))
+}
+
+fn padded_range(lo: f64, hi: f64) -> (f64, f64) {
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+        (lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
+    let pad = ((hi - lo) * 0.08).max(1e-9);
+    (lo - pad, hi + pad)
+}
+
+/// Interval estimates: one panel per metric, one row per algorithm, a bar
+/// from `lo` to `hi` with a tick at the estimate (rliable's
+/// `plot_interval_estimates`). `rows[a] = (algorithm, intervals per metric)`.
+pub fn interval_estimates(
+    path: impl AsRef<Path>,
+    metric_names: &[&str],
+    rows: &[(String, Vec<Interval>)],
+) -> Result<()> {
+    let path = path.as_ref();
+    duality_core::check::non_empty("metrics", metric_names)?;
+    duality_core::check::non_empty("algorithms", rows)?;
+    for (alg, v) in rows {
+        duality_core::check::same_len(
+            &format!("intervals of {alg}"),
+            v.len(),
+            "metrics",
+            metric_names.len(),
+        )?;
+    }
+    let width = 260 * metric_names.len() as u32 + 120;
+    let height = 60 + 36 * rows.len() as u32;
+    let root = SVGBackend::new(path, (width, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err(path))?;
+    let (left, right) = root.split_horizontally(120);
+    let n_alg = rows.len();
+    for (a, (alg, _)) in rows.iter().enumerate() {
+        let y = 30 + (36 * a as i32) + 18;
+        left.draw(&Text::new(
+            alg.clone(),
+            (8, y),
+            ("sans-serif", 14).into_font().color(&color(a)),
+        ))
+        .map_err(plot_err(path))?;
+    }
+    let panels = right.split_evenly((1, metric_names.len()));
+    for (m, panel) in panels.iter().enumerate() {
+        let lo = rows.iter().map(|r| r.1[m].lo).fold(f64::INFINITY, f64::min);
+        let hi = rows
+            .iter()
+            .map(|r| r.1[m].hi)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let (lo, hi) = padded_range(lo, hi);
+        let mut chart = ChartBuilder::on(panel)
+            .caption(metric_names[m], ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(28)
+            .build_cartesian_2d(lo..hi, 0f64..n_alg as f64)
+            .map_err(plot_err(path))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .disable_y_axis()
+            .x_labels(5)
+            .draw()
+            .map_err(plot_err(path))?;
+        for (a, (_, v)) in rows.iter().enumerate() {
+            let ci = v[m];
+            let yc = n_alg as f64 - a as f64 - 0.5;
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(ci.lo, yc - 0.3), (ci.hi, yc + 0.3)],
+                    color(a).mix(0.6).filled(),
+                )))
+                .map_err(plot_err(path))?;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(ci.estimate, yc - 0.3), (ci.estimate, yc + 0.3)],
+                    BLACK.stroke_width(2),
+                )))
+                .map_err(plot_err(path))?;
+        }
+    }
+    root.present().map_err(plot_err(path))?;
+    Ok(())
+}
+
+/// Probability-of-improvement bars: one row per comparison label, bar from
+/// `lo` to `hi`, tick at the estimate, dashed line at 0.5.
+pub fn improvement_bars(path: impl AsRef<Path>, rows: &[(String, Interval)]) -> Result<()> {
+    let path = path.as_ref();
+    duality_core::check::non_empty("comparisons", rows)?;
+    let height = 70 + 36 * rows.len() as u32;
+    let root = SVGBackend::new(path, (640, height)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err(path))?;
+    let (left, right) = root.split_horizontally(200);
+    let n = rows.len();
+    for (a, (label, _)) in rows.iter().enumerate() {
+        let y = 36 + 36 * a as i32 + 14;
+        left.draw(&Text::new(
+            label.clone(),
+            (8, y),
+            ("sans-serif", 13).into_font(),
+        ))
+        .map_err(plot_err(path))?;
+    }
+    let mut chart = ChartBuilder::on(&right)
+        .caption("P(X > Y)", ("sans-serif", 16))
+        .margin(8)
+        .x_label_area_size(28)
+        .build_cartesian_2d(0f64..1f64, 0f64..n as f64)
+        .map_err(plot_err(path))?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .disable_y_axis()
+        .draw()
+        .map_err(plot_err(path))?;
+    chart
+        .draw_series(std::iter::once(PathElement::new(
+            vec![(0.5, 0.0), (0.5, n as f64)],
+            RGBColor(120, 120, 120).stroke_width(1),
+        )))
+        .map_err(plot_err(path))?;
+    for (a, (_, ci)) in rows.iter().enumerate() {
+        let yc = n as f64 - a as f64 - 0.5;
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(ci.lo, yc - 0.3), (ci.hi, yc + 0.3)],
+                color(a).mix(0.6).filled(),
+            )))
+            .map_err(plot_err(path))?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(ci.estimate, yc - 0.3), (ci.estimate, yc + 0.3)],
+                BLACK.stroke_width(2),
+            )))
+            .map_err(plot_err(path))?;
+    }
+    root.present().map_err(plot_err(path))?;
+    Ok(())
+}
+
+/// Draws curves `(x, interval)` with shaded CI bands and a legend.
+fn curves_with_bands(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    curves: &[(String, Vec<f64>, Vec<Interval>)],
+) -> Result<()> {
+    duality_core::check::non_empty("curves", curves)?;
+    let xs = curves.iter().flat_map(|c| c.1.iter().copied());
+    let (x_lo, x_hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
+        (a.min(x), b.max(x))
+    });
+    let ys = curves
+        .iter()
+        .flat_map(|c| c.2.iter().flat_map(|i| [i.lo, i.hi]));
+    let (y_lo, y_hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+        (a.min(y), b.max(y))
+    });
+    let (x_lo, x_hi) = padded_range(x_lo, x_hi);
+    let (y_lo, y_hi) = padded_range(y_lo, y_hi);
+    let root = SVGBackend::new(path, (720, 480)).into_drawing_area();
+    root.fill(&WHITE).map_err(plot_err(path))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(50)
+        .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
+        .map_err(plot_err(path))?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .draw()
+        .map_err(plot_err(path))?;
+    for (k, (name, x, pts)) in curves.iter().enumerate() {
+        let c = color(k);
+        let mut band: Vec<(f64, f64)> = x.iter().zip(pts).map(|(&x, p)| (x, p.hi)).collect();
+        band.extend(x.iter().zip(pts).rev().map(|(&x, p)| (x, p.lo)));
+        chart
+            .draw_series(std::iter::once(Polygon::new(band, c.mix(0.2).filled())))
+            .map_err(plot_err(path))?;
+        chart
+            .draw_series(LineSeries::new(
+                x.iter().zip(pts).map(|(&x, p)| (x, p.estimate)),
+                c.stroke_width(2),
+            ))
+            .map_err(plot_err(path))?
+            .label(name.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(plot_err(path))?;
+    root.present().map_err(plot_err(path))?;
+    Ok(())
+}
+
+/// Performance profiles with pointwise CI bands (rliable's
+/// `plot_performance_profiles`).
+pub fn performance_profiles(path: impl AsRef<Path>, profiles: &[Profile]) -> Result<()> {
+    let curves: Vec<_> = profiles
+        .iter()
+        .map(|p| (p.algorithm.clone(), p.taus.clone(), p.points.clone()))
+        .collect();
+    curves_with_bands(
+        path.as_ref(),
+        "Performance profile",
+        "normalized score (tau)",
+        "fraction of runs with score > tau",
+        &curves,
+    )
+}
+
+/// Sample-efficiency curves: an aggregate with CI band per checkpoint.
+pub fn sample_efficiency(path: impl AsRef<Path>, curves: &[EfficiencyCurve]) -> Result<()> {
+    let metric = curves.first().map(|c| c.metric.name()).unwrap_or("score");
+    let data: Vec<_> = curves
+        .iter()
+        .map(|c| (c.algorithm.clone(), c.checkpoints.clone(), c.points.clone()))
+        .collect();
+    curves_with_bands(
+        path.as_ref(),
+        "Sample efficiency",
+        "checkpoint",
+        metric,
+        &data,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::ProfileKind;
+
+    #[test]
+    fn plots_write_svg() {
+        let dir = tempfile::tempdir().unwrap();
+        let iv = |e: f64| Interval {
+            estimate: e,
+            lo: e - 0.1,
+            hi: e + 0.1,
+        };
+        let rows = vec![
+            ("a".to_string(), vec![iv(0.5), iv(0.7)]),
+            ("b".to_string(), vec![iv(0.4), iv(0.9)]),
+        ];
+        let p = dir.path().join("i.svg");
+        interval_estimates(&p, &["iqm", "mean"], &rows).unwrap();
+        assert!(std::fs::read_to_string(&p).unwrap().contains("<svg"));
+        improvement_bars(dir.path().join("p.svg"), &[("a > b".into(), iv(0.6))]).unwrap();
+        let prof = Profile {
+            algorithm: "a".into(),
+            kind: ProfileKind::RunScore,
+            taus: vec![0.0, 0.5, 1.0],
+            points: vec![iv(0.9), iv(0.5), iv(0.1)],
+        };
+        performance_profiles(dir.path().join("f.svg"), &[prof]).unwrap();
+        assert!(interval_estimates(dir.path().join("x.svg"), &["iqm"], &rows).is_err());
+    }
+}
