@@ -62,6 +62,8 @@ pub struct Context {
     pairs: std::sync::Mutex<Vec<(String, String)>>,
 }
 
+// Suites call these as they define pairs and peers; allowed while none does.
+#[allow(dead_code)]
 impl Context {
     /// Asks the report for the probability of improvement `P(X > Y)` over
     /// seeds (with a bootstrap CI) for every task and metric that both
@@ -334,6 +336,19 @@ fn selected(args: &BenchArgs) -> anyhow::Result<Vec<Suite>> {
                 "no experiment named {:?} in the selected suites",
                 args.experiments
             );
+        }
+    }
+    if let Some(shard) = &args.shard {
+        let (i, n) = parse_shard(shard)?;
+        // Deterministic slice of the grid: experiment k (in registry order)
+        // belongs to shard (k mod n) + 1.
+        let mut k = 0usize;
+        for s in &mut chosen {
+            s.experiments.retain(|_| {
+                let keep = k % n == i - 1;
+                k += 1;
+                keep
+            });
         }
     }
     Ok(chosen)
