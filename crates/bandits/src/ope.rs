@@ -1,0 +1,511 @@
+//! Off-policy evaluation from logged bandit feedback, with Open Bandit
+//! Pipeline's definitions (Saito et al. 2021, obp 0.4.1 `obp.ope.estimators`;
+//! the estimators of Dudík, Langford & Li 2011 and Wang, Agarwal & Dudík
+//! 2017, as used in the ad-load balancing paper).
+//!
+//! With importance weight `w_i = pi_e(a_i | x_i) / pi_b(a_i | x_i)` and a
+//! reward model `q̂(x, a)`, each estimator is the mean of per-round values:
+//!
+//! - IPW: `w_i r_i`;
+//! - SNIPW: `w_i r_i / mean(w)`;
+//! - DM: `sum_a pi_e(a | x_i) q̂(x_i, a) / sum_a pi_e(a | x_i)` (obp's
+//!   `np.average(q̂, weights=pi_e)`);
+//! - DR: DM term `+ w_i (r_i - q̂(x_i, a_i))`;
+//! - Switch-DR: DM term `+ 1{w_i <= tau} w_i (r_i - q̂(x_i, a_i))`.
+//!
+//! No clipping is applied (obp's default `lambda_ = inf`). Confidence
+//! intervals bootstrap the mean of the per-round values (as obp's
+//! `estimate_interval`) through `duality-eval`.
+
+use std::io::Read;
+
+use duality_core::{check, Error, Result};
+use duality_eval::prelude::{Interval, Metric};
+use serde::{Deserialize, Serialize};
+
+use crate::stats::{bootstrap_ci, CiParams};
+
+/// Logged bandit feedback plus what an estimator needs about the evaluation
+/// policy: `n` rounds, `K` actions, row-major `n x K` matrices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OpeData {
+    n_actions: usize,
+    actions: Vec<usize>,
+    rewards: Vec<f64>,
+    pscores: Vec<f64>,
+    /// `pi_e(a | x_i)` at `i * K + a`.
+    action_dist: Vec<f64>,
+    /// `q̂(x_i, a)` at `i * K + a` (empty when no reward model is given).
+    qhat: Vec<f64>,
+}
+
+impl OpeData {
+    /// Validates and builds the data. `action_dist` and `qhat` are row-major
+    /// `n x K`; `qhat` may be empty (then DM/DR/Switch-DR are unavailable).
+    /// Propensities must lie in `(0, 1]` (IPW divides by them).
+    pub fn new(
+        n_actions: usize,
+        actions: Vec<usize>,
+        rewards: Vec<f64>,
+        pscores: Vec<f64>,
+        action_dist: Vec<f64>,
+        qhat: Vec<f64>,
+    ) -> Result<Self> {
+        check::at_least("number of actions", n_actions, 1)?;
+        let n = actions.len();
+        if n == 0 {
+            return Err(Error::Empty {
+                what: "logged rounds".into(),
+                min: 1,
+            });
+        }
+        check::same_len("actions", n, "rewards", rewards.len())?;
+        check::same_len("actions", n, "pscores", pscores.len())?;
+        check::same_len(
+            "actions x n_actions",
+            n * n_actions,
+            "action_dist",
+            action_dist.len(),
+        )?;
+        if !qhat.is_empty() {
+            check::same_len("actions x n_actions", n * n_actions, "qhat", qhat.len())?;
+            check::finite("qhat", &qhat)?;
+        }
+        check::finite("rewards", &rewards)?;
+        for (i, &a) in actions.iter().enumerate() {
+            if a >= n_actions {
+                return Err(Error::invalid(
+                    format!("actions[{i}]"),
+                    a,
+                    format!("an action in 0..{n_actions}"),
+                ));
+            }
+        }
+        for (i, &p) in pscores.iter().enumerate() {
+            if !(p > 0.0 && p <= 1.0) {
+                return Err(Error::invalid(
+                    format!("pscores[{i}]"),
+                    p,
+                    "a propensity in (0, 1] (IPW divides by it)",
+                ));
+            }
+        }
+        check::probabilities("action_dist", &action_dist)?;
+        Ok(OpeData {
+            n_actions,
+            actions,
+            rewards,
+            pscores,
+            action_dist,
+            qhat,
+        })
+    }
+
+    /// Reads the CSV format of `duality bandit ope`: header
+    /// `action,reward,pscore,pi_0..pi_{K-1}[,qhat_0..qhat_{K-1}]`; `K` is
+    /// taken from the `pi_` columns. Errors name the line and column.
+    pub fn from_csv<R: Read>(reader: R, source_name: &str) -> Result<Self> {
+        let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+        let headers = rdr
+            .headers()
+            .map_err(|e| Error::parse(source_name, Some(1), e.to_string()))?
+            .clone();
+        let names: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
+        let col = |name: &str| {
+            names.iter().position(|h| h == name).ok_or_else(|| {
+                Error::parse(
+                    source_name,
+                    Some(1),
+                    format!("missing column `{name}` in header"),
+                )
+            })
+        };
+        let (ia, ir, ip) = (col("action")?, col("reward")?, col("pscore")?);
+        let k = names.iter().filter(|h| h.starts_with("pi_")).count();
+        if k == 0 {
+            return Err(Error::parse(
+                source_name,
+                Some(1),
+                "no `pi_0..` columns in header",
+            ));
+        }
+        let pi_cols: Vec<usize> = (0..k)
+            .map(|a| col(&format!("pi_{a}")))
+            .collect::<Result<_>>()?;
+        let n_q = names.iter().filter(|h| h.starts_with("qhat_")).count();
+        if n_q != 0 && n_q != k {
+            return Err(Error::parse(
+                source_name,
+                Some(1),
+                format!("{k} `pi_` columns but {n_q} `qhat_` columns: expected as many"),
+            ));
+        }
+        let q_cols: Vec<usize> = (0..n_q)
+            .map(|a| col(&format!("qhat_{a}")))
+            .collect::<Result<_>>()?;
+        let (mut actions, mut rewards, mut pscores, mut dist, mut qhat) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (row_no, row) in rdr.records().enumerate() {
+            let line = row_no + 2;
+            let row = row.map_err(|e| Error::parse(source_name, Some(line), e.to_string()))?;
+            if row.len() != names.len() {
+                return Err(Error::parse(
+                    source_name,
+                    Some(line),
+                    format!("{} fields but the header has {}", row.len(), names.len()),
+                ));
+            }
+            let num = |i: usize| -> Result<f64> {
+                let s = row.get(i).unwrap_or("").trim();
+                s.parse::<f64>().map_err(|_| {
+                    Error::parse(
+                        source_name,
+                        Some(line),
+                        format!("column `{}` is not a number: {s:?}", names[i]),
+                    )
+                })
+            };
+            let a_text = row.get(ia).unwrap_or("").trim();
+            let a: usize = a_text.parse().map_err(|_| {
+                Error::parse(
+                    source_name,
+                    Some(line),
+                    format!("action is not an integer: {a_text:?}"),
+                )
+            })?;
+            if a >= k {
+                return Err(Error::parse(
+                    source_name,
+                    Some(line),
+                    format!("action {a} out of range 0..{k}"),
+                ));
+            }
+            let r = num(ir)?;
+            if !r.is_finite() {
+                return Err(Error::parse(
+                    source_name,
+                    Some(line),
+                    format!("reward is {r}: expected a finite number"),
+                ));
+            }
+            let p = num(ip)?;
+            if !(p > 0.0 && p <= 1.0) {
+                return Err(Error::parse(
+                    source_name,
+                    Some(line),
+                    format!("pscore = {p}: expected a propensity in (0, 1] (IPW divides by it)"),
+                ));
+            }
+            actions.push(a);
+            rewards.push(r);
+            pscores.push(p);
+            for &c in &pi_cols {
+                let v = num(c)?;
+                if !(0.0..=1.0).contains(&v) {
+                    return Err(Error::parse(
+                        source_name,
+                        Some(line),
+                        format!("{} = {v}: expected a probability in [0, 1]", names[c]),
+                    ));
+                }
+                dist.push(v);
+            }
+            for &c in &q_cols {
+                let v = num(c)?;
+                if !v.is_finite() {
+                    return Err(Error::parse(
+                        source_name,
+                        Some(line),
+                        format!("{} = {v}: expected a finite number", names[c]),
+                    ));
+                }
+                qhat.push(v);
+            }
+        }
+        Self::new(k, actions, rewards, pscores, dist, qhat)
+    }
+
+    /// Number of logged rounds.
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+    /// Whether there are no rounds (never true for validated data).
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+    /// Number of actions `K`.
+    pub fn n_actions(&self) -> usize {
+        self.n_actions
+    }
+    /// Whether a reward model `q̂` is present.
+    pub fn has_reward_model(&self) -> bool {
+        !self.qhat.is_empty()
+    }
+
+    /// Importance weights `pi_e(a_i | x_i) / pscore_i`.
+    pub fn importance_weights(&self) -> Vec<f64> {
+        let k = self.n_actions;
+        self.actions
+            .iter()
+            .zip(&self.pscores)
+            .enumerate()
+            .map(|(i, (&a, &p))| self.action_dist[i * k + a] / p)
+            .collect()
+    }
+
+    fn require_model(&self, estimator: &str) -> Result<()> {
+        if self.qhat.is_empty() {
+            return Err(Error::invalid(
+                format!("reward model for {estimator}"),
+                "none",
+                "qhat_0..qhat_{K-1} columns (estimated rewards per action)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// obp's DM term per round: `np.average(q̂_i, weights=pi_e_i)`.
+    fn dm_terms(&self) -> Vec<f64> {
+        let k = self.n_actions;
+        (0..self.len())
+            .map(|i| {
+                let pi = &self.action_dist[i * k..(i + 1) * k];
+                let q = &self.qhat[i * k..(i + 1) * k];
+                let wsum: f64 = pi.iter().sum();
+                let dot: f64 = pi.iter().zip(q).map(|(p, q)| p * q).sum();
+                if wsum > 0.0 {
+                    dot / wsum
+                } else {
+                    0.0
+                }
+            })
+            .collect()
+    }
+
+    fn factual_qhat(&self, i: usize) -> f64 {
+        self.qhat[i * self.n_actions + self.actions[i]]
+    }
+}
+
+/// An off-policy value estimator: a mean of per-round values.
+pub trait OffPolicyEstimator {
+    /// Name (`ipw`, `snipw`, `dm`, `dr`, `switch-dr`).
+    fn name(&self) -> String;
+    /// The per-round values whose mean is the estimate.
+    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>>;
+    /// The policy-value estimate.
+    fn estimate(&self, data: &OpeData) -> Result<f64> {
+        let v = self.round_values(data)?;
+        Ok(v.iter().sum::<f64>() / v.len().max(1) as f64)
+    }
+    /// The estimate with a bootstrap CI of the mean of the per-round values.
+    fn interval(&self, data: &OpeData, ci: &CiParams) -> Result<Interval> {
+        bootstrap_ci(&self.round_values(data)?, Metric::Mean, ci)
+    }
+}
+
+/// Inverse propensity weighting (Horvitz-Thompson; obp `InverseProbabilityWeighting`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ipw;
+
+/// Self-normalised IPW (Swaminathan & Joachims 2015; obp
+/// `SelfNormalizedInverseProbabilityWeighting`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snipw;
+
+/// Direct method: the reward model averaged under the evaluation policy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct DirectMethod;
+
+/// Doubly robust (Dudík, Langford & Li 2011, eq. (2); obp `DoublyRobust`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct DoublyRobust;
+
+/// Switch-DR (Wang, Agarwal & Dudík 2017, in obp's form
+/// `SwitchDoublyRobust`): the DR correction only where `w <= tau`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SwitchDoublyRobust {
+    tau: f64,
+}
+
+impl SwitchDoublyRobust {
+    /// Threshold `tau >= 0` on the importance weight (may be infinite: then DR).
+    pub fn new(tau: f64) -> Result<Self> {
+        if tau.is_nan() || tau < 0.0 {
+            return Err(Error::invalid("switch tau", tau, "a number >= 0"));
+        }
+        Ok(SwitchDoublyRobust { tau })
+    }
+}
+
+impl OffPolicyEstimator for Ipw {
+    fn name(&self) -> String {
+        "ipw".into()
+    }
+    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
+        Ok(data
+            .importance_weights()
+            .iter()
+            .zip(&data.rewards)
+            .map(|(w, r)| w * r)
+            .collect())
+    }
+}
+
+impl OffPolicyEstimator for Snipw {
+    fn name(&self) -> String {
+        "snipw".into()
+    }
+    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
+        let w = data.importance_weights();
+        let mean_w = w.iter().sum::<f64>() / w.len() as f64;
+        if mean_w <= 0.0 {
+            return Err(Error::invalid(
+                "mean importance weight",
+                mean_w,
+                "> 0 (the evaluation policy never takes a logged action)",
+            ));
+        }
+        Ok(w.iter()
+            .zip(&data.rewards)
+            .map(|(w, r)| w * r / mean_w)
+            .collect())
+    }
+}
+
+impl OffPolicyEstimator for DirectMethod {
+    fn name(&self) -> String {
+        "dm".into()
+    }
+    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
+        data.require_model("dm")?;
+        Ok(data.dm_terms())
+    }
+}
+
+impl OffPolicyEstimator for DoublyRobust {
+    fn name(&self) -> String {
+        "dr".into()
+    }
+    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
+        data.require_model("dr")?;
+        let w = data.importance_weights();
+        Ok(data
+            .dm_terms()
+            .into_iter()
+            .enumerate()
+            .map(|(i, dm)| dm + w[i] * (data.rewards[i] - data.factual_qhat(i)))
+            .collect())
+    }
+}
+
+impl OffPolicyEstimator for SwitchDoublyRobust {
+    fn name(&self) -> String {
+        "switch-dr".into()
+    }
+    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
+        data.require_model("switch-dr")?;
+        let w = data.importance_weights();
+        Ok(data
+            .dm_terms()
+            .into_iter()
+            .enumerate()
+            .map(|(i, dm)| {
+                let switch = if w[i] <= self.tau { 1.0 } else { 0.0 };
+                dm + switch * w[i] * (data.rewards[i] - data.factual_qhat(i))
+            })
+            .collect())
+    }
+}
+
+/// Builds an estimator from its CLI name; `switch-dr` needs `tau`.
+pub fn estimator_by_name(name: &str, tau: Option<f64>) -> Result<Box<dyn OffPolicyEstimator>> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "ipw" | "ips" => Ok(Box::new(Ipw)),
+        "snipw" | "snips" => Ok(Box::new(Snipw)),
+        "dm" => Ok(Box::new(DirectMethod)),
+        "dr" => Ok(Box::new(DoublyRobust)),
+        "switch-dr" => {
+            let tau = tau.ok_or_else(|| {
+                Error::invalid(
+                    "switch tau",
+                    "none",
+                    "a threshold (--switch-tau T) for switch-dr",
+                )
+            })?;
+            Ok(Box::new(SwitchDoublyRobust::new(tau)?))
+        }
+        other => Err(Error::invalid(
+            "estimator",
+            other,
+            "one of ipw, snipw, dm, dr, switch-dr",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_relative_eq;
+
+    fn tiny() -> OpeData {
+        // 2 rounds, 2 actions.
+        OpeData::new(
+            2,
+            vec![0, 1],
+            vec![1.0, 0.0],
+            vec![0.5, 0.25],
+            vec![1.0, 0.0, 0.5, 0.5],
+            vec![0.8, 0.2, 0.4, 0.6],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn hand_computed_estimates() {
+        let d = tiny();
+        // w = (2, 2); IPW = mean(2*1, 2*0) = 1.
+        assert_relative_eq!(Ipw.estimate(&d).unwrap(), 1.0);
+        // SNIPW = mean(w r) / mean(w) = 1 / 2.
+        assert_relative_eq!(Snipw.estimate(&d).unwrap(), 0.5);
+        // DM = mean(0.8, 0.5).
+        assert_relative_eq!(DirectMethod.estimate(&d).unwrap(), 0.65);
+        // DR = mean(0.8 + 2 (1 - 0.8), 0.5 + 2 (0 - 0.6)).
+        assert_relative_eq!(DoublyRobust.estimate(&d).unwrap(), 0.5 * (1.2 - 0.7));
+        // tau = 1 switches both corrections off: DM.
+        assert_relative_eq!(
+            SwitchDoublyRobust::new(1.0).unwrap().estimate(&d).unwrap(),
+            0.65
+        );
+    }
+
+    #[test]
+    fn bad_logs_are_rejected_by_name() {
+        let err = OpeData::new(2, vec![0], vec![1.0], vec![0.0], vec![1.0, 0.0], vec![])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pscores[0]"), "{err}");
+        let err = OpeData::new(
+            2,
+            vec![0],
+            vec![f64::NAN],
+            vec![0.5],
+            vec![1.0, 0.0],
+            vec![],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("rewards[0]"), "{err}");
+        let csv = "action,reward,pscore,pi_0,pi_1\n0,1,0.5,1,0\n1,0,0.5,0.5\n";
+        let err = OpeData::from_csv(csv.as_bytes(), "log.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("log.csv line 3"), "{err}");
+        assert!(DirectMethod
+            .estimate(
+                &OpeData::from_csv("action,reward,pscore,pi_0\n0,1,1,1\n".as_bytes(), "x").unwrap()
+            )
+            .is_err());
+        assert!(estimator_by_name("switch-dr", None).is_err());
+    }
+}

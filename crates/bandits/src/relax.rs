@@ -1,0 +1,725 @@
+//! *Learning to Relax* (Khodak, Chow, Balcan & Talwalkar, "Learning to
+//! Relax: Setting Solver Parameters Across a Sequence of Linear System
+//! Instances", ICLR 2024): choose the successive over-relaxation parameter
+//! `omega` online for a sequence of related systems `A_t x = b_t`, with the
+//! solver's iteration count as the loss.
+//!
+//! - [`sor_dense`] / [`sor_csr`]: the SOR iteration
+//!   `x_i <- (1 - omega) x_i + omega (b_i - sum_{j != i} a_ij x_j) / a_ii`
+//!   (Gauss-Seidel order), stopped at relative residual
+//!   `|b - A x| / |b| <= tol` or an iteration cap;
+//! - [`ShiftedLaplacianSequence`]: the paper's sequence, the 2-D Laplacian on
+//!   a `g x g` grid shifted by `c_t I` with `c_t = -0.15 + 0.6 Beta(0.5, 1.5)`
+//!   (the 5-point Laplacian's smallest eigenvalue on a 10x10 grid is 0.16,
+//!   so every `A_t` stays positive definite and SOR converges for
+//!   `omega` in `(0, 2)`);
+//! - [`run_omega_bandit`]: Exp3 / Tsallis-INF over an `omega` grid with
+//!   normalised iteration count `iterations / cap` as loss, compared with the
+//!   best fixed `omega` in hindsight, `omega = 1` (Gauss-Seidel) and the
+//!   instance-optimal `omega* = 2 / (1 + sqrt(1 - rho_J^2))` (Young 1950);
+//! - [`ChebCb`]: the contextual variant: Chebyshev features of the shift
+//!   `c_t`, per-arm ridge regression of the loss, SquareCB action
+//!   probabilities (Foster & Rakhlin 2020), as the paper's ChebCB.
+
+use duality_core::seed::Seeder;
+use duality_core::{check, Error, Result};
+use rand::{Rng, RngCore};
+use rand_distr::{Beta, Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::linalg::{dot, solve_spd};
+use crate::math::{argmin, sample_categorical};
+use crate::policy::{Policy, Round};
+
+/// Solver stopping rule.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SorParams {
+    /// Relaxation parameter in `(0, 2)`.
+    pub omega: f64,
+    /// Relative residual tolerance.
+    pub tol: f64,
+    /// Iteration cap.
+    pub max_iter: usize,
+}
+
+impl SorParams {
+    /// Validated parameters.
+    pub fn new(omega: f64, tol: f64, max_iter: usize) -> Result<Self> {
+        if !(omega > 0.0 && omega < 2.0) {
+            return Err(Error::invalid(
+                "omega",
+                omega,
+                "a relaxation parameter in (0, 2)",
+            ));
+        }
+        check::positive("tol", tol)?;
+        check::at_least("max_iter", max_iter, 1)?;
+        Ok(SorParams {
+            omega,
+            tol,
+            max_iter,
+        })
+    }
+}
+
+/// What the solver did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SorResult {
+    /// The final iterate.
+    pub x: Vec<f64>,
+    /// Sweeps performed.
+    pub iterations: usize,
+    /// Whether the tolerance was reached.
+    pub converged: bool,
+    /// Final relative residual.
+    pub relative_residual: f64,
+}
+
+/// A square sparse matrix in compressed sparse row form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CsrMatrix {
+    n: usize,
+    indptr: Vec<usize>,
+    indices: Vec<usize>,
+    values: Vec<f64>,
+    diag: Vec<f64>,
+}
+
+impl CsrMatrix {
+    /// Builds an `n x n` matrix from `(row, col, value)` triplets (duplicates
+    /// are summed); every diagonal entry must be non-zero (SOR divides by it).
+    pub fn from_triplets(n: usize, triplets: &[(usize, usize, f64)]) -> Result<Self> {
+        check::at_least("matrix size", n, 1)?;
+        let mut rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
+        for (k, &(i, j, v)) in triplets.iter().enumerate() {
+            if i >= n || j >= n {
+                return Err(Error::invalid(
+                    format!("triplets[{k}]"),
+                    format!("({i}, {j})"),
+                    format!("indices < {n}"),
+                ));
+            }
+            check::finite_scalar(&format!("triplets[{k}].value"), v)?;
+            rows[i].push((j, v));
+        }
+        let mut indptr = vec![0];
+        let mut indices = Vec::new();
+        let mut values = Vec::new();
+        let mut diag = vec![0.0; n];
+        for (i, mut row) in rows.into_iter().enumerate() {
+            row.sort_by_key(|&(j, _)| j);
+            let mut last: Option<usize> = None;
+            for (j, v) in row {
+                if last == Some(j) {
+                    if let Some(x) = values.last_mut() {
+                        *x += v;
+                    }
+                } else {
+                    indices.push(j);
+                    values.push(v);
+                    last = Some(j);
+                }
+            }
+            indptr.push(indices.len());
+            for p in indptr[i]..indptr[i + 1] {
+                if indices[p] == i {
+                    diag[i] = values[p];
+                }
+            }
+            if diag[i] == 0.0 {
+                return Err(Error::invalid(
+                    format!("diagonal entry a[{i}][{i}]"),
+                    0,
+                    "a non-zero value (SOR divides by it)",
+                ));
+            }
+        }
+        Ok(CsrMatrix {
+            n,
+            indptr,
+            indices,
+            values,
+            diag,
+        })
+    }
+
+    /// Size `n`.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// `y = A x`.
+    pub fn matvec(&self, x: &[f64], y: &mut [f64]) {
+        for i in 0..self.n {
+            let mut s = 0.0;
+            for p in self.indptr[i]..self.indptr[i + 1] {
+                s += self.values[p] * x[self.indices[p]];
+            }
+            y[i] = s;
+        }
+    }
+
+    /// Dense row-major copy.
+    pub fn to_dense(&self) -> Vec<f64> {
+        let mut a = vec![0.0; self.n * self.n];
+        for i in 0..self.n {
+            for p in self.indptr[i]..self.indptr[i + 1] {
+                a[i * self.n + self.indices[p]] = self.values[p];
+            }
+        }
+        a
+    }
+
+    /// `A + c I`.
+    pub fn shifted(&self, c: f64) -> Result<Self> {
+        let mut m = self.clone();
+        for i in 0..m.n {
+            for p in m.indptr[i]..m.indptr[i + 1] {
+                if m.indices[p] == i {
+                    m.values[p] += c;
+                    m.diag[i] = m.values[p];
+                }
+            }
+            if m.diag[i] == 0.0 {
+                return Err(Error::invalid(
+                    "shift c",
+                    c,
+                    "a shift leaving the diagonal non-zero",
+                ));
+            }
+        }
+        Ok(m)
+    }
+}
+
+fn norm(x: &[f64]) -> f64 {
+    dot(x, x).sqrt()
+}
+
+fn check_rhs(n: usize, b: &[f64], x0: Option<&[f64]>) -> Result<()> {
+    check::same_len("matrix rows", n, "b", b.len())?;
+    check::finite("b", b)?;
+    if let Some(x0) = x0 {
+        check::same_len("matrix rows", n, "x0", x0.len())?;
+        check::finite("x0", x0)?;
+    }
+    Ok(())
+}
+
+/// SOR on a dense row-major `n x n` matrix (see the module docs).
+pub fn sor_dense(
+    a: &[f64],
+    n: usize,
+    b: &[f64],
+    x0: Option<&[f64]>,
+    params: &SorParams,
+) -> Result<SorResult> {
+    if a.len() != n * n {
+        return Err(Error::Shape {
+            what: "SOR matrix".into(),
+            expected: vec![n, n],
+            got: vec![a.len()],
+        });
+    }
+    check::finite("matrix", a)?;
+    check_rhs(n, b, x0)?;
+    for i in 0..n {
+        if a[i * n + i] == 0.0 {
+            return Err(Error::invalid(
+                format!("diagonal entry a[{i}][{i}]"),
+                0,
+                "a non-zero value (SOR divides by it)",
+            ));
+        }
+    }
+    let mut x = x0.map_or_else(|| vec![0.0; n], <[f64]>::to_vec);
+    let bnorm = norm(b).max(f64::MIN_POSITIVE);
+    let residual = |x: &[f64]| {
+        let r: Vec<f64> = (0..n)
+            .map(|i| b[i] - dot(&a[i * n..(i + 1) * n], x))
+            .collect();
+        norm(&r) / bnorm
+    };
+    let mut rel = residual(&x);
+    let mut it = 0;
+    while rel > params.tol && it < params.max_iter {
+        for i in 0..n {
+            let row = &a[i * n..(i + 1) * n];
+            let sigma = dot(row, &x) - row[i] * x[i];
+            x[i] = (1.0 - params.omega) * x[i] + params.omega * (b[i] - sigma) / row[i];
+        }
+        it += 1;
+        rel = residual(&x);
+    }
+    Ok(SorResult {
+        x,
+        iterations: it,
+        converged: rel <= params.tol,
+        relative_residual: rel,
+    })
+}
+
+/// SOR on a CSR matrix (see the module docs).
+pub fn sor_csr(
+    a: &CsrMatrix,
+    b: &[f64],
+    x0: Option<&[f64]>,
+    params: &SorParams,
+) -> Result<SorResult> {
+    let n = a.n;
+    check_rhs(n, b, x0)?;
+    let mut x = x0.map_or_else(|| vec![0.0; n], <[f64]>::to_vec);
+    let bnorm = norm(b).max(f64::MIN_POSITIVE);
+    let mut ax = vec![0.0; n];
+    let mut residual = |x: &[f64]| {
+        a.matvec(x, &mut ax);
+        let r2: f64 = b
+            .iter()
+            .zip(&ax)
+            .map(|(bi, ai)| (bi - ai) * (bi - ai))
+            .sum();
+        r2.sqrt() / bnorm
+    };
+    let mut rel = residual(&x);
+    let mut it = 0;
+    while rel > params.tol && it < params.max_iter {
+        for i in 0..n {
+            let mut sigma = 0.0;
+            for p in a.indptr[i]..a.indptr[i + 1] {
+                let j = a.indices[p];
+                if j != i {
+                    sigma += a.values[p] * x[j];
+                }
+            }
+            x[i] = (1.0 - params.omega) * x[i] + params.omega * (b[i] - sigma) / a.diag[i];
+        }
+        it += 1;
+        rel = residual(&x);
+    }
+    Ok(SorResult {
+        x,
+        iterations: it,
+        converged: rel <= params.tol,
+        relative_residual: rel,
+    })
+}
+
+/// The 5-point 2-D Laplacian on a `g x g` interior grid (Dirichlet
+/// boundary): 4 on the diagonal, -1 for grid neighbours.
+pub fn laplacian_2d(g: usize) -> Result<CsrMatrix> {
+    check::at_least("grid size", g, 1)?;
+    let n = g * g;
+    let mut t = Vec::with_capacity(5 * n);
+    for r in 0..g {
+        for c in 0..g {
+            let i = r * g + c;
+            t.push((i, i, 4.0));
+            if r > 0 {
+                t.push((i, i - g, -1.0));
+            }
+            if r + 1 < g {
+                t.push((i, i + g, -1.0));
+            }
+            if c > 0 {
+                t.push((i, i - 1, -1.0));
+            }
+            if c + 1 < g {
+                t.push((i, i + 1, -1.0));
+            }
+        }
+    }
+    CsrMatrix::from_triplets(n, &t)
+}
+
+/// Young's optimal omega for the shifted Laplacian `L + c I` on a `g x g`
+/// grid: the Jacobi spectral radius is `rho = 4 cos(pi / (g + 1)) / (4 + c)`
+/// and `omega* = 2 / (1 + sqrt(1 - rho^2))`.
+pub fn optimal_omega_shifted_laplacian(g: usize, c: f64) -> Result<f64> {
+    let rho = 4.0 * (std::f64::consts::PI / (g as f64 + 1.0)).cos() / (4.0 + c);
+    if rho.is_nan() || rho.abs() >= 1.0 {
+        return Err(Error::invalid(
+            "Jacobi spectral radius",
+            rho,
+            "< 1 (shift c too negative)",
+        ));
+    }
+    Ok(2.0 / (1.0 + (1.0 - rho * rho).sqrt()))
+}
+
+/// The paper's sequence of systems `(L + c_t I) x = b_t`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShiftedLaplacianSequence {
+    /// Grid size `g` (the system has `g^2` unknowns).
+    pub grid: usize,
+    /// The shifts `c_t`.
+    pub shifts: Vec<f64>,
+    /// Right-hand sides `b_t ~ N(0, I)`.
+    pub rhs: Vec<Vec<f64>>,
+    base: CsrMatrix,
+}
+
+impl ShiftedLaplacianSequence {
+    /// `t` systems on a `g x g` grid, `c_t = -0.15 + 0.6 Beta(0.5, 1.5)`.
+    pub fn generate(grid: usize, t: usize, rng: &mut dyn RngCore) -> Result<Self> {
+        check::at_least("number of systems", t, 1)?;
+        let base = laplacian_2d(grid)?;
+        let beta = Beta::new(0.5, 1.5).map_err(|e| Error::Other(e.to_string()))?;
+        let mut shifts = Vec::with_capacity(t);
+        let mut rhs = Vec::with_capacity(t);
+        for _ in 0..t {
+            shifts.push(-0.15 + 0.6 * beta.sample(rng));
+            rhs.push(
+                (0..grid * grid)
+                    .map(|_| StandardNormal.sample(rng))
+                    .collect(),
+            );
+        }
+        Ok(ShiftedLaplacianSequence {
+            grid,
+            shifts,
+            rhs,
+            base,
+        })
+    }
+
+    /// System `t`'s matrix.
+    pub fn matrix(&self, t: usize) -> Result<CsrMatrix> {
+        let c = self
+            .shifts
+            .get(t)
+            .copied()
+            .ok_or_else(|| Error::invalid("system index", t, "an index < number of systems"))?;
+        self.base.shifted(c)
+    }
+
+    /// Iterations SOR needs on system `t` with `omega`.
+    pub fn iterations(&self, t: usize, omega: f64, tol: f64, max_iter: usize) -> Result<usize> {
+        let a = self.matrix(t)?;
+        Ok(sor_csr(
+            &a,
+            &self.rhs[t],
+            None,
+            &SorParams::new(omega, tol, max_iter)?,
+        )?
+        .iterations)
+    }
+}
+
+/// The `omega` grid of the paper's experiments: `n` points evenly in `[1, 1.95]`.
+pub fn omega_grid(n: usize) -> Vec<f64> {
+    if n <= 1 {
+        return vec![1.0];
+    }
+    (0..n)
+        .map(|i| 1.0 + 0.95 * i as f64 / (n - 1) as f64)
+        .collect()
+}
+
+/// Outcome of tuning omega online over a sequence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelaxOutcome {
+    /// Total iterations of the learner.
+    pub learner_iterations: usize,
+    /// Total iterations of the best fixed grid omega in hindsight.
+    pub best_fixed_iterations: usize,
+    /// That omega.
+    pub best_fixed_omega: f64,
+    /// Total iterations with omega = 1 (Gauss-Seidel).
+    pub gauss_seidel_iterations: usize,
+    /// Total iterations with the instance-optimal omega of every system.
+    pub instance_optimal_iterations: usize,
+    /// Cumulative learner iterations after each system.
+    pub learner_curve: Vec<usize>,
+    /// Cumulative best-fixed iterations after each system.
+    pub best_fixed_curve: Vec<usize>,
+}
+
+/// Iteration counts of every grid omega on every system (`[t][arm]`).
+pub fn iteration_table(
+    seq: &ShiftedLaplacianSequence,
+    grid: &[f64],
+    tol: f64,
+    max_iter: usize,
+) -> Result<Vec<Vec<usize>>> {
+    (0..seq.shifts.len())
+        .map(|t| {
+            grid.iter()
+                .map(|&w| seq.iterations(t, w, tol, max_iter))
+                .collect()
+        })
+        .collect()
+}
+
+/// Solver tolerance, iteration cap and context features of an omega-tuning run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RelaxSetup {
+    /// Relative residual tolerance (e.g. 1e-8).
+    pub tol: f64,
+    /// Iteration cap (the loss is `iterations / max_iter`).
+    pub max_iter: usize,
+    /// Degree of the Chebyshev context features (for contextual policies).
+    pub chebyshev_degree: usize,
+}
+
+impl Default for RelaxSetup {
+    fn default() -> Self {
+        RelaxSetup {
+            tol: 1e-8,
+            max_iter: 1000,
+            chebyshev_degree: 3,
+        }
+    }
+}
+
+/// Runs a bandit `policy` (one arm per grid omega; reward `1 - iterations /
+/// max_iter`; the round's context features are the Chebyshev features of
+/// the shift, for contextual policies) over the sequence, with the
+/// precomputed `table` from [`iteration_table`].
+pub fn run_omega_bandit(
+    seq: &ShiftedLaplacianSequence,
+    grid: &[f64],
+    table: &[Vec<usize>],
+    policy: &mut dyn Policy,
+    setup: &RelaxSetup,
+    rng: &mut dyn RngCore,
+) -> Result<RelaxOutcome> {
+    let RelaxSetup {
+        tol,
+        max_iter,
+        chebyshev_degree,
+    } = *setup;
+    check::same_len("omega grid", grid.len(), "policy arms", policy.n_arms())?;
+    check::same_len("systems", seq.shifts.len(), "table rows", table.len())?;
+    policy.reset();
+    let horizon = seq.shifts.len();
+    let mut learner = 0usize;
+    let mut learner_curve = Vec::with_capacity(horizon);
+    let mut cum_arm = vec![0usize; grid.len()];
+    let mut best_curve = Vec::with_capacity(horizon);
+    let mut gs = 0usize;
+    let mut opt = 0usize;
+    for t in 0..horizon {
+        let feats = chebyshev_features(seq.shifts[t], chebyshev_degree);
+        let ctx = crate::policy::Context {
+            features: vec![feats; grid.len()],
+            advice: Vec::new(),
+        };
+        let round = Round {
+            t: t + 1,
+            horizon,
+            context: Some(&ctx),
+        };
+        let arm = policy.select(&round, rng).min(grid.len() - 1);
+        let iters = table[t][arm];
+        policy.update(&round, arm, 1.0 - iters as f64 / max_iter as f64);
+        learner += iters;
+        learner_curve.push(learner);
+        for (c, &n) in cum_arm.iter_mut().zip(&table[t]) {
+            *c += n;
+        }
+        best_curve.push(*cum_arm.iter().min().unwrap_or(&0));
+        gs += seq.iterations(t, 1.0, tol, max_iter)?;
+        let w = optimal_omega_shifted_laplacian(seq.grid, seq.shifts[t])?;
+        opt += seq.iterations(t, w.min(1.999), tol, max_iter)?;
+    }
+    let best = argmin(&cum_arm.iter().map(|&c| c as f64).collect::<Vec<_>>());
+    Ok(RelaxOutcome {
+        learner_iterations: learner,
+        best_fixed_iterations: cum_arm[best],
+        best_fixed_omega: grid[best],
+        gauss_seidel_iterations: gs,
+        instance_optimal_iterations: opt,
+        learner_curve,
+        best_fixed_curve: best_curve,
+    })
+}
+
+/// Chebyshev features `T_0(u), ..., T_d(u)` of a shift `c` in
+/// `[-0.15, 0.45]`, mapped to `u` in `[-1, 1]`.
+pub fn chebyshev_features(c: f64, degree: usize) -> Vec<f64> {
+    let u = ((c + 0.15) / 0.6 * 2.0 - 1.0).clamp(-1.0, 1.0);
+    let mut f = Vec::with_capacity(degree + 1);
+    f.push(1.0);
+    if degree >= 1 {
+        f.push(u);
+    }
+    for k in 2..=degree {
+        let next = 2.0 * u * f[k - 1] - f[k - 2];
+        f.push(next);
+    }
+    f
+}
+
+/// ChebCB: per-arm ridge regression of the *loss* on the round's context
+/// features (Chebyshev features of the shift), with SquareCB action
+/// probabilities (Foster & Rakhlin 2020, "Beyond UCB", Algorithm 1):
+/// `p_a = 1 / (K + gamma (ŷ_a - ŷ_best))` for `a != best`, the rest on the
+/// predicted best arm, `gamma = gamma_scale * sqrt(K t)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChebCb {
+    k: usize,
+    dim: usize,
+    lambda: f64,
+    gamma_scale: f64,
+    gram: Vec<Vec<f64>>,
+    xty: Vec<Vec<f64>>,
+    probs: Vec<f64>,
+}
+
+impl ChebCb {
+    /// `k` arms, feature dimension `dim`, ridge `lambda > 0`, `gamma_scale > 0`.
+    pub fn new(k: usize, dim: usize, lambda: f64, gamma_scale: f64) -> Result<Self> {
+        check::at_least("number of arms", k, 1)?;
+        check::at_least("feature dimension", dim, 1)?;
+        check::positive("lambda", lambda)?;
+        check::positive("gamma_scale", gamma_scale)?;
+        let mut eye = vec![0.0; dim * dim];
+        for i in 0..dim {
+            eye[i * dim + i] = lambda;
+        }
+        Ok(ChebCb {
+            k,
+            dim,
+            lambda,
+            gamma_scale,
+            gram: vec![eye; k],
+            xty: vec![vec![0.0; dim]; k],
+            probs: vec![1.0 / k as f64; k],
+        })
+    }
+
+    fn predict(&self, arm: usize, x: &[f64]) -> f64 {
+        solve_spd(&self.gram[arm], self.dim, &self.xty[arm]).map_or(0.5, |w| dot(&w, x))
+    }
+}
+
+impl Policy for ChebCb {
+    fn name(&self) -> String {
+        "chebcb".into()
+    }
+    fn n_arms(&self) -> usize {
+        self.k
+    }
+    fn reset(&mut self) {
+        for g in &mut self.gram {
+            g.iter_mut().for_each(|v| *v = 0.0);
+            for i in 0..self.dim {
+                g[i * self.dim + i] = self.lambda;
+            }
+        }
+        self.xty
+            .iter_mut()
+            .for_each(|v| v.iter_mut().for_each(|x| *x = 0.0));
+    }
+    fn select(&mut self, round: &Round<'_>, rng: &mut dyn RngCore) -> usize {
+        let x = round
+            .context
+            .and_then(|c| c.features.first())
+            .filter(|f| f.len() == self.dim)
+            .cloned()
+            .unwrap_or_else(|| vec![1.0; self.dim]);
+        let losses: Vec<f64> = (0..self.k).map(|a| self.predict(a, &x)).collect();
+        let best = argmin(&losses);
+        let gamma = self.gamma_scale * ((self.k * round.t.max(1)) as f64).sqrt();
+        let mut rest = 0.0;
+        for a in 0..self.k {
+            if a != best {
+                self.probs[a] = 1.0 / (self.k as f64 + gamma * (losses[a] - losses[best]).max(0.0));
+                rest += self.probs[a];
+            }
+        }
+        self.probs[best] = (1.0 - rest).max(0.0);
+        sample_categorical(&self.probs, rng)
+    }
+    fn update(&mut self, round: &Round<'_>, arm: usize, reward: f64) {
+        let Some(x) = round
+            .context
+            .and_then(|c| c.features.get(arm))
+            .filter(|f| f.len() == self.dim)
+        else {
+            return;
+        };
+        let loss = 1.0 - reward;
+        let d = self.dim;
+        for i in 0..d {
+            self.xty[arm][i] += x[i] * loss;
+            for j in 0..d {
+                self.gram[arm][i * d + j] += x[i] * x[j];
+            }
+        }
+    }
+    fn probabilities(&self, _round: &Round<'_>) -> Option<Vec<f64>> {
+        Some(self.probs.clone())
+    }
+}
+
+/// A seeded sequence (stream `Seeder::new(seed).named("relax")`).
+pub fn seeded_sequence(grid: usize, t: usize, seed: u64) -> Result<ShiftedLaplacianSequence> {
+    let mut rng = Seeder::new(seed).named("relax").rng(0);
+    let _: f64 = rng.random();
+    ShiftedLaplacianSequence::generate(grid, t, &mut rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adversarial::{TsallisEstimator, TsallisInf};
+
+    #[test]
+    fn sor_solves_and_matches_dense() {
+        let a = laplacian_2d(4).unwrap().shifted(0.1).unwrap();
+        let b: Vec<f64> = (0..16).map(|i| (i as f64).sin()).collect();
+        let p = SorParams::new(1.3, 1e-10, 10_000).unwrap();
+        let s = sor_csr(&a, &b, None, &p).unwrap();
+        let d = sor_dense(&a.to_dense(), 16, &b, None, &p).unwrap();
+        assert!(s.converged && d.converged);
+        assert_eq!(s.iterations, d.iterations);
+        let mut ax = vec![0.0; 16];
+        a.matvec(&s.x, &mut ax);
+        for (x, y) in ax.iter().zip(&b) {
+            assert!((x - y).abs() < 1e-8);
+        }
+        assert!(SorParams::new(2.0, 1e-8, 10).is_err());
+        assert!(SorParams::new(0.0, 1e-8, 10).is_err());
+        assert!(sor_dense(&[0.0, 1.0, 1.0, 1.0], 2, &[1.0, 1.0], None, &p).is_err());
+    }
+
+    #[test]
+    fn optimal_omega_beats_gauss_seidel() {
+        let seq = seeded_sequence(10, 3, 1).unwrap();
+        for t in 0..3 {
+            let w = optimal_omega_shifted_laplacian(10, seq.shifts[t]).unwrap();
+            let opt = seq.iterations(t, w, 1e-8, 10_000).unwrap();
+            let gs = seq.iterations(t, 1.0, 1e-8, 10_000).unwrap();
+            assert!(opt * 2 < gs, "omega* {w}: {opt} vs GS {gs}");
+        }
+    }
+
+    #[test]
+    fn bandit_approaches_best_fixed_omega() {
+        let seq = seeded_sequence(10, 60, 2).unwrap();
+        let grid = omega_grid(20);
+        let (tol, cap) = (1e-8, 1000);
+        let table = iteration_table(&seq, &grid, tol, cap).unwrap();
+        let mut policy =
+            TsallisInf::new(grid.len(), 2.0, TsallisEstimator::ImportanceWeighted).unwrap();
+        let mut rng = Seeder::new(3).rng(0);
+        let setup = RelaxSetup {
+            tol,
+            max_iter: cap,
+            chebyshev_degree: 3,
+        };
+        let out = run_omega_bandit(&seq, &grid, &table, &mut policy, &setup, &mut rng).unwrap();
+        assert!(out.best_fixed_iterations < out.gauss_seidel_iterations);
+        assert!(
+            out.learner_iterations < out.gauss_seidel_iterations,
+            "{out:?}"
+        );
+        let mut cheb = ChebCb::new(grid.len(), 4, 1.0, 1.0).unwrap();
+        let out2 = run_omega_bandit(&seq, &grid, &table, &mut cheb, &setup, &mut rng).unwrap();
+        assert!(
+            out2.learner_iterations < out2.gauss_seidel_iterations,
+            "{out2:?}"
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! End-to-end tests of `duality bandit ...`.
+
+use std::process::Command;
+
+fn duality() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_duality"))
+}
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/bandits/");
+
+#[test]
+fn ope_matches_obp_fixture() {
+    let text = std::fs::read_to_string(format!("{FIXTURES}obp_estimates.json")).unwrap();
+    let fixture: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let case = &fixture["cases"][0];
+    let out = duality()
+        .args(["bandit", "ope", "--logged"])
+        .arg(format!("{FIXTURES}{}", case["file"].as_str().unwrap()))
+        .args(["--estimators", "ipw,snipw,dm,dr,switch-dr", "--switch-tau"])
+        .arg(case["switch_tau"].to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (name, want) in case["estimates"].as_object().unwrap() {
+        let g = got[name].as_f64().unwrap();
+        assert!(
+            (g - want.as_f64().unwrap()).abs() < 1e-12,
+            "{name}: {g} vs {want}"
+        );
+    }
+}
+
+#[test]
+fn ope_rejects_bad_csv_with_line_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.csv");
+    std::fs::write(
+        &path,
+        "action,reward,pscore,pi_0,pi_1\n0,1,0.5,1,0\n1,0,0,0.5,0.5\n",
+    )
+    .unwrap();
+    let out = duality()
+        .args(["bandit", "ope", "--logged"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3") && err.contains("pscore"), "{err}");
+    // switch-dr without a threshold.
+    std::fs::write(&path, "action,reward,pscore,pi_0,qhat_0\n0,1,1,1,0.5\n").unwrap();
+    let out = duality()
+        .args(["bandit", "ope", "--estimators", "switch-dr", "--logged"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tau"));
+}
+
+#[test]
+fn simulate_writes_json_and_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sim.toml");
+    std::fs::write(
+        &cfg,
+        "horizon = 500\nrepetitions = 4\nseed = 1\n[environment]\nkind = \"bernoulli\"\nmeans = [0.2, 0.5, 0.8]\n\
+         [[policies]]\nkind = \"ucb1\"\n[[policies]]\nkind = \"thompson_beta\"\n[ci]\nreps = 200\n",
+    )
+    .unwrap();
+    let svg = dir.path().join("regret.svg");
+    let out = duality()
+        .args(["bandit", "simulate", "--format", "json", "--config"])
+        .arg(&cfg)
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let policies = report["policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 2);
+    assert!(
+        policies[0]["pseudo_regret"]["mean"]["estimate"]
+            .as_f64()
+            .unwrap()
+            > 0.0
+    );
+    assert!(policies[1]["pseudo_regret"]["iqm"]["hi"].as_f64().is_some());
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    // A bad config names the file and the field.
+    std::fs::write(&cfg, "horizon = 0\nrepetitions = 4\n[environment]\nkind = \"bernoulli\"\nmeans = [0.5]\n[[policies]]\nkind = \"ucb1\"\n").unwrap();
+    let out = duality()
+        .args(["bandit", "simulate", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("horizon"));
+}
