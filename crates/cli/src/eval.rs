@@ -1,21 +1,671 @@
 //! `duality eval ...`: commands over `duality_eval`.
+//!
+//! - `aggregate --scores FILE.csv`: IQM / mean / median / optimality gap per
+//!   algorithm with stratified-bootstrap CIs (`--svg` draws them);
+//! - `improvement --scores FILE.csv --x A --y B`: probability of improvement
+//!   `P(A > B)` with a CI;
+//! - `profile --scores FILE.csv --tau START:STOP:COUNT`: performance profiles;
+//! - `auc --input FILE.csv` (`label,score[,group]`): AUROC and AUPRC;
+//! - `adastop --results FILE.csv --n N --stages K`: AdaStop decisions, with
+//!   `--state` to resume between stages;
+//! - `mcnemar --input FILE.csv` (`y_true,pred_a,pred_b`): McNemar's test.
+//!
+//! Score files are tidy CSV `algorithm,task,run,score` (or JSON
+//! `{alg: [[run x task]]}`). JSON output with `--format json`.
 
-use clap::Subcommand;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use clap::{Args, Subcommand};
+use duality_eval::adastop::{AdaStop, AdaStopParams, ComparisonOutcome};
+use duality_eval::bootstrap::{BootstrapParams, Interval, IntervalMethod, StratifiedBootstrap};
+use duality_eval::classical::{mcnemar, McNemarTable};
+use duality_eval::plot;
+use duality_eval::prelude::*;
+use duality_eval::profile::{performance_profile, tau_grid, ProfileKind};
+use duality_eval::ranking::{bootstrap_ci, by_group, GroupMetrics, SortedClasses};
+use serde::Serialize;
+
+use crate::output::{emit, Format};
 
 /// Commands of the `eval` area.
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
-    /// Describe what this area implements (the commands arrive with the crate's API).
-    About,
+    /// Aggregate metrics (IQM, mean, median, optimality gap) with bootstrap CIs.
+    Aggregate(AggregateArgs),
+    /// Probability of improvement P(X > Y) with a bootstrap CI.
+    Improvement(ImprovementArgs),
+    /// Performance profiles (fraction of runs above tau) with CI bands.
+    Profile(ProfileArgs),
+    /// AUROC and AUPRC (average precision) from labels and scores.
+    Auc(AucArgs),
+    /// AdaStop sequential comparison of agents (resumable between stages).
+    Adastop(AdaStopArgs),
+    /// McNemar's test comparing two classifiers' predictions.
+    Mcnemar(McNemarArgs),
+}
+
+/// Bootstrap options shared by the score commands.
+#[derive(Debug, Args)]
+pub struct BootstrapOpts {
+    /// Bootstrap replicates.
+    #[arg(long)]
+    pub reps: Option<usize>,
+    /// Confidence level.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Interval method: percentile, basic, bc or bca.
+    #[arg(long, default_value = "percentile")]
+    pub method: String,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Also resample tasks (rliable's task bootstrap).
+    #[arg(long)]
+    pub task_bootstrap: bool,
+}
+
+impl BootstrapOpts {
+    fn build(&self, default_reps: usize) -> anyhow::Result<StratifiedBootstrap> {
+        Ok(StratifiedBootstrap::from_params(BootstrapParams {
+            reps: self.reps.unwrap_or(default_reps),
+            confidence: self.confidence,
+            seed: self.seed,
+            method: IntervalMethod::parse(&self.method)?,
+            task_bootstrap: self.task_bootstrap,
+        })?)
+    }
+}
+
+/// Arguments of `duality eval aggregate`.
+#[derive(Debug, Args)]
+pub struct AggregateArgs {
+    /// Tidy CSV `algorithm,task,run,score` (or JSON `{alg: [[run x task]]}`).
+    #[arg(long)]
+    pub scores: PathBuf,
+    /// Comma-separated metrics: iqm, mean, median, optimality-gap.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "iqm,mean,median,optimality-gap"
+    )]
+    pub metrics: Vec<String>,
+    /// Target score gamma of the optimality gap.
+    #[arg(long, default_value_t = 1.0)]
+    pub gamma: f64,
+    #[command(flatten)]
+    pub bootstrap: BootstrapOpts,
+    /// Draw the interval estimates to this SVG file.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality eval improvement`.
+#[derive(Debug, Args)]
+pub struct ImprovementArgs {
+    /// Tidy CSV `algorithm,task,run,score` (or JSON).
+    #[arg(long)]
+    pub scores: PathBuf,
+    /// Algorithm X of P(X > Y).
+    #[arg(long)]
+    pub x: String,
+    /// Algorithm Y of P(X > Y).
+    #[arg(long)]
+    pub y: String,
+    #[command(flatten)]
+    pub bootstrap: BootstrapOpts,
+    /// Draw the probability-of-improvement bar to this SVG file.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality eval profile`.
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Tidy CSV `algorithm,task,run,score` (or JSON).
+    #[arg(long)]
+    pub scores: PathBuf,
+    /// Threshold grid START:STOP:COUNT (inclusive, evenly spaced).
+    #[arg(long)]
+    pub tau: String,
+    /// run-score (fraction of runs > tau) or average-score (fraction of task means > tau).
+    #[arg(long, default_value = "run-score")]
+    pub kind: String,
+    #[command(flatten)]
+    pub bootstrap: BootstrapOpts,
+    /// Draw the profiles with CI bands to this SVG file.
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality eval auc`.
+#[derive(Debug, Args)]
+pub struct AucArgs {
+    /// CSV with columns `label` (0/1) and `score`, optionally `group`.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Bootstrap replicates for CIs (class-stratified); 0 = no CI.
+    #[arg(long, default_value_t = 0)]
+    pub reps: usize,
+    /// Confidence level of the CIs.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Seed of the bootstrap.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality eval adastop`.
+#[derive(Debug, Args)]
+pub struct AdaStopArgs {
+    /// CSV with columns `agent` (or `algorithm`) and `score`: all runs so far,
+    /// in order; the first N runs of each agent are stage 1, the next N stage 2, ...
+    #[arg(long)]
+    pub results: PathBuf,
+    /// Runs per agent per stage.
+    #[arg(long)]
+    pub n: usize,
+    /// Maximum number of stages K.
+    #[arg(long)]
+    pub stages: usize,
+    /// Family-wise error level.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Number of permutations B.
+    #[arg(long, default_value_t = 10_000)]
+    pub permutations: usize,
+    /// Seed of the random permutations.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// State file: loaded if it exists (earlier stages are not recomputed), saved after.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality eval mcnemar`.
+#[derive(Debug, Args)]
+pub struct McNemarArgs {
+    /// CSV with columns `y_true`, `pred_a`, `pred_b` (labels compared as text).
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Runs one `eval` command.
 pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
     match cmd {
-        EvalCommand::About => {
-            println!("{}", env!("CARGO_PKG_DESCRIPTION"));
-            println!("area crate: duality_eval (commands arrive with its API)");
-            Ok(())
+        EvalCommand::Aggregate(a) => aggregate(a),
+        EvalCommand::Improvement(a) => improvement(a),
+        EvalCommand::Profile(a) => profile(a),
+        EvalCommand::Auc(a) => auc(a),
+        EvalCommand::Adastop(a) => adastop(a),
+        EvalCommand::Mcnemar(a) => run_mcnemar(a),
+    }
+}
+
+/// An estimate with its CI, as printed in JSON.
+#[derive(Debug, Serialize)]
+struct Estimate {
+    estimate: f64,
+    ci: [f64; 2],
+}
+
+impl From<Interval> for Estimate {
+    fn from(i: Interval) -> Self {
+        Estimate {
+            estimate: i.estimate,
+            ci: [i.lo, i.hi],
         }
     }
+}
+
+fn fmt_ci(i: &Estimate) -> String {
+    format!("{:.4} [{:.4}, {:.4}]", i.estimate, i.ci[0], i.ci[1])
+}
+
+fn load_scores(path: &Path) -> anyhow::Result<ScoreSet> {
+    ScoreSet::from_path(path).with_context(|| format!("cannot read scores from {}", path.display()))
+}
+
+fn aggregate(a: AggregateArgs) -> anyhow::Result<()> {
+    let set = load_scores(&a.scores)?;
+    let metrics: Vec<Metric> = a
+        .metrics
+        .iter()
+        .map(|m| {
+            Metric::parse(m).map(|m| match m {
+                Metric::OptimalityGap { .. } => Metric::OptimalityGap { gamma: a.gamma },
+                other => other,
+            })
+        })
+        .collect::<duality_eval::Result<_>>()?;
+    let bs = a.bootstrap.build(50_000)?;
+    let rows = bs.intervals_for_set(&set, &metrics)?;
+    if let Some(svg) = &a.svg {
+        let names: Vec<&str> = metrics.iter().map(|m| m.name()).collect();
+        plot::interval_estimates(svg, &names, &rows)?;
+    }
+    // Insertion order of algorithms is kept by writing a vector of pairs into a map per algorithm.
+    let mut out: BTreeMap<String, BTreeMap<String, Estimate>> = BTreeMap::new();
+    for (alg, intervals) in &rows {
+        let entry = out.entry(alg.clone()).or_default();
+        for (m, i) in metrics.iter().zip(intervals) {
+            entry.insert(m.name().to_string(), (*i).into());
+        }
+    }
+    emit(a.format, &out, |out| {
+        print!("{:<20}", "algorithm");
+        for m in &metrics {
+            print!(" {:>30}", m.name());
+        }
+        println!();
+        for (alg, row) in out {
+            print!("{alg:<20}");
+            for m in &metrics {
+                if let Some(e) = row.get(m.name()) {
+                    print!(" {:>30}", fmt_ci(e));
+                }
+            }
+            println!();
+        }
+    })
+}
+
+fn improvement(a: ImprovementArgs) -> anyhow::Result<()> {
+    let set = load_scores(&a.scores)?;
+    let (x, y) = (set.get(&a.x)?, set.get(&a.y)?);
+    let ci = a.bootstrap.build(50_000)?.improvement(x, y)?;
+    if let Some(svg) = &a.svg {
+        plot::improvement_bars(svg, &[(format!("P({} > {})", a.x, a.y), ci)])?;
+    }
+    let out: Estimate = ci.into();
+    emit(a.format, &out, |e| {
+        println!("P({} > {}) = {}", a.x, a.y, fmt_ci(e));
+    })
+}
+
+fn parse_tau(spec: &str) -> anyhow::Result<Vec<f64>> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    if parts.len() != 3 {
+        bail!("--tau must be START:STOP:COUNT, got {spec:?}");
+    }
+    let start: f64 = parts[0]
+        .trim()
+        .parse()
+        .with_context(|| format!("tau start {:?}", parts[0]))?;
+    let stop: f64 = parts[1]
+        .trim()
+        .parse()
+        .with_context(|| format!("tau stop {:?}", parts[1]))?;
+    let count: usize = parts[2]
+        .trim()
+        .parse()
+        .with_context(|| format!("tau count {:?}", parts[2]))?;
+    Ok(tau_grid(start, stop, count)?)
+}
+
+#[derive(Debug, Serialize)]
+struct ProfileOut {
+    kind: ProfileKind,
+    taus: Vec<f64>,
+    profiles: BTreeMap<String, Vec<Estimate>>,
+}
+
+fn profile(a: ProfileArgs) -> anyhow::Result<()> {
+    let set = load_scores(&a.scores)?;
+    let taus = parse_tau(&a.tau)?;
+    let kind = match a.kind.as_str() {
+        "run-score" => ProfileKind::RunScore,
+        "average-score" => ProfileKind::AverageScore,
+        other => bail!("--kind must be run-score or average-score, got {other:?}"),
+    };
+    let bs = a.bootstrap.build(2_000)?;
+    let profiles = set
+        .matrices()
+        .iter()
+        .map(|m| performance_profile(m, &taus, kind, &bs))
+        .collect::<duality_eval::Result<Vec<_>>>()?;
+    if let Some(svg) = &a.svg {
+        plot::performance_profiles(svg, &profiles)?;
+    }
+    let out = ProfileOut {
+        kind,
+        taus: taus.clone(),
+        profiles: profiles
+            .iter()
+            .map(|p| {
+                (
+                    p.algorithm.clone(),
+                    p.points.iter().map(|&i| i.into()).collect(),
+                )
+            })
+            .collect(),
+    };
+    emit(a.format, &out, |o| {
+        print!("{:>10}", "tau");
+        for alg in o.profiles.keys() {
+            print!(" {alg:>30}");
+        }
+        println!();
+        for (t, tau) in o.taus.iter().enumerate() {
+            print!("{tau:>10.4}");
+            for v in o.profiles.values() {
+                print!(" {:>30}", fmt_ci(&v[t]));
+            }
+            println!();
+        }
+    })
+}
+
+/// Required columns in order, then optional columns (`None` when absent).
+type Columns = (Vec<Vec<String>>, Vec<Option<Vec<String>>>);
+
+/// Reads named columns of a CSV file, with line numbers in errors.
+fn read_columns(path: &Path, required: &[&[&str]], optional: &[&str]) -> anyhow::Result<Columns> {
+    let name = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .with_context(|| format!("cannot open {name}"))?;
+    let headers = rdr
+        .headers()
+        .with_context(|| format!("{name} line 1: cannot read header"))?
+        .clone();
+    let find = |aliases: &[&str]| headers.iter().position(|h| aliases.contains(&h.trim()));
+    let req: Vec<usize> = required
+        .iter()
+        .map(|aliases| {
+            find(aliases).with_context(|| {
+                format!(
+                    "{name} line 1: missing column `{}` in header",
+                    aliases.join("` or `")
+                )
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let opt: Vec<Option<usize>> = optional.iter().map(|c| find(&[c])).collect();
+    let mut cols = vec![Vec::new(); req.len()];
+    let mut ocols: Vec<Option<Vec<String>>> = opt.iter().map(|o| o.map(|_| Vec::new())).collect();
+    for (row_no, row) in rdr.records().enumerate() {
+        let line = row_no + 2;
+        let row = row.with_context(|| format!("{name} line {line}"))?;
+        for (c, &i) in req.iter().enumerate() {
+            let v = row
+                .get(i)
+                .with_context(|| format!("{name} line {line}: missing field {}", i + 1))?;
+            cols[c].push(v.trim().to_string());
+        }
+        for (c, i) in opt.iter().enumerate() {
+            if let (Some(i), Some(col)) = (i, ocols[c].as_mut()) {
+                col.push(row.get(*i).unwrap_or("").trim().to_string());
+            }
+        }
+    }
+    if cols.first().is_none_or(|c| c.is_empty()) {
+        bail!("{name}: no data rows");
+    }
+    Ok((cols, ocols))
+}
+
+fn parse_numbers(path: &Path, column: &str, values: &[String]) -> anyhow::Result<Vec<f64>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let x: f64 = v.parse().with_context(|| {
+                format!(
+                    "{} line {}: {column} is not a number: {v:?}",
+                    path.display(),
+                    i + 2
+                )
+            })?;
+            if !x.is_finite() {
+                bail!(
+                    "{} line {}: {column} is {x}: expected a finite number",
+                    path.display(),
+                    i + 2
+                );
+            }
+            Ok(x)
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize)]
+struct AucOut {
+    n: usize,
+    positives: usize,
+    auroc: f64,
+    auprc: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auroc_ci: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auprc_ci: Option<[f64; 2]>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    groups: Vec<GroupMetrics>,
+}
+
+fn auc(a: AucArgs) -> anyhow::Result<()> {
+    let (cols, opt) = read_columns(&a.input, &[&["label"], &["score"]], &["group"])?;
+    let labels_f = parse_numbers(&a.input, "label", &cols[0])?;
+    let labels: Vec<bool> = labels_f
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| match l {
+            1.0 => Ok(true),
+            0.0 => Ok(false),
+            x => bail!(
+                "{} line {}: label is {x}: expected 0 or 1",
+                a.input.display(),
+                i + 2
+            ),
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let scores = parse_numbers(&a.input, "score", &cols[1])?;
+    let sc = SortedClasses::new(&labels, &scores)?;
+    let mut out = AucOut {
+        n: labels.len(),
+        positives: sc.positives(),
+        auroc: sc.auroc(),
+        auprc: sc.average_precision(),
+        auroc_ci: None,
+        auprc_ci: None,
+        groups: Vec::new(),
+    };
+    drop(sc);
+    if a.reps > 0 {
+        let params = BootstrapParams {
+            reps: a.reps,
+            confidence: a.confidence,
+            seed: a.seed,
+            ..BootstrapParams::default()
+        };
+        let (ra, rp) = bootstrap_ci(&labels, &scores, &params)?;
+        out.auroc_ci = Some([ra.lo, ra.hi]);
+        out.auprc_ci = Some([rp.lo, rp.hi]);
+    }
+    if let Some(Some(groups)) = opt.first() {
+        out.groups = by_group(&labels, &scores, groups)?;
+    }
+    emit(a.format, &out, |o| {
+        let ci = |c: &Option<[f64; 2]>| {
+            c.map(|c| format!(" [{:.4}, {:.4}]", c[0], c[1]))
+                .unwrap_or_default()
+        };
+        println!("n = {} ({} positive)", o.n, o.positives);
+        println!("AUROC = {:.6}{}", o.auroc, ci(&o.auroc_ci));
+        println!("AUPRC = {:.6}{}", o.auprc, ci(&o.auprc_ci));
+        if !o.groups.is_empty() {
+            println!(
+                "{:<16} {:>8} {:>10} {:>10} {:>10}",
+                "group", "n", "prevalence", "AUROC", "AUPRC"
+            );
+            let f = |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_else(|| "-".into());
+            for g in &o.groups {
+                println!(
+                    "{:<16} {:>8} {:>10.4} {:>10} {:>10}",
+                    g.group,
+                    g.n,
+                    g.prevalence,
+                    f(g.auroc),
+                    f(g.average_precision)
+                );
+            }
+        }
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct AdaStopOut {
+    stage: usize,
+    stages: usize,
+    finished: bool,
+    comparisons: Vec<ComparisonOutcome>,
+    agents_to_run: Vec<String>,
+}
+
+fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
+    let (cols, _) = read_columns(&a.results, &[&["agent", "algorithm"], &["score"]], &[])?;
+    let scores = parse_numbers(&a.results, "score", &cols[1])?;
+    let mut names: Vec<String> = Vec::new();
+    let mut runs: Vec<Vec<f64>> = Vec::new();
+    for (agent, &s) in cols[0].iter().zip(&scores) {
+        match names.iter().position(|n| n == agent) {
+            Some(i) => runs[i].push(s),
+            None => {
+                names.push(agent.clone());
+                runs.push(vec![s]);
+            }
+        }
+    }
+    let params = AdaStopParams {
+        n: a.n,
+        stages: a.stages,
+        alpha: a.alpha,
+        permutations: a.permutations,
+        seed: a.seed,
+        comparisons: None,
+    };
+    let mut study = match &a.state {
+        Some(p) if p.exists() => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            let s: AdaStop = serde_json::from_str(&text)
+                .with_context(|| format!("malformed AdaStop state {}", p.display()))?;
+            if s.agents() != names.as_slice() {
+                bail!(
+                    "agents in {} ({:?}) differ from the state's ({:?})",
+                    a.results.display(),
+                    names,
+                    s.agents()
+                );
+            }
+            if s.params() != &params {
+                bail!(
+                    "--n/--stages/--alpha/--permutations/--seed differ from the saved state's {:?}",
+                    s.params()
+                );
+            }
+            for (ag, r) in runs.iter().enumerate() {
+                for st in 0..s.stage() {
+                    if let Some(saved) = s.stage_runs(ag, st) {
+                        if !saved.is_empty() && r.get(st * a.n..(st + 1) * a.n) != Some(saved) {
+                            bail!(
+                                "runs of agent {:?} in stage {} differ from the saved state",
+                                names[ag],
+                                st + 1
+                            );
+                        }
+                    }
+                }
+            }
+            s
+        }
+        _ => AdaStop::new(names.clone(), params)?,
+    };
+    while !study.is_finished() && study.stage() < a.stages {
+        let st = study.stage();
+        let needed = study.agents_to_run();
+        let mut batch = vec![Vec::new(); names.len()];
+        let mut complete = true;
+        for &ag in &needed {
+            match runs[ag].get(st * a.n..(st + 1) * a.n) {
+                Some(r) => batch[ag] = r.to_vec(),
+                None => complete = false,
+            }
+        }
+        if !complete {
+            break;
+        }
+        study.update(&batch)?;
+    }
+    if let Some(p) = &a.state {
+        std::fs::write(p, serde_json::to_string_pretty(&study)?)
+            .with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    let out = AdaStopOut {
+        stage: study.stage(),
+        stages: a.stages,
+        finished: study.is_finished(),
+        comparisons: study.outcomes(),
+        agents_to_run: if study.is_finished() {
+            Vec::new()
+        } else {
+            study
+                .agents_to_run()
+                .into_iter()
+                .map(|i| names[i].clone())
+                .collect()
+        },
+    };
+    emit(a.format, &out, |o| {
+        println!(
+            "stage {} of {}{}",
+            o.stage,
+            o.stages,
+            if o.finished { " (finished)" } else { "" }
+        );
+        for c in &o.comparisons {
+            println!("{:>16} vs {:<16} {:?}", c.agent, c.other, c.decision);
+        }
+        if !o.agents_to_run.is_empty() {
+            println!("run {} more runs of: {}", a.n, o.agents_to_run.join(", "));
+        }
+    })
+}
+
+fn run_mcnemar(a: McNemarArgs) -> anyhow::Result<()> {
+    let (cols, _) = read_columns(&a.input, &[&["y_true"], &["pred_a"], &["pred_b"]], &[])?;
+    let table = McNemarTable::from_predictions(&cols[0], &cols[1], &cols[2])?;
+    let r = mcnemar(table)?;
+    emit(a.format, &r, |r| {
+        let t = &r.table;
+        println!("                 B correct  B wrong");
+        println!("A correct   {:>12} {:>8}", t.both_correct, t.only_a);
+        println!("A wrong     {:>12} {:>8}", t.only_b, t.both_wrong);
+        println!(
+            "chi2 (corrected) = {:.6}, p = {:.6}",
+            r.chi2_corrected, r.p_corrected
+        );
+        println!("chi2             = {:.6}, p = {:.6}", r.chi2, r.p_chi2);
+        println!("exact binomial p = {:.6}", r.p_exact);
+    })
 }

@@ -8,6 +8,14 @@
 //!   gap and probability of improvement (Agarwal et al. 2021);
 //! - [`bootstrap`]: stratified bootstrap confidence intervals (percentile,
 //!   basic, bias-corrected, BCa), parallel and bit-reproducible;
+//! - [`profile`]: performance profiles and sample-efficiency curves;
+//! - [`adastop`]: AdaStop group-sequential permutation tests (Mathieu et al. 2023);
+//! - [`classical`] and [`resampling`]: McNemar, Cochran's Q, paired t-tests,
+//!   5x2cv tests, multiple-comparison corrections, CV splitters, bootstrap
+//!   .632 / .632+ error (Raschka 2018);
+//! - [`ranking`]: AUROC, average precision, curves, DeLong's test, subgroups;
+//! - [`conformal`]: conformal p-values, BH conformal selection, OptCS;
+//! - [`plot`]: SVG figures.
 //!
 //! It builds and tests without libtorch.
 //!

@@ -1,0 +1,240 @@
+//! End-to-end tests of `duality eval ...`.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn duality(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_duality"))
+        .args(args)
+        .env("DUALITY_NO_PROGRESS", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn json(args: &[&str]) -> Value {
+    let (ok, stdout, stderr) = duality(args);
+    assert!(ok, "{args:?} failed: {stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn scores_csv() -> String {
+    let mut s = String::from("algorithm,task,run,score,extra\n");
+    for (a, base) in [("dqn", 0.2), ("spr", 0.9)] {
+        for t in 0..4 {
+            for r in 0..3 {
+                let v = base + 0.1 * t as f64 + 0.05 * r as f64;
+                s.push_str(&format!("{a},t{t},{r},{v},x\n"));
+            }
+        }
+    }
+    s
+}
+
+#[test]
+fn aggregate_json_has_estimates_and_cis() {
+    let dir = tempfile::tempdir().unwrap();
+    let scores = write(dir.path(), "s.csv", &scores_csv());
+    let svg = dir.path().join("a.svg");
+    let v = json(&[
+        "eval",
+        "aggregate",
+        "--scores",
+        &scores,
+        "--reps",
+        "500",
+        "--seed",
+        "3",
+        "--svg",
+        svg.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    for alg in ["dqn", "spr"] {
+        for m in ["iqm", "mean", "median", "optimality-gap"] {
+            let e = &v[alg][m];
+            let (est, lo, hi) = (
+                e["estimate"].as_f64().unwrap(),
+                e["ci"][0].as_f64().unwrap(),
+                e["ci"][1].as_f64().unwrap(),
+            );
+            assert!(lo <= est && est <= hi, "{alg} {m}: {e}");
+        }
+    }
+    // dqn scores: 0.2 + 0.1 t + 0.05 r; mean over everything = 0.2 + 0.15 + 0.05.
+    assert!((v["dqn"]["mean"]["estimate"].as_f64().unwrap() - 0.4).abs() < 1e-12);
+    assert!(std::fs::read_to_string(svg).unwrap().contains("<svg"));
+    // Same seed, same answer.
+    let again = json(&[
+        "eval",
+        "aggregate",
+        "--scores",
+        &scores,
+        "--reps",
+        "500",
+        "--seed",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v, again);
+}
+
+#[test]
+fn improvement_and_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let scores = write(dir.path(), "s.csv", &scores_csv());
+    let v = json(&[
+        "eval",
+        "improvement",
+        "--scores",
+        &scores,
+        "--x",
+        "spr",
+        "--y",
+        "dqn",
+        "--reps",
+        "300",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["estimate"].as_f64().unwrap(), 1.0);
+    let v = json(&[
+        "eval", "profile", "--scores", &scores, "--tau", "0:2:5", "--reps", "200", "--format",
+        "json",
+    ]);
+    assert_eq!(v["taus"].as_array().unwrap().len(), 5);
+    assert_eq!(v["profiles"]["spr"][0]["estimate"].as_f64().unwrap(), 1.0);
+    let (ok, _, err) = duality(&[
+        "eval",
+        "improvement",
+        "--scores",
+        &scores,
+        "--x",
+        "spr",
+        "--y",
+        "nope",
+    ]);
+    assert!(!ok && err.contains("nope"), "{err}");
+}
+
+#[test]
+fn auc_and_mcnemar() {
+    let dir = tempfile::tempdir().unwrap();
+    let auc = write(
+        dir.path(),
+        "a.csv",
+        "label,score,group\n1,0.9,g\n0,0.9,g\n1,0.5,h\n0,0.1,h\n1,0.3,h\n",
+    );
+    let v = json(&["eval", "auc", "--input", &auc, "--format", "json"]);
+    assert!((v["auroc"].as_f64().unwrap() - 3.5 / 6.0).abs() < 1e-12);
+    assert_eq!(v["groups"].as_array().unwrap().len(), 2);
+    let bad = write(dir.path(), "b.csv", "label,score\n1,0.9\n2,0.1\n");
+    let (ok, _, err) = duality(&["eval", "auc", "--input", &bad]);
+    assert!(!ok && err.contains("line 3"), "{err}");
+
+    let mut m = String::from("y_true,pred_a,pred_b\n");
+    for i in 0..30 {
+        let y = i % 2;
+        let a = if i < 25 { y } else { 1 - y };
+        let b = if i < 15 { y } else { 1 - y };
+        m.push_str(&format!("{y},{a},{b}\n"));
+    }
+    let mc = write(dir.path(), "m.csv", &m);
+    let v = json(&["eval", "mcnemar", "--input", &mc, "--format", "json"]);
+    assert_eq!(v["table"]["only_a"], 10);
+    assert_eq!(v["table"]["only_b"], 0);
+    assert!(v["p_exact"].as_f64().unwrap() < 0.01);
+}
+
+#[test]
+fn adastop_resumes_from_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = |stage: usize| {
+        let mut s = String::new();
+        for (a, shift) in [("a", 0.0), ("b", 5.0)] {
+            for r in 0..4 {
+                s.push_str(&format!(
+                    "{a},{}\n",
+                    shift + ((stage * 7 + r * 3) % 5) as f64 * 0.3
+                ));
+            }
+        }
+        s
+    };
+    let one = write(dir.path(), "r1.csv", &format!("agent,score\n{}", batch(0)));
+    let state = dir.path().join("state.json");
+    let st = state.to_str().unwrap();
+    let args = |f: &str| -> Vec<String> {
+        [
+            "eval",
+            "adastop",
+            "--results",
+            f,
+            "--n",
+            "4",
+            "--stages",
+            "3",
+            "--permutations",
+            "500",
+            "--state",
+            st,
+            "--format",
+            "json",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let v = json(&refs(&args(&one)));
+    assert_eq!(v["stage"], 1);
+    assert!(state.exists());
+    // Rows of several stages may interleave; per agent the order of runs defines the stages.
+    let two = write(
+        dir.path(),
+        "r2.csv",
+        &format!("agent,score\n{}{}", batch(0), batch(1)),
+    );
+    let v = json(&refs(&args(&two)));
+    assert!(v["stage"].as_u64().unwrap() >= 1);
+    let d = v["comparisons"][0]["decision"].as_str().unwrap();
+    assert!(["smaller", "continue"].contains(&d), "{v}");
+    let changed = write(dir.path(), "r3.csv", &format!("agent,score\n{}", batch(1)));
+    let (ok, _, err) = duality(&refs(&args(&changed)));
+    assert!(!ok && err.contains("differ"), "{err}");
+}
+
+#[test]
+fn bad_scores_are_reported_with_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write(
+        dir.path(),
+        "n.csv",
+        "algorithm,task,run,score\na,t,0,1\na,t,1,NaN\n",
+    );
+    let (ok, _, err) = duality(&["eval", "aggregate", "--scores", &s, "--reps", "10"]);
+    assert!(!ok && err.contains("line 3"), "{err}");
+    let s = write(
+        dir.path(),
+        "ok.csv",
+        "algorithm,task,run,score\na,t,0,1\na,t,1,2\n",
+    );
+    let (ok, _, err) = duality(&["eval", "aggregate", "--scores", &s, "--reps", "0"]);
+    assert!(!ok && err.contains("reps"), "{err}");
+}
+
+fn refs(v: &[String]) -> Vec<&str> {
+    v.iter().map(|s| s.as_str()).collect()
+}
