@@ -1,21 +1,163 @@
 //! `duality align ...`: commands over `duality_align`.
 
+use std::path::PathBuf;
+
+use anyhow::Context as _;
 use clap::Subcommand;
+use duality_align::loss::{loss_values, LossConfig, LossKind, PairLogProbs};
+use duality_align::run::{run as run_config, RunConfig, RunReport};
+use serde::Serialize;
+
+use crate::output::{emit, Format};
 
 /// Commands of the `align` area.
 #[derive(Debug, Subcommand)]
 pub enum AlignCommand {
-    /// Describe what this area implements (the commands arrive with the crate's API).
-    About,
+    /// Pairwise preference losses of sequence log-probs from a CSV with columns
+    /// policy_chosen,policy_rejected,ref_chosen,ref_rejected; prints one loss per row
+    /// and the mean as JSON.
+    Loss {
+        /// CSV file (header required).
+        #[arg(long)]
+        input: PathBuf,
+        /// dpo | cdpo | ipo | slic | robust.
+        #[arg(long, default_value = "dpo")]
+        loss: String,
+        /// beta (> 0).
+        #[arg(long, default_value_t = 0.1)]
+        beta: f64,
+        /// Label smoothing e in [0, 0.5) (cdpo, robust).
+        #[arg(long, default_value_t = 0.0)]
+        label_smoothing: f64,
+    },
+    /// Runs one trainer on one test bed from a TOML config and reports win
+    /// rate vs the reference, true reward and KL.
+    Train {
+        /// TOML config (see `duality_align::run`).
+        #[arg(long)]
+        config: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Serialize)]
+struct LossOutput {
+    loss: String,
+    beta: f64,
+    label_smoothing: f64,
+    losses: Vec<f64>,
+    mean: f64,
+}
+
+const COLUMNS: [&str; 4] = [
+    "policy_chosen",
+    "policy_rejected",
+    "ref_chosen",
+    "ref_rejected",
+];
+
+fn read_pairs(path: &PathBuf) -> anyhow::Result<[Vec<f64>; 4]> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let idx: Vec<usize> = COLUMNS
+        .iter()
+        .map(|c| {
+            headers
+                .iter()
+                .position(|h| h.trim() == *c)
+                .with_context(|| {
+                    format!(
+                        "{}: missing column `{c}` (need {})",
+                        path.display(),
+                        COLUMNS.join(",")
+                    )
+                })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mut cols: [Vec<f64>; 4] = Default::default();
+    for (row, rec) in reader.records().enumerate() {
+        let line = row + 2;
+        let rec = rec.with_context(|| format!("{} line {line}: malformed CSV", path.display()))?;
+        for (k, &i) in idx.iter().enumerate() {
+            let field = rec.get(i).unwrap_or("").trim();
+            let v: f64 = field.parse().map_err(|_| {
+                duality_core::Error::parse(
+                    path.display().to_string(),
+                    Some(line),
+                    format!("{} is not a number: {field:?}", COLUMNS[k]),
+                )
+            })?;
+            if !v.is_finite() {
+                return Err(duality_core::Error::parse(
+                    path.display().to_string(),
+                    Some(line),
+                    format!("{} is not finite: {field:?}", COLUMNS[k]),
+                )
+                .into());
+            }
+            cols[k].push(v);
+        }
+    }
+    if cols[0].is_empty() {
+        anyhow::bail!("{}: no data rows", path.display());
+    }
+    Ok(cols)
 }
 
 /// Runs one `align` command.
 pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
     match cmd {
-        AlignCommand::About => {
-            println!("{}", env!("CARGO_PKG_DESCRIPTION"));
-            println!("area crate: duality_align (commands arrive with its API)");
+        AlignCommand::Loss {
+            input,
+            loss,
+            beta,
+            label_smoothing,
+        } => {
+            let kind = LossKind::parse(&loss)?;
+            if !kind.needs_reference() {
+                anyhow::bail!(
+                    "loss {loss:?} needs token counts; use dpo, cdpo, ipo, slic or robust"
+                );
+            }
+            let config = LossConfig::new(kind, beta).label_smoothing(label_smoothing);
+            config.validate()?;
+            let [pc, pr, rc, rr] = read_pairs(&input)?;
+            let pairs = PairLogProbs::from_slices(&pc, &pr, &rc, &rr, None)?;
+            let losses = loss_values(&config, &pairs)?;
+            let mean = losses.iter().sum::<f64>() / losses.len() as f64;
+            let out = LossOutput {
+                loss: kind.name().into(),
+                beta,
+                label_smoothing,
+                losses,
+                mean,
+            };
+            println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(())
+        }
+        AlignCommand::Train { config, format } => {
+            let text = std::fs::read_to_string(&config)
+                .with_context(|| format!("cannot read {}", config.display()))?;
+            let cfg =
+                RunConfig::from_toml(&text).with_context(|| format!("in {}", config.display()))?;
+            let report = run_config(&cfg)?;
+            emit(format, &report, |r: &RunReport| {
+                println!(
+                    "trainer   {:?} on {:?} (seed {})",
+                    r.trainer, r.testbed, r.seed
+                );
+                println!(
+                    "win rate  {:.3}  [{:.3}, {:.3}]  vs reference, n = {}",
+                    r.win_rate.mean, r.win_rate.lo, r.win_rate.hi, r.win_rate.n
+                );
+                if let (Some(t), Some(b)) = (&r.true_reward, &r.reference_reward) {
+                    println!("reward    {:.3}  (reference {:.3})", t.mean, b.mean);
+                }
+                println!("KL        {:.3}", r.kl.mean);
+            })
         }
     }
 }

@@ -1,0 +1,620 @@
+//! Pairwise preference losses of the DPO family, in log space.
+//!
+//! Notation: for a pair (chosen y_w, rejected y_l) with policy log-probs
+//! `pc`, `pr` and reference log-probs `rc`, `rr`, the log-ratio margin is
+//! h = (pc - rc) - (pr - rr). Every loss below is written with
+//! `log_sigmoid` / `softplus` (never `log(sigmoid(.))`), so it is finite for
+//! any finite input.
+
+use duality_core::tensor::tch::{Kind, Tensor};
+use duality_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::util::{all_finite, scalar, shape_of};
+
+/// Which pairwise loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LossKind {
+    /// DPO (Rafailov et al. 2023, Eq. 7): -log sigmoid(beta h).
+    #[default]
+    Dpo,
+    /// Conservative DPO (Mitchell 2023, "A note on DPO with noisy preferences";
+    /// TRL's `sigmoid` with `label_smoothing`):
+    /// -(1-e) log sigmoid(beta h) - e log sigmoid(-beta h).
+    Cdpo,
+    /// IPO (Azar et al. 2024, "A General Theoretical Paradigm to Understand
+    /// Learning from Human Preferences", Eq. 17): (h - 1/(2 beta))^2; with
+    /// token counts, TRL's length-normalised form
+    /// (h_w/|y_w| - h_l/|y_l| - 1/(2 beta))^2.
+    Ipo,
+    /// SLiC-HF hinge (Zhao et al. 2023, Eq. 2 calibration term): relu(1 - beta h).
+    Slic,
+    /// Robust DPO (Chowdhury et al. 2024, "Provably Robust DPO", Eq. 8):
+    /// [-(1-e) log sigmoid(beta h) + e log sigmoid(-beta h)] / (1 - 2e).
+    Robust,
+    /// SimPO (Meng et al. 2024, Eq. 6), reference-free on length-averaged
+    /// log-probs: -log sigmoid(beta (pc/|y_w| - pr/|y_l|) - gamma).
+    Simpo,
+    /// ORPO (Hong et al. 2024, Eqs. 4-7), reference-free: -pc/|y_w| (the SFT
+    /// NLL per token) - beta log sigmoid(log odds(y_w) - log odds(y_l)), with
+    /// odds computed from length-averaged log-probs as TRL does.
+    Orpo,
+}
+
+impl LossKind {
+    /// All kinds, in documentation order.
+    pub const ALL: [LossKind; 7] = [
+        LossKind::Dpo,
+        LossKind::Cdpo,
+        LossKind::Ipo,
+        LossKind::Slic,
+        LossKind::Robust,
+        LossKind::Simpo,
+        LossKind::Orpo,
+    ];
+
+    /// The lowercase name used in configs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            LossKind::Dpo => "dpo",
+            LossKind::Cdpo => "cdpo",
+            LossKind::Ipo => "ipo",
+            LossKind::Slic => "slic",
+            LossKind::Robust => "robust",
+            LossKind::Simpo => "simpo",
+            LossKind::Orpo => "orpo",
+        }
+    }
+
+    /// Parses a name produced by [`LossKind::name`].
+    pub fn parse(name: &str) -> Result<Self> {
+        LossKind::ALL
+            .into_iter()
+            .find(|k| k.name() == name.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "loss",
+                    format!("{name:?}"),
+                    "one of dpo, cdpo, ipo, slic, robust, simpo, orpo",
+                )
+            })
+    }
+
+    /// Whether the loss uses the reference policy's log-probs.
+    pub fn needs_reference(self) -> bool {
+        !matches!(self, LossKind::Simpo | LossKind::Orpo)
+    }
+}
+
+/// Hyper-parameters of a pairwise loss; validated by [`LossConfig::validate`]
+/// (called by every entry point).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LossConfig {
+    /// Which loss.
+    pub kind: LossKind,
+    /// Inverse temperature / KL strength beta (> 0). For IPO it is TRL's beta
+    /// (the paper's tau); for ORPO it is the odds-ratio weight lambda.
+    pub beta: f64,
+    /// Label-noise rate e in [0, 0.5) for conservative and robust DPO.
+    pub label_smoothing: f64,
+    /// SimPO's target margin gamma (>= 0), applied as beta * (... - gamma/beta) like TRL.
+    pub simpo_gamma: f64,
+}
+
+impl Default for LossConfig {
+    fn default() -> Self {
+        LossConfig {
+            kind: LossKind::Dpo,
+            beta: 0.1,
+            label_smoothing: 0.0,
+            simpo_gamma: 0.5,
+        }
+    }
+}
+
+impl LossConfig {
+    /// A config of the given kind with beta, other fields at their defaults.
+    pub fn new(kind: LossKind, beta: f64) -> Self {
+        LossConfig {
+            kind,
+            beta,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the label-smoothing rate, builder-style.
+    pub fn label_smoothing(mut self, e: f64) -> Self {
+        self.label_smoothing = e;
+        self
+    }
+
+    /// Sets SimPO's gamma, builder-style.
+    pub fn simpo_gamma(mut self, gamma: f64) -> Self {
+        self.simpo_gamma = gamma;
+        self
+    }
+
+    /// Checks beta > 0, e in [0, 0.5), gamma >= 0.
+    pub fn validate(&self) -> Result<()> {
+        if !(self.beta.is_finite() && self.beta > 0.0) {
+            return Err(Error::invalid("beta", self.beta, "a finite number > 0"));
+        }
+        if !(0.0..0.5).contains(&self.label_smoothing) {
+            return Err(Error::invalid(
+                "label_smoothing",
+                self.label_smoothing,
+                "a rate in [0, 0.5)",
+            ));
+        }
+        if !(self.simpo_gamma.is_finite() && self.simpo_gamma >= 0.0) {
+            return Err(Error::invalid(
+                "simpo_gamma",
+                self.simpo_gamma,
+                "a finite number >= 0",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Sequence log-probs of a batch of preference pairs (all shape `[B]`).
+#[derive(Debug)]
+pub struct PairLogProbs {
+    /// log pi_theta(y_w | x).
+    pub policy_chosen: Tensor,
+    /// log pi_theta(y_l | x).
+    pub policy_rejected: Tensor,
+    /// log pi_ref(y_w | x) (required unless the loss is reference-free).
+    pub ref_chosen: Option<Tensor>,
+    /// log pi_ref(y_l | x).
+    pub ref_rejected: Option<Tensor>,
+    /// |y_w|, completion token counts (required by SimPO and ORPO; makes IPO length-normalised).
+    pub chosen_tokens: Option<Tensor>,
+    /// |y_l|.
+    pub rejected_tokens: Option<Tensor>,
+}
+
+impl PairLogProbs {
+    /// Pairs with policy and reference log-probs and no token counts.
+    pub fn new(
+        policy_chosen: Tensor,
+        policy_rejected: Tensor,
+        ref_chosen: Tensor,
+        ref_rejected: Tensor,
+    ) -> Self {
+        PairLogProbs {
+            policy_chosen,
+            policy_rejected,
+            ref_chosen: Some(ref_chosen),
+            ref_rejected: Some(ref_rejected),
+            chosen_tokens: None,
+            rejected_tokens: None,
+        }
+    }
+
+    /// Adds completion token counts, builder-style.
+    pub fn with_tokens(mut self, chosen: Tensor, rejected: Tensor) -> Self {
+        self.chosen_tokens = Some(chosen);
+        self.rejected_tokens = Some(rejected);
+        self
+    }
+
+    /// Pairs from plain f64 slices (for CSV input and tests); `ref_*` may be
+    /// empty for reference-free losses, `tokens` may be `None`.
+    pub fn from_slices(
+        policy_chosen: &[f64],
+        policy_rejected: &[f64],
+        ref_chosen: &[f64],
+        ref_rejected: &[f64],
+        tokens: Option<(&[f64], &[f64])>,
+    ) -> Result<Self> {
+        let t = |name: &str, xs: &[f64]| -> Result<Tensor> {
+            duality_core::check::finite(name, xs)?;
+            Ok(Tensor::from_slice(xs).to_kind(Kind::Double))
+        };
+        let opt = |name: &str, xs: &[f64]| -> Result<Option<Tensor>> {
+            if xs.is_empty() {
+                Ok(None)
+            } else {
+                t(name, xs).map(Some)
+            }
+        };
+        let mut pairs = PairLogProbs {
+            policy_chosen: t("policy_chosen", policy_chosen)?,
+            policy_rejected: t("policy_rejected", policy_rejected)?,
+            ref_chosen: opt("ref_chosen", ref_chosen)?,
+            ref_rejected: opt("ref_rejected", ref_rejected)?,
+            chosen_tokens: None,
+            rejected_tokens: None,
+        };
+        if let Some((c, r)) = tokens {
+            pairs.chosen_tokens = Some(t("chosen_tokens", c)?);
+            pairs.rejected_tokens = Some(t("rejected_tokens", r)?);
+        }
+        pairs.check()?;
+        Ok(pairs)
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.policy_chosen.numel()
+    }
+
+    /// Whether there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Checks shapes agree (all `[B]`, B > 0), log-probs are finite and
+    /// token counts are >= 1.
+    pub fn check(&self) -> Result<()> {
+        let b = self.len();
+        if b == 0 {
+            return Err(Error::Empty {
+                what: "policy_chosen log-probs".into(),
+                min: 1,
+            });
+        }
+        let fields = [
+            ("policy_chosen", Some(&self.policy_chosen)),
+            ("policy_rejected", Some(&self.policy_rejected)),
+            ("ref_chosen", self.ref_chosen.as_ref()),
+            ("ref_rejected", self.ref_rejected.as_ref()),
+            ("chosen_tokens", self.chosen_tokens.as_ref()),
+            ("rejected_tokens", self.rejected_tokens.as_ref()),
+        ];
+        for (name, t) in fields {
+            let Some(t) = t else { continue };
+            let s = shape_of(t);
+            if s != [b] {
+                return Err(Error::Shape {
+                    what: format!("{name} (batch size must match policy_chosen)"),
+                    expected: vec![b],
+                    got: s,
+                });
+            }
+            if !all_finite(t) {
+                let vals = crate::util::tensor_to_f64(t)?;
+                duality_core::check::finite(name, &vals)?;
+            }
+        }
+        for (name, t) in [
+            ("chosen_tokens", self.chosen_tokens.as_ref()),
+            ("rejected_tokens", self.rejected_tokens.as_ref()),
+        ] {
+            if let Some(t) = t {
+                let min = scalar(&t.min());
+                if min < 1.0 {
+                    return Err(Error::invalid(
+                        format!("{name} (minimum)"),
+                        min,
+                        "token counts >= 1 (an empty completion has no log-probability)",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn reference(&self) -> Result<(&Tensor, &Tensor)> {
+        match (&self.ref_chosen, &self.ref_rejected) {
+            (Some(c), Some(r)) => Ok((c, r)),
+            _ => Err(Error::invalid(
+                "reference log-probs",
+                "missing",
+                "ref_chosen and ref_rejected for a reference-based loss",
+            )),
+        }
+    }
+
+    fn tokens(&self, loss: &str) -> Result<Option<(&Tensor, &Tensor)>> {
+        match (&self.chosen_tokens, &self.rejected_tokens) {
+            (Some(c), Some(r)) => Ok(Some((c, r))),
+            (None, None) => Ok(None),
+            _ => Err(Error::invalid(
+                format!("token counts for {loss}"),
+                "only one of chosen/rejected",
+                "both chosen_tokens and rejected_tokens, or neither",
+            )),
+        }
+    }
+
+    /// The chosen and rejected log-ratios log pi/pi_ref (shape `[B]` each).
+    pub fn log_ratios(&self) -> Result<(Tensor, Tensor)> {
+        let (rc, rr) = self.reference()?;
+        Ok((&self.policy_chosen - rc, &self.policy_rejected - rr))
+    }
+}
+
+/// A pairwise preference loss: per-pair values over a batch of sequence log-probs.
+pub trait PreferenceLoss {
+    /// Loss per pair, shape `[B]`, differentiable in the policy log-probs.
+    fn per_pair(&self, pairs: &PairLogProbs) -> Result<Tensor>;
+
+    /// Mean loss over the batch (a scalar tensor).
+    fn loss(&self, pairs: &PairLogProbs) -> Result<Tensor> {
+        Ok(self.per_pair(pairs)?.mean(None))
+    }
+}
+
+/// -log sigmoid(x), computed as softplus(-x) (stable for all finite x).
+fn neg_log_sigmoid(x: &Tensor) -> Tensor {
+    -x.log_sigmoid()
+}
+
+/// log(1 - exp(x)) for x < 0, branching at -ln 2 (Maechler 2012) like TRL.
+fn log1mexp(x: &Tensor) -> Tensor {
+    let t = -std::f64::consts::LN_2;
+    // log-probs of exactly 0 (certain sequences) would give -inf; keep them finite.
+    let x = x.clamp_max(-1e-15);
+    let small = x.lt(t);
+    // Clamp each branch's argument into its safe range so neither produces NaN.
+    let a = (-(x.clamp_max(t).exp())).log1p();
+    let b = (-(x.clamp_min(t).expm1())).log();
+    a.where_self(&small, &b)
+}
+
+impl PreferenceLoss for LossConfig {
+    fn per_pair(&self, pairs: &PairLogProbs) -> Result<Tensor> {
+        self.validate()?;
+        pairs.check()?;
+        let beta = self.beta;
+        let e = self.label_smoothing;
+        let out = match self.kind {
+            LossKind::Dpo | LossKind::Cdpo | LossKind::Robust | LossKind::Slic => {
+                let (cr, rr) = pairs.log_ratios()?;
+                let z = (cr - rr) * beta;
+                match self.kind {
+                    LossKind::Dpo => neg_log_sigmoid(&z),
+                    LossKind::Cdpo => neg_log_sigmoid(&z) * (1.0 - e) + neg_log_sigmoid(&-&z) * e,
+                    LossKind::Robust => {
+                        (neg_log_sigmoid(&z) * (1.0 - e) - neg_log_sigmoid(&-&z) * e)
+                            / (1.0 - 2.0 * e)
+                    }
+                    _ => (-z + 1.0).relu(),
+                }
+            }
+            LossKind::Ipo => {
+                let (cr, rr) = pairs.log_ratios()?;
+                let h = match pairs.tokens("ipo")? {
+                    Some((nc, nr)) => cr / nc - rr / nr,
+                    None => cr - rr,
+                };
+                (h - 1.0 / (2.0 * beta)).square()
+            }
+            LossKind::Simpo | LossKind::Orpo => {
+                let (nc, nr) = pairs.tokens(self.kind.name())?.ok_or_else(|| {
+                    Error::invalid(
+                        format!("token counts for {}", self.kind.name()),
+                        "missing",
+                        "chosen_tokens and rejected_tokens (the loss is length-averaged)",
+                    )
+                })?;
+                let a = &pairs.policy_chosen / nc;
+                let b = &pairs.policy_rejected / nr;
+                if self.kind == LossKind::Simpo {
+                    let z = (a - b - self.simpo_gamma / beta) * beta;
+                    neg_log_sigmoid(&z) * (1.0 - e) + neg_log_sigmoid(&-&z) * e
+                } else {
+                    let log_odds = (&a - &b) - (log1mexp(&a) - log1mexp(&b));
+                    -a - log_odds.log_sigmoid() * beta
+                }
+            }
+        };
+        Ok(out)
+    }
+}
+
+/// Batch metrics of a preference step (as TRL logs them).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PairMetrics {
+    /// Mean loss.
+    pub loss: f64,
+    /// Mean implicit reward of the chosen responses, beta (pc - rc) (or beta pc if reference-free).
+    pub chosen_reward: f64,
+    /// Mean implicit reward of the rejected responses.
+    pub rejected_reward: f64,
+    /// Fraction of pairs whose chosen reward exceeds the rejected one.
+    pub accuracy: f64,
+    /// Mean reward margin (chosen - rejected).
+    pub margin: f64,
+}
+
+/// Loss and implicit-reward metrics of a batch (no gradients kept).
+pub fn pair_metrics(config: &LossConfig, pairs: &PairLogProbs) -> Result<PairMetrics> {
+    let loss = scalar(&config.loss(pairs)?);
+    let (c, r) = if config.kind.needs_reference() {
+        pairs.log_ratios()?
+    } else {
+        (
+            pairs.policy_chosen.shallow_clone(),
+            pairs.policy_rejected.shallow_clone(),
+        )
+    };
+    let c = c.detach() * config.beta;
+    let r = r.detach() * config.beta;
+    let acc = scalar(&c.gt_tensor(&r).to_kind(Kind::Double).mean(None));
+    Ok(PairMetrics {
+        loss,
+        chosen_reward: scalar(&c.mean(None)),
+        rejected_reward: scalar(&r.mean(None)),
+        accuracy: acc,
+        margin: scalar(&(c - r).mean(None)),
+    })
+}
+
+/// Per-pair loss values as f64 (convenience for CSV input and tests).
+pub fn loss_values(config: &LossConfig, pairs: &PairLogProbs) -> Result<Vec<f64>> {
+    crate::util::tensor_to_f64(&config.per_pair(pairs)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn fixture() -> Value {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/align/losses.json"
+        ))
+        .unwrap();
+        serde_json::from_str(&text).unwrap()
+    }
+
+    fn vec_of(v: &Value) -> Vec<f64> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn losses_match_trl_fixtures_to_1e6() {
+        let f = fixture();
+        let (pc, pr, rc, rr) = (
+            vec_of(&f["policy_chosen"]),
+            vec_of(&f["policy_rejected"]),
+            vec_of(&f["ref_chosen"]),
+            vec_of(&f["ref_rejected"]),
+        );
+        let (nc, nr) = (vec_of(&f["chosen_tokens"]), vec_of(&f["rejected_tokens"]));
+        let cases = f["cases"].as_array().unwrap();
+        assert_eq!(cases.len(), 27);
+        for case in cases {
+            let name = case["loss"].as_str().unwrap();
+            let kind = if name == "ipo_normalised" {
+                LossKind::Ipo
+            } else {
+                LossKind::parse(name).unwrap()
+            };
+            let mut config = LossConfig::new(kind, case["beta"].as_f64().unwrap())
+                .label_smoothing(case["label_smoothing"].as_f64().unwrap());
+            if let Some(g) = case.get("simpo_gamma") {
+                config = config.simpo_gamma(g.as_f64().unwrap());
+            }
+            let tokens = case["length_normalised"]
+                .as_bool()
+                .unwrap()
+                .then_some((nc.as_slice(), nr.as_slice()));
+            let pairs = PairLogProbs::from_slices(&pc, &pr, &rc, &rr, tokens).unwrap();
+            let got = loss_values(&config, &pairs).unwrap();
+            let want = vec_of(&case["losses"]);
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-6 * (1.0 + w.abs()),
+                    "{name} beta {} pair {i}: {g} vs {w}",
+                    config.beta
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dpo_gradient_matches_finite_differences() {
+        let pc = [-3.0, -10.0, -0.5];
+        let pr = [-4.0, -2.0, -7.0];
+        let rc = [-3.5, -9.0, -1.0];
+        let rr = [-3.0, -2.5, -6.0];
+        let config = LossConfig::new(LossKind::Dpo, 0.7);
+        let x = Tensor::from_slice(&pc).set_requires_grad(true);
+        let pairs = PairLogProbs::new(
+            x.shallow_clone(),
+            Tensor::from_slice(&pr),
+            Tensor::from_slice(&rc),
+            Tensor::from_slice(&rr),
+        );
+        config.loss(&pairs).unwrap().backward();
+        let grad = crate::util::tensor_to_f64(&x.grad()).unwrap();
+        let f = |v: &[f64]| {
+            let p = PairLogProbs::from_slices(v, &pr, &rc, &rr, None).unwrap();
+            scalar(&config.loss(&p).unwrap())
+        };
+        for i in 0..3 {
+            let h = 1e-6;
+            let (mut up, mut dn) = (pc.to_vec(), pc.to_vec());
+            up[i] += h;
+            dn[i] -= h;
+            let fd = (f(&up) - f(&dn)) / (2.0 * h);
+            assert!((fd - grad[i]).abs() < 1e-8, "{i}: {fd} vs {}", grad[i]);
+        }
+        // Closed form: d/dpc mean(-log s(beta h)) = -beta s(-beta h) / B.
+        let h0 = (pc[0] - rc[0]) - (pr[0] - rr[0]);
+        let closed = -0.7 / (1.0 + (0.7 * h0).exp()) / 3.0;
+        assert!((closed - grad[0]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn finite_for_extreme_inputs() {
+        for kind in LossKind::ALL {
+            let config = LossConfig::new(kind, 5.0).label_smoothing(0.3);
+            let pairs = PairLogProbs::from_slices(
+                &[-1e-9, -1e6],
+                &[-1e6, -1e-9],
+                &[-1e6, -1e-9],
+                &[-1e-9, -1e6],
+                Some((&[1.0, 1.0], &[1.0, 1.0])),
+            )
+            .unwrap();
+            let v = loss_values(&config, &pairs).unwrap();
+            assert!(v.iter().all(|x| x.is_finite()), "{kind:?}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn metrics_are_implicit_rewards() {
+        let pairs = PairLogProbs::from_slices(
+            &[-1.0, -5.0],
+            &[-2.0, -1.0],
+            &[-1.5, -5.0],
+            &[-1.5, -1.0],
+            None,
+        )
+        .unwrap();
+        let m = pair_metrics(&LossConfig::new(LossKind::Dpo, 2.0), &pairs).unwrap();
+        // chosen log-ratios 0.5, 0; rejected -0.5, 0.
+        assert!((m.chosen_reward - 0.5).abs() < 1e-12);
+        assert!((m.rejected_reward + 0.5).abs() < 1e-12);
+        assert!((m.accuracy - 0.5).abs() < 1e-12);
+        assert!((m.margin - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_input_names_the_value() {
+        let ok = |c: LossConfig| {
+            let p = PairLogProbs::from_slices(&[-1.0], &[-1.0], &[-1.0], &[-1.0], None).unwrap();
+            loss_values(&c, &p).map(|_| ()).unwrap_err().to_string()
+        };
+        assert!(ok(LossConfig::new(LossKind::Dpo, 0.0)).contains("beta = 0"));
+        assert!(ok(LossConfig::new(LossKind::Dpo, -1.0)).contains("beta = -1"));
+        let e = ok(LossConfig::new(LossKind::Robust, 1.0).label_smoothing(0.5));
+        assert!(e.contains("label_smoothing = 0.5"), "{e}");
+        assert!(
+            ok(LossConfig::new(LossKind::Cdpo, 1.0).label_smoothing(-0.1))
+                .contains("label_smoothing")
+        );
+        let e = PairLogProbs::from_slices(
+            &[-1.0, f64::NAN],
+            &[-1.0, -1.0],
+            &[-1.0, -1.0],
+            &[-1.0, -1.0],
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("policy_chosen[1]") && e.contains("NaN"), "{e}");
+        let e =
+            PairLogProbs::from_slices(&[-1.0, -2.0], &[-1.0], &[-1.0, -1.0], &[-1.0, -1.0], None)
+                .unwrap_err()
+                .to_string();
+        assert!(e.contains("policy_rejected"), "{e}");
+        assert!(ok(LossConfig::new(LossKind::Simpo, 1.0)).contains("token counts"));
+        assert!(LossKind::parse("xyz")
+            .unwrap_err()
+            .to_string()
+            .contains("\"xyz\""));
+    }
+}

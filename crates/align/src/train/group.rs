@@ -1,0 +1,337 @@
+//! Group-relative REINFORCE on stale (off-policy) samples.
+//!
+//! For each prompt a group of G responses is drawn from a *behaviour*
+//! policy that lags `lag` optimizer steps behind the current one (lag 0 is
+//! on-policy), scored, and turned into advantages relative to the group:
+//!
+//! - **GRPO** (Shao et al. 2024, DeepSeekMath, Eq. 3; advantages as TRL's
+//!   `GRPOTrainer`): A_i = (r_i - mean r) / (std r + 1e-4) (Bessel std), token
+//!   ratios rho_t = pi(y_t|.)/pi_old(y_t|.) and the clipped surrogate
+//!   -min(rho_t A_i, clip(rho_t, 1 - eps, 1 + eps) A_i), averaged per sequence.
+//! - **OPMD** (online policy mirror descent, as analysed in Yao et al. 2025,
+//!   "Group-Relative REINFORCE is Secretly an Off-Policy Algorithm", Sec. 3):
+//!   -(r_i - mean r) log pi(y_i) + tau/2 (log pi(y_i) - log pi_old(y_i))^2,
+//!   the squared log-ratio regulariser keeping the update near the behaviour
+//!   policy that produced the stale samples.
+//! - **AsymRE** (Arnal et al. 2025, "Asymmetric REINFORCE for off-policy
+//!   RL", also in Yao et al. 2025): REINFORCE with the baseline shifted below
+//!   the group mean, -(r_i - (mean r - delta)) log pi(y_i); delta > 0 adds
+//!   delta * log pi of the behaviour samples, a pull toward the behaviour policy.
+//!
+//! Rewards may include a KL penalty to the reference, r - kl_coef (log
+//! pi_old - log pi_ref), the usual RLHF shaping (Ouyang et al. 2022, Eq. 2).
+
+use std::collections::VecDeque;
+
+use duality_core::progress::Progress;
+use duality_core::seed::Seeder;
+use duality_core::tensor::tch::{Kind, Tensor};
+use duality_core::tensor::OptimizerConfig;
+use duality_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+use super::{finite_loss, positive_count, TrainLog};
+use crate::policy::{Policy, SamplingConfig};
+use crate::testbed::{full_mask, tensor_rows, token_tensor, RewardFn, TestBed};
+
+/// Rewards of a batch of (prompt, completion) rows.
+pub trait BatchReward {
+    /// One reward per row.
+    fn rewards(&self, prompts: &[Vec<i64>], completions: &[Vec<i64>]) -> Result<Vec<f64>>;
+}
+
+impl<R: RewardFn> BatchReward for R {
+    fn rewards(&self, prompts: &[Vec<i64>], completions: &[Vec<i64>]) -> Result<Vec<f64>> {
+        Ok(prompts
+            .iter()
+            .zip(completions)
+            .map(|(x, y)| self.reward(x, y))
+            .collect())
+    }
+}
+
+/// Which group-relative update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupMethod {
+    /// Clipped importance-ratio surrogate with normalised advantages.
+    #[default]
+    Grpo,
+    /// Online policy mirror descent (squared log-ratio regulariser).
+    Opmd,
+    /// Asymmetric REINFORCE (baseline below the group mean).
+    AsymRe,
+}
+
+/// Group-relative trainer settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GroupConfig {
+    /// Update rule.
+    pub method: GroupMethod,
+    /// Responses per prompt G (>= 2).
+    pub group_size: usize,
+    /// Prompts per step.
+    pub prompts_per_step: usize,
+    /// Optimizer steps.
+    pub steps: usize,
+    /// How many steps old the behaviour policy is (0 = on-policy).
+    pub lag: usize,
+    /// GRPO clip range eps (in (0, 1)).
+    pub clip_eps: f64,
+    /// GRPO: divide advantages by the group std (TRL `scale_rewards="group"`).
+    pub scale_rewards: bool,
+    /// OPMD regularisation tau (>= 0).
+    pub tau: f64,
+    /// AsymRE baseline shift delta (>= 0).
+    pub asym_shift: f64,
+    /// KL penalty coefficient in the shaped reward (>= 0).
+    pub kl_coef: f64,
+    /// Optimizer.
+    pub optimizer: OptimizerConfig,
+    /// Sampling.
+    pub sampling: SamplingConfig,
+    /// Seed.
+    pub seed: u64,
+}
+
+impl Default for GroupConfig {
+    fn default() -> Self {
+        GroupConfig {
+            method: GroupMethod::Grpo,
+            group_size: 8,
+            prompts_per_step: 8,
+            steps: 100,
+            lag: 0,
+            clip_eps: 0.2,
+            scale_rewards: true,
+            tau: 0.1,
+            asym_shift: 0.1,
+            kl_coef: 0.0,
+            optimizer: OptimizerConfig::adam(1e-2),
+            sampling: SamplingConfig::default(),
+            seed: 0,
+        }
+    }
+}
+
+impl GroupConfig {
+    /// Checks every field.
+    pub fn validate(&self) -> Result<()> {
+        duality_core::check::at_least("group_size", self.group_size, 2)?;
+        positive_count("prompts_per_step", self.prompts_per_step)?;
+        positive_count("steps", self.steps)?;
+        duality_core::check::open_unit("clip_eps", self.clip_eps)?;
+        for (name, v) in [
+            ("tau", self.tau),
+            ("asym_shift", self.asym_shift),
+            ("kl_coef", self.kl_coef),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return Err(Error::invalid(name, v, "a finite number >= 0"));
+            }
+        }
+        duality_core::config::Validate::validate(&self.optimizer)
+    }
+}
+
+/// Group-normalised advantages of consecutive groups of `group_size`
+/// rewards, exactly as TRL's `GRPOTrainer`: r - mean, divided (if `scale`)
+/// by the Bessel-corrected group std + 1e-4.
+pub fn group_advantages(rewards: &[f64], group_size: usize, scale: bool) -> Result<Vec<f64>> {
+    duality_core::check::finite_non_empty("rewards", rewards)?;
+    duality_core::check::at_least("group_size", group_size, 2)?;
+    if rewards.len() % group_size != 0 {
+        return Err(Error::invalid(
+            "number of rewards",
+            rewards.len(),
+            format!("a multiple of group_size = {group_size}"),
+        ));
+    }
+    let mut out = Vec::with_capacity(rewards.len());
+    for g in rewards.chunks(group_size) {
+        let n = g.len() as f64;
+        let mean = g.iter().sum::<f64>() / n;
+        let std = (g.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        out.extend(g.iter().map(|r| {
+            if scale {
+                (r - mean) / (std + 1e-4)
+            } else {
+                r - mean
+            }
+        }));
+    }
+    Ok(out)
+}
+
+/// What a reward hook returns: one reward per sample and extra named metrics to log.
+pub type HookOutput = (Vec<f64>, Vec<(String, f64)>);
+
+/// One step's sampled data and rewards, handed to a reward hook.
+pub struct GroupSamples<'a> {
+    /// Prompt of each row (each prompt repeated G times).
+    pub prompts: &'a [Vec<i64>],
+    /// Completion of each row.
+    pub completions: &'a [Vec<i64>],
+}
+
+/// Runs the group-relative trainer with a fixed reward.
+pub fn train_group(
+    policy: &mut Policy,
+    reference: &Policy,
+    bed: &impl TestBed,
+    reward: &(impl BatchReward + ?Sized),
+    config: &GroupConfig,
+) -> Result<TrainLog> {
+    train_group_with(
+        policy,
+        reference,
+        bed,
+        config,
+        &mut |s: &GroupSamples<'_>, _| Ok((reward.rewards(s.prompts, s.completions)?, Vec::new())),
+    )
+}
+
+/// Runs the group-relative trainer with a reward hook called once per step
+/// (`hook(samples, step)` returns the rewards and extra metrics to log);
+/// used by the constrained-RLHF trainer whose reward changes with its
+/// multipliers. Log steps are optimizer steps; metrics: loss, reward
+/// (mean raw reward), log_ratio (mean log pi_old/pi_ref), plus the hook's.
+pub fn train_group_with(
+    policy: &mut Policy,
+    reference: &Policy,
+    bed: &impl TestBed,
+    config: &GroupConfig,
+    hook: &mut dyn FnMut(&GroupSamples<'_>, usize) -> Result<HookOutput>,
+) -> Result<TrainLog> {
+    config.validate()?;
+    crate::logprob::check_same_vocab(policy.vocab(), reference.vocab())?;
+    let mut opt = config.optimizer.build(policy.var_store())?;
+    let seeder = Seeder::new(config.seed).named("group");
+    let progress = Progress::new(config.steps as u64, "group");
+    let name = match config.method {
+        GroupMethod::Grpo => "grpo",
+        GroupMethod::Opmd => "opmd",
+        GroupMethod::AsymRe => "asymre",
+    };
+    let mut log = TrainLog::new(format!("{name}-lag{}", config.lag));
+    let g = config.group_size;
+    let rows = config.prompts_per_step * g;
+    let len = bed.completion_len();
+    let mask = full_mask(rows, len);
+    // Snapshots of past policies; the front is the behaviour policy.
+    let mut history: VecDeque<Policy> = VecDeque::new();
+    history.push_back(policy.frozen_copy()?);
+    for step in 0..config.steps {
+        let mut rng = seeder.rng(step as u64);
+        let behaviour = history
+            .front()
+            .ok_or_else(|| Error::Other("empty policy history".into()))?;
+        let mut prompts = Vec::with_capacity(rows);
+        for _ in 0..config.prompts_per_step {
+            let x = bed.sample_prompt(&mut rng);
+            prompts.extend(std::iter::repeat_n(x, g));
+        }
+        let refs: Vec<&[i64]> = prompts.iter().map(|p| p.as_slice()).collect();
+        let x = token_tensor(&refs)?;
+        let y = behaviour.sample(&x, len, config.sampling, &mut rng)?;
+        let completions = tensor_rows(&y)?;
+        let (old, lr) = {
+            let _g = duality_core::tensor::tch::no_grad_guard();
+            (
+                behaviour.completion_log_probs(&x, &y, &mask)?,
+                reference.completion_log_probs(&x, &y, &mask)?.sum,
+            )
+        };
+        let samples = GroupSamples {
+            prompts: &prompts,
+            completions: &completions,
+        };
+        let (raw, extra) = hook(&samples, step)?;
+        duality_core::check::same_len("rewards", raw.len(), "samples", rows)?;
+        let log_ratio = crate::util::tensor_to_f64(&(&old.sum - &lr))?;
+        let shaped: Vec<f64> = raw
+            .iter()
+            .zip(&log_ratio)
+            .map(|(r, l)| r - config.kl_coef * l)
+            .collect();
+        let scale = config.scale_rewards && config.method == GroupMethod::Grpo;
+        let mut adv = group_advantages(&shaped, g, scale)?;
+        if config.method == GroupMethod::AsymRe {
+            adv.iter_mut().for_each(|a| *a += config.asym_shift);
+        }
+        let adv_t = Tensor::from_slice(&adv).to_kind(Kind::Float);
+        let new = policy.completion_log_probs(&x, &y, &mask)?;
+        let loss = match config.method {
+            GroupMethod::Grpo => {
+                let ratio = (&new.per_token - &old.per_token).exp();
+                let a = adv_t.unsqueeze(1);
+                let unclipped = &ratio * &a;
+                let clipped = ratio.clamp(1.0 - config.clip_eps, 1.0 + config.clip_eps) * &a;
+                let per_token = -unclipped.minimum(&clipped);
+                (per_token.sum_dim_intlist([1i64].as_slice(), false, Kind::Float) / &new.tokens)
+                    .mean(None)
+            }
+            GroupMethod::Opmd => {
+                let pg = -(&adv_t * &new.sum).mean(None);
+                let reg = (&new.sum - &old.sum).square().mean(None) * (config.tau / 2.0);
+                pg + reg
+            }
+            GroupMethod::AsymRe => -(&adv_t * &new.sum).mean(None),
+        };
+        let value = finite_loss(step, &loss)?;
+        opt.backward_step(&loss);
+        progress.inc(1);
+        let mean_r = raw.iter().sum::<f64>() / rows as f64;
+        let mean_lr = log_ratio.iter().sum::<f64>() / rows as f64;
+        let mut metrics: Vec<(&str, f64)> =
+            vec![("loss", value), ("reward", mean_r), ("log_ratio", mean_lr)];
+        metrics.extend(extra.iter().map(|(k, v)| (k.as_str(), *v)));
+        log.push(step + 1, &metrics);
+        history.push_back(policy.frozen_copy()?);
+        while history.len() > config.lag + 1 {
+            history.pop_front();
+        }
+    }
+    progress.finish();
+    Ok(log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    #[test]
+    fn advantages_match_trl_fixture() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/align/losses.json"
+        ))
+        .unwrap();
+        let f: Value = serde_json::from_str(&text).unwrap();
+        let v = |k: &str| -> Vec<f64> {
+            f["grpo"][k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect()
+        };
+        let g = f["grpo"]["group_size"].as_u64().unwrap() as usize;
+        let rewards = v("rewards");
+        for (scale, key) in [
+            (true, "advantages_group_scaled"),
+            (false, "advantages_unscaled"),
+        ] {
+            let got = group_advantages(&rewards, g, scale).unwrap();
+            // 1e-6: TRL's `nanstd` computes Bessel's n/(n-1) as a float32
+            // tensor, which moves the float64 result by ~1e-8.
+            for (a, b) in got.iter().zip(v(key)) {
+                assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+            }
+        }
+        assert!(group_advantages(&rewards[..5], 4, true).is_err());
+        assert!(group_advantages(&[1.0, f64::NAN], 2, true).is_err());
+    }
+}

@@ -1,0 +1,137 @@
+//! Trainers. Each takes a policy to update, a frozen reference where the
+//! method has one, a seed, and returns a [`TrainLog`] (JSON-serialisable
+//! per-step metrics). Long runs show a progress bar on a terminal.
+
+use std::collections::BTreeMap;
+
+use duality_core::tensor::tch::{Kind, Tensor};
+use duality_core::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::loss::PairLogProbs;
+use crate::policy::Policy;
+use crate::testbed::{full_mask, token_tensor, PreferencePair};
+
+pub mod constrained;
+pub mod curry;
+pub mod dno;
+pub mod group;
+pub mod hypo;
+pub mod offline;
+pub mod online;
+pub mod reward_model;
+
+/// One logged step: named metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Step (or epoch / iteration, as the trainer documents).
+    pub step: usize,
+    /// Metrics at that step.
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// A trainer's JSON log.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainLog {
+    /// Which trainer wrote it.
+    pub trainer: String,
+    /// Entries in step order.
+    pub entries: Vec<LogEntry>,
+}
+
+impl TrainLog {
+    /// An empty log for `trainer`.
+    pub fn new(trainer: impl Into<String>) -> Self {
+        TrainLog {
+            trainer: trainer.into(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Appends an entry.
+    pub fn push(&mut self, step: usize, metrics: &[(&str, f64)]) {
+        self.entries.push(LogEntry {
+            step,
+            metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        });
+    }
+
+    /// The last value of a metric, if logged.
+    pub fn last(&self, metric: &str) -> Option<f64> {
+        self.entries
+            .iter()
+            .rev()
+            .find_map(|e| e.metrics.get(metric).copied())
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)?)
+    }
+}
+
+/// Tensors of a batch of pairs: prompts `[B, P]`, chosen and rejected `[B, C]`.
+pub(crate) struct PairBatch {
+    pub prompts: Tensor,
+    pub chosen: Tensor,
+    pub rejected: Tensor,
+}
+
+impl PairBatch {
+    pub(crate) fn new(pairs: &[&PreferencePair]) -> Result<Self> {
+        let rows = |f: fn(&PreferencePair) -> &[i64]| -> Result<Tensor> {
+            let r: Vec<&[i64]> = pairs.iter().map(|p| f(p)).collect();
+            token_tensor(&r)
+        };
+        Ok(PairBatch {
+            prompts: rows(|p| &p.prompt)?,
+            chosen: rows(|p| &p.chosen)?,
+            rejected: rows(|p| &p.rejected)?,
+        })
+    }
+}
+
+/// Policy (with gradients) and reference (without) sequence log-probs of a
+/// batch of pairs, with token counts.
+pub(crate) fn pair_log_probs(
+    policy: &Policy,
+    reference: &Policy,
+    batch: &PairBatch,
+) -> Result<PairLogProbs> {
+    crate::logprob::check_same_vocab(policy.vocab(), reference.vocab())?;
+    let b = batch.chosen.size()[0] as usize;
+    let mc = full_mask(b, batch.chosen.size()[1] as usize);
+    let mr = full_mask(b, batch.rejected.size()[1] as usize);
+    let pc = policy.completion_log_probs(&batch.prompts, &batch.chosen, &mc)?;
+    let pr = policy.completion_log_probs(&batch.prompts, &batch.rejected, &mr)?;
+    let (rc, rr) = {
+        let _g = duality_core::tensor::tch::no_grad_guard();
+        (
+            reference
+                .completion_log_probs(&batch.prompts, &batch.chosen, &mc)?
+                .sum,
+            reference
+                .completion_log_probs(&batch.prompts, &batch.rejected, &mr)?
+                .sum,
+        )
+    };
+    Ok(PairLogProbs::new(pc.sum, pr.sum, rc, rr).with_tokens(pc.tokens, pr.tokens))
+}
+
+/// Fails unless `n >= 1` (named).
+pub(crate) fn positive_count(name: &str, n: usize) -> Result<()> {
+    duality_core::check::at_least(name, n, 1)
+}
+
+/// Fails unless the scalar loss is finite (a diverged step is an error, not silent NaN weights).
+pub(crate) fn finite_loss(step: usize, loss: &Tensor) -> Result<f64> {
+    let v = loss.detach().to_kind(Kind::Double).double_value(&[]);
+    if !v.is_finite() {
+        return Err(Error::invalid(
+            format!("loss at step {step}"),
+            v,
+            "a finite number (lower the learning rate or beta)",
+        ));
+    }
+    Ok(v)
+}

@@ -1,0 +1,37 @@
+//! Property tests of the loss family's invariants.
+
+use duality_align::loss::{loss_values, LossConfig, LossKind, PairLogProbs};
+use proptest::prelude::*;
+
+fn logp() -> impl Strategy<Value = f64> {
+    -500.0..-1e-6f64
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn losses_are_finite_and_reduce_to_dpo(
+        pc in logp(), pr in logp(), rc in logp(), rr in logp(),
+        beta in 0.01..10.0f64, e in 0.0..0.49f64,
+        nc in 1.0..50.0f64, nr in 1.0..50.0f64,
+    ) {
+        let pairs = PairLogProbs::from_slices(&[pc], &[pr], &[rc], &[rr], Some((&[nc], &[nr]))).unwrap();
+        for kind in LossKind::ALL {
+            let v = loss_values(&LossConfig::new(kind, beta).label_smoothing(e), &pairs).unwrap();
+            prop_assert!(v[0].is_finite(), "{:?} gave {}", kind, v[0]);
+        }
+        let plain = PairLogProbs::from_slices(&[pc], &[pr], &[rc], &[rr], None).unwrap();
+        let dpo = loss_values(&LossConfig::new(LossKind::Dpo, beta), &plain).unwrap()[0];
+        prop_assert!(dpo >= 0.0);
+        for kind in [LossKind::Cdpo, LossKind::Robust] {
+            let v = loss_values(&LossConfig::new(kind, beta), &plain).unwrap()[0];
+            prop_assert!((v - dpo).abs() <= 1e-9 * (1.0 + dpo.abs()));
+        }
+        // Swapping chosen and rejected: DPO(h) - DPO(-h) = -beta h.
+        let swapped = PairLogProbs::from_slices(&[pr], &[pc], &[rr], &[rc], None).unwrap();
+        let back = loss_values(&LossConfig::new(LossKind::Dpo, beta), &swapped).unwrap()[0];
+        let h = (pc - rc) - (pr - rr);
+        prop_assert!((dpo - back + beta * h).abs() <= 1e-7 * (1.0 + (beta * h).abs()));
+    }
+}

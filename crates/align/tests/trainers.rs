@@ -1,0 +1,141 @@
+//! Each trainer on a small test bed: it runs, is seeded, and moves the
+//! policy the way its paper says. Sizes are tiny so the file runs in seconds.
+
+use duality_align::run::{run, RunConfig, TestBedKind, TrainerKind};
+use duality_align::train::group::GroupMethod;
+use duality_align::train::online::OnlineMethod;
+
+fn base(trainer: TrainerKind, testbed: TestBedKind) -> RunConfig {
+    duality_align::tch::set_num_threads(1);
+    let mut c = RunConfig {
+        trainer,
+        testbed,
+        seed: 3,
+        eval_samples: 400,
+        ..RunConfig::default()
+    };
+    c.task.pairs = 256;
+    c.offline.epochs = 6;
+    c.offline.loss.beta = 0.5;
+    c.online.steps = 40;
+    c.online.batch_size = 32;
+    c.online.beta = 0.5;
+    c.group.steps = 40;
+    c.group.group_size = 4;
+    c.group.prompts_per_step = 8;
+    c.dno.iterations = 3;
+    c.dno.prompts = 24;
+    c
+}
+
+fn show(label: &str, r: &duality_align::run::RunReport) {
+    eprintln!(
+        "{label}: win {:.3} [{:.3}, {:.3}] reward {:?} ref {:?} kl {:.3}",
+        r.win_rate.mean,
+        r.win_rate.lo,
+        r.win_rate.hi,
+        r.true_reward.map(|e| e.mean),
+        r.reference_reward.map(|e| e.mean),
+        r.kl.mean
+    );
+}
+
+#[test]
+fn offline_dpo_beats_the_reference_with_a_ci_excluding_one_half() {
+    let r = run(&base(TrainerKind::Offline, TestBedKind::HiddenReward)).unwrap();
+    show("offline dpo", &r);
+    assert!(r.win_rate.excludes_below(0.5), "{:?}", r.win_rate);
+    assert!(r.true_reward.unwrap().mean > r.reference_reward.unwrap().mean);
+    assert!(r.kl.mean > 0.0);
+}
+
+#[test]
+fn training_is_seeded() {
+    let mut c = base(TrainerKind::Offline, TestBedKind::HiddenReward);
+    c.offline.epochs = 2;
+    c.eval_samples = 50;
+    let a = run(&c).unwrap();
+    let b = run(&c).unwrap();
+    assert_eq!(a.log, b.log);
+    assert_eq!(a.win_rate, b.win_rate);
+}
+
+#[test]
+fn online_methods_improve_on_the_bt_bed() {
+    for method in [OnlineMethod::Ipo, OnlineMethod::IpoMd, OnlineMethod::NashMd] {
+        let mut c = base(TrainerKind::Online, TestBedKind::HiddenReward);
+        c.online.method = method;
+        let r = run(&c).unwrap();
+        show(&format!("{method:?}"), &r);
+        assert!(r.win_rate.mean > 0.5, "{method:?}: {:?}", r.win_rate);
+    }
+}
+
+#[test]
+fn curry_and_hypo_run_and_improve() {
+    let r = run(&base(TrainerKind::Curry, TestBedKind::HiddenReward)).unwrap();
+    show("curry", &r);
+    assert!(r.win_rate.mean > 0.5);
+    assert_eq!(
+        r.log.entries.len(),
+        3 * RunConfig::default().curry.offline.epochs
+    );
+    let mut c = base(TrainerKind::Hypo, TestBedKind::HiddenReward);
+    c.hypo.offline = c.offline.clone();
+    let r = run(&c).unwrap();
+    show("hypo", &r);
+    assert!(r.win_rate.mean > 0.5);
+}
+
+#[test]
+fn group_methods_learn_countdown_and_hidden_reward() {
+    for method in [GroupMethod::Grpo, GroupMethod::Opmd, GroupMethod::AsymRe] {
+        let mut c = base(TrainerKind::Group, TestBedKind::HiddenReward);
+        c.group.method = method;
+        c.group.lag = 2;
+        let r = run(&c).unwrap();
+        show(&format!("{method:?} lag 2"), &r);
+        assert!(r.true_reward.unwrap().mean > r.reference_reward.unwrap().mean);
+    }
+    let mut c = base(TrainerKind::Group, TestBedKind::Countdown);
+    c.group.steps = 60;
+    let r = run(&c).unwrap();
+    show("grpo countdown", &r);
+    assert!(r.true_reward.unwrap().mean > r.reference_reward.unwrap().mean);
+}
+
+#[test]
+fn dno_and_reward_model_on_the_cyclic_oracle() {
+    let r = run(&base(TrainerKind::Dno, TestBedKind::Cyclic)).unwrap();
+    show("dno cyclic", &r);
+    assert_eq!(r.log.entries.len(), 3);
+    assert!(r.true_reward.is_none());
+    let r = run(&base(TrainerKind::RewardModel, TestBedKind::HiddenReward)).unwrap();
+    show("rm-rlhf bt", &r);
+    assert!(r.win_rate.mean > 0.5);
+}
+
+#[test]
+fn constrained_rlhf_tracks_thresholds() {
+    let mut c = base(TrainerKind::Constrained, TestBedKind::Proxies);
+    c.constrained.group = c.group.clone();
+    c.constrained.group.steps = 60;
+    let r = run(&c).unwrap();
+    show("constrained", &r);
+    c.constrained.adapt = false;
+    let f = run(&c).unwrap();
+    show("fixed", &f);
+    assert!(r.log.last("mu_0").is_some());
+    let mut bad = base(TrainerKind::Constrained, TestBedKind::HiddenReward);
+    bad.constrained.group.steps = 1;
+    assert!(run(&bad).is_err());
+}
+
+#[test]
+fn offline_dpo_trains_a_causal_transformer_too() {
+    let mut c = base(TrainerKind::Offline, TestBedKind::HiddenReward);
+    c.policy = duality_align::policy::PolicyConfig::transformer(6, 1);
+    let r = run(&c).unwrap();
+    show("offline dpo transformer", &r);
+    assert!(r.win_rate.excludes_below(0.5), "{:?}", r.win_rate);
+}
