@@ -55,7 +55,14 @@ impl Machine {
             os,
             rustc: cmd::output_of("rustc", &["--version"]).unwrap_or_else(|| "unknown".into()),
             libtorch: std::env::var("DUALITY_LIBTORCH_VERSION")
-                .unwrap_or_else(|_| "unknown".into()),
+                .ok()
+                .or_else(|| {
+                    crate::libtorch::locate()
+                        .ok()
+                        .flatten()
+                        .map(|lt| lt.version)
+                })
+                .unwrap_or_else(|| "unknown".into()),
             commit: cmd::output_of("git", &["-C", &root, "rev-parse", "--short=12", "HEAD"])
                 .unwrap_or_else(|| "unknown".into()),
             dirty: cmd::output_of("git", &["-C", &root, "status", "--porcelain"])
