@@ -1,0 +1,101 @@
+//! Cross-checks against committed fixtures (see `fixtures/distdp/`).
+
+use duality_distdp::prelude::*;
+use duality_distdp::stock::MarkovActions;
+use serde_json::Value;
+
+const MDP: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/distdp/cvar_brute_force.toml"
+);
+const BRUTE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/distdp/cvar_brute_force.json"
+);
+
+#[test]
+fn cvar_dp_matches_brute_force_enumeration() {
+    let mdp = FiniteMdp::load(MDP).unwrap();
+    let reference: Value = serde_json::from_str(&std::fs::read_to_string(BRUTE).unwrap()).unwrap();
+    let repr = Representation::Exact { budget: None };
+    for level in reference["levels"].as_array().unwrap() {
+        let alpha = level["alpha"].as_f64().unwrap();
+        let want = level["optimal_cvar"].as_f64().unwrap();
+        let sol = optimize_cvar_exact(&mdp, alpha, &repr).unwrap();
+        assert!(
+            (sol.cvar - want).abs() < 1e-9,
+            "alpha {alpha}: DP {} vs brute force {want}",
+            sol.cvar
+        );
+        // The executed policy's law has that CVaR.
+        assert!((sol.law.cvar(alpha).unwrap() - want).abs() < 1e-9);
+        // Markov policies cannot reach it where the fixture says so.
+        let markov = level["best_markov_cvar"].as_f64().unwrap();
+        assert!(sol.cvar >= markov - 1e-9);
+    }
+    // At alpha = 0.5 the optimum needs history: strictly above the best Markov policy.
+    let l = &reference["levels"][2];
+    assert!(l["optimal_cvar"].as_f64().unwrap() > l["best_markov_cvar"].as_f64().unwrap() + 0.1);
+}
+
+#[test]
+fn expectation_objective_matches_brute_force_mean() {
+    let mdp = FiniteMdp::load(MDP).unwrap();
+    let reference: Value = serde_json::from_str(&std::fs::read_to_string(BRUTE).unwrap()).unwrap();
+    let want = reference["levels"][0]["risk_neutral_mean"]
+        .as_f64()
+        .unwrap();
+    let vi = value_iteration(&mdp, IterParams::default()).unwrap();
+    assert!((vi.values[mdp.start] - want).abs() < 1e-9);
+    let exact = solve_exact(
+        &mdp,
+        Utility::Identity,
+        0.0,
+        &Representation::Exact { budget: None },
+    )
+    .unwrap();
+    assert!((exact.value - want).abs() < 1e-9);
+    // Rolling out the classic policy gives the same mean (Monte Carlo, 4 sigma).
+    let mut rng = duality_core::seed::Seeder::new(9).rng(0);
+    let rs = rollout_returns(
+        &mdp,
+        &MarkovActions(vi.policy.clone()),
+        0.0,
+        20_000,
+        10,
+        &mut rng,
+    )
+    .unwrap();
+    let mean = rs.iter().sum::<f64>() / rs.len() as f64;
+    let var = rs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / rs.len() as f64;
+    assert!((mean - want).abs() < 4.0 * (var / rs.len() as f64).sqrt() + 1e-9);
+}
+
+#[test]
+fn grid_cvar_policy_rollouts_match_dp_tables_on_cliff() {
+    let mdp = library::cliff(5, 3, 0.15, 1.0, Some(15)).unwrap();
+    let returns = duality_distdp::stock::achievable_returns(&mdp).unwrap();
+    let (lo, hi) = (returns[0].floor(), returns[returns.len() - 1].ceil());
+    let grid = StockGrid::new(-hi, -lo, (hi - lo) as usize + 1).unwrap();
+    let repr = Representation::Exact { budget: None };
+    let sol = optimize_cvar_grid(&mdp, 0.1, grid, &repr, IterParams::default()).unwrap();
+    let law = &sol.solution.eta[mdp.start][grid.bucket(-sol.c)];
+    let exact_cvar = law.cvar(0.1).unwrap();
+    assert!(
+        exact_cvar >= sol.cvar - 1e-9,
+        "{exact_cvar} vs {}",
+        sol.cvar
+    );
+    let mut rng = duality_core::seed::Seeder::new(2).rng(0);
+    let n = 40_000;
+    let rs = rollout_returns(&mdp, &sol.solution.policy, -sol.c, n, 100, &mut rng).unwrap();
+    let emp = FiniteSupport::from_weighted(rs.iter().map(|&x| (x, 1.0 / n as f64)).collect());
+    eprintln!("tables {exact_cvar} rollouts {}", emp.cvar(0.1).unwrap());
+    assert!(
+        (emp.mean() - law.mean()).abs() < 0.1,
+        "{} vs {}",
+        emp.mean(),
+        law.mean()
+    );
+    assert!((emp.cvar(0.1).unwrap() - exact_cvar).abs() < 0.4);
+}
