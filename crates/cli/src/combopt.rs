@@ -1,49 +1,269 @@
 //! `duality tsp|assign|dag ...`: commands over `duality_combopt`.
+//!
+//! - `tsp solve FILE.tsp [--method nn|greedy|insertion|cheapest-insertion|sfc|2opt|oropt|or2opt|dcr]
+//!   [--time-limit S] [--seed S] [--format json]` prints
+//!   `{"length": L, "tour": [...], "seconds": t}` (tour 0-based in file order);
+//! - `assign --costs FILE.csv [--maximize] [--format json]` prints
+//!   `{"cost": c, "assignment": [[row, col], ...]}` (`inf` entries are forbidden pairs);
+//! - `dag learn --data FILE.csv --method notears|topo [--lambda L] [--format json]`
+//!   prints the weighted adjacency matrix (`w[i][j]` is the edge `i -> j`).
 
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
+use duality_combopt::assignment::{linear_sum_assignment, CostMatrix};
+use duality_combopt::dag::{notears, topo, topo_random_start, Data, NotearsParams, TopoParams};
+use duality_combopt::tsp::{read_tsp, solve, Method, SolveParams};
+use serde::Serialize;
+
+use crate::output::{emit, Format};
 
 /// `duality tsp ...`.
 #[derive(Debug, Subcommand)]
 pub enum TspCommand {
-    /// Describe what this area implements (the commands arrive with the crate's API).
-    About,
+    /// Solve a TSPLIB instance.
+    Solve(TspSolveArgs),
+}
+
+/// Arguments of `duality tsp solve`.
+#[derive(Debug, Args)]
+pub struct TspSolveArgs {
+    /// The TSPLIB `.tsp` file.
+    pub file: PathBuf,
+    /// nn, greedy, insertion (farthest), cheapest-insertion, sfc, 2opt, oropt, or2opt or dcr.
+    #[arg(long, default_value = "or2opt")]
+    pub method: String,
+    /// Wall-clock limit in seconds for the improvement phase.
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+    /// Seed (DCR perturbations).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// `duality assign ...`.
 #[derive(Debug, Args)]
 pub struct AssignArgs {
-    /// Cost matrix as CSV (one row per line, no header).
+    /// Cost matrix as CSV (one row per line, no header; `inf` = forbidden pair).
     #[arg(long)]
-    pub costs: Option<std::path::PathBuf>,
+    pub costs: PathBuf,
+    /// Maximise the total instead of minimising.
+    #[arg(long)]
+    pub maximize: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// `duality dag ...`.
 #[derive(Debug, Subcommand)]
 pub enum DagCommand {
-    /// Describe what this area implements (the commands arrive with the crate's API).
-    About,
+    /// Learn a linear DAG from data.
+    Learn(DagLearnArgs),
 }
 
-fn about() -> anyhow::Result<()> {
-    println!("area crate: duality_combopt (commands arrive with its API)");
-    Ok(())
+/// Arguments of `duality dag learn`.
+#[derive(Debug, Args)]
+pub struct DagLearnArgs {
+    /// Samples as CSV, one row per sample (an optional header row of names).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// notears or topo.
+    #[arg(long, default_value = "notears")]
+    pub method: String,
+    /// L1 penalty of NOTEARS.
+    #[arg(long, default_value_t = 0.1)]
+    pub lambda: f64,
+    /// Edges with |w| below this are dropped.
+    #[arg(long, default_value_t = 0.3)]
+    pub threshold: f64,
+    /// Seed of TOPO's random initial order (TOPO starts from NOTEARS' order with --warm-start).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// TOPO: start from the NOTEARS estimate's topological order.
+    #[arg(long)]
+    pub warm_start: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Serialize)]
+struct TspOut {
+    length: f64,
+    tour: Vec<usize>,
+    seconds: f64,
 }
 
 /// Runs one `tsp` command.
 pub fn run_tsp(cmd: TspCommand) -> anyhow::Result<()> {
     match cmd {
-        TspCommand::About => about(),
+        TspCommand::Solve(args) => {
+            let method: Method = args.method.parse()?;
+            let instance = read_tsp(&args.file)?;
+            let params = SolveParams::new(method)
+                .time_limit(args.time_limit)
+                .seed(args.seed);
+            let sol = solve(&instance, &params)?;
+            let out = TspOut {
+                length: sol.length,
+                tour: sol.tour.into_vec(),
+                seconds: sol.seconds,
+            };
+            emit(args.format, &out, |o| {
+                println!(
+                    "instance {} ({} cities), method {}",
+                    instance.name,
+                    o.tour.len(),
+                    method.name()
+                );
+                println!("length   {}", o.length);
+                println!("seconds  {:.3}", o.seconds);
+            })
+        }
     }
 }
 
+/// Optional header names and numeric rows of a CSV file.
+type HeaderAndRows = (Option<Vec<String>>, Vec<Vec<f64>>);
+
+/// Reads a numeric CSV (no header unless `allow_header`), naming bad cells.
+fn read_matrix(path: &Path, allow_header: bool) -> anyhow::Result<HeaderAndRows> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rows = Vec::new();
+    let mut header = None;
+    for (line, rec) in reader.records().enumerate() {
+        let rec = rec.with_context(|| format!("{} line {}", path.display(), line + 1))?;
+        if rec.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        let parsed: Result<Vec<f64>, _> = rec.iter().map(|c| c.parse::<f64>()).collect();
+        match parsed {
+            Ok(row) => rows.push(row),
+            Err(_) if allow_header && line == 0 => {
+                header = Some(rec.iter().map(str::to_string).collect())
+            }
+            Err(_) => {
+                let bad = rec
+                    .iter()
+                    .find(|c| c.parse::<f64>().is_err())
+                    .unwrap_or_default();
+                bail!(
+                    "{} line {}: {bad:?} is not a number",
+                    path.display(),
+                    line + 1
+                );
+            }
+        }
+    }
+    if rows.is_empty() {
+        bail!("{}: no data rows", path.display());
+    }
+    Ok((header, rows))
+}
+
+#[derive(Serialize)]
+struct AssignOut {
+    cost: f64,
+    assignment: Vec<[usize; 2]>,
+}
+
 /// Runs `assign`.
-pub fn run_assign(_args: AssignArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`duality assign` is not implemented yet (issue: duality-combopt)")
+pub fn run_assign(args: AssignArgs) -> anyhow::Result<()> {
+    let (_, rows) = read_matrix(&args.costs, false)?;
+    let mut rows = rows;
+    if args.maximize {
+        // `inf` in the file means forbidden whatever the direction.
+        for r in &mut rows {
+            for v in r.iter_mut() {
+                if *v == f64::INFINITY {
+                    *v = f64::NEG_INFINITY;
+                }
+            }
+        }
+    }
+    let m = CostMatrix::from_rows(&rows)?;
+    let a = linear_sum_assignment(&m, args.maximize)?;
+    let out = AssignOut {
+        cost: a.cost,
+        assignment: a.pairs.iter().map(|&(r, c)| [r, c]).collect(),
+    };
+    emit(args.format, &out, |o| {
+        println!(
+            "total {}: {}",
+            if args.maximize { "profit" } else { "cost" },
+            o.cost
+        );
+        for [r, c] in &o.assignment {
+            println!("row {r} -> column {c}");
+        }
+    })
+}
+
+#[derive(Serialize)]
+struct DagOut {
+    method: String,
+    variables: Option<Vec<String>>,
+    edges: usize,
+    loss: f64,
+    w: Vec<Vec<f64>>,
 }
 
 /// Runs one `dag` command.
 pub fn run_dag(cmd: DagCommand) -> anyhow::Result<()> {
     match cmd {
-        DagCommand::About => about(),
+        DagCommand::Learn(args) => {
+            let (names, rows) = read_matrix(&args.data, true)?;
+            let data = Data::from_rows(&rows)?;
+            let np = NotearsParams::default()
+                .lambda(args.lambda)
+                .w_threshold(args.threshold);
+            let fit = match args.method.as_str() {
+                "notears" => notears(&data, &np)?,
+                "topo" => {
+                    let tp = TopoParams {
+                        w_threshold: Some(args.threshold),
+                        ..Default::default()
+                    };
+                    if args.warm_start {
+                        let nt = notears(&data, &np)?;
+                        let order =
+                            nt.w.topological_order()
+                                .unwrap_or_else(|| (0..data.d).collect());
+                        topo(&data, &order, &tp)?.0
+                    } else {
+                        let mut rng = duality_core::seed::Seeder::new(args.seed).rng(0);
+                        topo_random_start(&data, &tp, &mut rng)?.0
+                    }
+                }
+                other => bail!("unknown --method {other:?}: expected notears or topo"),
+            };
+            let out = DagOut {
+                method: args.method.clone(),
+                variables: names,
+                edges: fit.w.edge_count(),
+                loss: fit.loss,
+                w: fit.w.rows(),
+            };
+            emit(args.format, &out, |o| {
+                println!(
+                    "{} edges, least-squares loss {:.6} ({})",
+                    o.edges, o.loss, o.method
+                );
+                for row in &o.w {
+                    let cells: Vec<String> = row.iter().map(|v| format!("{v:8.3}")).collect();
+                    println!("{}", cells.join(" "));
+                }
+            })
+        }
     }
 }

@@ -1,0 +1,140 @@
+//! End-to-end tests of `duality tsp solve`, `duality assign` and `duality dag learn`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn duality() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_duality"))
+}
+
+fn tsplib_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tsplib");
+    if dir.exists() {
+        Some(dir)
+    } else {
+        println!("skipping: no TSPLIB instances at {}", dir.display());
+        None
+    }
+}
+
+fn json(out: &std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}
+
+#[test]
+fn tsp_solve_prints_a_valid_tour() {
+    let Some(dir) = tsplib_dir() else { return };
+    for method in ["nn", "greedy", "insertion", "2opt", "oropt", "dcr"] {
+        let out = duality()
+            .args(["tsp", "solve"])
+            .arg(dir.join("berlin52.tsp"))
+            .args(["--method", method, "--seed", "1", "--format", "json"])
+            .output()
+            .unwrap();
+        let v = json(&out);
+        let mut tour: Vec<u64> = v["tour"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        tour.sort_unstable();
+        assert_eq!(tour, (0..52).collect::<Vec<u64>>());
+        assert!(v["length"].as_f64().unwrap() >= 7542.0);
+        assert!(v["seconds"].as_f64().is_some());
+    }
+}
+
+#[test]
+fn tsp_solve_rejects_wrong_dimension_with_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("bad.tsp");
+    std::fs::write(&f, "NAME: bad\nTYPE: TSP\nDIMENSION: 5\nEDGE_WEIGHT_TYPE: EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 1 0\n3 1 1\nEOF\n").unwrap();
+    let out = duality().args(["tsp", "solve"]).arg(&f).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 9") && err.contains("DIMENSION"), "{err}");
+    let out = duality()
+        .args(["tsp", "solve"])
+        .arg(&f)
+        .args(["--method", "bogus"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+}
+
+#[test]
+fn assign_minimises_and_maximises() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("c.csv");
+    std::fs::write(&f, "4,1,3\n2,0,5\n3,2,2\n").unwrap();
+    let v = json(
+        &duality()
+            .args(["assign", "--costs"])
+            .arg(&f)
+            .args(["--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["cost"].as_f64().unwrap(), 5.0);
+    assert_eq!(v["assignment"], serde_json::json!([[0, 1], [1, 0], [2, 2]]));
+    let v = json(
+        &duality()
+            .args(["assign", "--maximize", "--costs"])
+            .arg(&f)
+            .args(["--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(v["cost"].as_f64().unwrap(), 11.0);
+    std::fs::write(&f, "4,1\n2,x\n").unwrap();
+    let out = duality()
+        .args(["assign", "--costs"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 2"));
+}
+
+#[test]
+fn dag_learn_recovers_a_chain() {
+    // x0 -> x1 -> x2 with deterministic pseudo-noise.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("x.csv");
+    let mut text = String::from("a,b,c\n");
+    let mut s: u64 = 12345;
+    let mut noise = || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((s >> 11) as f64 / (1u64 << 53) as f64 - 0.5) * 3.4
+    };
+    for _ in 0..500 {
+        let a = noise();
+        let b = 1.5 * a + noise();
+        let c = noise() - b;
+        text.push_str(&format!("{a},{b},{c}\n"));
+    }
+    std::fs::write(&f, text).unwrap();
+    for method in ["notears", "topo"] {
+        let v = json(
+            &duality()
+                .args(["dag", "learn", "--data"])
+                .arg(&f)
+                .args(["--method", method, "--format", "json"])
+                .output()
+                .unwrap(),
+        );
+        let w = v["w"].as_array().unwrap();
+        assert_eq!(w.len(), 3);
+        let e01 = w[0][1].as_f64().unwrap().abs() + w[1][0].as_f64().unwrap().abs();
+        let e12 = w[1][2].as_f64().unwrap().abs() + w[2][1].as_f64().unwrap().abs();
+        assert!(e01 > 0.3 && e12 > 0.3, "{method}: {w:?}");
+    }
+}

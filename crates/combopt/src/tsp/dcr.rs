@@ -1,0 +1,391 @@
+//! Divide-conquer-reunion for large TSP instances, after UDC (Zheng et al.
+//! 2024, "UDC: A Unified Neural Divide-and-Conquer Framework for Large-Scale
+//! Combinatorial Optimization Problems", section 4).
+//!
+//! - **Divide**: an initial tour from the sparse k-NN graph (greedy edge
+//!   matching on candidate edges, then 2-opt + Or-opt with neighbour lists).
+//!   UDC draws it from a GNN heat-map on the same sparse graph; that learned
+//!   step is a later, `torch`-feature addition.
+//! - **Conquer**: the tour is cut into consecutive open sub-paths of fixed
+//!   length; each is re-optimised with both end points fixed, independently
+//!   and in parallel (rayon), by a [`SubpathSolver`]. A sub-path is replaced
+//!   only when the solver found a shorter one, so the tour never gets worse.
+//! - **Reunion**: the cut points are shifted by half a sub-path and the tour
+//!   is decomposed again, so the previous boundaries now sit inside sub-paths;
+//!   repeated for a number of rounds or until the time limit.
+//!
+//! Determinism: sub-path `i` of round `r` draws from `Seeder::child(r).rng(i)`,
+//! so results do not depend on the rayon thread count (unless a time limit
+//! stops a run early).
+
+use std::time::Instant;
+
+use duality_core::seed::{DualityRng, Seeder};
+use duality_core::{Error, Result};
+use rand::Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::construct::greedy_edge;
+use super::exact::{held_karp_path, MAX_EXACT};
+use super::instance::Instance;
+use super::knn::Neighbours;
+use super::local_search::{improve, improve_from, LocalSearchParams, Neighbourhood};
+use super::tour::Tour;
+
+/// Re-optimises an open path whose first and last cities stay fixed.
+///
+/// This is the seam for UDC's learned conquering policy: a neural solver
+/// (behind the `torch` feature) implements the same trait.
+pub trait SubpathSolver: Sync {
+    /// A short name for reports.
+    fn name(&self) -> &str;
+
+    /// Returns a permutation of `path` starting with `path[0]` and ending with
+    /// `path[path.len() - 1]`, hopefully shorter under `instance`.
+    fn solve(&self, instance: &Instance, path: &[usize], rng: &mut DualityRng) -> Vec<usize>;
+}
+
+/// Length of an open path.
+pub fn path_length(instance: &Instance, path: &[usize]) -> f64 {
+    path.windows(2).map(|w| instance.dist(w[0], w[1])).sum()
+}
+
+/// Exact conquering by Held-Karp for paths of at most [`MAX_EXACT`] cities;
+/// longer paths are returned unchanged.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExactSubpath;
+
+impl SubpathSolver for ExactSubpath {
+    fn name(&self) -> &str {
+        "held-karp"
+    }
+
+    fn solve(&self, instance: &Instance, path: &[usize], _rng: &mut DualityRng) -> Vec<usize> {
+        match held_karp_path(path.len(), |a, b| instance.dist(path[a], path[b])) {
+            Ok((_, order)) => order.into_iter().map(|i| path[i]).collect(),
+            Err(_) => path.to_vec(),
+        }
+    }
+}
+
+/// Conquering by iterated local search: Or-2opt with the end points' edge
+/// fixed, then `kicks` double-bridge perturbations of the path interior,
+/// each followed by local search from the perturbed cities and kept when
+/// shorter (Martin, Otto & Felten 1991; Johnson & McGeoch 1997).
+/// Paths of at most `exact_below` cities are solved exactly instead.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LocalSearchSubpath {
+    /// Perturbation rounds per sub-path.
+    pub kicks: usize,
+    /// Candidate neighbours per city inside the sub-path.
+    pub k: usize,
+    /// Paths up to this many cities go to Held-Karp.
+    pub exact_below: usize,
+}
+
+impl Default for LocalSearchSubpath {
+    fn default() -> Self {
+        LocalSearchSubpath {
+            kicks: 50,
+            k: 8,
+            exact_below: 12,
+        }
+    }
+}
+
+impl SubpathSolver for LocalSearchSubpath {
+    fn name(&self) -> &str {
+        "ils-or2opt"
+    }
+
+    fn solve(&self, instance: &Instance, path: &[usize], rng: &mut DualityRng) -> Vec<usize> {
+        let m = path.len();
+        if m <= self.exact_below.min(MAX_EXACT) {
+            return ExactSubpath.solve(instance, path, rng);
+        }
+        let dist = |a: usize, b: usize| instance.dist(path[a], path[b]);
+        let nb = Neighbours::from_fn(m, self.k, dist);
+        let fixed = Some((0, m - 1));
+        let params = LocalSearchParams::default();
+        let (closed, _) = improve((0..m).collect(), &dist, &nb, fixed, &params);
+        let mut best = open_path(&closed, m);
+        let mut best_len = local_len(&best, &dist);
+        if m >= 8 {
+            for _ in 0..self.kicks {
+                // Double bridge on the interior: P A B C -> P B A C.
+                let mut cuts = [
+                    rng.random_range(1..m - 1),
+                    rng.random_range(1..m - 1),
+                    rng.random_range(1..m - 1),
+                ];
+                cuts.sort_unstable();
+                let [i, j, k] = cuts;
+                if i == j || j == k {
+                    continue;
+                }
+                let mut cand = Vec::with_capacity(m);
+                cand.extend_from_slice(&best[..i]);
+                cand.extend_from_slice(&best[j..k]);
+                cand.extend_from_slice(&best[i..j]);
+                cand.extend_from_slice(&best[k..]);
+                let touched = [
+                    cand[i - 1],
+                    cand[i],
+                    best[i],
+                    best[j - 1],
+                    best[j],
+                    best[k - 1],
+                    best[k],
+                ];
+                let (closed, _) = improve_from(cand, &dist, &nb, fixed, &params, Some(&touched));
+                let cand = open_path(&closed, m);
+                let len = local_len(&cand, &dist);
+                if len < best_len - 1e-9 {
+                    best = cand;
+                    best_len = len;
+                }
+            }
+        }
+        best.into_iter().map(|i| path[i]).collect()
+    }
+}
+
+fn local_len(order: &[usize], dist: &impl Fn(usize, usize) -> f64) -> f64 {
+    order.windows(2).map(|w| dist(w[0], w[1])).sum()
+}
+
+/// Turns a closed tour over `0..m` that contains edge (0, m-1) into the open
+/// path 0 -> ... -> m-1.
+fn open_path(closed: &[usize], m: usize) -> Vec<usize> {
+    let start = closed.iter().position(|&c| c == 0).unwrap_or(0);
+    let mut out: Vec<usize> = closed[start..]
+        .iter()
+        .chain(&closed[..start])
+        .copied()
+        .collect();
+    if out.get(1) == Some(&(m - 1)) {
+        out[1..].reverse();
+    }
+    out
+}
+
+/// Parameters of divide-conquer-reunion.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DcrParams {
+    /// Cities per sub-path.
+    pub subpath_len: usize,
+    /// Decompose-conquer rounds (each shifts the cut points by half a sub-path).
+    pub rounds: usize,
+    /// Candidate neighbours per city for the initial tour.
+    pub k: usize,
+    /// Improve the initial tour with global 2-opt + Or-opt first.
+    pub initial_local_search: bool,
+    /// Wall-clock limit in seconds (stops between rounds; `None`: no limit).
+    pub time_limit: Option<f64>,
+    /// Master seed of the sub-path solvers.
+    pub seed: u64,
+}
+
+impl Default for DcrParams {
+    fn default() -> Self {
+        DcrParams {
+            subpath_len: 100,
+            rounds: 12,
+            k: 10,
+            initial_local_search: true,
+            time_limit: None,
+            seed: 0,
+        }
+    }
+}
+
+impl DcrParams {
+    /// Sets the sub-path length.
+    pub fn subpath_len(mut self, len: usize) -> Self {
+        self.subpath_len = len;
+        self
+    }
+    /// Sets the number of rounds.
+    pub fn rounds(mut self, rounds: usize) -> Self {
+        self.rounds = rounds;
+        self
+    }
+    /// Sets the time limit.
+    pub fn time_limit(mut self, seconds: Option<f64>) -> Self {
+        self.time_limit = seconds;
+        self
+    }
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Checks the parameters.
+    pub fn validate(&self) -> Result<()> {
+        if self.subpath_len < 4 {
+            return Err(Error::config(
+                "subpath_len",
+                format!("must be >= 4, got {}", self.subpath_len),
+            ));
+        }
+        if self.k == 0 {
+            return Err(Error::config("k", "must be >= 1, got 0"));
+        }
+        if let Some(t) = self.time_limit {
+            duality_core::check::positive("time_limit", t)?;
+        }
+        Ok(())
+    }
+}
+
+/// Per-round progress of a DCR run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DcrRound {
+    /// Round index (0 is the initial tour).
+    pub round: usize,
+    /// Tour length after the round.
+    pub length: f64,
+    /// Seconds since the start.
+    pub seconds: f64,
+}
+
+/// Runs divide-conquer-reunion with `solver` conquering the sub-paths.
+/// Returns the tour and the per-round trace.
+pub fn divide_conquer_reunion(
+    instance: &Instance,
+    params: &DcrParams,
+    solver: &dyn SubpathSolver,
+) -> Result<(Tour, Vec<DcrRound>)> {
+    params.validate()?;
+    let start = Instant::now();
+    let n = instance.len();
+    let nb = Neighbours::new(instance, params.k);
+    let mut order = greedy_edge(instance, &nb).into_vec();
+    if params.initial_local_search {
+        let ls = LocalSearchParams {
+            neighbourhood: Neighbourhood::Or2Opt,
+            time_limit: params.time_limit,
+            ..Default::default()
+        };
+        order = improve(order, &|a, b| instance.dist(a, b), &nb, None, &ls).0;
+    }
+    let mut trace = vec![DcrRound {
+        round: 0,
+        length: super::tour::tour_length(&order, |a, b| instance.dist(a, b)),
+        seconds: start.elapsed().as_secs_f64(),
+    }];
+    let seeder = Seeder::new(params.seed);
+    let len = params.subpath_len.min(n);
+    for round in 0..params.rounds {
+        if params
+            .time_limit
+            .is_some_and(|t| start.elapsed().as_secs_f64() > t)
+        {
+            break;
+        }
+        // Reunion: shift the cut points by half a sub-path each round.
+        let offset = (round * len / 2) % n;
+        order.rotate_left(offset);
+        let mut bounds: Vec<(usize, usize)> =
+            (0..n).step_by(len).map(|s| (s, (s + len).min(n))).collect();
+        if bounds.len() > 1 {
+            if let Some(&(s, e)) = bounds.last() {
+                if e - s < 4 {
+                    bounds.pop();
+                    if let Some(last) = bounds.last_mut() {
+                        last.1 = n;
+                    }
+                }
+            }
+        }
+        let round_seeder = seeder.child(round as u64);
+        let current = &order;
+        let solved: Vec<Option<Vec<usize>>> = bounds
+            .par_iter()
+            .enumerate()
+            .map(|(i, &(s, e))| {
+                let path = &current[s..e];
+                if path.len() < 4 {
+                    return None;
+                }
+                let mut rng = round_seeder.rng(i as u64);
+                let new = solver.solve(instance, path, &mut rng);
+                let valid = new.len() == path.len()
+                    && new.first() == path.first()
+                    && new.last() == path.last()
+                    && is_permutation_of(&new, path);
+                (valid && path_length(instance, &new) < path_length(instance, path) - 1e-9)
+                    .then_some(new)
+            })
+            .collect();
+        for ((s, e), new) in bounds.iter().zip(solved) {
+            if let Some(new) = new {
+                order[*s..*e].copy_from_slice(&new);
+            }
+        }
+        trace.push(DcrRound {
+            round: round + 1,
+            length: super::tour::tour_length(&order, |a, b| instance.dist(a, b)),
+            seconds: start.elapsed().as_secs_f64(),
+        });
+    }
+    Ok((Tour::new(order, n)?, trace))
+}
+
+fn is_permutation_of(a: &[usize], b: &[usize]) -> bool {
+    let mut x = a.to_vec();
+    let mut y = b.to_vec();
+    x.sort_unstable();
+    y.sort_unstable();
+    x == y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn subpath_solvers_keep_end_points_and_improve() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let inst = Instance::random_uniform(60, &mut rng).unwrap();
+        let path: Vec<usize> = (0..60).collect();
+        let mut r = Seeder::new(0).rng(0);
+        let out = LocalSearchSubpath::default().solve(&inst, &path, &mut r);
+        assert_eq!(out[0], 0);
+        assert_eq!(out[59], 59);
+        assert!(is_permutation_of(&out, &path));
+        assert!(path_length(&inst, &out) < path_length(&inst, &path));
+        let short: Vec<usize> = (0..9).collect();
+        let exact = ExactSubpath.solve(&inst, &short, &mut r);
+        let ils = LocalSearchSubpath {
+            exact_below: 0,
+            ..Default::default()
+        }
+        .solve(&inst, &short, &mut r);
+        assert!(path_length(&inst, &exact) <= path_length(&inst, &ils) + 1e-9);
+    }
+
+    #[test]
+    fn dcr_improves_and_is_thread_count_independent() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let inst = Instance::random_uniform(600, &mut rng).unwrap();
+        let params = DcrParams::default().subpath_len(50).rounds(3).seed(9);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| {
+                    divide_conquer_reunion(&inst, &params, &LocalSearchSubpath::default()).unwrap()
+                })
+        };
+        let (t1, trace) = run(1);
+        let (t2, _) = run(2);
+        assert_eq!(t1, t2);
+        assert!(trace.last().unwrap().length <= trace[0].length);
+        assert!((t1.length(&inst) - trace.last().unwrap().length).abs() < 1e-6);
+    }
+}
