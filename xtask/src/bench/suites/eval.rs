@@ -125,12 +125,13 @@ fn bootstrap_iqm(ctx: &Context) -> anyhow::Result<Outcome> {
                 reps: 1,
             };
             ctx.compare_with_peer(&spec, || {
-                let mut out = Vec::new();
+                // The peer answers in the JSON object's (sorted) key order.
+                let mut by_name = std::collections::BTreeMap::new();
                 for m in &set {
                     let ci = bs.interval(m, Metric::Iqm)?;
-                    out.extend([ci.estimate, ci.lo, ci.hi]);
+                    by_name.insert(m.algorithm().to_string(), [ci.estimate, ci.lo, ci.hi]);
                 }
-                Ok(out)
+                Ok(by_name.into_values().flatten().collect())
             });
         }
     }
