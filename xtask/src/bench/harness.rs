@@ -40,8 +40,6 @@ pub struct Experiment {
 }
 
 /// What an experiment gets: sizes, seeds, and where to put figures.
-// Fields are read by the area suites; allowed while a suite has none.
-#[allow(dead_code)]
 pub struct Context {
     /// CI-sized run.
     pub quick: bool,
@@ -62,8 +60,6 @@ pub struct Context {
     pairs: std::sync::Mutex<Vec<(String, String)>>,
 }
 
-// Suites call these as they define pairs and peers; allowed while none does.
-#[allow(dead_code)]
 impl Context {
     /// Asks the report for the probability of improvement `P(X > Y)` over
     /// seeds (with a bootstrap CI) for every task and metric that both

@@ -9,9 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-// Used by suites that define Python peers; allowed while none does.
 #[cfg(feature = "suites")]
-#[allow(dead_code)]
 mod compare;
 #[cfg(feature = "suites")]
 mod harness;

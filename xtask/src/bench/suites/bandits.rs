@@ -11,6 +11,7 @@ use duality_bandits::prelude::*;
 use duality_bandits::tallying::policy_regret;
 use duality_core::record::RunRecord;
 
+use crate::bench::compare::PeerSpec;
 use crate::bench::harness::{Context, Experiment, Figure, Headline, Outcome, Suite};
 
 /// The `bandits` suite.
@@ -423,7 +424,39 @@ fn ope_error(ctx: &Context) -> anyhow::Result<Outcome> {
         sizes[last],
         if dr < ipw && dr < dm { "HELD." } else { "NOT held at this size." }
     ));
+    compare_dr_with_obp(ctx, estimators[3].as_ref())?;
     Ok(out)
+}
+
+/// `--compare`: the DR estimate on one large synthetic log, in duality and in
+/// obp 0.4.1 (same logged data and reward-model predictions, passed as JSON).
+fn compare_dr_with_obp(
+    ctx: &Context,
+    dr: &(dyn OffPolicyEstimator + Send + Sync),
+) -> anyhow::Result<()> {
+    if !ctx.compare {
+        return Ok(());
+    }
+    // JSON transport limits the size: 2e5 rounds (the 1e6 target
+    // would mean a ~200 MB input file for the peer).
+    let n_rounds = if ctx.quick { 20_000 } else { 200_000 };
+    let params = SyntheticParams {
+        n_rounds,
+        ..SyntheticParams::default()
+    };
+    let mut rng = ctx.seeder.named("obp-peer").rng(0);
+    let log = generate_logs(&params, &mut rng)?;
+    let qhat = log.logged.ridge_reward_model(1.0)?;
+    let data = log.logged.ope_data(log.evaluation_dist.clone(), qhat)?;
+    let spec = PeerSpec {
+        name: format!("dr-{n_rounds}-rounds"),
+        peer: "obp".into(),
+        script: "fixtures/bandits/peer_obp.py".into(),
+        input: serde_json::json!({ "data": serde_json::to_value(&data)? }),
+        reps: 5,
+    };
+    ctx.compare_with_peer(&spec, || Ok(vec![dr.estimate(&data)?]));
+    Ok(())
 }
 
 fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
