@@ -7,9 +7,16 @@ use rand::{Rng, RngCore};
 /// Index of the largest value; ties go to the lowest index (deterministic, so
 /// runs are reproducible). NaNs are never selected unless all values are NaN.
 pub fn argmax(values: &[f64]) -> usize {
+    argmax_by(values.len(), |i| values[i])
+}
+
+/// [`argmax`] over `0..n` of `value(i)`, without materialising the values
+/// (index policies call this every round).
+pub fn argmax_by(n: usize, mut value: impl FnMut(usize) -> f64) -> usize {
     let mut best = 0;
     let mut best_value = f64::NEG_INFINITY;
-    for (i, &v) in values.iter().enumerate() {
+    for i in 0..n {
+        let v = value(i);
         if v > best_value {
             best = i;
             best_value = v;

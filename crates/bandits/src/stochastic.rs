@@ -9,7 +9,7 @@ use rand::{Rng, RngCore};
 use rand_distr::{Beta, Distribution};
 use serde::{Deserialize, Serialize};
 
-use crate::math::{argmax, kl_ucb_bernoulli, kl_ucb_gaussian};
+use crate::math::{argmax, argmax_by, kl_ucb_bernoulli, kl_ucb_gaussian};
 use crate::policy::{Arm, ArmStats, Policy, Round};
 
 fn check_arms(k: usize) -> Result<()> {
@@ -70,7 +70,7 @@ impl Policy for ExploreFirst {
         }
         *self
             .committed
-            .get_or_insert_with(|| argmax(&(0..k).map(|a| self.stats.mean(a)).collect::<Vec<_>>()))
+            .get_or_insert_with(|| argmax_by(k, |a| self.stats.mean(a)))
     }
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
         if self.committed.is_none() {
@@ -147,11 +147,7 @@ impl Policy for EpsilonGreedy {
         if rng.random::<f64>() < self.epsilon(round.t) {
             return rng.random_range(0..self.n_arms());
         }
-        argmax(
-            &(0..self.n_arms())
-                .map(|a| self.stats.mean(a))
-                .collect::<Vec<_>>(),
-        )
+        argmax_by(self.n_arms(), |a| self.stats.mean(a))
     }
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
         self.stats.add(arm, reward);
@@ -284,11 +280,7 @@ impl Policy for Ucb1 {
         if let Some(a) = self.stats.unpulled() {
             return a;
         }
-        argmax(
-            &(0..self.n_arms())
-                .map(|a| self.index(a, round.t))
-                .collect::<Vec<_>>(),
-        )
+        argmax_by(self.n_arms(), |a| self.index(a, round.t))
     }
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
         self.stats.add(arm, reward);
@@ -379,11 +371,7 @@ impl Policy for KlUcb {
         if let Some(a) = self.stats.unpulled() {
             return a;
         }
-        argmax(
-            &(0..self.n_arms())
-                .map(|a| self.index(a, round.t))
-                .collect::<Vec<_>>(),
-        )
+        argmax_by(self.n_arms(), |a| self.index(a, round.t))
     }
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
         self.stats.add(arm, reward);
@@ -433,11 +421,7 @@ impl Policy for Moss {
         if let Some(a) = self.stats.unpulled() {
             return a;
         }
-        argmax(
-            &(0..self.n_arms())
-                .map(|a| self.index(a, round.horizon))
-                .collect::<Vec<_>>(),
-        )
+        argmax_by(self.n_arms(), |a| self.index(a, round.horizon))
     }
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
         self.stats.add(arm, reward);
