@@ -112,13 +112,12 @@ impl OpeData {
             .clone();
         let names: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
         let col = |name: &str| {
-            names.iter().position(|h| h == name).ok_or_else(|| {
-                Error::parse(
-                    source_name,
-                    Some(1),
-                    format!("missing column `{name}` in header"),
-                )
-            })
+            duality_core::record::header_column(
+                &headers,
+                name,
+                source_name,
+                "action,reward,pscore,pi_0..,qhat_0..",
+            )
         };
         let (ia, ir, ip) = (col("action")?, col("reward")?, col("pscore")?);
         let k = names.iter().filter(|h| h.starts_with("pi_")).count();

@@ -113,18 +113,7 @@ pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<Vec<RunRecord>>
         .headers()
         .map_err(|e| Error::parse(source_name, Some(1), e.to_string()))?
         .clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .ok_or_else(|| {
-                Error::parse(
-                    source_name,
-                    Some(1),
-                    format!("missing column `{name}` in header"),
-                )
-            })
-    };
+    let col = |name: &str| header_column(&headers, name, source_name, "");
     let (ia, it, is, im, iv) = (
         col("algorithm")?,
         col("task")?,
@@ -160,6 +149,32 @@ pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<Vec<RunRecord>>
         out[slot].metrics.insert(field(im).to_string(), value);
     }
     Ok(out)
+}
+
+/// Position of the column `name` in a CSV header (cells compared after
+/// trimming whitespace), or an error naming the file, line 1, the column and,
+/// when `expected` is not empty, the columns the format needs.
+pub fn header_column(
+    headers: &csv::StringRecord,
+    name: &str,
+    source_name: &str,
+    expected: &str,
+) -> Result<usize> {
+    headers
+        .iter()
+        .position(|h| h.trim() == name)
+        .ok_or_else(|| {
+            let hint = if expected.is_empty() {
+                String::new()
+            } else {
+                format!(" (expected {expected})")
+            };
+            Error::parse(
+                source_name,
+                Some(1),
+                format!("missing column `{name}` in header{hint}"),
+            )
+        })
 }
 
 /// Writes records to `path`, choosing JSON or CSV by extension.

@@ -327,18 +327,12 @@ impl ScoreSet {
             .map_err(|e| Error::parse(source_name, Some(1), e.to_string()))?
             .clone();
         let col = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim() == name)
-                .ok_or_else(|| {
-                    Error::parse(
-                        source_name,
-                        Some(1),
-                        format!(
-                            "missing column `{name}` in header (expected algorithm,task,run,score)"
-                        ),
-                    )
-                })
+            duality_core::record::header_column(
+                &headers,
+                name,
+                source_name,
+                "algorithm,task,run,score",
+            )
         };
         let (ia, it, ir, is) = (col("algorithm")?, col("task")?, col("run")?, col("score")?);
 
