@@ -118,31 +118,54 @@ pub fn line_chart_svg(
     Ok(())
 }
 
+/// Which regret a curve shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegretKind {
+    /// Pseudo-regret: gap of the best arm's mean to the played arms' means.
+    Pseudo,
+    /// Realised regret: against the best fixed arm on the realised rewards
+    /// (the adversarial notion).
+    Realised,
+}
+
 /// Mean pseudo-regret curves of a simulation, log-x.
 pub fn regret_svg(
     result: &crate::simulator::SimulationResult,
     path: &Path,
     title: &str,
 ) -> Result<()> {
+    regret_curves_svg(result, path, title, RegretKind::Pseudo)
+}
+
+/// Mean regret curves of a simulation (pseudo or realised), log-x.
+pub fn regret_curves_svg(
+    result: &crate::simulator::SimulationResult,
+    path: &Path,
+    title: &str,
+    kind: RegretKind,
+) -> Result<()> {
     let curves: Vec<Curve> = result
         .policies
         .iter()
-        .map(|p| Curve {
-            label: p.name.clone(),
-            points: result
-                .checkpoints
-                .iter()
-                .zip(p.mean_pseudo_curve())
-                .map(|(&t, r)| (t as f64, r))
-                .collect(),
+        .map(|p| {
+            let curve = match kind {
+                RegretKind::Pseudo => p.mean_pseudo_curve(),
+                RegretKind::Realised => p.mean_realised_curve(),
+            };
+            Curve {
+                label: p.name.clone(),
+                points: result
+                    .checkpoints
+                    .iter()
+                    .zip(curve)
+                    .map(|(&t, r)| (t as f64, r))
+                    .collect(),
+            }
         })
         .collect();
-    line_chart_svg(
-        path,
-        title,
-        "round t",
-        "mean cumulative pseudo-regret",
-        &curves,
-        true,
-    )
+    let y_label = match kind {
+        RegretKind::Pseudo => "mean cumulative pseudo-regret",
+        RegretKind::Realised => "mean cumulative realised regret",
+    };
+    line_chart_svg(path, title, "round t", y_label, &curves, true)
 }

@@ -6,7 +6,7 @@
 //! count) and states the paper's claim and whether it held in `notes`.
 
 use duality_bandits::math::log_checkpoints;
-use duality_bandits::plot::{line_chart_svg, regret_svg, Curve};
+use duality_bandits::plot::{line_chart_svg, regret_curves_svg, regret_svg, Curve, RegretKind};
 use duality_bandits::prelude::*;
 use duality_bandits::tallying::policy_regret;
 use duality_core::record::RunRecord;
@@ -207,27 +207,12 @@ fn adversarial_regret(ctx: &Context) -> anyhow::Result<Outcome> {
         }
     }
     let result = first.ok_or_else(|| anyhow::anyhow!("no seeds"))?;
-    let curves: Vec<Curve> = result
-        .policies
-        .iter()
-        .map(|p| Curve {
-            label: p.name.clone(),
-            points: result
-                .checkpoints
-                .iter()
-                .zip(p.mean_realised_curve())
-                .map(|(&t, r)| (t as f64, r))
-                .collect(),
-        })
-        .collect();
     let file = "bandits_adversarial_regret.svg";
-    line_chart_svg(
+    regret_curves_svg(
+        &result,
         &ctx.figure_dir.join(file),
         &format!("doubling-switch adversary K={k}, T={horizon}"),
-        "round t",
-        "regret vs best fixed arm",
-        &curves,
-        true,
+        RegretKind::Realised,
     )?;
     out.figures.push(Figure {
         title: "Realised regret against the best fixed arm, switching adversary".into(),
