@@ -385,6 +385,30 @@ fn grid_target(
     }
 }
 
+/// One greedy backup of every (state, stock bucket), in parallel over
+/// states: the chosen actions and the backed-up laws (terminal states keep
+/// the zero return and action 0).
+fn greedy_sweep(
+    mdp: &FiniteMdp,
+    grid: &StockGrid,
+    eta: &[Vec<FiniteSupport>],
+    util: &Utility,
+    repr: &Representation,
+) -> (Vec<Vec<usize>>, Vec<Vec<FiniteSupport>>) {
+    let nb = grid.buckets;
+    (0..mdp.n_states)
+        .into_par_iter()
+        .map(|s| {
+            if mdp.is_terminal(s) {
+                return (vec![0; nb], vec![FiniteSupport::dirac(0.0); nb]);
+            }
+            (0..nb)
+                .map(|b| greedy_backup(mdp, grid, eta, util, repr, s, b, None))
+                .unzip()
+        })
+        .unzip()
+}
+
 /// Greedy action at (s, stock c) and its projected target.
 // Private hot-path helper: the arguments are the solver's fixed context plus the cell.
 #[allow(clippy::too_many_arguments)]
@@ -516,22 +540,8 @@ fn solve_grid(
     if let Some(h) = mdp.horizon {
         let mut actions = vec![vec![vec![0usize; nb]; ns]; h];
         for t in (0..h).rev() {
-            let rows: Vec<(Vec<usize>, Vec<FiniteSupport>)> = (0..ns)
-                .into_par_iter()
-                .map(|s| {
-                    if mdp.is_terminal(s) {
-                        return (vec![0; nb], vec![FiniteSupport::dirac(0.0); nb]);
-                    }
-                    (0..nb)
-                        .map(|b| greedy_backup(mdp, &grid, &eta, &util, repr, s, b, None))
-                        .unzip()
-                })
-                .collect();
-            let mut next = Vec::with_capacity(ns);
-            for (s, (acts, laws)) in rows.into_iter().enumerate() {
-                actions[t][s] = acts;
-                next.push(laws);
-            }
+            let (acts, next) = greedy_sweep(mdp, &grid, &eta, &util, repr);
+            actions[t] = acts;
             residuals.push(sup_w1(&next, &eta));
             eta = next;
         }
@@ -607,22 +617,8 @@ fn solve_grid(
             }
             actions = improved;
         } else {
-            let rows: Vec<(Vec<usize>, Vec<FiniteSupport>)> = (0..ns)
-                .into_par_iter()
-                .map(|s| {
-                    if mdp.is_terminal(s) {
-                        return (vec![0; nb], vec![FiniteSupport::dirac(0.0); nb]);
-                    }
-                    (0..nb)
-                        .map(|b| greedy_backup(mdp, &grid, &eta, &util, repr, s, b, None))
-                        .unzip()
-                })
-                .collect();
-            let mut next = Vec::with_capacity(ns);
-            for (s, (acts, laws)) in rows.into_iter().enumerate() {
-                actions[s] = acts;
-                next.push(laws);
-            }
+            let (acts, next) = greedy_sweep(mdp, &grid, &eta, &util, repr);
+            actions = acts;
             let r = sup_w1(&next, &eta);
             residuals.push(r);
             eta = next;
