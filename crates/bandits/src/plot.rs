@@ -14,19 +14,6 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
-
 fn plot_err(e: impl std::fmt::Display) -> Error {
     Error::Other(format!("cannot draw SVG: {e}"))
 }
@@ -84,7 +71,7 @@ pub fn line_chart_svg(
                 .draw()
                 .map_err(plot_err)?;
             for (i, c) in curves.iter().enumerate() {
-                let color = PALETTE[i % PALETTE.len()];
+                let color = duality_eval::plot::series_color(i);
                 chart
                     .draw_series(LineSeries::new(
                         c.points.iter().copied(),

@@ -6,15 +6,6 @@ use std::path::Path;
 use duality_core::{Error, Result};
 use plotters::prelude::*;
 
-const PALETTE: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(127, 127, 127),
-];
-
 /// One named curve of `(x, y)` points.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
@@ -93,7 +84,7 @@ pub fn line_chart(
         .draw()
         .map_err(|e| err(&e))?;
     for (i, (s, p)) in series.iter().zip(&pts).enumerate() {
-        let c = PALETTE[i % PALETTE.len()];
+        let c = duality_eval::plot::series_color(i);
         chart
             .draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2)))
             .map_err(|e| err(&e))?

@@ -10,7 +10,9 @@ use plotters::prelude::*;
 use crate::bootstrap::Interval;
 use crate::profile::{EfficiencyCurve, Profile};
 
-const PALETTE: [RGBColor; 8] = [
+/// The categorical palette of every duality figure (matplotlib's "tab10"),
+/// shared so that the areas' plots look alike.
+pub const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
     RGBColor(44, 160, 44),
@@ -19,9 +21,12 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
     RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
 ];
 
-fn color(i: usize) -> RGBColor {
+/// Colour of series `i` (cycles through [`PALETTE`]).
+pub fn series_color(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
 }
 
@@ -69,7 +74,7 @@ pub fn interval_estimates(
         left.draw(&Text::new(
             alg.clone(),
             (8, y),
-            ("sans-serif", 14).into_font().color(&color(a)),
+            ("sans-serif", 14).into_font().color(&series_color(a)),
         ))
         .map_err(plot_err(path))?;
     }
@@ -100,7 +105,7 @@ pub fn interval_estimates(
             chart
                 .draw_series(std::iter::once(Rectangle::new(
                     [(ci.lo, yc - 0.3), (ci.hi, yc + 0.3)],
-                    color(a).mix(0.6).filled(),
+                    series_color(a).mix(0.6).filled(),
                 )))
                 .map_err(plot_err(path))?;
             chart
@@ -157,7 +162,7 @@ pub fn improvement_bars(path: impl AsRef<Path>, rows: &[(String, Interval)]) -> 
         chart
             .draw_series(std::iter::once(Rectangle::new(
                 [(ci.lo, yc - 0.3), (ci.hi, yc + 0.3)],
-                color(a).mix(0.6).filled(),
+                series_color(a).mix(0.6).filled(),
             )))
             .map_err(plot_err(path))?;
         chart
@@ -208,7 +213,7 @@ fn curves_with_bands(
         .draw()
         .map_err(plot_err(path))?;
     for (k, (name, x, pts)) in curves.iter().enumerate() {
-        let c = color(k);
+        let c = series_color(k);
         let mut band: Vec<(f64, f64)> = x.iter().zip(pts).map(|(&x, p)| (x, p.hi)).collect();
         band.extend(x.iter().zip(pts).rev().map(|(&x, p)| (x, p.lo)));
         chart
