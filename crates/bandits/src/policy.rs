@@ -137,6 +137,12 @@ impl ArmStats {
     pub fn unpulled(&self) -> Option<Arm> {
         self.pulls.iter().position(|&n| n == 0)
     }
+    /// The selection rule of every index policy (UCB1, KL-UCB, MOSS): each
+    /// arm once, then the arm with the largest `index` (ties to the lowest).
+    pub fn select_by_index(&self, index: impl FnMut(Arm) -> f64) -> Arm {
+        self.unpulled()
+            .unwrap_or_else(|| crate::math::argmax_by(self.pulls.len(), index))
+    }
     /// Total pulls.
     pub fn total(&self) -> u64 {
         self.pulls.iter().sum()

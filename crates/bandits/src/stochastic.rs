@@ -277,10 +277,7 @@ impl Policy for Ucb1 {
         self.stats.reset();
     }
     fn select(&mut self, round: &Round<'_>, _rng: &mut dyn RngCore) -> Arm {
-        if let Some(a) = self.stats.unpulled() {
-            return a;
-        }
-        argmax_by(self.n_arms(), |a| self.index(a, round.t))
+        self.stats.select_by_index(|a| self.index(a, round.t))
     }
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
         self.stats.add(arm, reward);
@@ -368,10 +365,7 @@ impl Policy for KlUcb {
         self.stats.reset();
     }
     fn select(&mut self, round: &Round<'_>, _rng: &mut dyn RngCore) -> Arm {
-        if let Some(a) = self.stats.unpulled() {
-            return a;
-        }
-        argmax_by(self.n_arms(), |a| self.index(a, round.t))
+        self.stats.select_by_index(|a| self.index(a, round.t))
     }
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
         self.stats.add(arm, reward);
@@ -418,10 +412,7 @@ impl Policy for Moss {
         self.stats.reset();
     }
     fn select(&mut self, round: &Round<'_>, _rng: &mut dyn RngCore) -> Arm {
-        if let Some(a) = self.stats.unpulled() {
-            return a;
-        }
-        argmax_by(self.n_arms(), |a| self.index(a, round.horizon))
+        self.stats.select_by_index(|a| self.index(a, round.horizon))
     }
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
         self.stats.add(arm, reward);
