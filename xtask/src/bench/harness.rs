@@ -3,7 +3,7 @@
 //! checks the headline snapshots.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
@@ -16,7 +16,8 @@ use duality_eval::scores::ScoreMatrix;
 use serde::{Deserialize, Serialize};
 
 use super::compare::{self, PeerComparison, PeerSpec};
-use super::{machine, micro, report, suites, BenchArgs};
+use super::params::{self, Overrides, Params};
+use super::{machine, micro, report, snapshot, suites, BenchArgs};
 use crate::cmd;
 
 /// A named group of experiments, one per area.
@@ -56,11 +57,21 @@ pub struct Context {
     pub compare: bool,
     /// `suite/experiment`, for labelling comparisons.
     pub id: String,
+    /// Sizes and settings from `fixtures/bench/<suite>.toml` (see
+    /// [`Context::param`]).
+    params: Params,
     comparisons: std::sync::Mutex<Vec<PeerComparison>>,
     pairs: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 impl Context {
+    /// The experiment's parameter `key` from `fixtures/bench/<suite>.toml`
+    /// (the `quick` table under `--quick`, after `--config` / `--set`
+    /// overrides). A missing key or a wrong type is an error naming both.
+    pub fn param<T: serde::de::DeserializeOwned>(&self, key: &str) -> anyhow::Result<T> {
+        self.params.get(key)
+    }
+
     /// Asks the report for the probability of improvement `P(X > Y)` over
     /// seeds (with a bootstrap CI) for every task and metric that both
     /// algorithms recorded. "Improvement" means a higher metric value.
@@ -185,6 +196,9 @@ pub struct ExperimentResult {
     /// Peer comparisons run by the experiment (`--compare`).
     #[serde(default)]
     pub comparisons: Vec<PeerComparison>,
+    /// The parameters it ran with (resolved from its TOML and overrides).
+    #[serde(default)]
+    pub params: serde_json::Value,
     /// What the experiment returned.
     pub outcome: Outcome,
 }
@@ -373,6 +387,17 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             .context("cannot configure the rayon thread pool")?;
     }
     let chosen = selected(args)?;
+    let overrides = Overrides::load(args.config.as_deref(), &args.set)?;
+    overrides.validate(&suites::DEFAULTS)?;
+    for s in &chosen {
+        // Check against the full registry, not the filtered list.
+        let all: Vec<&str> = suites::registry()
+            .into_iter()
+            .find(|r| r.name == s.name)
+            .map(|r| r.experiments.iter().map(|e| e.name).collect())
+            .unwrap_or_default();
+        params::check_defaults(s.name, suites::defaults(s.name), &all, false)?;
+    }
     if args.list {
         for s in &chosen {
             println!("{:<10} {}", s.name, s.about);
@@ -381,6 +406,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             }
             for e in &s.experiments {
                 println!("    {:<28} {}", e.name, e.about);
+                let p = overrides.resolve(s.name, suites::defaults(s.name), e.name, args.quick)?;
+                if !p.table().is_empty() {
+                    println!("    {:<28} {}", "", params_line(p.table()));
+                }
             }
         }
         return Ok(());
@@ -420,14 +449,29 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let progress = Progress::new(suite.experiments.len() as u64, suite.name);
         for exp in &suite.experiments {
             progress.set_message(exp.name);
+            let params = overrides.resolve(
+                suite.name,
+                suites::defaults(suite.name),
+                exp.name,
+                args.quick,
+            )?;
+            // --seeds wins over the experiment's own `seeds`, which wins over
+            // the run's default.
+            let seeds = match args.seeds {
+                Some(n) => n,
+                None => params.get_or("seeds", n_seeds)?,
+            }
+            .max(1);
+            let params_json = serde_json::to_value(params.table())?;
             let ctx = Context {
                 quick: args.quick,
-                seeds: (0..n_seeds as u64).collect(),
+                seeds: (0..seeds as u64).collect(),
                 seeder: root.named(suite.name).named(exp.name),
                 figure_dir: out_dir.clone(),
                 progress: progress.clone(),
                 compare: args.compare,
                 id: format!("{}/{}", suite.name, exp.name),
+                params,
                 comparisons: Default::default(),
                 pairs: Default::default(),
             };
@@ -474,6 +518,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 summary,
                 improvements,
                 comparisons,
+                params: params_json,
                 outcome,
             });
             progress.inc(1);
@@ -483,86 +528,22 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
 
     report::publish(&results, &out_dir, &base)?;
 
-    let snapshot_path = snapshot_file(args.quick);
-    let current = snapshot_of(&results);
     let partial = !args.suites.is_empty() || !args.experiments.is_empty() || args.shard.is_some();
     if args.bless {
-        // A partial run updates its own keys and keeps the others.
-        let mut snap = if partial {
-            read_snapshot(&snapshot_path)?
-        } else {
-            Snapshot::new()
-        };
-        snap.extend(current);
-        std::fs::create_dir_all(snapshot_path.parent().unwrap_or(Path::new(".")))?;
-        std::fs::write(&snapshot_path, serde_json::to_string_pretty(&snap)? + "\n")?;
-        println!("snapshot written: {}", snapshot_path.display());
+        snapshot::bless(&results, partial)?;
     } else if args.check {
-        check_snapshot(&snapshot_path, &current, partial)?;
+        snapshot::check(&results, partial)?;
     }
     Ok(())
 }
 
-/// Rounded headline numbers, keyed `suite/experiment/name`.
-type Snapshot = BTreeMap<String, String>;
-
-fn snapshot_of(results: &BenchResults) -> Snapshot {
-    let mut snap = Snapshot::new();
-    for e in &results.experiments {
-        for h in &e.outcome.headlines {
-            snap.insert(
-                format!("{}/{}/{}", e.suite, e.name, h.name),
-                format!("{:.*}", h.digits as usize, h.value),
-            );
-        }
-    }
-    snap
-}
-
-fn snapshot_file(quick: bool) -> PathBuf {
-    cmd::workspace_root()
-        .join("fixtures/bench/snapshots")
-        .join(if quick { "quick.json" } else { "full.json" })
-}
-
-fn read_snapshot(path: &Path) -> anyhow::Result<Snapshot> {
-    if !path.exists() {
-        return Ok(Snapshot::new());
-    }
-    let text = std::fs::read_to_string(path)?;
-    serde_json::from_str(&text).with_context(|| format!("malformed snapshot {}", path.display()))
-}
-
-fn check_snapshot(path: &Path, current: &Snapshot, partial: bool) -> anyhow::Result<()> {
-    let expected = read_snapshot(path)?;
-    let mut problems = Vec::new();
-    for (k, v) in current {
-        match expected.get(k) {
-            None => problems.push(format!("new headline {k} = {v} (not in the snapshot)")),
-            Some(old) if old != v => problems.push(format!("{k}: snapshot {old}, now {v}")),
-            _ => {}
-        }
-    }
-    if !partial {
-        for k in expected.keys().filter(|k| !current.contains_key(*k)) {
-            problems.push(format!("headline {k} disappeared"));
-        }
-    }
-    if problems.is_empty() {
-        println!(
-            "bench check: {} headline(s) match {}",
-            current.len(),
-            path.display()
-        );
-        Ok(())
-    } else {
-        bail!(
-            "bench check failed against {}:\n  {}\nIf the change is intended, run \
-             `cargo xtask bench --quick --bless` and commit the snapshot.",
-            path.display(),
-            problems.join("\n  ")
-        )
-    }
+/// `key = value, ...` of a parameter table, for listings and the report.
+pub fn params_line(table: &toml::Table) -> String {
+    table
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -606,6 +587,15 @@ mod tests {
         assert!(parse_shard("0/8").is_err());
         assert!(parse_shard("9/8").is_err());
         assert!(parse_shard("x").is_err());
+    }
+
+    #[test]
+    fn every_suite_has_parameter_tables_for_exactly_its_experiments() {
+        for s in suites::registry() {
+            let names: Vec<&str> = s.experiments.iter().map(|e| e.name).collect();
+            params::check_defaults(s.name, suites::defaults(s.name), &names, true).unwrap();
+        }
+        assert_eq!(suites::DEFAULTS.len(), suites::registry().len());
     }
 
     #[test]

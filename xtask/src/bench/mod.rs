@@ -18,7 +18,11 @@ mod machine;
 #[cfg(feature = "suites")]
 mod micro;
 #[cfg(feature = "suites")]
+mod params;
+#[cfg(feature = "suites")]
 mod report;
+#[cfg(feature = "suites")]
+mod snapshot;
 #[cfg(feature = "suites")]
 mod suites;
 
@@ -37,9 +41,18 @@ pub struct BenchArgs {
     /// Smaller sizes and fewer seeds (CI-sized).
     #[arg(long)]
     pub quick: bool,
-    /// Number of seeds per experiment (default 10, or 3 with --quick).
+    /// Number of seeds per experiment (default: the experiment's `seeds`
+    /// parameter, else 10, or 3 with --quick).
     #[arg(long)]
     pub seeds: Option<usize>,
+    /// Parameter overrides: a TOML file laid out like
+    /// `fixtures/bench/<suite>.toml`, one level down under the suite's name.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Override one parameter: `suite.experiment.key=VALUE` (TOML value;
+    /// repeatable; applied last).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,

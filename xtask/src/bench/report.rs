@@ -132,6 +132,10 @@ fn markdown(r: &BenchResults) -> String {
         let _ = writeln!(s, "## {} / {}\n", e.suite, e.name);
         let _ = writeln!(s, "{}\n", e.about);
         let _ = writeln!(s, "Run time: {:.1} s\n", e.seconds);
+        if let Some(params) = e.params.as_object().filter(|p| !p.is_empty()) {
+            let line: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+            let _ = writeln!(s, "Parameters: `{}`\n", line.join(", "));
+        }
         for note in &e.outcome.notes {
             let _ = writeln!(s, "> {note}\n");
         }

@@ -83,7 +83,7 @@ fn integer_grid(mdp: &FiniteMdp) -> anyhow::Result<StockGrid> {
 }
 
 fn cvar_vs_risk_neutral(ctx: &Context) -> anyhow::Result<Outcome> {
-    let episodes = if ctx.quick { 4_000 } else { 40_000 };
+    let episodes: usize = ctx.param("episodes")?;
     let tasks: Vec<(&str, FiniteMdp)> = vec![
         ("cliff5x3-h15", library::cliff(5, 3, 0.15, 1.0, Some(15))?),
         ("gambling-h6", library::gambling(10, 3, 3, 0.8, 1.0, 6)?),
@@ -182,7 +182,9 @@ fn convergence(ctx: &Context) -> anyhow::Result<Outcome> {
     let gamma = 0.9;
     let mdp = library::chain(6, 0.2, gamma)?;
     let policy = MarkovPolicy::uniform(&mdp);
-    let max_iter = if ctx.quick { 150 } else { 400 };
+    let max_iter: usize = ctx.param("max_iter")?;
+    let stock_buckets: usize = ctx.param("stock_buckets")?;
+    let stock_max_iter: usize = ctx.param("stock_max_iter")?;
     let params = IterParams::default().tol(1e-12).max_iter(max_iter);
     let (lo, hi) = mdp.return_bounds();
     let reprs = vec![
@@ -266,7 +268,7 @@ fn convergence(ctx: &Context) -> anyhow::Result<Outcome> {
     // Stock-augmented DVI residuals on the discounted cliff (CVaR utility).
     let cliff = library::cliff(4, 3, 0.1, 0.9, None)?;
     let (lo, hi) = cliff.return_bounds();
-    let grid = StockGrid::new(-hi, -lo, if ctx.quick { 21 } else { 61 })?;
+    let grid = StockGrid::new(-hi, -lo, stock_buckets)?;
     let repr = Representation::Categorical {
         support: uniform_support(lo, hi, 51)?,
     };
@@ -275,9 +277,7 @@ fn convergence(ctx: &Context) -> anyhow::Result<Outcome> {
         Utility::MinZero,
         grid,
         &repr,
-        IterParams::default()
-            .tol(1e-8)
-            .max_iter(if ctx.quick { 80 } else { 300 }),
+        IterParams::default().tol(1e-8).max_iter(stock_max_iter),
     )?;
     out.notes.push(format!(
         "Stock-augmented DVI on cliff4x3 (gamma 0.9, {} buckets, categorical-51): {} iterations, \
@@ -312,19 +312,9 @@ fn convergence(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 fn scaling(ctx: &Context) -> anyhow::Result<Outcome> {
-    let sizes: Vec<(usize, usize, usize)> = if ctx.quick {
-        vec![(10, 2, 11), (20, 2, 11), (20, 4, 11), (20, 4, 51)]
-    } else {
-        vec![
-            (25, 2, 11),
-            (50, 2, 11),
-            (100, 2, 11),
-            (100, 4, 11),
-            (100, 4, 51),
-            (100, 4, 101),
-        ]
-    };
-    let sweeps = 3;
+    let sizes: Vec<(usize, usize, usize)> = ctx.param("sizes")?;
+    let sweeps: usize = ctx.param("sweeps")?;
+    let memory_stock_buckets: usize = ctx.param("memory_stock_buckets")?;
     let mut out = Outcome::default();
     let mut pts = Vec::new();
     for &(ns, na, atoms) in &sizes {
@@ -366,15 +356,16 @@ fn scaling(ctx: &Context) -> anyhow::Result<Outcome> {
              (1 = linear; branching 3, one stock bucket)."
         ));
     }
-    if !ctx.quick {
-        // The memory target: 100 states, 4 actions, 200 stock buckets, 101 atoms.
+    if memory_stock_buckets > 0 {
+        // The memory target: 100 states, 4 actions, 101 atoms, and the
+        // configured stock buckets (200 by default).
         let mut rng = ctx.seeder.named("memory").rng(0);
         let mdp = library::random(100, 4, 3, 0.9, &mut rng)?;
         let (lo, hi) = mdp.return_bounds();
         let repr = Representation::Categorical {
             support: uniform_support(lo, hi, 101)?,
         };
-        let grid = StockGrid::new(-hi, -lo, 200)?;
+        let grid = StockGrid::new(-hi, -lo, memory_stock_buckets)?;
         let t = Instant::now();
         let sol = distributional_value_iteration(
             &mdp,
@@ -387,8 +378,9 @@ fn scaling(ctx: &Context) -> anyhow::Result<Outcome> {
         // Two tables alive during a sweep, atoms + probabilities in f64.
         let bytes = 2 * atoms * 16;
         out.notes.push(format!(
-            "memory target (100 states x 4 actions x 200 buckets x 101 atoms): one sweep {:.2} s, \
+            "memory target (100 states x 4 actions x {} buckets x 101 atoms): one sweep {:.2} s, \
              tables ~{:.1} MB (< 100 MB)",
+            memory_stock_buckets,
             t.elapsed().as_secs_f64(),
             bytes as f64 / 1e6
         ));
@@ -415,11 +407,7 @@ fn scaling(ctx: &Context) -> anyhow::Result<Outcome> {
 fn lsmc_paths(ctx: &Context) -> anyhow::Result<Outcome> {
     let opt = PutOption::default();
     let reference = binomial_price(&opt, Exercise::Bermudan { dates: 50 }, 2000)?;
-    let paths: Vec<usize> = if ctx.quick {
-        vec![1_000, 4_000, 16_000]
-    } else {
-        vec![1_000, 4_000, 16_000, 64_000, 100_000]
-    };
+    let paths: Vec<usize> = ctx.param("paths")?;
     let mut out = Outcome::default();
     out.headlines
         .push(headline("lattice_bermudan_50", reference, 4));

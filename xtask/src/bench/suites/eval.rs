@@ -81,13 +81,15 @@ pub fn synthetic_scores(rng: &mut DualityRng, runs: usize, tasks: usize) -> Vec<
 }
 
 fn bootstrap_iqm(ctx: &Context) -> anyhow::Result<Outcome> {
-    let reps = if ctx.quick { 2_000 } else { 50_000 };
+    let reps: usize = ctx.param("replicates")?;
+    let runs: usize = ctx.param("runs")?;
+    let tasks: usize = ctx.param("tasks")?;
     let mut out = Outcome::default();
     let mut seconds = Vec::new();
     let mut first_rows = Vec::new();
     for &seed in &ctx.seeds {
         let mut rng = ctx.seeder.rng(seed);
-        let set = synthetic_scores(&mut rng, 10, 26);
+        let set = synthetic_scores(&mut rng, runs, tasks);
         let bs = StratifiedBootstrap::new(reps, 0.95, ctx.seeder.seed_for(1000 + seed))?;
         let start = Instant::now();
         let mut rows = Vec::new();
@@ -96,7 +98,7 @@ fn bootstrap_iqm(ctx: &Context) -> anyhow::Result<Outcome> {
             let ci = bs.interval(m, Metric::Iqm)?;
             let secs = t0.elapsed().as_secs_f64();
             out.records.push(
-                RunRecord::new(m.algorithm(), "synthetic-26x10", seed)
+                RunRecord::new(m.algorithm(), format!("synthetic-{tasks}x{runs}"), seed)
                     .with_metric("iqm", ci.estimate)
                     .with_metric("ci_lo", ci.lo)
                     .with_metric("ci_hi", ci.hi)
@@ -150,23 +152,26 @@ fn bootstrap_iqm(ctx: &Context) -> anyhow::Result<Outcome> {
     let file = "eval_bootstrap_iqm.svg";
     plot::interval_estimates(ctx.figure_dir.join(file), &["IQM"], &first_rows)?;
     out.figures.push(Figure {
-        title: "IQM with 95% stratified-bootstrap CIs (synthetic 26 tasks x 10 runs, seed 0)"
-            .into(),
+        title: format!(
+            "IQM with 95% stratified-bootstrap CIs (synthetic {tasks} tasks x {runs} runs, seed 0)"
+        ),
         file: file.into(),
     });
     let mean_s = seconds.iter().sum::<f64>() / seconds.len() as f64;
     out.notes.push(format!(
-        "duality-eval: {:.3} s per 5-algorithm IQM CI set ({} reps x 5 algorithms x 260 scores, {} thread(s)); \
+        "duality-eval: {:.3} s per 5-algorithm IQM CI set ({} reps x 5 algorithms x {} scores, {} thread(s)); \
          compare with `python fixtures/eval/peer_timing.py` (rliable) for the speed ratio (target >= 50x).",
         mean_s,
         reps,
+        runs * tasks,
         rayon::current_num_threads()
     ));
     Ok(out)
 }
 
 fn auroc(ctx: &Context) -> anyhow::Result<Outcome> {
-    let n = if ctx.quick { 100_000 } else { 10_000_000 };
+    let n: usize = ctx.param("scores")?;
+    let timings: usize = ctx.param("timings")?;
     let mut out = Outcome::default();
     let mut times = Vec::new();
     // The big input is generated once (seed 0's stream); seeds re-run the metric.
@@ -181,7 +186,7 @@ fn auroc(ctx: &Context) -> anyhow::Result<Outcome> {
         scores.push((s * 1000.0).round() / 1000.0);
     }
     let mut value = (f64::NAN, f64::NAN);
-    for &seed in ctx.seeds.iter().take(if ctx.quick { 3 } else { 5 }) {
+    for &seed in ctx.seeds.iter().take(timings.max(1)) {
         let t0 = Instant::now();
         let sc = SortedClasses::new(&labels, &scores)?;
         value = (sc.auroc(), sc.average_precision());
@@ -227,13 +232,15 @@ fn auroc(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 fn iqm_vs_median(ctx: &Context) -> anyhow::Result<Outcome> {
-    let reps = if ctx.quick { 2_000 } else { 20_000 };
+    let reps: usize = ctx.param("replicates")?;
+    let runs: usize = ctx.param("runs")?;
+    let tasks: usize = ctx.param("tasks")?;
     let mut out = Outcome::default();
     let mut ratios = Vec::new();
     let mut first_rows = Vec::new();
     for &seed in &ctx.seeds {
         let mut rng = ctx.seeder.child(7).rng(seed);
-        let set = synthetic_scores(&mut rng, 3, 26);
+        let set = synthetic_scores(&mut rng, runs, tasks);
         let bs = StratifiedBootstrap::new(reps, 0.95, ctx.seeder.seed_for(2000 + seed))?;
         let mut rows = Vec::new();
         for m in &set {
@@ -241,7 +248,7 @@ fn iqm_vs_median(ctx: &Context) -> anyhow::Result<Outcome> {
             let ratio = ci[0].width() / ci[1].width();
             ratios.push(ratio);
             out.records.push(
-                RunRecord::new(m.algorithm(), "synthetic-26x3", seed)
+                RunRecord::new(m.algorithm(), format!("synthetic-{tasks}x{runs}"), seed)
                     .with_metric("median_ci_width", ci[0].width())
                     .with_metric("iqm_ci_width", ci[1].width())
                     .with_metric("mean_ci_width", ci[2].width())
@@ -272,12 +279,14 @@ fn iqm_vs_median(ctx: &Context) -> anyhow::Result<Outcome> {
         &first_rows,
     )?;
     out.figures.push(Figure {
-        title: "Median vs IQM vs mean with 95% CIs at 3 runs x 26 tasks (seed 0)".into(),
+        title: format!(
+            "Median vs IQM vs mean with 95% CIs at {runs} runs x {tasks} tasks (seed 0)"
+        ),
         file: file.into(),
     });
     out.notes.push(format!(
         "Claim (Agarwal et al. 2021, Fig. 5): with few runs IQM CIs are much tighter than median CIs. \
-         Here (3 runs x 26 synthetic tasks) the median CI is on average {mean_ratio:.2}x as wide as the IQM CI, \
+         Here ({runs} runs x {tasks} synthetic tasks) the median CI is on average {mean_ratio:.2}x as wide as the IQM CI, \
          and IQM is tighter in {:.0}% of (algorithm, seed) cases: {}.",
         100.0 * frac_tighter,
         if frac_tighter >= 0.9 && mean_ratio >= 1.2 {
