@@ -29,7 +29,6 @@ pub mod dist;
 pub mod evaluation;
 pub mod lp;
 pub mod mdp;
-pub mod plot;
 pub mod stock;
 pub mod stopping;
 

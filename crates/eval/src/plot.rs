@@ -1,6 +1,7 @@
 //! SVG plots (plotters): interval estimates per metric, performance profiles
 //! with CI bands, probability-of-improvement bars and sample-efficiency
-//! curves, in the style of rliable's figures.
+//! curves, in the style of rliable's figures; and [`LineChart`], the plain
+//! multi-series line chart the other areas draw their curves with.
 
 use std::path::Path;
 
@@ -42,6 +43,207 @@ fn padded_range(lo: f64, hi: f64) -> (f64, f64) {
     };
     let pad = ((hi - lo) * 0.08).max(1e-9);
     (lo - pad, hi + pad)
+}
+
+/// One named curve of `(x, y)` points for a [`LineChart`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    /// Legend label.
+    pub label: String,
+    /// Points, drawn in order.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Series {
+    /// A series from a label and its points.
+    pub fn new(label: impl Into<String>, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            label: label.into(),
+            points,
+        }
+    }
+}
+
+/// A line chart with a legend, the one every area draws its curves with
+/// (regret against rounds, gap against instance size, residual against
+/// iteration, win rate against training step).
+///
+/// A logarithmic x axis is a true log scale (ticks at the data's values);
+/// a logarithmic y axis plots `log10(y)` and says so in the axis label.
+/// Points with a non-finite coordinate, or (on a log axis) a non-positive
+/// one, are left out.
+#[derive(Debug, Clone)]
+pub struct LineChart {
+    title: String,
+    x_label: String,
+    y_label: String,
+    log_x: bool,
+    log_y: bool,
+    markers: bool,
+    y_from_zero: bool,
+    size: (u32, u32),
+}
+
+impl LineChart {
+    /// A linear chart with this title and axis labels.
+    pub fn new(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            log_x: false,
+            log_y: false,
+            markers: false,
+            y_from_zero: false,
+            size: (800, 500),
+        }
+    }
+
+    /// Logarithmic x axis (rounds, instance sizes).
+    pub fn log_x(mut self, on: bool) -> Self {
+        self.log_x = on;
+        self
+    }
+
+    /// Plot `log10(y)` (residuals, errors spanning decades).
+    pub fn log_y(mut self, on: bool) -> Self {
+        self.log_y = on;
+        self
+    }
+
+    /// Mark every point with a dot (for sparse series).
+    pub fn markers(mut self, on: bool) -> Self {
+        self.markers = on;
+        self
+    }
+
+    /// Start the y axis at 0 when all values are positive (regret, counts).
+    pub fn y_from_zero(mut self, on: bool) -> Self {
+        self.y_from_zero = on;
+        self
+    }
+
+    /// Canvas size in pixels (default 800 x 500).
+    pub fn size(mut self, width: u32, height: u32) -> Self {
+        self.size = (width.max(200), height.max(150));
+        self
+    }
+
+    /// Draws `series` into an SVG at `path`. Errors if there is no series
+    /// or no drawable point, or if the file cannot be written.
+    pub fn draw(&self, path: impl AsRef<Path>, series: &[Series]) -> Result<()> {
+        let path = path.as_ref();
+        duality_core::check::non_empty("series", series)?;
+        let keep = |&(x, y): &(f64, f64)| {
+            x.is_finite() && y.is_finite() && (!self.log_x || x > 0.0) && (!self.log_y || y > 0.0)
+        };
+        let pts: Vec<Vec<(f64, f64)>> = series
+            .iter()
+            .map(|s| {
+                s.points
+                    .iter()
+                    .copied()
+                    .filter(keep)
+                    .map(|(x, y)| (x, if self.log_y { y.log10() } else { y }))
+                    .collect()
+            })
+            .collect();
+        let (mut x0, mut x1, mut y0, mut y1) = (
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        );
+        for &(x, y) in pts.iter().flatten() {
+            x0 = x0.min(x);
+            x1 = x1.max(x);
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
+        if !x0.is_finite() {
+            return Err(Error::invalid(
+                "series",
+                "no finite point to draw",
+                "at least one finite point (positive on a log axis)",
+            ));
+        }
+        if self.y_from_zero && !self.log_y && y0 > 0.0 {
+            y0 = 0.0;
+        }
+        if x1 <= x0 {
+            x1 = if self.log_x { x0 * 10.0 } else { x0 + 1.0 };
+        }
+        let pad = ((y1 - y0) * 0.05).max(1e-9);
+        let (y0, y1) = (
+            if self.y_from_zero && y0 == 0.0 {
+                0.0
+            } else {
+                y0 - pad
+            },
+            y1 + pad,
+        );
+        let y_desc = if self.log_y {
+            format!("log10 {}", self.y_label)
+        } else {
+            self.y_label.clone()
+        };
+        let err = plot_err(path);
+        let root = SVGBackend::new(path, self.size).into_drawing_area();
+        root.fill(&WHITE).map_err(&err)?;
+        let mut builder = ChartBuilder::on(&root);
+        builder
+            .caption(&self.title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60);
+        // The coordinate type differs between a linear and a log x axis, so
+        // the drawing is written once and instantiated for both.
+        macro_rules! draw_on {
+            ($chart:expr) => {{
+                let mut chart = $chart.map_err(&err)?;
+                chart
+                    .configure_mesh()
+                    .x_desc(self.x_label.as_str())
+                    .y_desc(y_desc.as_str())
+                    .draw()
+                    .map_err(&err)?;
+                for (i, (s, p)) in series.iter().zip(&pts).enumerate() {
+                    let c = series_color(i);
+                    chart
+                        .draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2)))
+                        .map_err(&err)?
+                        .label(s.label.clone())
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                        });
+                    if self.markers {
+                        chart
+                            .draw_series(p.iter().map(|&q| Circle::new(q, 3, c.filled())))
+                            .map_err(&err)?;
+                    }
+                }
+                chart
+                    .configure_series_labels()
+                    .background_style(WHITE.mix(0.8))
+                    .border_style(BLACK)
+                    .position(SeriesLabelPosition::UpperLeft)
+                    .draw()
+                    .map_err(&err)?;
+            }};
+        }
+        if self.log_x {
+            draw_on!(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1));
+        } else {
+            let padx = ((x1 - x0) * 0.03).max(1e-9);
+            draw_on!(builder.build_cartesian_2d((x0 - padx)..(x1 + padx), y0..y1));
+        }
+        root.present().map_err(&err)?;
+        Ok(())
+    }
 }
 
 /// Interval estimates: one panel per metric, one row per algorithm, a bar
@@ -298,6 +500,24 @@ mod tests {
             points: vec![iv(0.9), iv(0.5), iv(0.1)],
         };
         performance_profiles(dir.path().join("f.svg"), &[prof]).unwrap();
+        let curve = Series::new("a", (1..50).map(|t| (t as f64, (t as f64).ln())).collect());
+        for (lx, ly) in [(false, false), (true, false), (false, true), (true, true)] {
+            let f = dir.path().join(format!("l{lx}{ly}.svg"));
+            LineChart::new("t", "x", "y")
+                .log_x(lx)
+                .log_y(ly)
+                .markers(true)
+                .y_from_zero(true)
+                .draw(&f, std::slice::from_ref(&curve))
+                .unwrap();
+            assert!(std::fs::read_to_string(&f).unwrap().contains("<svg"));
+        }
+        let chart = LineChart::new("t", "x", "y");
+        assert!(chart.draw(dir.path().join("e.svg"), &[]).is_err());
+        let nan = Series::new("nan", vec![(f64::NAN, 1.0)]);
+        assert!(chart.draw(dir.path().join("n.svg"), &[nan]).is_err());
+        let single = Series::new("one", vec![(3.0, 1.0)]);
+        chart.draw(dir.path().join("s.svg"), &[single]).unwrap();
         assert!(interval_estimates(dir.path().join("x.svg"), &["iqm"], &rows).is_err());
     }
 }

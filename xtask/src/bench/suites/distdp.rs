@@ -12,12 +12,12 @@ use duality_distdp::classic::{value_iteration, IterParams};
 use duality_distdp::dist::{uniform_support, FiniteSupport, Representation, ReturnDistribution};
 use duality_distdp::evaluation::{evaluate, MarkovPolicy};
 use duality_distdp::mdp::{library, FiniteMdp};
-use duality_distdp::plot::{line_chart, Series};
 use duality_distdp::stock::{
     achievable_returns, distributional_value_iteration, optimize_cvar_grid, rollout_returns,
     solve_exact, MarkovActions, StockGrid, Utility,
 };
 use duality_distdp::stopping::{binomial_price, lsmc_price, Exercise, LsmcParams, PutOption};
+use duality_eval::plot::{LineChart, Series};
 
 use crate::bench::harness::{Context, Experiment, Figure, Headline, Outcome, Suite};
 
@@ -252,14 +252,13 @@ fn convergence(ctx: &Context) -> anyhow::Result<Outcome> {
             .collect(),
     });
     let file = "distdp_convergence.svg";
-    line_chart(
-        ctx.figure_dir.join(file),
+    LineChart::new(
         "Distributional policy evaluation: distance between iterates (chain, gamma 0.9)",
         "iteration",
         "sup distance",
-        &series,
-        true,
-    )?;
+    )
+    .log_y(true)
+    .draw(ctx.figure_dir.join(file), &series)?;
     out.figures.push(Figure {
         title: "sup-W1 and sup-Cramér distance between successive iterates".into(),
         file: file.into(),
@@ -288,11 +287,14 @@ fn convergence(ctx: &Context) -> anyhow::Result<Outcome> {
         sol.sup_w1.last().copied().unwrap_or(f64::NAN)
     ));
     let file = "distdp_dvi_residuals.svg";
-    line_chart(
-        ctx.figure_dir.join(file),
+    LineChart::new(
         "Stock-augmented distributional VI residuals (cliff, CVaR utility)",
         "iteration",
         "sup-W1 change",
+    )
+    .log_y(true)
+    .draw(
+        ctx.figure_dir.join(file),
         &[Series {
             label: "DVI sup-W1".into(),
             points: sol
@@ -302,7 +304,6 @@ fn convergence(ctx: &Context) -> anyhow::Result<Outcome> {
                 .map(|(k, &x)| (k as f64 + 1.0, x))
                 .collect(),
         }],
-        true,
     )?;
     out.figures.push(Figure {
         title: "Distributional value iteration residuals".into(),
@@ -386,16 +387,20 @@ fn scaling(ctx: &Context) -> anyhow::Result<Outcome> {
         ));
     }
     let file = "distdp_scaling.svg";
-    line_chart(
-        ctx.figure_dir.join(file),
+    LineChart::new(
         "DVI sweep time vs states x actions x atoms",
-        "log10 states x actions x atoms",
+        "states x actions x atoms",
         "seconds per sweep",
+    )
+    .log_x(true)
+    .log_y(true)
+    .markers(true)
+    .draw(
+        ctx.figure_dir.join(file),
         &[Series {
             label: "categorical DVI".into(),
-            points: pts.iter().map(|&(w, s)| (w.log10(), s)).collect(),
+            points: pts.iter().map(|&(w, s)| (w, s)).collect(),
         }],
-        true,
     )?;
     out.figures.push(Figure {
         title: "Run-time scaling of distributional value iteration".into(),
@@ -457,11 +462,14 @@ fn lsmc_paths(ctx: &Context) -> anyhow::Result<Outcome> {
          4.472 with 100k paths)."
     ));
     let file = "distdp_lsmc_paths.svg";
-    line_chart(
-        ctx.figure_dir.join(file),
+    LineChart::new(
         "LSMC error vs paths (Bermudan put, 50 dates)",
         "paths",
         "|price - lattice| and CI half-width",
+    )
+    .log_y(true)
+    .draw(
+        ctx.figure_dir.join(file),
         &[
             Series {
                 label: "mean |error|".into(),
@@ -472,7 +480,6 @@ fn lsmc_paths(ctx: &Context) -> anyhow::Result<Outcome> {
                 points: ci_pts,
             },
         ],
-        true,
     )?;
     out.figures.push(Figure {
         title: "LSMC price error and CI width vs number of paths".into(),
