@@ -188,6 +188,10 @@ pub struct ExperimentResult {
     pub about: String,
     /// Wall-clock seconds.
     pub seconds: f64,
+    /// Peak resident memory of the process during the experiment, in MB
+    /// (Linux; the process-wide peak if the mark could not be reset).
+    #[serde(default)]
+    pub peak_memory_mb: Option<f64>,
     /// Summaries over seeds.
     pub summary: Vec<SummaryRow>,
     /// Probabilities of improvement between the pairs the experiment named.
@@ -475,22 +479,27 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 comparisons: Default::default(),
                 pairs: Default::default(),
             };
+            machine::reset_peak_memory();
             let start = Instant::now();
             let outcome = (exp.run)(&ctx)
                 .with_context(|| format!("experiment {}/{} failed", suite.name, exp.name))?;
             let seconds = start.elapsed().as_secs_f64();
+            let peak_memory_mb = machine::peak_memory_bytes().map(|b| b as f64 / 1e6);
             let stats_seeder = ctx.seeder.named("summary");
             let summary = summarise(&outcome.records, &stats_seeder);
             let pairs = ctx.pairs.lock().map(|p| p.clone()).unwrap_or_default();
             let improvements = improvements(&outcome.records, &pairs, &stats_seeder);
             println!(
-                "[{}] {}: {} record(s), {} headline(s), {} figure(s) in {:.1}s",
+                "[{}] {}: {} record(s), {} headline(s), {} figure(s) in {:.1}s{}",
                 suite.name,
                 exp.name,
                 outcome.records.len(),
                 outcome.headlines.len(),
                 outcome.figures.len(),
-                seconds
+                seconds,
+                peak_memory_mb
+                    .map(|m| format!(", peak memory {m:.0} MB"))
+                    .unwrap_or_default()
             );
             for h in &outcome.headlines {
                 println!("    {:<40} {:.*}", h.name, h.digits as usize, h.value);
@@ -515,6 +524,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 name: exp.name.to_string(),
                 about: exp.about.to_string(),
                 seconds,
+                peak_memory_mb,
                 summary,
                 improvements,
                 comparisons,

@@ -96,3 +96,20 @@ pub fn timestamp() -> String {
         rem % 60
     )
 }
+
+/// Peak resident memory of this process in bytes since the last
+/// [`reset_peak_memory`] (Linux `VmHWM`); `None` where it is not available.
+pub fn peak_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Resets the peak-memory mark to the current resident size, so that the
+/// next [`peak_memory_bytes`] measures one experiment (Linux: writing `5` to
+/// `/proc/self/clear_refs`). Returns whether the reset worked; if not, the
+/// peak is the process's peak so far.
+pub fn reset_peak_memory() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}

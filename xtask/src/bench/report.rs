@@ -128,10 +128,38 @@ fn markdown(r: &BenchResults) -> String {
         let _ = writeln!(s, "- `{name}`: {what}");
     }
     s.push('\n');
+    if !r.experiments.is_empty() {
+        let _ = writeln!(
+            s,
+            "| experiment | seconds | peak memory (MB) | headlines | figures |\n|---|---|---|---|---|"
+        );
+        for e in &r.experiments {
+            let _ = writeln!(
+                s,
+                "| {}/{} | {:.1} | {} | {} | {} |",
+                e.suite,
+                e.name,
+                e.seconds,
+                e.peak_memory_mb
+                    .map(|m| format!("{m:.0}"))
+                    .unwrap_or_else(|| "-".into()),
+                e.outcome.headlines.len(),
+                e.outcome.figures.len()
+            );
+        }
+        s.push('\n');
+    }
     for e in &r.experiments {
         let _ = writeln!(s, "## {} / {}\n", e.suite, e.name);
         let _ = writeln!(s, "{}\n", e.about);
-        let _ = writeln!(s, "Run time: {:.1} s\n", e.seconds);
+        match e.peak_memory_mb {
+            Some(mb) => {
+                let _ = writeln!(s, "Run time: {:.1} s, peak memory {mb:.0} MB\n", e.seconds);
+            }
+            None => {
+                let _ = writeln!(s, "Run time: {:.1} s\n", e.seconds);
+            }
+        }
         if let Some(params) = e.params.as_object().filter(|p| !p.is_empty()) {
             let line: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
             let _ = writeln!(s, "Parameters: `{}`\n", line.join(", "));
