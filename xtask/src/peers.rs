@@ -14,7 +14,7 @@ use crate::libtorch;
 
 /// Pinned peers, installed with their dependencies. Constraints encode known
 /// breakages on Python 3.11 today: rliable 1.2.0 imports only with `arch<8`
-/// and `pandas<3`.
+/// and `pandas<3`; SMPyBandits needs the aliases its peer script sets.
 pub const PEERS: &[&str] = &[
     "scipy==1.17.1",
     "scikit-learn==1.9.1",
@@ -24,6 +24,10 @@ pub const PEERS: &[&str] = &[
     "adastop==0.1.3",
     "mlxtend==0.25.0",
     "mabwiser==2.7.4",
+    // SMPyBandits 0.9.7 imports scipy's removed `btdtri` and numpy's removed
+    // `in1d`; its peer script (fixtures/bandits/peer_smpybandits.py)
+    // installs the aliases before importing it.
+    "SMPyBandits==0.9.7",
     "elkai==2.0.1",
     "pymoo==0.6.2",
     // obp 0.4.1's own dependencies (it is installed with --no-deps below,
@@ -113,24 +117,40 @@ pub fn report() -> anyhow::Result<()> {
         return Ok(());
     };
     let script = r#"
-import importlib, json
-mods = ["numpy", "scipy", "sklearn", "rliable", "adastop", "mlxtend", "mabwiser", "elkai", "pymoo", "obp", "torch"]
+import contextlib, importlib, importlib.metadata, json, sys
+try:
+    import scipy.special
+    # SMPyBandits 0.9.7 imports scipy's removed btdtri (= betaincinv).
+    if not hasattr(scipy.special, "btdtri"):
+        scipy.special.btdtri = scipy.special.betaincinv
+except ImportError:
+    pass
+mods = ["numpy", "scipy", "sklearn", "rliable", "adastop", "mlxtend", "mabwiser", "SMPyBandits", "elkai", "pymoo", "obp", "torch"]
 out = {}
 for m in mods:
     try:
-        mod = importlib.import_module(m)
-        out[m] = getattr(mod, "__version__", "installed")
+        # Some peers print banners at import; keep stdout for the JSON line.
+        with contextlib.redirect_stdout(sys.stderr):
+            mod = importlib.import_module(m)
+        version = getattr(mod, "__version__", None)
+        if version is None:
+            try:
+                version = importlib.metadata.version(m)
+            except Exception:
+                version = "installed"
+        out[m] = version
     except Exception as e:
         out[m] = "MISSING: " + type(e).__name__ + ": " + str(e).splitlines()[0][:120]
 print(json.dumps(out))
 "#;
     let out = Command::new(&python).args(["-c", script]).output()?;
     let text = String::from_utf8_lossy(&out.stdout);
+    let last = text.lines().last().unwrap_or_default();
     let parsed: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_str(text.trim()).unwrap_or_default();
+        serde_json::from_str(last.trim()).unwrap_or_default();
     println!("peers venv: {}", venv_dir().display());
     for (k, v) in parsed {
-        println!("  {k:<10} {}", v.as_str().unwrap_or("?"));
+        println!("  {k:<12} {}", v.as_str().unwrap_or("?"));
     }
     Ok(())
 }
