@@ -8,7 +8,9 @@
 //! - `auc --input FILE.csv` (`label,score[,group]`): AUROC and AUPRC;
 //! - `adastop --results FILE.csv --n N --stages K`: AdaStop decisions, with
 //!   `--state` to resume between stages;
-//! - `mcnemar --input FILE.csv` (`y_true,pred_a,pred_b`): McNemar's test.
+//! - `mcnemar --input FILE.csv` (`y_true,pred_a,pred_b`): McNemar's test;
+//! - `import-runs --input FILE.csv`: tracked-run histories (Open RL
+//!   Benchmark / W&B exports) to tidy final scores or per-checkpoint scores.
 //!
 //! Score files are tidy CSV `algorithm,task,run,score` (or JSON
 //! `{alg: [[run x task]]}`). JSON output with `--format json`.
@@ -44,6 +46,9 @@ pub enum EvalCommand {
     Adastop(AdaStopArgs),
     /// McNemar's test comparing two classifiers' predictions.
     Mcnemar(McNemarArgs),
+    /// Tracked-run histories (Open RL Benchmark, W&B chart exports) to tidy
+    /// scores `algorithm,task,run,score` for the other commands.
+    ImportRuns(ImportRunsArgs),
 }
 
 /// Bootstrap options shared by the score commands.
@@ -209,6 +214,47 @@ pub struct McNemarArgs {
     pub format: Format,
 }
 
+/// Arguments of `duality eval import-runs`.
+#[derive(Debug, Args)]
+pub struct ImportRunsArgs {
+    /// The export: long CSV (one row per logged point) or a W&B chart CSV.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// `long` (columns below) or `wide` (W&B chart export, run names
+    /// `{env_id}__{exp_name}__{seed}__{time}`).
+    #[arg(long, default_value = "long")]
+    pub layout: String,
+    /// Long layout: algorithm column.
+    #[arg(long, default_value = "exp_name")]
+    pub algorithm_col: String,
+    /// Long layout: task column.
+    #[arg(long, default_value = "env_id")]
+    pub task_col: String,
+    /// Long layout: run column.
+    #[arg(long, default_value = "seed")]
+    pub run_col: String,
+    /// Long layout: step column.
+    #[arg(long, default_value = "global_step")]
+    pub step_col: String,
+    /// Long layout: value column.
+    #[arg(long, default_value = "charts/episodic_return")]
+    pub value_col: String,
+    /// Final score of a run: `last-episodes:N` (mean of the last N logged
+    /// values) or `last-fraction:F` (mean over the last fraction F of its steps).
+    #[arg(long, default_value = "last-episodes:100")]
+    pub final_score: String,
+    /// Instead of final scores: scores at checkpoints START:STOP:COUNT
+    /// (steps), one block of rows per checkpoint with a `step` column.
+    #[arg(long)]
+    pub checkpoints: Option<String>,
+    /// Window (in steps) ending at each checkpoint whose values are averaged.
+    #[arg(long, default_value_t = 0.0)]
+    pub window: f64,
+    /// Write the tidy CSV here instead of standard output.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
 /// Runs one `eval` command.
 pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
     match cmd {
@@ -218,7 +264,71 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Auc(a) => auc(a),
         EvalCommand::Adastop(a) => adastop(a),
         EvalCommand::Mcnemar(a) => run_mcnemar(a),
+        EvalCommand::ImportRuns(a) => import_runs(a),
     }
+}
+
+fn parse_final_score(text: &str) -> anyhow::Result<FinalScore> {
+    let parsed = match text.trim().split_once(':') {
+        Some(("last-episodes", n)) => n.trim().parse().ok().map(FinalScore::LastEpisodes),
+        Some(("last-fraction", f)) => f.trim().parse().ok().map(FinalScore::LastFraction),
+        _ => None,
+    };
+    parsed.with_context(|| {
+        format!("invalid --final-score {text:?}: expected last-episodes:N or last-fraction:F")
+    })
+}
+
+fn import_runs(a: ImportRunsArgs) -> anyhow::Result<()> {
+    let runs = match a.layout.as_str() {
+        "long" => TrackedRuns::from_long_csv_path(
+            &a.input,
+            &TrackedColumns {
+                algorithm: a.algorithm_col.clone(),
+                task: a.task_col.clone(),
+                run: a.run_col.clone(),
+                step: a.step_col.clone(),
+                value: a.value_col.clone(),
+            },
+        )?,
+        "wide" => TrackedRuns::from_wide_csv_path(&a.input)?,
+        other => bail!("--layout must be long or wide, got {other:?}"),
+    };
+    // Runs are numbered 0.. within each algorithm (as in tidy score files).
+    fn write_set(out: &mut String, set: &ScoreSet, step: Option<f64>) {
+        for m in set.matrices() {
+            for r in 0..m.runs() {
+                for (t, task) in m.task_names().iter().enumerate() {
+                    let v = m.get(r, t).unwrap_or(f64::NAN);
+                    let step = step.map(|s| format!("{s},")).unwrap_or_default();
+                    out.push_str(&format!("{},{task},{r},{step}{v}\n", m.algorithm()));
+                }
+            }
+        }
+    }
+    let mut out = String::new();
+    match &a.checkpoints {
+        None => {
+            let set = runs.final_scores(parse_final_score(&a.final_score)?)?;
+            out.push_str("algorithm,task,run,score\n");
+            write_set(&mut out, &set, None);
+        }
+        Some(spec) => {
+            let steps = parse_grid(spec, "--checkpoints")?;
+            let sets = runs.scores_at(&steps, a.window)?;
+            out.push_str("algorithm,task,run,step,score\n");
+            for (set, &s) in sets.iter().zip(&steps) {
+                write_set(&mut out, set, Some(s));
+            }
+        }
+    }
+    match &a.output {
+        Some(path) => {
+            std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?
+        }
+        None => print!("{out}"),
+    }
+    Ok(())
 }
 
 /// An estimate with its CI, as printed in JSON.
@@ -302,23 +412,23 @@ fn improvement(a: ImprovementArgs) -> anyhow::Result<()> {
     })
 }
 
-fn parse_tau(spec: &str) -> anyhow::Result<Vec<f64>> {
+/// Parses an evenly spaced grid `START:STOP:COUNT` given to `flag`.
+fn parse_grid(spec: &str, flag: &str) -> anyhow::Result<Vec<f64>> {
     let parts: Vec<&str> = spec.split(':').collect();
     if parts.len() != 3 {
-        bail!("--tau must be START:STOP:COUNT, got {spec:?}");
+        bail!("{flag} must be START:STOP:COUNT, got {spec:?}");
     }
-    let start: f64 = parts[0]
-        .trim()
-        .parse()
-        .with_context(|| format!("tau start {:?}", parts[0]))?;
-    let stop: f64 = parts[1]
-        .trim()
-        .parse()
-        .with_context(|| format!("tau stop {:?}", parts[1]))?;
+    let number = |i: usize, what: &str| -> anyhow::Result<f64> {
+        parts[i]
+            .trim()
+            .parse()
+            .with_context(|| format!("{flag} {what} {:?} is not a number", parts[i]))
+    };
+    let (start, stop) = (number(0, "start")?, number(1, "stop")?);
     let count: usize = parts[2]
         .trim()
         .parse()
-        .with_context(|| format!("tau count {:?}", parts[2]))?;
+        .with_context(|| format!("{flag} count {:?} is not a whole number", parts[2]))?;
     Ok(tau_grid(start, stop, count)?)
 }
 
@@ -331,7 +441,7 @@ struct ProfileOut {
 
 fn profile(a: ProfileArgs) -> anyhow::Result<()> {
     let set = load_scores(&a.scores)?;
-    let taus = parse_tau(&a.tau)?;
+    let taus = parse_grid(&a.tau, "--tau")?;
     let kind = match a.kind.as_str() {
         "run-score" => ProfileKind::RunScore,
         "average-score" => ProfileKind::AverageScore,

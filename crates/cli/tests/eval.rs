@@ -238,3 +238,77 @@ fn bad_scores_are_reported_with_line() {
 fn refs(v: &[String]) -> Vec<&str> {
     v.iter().map(|s| s.as_str()).collect()
 }
+
+#[test]
+fn import_runs_feeds_aggregate() {
+    let dir = tempfile::tempdir().unwrap();
+    // Open RL Benchmark's long layout: two algorithms, two envs, two seeds.
+    let mut long = String::from("exp_name,env_id,seed,global_step,charts/episodic_return\n");
+    for (alg, base) in [("ppo", 100.0), ("dqn", 50.0)] {
+        for env in ["CartPole-v1", "Acrobot-v1"] {
+            for seed in [1, 2] {
+                for step in 1..=10 {
+                    let v = base + step as f64 * seed as f64;
+                    long.push_str(&format!("{alg},{env},{seed},{},{v}\n", step * 1000));
+                }
+            }
+        }
+    }
+    let input = write(dir.path(), "runs.csv", &long);
+    let out = dir.path().join("scores.csv");
+    let (ok, _, stderr) = duality(&[
+        "eval",
+        "import-runs",
+        "--input",
+        &input,
+        "--final-score",
+        "last-episodes:2",
+        "--output",
+        &out.display().to_string(),
+    ]);
+    assert!(ok, "{stderr}");
+    let tidy = std::fs::read_to_string(&out).unwrap();
+    assert!(tidy.starts_with("algorithm,task,run,score\n"), "{tidy}");
+    // ppo seed 1: mean of 109 and 110.
+    assert!(tidy.contains("ppo,CartPole-v1,0,109.5"), "{tidy}");
+    assert_eq!(tidy.lines().count(), 1 + 2 * 2 * 2);
+    let agg = json(&[
+        "eval",
+        "aggregate",
+        "--scores",
+        &out.display().to_string(),
+        "--metrics",
+        "mean",
+        "--reps",
+        "200",
+        "--format",
+        "json",
+    ]);
+    assert!(agg.to_string().contains("ppo"), "{agg}");
+
+    let (ok, stdout, stderr) = duality(&[
+        "eval",
+        "import-runs",
+        "--input",
+        &input,
+        "--checkpoints",
+        "2000:10000:3",
+        "--window",
+        "1000",
+    ]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with("algorithm,task,run,step,score\n"));
+    assert_eq!(stdout.lines().count(), 1 + 3 * 8);
+
+    let (ok, _, stderr) = duality(&[
+        "eval",
+        "import-runs",
+        "--input",
+        &input,
+        "--final-score",
+        "last:3",
+    ]);
+    assert!(!ok && stderr.contains("last:3"), "{stderr}");
+    let (ok, _, stderr) = duality(&["eval", "import-runs", "--input", &input, "--layout", "tall"]);
+    assert!(!ok && stderr.contains("tall"), "{stderr}");
+}

@@ -15,6 +15,8 @@
 //!   .632 / .632+ error (Raschka 2018);
 //! - [`ranking`]: AUROC, average precision, curves, DeLong's test, subgroups;
 //! - [`conformal`]: conformal p-values, BH conformal selection, OptCS;
+//! - [`tracked`]: tracked-run histories (Open RL Benchmark exports) into
+//!   final-score matrices and per-checkpoint matrices;
 //! - [`plot`]: SVG figures.
 //!
 //! It builds and tests without libtorch.
@@ -38,6 +40,7 @@ pub mod profile;
 pub mod ranking;
 pub mod resampling;
 pub mod scores;
+pub mod tracked;
 
 pub use duality_core::{Error, Result};
 
@@ -50,4 +53,5 @@ pub mod prelude {
         BootstrapParams, Interval, IntervalMethod, Statistic, StratifiedBootstrap,
     };
     pub use crate::scores::{MatrixRef, ScoreMatrix, ScoreSet};
+    pub use crate::tracked::{FinalScore, TrackedColumns, TrackedRuns};
 }
