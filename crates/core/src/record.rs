@@ -108,11 +108,7 @@ pub fn write_csv<W: Write>(records: &[RunRecord], writer: W) -> Result<()> {
 /// Reads long-format CSV back into records (grouped by algorithm, task and
 /// seed, in order of first appearance). `source_name` is used in errors.
 pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<Vec<RunRecord>> {
-    let mut rdr = csv::Reader::from_reader(reader);
-    let headers = rdr
-        .headers()
-        .map_err(|e| Error::parse(source_name, Some(1), e.to_string()))?
-        .clone();
+    let (mut rdr, headers) = csv_with_header(reader, source_name)?;
     let col = |name: &str| header_column(&headers, name, source_name, "");
     let (ia, it, is, im, iv) = (
         col("algorithm")?,
@@ -149,6 +145,31 @@ pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<Vec<RunRecord>>
         out[slot].metrics.insert(field(im).to_string(), value);
     }
     Ok(out)
+}
+
+/// A CSV reader over `reader` that tolerates rows of differing lengths (the
+/// caller checks the columns it needs), and its header row; an unreadable
+/// header is an error naming `source_name` and line 1.
+pub fn csv_with_header<R: Read>(
+    reader: R,
+    source_name: &str,
+) -> Result<(csv::Reader<R>, csv::StringRecord)> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(reader);
+    let headers = rdr
+        .headers()
+        .map_err(|e| Error::parse(source_name, Some(1), e.to_string()))?
+        .clone();
+    Ok((rdr, headers))
+}
+
+/// Opens `path` buffered, for the `read_*` functions that take a reader and
+/// a source name; the error names the path.
+pub fn open_buffered(path: &std::path::Path) -> Result<std::io::BufReader<std::fs::File>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    Ok(std::io::BufReader::new(file))
 }
 
 /// Position of the column `name` in a CSV header (cells compared after

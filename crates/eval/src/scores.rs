@@ -309,8 +309,8 @@ impl ScoreSet {
     /// Reads a tidy CSV file (see [`ScoreSet::read_csv`]).
     pub fn from_csv_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        Self::read_csv(std::io::BufReader::new(file), &path.display().to_string())
+        let reader = duality_core::record::open_buffered(path)?;
+        Self::read_csv(reader, &path.display().to_string())
     }
 
     /// Reads tidy CSV: a header naming `algorithm`, `task`, `run` and `score`
@@ -318,14 +318,7 @@ impl ScoreSet {
     /// run). Runs are labels (any text); within an algorithm every task must
     /// have the same runs. Errors name the file and line.
     pub fn read_csv<R: Read>(reader: R, source_name: &str) -> Result<Self> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(reader);
-        let headers = rdr
-            .headers()
-            .map_err(|e| Error::parse(source_name, Some(1), e.to_string()))?
-            .clone();
+        let (mut rdr, headers) = duality_core::record::csv_with_header(reader, source_name)?;
         let col = |name: &str| {
             duality_core::record::header_column(
                 &headers,

@@ -158,12 +158,8 @@ impl TrackedRuns {
     /// Reads a long CSV file (see [`TrackedRuns::read_long_csv`]).
     pub fn from_long_csv_path(path: impl AsRef<Path>, columns: &TrackedColumns) -> Result<Self> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        Self::read_long_csv(
-            std::io::BufReader::new(file),
-            &path.display().to_string(),
-            columns,
-        )
+        let reader = duality_core::record::open_buffered(path)?;
+        Self::read_long_csv(reader, &path.display().to_string(), columns)
     }
 
     /// Reads a long CSV: a header containing the five `columns` (any order,
@@ -175,14 +171,7 @@ impl TrackedRuns {
         source_name: &str,
         columns: &TrackedColumns,
     ) -> Result<Self> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(reader);
-        let headers = rdr
-            .headers()
-            .map_err(|e| Error::parse(source_name, Some(1), e.to_string()))?
-            .clone();
+        let (mut rdr, headers) = duality_core::record::csv_with_header(reader, source_name)?;
         let expected = format!(
             "{},{},{},{},{}",
             columns.algorithm, columns.task, columns.run, columns.step, columns.value
@@ -262,8 +251,8 @@ impl TrackedRuns {
     /// Reads a wide CSV file (see [`TrackedRuns::read_wide_csv`]).
     pub fn from_wide_csv_path(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        Self::read_wide_csv(std::io::BufReader::new(file), &path.display().to_string())
+        let reader = duality_core::record::open_buffered(path)?;
+        Self::read_wide_csv(reader, &path.display().to_string())
     }
 
     /// Reads a chart export of the W&B UI: a step column (`Step` or
@@ -272,14 +261,7 @@ impl TrackedRuns {
     /// convention, used throughout Open RL Benchmark). `__MIN` / `__MAX`
     /// columns are ignored and empty cells skipped.
     pub fn read_wide_csv<R: Read>(reader: R, source_name: &str) -> Result<Self> {
-        let mut rdr = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(true)
-            .from_reader(reader);
-        let headers = rdr
-            .headers()
-            .map_err(|e| Error::parse(source_name, Some(1), e.to_string()))?
-            .clone();
+        let (mut rdr, headers) = duality_core::record::csv_with_header(reader, source_name)?;
         let step_col = headers
             .iter()
             .position(|h| matches!(h.trim(), "Step" | "global_step" | "_step"))
