@@ -1,28 +1,13 @@
 //! End-to-end tests of `duality ddp ...`.
 
-use std::process::Command;
+mod common;
+
+use common::{json, output as duality};
 
 const MDP: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../fixtures/distdp/cvar_brute_force.toml"
 );
-
-fn duality(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_duality"))
-        .args(args)
-        .output()
-        .expect("run duality")
-}
-
-fn json(args: &[&str]) -> serde_json::Value {
-    let out = duality(args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
-}
 
 #[test]
 fn solve_cvar_exact_matches_brute_force() {

@@ -1,34 +1,8 @@
 //! End-to-end tests of `duality eval ...`.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-use serde_json::Value;
-
-fn duality(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_duality"))
-        .args(args)
-        .env("DUALITY_NO_PROGRESS", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn json(args: &[&str]) -> Value {
-    let (ok, stdout, stderr) = duality(args);
-    assert!(ok, "{args:?} failed: {stderr}");
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.display().to_string()
-}
+use common::{json, run, write};
 
 fn scores_csv() -> String {
     let mut s = String::from("algorithm,task,run,score,extra\n");
@@ -117,7 +91,7 @@ fn improvement_and_profile() {
     ]);
     assert_eq!(v["taus"].as_array().unwrap().len(), 5);
     assert_eq!(v["profiles"]["spr"][0]["estimate"].as_f64().unwrap(), 1.0);
-    let (ok, _, err) = duality(&[
+    let (ok, _, err) = run(&[
         "eval",
         "improvement",
         "--scores",
@@ -142,7 +116,7 @@ fn auc_and_mcnemar() {
     assert!((v["auroc"].as_f64().unwrap() - 3.5 / 6.0).abs() < 1e-12);
     assert_eq!(v["groups"].as_array().unwrap().len(), 2);
     let bad = write(dir.path(), "b.csv", "label,score\n1,0.9\n2,0.1\n");
-    let (ok, _, err) = duality(&["eval", "auc", "--input", &bad]);
+    let (ok, _, err) = run(&["eval", "auc", "--input", &bad]);
     assert!(!ok && err.contains("line 3"), "{err}");
 
     let mut m = String::from("y_true,pred_a,pred_b\n");
@@ -212,7 +186,7 @@ fn adastop_resumes_from_state() {
     let d = v["comparisons"][0]["decision"].as_str().unwrap();
     assert!(["smaller", "continue"].contains(&d), "{v}");
     let changed = write(dir.path(), "r3.csv", &format!("agent,score\n{}", batch(1)));
-    let (ok, _, err) = duality(&refs(&args(&changed)));
+    let (ok, _, err) = run(&refs(&args(&changed)));
     assert!(!ok && err.contains("differ"), "{err}");
 }
 
@@ -224,14 +198,14 @@ fn bad_scores_are_reported_with_line() {
         "n.csv",
         "algorithm,task,run,score\na,t,0,1\na,t,1,NaN\n",
     );
-    let (ok, _, err) = duality(&["eval", "aggregate", "--scores", &s, "--reps", "10"]);
+    let (ok, _, err) = run(&["eval", "aggregate", "--scores", &s, "--reps", "10"]);
     assert!(!ok && err.contains("line 3"), "{err}");
     let s = write(
         dir.path(),
         "ok.csv",
         "algorithm,task,run,score\na,t,0,1\na,t,1,2\n",
     );
-    let (ok, _, err) = duality(&["eval", "aggregate", "--scores", &s, "--reps", "0"]);
+    let (ok, _, err) = run(&["eval", "aggregate", "--scores", &s, "--reps", "0"]);
     assert!(!ok && err.contains("reps"), "{err}");
 }
 
@@ -256,7 +230,7 @@ fn import_runs_feeds_aggregate() {
     }
     let input = write(dir.path(), "runs.csv", &long);
     let out = dir.path().join("scores.csv");
-    let (ok, _, stderr) = duality(&[
+    let (ok, _, stderr) = run(&[
         "eval",
         "import-runs",
         "--input",
@@ -286,7 +260,7 @@ fn import_runs_feeds_aggregate() {
     ]);
     assert!(agg.to_string().contains("ppo"), "{agg}");
 
-    let (ok, stdout, stderr) = duality(&[
+    let (ok, stdout, stderr) = run(&[
         "eval",
         "import-runs",
         "--input",
@@ -300,7 +274,7 @@ fn import_runs_feeds_aggregate() {
     assert!(stdout.starts_with("algorithm,task,run,step,score\n"));
     assert_eq!(stdout.lines().count(), 1 + 3 * 8);
 
-    let (ok, _, stderr) = duality(&[
+    let (ok, _, stderr) = run(&[
         "eval",
         "import-runs",
         "--input",
@@ -309,6 +283,6 @@ fn import_runs_feeds_aggregate() {
         "last:3",
     ]);
     assert!(!ok && stderr.contains("last:3"), "{stderr}");
-    let (ok, _, stderr) = duality(&["eval", "import-runs", "--input", &input, "--layout", "tall"]);
+    let (ok, _, stderr) = run(&["eval", "import-runs", "--input", &input, "--layout", "tall"]);
     assert!(!ok && stderr.contains("tall"), "{stderr}");
 }
