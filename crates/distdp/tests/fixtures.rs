@@ -99,3 +99,73 @@ fn grid_cvar_policy_rollouts_match_dp_tables_on_cliff() {
     );
     assert!((emp.cvar(0.1).unwrap() - exact_cvar).abs() < 0.4);
 }
+
+const DISTRIBUTIONS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../fixtures/distdp/distributions.json"
+);
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
+}
+
+fn law(v: &Value) -> FiniteSupport {
+    FiniteSupport::new(floats(&v["atoms"]), floats(&v["probs"])).unwrap()
+}
+
+/// Distances, VaR / CVaR and both projections against SciPy / NumPy
+/// (`fixtures/distdp/generate_distributions.py`). Tolerance 1e-9: the
+/// references compute the same quantities by other formulas (SciPy's
+/// energy distance, the Rockafellar-Uryasev form of CVaR), so agreement is
+/// up to floating-point summation order.
+#[test]
+fn distribution_functionals_match_scipy_and_numpy() {
+    let reference: Value =
+        serde_json::from_str(&std::fs::read_to_string(DISTRIBUTIONS).unwrap()).unwrap();
+    let cases = reference["cases"].as_array().unwrap();
+    assert!(cases.len() >= 20);
+    let close = |got: f64, want: f64, what: &str, i: usize| {
+        assert!(
+            (got - want).abs() <= 1e-9 * (1.0 + want.abs()),
+            "case {i} {what}: duality {got} vs reference {want}"
+        );
+    };
+    for (i, case) in cases.iter().enumerate() {
+        let (a, b) = (law(&case["a"]), law(&case["b"]));
+        close(a.wasserstein1(&b), case["w1"].as_f64().unwrap(), "W1", i);
+        close(a.cramer(&b), case["cramer"].as_f64().unwrap(), "Cramér", i);
+        close(
+            a.kolmogorov_smirnov(&b),
+            case["ks"].as_f64().unwrap(),
+            "KS",
+            i,
+        );
+        close(a.mean(), case["mean"].as_f64().unwrap(), "mean", i);
+        let alphas = floats(&case["alphas"]);
+        for ((alpha, var), cvar) in alphas
+            .iter()
+            .zip(floats(&case["var"]))
+            .zip(floats(&case["cvar"]))
+        {
+            close(a.var(*alpha).unwrap(), var, &format!("VaR({alpha})"), i);
+            close(a.cvar(*alpha).unwrap(), cvar, &format!("CVaR({alpha})"), i);
+        }
+        let support: std::sync::Arc<[f64]> = floats(&case["support"]).into();
+        let projected = Categorical::project(support, &a).unwrap();
+        let want = floats(&case["cramer_projection"]);
+        for (k, (&got, &w)) in projected.probs().iter().zip(&want).enumerate() {
+            close(got, w, &format!("Cramér projection atom {k}"), i);
+        }
+        let n = case["quantiles_n"].as_u64().unwrap() as usize;
+        let q = Quantiles::project(n, &a).unwrap();
+        // Quantiles merge equal locations, so compare through the quantile function.
+        for (k, &w) in floats(&case["quantile_projection"]).iter().enumerate() {
+            let tau = (2 * k + 1) as f64 / (2 * n) as f64;
+            close(q.quantile(tau).unwrap(), w, &format!("quantile {k}"), i);
+        }
+    }
+}
