@@ -10,7 +10,9 @@
 //!   `--state` to resume between stages;
 //! - `mcnemar --input FILE.csv` (`y_true,pred_a,pred_b`): McNemar's test;
 //! - `import-runs --input FILE.csv`: tracked-run histories (Open RL
-//!   Benchmark / W&B exports) to tidy final scores or per-checkpoint scores.
+//!   Benchmark / W&B exports) to tidy final scores or per-checkpoint scores;
+//! - `sequence --input FILE`: bias tests of a binary decision sequence
+//!   (proportion, runs, first-order Markov).
 //!
 //! Score files are tidy CSV `algorithm,task,run,score` (or JSON
 //! `{alg: [[run x task]]}`). JSON output with `--format json`.
@@ -49,6 +51,9 @@ pub enum EvalCommand {
     /// Tracked-run histories (Open RL Benchmark, W&B chart exports) to tidy
     /// scores `algorithm,task,run,score` for the other commands.
     ImportRuns(ImportRunsArgs),
+    /// Bias tests of a binary decision sequence: exact binomial test of the
+    /// rate, runs test, first-order Markov (negative recency) test.
+    Sequence(SequenceArgs),
 }
 
 /// Bootstrap options shared by the score commands.
@@ -255,6 +260,28 @@ pub struct ImportRunsArgs {
     pub output: Option<PathBuf>,
 }
 
+/// Arguments of `duality eval sequence`.
+#[derive(Debug, Args)]
+pub struct SequenceArgs {
+    /// File with the decisions: tokens separated by whitespace, commas or
+    /// newlines (0/1, true/false, or any two labels with `--positive`), or
+    /// one string of 0s and 1s.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// The label counted as `true` when the labels are not 0/1 or true/false.
+    #[arg(long)]
+    pub positive: Option<String>,
+    /// Hypothesised rate of `true` for the binomial test.
+    #[arg(long, default_value_t = 0.5)]
+    pub p0: f64,
+    /// Confidence level of the rate's Clopper-Pearson interval.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
 /// Runs one `eval` command.
 pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
     match cmd {
@@ -265,7 +292,111 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Adastop(a) => adastop(a),
         EvalCommand::Mcnemar(a) => run_mcnemar(a),
         EvalCommand::ImportRuns(a) => import_runs(a),
+        EvalCommand::Sequence(a) => sequence(a),
     }
+}
+
+/// Parses a decision file into booleans (see [`SequenceArgs::input`]).
+fn parse_decisions(text: &str, positive: Option<&str>, name: &str) -> anyhow::Result<Vec<bool>> {
+    let tokens: Vec<&str> = text
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|t| !t.is_empty())
+        .collect();
+    // One string of 0s and 1s.
+    if tokens.len() == 1 && tokens[0].len() > 1 && tokens[0].bytes().all(|b| b == b'0' || b == b'1')
+    {
+        return Ok(tokens[0].bytes().map(|b| b == b'1').collect());
+    }
+    let mut out = Vec::with_capacity(tokens.len());
+    let mut labels: Vec<&str> = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        if !labels.contains(t) {
+            labels.push(t);
+            if labels.len() > 2 {
+                bail!("{name}: token {} is {t:?}, a third label after {:?} and {:?}; a binary sequence has two", i + 1, labels[0], labels[1]);
+            }
+        }
+        let value = match (positive, t.to_ascii_lowercase().as_str()) {
+            (Some(p), _) => *t == p,
+            (None, "1" | "true") => true,
+            (None, "0" | "false") => false,
+            (None, _) => bail!(
+                "{name}: token {} is {t:?}; use 0/1, true/false, or name the positive label with --positive",
+                i + 1
+            ),
+        };
+        out.push(value);
+    }
+    if let Some(p) = positive {
+        if !labels.contains(&p) {
+            bail!("{name}: --positive {p:?} does not occur (labels: {labels:?})");
+        }
+    }
+    Ok(out)
+}
+
+/// The three tests of `duality eval sequence`, as printed in JSON.
+#[derive(Debug, Serialize)]
+struct SequenceReport {
+    length: usize,
+    proportion: duality_eval::sequence::ProportionTest,
+    runs: Option<duality_eval::sequence::RunsTest>,
+    markov: Option<duality_eval::sequence::MarkovTest>,
+    notes: Vec<String>,
+}
+
+fn sequence(a: SequenceArgs) -> anyhow::Result<()> {
+    use duality_eval::sequence::{markov_test, proportion_test, runs_test};
+    let name = a.input.display().to_string();
+    let text = std::fs::read_to_string(&a.input).with_context(|| format!("cannot read {name}"))?;
+    let seq = parse_decisions(&text, a.positive.as_deref(), &name)?;
+    let proportion = proportion_test(&seq, a.p0, a.confidence)?;
+    // The runs and Markov tests are undefined on constant or very short
+    // sequences: report why instead of failing the whole command.
+    let mut notes = Vec::new();
+    let runs = runs_test(&seq, true)
+        .map_err(|e| notes.push(format!("runs test: {e}")))
+        .ok();
+    let markov = markov_test(&seq)
+        .map_err(|e| notes.push(format!("Markov test: {e}")))
+        .ok();
+    let report = SequenceReport {
+        length: seq.len(),
+        proportion,
+        runs,
+        markov,
+        notes,
+    };
+    emit(a.format, &report, |r| {
+        let p = &r.proportion;
+        println!(
+            "rate of true: {}/{} = {:.4} [{:.4}, {:.4}], exact binomial p = {:.3e} (p0 = {})",
+            p.successes, p.trials, p.proportion, p.ci.0, p.ci.1, p.p_value, a.p0
+        );
+        if let Some(t) = &r.runs {
+            println!(
+                "runs: {} (expected {:.1}), z = {:.3}, p = {:.3e}{}",
+                t.runs,
+                t.expected,
+                t.z,
+                t.p_value,
+                if t.z < 0.0 {
+                    " (streaky)"
+                } else {
+                    " (alternating)"
+                }
+            );
+        }
+        if let Some(m) = &r.markov {
+            println!(
+                "P(true | true) = {:.3}, P(true | false) = {:.3}; chi2 = {:.3}, p = {:.3e} (Yates p = {:.3e})",
+                m.p_true_after_true, m.p_true_after_false, m.chi2, m.p_value, m.p_value_yates
+            );
+        }
+        for n in &r.notes {
+            println!("note: {n}");
+        }
+    })
 }
 
 fn parse_final_score(text: &str) -> anyhow::Result<FinalScore> {

@@ -286,3 +286,44 @@ fn import_runs_feeds_aggregate() {
     let (ok, _, stderr) = run(&["eval", "import-runs", "--input", &input, "--layout", "tall"]);
     assert!(!ok && stderr.contains("tall"), "{stderr}");
 }
+
+#[test]
+fn sequence_tests_of_a_decision_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let alternating = write(dir.path(), "alt.txt", &"10".repeat(30));
+    let v = json(&[
+        "eval",
+        "sequence",
+        "--input",
+        &alternating,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["length"], 60);
+    assert_eq!(v["proportion"]["successes"], 30);
+    assert!(v["runs"]["z"].as_f64().unwrap() > 5.0, "{v}");
+    assert_eq!(v["markov"]["p_true_after_true"], 0.0);
+    let labels = write(dir.path(), "heads.csv", "H,T,H,H\nT,T,H,T\n");
+    let v = json(&[
+        "eval",
+        "sequence",
+        "--input",
+        &labels,
+        "--positive",
+        "H",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["proportion"]["successes"], 4);
+    let constant = write(dir.path(), "c.txt", "1 1 1 1");
+    let v = json(&["eval", "sequence", "--input", &constant, "--format", "json"]);
+    assert!(
+        v["runs"].is_null() && v["notes"].as_array().unwrap().len() == 2,
+        "{v}"
+    );
+    let three = write(dir.path(), "three.txt", "a b c");
+    let (ok, _, err) = run(&["eval", "sequence", "--input", &three, "--positive", "a"]);
+    assert!(!ok && err.contains("third label"), "{err}");
+    let (ok, _, err) = run(&["eval", "sequence", "--input", &labels]);
+    assert!(!ok && err.contains("--positive"), "{err}");
+}

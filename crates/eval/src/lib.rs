@@ -15,6 +15,8 @@
 //!   .632 / .632+ error (Raschka 2018);
 //! - [`ranking`]: AUROC, average precision, curves, DeLong's test, subgroups;
 //! - [`conformal`]: conformal p-values, BH conformal selection, OptCS;
+//! - [`sequence`]: tests for binary decision sequences (exact binomial with
+//!   Clopper-Pearson CI, Wald-Wolfowitz runs, first-order Markov chi-square);
 //! - [`tracked`]: tracked-run histories (Open RL Benchmark exports) into
 //!   final-score matrices and per-checkpoint matrices;
 //! - [`plot`]: SVG figures.
@@ -40,6 +42,7 @@ pub mod profile;
 pub mod ranking;
 pub mod resampling;
 pub mod scores;
+pub mod sequence;
 pub mod tracked;
 
 pub use duality_core::{Error, Result};
