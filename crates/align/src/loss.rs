@@ -36,9 +36,14 @@ pub enum LossKind {
     /// SimPO (Meng et al. 2024, Eq. 6), reference-free on length-averaged
     /// log-probs: -log sigmoid(beta (pc/|y_w| - pr/|y_l|) - gamma).
     Simpo,
-    /// ORPO (Hong et al. 2024, Eqs. 4-7), reference-free: -pc/|y_w| (the SFT
-    /// NLL per token) - beta log sigmoid(log odds(y_w) - log odds(y_l)), with
-    /// odds computed from length-averaged log-probs as TRL does.
+    /// ORPO (Hong et al. 2024, Eqs. 4-7), reference-free: the SFT NLL of the
+    /// chosen responses, averaged per token over all chosen tokens of the
+    /// batch, -sum_i pc_i / sum_i |y_w,i| (TRL's `ORPOTrainer`, an
+    /// `nn.CrossEntropyLoss` over the chosen batch), minus beta times the mean
+    /// of log sigmoid(log odds(y_w) - log odds(y_l)), with odds from
+    /// length-averaged log-probs as TRL computes them. Per pair, the batch
+    /// loss splits as -pc_i / mean_j |y_w,j| - beta log sigmoid(...), whose
+    /// mean over the batch is the loss above.
     Orpo,
 }
 
@@ -399,7 +404,10 @@ impl PreferenceLoss for LossConfig {
                     neg_log_sigmoid(&z) * (1.0 - e) + neg_log_sigmoid(&-&z) * e
                 } else {
                     let log_odds = (&a - &b) - (log1mexp(&a) - log1mexp(&b));
-                    -a - log_odds.log_sigmoid() * beta
+                    // Token-level NLL over the whole chosen batch: pair i's
+                    // share of -sum(pc)/sum(|y_w|) is -pc_i / mean(|y_w|).
+                    let nll = -(&pairs.policy_chosen / nc.mean(None));
+                    nll - log_odds.log_sigmoid() * beta
                 }
             }
         };
@@ -502,6 +510,15 @@ mod tests {
                 .then_some((nc.as_slice(), nr.as_slice()));
             let pairs = PairLogProbs::from_slices(&pc, &pr, &rc, &rr, tokens).unwrap();
             let got = loss_values(&config, &pairs).unwrap();
+            if let Some(b) = case.get("batch_loss") {
+                // ORPO: TRL's batch loss, with the NLL a token mean over the chosen batch.
+                let b = b.as_f64().unwrap();
+                let l = scalar(&config.loss(&pairs).unwrap());
+                assert!(
+                    (l - b).abs() <= 1e-6 * (1.0 + b.abs()),
+                    "{name}: {l} vs {b}"
+                );
+            }
             let want = vec_of(&case["losses"]);
             for (i, (g, w)) in got.iter().zip(&want).enumerate() {
                 assert!(

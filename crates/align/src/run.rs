@@ -20,16 +20,17 @@ use serde::{Deserialize, Serialize};
 use crate::evaluate::{kl_to_reference, mean_reward, win_rate, Estimate};
 use crate::policy::{Policy, PolicyConfig, SamplingConfig};
 use crate::testbed::{
-    offline_pairs, ranked_responses, BradleyTerryOracle, CountDown, CyclicOracle, HiddenRewardTask,
-    PreferenceOracle, RewardFn, TestBed, ThresholdedProxies, TokenFrequency,
+    covered_tokens, offline_pairs, ranked_responses, token_tensor, BradleyTerryOracle, CountDown,
+    CyclicOracle, HiddenRewardTask, OutOfCoveragePenalty, PreferenceOracle, RewardFn, TestBed,
+    ThresholdedProxies, TokenFrequency,
 };
 use crate::train::constrained::{train_constrained, ConstrainedConfig};
 use crate::train::curry::{train_curry, CurryConfig};
 use crate::train::dno::{train_dno, DnoConfig};
-use crate::train::group::{train_group, BatchReward, GroupConfig};
-use crate::train::hypo::{train_hypo, HypoConfig};
-use crate::train::offline::{train_offline, OfflineConfig};
-use crate::train::online::{train_online, OnlineConfig};
+use crate::train::group::{train_group_observed, BatchReward, GroupConfig};
+use crate::train::hypo::{train_hypo_observed, HypoConfig};
+use crate::train::offline::{train_offline_observed, OfflineConfig};
+use crate::train::online::{train_online_observed, OnlineConfig};
 use crate::train::reward_model::{train_reward_model, RewardModelConfig};
 use crate::train::TrainLog;
 
@@ -89,6 +90,16 @@ pub struct TaskConfig {
     pub pairs: usize,
     /// Coverage of the offline behaviour policy, in (0, 1].
     pub coverage: f64,
+    /// Warm-start the initial policy (and so the reference) with this many
+    /// Adam steps (lr 1e-2, 64 completions each) of maximum likelihood on
+    /// the offline behaviour distribution (uniform over the covered tokens),
+    /// so that pi_ref is the policy the offline data came from, as in Song
+    /// et al. 2024 (offline pairs sampled from pi_ref); 0 = no warm start.
+    pub sft_steps: usize,
+    /// Hidden-reward bed only: penalty on the share of tokens outside the
+    /// offline coverage (>= 0; 0 = none), see
+    /// [`OutOfCoveragePenalty`].
+    pub uncovered_penalty: f64,
     /// Prompts with ranked responses (curry).
     pub ranked_prompts: usize,
     /// Ranked responses per prompt (curry).
@@ -109,6 +120,8 @@ impl Default for TaskConfig {
             cyclic_strength: 0.8,
             pairs: 256,
             coverage: 1.0,
+            uncovered_penalty: 0.0,
+            sft_steps: 0,
             ranked_prompts: 64,
             responses_per_prompt: 4,
             proxy_thresholds: vec![0.4, 0.4],
@@ -129,6 +142,15 @@ pub struct RunConfig {
     pub seed: u64,
     /// Monte Carlo samples for evaluation.
     pub eval_samples: usize,
+    /// Trace the win rate against the reference every `curve_every` logged
+    /// steps (epochs of the offline and HyPO trainers, optimizer steps of
+    /// the online and group trainers), plus once before training (step 0);
+    /// 0 turns the curve off. Curry-DPO, DNO and constrained RLHF have no
+    /// curve (their logs carry their own traces). The curve draws from its
+    /// own random stream, so it does not change training or evaluation.
+    pub curve_every: usize,
+    /// Monte Carlo samples per curve point (>= 2).
+    pub curve_samples: usize,
     /// Policy network (its vocabulary is set from the test bed).
     pub policy: PolicyConfig,
     /// Sampling at evaluation.
@@ -160,6 +182,8 @@ impl Default for RunConfig {
             testbed: TestBedKind::HiddenReward,
             seed: 0,
             eval_samples: 512,
+            curve_every: 0,
+            curve_samples: 200,
             policy: PolicyConfig::default(),
             eval_sampling: SamplingConfig::default(),
             task: TaskConfig::default(),
@@ -182,6 +206,15 @@ impl RunConfig {
     }
 }
 
+/// One point of a training curve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    /// Logged step (0 = before training).
+    pub step: usize,
+    /// Win rate against the reference under the oracle (Monte Carlo mean).
+    pub win_rate: f64,
+}
+
 /// What a run produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
@@ -201,6 +234,10 @@ pub struct RunReport {
     pub kl: Estimate,
     /// The trainer's log.
     pub log: TrainLog,
+    /// Win rate against the reference along training (empty unless
+    /// `curve_every` > 0 and the trainer supports it).
+    #[serde(default)]
+    pub curve: Vec<CurvePoint>,
 }
 
 enum Bed {
@@ -248,6 +285,38 @@ impl RewardFn for BoxedReward<'_> {
     }
 }
 
+/// Maximum likelihood on completions drawn uniformly from the first
+/// `covered` tokens (the offline behaviour policy of [`offline_pairs`]).
+fn warm_start(
+    policy: &Policy,
+    bed: &impl TestBed,
+    covered: usize,
+    steps: usize,
+    rng: &mut impl rand::Rng,
+) -> Result<()> {
+    let mut opt = duality_core::tensor::OptimizerConfig::adam(1e-2).build(policy.var_store())?;
+    let len = bed.completion_len();
+    let rows = 64;
+    let mask = crate::testbed::full_mask(rows, len);
+    for step in 0..steps {
+        let xs: Vec<Vec<i64>> = (0..rows).map(|_| bed.sample_prompt(rng)).collect();
+        let ys: Vec<Vec<i64>> = (0..rows)
+            .map(|_| {
+                (0..len)
+                    .map(|_| rng.random_range(0..covered) as i64)
+                    .collect()
+            })
+            .collect();
+        let xr: Vec<&[i64]> = xs.iter().map(Vec::as_slice).collect();
+        let yr: Vec<&[i64]> = ys.iter().map(Vec::as_slice).collect();
+        let lp = policy.completion_log_probs(&token_tensor(&xr)?, &token_tensor(&yr)?, &mask)?;
+        let loss = -lp.mean.mean(None);
+        crate::train::finite_loss(step, &loss)?;
+        opt.backward_step(&loss);
+    }
+    Ok(())
+}
+
 /// Runs one configured trainer on one test bed and evaluates it.
 pub fn run(config: &RunConfig) -> Result<RunReport> {
     Ok(run_with_policy(config)?.0)
@@ -259,6 +328,29 @@ pub fn run_with_policy(config: &RunConfig) -> Result<(RunReport, Policy)> {
     let t = &config.task;
     let seq = || HiddenRewardTask::new(t.vocab, t.contexts, t.completion_len, config.seed);
     let (bed, truth) = match config.testbed {
+        TestBedKind::HiddenReward if t.uncovered_penalty != 0.0 => {
+            if !(t.uncovered_penalty.is_finite() && t.uncovered_penalty > 0.0) {
+                return Err(Error::invalid(
+                    "task.uncovered_penalty",
+                    t.uncovered_penalty,
+                    "a finite number >= 0",
+                ));
+            }
+            let task = seq()?;
+            let reward = OutOfCoveragePenalty {
+                base: task.clone(),
+                covered: covered_tokens(t.coverage, task.vocab())?,
+                penalty: t.uncovered_penalty,
+            };
+            let truth = Truth {
+                oracle: Box::new(BradleyTerryOracle {
+                    reward: reward.clone(),
+                    scale: t.oracle_scale,
+                }),
+                reward: Some(Box::new(reward)),
+            };
+            (Bed::Seq(task), truth)
+        }
         TestBedKind::HiddenReward => {
             let task = seq()?;
             let truth = Truth {
@@ -320,17 +412,60 @@ pub fn run_with_policy(config: &RunConfig) -> Result<(RunReport, Policy)> {
     policy_cfg.vocab = bed.vocab();
     policy_cfg.max_len = policy_cfg.max_len.max(bed.completion_len() + 4);
     let mut policy = Policy::new(&policy_cfg, seeder.seed_for(1))?;
+    if t.sft_steps > 0 {
+        let covered = covered_tokens(t.coverage, bed.vocab())?;
+        warm_start(
+            &policy,
+            &bed,
+            covered,
+            t.sft_steps,
+            &mut seeder.named("sft").rng(0),
+        )?;
+    }
     let reference = policy.frozen_copy()?;
     let mut data_rng = seeder.named("data").rng(0);
     let with_seed = |s: u64| s ^ seeder.seed_for(2);
     let reward_ref = truth.reward.as_deref();
+    let traced = matches!(
+        config.trainer,
+        TrainerKind::Offline
+            | TrainerKind::Online
+            | TrainerKind::Hypo
+            | TrainerKind::Group
+            | TrainerKind::RewardModel
+    );
+    let every = if traced { config.curve_every } else { 0 };
+    if every > 0 {
+        duality_core::check::at_least("curve_samples", config.curve_samples, 2)?;
+    }
+    let mut curve = Vec::new();
+    let mut curve_rng = seeder.named("curve").rng(0);
+    let mut observe = |step: usize, p: &Policy| -> Result<()> {
+        if every > 0 && step % every == 0 {
+            let w = win_rate(
+                p,
+                &reference,
+                &bed,
+                &truth,
+                config.curve_samples,
+                config.eval_sampling,
+                &mut curve_rng,
+            )?;
+            curve.push(CurvePoint {
+                step,
+                win_rate: w.mean,
+            });
+        }
+        Ok(())
+    };
+    observe(0, &policy)?;
     let log = match config.trainer {
         TrainerKind::Offline => {
             let pairs =
                 offline_pairs(&bed, &truth, reward_ref, t.pairs, t.coverage, &mut data_rng)?;
             let mut c = config.offline.clone();
             c.seed = with_seed(c.seed);
-            train_offline(&mut policy, &reference, &pairs, &[], &c)?
+            train_offline_observed(&mut policy, &reference, &pairs, &[], &c, &mut observe)?
         }
         TrainerKind::Curry => {
             let reward = reward_ref.ok_or_else(|| {
@@ -350,7 +485,7 @@ pub fn run_with_policy(config: &RunConfig) -> Result<(RunReport, Policy)> {
         TrainerKind::Online => {
             let mut c = config.online.clone();
             c.seed = with_seed(c.seed);
-            train_online(&mut policy, &reference, &bed, &truth, &c)?
+            train_online_observed(&mut policy, &reference, &bed, &truth, &c, &mut observe)?
         }
         TrainerKind::Dno => {
             let mut c = config.dno.clone();
@@ -362,7 +497,7 @@ pub fn run_with_policy(config: &RunConfig) -> Result<(RunReport, Policy)> {
                 offline_pairs(&bed, &truth, reward_ref, t.pairs, t.coverage, &mut data_rng)?;
             let mut c = config.hypo.clone();
             c.offline.seed = with_seed(c.offline.seed);
-            train_hypo(&mut policy, &reference, &pairs, &bed, &c)?
+            train_hypo_observed(&mut policy, &reference, &pairs, &bed, &c, &mut observe)?
         }
         TrainerKind::Group => {
             let reward = reward_ref.ok_or_else(|| {
@@ -373,7 +508,14 @@ pub fn run_with_policy(config: &RunConfig) -> Result<(RunReport, Policy)> {
             })?;
             let mut c = config.group.clone();
             c.seed = with_seed(c.seed);
-            train_group(&mut policy, &reference, &bed, &BoxedReward(reward), &c)?
+            train_group_observed(
+                &mut policy,
+                &reference,
+                &bed,
+                &BoxedReward(reward),
+                &c,
+                &mut observe,
+            )?
         }
         TrainerKind::RewardModel => {
             let pairs =
@@ -384,7 +526,8 @@ pub fn run_with_policy(config: &RunConfig) -> Result<(RunReport, Policy)> {
             let (rm, rm_log) = train_reward_model(&pairs, &rc)?;
             let mut c = config.group.clone();
             c.seed = with_seed(c.seed);
-            let mut log = train_group(&mut policy, &reference, &bed, &rm, &c)?;
+            let mut log =
+                train_group_observed(&mut policy, &reference, &bed, &rm, &c, &mut observe)?;
             log.trainer = format!("reward-model-rlhf ({})", log.trainer);
             if let Some(acc) = rm_log.last("accuracy") {
                 if let Some(e) = log.entries.first_mut() {
@@ -445,6 +588,7 @@ pub fn run_with_policy(config: &RunConfig) -> Result<(RunReport, Policy)> {
         reference_reward,
         kl,
         log,
+        curve,
     };
     Ok((report, policy))
 }

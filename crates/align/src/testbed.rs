@@ -296,10 +296,7 @@ pub fn offline_pairs(
     rng: &mut dyn rand::RngCore,
 ) -> Result<Vec<PreferencePair>> {
     duality_core::check::at_least("number of pairs", n, 1)?;
-    if !(coverage > 0.0 && coverage <= 1.0) {
-        return Err(Error::invalid("coverage", coverage, "a fraction in (0, 1]"));
-    }
-    let covered = ((coverage * bed.vocab() as f64).ceil() as usize).clamp(1, bed.vocab());
+    let covered = covered_tokens(coverage, bed.vocab())?;
     let len = bed.completion_len();
     Ok((0..n)
         .map(|_| {
@@ -323,6 +320,43 @@ pub fn offline_pairs(
             }
         })
         .collect())
+}
+
+/// A reward that penalises responses outside the offline data's coverage:
+/// r'(x, y) = r(x, y) - penalty * (share of y's tokens with id >= `covered`),
+/// the tokens [`offline_pairs`] never emits. It makes the premise of HyPO's
+/// separation (Song et al. 2024, Sec. 4: without global coverage an offline
+/// contrastive method can move mass onto unseen, bad responses) true by
+/// construction; labels of covered pairs are unchanged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutOfCoveragePenalty<R> {
+    /// The underlying reward.
+    pub base: R,
+    /// Covered tokens: ids `0..covered`.
+    pub covered: usize,
+    /// Penalty per unit share of uncovered tokens (>= 0).
+    pub penalty: f64,
+}
+
+impl<R: RewardFn> RewardFn for OutOfCoveragePenalty<R> {
+    fn reward(&self, x: &[i64], y: &[i64]) -> f64 {
+        let outside = y.iter().filter(|&&t| t >= self.covered as i64).count();
+        let share = if y.is_empty() {
+            0.0
+        } else {
+            outside as f64 / y.len() as f64
+        };
+        self.base.reward(x, y) - self.penalty * share
+    }
+}
+
+/// The number of tokens ceil(coverage * vocab) (at least 1) that
+/// [`offline_pairs`] draws from; errors unless `coverage` is in (0, 1].
+pub fn covered_tokens(coverage: f64, vocab: usize) -> Result<usize> {
+    if !(coverage > 0.0 && coverage <= 1.0) {
+        return Err(Error::invalid("coverage", coverage, "a fraction in (0, 1]"));
+    }
+    Ok(((coverage * vocab as f64).ceil() as usize).clamp(1, vocab.max(1)))
 }
 
 /// `k` uniform random responses per prompt, scored by `reward` and ranked

@@ -139,3 +139,72 @@ fn offline_dpo_trains_a_causal_transformer_too() {
     show("offline dpo transformer", &r);
     assert!(r.win_rate.excludes_below(0.5), "{:?}", r.win_rate);
 }
+
+#[test]
+fn win_rate_curves_do_not_change_training() {
+    for trainer in [TrainerKind::Online, TrainerKind::Hypo] {
+        let mut c = base(trainer, TestBedKind::HiddenReward);
+        c.online.steps = 10;
+        c.hypo.offline.epochs = 2;
+        c.eval_samples = 100;
+        let plain = run(&c).unwrap();
+        assert!(plain.curve.is_empty());
+        c.curve_every = 5;
+        c.curve_samples = 50;
+        let traced = run(&c).unwrap();
+        assert_eq!(plain.log, traced.log, "{trainer:?}");
+        assert_eq!(plain.win_rate, traced.win_rate, "{trainer:?}");
+        let steps: Vec<usize> = traced.curve.iter().map(|p| p.step).collect();
+        match trainer {
+            TrainerKind::Online => assert_eq!(steps, vec![0, 5, 10]),
+            _ => assert_eq!(steps, vec![0]),
+        }
+        assert!(traced
+            .curve
+            .iter()
+            .all(|p| (0.0..=1.0).contains(&p.win_rate)));
+    }
+}
+
+#[test]
+fn hypo_needs_two_samples_per_prompt_and_online_labels_are_seeded() {
+    let mut c = base(TrainerKind::Hypo, TestBedKind::HiddenReward);
+    c.hypo.samples_per_prompt = 1;
+    let e = run(&c).unwrap_err().to_string();
+    assert!(e.contains("samples_per_prompt"), "{e}");
+    let mut c = base(TrainerKind::Online, TestBedKind::HiddenReward);
+    c.online.steps = 5;
+    c.eval_samples = 50;
+    let a = run(&c).unwrap();
+    let b = run(&c).unwrap();
+    assert_eq!(a.log, b.log);
+    c.online.labels = duality_align::train::online::PreferenceLabels::Expected;
+    let soft = run(&c).unwrap();
+    assert_ne!(a.log, soft.log);
+}
+
+#[test]
+fn warm_started_reference_and_out_of_coverage_penalty() {
+    use duality_align::testbed::{covered_tokens, OutOfCoveragePenalty, RewardFn};
+    let task = duality_align::testbed::HiddenRewardTask::easy(0);
+    let pen = OutOfCoveragePenalty {
+        base: task.clone(),
+        covered: covered_tokens(0.5, 6).unwrap(),
+        penalty: 2.0,
+    };
+    assert_eq!(pen.covered, 3);
+    let (x, y) = (vec![0i64], vec![0i64, 1, 4, 5]);
+    assert!((pen.reward(&x, &y) - (task.reward(&x, &y) - 1.0)).abs() < 1e-12);
+    assert!(covered_tokens(0.0, 6).is_err());
+    let mut c = base(TrainerKind::Offline, TestBedKind::HiddenReward);
+    c.task.coverage = 0.5;
+    c.task.sft_steps = 30;
+    c.task.uncovered_penalty = 1.0;
+    c.offline.epochs = 1;
+    c.eval_samples = 200;
+    let a = run(&c).unwrap();
+    assert_eq!(a.log, run(&c).unwrap().log);
+    c.task.uncovered_penalty = -1.0;
+    let e = run(&c).unwrap_err().to_string();
+    assert!(e.contains("uncovered_penalty"), "{e}");
+}

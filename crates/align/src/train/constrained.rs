@@ -4,7 +4,7 @@
 //! to a threshold theta_i (beyond it the true objective stops improving).
 //! The policy maximises sum_i mu_i r_i with one Lagrange multiplier per
 //! component, and each multiplier follows projected dual descent on its
-//! constraint E[r_i] <= theta_i:
+//! constraint E(r_i) <= theta_i:
 //!   mu_i <- clip(mu_i + lr_mu (theta_i - mean r_i), 0, mu_max),
 //! so a component that overshoots its threshold loses weight (and, once
 //! mu_i = 0, stops being optimised); with equality constraints (xi-PPO) the
@@ -37,7 +37,7 @@ pub struct ConstrainedConfig {
     pub multiplier_max: f64,
     /// Adapt multipliers (constrained) or keep them fixed (fixed-weight baseline).
     pub adapt: bool,
-    /// Equality constraints E[r_i] = theta_i (the paper's xi-PPO: multipliers
+    /// Equality constraints E(r_i) = theta_i (the paper's xi-PPO: multipliers
     /// may turn negative and push an overshooting component back) instead of
     /// inequalities (mu-PPO: multipliers clipped at 0).
     pub equality: bool,
@@ -118,7 +118,14 @@ pub fn train_constrained(
         }
         Ok((composite, extra))
     };
-    let mut log = train_group_with(policy, reference, bed, &config.group, &mut hook)?;
+    let mut log = train_group_with(
+        policy,
+        reference,
+        bed,
+        &config.group,
+        &mut hook,
+        &mut |_, _| Ok(()),
+    )?;
     log.trainer = if config.adapt {
         "constrained-rlhf"
     } else {

@@ -30,7 +30,7 @@ use duality_core::tensor::OptimizerConfig;
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{finite_loss, positive_count, TrainLog};
+use super::{finite_loss, positive_count, StepHook, TrainLog};
 use crate::policy::{Policy, SamplingConfig};
 use crate::testbed::{full_mask, tensor_rows, token_tensor, RewardFn, TestBed};
 
@@ -183,12 +183,25 @@ pub fn train_group(
     reward: &(impl BatchReward + ?Sized),
     config: &GroupConfig,
 ) -> Result<TrainLog> {
+    train_group_observed(policy, reference, bed, reward, config, &mut |_, _| Ok(()))
+}
+
+/// [`train_group`] calling `observe(step, policy)` after every optimizer step.
+pub fn train_group_observed(
+    policy: &mut Policy,
+    reference: &Policy,
+    bed: &impl TestBed,
+    reward: &(impl BatchReward + ?Sized),
+    config: &GroupConfig,
+    observe: StepHook<'_>,
+) -> Result<TrainLog> {
     train_group_with(
         policy,
         reference,
         bed,
         config,
         &mut |s: &GroupSamples<'_>, _| Ok((reward.rewards(s.prompts, s.completions)?, Vec::new())),
+        observe,
     )
 }
 
@@ -197,12 +210,14 @@ pub fn train_group(
 /// used by the constrained-RLHF trainer whose reward changes with its
 /// multipliers. Log steps are optimizer steps; metrics: loss, reward
 /// (mean raw reward), log_ratio (mean log pi_old/pi_ref), plus the hook's.
+/// `observe(step, policy)` runs after every optimizer step.
 pub fn train_group_with(
     policy: &mut Policy,
     reference: &Policy,
     bed: &impl TestBed,
     config: &GroupConfig,
     hook: &mut dyn FnMut(&GroupSamples<'_>, usize) -> Result<HookOutput>,
+    observe: StepHook<'_>,
 ) -> Result<TrainLog> {
     config.validate()?;
     crate::logprob::check_same_vocab(policy.vocab(), reference.vocab())?;
@@ -288,6 +303,7 @@ pub fn train_group_with(
             vec![("loss", value), ("reward", mean_r), ("log_ratio", mean_lr)];
         metrics.extend(extra.iter().map(|(k, v)| (k.as_str(), *v)));
         log.push(step + 1, &metrics);
+        observe(step + 1, policy)?;
         history.push_back(policy.frozen_copy()?);
         while history.len() > config.lag + 1 {
             history.pop_front();

@@ -21,6 +21,12 @@ pub mod offline;
 pub mod online;
 pub mod reward_model;
 
+/// A callback a trainer calls with `(step, current policy)` after each of
+/// its logged steps (epochs for the offline trainers, optimizer steps for
+/// the online ones), e.g. to trace win rate against training step. It must
+/// not touch the policy's weights; an error stops training and is returned.
+pub type StepHook<'a> = &'a mut dyn FnMut(usize, &Policy) -> Result<()>;
+
 /// One logged step: named metrics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogEntry {

@@ -9,7 +9,7 @@ use duality_core::Result;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::{finite_loss, pair_log_probs, positive_count, PairBatch, TrainLog};
+use super::{finite_loss, pair_log_probs, positive_count, PairBatch, StepHook, TrainLog};
 use crate::loss::{pair_metrics, LossConfig, PreferenceLoss};
 use crate::policy::Policy;
 use crate::testbed::PreferencePair;
@@ -63,6 +63,18 @@ pub fn train_offline(
     eval: &[PreferencePair],
     config: &OfflineConfig,
 ) -> Result<TrainLog> {
+    train_offline_observed(policy, reference, train, eval, config, &mut |_, _| Ok(()))
+}
+
+/// [`train_offline`] calling `observe(epoch, policy)` after every epoch.
+pub fn train_offline_observed(
+    policy: &mut Policy,
+    reference: &Policy,
+    train: &[PreferencePair],
+    eval: &[PreferencePair],
+    config: &OfflineConfig,
+    observe: StepHook<'_>,
+) -> Result<TrainLog> {
     config.validate()?;
     duality_core::check::non_empty("training pairs", train)?;
     let mut opt = config.optimizer.build(policy.var_store())?;
@@ -106,6 +118,7 @@ pub fn train_offline(
                 ("rejected_reward", m.rejected_reward),
             ],
         );
+        observe(epoch, policy)?;
     }
     progress.finish();
     Ok(log)

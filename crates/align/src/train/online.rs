@@ -2,10 +2,16 @@
 //! al. 2024, "Human Alignment of Large Language Models through Online
 //! Preference Optimisation"):
 //!
-//! - **online IPO**: both responses y, y' sampled from the current policy,
-//!   loss (h(y, y') - (p - 1/2)/beta)^2 with h the log-ratio margin against the
-//!   reference and p = P(y ≻ y') from the oracle (the IPO regression of Azar et
-//!   al. 2024, Eq. 17, with the expected label 2p - 1 in place of a coin flip);
+//! - **online IPO**: both responses y, y' sampled from the current policy and
+//!   *annotated* by the preference oracle: a winner is drawn with
+//!   I ~ Bernoulli(P(y ≻ y')) and the pair, ordered as (y_w, y_l), takes the
+//!   IPO loss of Azar et al. 2024, Eq. 17, (h(y_w, y_l) - 1/(2 beta))^2, with h
+//!   the log-ratio margin against the reference. Written on the unordered
+//!   pair that is (h(y, y') - (I - 1/2)/beta)^2. Its expectation over I has
+//!   the same gradient as the expected-label regression
+//!   (h(y, y') - (P(y ≻ y') - 1/2)/beta)^2 that the paper's equivalence with
+//!   Nash-MD is stated for; [`PreferenceLabels::Expected`] trains on that
+//!   lower-variance form instead;
 //! - **IPO-MD**: the same loss with both responses from the token-level
 //!   geometric mixture pi^(1-m) pi_ref^m (their Sec. 4);
 //! - **Nash-MD** (Munos et al. 2024, "Nash Learning from Human Feedback",
@@ -18,9 +24,10 @@ use duality_core::seed::Seeder;
 use duality_core::tensor::tch::Tensor;
 use duality_core::tensor::OptimizerConfig;
 use duality_core::{Error, Result};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{finite_loss, positive_count, TrainLog};
+use super::{finite_loss, positive_count, StepHook, TrainLog};
 use crate::policy::{Policy, SamplingConfig};
 use crate::testbed::{full_mask, tensor_rows, token_tensor, PreferenceOracle, TestBed};
 
@@ -37,6 +44,19 @@ pub enum OnlineMethod {
     NashMd,
 }
 
+/// How the oracle labels a sampled pair for online IPO / IPO-MD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PreferenceLabels {
+    /// A binary preference I ~ Bernoulli(P(y ≻ y')), i.e. the annotated
+    /// pair (y_w, y_l) of Calandriello et al. 2024 (Sec. 4, online IPO).
+    #[default]
+    Sampled,
+    /// The expected preference P(y ≻ y') as a soft label (same expected
+    /// gradient, less variance).
+    Expected,
+}
+
 /// Online trainer settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -47,6 +67,8 @@ pub struct OnlineConfig {
     pub beta: f64,
     /// Mixture weight m of the reference in pi^(1-m) pi_ref^m (in [0, 1]).
     pub mixture: f64,
+    /// Labels of online IPO / IPO-MD pairs (Nash-MD always uses P(y ≻ y')).
+    pub labels: PreferenceLabels,
     /// Optimizer steps.
     pub steps: usize,
     /// Prompts per step.
@@ -65,6 +87,7 @@ impl Default for OnlineConfig {
             method: OnlineMethod::Ipo,
             beta: 0.1,
             mixture: 0.125,
+            labels: PreferenceLabels::Sampled,
             steps: 100,
             batch_size: 32,
             optimizer: OptimizerConfig::adam(1e-2),
@@ -85,6 +108,15 @@ impl OnlineConfig {
     }
 }
 
+/// The online-IPO regression per pair, (h(y, y') - (label - 1/2)/beta)^2
+/// (Azar et al. 2024, Eq. 17 written on an unordered pair; Calandriello et
+/// al. 2024, Sec. 4): with a binary `label` (1 when y won) it is the IPO loss
+/// (h(y_w, y_l) - 1/(2 beta))^2 of the ordered pair; with `label` = P(y ≻ y')
+/// it is the expected-label form.
+pub fn ipo_regression(h: &Tensor, label: &Tensor, beta: f64) -> Tensor {
+    (h - (label - 0.5) / beta).square()
+}
+
 /// Runs online IPO / IPO-MD / Nash-MD. Log steps are optimizer steps;
 /// metrics: loss, preference (mean P(y ≻ y')), log_ratio (mean log pi/pi_ref of y).
 pub fn train_online(
@@ -93,6 +125,18 @@ pub fn train_online(
     bed: &impl TestBed,
     oracle: &impl PreferenceOracle,
     config: &OnlineConfig,
+) -> Result<TrainLog> {
+    train_online_observed(policy, reference, bed, oracle, config, &mut |_, _| Ok(()))
+}
+
+/// [`train_online`] calling `observe(step, policy)` after every optimizer step.
+pub fn train_online_observed(
+    policy: &mut Policy,
+    reference: &Policy,
+    bed: &impl TestBed,
+    oracle: &impl PreferenceOracle,
+    config: &OnlineConfig,
+    observe: StepHook<'_>,
 ) -> Result<TrainLog> {
     config.validate()?;
     crate::logprob::check_same_vocab(policy.vocab(), reference.vocab())?;
@@ -147,7 +191,14 @@ pub fn train_online(
             .zip(ya.iter().zip(&yb))
             .map(|(x, (a, c))| oracle.prob_prefer(x, a, c))
             .collect();
-        let p_t = Tensor::from_slice(&p).to_kind(duality_core::tensor::tch::Kind::Float);
+        let target: Vec<f64> = match (config.method, config.labels) {
+            (OnlineMethod::NashMd, _) | (_, PreferenceLabels::Expected) => p.clone(),
+            (_, PreferenceLabels::Sampled) => p
+                .iter()
+                .map(|&q| if rng.random::<f64>() < q { 1.0 } else { 0.0 })
+                .collect(),
+        };
+        let p_t = Tensor::from_slice(&target).to_kind(duality_core::tensor::tch::Kind::Float);
         let lp_a = policy.completion_log_probs(&x, &y, &mask)?.sum;
         let lr_a = {
             let _g = duality_core::tensor::tch::no_grad_guard();
@@ -162,7 +213,7 @@ pub fn train_online(
                     reference.completion_log_probs(&x, &y2, &mask)?.sum
                 };
                 let h = &ratio_a - (lp_b - lr_b);
-                (h - (p_t - 0.5) / config.beta).square().mean(None)
+                ipo_regression(&h, &p_t, config.beta).mean(None)
             }
             OnlineMethod::NashMd => {
                 let advantage = (p_t - 0.5) - ratio_a.detach() * config.beta;
@@ -182,7 +233,60 @@ pub fn train_online(
                 ("log_ratio", mean_ratio),
             ],
         );
+        observe(step + 1, policy)?;
     }
     progress.finish();
     Ok(log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::{loss_values, LossConfig, LossKind, PairLogProbs};
+
+    #[test]
+    fn sampled_labels_give_the_ipo_loss_of_the_ordered_pair() {
+        let beta = 0.7;
+        // h(y, y') of four pairs, from made-up log-probs.
+        let (pa, pb, ra, rb) = (
+            [-2.0, -5.0, -1.0, -3.0],
+            [-3.0, -1.0, -4.0, -3.5],
+            [-2.5, -4.0, -2.0, -3.0],
+            [-2.0, -2.0, -3.0, -3.0],
+        );
+        let h: Vec<f64> = (0..4).map(|i| (pa[i] - ra[i]) - (pb[i] - rb[i])).collect();
+        let h_t = Tensor::from_slice(&h);
+        let ipo = LossConfig::new(LossKind::Ipo, beta);
+        let won = crate::util::tensor_to_f64(&ipo_regression(
+            &h_t,
+            &Tensor::from_slice(&[1.0f64; 4]),
+            beta,
+        ))
+        .unwrap();
+        let want = loss_values(
+            &ipo,
+            &PairLogProbs::from_slices(&pa, &pb, &ra, &rb, None).unwrap(),
+        )
+        .unwrap();
+        let lost = crate::util::tensor_to_f64(&ipo_regression(
+            &h_t,
+            &Tensor::from_slice(&[0.0f64; 4]),
+            beta,
+        ))
+        .unwrap();
+        let swapped = loss_values(
+            &ipo,
+            &PairLogProbs::from_slices(&pb, &pa, &rb, &ra, None).unwrap(),
+        )
+        .unwrap();
+        for i in 0..4 {
+            assert!((won[i] - want[i]).abs() < 1e-12);
+            assert!((lost[i] - swapped[i]).abs() < 1e-12);
+        }
+        // Expected gradient in h over I ~ Bernoulli(p) equals the soft-label gradient:
+        // d/dh = 2 (h - (I - 1/2)/beta), linear in I.
+        let (p, h0) = (0.3, 0.4);
+        let g = |label: f64| 2.0 * (h0 - (label - 0.5) / beta);
+        assert!((p * g(1.0) + (1.0 - p) * g(0.0) - g(p)).abs() < 1e-12);
+    }
 }

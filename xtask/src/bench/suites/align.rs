@@ -4,7 +4,9 @@
 //! seed) on CPU with libtorch limited to one thread, so results are
 //! bit-identical run to run for a fixed seed; headlines are rounded to 2
 //! digits. Win rates are against the initial (reference) policy under the
-//! test bed's oracle; the harness aggregates them over seeds.
+//! test bed's oracle; the harness aggregates them over seeds (every seed of
+//! the context: 10 by default, 3 with `--quick`), and the notes give each
+//! claim's paired difference over seeds with a 95% bootstrap CI.
 
 use duality_align::evaluate::cyclic_worst_case_win_rate;
 use duality_align::loss::LossKind;
@@ -13,9 +15,13 @@ use duality_align::testbed::{CyclicOracle, HiddenRewardTask};
 use duality_align::train::group::GroupMethod;
 use duality_align::train::online::OnlineMethod;
 use duality_core::record::RunRecord;
+use duality_eval::aggregate::Metric;
+use duality_eval::bootstrap::{Interval, StratifiedBootstrap};
+use duality_eval::plot::{interval_estimates, LineChart, Series};
+use duality_eval::scores::ScoreMatrix;
 
 use crate::bench::compare::PeerSpec;
-use crate::bench::harness::{Context, Experiment, Headline, Outcome, Suite};
+use crate::bench::harness::{Context, Experiment, Figure, Headline, Outcome, Suite};
 
 /// The `align` suite.
 pub fn suite() -> Suite {
@@ -50,7 +56,7 @@ pub fn suite() -> Suite {
             },
             Experiment {
                 name: "throughput",
-                about: "offline DPO training steps per second (GRU policy, batch 32); compare with fixtures/align/throughput.py",
+                about: "offline DPO training steps per second (GRU policy, batch 32); compare with fixtures/align/throughput.py; peak memory of the suite",
                 run: throughput,
             },
         ],
@@ -87,12 +93,112 @@ fn base(ctx: &Context, seed: u64, trainer: TrainerKind, testbed: TestBedKind) ->
     c
 }
 
+/// Every seed of the context (10 by default, 3 with `--quick`: the quick
+/// suite still has a spread over seeds and finishes in ~15 s).
 fn seeds(ctx: &Context) -> Vec<u64> {
-    if ctx.quick {
-        ctx.seeds.iter().take(1).copied().collect()
-    } else {
-        ctx.seeds.clone()
+    ctx.seeds.clone()
+}
+
+/// Values of `metric` for `alg` (optionally on `task`), in seed order.
+fn values(records: &[RunRecord], alg: &str, task: Option<&str>, metric: &str) -> Vec<(u64, f64)> {
+    let mut v: Vec<(u64, f64)> = records
+        .iter()
+        .filter(|r| r.algorithm == alg && task.is_none_or(|t| r.task == t))
+        .filter_map(|r| r.metric(metric).map(|m| (r.seed, m)))
+        .collect();
+    v.sort_by_key(|p| p.0);
+    v
+}
+
+/// Mean over seeds with a 95% percentile-bootstrap CI (duality-eval; a
+/// point interval for one seed).
+fn mean_ci(ctx: &Context, label: &str, xs: &[f64]) -> anyhow::Result<Interval> {
+    let mean = xs.iter().sum::<f64>() / xs.len().max(1) as f64;
+    if xs.len() < 2 {
+        return Ok(Interval {
+            estimate: mean,
+            lo: mean,
+            hi: mean,
+        });
     }
+    let rows: Vec<Vec<f64>> = xs.iter().map(|&x| vec![x]).collect();
+    let m = ScoreMatrix::from_rows(label, &rows)?;
+    let seed = ctx.seeder.named(label).seed_for(0);
+    Ok(StratifiedBootstrap::new(2_000, 0.95, seed)?.interval(&m, Metric::Mean)?)
+}
+
+/// Paired difference x - y of `metric` over the seeds both ran, with its CI.
+fn paired(
+    ctx: &Context,
+    records: &[RunRecord],
+    x: &str,
+    y: &str,
+    task: Option<&str>,
+    metric: &str,
+) -> anyhow::Result<Interval> {
+    let ys = values(records, y, task, metric);
+    let d: Vec<f64> = values(records, x, task, metric)
+        .into_iter()
+        .filter_map(|(s, a)| ys.iter().find(|p| p.0 == s).map(|p| a - p.1))
+        .collect();
+    mean_ci(ctx, &format!("{x}-{y}/{metric}"), &d)
+}
+
+fn fmt_ci(i: &Interval) -> String {
+    format!("{:.3} [{:.3}, {:.3}]", i.estimate, i.lo, i.hi)
+}
+
+/// Whether a paired difference supports "x beats y".
+fn verdict(d: &Interval, n: usize) -> &'static str {
+    if n < 2 {
+        "one seed only: no verdict"
+    } else if d.lo > 0.0 {
+        "held (95% CI of the paired difference above 0)"
+    } else if d.hi < 0.0 {
+        "did not hold (reversed: CI below 0)"
+    } else {
+        "not significant (CI contains 0)"
+    }
+}
+
+/// An interval-estimate figure of `metric` (mean over seeds, bootstrap CI)
+/// for each algorithm, in the given order.
+fn interval_figure(
+    ctx: &Context,
+    records: &[RunRecord],
+    algs: &[&str],
+    task: Option<&str>,
+    metric: &str,
+    file: &str,
+    title: &str,
+) -> anyhow::Result<Figure> {
+    let mut rows = Vec::new();
+    for alg in algs {
+        let xs: Vec<f64> = values(records, alg, task, metric)
+            .into_iter()
+            .map(|p| p.1)
+            .collect();
+        if !xs.is_empty() {
+            let ci = mean_ci(ctx, &format!("{alg}/{metric}/{}", task.unwrap_or("")), &xs)?;
+            rows.push((alg.to_string(), vec![ci]));
+        }
+    }
+    interval_estimates(ctx.figure_dir.join(file), &[metric], &rows)?;
+    Ok(Figure {
+        title: title.into(),
+        file: file.into(),
+    })
+}
+
+/// Mean over seeds of equally long curves `(x, y)`.
+fn mean_curve(curves: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
+    let n = curves.iter().map(Vec::len).min().unwrap_or(0);
+    (0..n)
+        .map(|i| {
+            let y = curves.iter().map(|c| c[i].1).sum::<f64>() / curves.len() as f64;
+            (curves[0][i].0, y)
+        })
+        .collect()
 }
 
 fn record(name: &str, task: &str, seed: u64, r: &RunReport) -> RunRecord {
@@ -124,13 +230,39 @@ fn headline(name: &str, value: f64) -> Headline {
     }
 }
 
+/// One finished run of [`compare`].
+struct Done {
+    name: String,
+    config: RunConfig,
+    report: RunReport,
+}
+
+impl Done {
+    /// The win-rate curve against the fraction of training done.
+    fn curve(&self) -> Vec<(f64, f64)> {
+        let c = &self.config;
+        let total = match c.trainer {
+            TrainerKind::Offline => c.offline.epochs,
+            TrainerKind::Hypo => c.hypo.offline.epochs,
+            TrainerKind::Online => c.online.steps,
+            _ => c.group.steps,
+        } as f64;
+        self.report
+            .curve
+            .iter()
+            .map(|p| (p.step as f64 / total, p.win_rate))
+            .collect()
+    }
+}
+
 fn compare(
     ctx: &Context,
     task: &str,
     variants: &[Variant],
     trainer_bed: impl Fn(&str) -> (TrainerKind, TestBedKind),
-) -> anyhow::Result<Vec<RunRecord>> {
+) -> anyhow::Result<(Vec<RunRecord>, Vec<Done>)> {
     let mut records = Vec::new();
+    let mut done = Vec::new();
     for &seed in &seeds(ctx) {
         for (name, tweak) in variants {
             ctx.progress
@@ -140,9 +272,14 @@ fn compare(
             tweak(&mut c);
             let r = run(&c)?;
             records.push(record(name, task, seed, &r));
+            done.push(Done {
+                name: name.to_string(),
+                config: c,
+                report: r,
+            });
         }
     }
-    Ok(records)
+    Ok((records, done))
 }
 
 fn ranked(ctx: &Context) -> anyhow::Result<Outcome> {
@@ -162,53 +299,67 @@ fn ranked(ctx: &Context) -> anyhow::Result<Outcome> {
         ("slic", single(LossKind::Slic)),
         ("curry-dpo", Box::new(|_c: &mut RunConfig| {})),
     ];
-    let records = compare(ctx, "ranked-hidden-reward", &variants, |_| {
+    let (records, _) = compare(ctx, "ranked-hidden-reward", &variants, |_| {
         (TrainerKind::Curry, TestBedKind::HiddenReward)
     })?;
     ctx.report_improvement("curry-dpo", "dpo");
-    let (dpo, curry) = (
-        mean_of(&records, "dpo", "win_rate"),
-        mean_of(&records, "curry-dpo", "win_rate"),
-    );
+    let n = seeds(ctx).len();
+    let win = |a: &str| -> anyhow::Result<Interval> {
+        let xs: Vec<f64> = values(&records, a, None, "win_rate")
+            .into_iter()
+            .map(|p| p.1)
+            .collect();
+        mean_ci(ctx, &format!("ranked/{a}"), &xs)
+    };
+    let (dpo, curry) = (win("dpo")?, win("curry-dpo")?);
+    let d = paired(ctx, &records, "curry-dpo", "dpo", None, "win_rate")?;
+    let fig = interval_figure(
+        ctx,
+        &records,
+        &["dpo", "ipo", "slic", "curry-dpo"],
+        None,
+        "win_rate",
+        "align_ranked_win_rate.svg",
+        "Ranked data: win rate against the reference (mean over seeds, 95% bootstrap CI)",
+    )?;
     Ok(Outcome {
-        headlines: vec![headline("dpo_win_rate", dpo), headline("curry_win_rate", curry)],
+        headlines: vec![
+            headline("dpo_win_rate", dpo.estimate),
+            headline("curry_win_rate", curry.estimate),
+        ],
         notes: vec![format!(
-            "Curry-DPO (Pattnaik et al. 2024) claims to beat single-pair DPO on ranked data: mean win rate {curry:.3} vs {dpo:.3} — {}. Note the single-pair baselines here see only the best-vs-worst response of 2 drawn per prompt (fewer responses), so the comparison mixes data quantity with curriculum.",
-            if curry > dpo { "held" } else { "did not hold" }
+            "Curry-DPO (Pattnaik et al. 2024) claims to beat single-pair DPO on ranked data: win rate {} vs {} over {n} seeds; paired difference {} — {}. The single-pair baselines see only the best-vs-worst response of 2 drawn per prompt (fewer responses), so the comparison mixes data quantity with curriculum.",
+            fmt_ci(&curry),
+            fmt_ci(&dpo),
+            fmt_ci(&d),
+            verdict(&d, n)
         )],
+        figures: vec![fig],
         records,
-        ..Outcome::default()
     })
 }
 
 fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
-    let cov = |c: &mut RunConfig| c.task.coverage = 0.5;
+    let cov = |c: &mut RunConfig| {
+        c.task.coverage = 0.5;
+        c.curve_every = 1;
+    };
+    let online = |m: OnlineMethod| -> Box<dyn Fn(&mut RunConfig)> {
+        Box::new(move |c: &mut RunConfig| {
+            cov(c);
+            c.online.method = m;
+            c.curve_every = c.online.steps / 10;
+        })
+    };
     let variants: Vec<Variant> = vec![
         ("offline-dpo", Box::new(cov)),
-        (
-            "online-ipo",
-            Box::new(move |c: &mut RunConfig| {
-                cov(c);
-                c.online.method = OnlineMethod::Ipo;
-            }),
-        ),
-        (
-            "ipo-md",
-            Box::new(move |c: &mut RunConfig| {
-                cov(c);
-                c.online.method = OnlineMethod::IpoMd;
-            }),
-        ),
-        (
-            "nash-md",
-            Box::new(move |c: &mut RunConfig| {
-                cov(c);
-                c.online.method = OnlineMethod::NashMd;
-            }),
-        ),
+        ("online-ipo", online(OnlineMethod::Ipo)),
+        ("ipo-md", online(OnlineMethod::IpoMd)),
+        ("nash-md", online(OnlineMethod::NashMd)),
         ("hypo", Box::new(cov)),
     ];
-    let records = compare(ctx, "hidden-reward-coverage-0.5", &variants, |name| {
+    let task = "hidden-reward-coverage-0.5";
+    let (records, done) = compare(ctx, task, &variants, |name| {
         let t = match name {
             "offline-dpo" => TrainerKind::Offline,
             "hypo" => TrainerKind::Hypo,
@@ -218,22 +369,79 @@ fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
     })?;
     ctx.report_improvement("hypo", "offline-dpo");
     ctx.report_improvement("online-ipo", "offline-dpo");
-    let (dpo, hypo, ipo) = (
-        mean_of(&records, "offline-dpo", "true_reward"),
-        mean_of(&records, "hypo", "true_reward"),
-        mean_of(&records, "online-ipo", "true_reward"),
+    let n = seeds(ctx).len();
+    let names = ["offline-dpo", "online-ipo", "ipo-md", "nash-md", "hypo"];
+    let mut series = Vec::new();
+    for name in names {
+        let curves: Vec<Vec<(f64, f64)>> = done
+            .iter()
+            .filter(|d| d.name == name)
+            .map(Done::curve)
+            .collect();
+        series.push(Series::new(name, mean_curve(&curves)));
+    }
+    let curve_file = "align_coverage_win_rate_curves.svg";
+    LineChart::new(
+        "Win rate against the reference during training (offline coverage 0.5)",
+        "fraction of training (epochs or steps)",
+        "win rate vs reference (mean over seeds)",
+    )
+    .markers(true)
+    .draw(ctx.figure_dir.join(curve_file), &series)?;
+    let fig = interval_figure(
+        ctx,
+        &records,
+        &names,
+        None,
+        "win_rate",
+        "align_coverage_win_rate.svg",
+        "Poor coverage: final win rate against the reference (mean over seeds, 95% bootstrap CI)",
+    )?;
+    let mut notes = Vec::new();
+    for (x, metric) in [
+        ("hypo", "win_rate"),
+        ("hypo", "true_reward"),
+        ("online-ipo", "win_rate"),
+    ] {
+        let d = paired(ctx, &records, x, "offline-dpo", None, metric)?;
+        notes.push(format!(
+            "{x} vs offline DPO, {metric}: paired difference {} over {n} seeds — {}.",
+            fmt_ci(&d),
+            verdict(&d, n)
+        ));
+    }
+    let mean = |a: &str, m: &str| mean_of(&records, a, m);
+    notes.insert(
+        0,
+        format!(
+            "HyPO (Song et al. 2024) claims to beat offline DPO when the offline data covers the response space poorly (here the behaviour policy uses half the vocabulary). Mean true reward: offline DPO {:.3}, HyPO {:.3}, online IPO {:.3}, IPO-MD {:.3}, Nash-MD {:.3}; mean KL to the reference: offline DPO {:.2}, HyPO {:.2}.",
+            mean("offline-dpo", "true_reward"),
+            mean("hypo", "true_reward"),
+            mean("online-ipo", "true_reward"),
+            mean("ipo-md", "true_reward"),
+            mean("nash-md", "true_reward"),
+            mean("offline-dpo", "kl"),
+            mean("hypo", "kl"),
+        ),
     );
     Ok(Outcome {
         headlines: vec![
-            headline("offline_dpo_true_reward", dpo),
-            headline("hypo_true_reward", hypo),
+            headline(
+                "offline_dpo_true_reward",
+                mean("offline-dpo", "true_reward"),
+            ),
+            headline("hypo_true_reward", mean("hypo", "true_reward")),
         ],
-        notes: vec![format!(
-            "HyPO (Song et al. 2024) claims to beat offline DPO under poor coverage: true reward {hypo:.3} vs {dpo:.3} — {}; online IPO {ipo:.3}.",
-            if hypo > dpo { "held" } else { "did not hold" }
-        )],
+        notes,
+        figures: vec![
+            Figure {
+                title: "Win rate against the reference along training, per method (coverage 0.5)"
+                    .into(),
+                file: curve_file.into(),
+            },
+            fig,
+        ],
         records,
-        ..Outcome::default()
     })
 }
 
@@ -266,31 +474,55 @@ fn cyclic(ctx: &Context) -> anyhow::Result<Outcome> {
         }
     }
     ctx.report_improvement("dno", "reward-model-rlhf");
+    let n = seeds(ctx).len();
     let (dno, rm) = (
         mean_of(&records, "dno", "worst_case_win_rate"),
         mean_of(&records, "reward-model-rlhf", "worst_case_win_rate"),
     );
+    let d = paired(
+        ctx,
+        &records,
+        "dno",
+        "reward-model-rlhf",
+        None,
+        "worst_case_win_rate",
+    )?;
+    let fig = interval_figure(
+        ctx,
+        &records,
+        &["dno", "reward-model-rlhf"],
+        None,
+        "worst_case_win_rate",
+        "align_cyclic_worst_case.svg",
+        "Cyclic oracle: worst-case win rate against the pure strategies (Nash = 0.5; mean over seeds, 95% CI)",
+    )?;
     Ok(Outcome {
         headlines: vec![headline("dno_worst_case_win", dno), headline("rm_worst_case_win", rm)],
         notes: vec![format!(
-            "DNO (Rosset et al. 2024) claims robustness to intransitive preferences: worst-case win rate against the three pure strategies {dno:.3} (Nash = 0.5) vs reward-model RLHF {rm:.3} — {}.",
-            if dno > rm { "held" } else { "did not hold" }
+            "DNO (Rosset et al. 2024) claims robustness to intransitive preferences: worst-case win rate against the three pure strategies {dno:.3} (Nash = 0.5) vs reward-model RLHF {rm:.3}; paired difference {} over {n} seeds — {}.",
+            fmt_ci(&d),
+            verdict(&d, n)
         )],
+        figures: vec![fig],
         records,
-        ..Outcome::default()
     })
 }
 
 fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
-    let lags: &[usize] = if ctx.quick { &[0, 8] } else { &[0, 2, 8] };
+    let lags: &[usize] = if ctx.quick {
+        &[0, 8]
+    } else {
+        &[0, 2, 4, 8, 16]
+    };
+    let methods = [
+        ("grpo", GroupMethod::Grpo),
+        ("opmd", GroupMethod::Opmd),
+        ("asymre", GroupMethod::AsymRe),
+    ];
     let mut records = Vec::new();
     for &seed in &seeds(ctx) {
         for &lag in lags {
-            for (name, m) in [
-                ("grpo", GroupMethod::Grpo),
-                ("opmd", GroupMethod::Opmd),
-                ("asymre", GroupMethod::AsymRe),
-            ] {
+            for (name, m) in methods {
                 ctx.progress
                     .set_message(format!("align staleness: {name} lag {lag} seed {seed}"));
                 let mut c = base(ctx, seed, TrainerKind::Group, TestBedKind::HiddenReward);
@@ -301,23 +533,65 @@ fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
             }
         }
     }
+    let n = seeds(ctx).len();
     let last = *lags.last().unwrap_or(&0);
-    let at = |alg: &str| {
-        let v: Vec<f64> = records
-            .iter()
-            .filter(|r| r.algorithm == alg && r.task == format!("hidden-reward-lag-{last}"))
-            .filter_map(|r| r.metric("true_reward"))
-            .collect();
-        v.iter().sum::<f64>() / v.len().max(1) as f64
+    let last_task = format!("hidden-reward-lag-{last}");
+    let at = |alg: &str, metric: &str, task: &str| {
+        let v = values(&records, alg, Some(task), metric);
+        v.iter().map(|p| p.1).sum::<f64>() / v.len().max(1) as f64
     };
-    let (g, o, a) = (at("grpo"), at("opmd"), at("asymre"));
+    let (g, o, a) = (
+        at("grpo", "true_reward", &last_task),
+        at("opmd", "true_reward", &last_task),
+        at("asymre", "true_reward", &last_task),
+    );
+    let series: Vec<Series> = methods
+        .iter()
+        .map(|(name, _)| {
+            Series::new(
+                *name,
+                lags.iter()
+                    .map(|&l| {
+                        (
+                            l as f64,
+                            at(name, "win_rate", &format!("hidden-reward-lag-{l}")),
+                        )
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let file = "align_staleness_win_rate.svg";
+    LineChart::new(
+        "Group-relative REINFORCE on stale samples",
+        "lag of the behaviour policy (optimizer steps)",
+        "win rate vs reference (mean over seeds)",
+    )
+    .markers(true)
+    .draw(ctx.figure_dir.join(file), &series)?;
+    let mut notes = vec![format!(
+        "At lag {last}: true reward GRPO {g:.3}, OPMD {o:.3}, AsymRE {a:.3} (reference policy ~0). Yao et al. (2025) argue the regularised variants tolerate stale data."
+    )];
+    for x in ["opmd", "asymre"] {
+        let d = paired(ctx, &records, x, "grpo", Some(&last_task), "win_rate")?;
+        notes.push(format!(
+            "{x} vs GRPO at lag {last}, win rate: paired difference {} over {n} seeds — {}.",
+            fmt_ci(&d),
+            verdict(&d, n)
+        ));
+    }
     Ok(Outcome {
-        headlines: vec![headline("grpo_reward_max_lag", g), headline("opmd_reward_max_lag", o)],
-        notes: vec![format!(
-            "At lag {last}: true reward GRPO {g:.3}, OPMD {o:.3}, AsymRE {a:.3}. Yao et al. (2025) argue the regularised variants tolerate stale data; on this tiny task all three still learn at this lag."
-        )],
+        headlines: vec![
+            headline("grpo_reward_max_lag", g),
+            headline("opmd_reward_max_lag", o),
+        ],
+        notes,
+        figures: vec![Figure {
+            title: "Win rate against the reference vs staleness (lag) for GRPO, OPMD and AsymRE"
+                .into(),
+            file: file.into(),
+        }],
         records,
-        ..Outcome::default()
     })
 }
 
@@ -335,23 +609,91 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
             }),
         ),
     ];
-    let records = compare(ctx, "thresholded-proxies", &variants, |_| {
+    let (records, done) = compare(ctx, "thresholded-proxies", &variants, |_| {
         (TrainerKind::Constrained, TestBedKind::Proxies)
     })?;
     ctx.report_improvement("constrained", "fixed-weight");
+    let n = seeds(ctx).len();
     let (con, fixed) = (
         mean_of(&records, "constrained", "true_reward"),
         mean_of(&records, "fixed-weight", "true_reward"),
     );
+    let d = paired(
+        ctx,
+        &records,
+        "constrained",
+        "fixed-weight",
+        None,
+        "true_reward",
+    )?;
+    // Component rewards along training, mean over seeds.
+    let mut series = Vec::new();
+    let mut thresholds = Vec::new();
+    for name in ["constrained", "fixed-weight"] {
+        let runs: Vec<&Done> = done.iter().filter(|d| d.name == name).collect();
+        let k = runs
+            .first()
+            .map(|d| d.config.constrained.thresholds.len())
+            .unwrap_or(0);
+        if thresholds.is_empty() {
+            if let Some(d) = runs.first() {
+                thresholds = d.config.constrained.thresholds.clone();
+            }
+        }
+        for i in 0..k {
+            let key = format!("component_{i}");
+            let curves: Vec<Vec<(f64, f64)>> = runs
+                .iter()
+                .map(|d| {
+                    d.report
+                        .log
+                        .entries
+                        .iter()
+                        .filter_map(|e| e.metrics.get(&key).map(|v| (e.step as f64, *v)))
+                        .collect()
+                })
+                .collect();
+            series.push(Series::new(format!("{name}: r_{i}"), mean_curve(&curves)));
+        }
+    }
+    let steps = done
+        .first()
+        .map(|d| d.config.constrained.group.steps)
+        .unwrap_or(1) as f64;
+    for (i, t) in thresholds.iter().enumerate() {
+        series.push(Series::new(
+            format!("threshold theta_{i}"),
+            vec![(1.0, *t), (steps, *t)],
+        ));
+    }
+    let file = "align_constrained_components.svg";
+    LineChart::new(
+        "Constrained vs fixed-weight RLHF: proxy components along training",
+        "optimizer step",
+        "mean component reward of the batch (mean over seeds)",
+    )
+    .draw(ctx.figure_dir.join(file), &series)?;
     Ok(Outcome {
         headlines: vec![headline("constrained_true_reward", con), headline("fixed_true_reward", fixed)],
         notes: vec![format!(
-            "Moskovitz et al. (2024) claim constrained RLHF avoids proxy overoptimisation: true reward {con:.3} vs fixed weights {fixed:.3} — {}. In our runs the policy tends to collapse onto one proxy token before the multipliers react (dual oscillation), so neither keeps both components at their thresholds.",
-            if con > fixed { "held" } else { "did not hold" }
+            "Moskovitz et al. (2024) claim constrained RLHF avoids proxy overoptimisation: true reward {con:.3} vs fixed weights {fixed:.3}; paired difference {} over {n} seeds — {}.",
+            fmt_ci(&d),
+            verdict(&d, n)
         )],
+        figures: vec![Figure {
+            title: "Component rewards along training, constrained (Lagrange multipliers) vs fixed weights, with the constraint thresholds".into(),
+            file: file.into(),
+        }],
         records,
-        ..Outcome::default()
     })
+}
+
+/// Peak resident memory of this process so far (VmHWM), in MiB.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 fn throughput(ctx: &Context) -> anyhow::Result<Outcome> {
@@ -369,11 +711,18 @@ fn throughput(ctx: &Context) -> anyhow::Result<Outcome> {
         duality_align::throughput::dpo_steps_per_second(steps, 32)?;
         Ok(Vec::new())
     });
+    let mut notes = vec![format!(
+        "Rust/tch offline DPO: {rate:.1} steps/s (GRU 16/32, vocab 6, batch 32, 1 thread). `--compare` times the same loop in PyTorch (fixtures/align/throughput.py); timings are not headlines."
+    )];
+    if let Some(mib) = peak_rss_mib() {
+        notes.push(format!(
+            "Peak resident memory of the bench process so far (VmHWM, includes every experiment run before this one): {mib:.0} MiB (target: under 2 GB for the default suite)."
+        ));
+    }
     Ok(Outcome {
-        notes: vec![format!(
-            "Rust/tch offline DPO: {rate:.1} steps/s (GRU 16/32, vocab 6, batch 32, 1 thread). `--compare` times the same loop in PyTorch (fixtures/align/throughput.py); timings are not headlines."
-        )],
-        records: vec![RunRecord::new("dpo-train-step", "gru-batch32", 0).with_metric("steps_per_second", rate)],
+        notes,
+        records: vec![RunRecord::new("dpo-train-step", "gru-batch32", 0)
+            .with_metric("steps_per_second", rate)],
         ..Outcome::default()
     })
 }
