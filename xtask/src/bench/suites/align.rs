@@ -56,7 +56,7 @@ pub fn suite() -> Suite {
             },
             Experiment {
                 name: "throughput",
-                about: "offline DPO training steps per second (GRU policy, batch 32); compare with fixtures/align/throughput.py; peak memory of the suite",
+                about: "offline DPO training steps per second (GRU policy, batch 32); compare with fixtures/align/throughput.py (peak memory per experiment: the report's overview table)",
                 run: throughput,
             },
         ],
@@ -66,13 +66,18 @@ pub fn suite() -> Suite {
 /// A named tweak of the base config.
 type Variant = (&'static str, Box<dyn Fn(&mut RunConfig)>);
 
-fn base(ctx: &Context, seed: u64, trainer: TrainerKind, testbed: TestBedKind) -> RunConfig {
+fn base(
+    ctx: &Context,
+    seed: u64,
+    trainer: TrainerKind,
+    testbed: TestBedKind,
+) -> anyhow::Result<RunConfig> {
     duality_align::tch::set_num_threads(1);
     let mut c = RunConfig {
         trainer,
         testbed,
         seed: ctx.seeder.seed_for(seed),
-        eval_samples: if ctx.quick { 400 } else { 1000 },
+        eval_samples: ctx.param("eval_samples")?,
         ..RunConfig::default()
     };
     c.task.pairs = 384;
@@ -90,7 +95,7 @@ fn base(ctx: &Context, seed: u64, trainer: TrainerKind, testbed: TestBedKind) ->
     c.dno.iterations = 4;
     c.dno.prompts = 32;
     c.reward_model.epochs = 8;
-    c
+    Ok(c)
 }
 
 /// Every seed of the context (10 by default, 3 with `--quick`: the quick
@@ -268,7 +273,7 @@ fn compare(
             ctx.progress
                 .set_message(format!("align {task}: {name} seed {seed}"));
             let (trainer, bed) = trainer_bed(name);
-            let mut c = base(ctx, seed, trainer, bed);
+            let mut c = base(ctx, seed, trainer, bed)?;
             tweak(&mut c);
             let r = run(&c)?;
             records.push(record(name, task, seed, &r));
@@ -455,7 +460,7 @@ fn cyclic(ctx: &Context) -> anyhow::Result<Outcome> {
         ] {
             ctx.progress
                 .set_message(format!("align cyclic: {name} seed {seed}"));
-            let c = base(ctx, seed, trainer, TestBedKind::Cyclic);
+            let c = base(ctx, seed, trainer, TestBedKind::Cyclic)?;
             let (r, policy) = run_with_policy(&c)?;
             let mut rec = record(name, "cyclic-0.8", seed, &r);
             let task = HiddenRewardTask::new(
@@ -509,11 +514,8 @@ fn cyclic(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
-    let lags: &[usize] = if ctx.quick {
-        &[0, 8]
-    } else {
-        &[0, 2, 4, 8, 16]
-    };
+    let lags: Vec<usize> = ctx.param("lags")?;
+    let lags = lags.as_slice();
     let methods = [
         ("grpo", GroupMethod::Grpo),
         ("opmd", GroupMethod::Opmd),
@@ -525,7 +527,7 @@ fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
             for (name, m) in methods {
                 ctx.progress
                     .set_message(format!("align staleness: {name} lag {lag} seed {seed}"));
-                let mut c = base(ctx, seed, TrainerKind::Group, TestBedKind::HiddenReward);
+                let mut c = base(ctx, seed, TrainerKind::Group, TestBedKind::HiddenReward)?;
                 c.group.method = m;
                 c.group.lag = lag;
                 let r = run(&c)?;
@@ -688,17 +690,9 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
     })
 }
 
-/// Peak resident memory of this process so far (VmHWM), in MiB.
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
 fn throughput(ctx: &Context) -> anyhow::Result<Outcome> {
     duality_align::tch::set_num_threads(1);
-    let steps = if ctx.quick { 20 } else { 200 };
+    let steps: usize = ctx.param("steps")?;
     let rate = duality_align::throughput::dpo_steps_per_second(steps, 32)?;
     let spec = PeerSpec {
         name: "dpo-train-steps".into(),
@@ -711,14 +705,9 @@ fn throughput(ctx: &Context) -> anyhow::Result<Outcome> {
         duality_align::throughput::dpo_steps_per_second(steps, 32)?;
         Ok(Vec::new())
     });
-    let mut notes = vec![format!(
+    let notes = vec![format!(
         "Rust/tch offline DPO: {rate:.1} steps/s (GRU 16/32, vocab 6, batch 32, 1 thread). `--compare` times the same loop in PyTorch (fixtures/align/throughput.py); timings are not headlines."
     )];
-    if let Some(mib) = peak_rss_mib() {
-        notes.push(format!(
-            "Peak resident memory of the bench process so far (VmHWM, includes every experiment run before this one): {mib:.0} MiB (target: under 2 GB for the default suite)."
-        ));
-    }
     Ok(Outcome {
         notes,
         records: vec![RunRecord::new("dpo-train-step", "gru-batch32", 0)
