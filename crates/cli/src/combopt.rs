@@ -1,7 +1,7 @@
 //! `duality tsp|assign|dag ...`: commands over `duality_combopt`.
 //!
-//! - `tsp solve FILE.tsp [--method nn|greedy|insertion|cheapest-insertion|sfc|2opt|oropt|or2opt|dcr]
-//!   [--time-limit S] [--seed S] [--format json]` prints
+//! - `tsp solve FILE.tsp [--method nn|greedy|insertion|cheapest-insertion|sfc|2opt|oropt|or2opt|or2opt-ils|dcr]
+//!   [--time-limit S] [--seed S] [--kicks K] [--format json]` prints
 //!   `{"length": L, "tour": [...], "seconds": t}` (tour 0-based in file order);
 //! - `assign --costs FILE.csv [--maximize] [--format json]` prints
 //!   `{"cost": c, "assignment": [[row, col], ...]}` (`inf` entries are forbidden pairs);
@@ -31,15 +31,19 @@ pub enum TspCommand {
 pub struct TspSolveArgs {
     /// The TSPLIB `.tsp` file.
     pub file: PathBuf,
-    /// nn, greedy, insertion (farthest), cheapest-insertion, sfc, 2opt, oropt, or2opt or dcr.
+    /// nn, greedy, insertion (farthest), cheapest-insertion, sfc, 2opt, oropt, or2opt
+    /// (plain local optimum), or2opt-ils (iterated local search over Or-2opt) or dcr.
     #[arg(long, default_value = "or2opt")]
     pub method: String,
     /// Wall-clock limit in seconds for the improvement phase.
     #[arg(long)]
     pub time_limit: Option<f64>,
-    /// Seed (DCR perturbations).
+    /// Seed (or2opt-ils kicks, DCR perturbations).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Kick budget of or2opt-ils (default: 10 per city, at least 1,000).
+    #[arg(long)]
+    pub kicks: Option<usize>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -107,7 +111,8 @@ pub fn run_tsp(cmd: TspCommand) -> anyhow::Result<()> {
             let instance = read_tsp(&args.file)?;
             let params = SolveParams::new(method)
                 .time_limit(args.time_limit)
-                .seed(args.seed);
+                .seed(args.seed)
+                .kicks(args.kicks);
             let sol = solve(&instance, &params)?;
             let out = TspOut {
                 length: sol.length,

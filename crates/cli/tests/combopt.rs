@@ -29,7 +29,15 @@ fn json(out: &std::process::Output) -> serde_json::Value {
 #[test]
 fn tsp_solve_prints_a_valid_tour() {
     let Some(dir) = tsplib_dir() else { return };
-    for method in ["nn", "greedy", "insertion", "2opt", "oropt", "dcr"] {
+    for method in [
+        "nn",
+        "greedy",
+        "insertion",
+        "2opt",
+        "oropt",
+        "or2opt-ils",
+        "dcr",
+    ] {
         let out = duality()
             .args(["tsp", "solve"])
             .arg(dir.join("berlin52.tsp"))
@@ -48,6 +56,28 @@ fn tsp_solve_prints_a_valid_tour() {
         assert!(v["length"].as_f64().unwrap() >= 7542.0);
         assert!(v["seconds"].as_f64().is_some());
     }
+}
+
+#[test]
+fn tsp_solve_ils_is_seeded_and_takes_a_kick_budget() {
+    let Some(dir) = tsplib_dir() else { return };
+    let run = |seed: &str, kicks: &str| {
+        let out = duality()
+            .args(["tsp", "solve"])
+            .arg(dir.join("kroA100.tsp"))
+            .args(["--method", "or2opt-ils", "--seed", seed, "--kicks", kicks])
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        let v = json(&out);
+        (v["length"].as_f64().unwrap(), v["tour"].clone())
+    };
+    let (a, ta) = run("3", "300");
+    let (b, tb) = run("3", "300");
+    assert_eq!((a, ta), (b, tb));
+    // Zero kicks is the plain Or-2opt local optimum; kicks never lengthen it.
+    let (plain, _) = run("3", "0");
+    assert!(a <= plain + 1e-9 && a >= 21282.0, "{a} vs {plain}");
 }
 
 #[test]

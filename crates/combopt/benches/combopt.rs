@@ -1,4 +1,5 @@
-//! Criterion micro-benchmarks: Or-2opt on a 1,000-city instance, the
+//! Criterion micro-benchmarks: Or-2opt and its iterated local search
+//! (default 10,000 kicks) on a 1,000-city instance, the
 //! assignment solver at 300 x 300, and a 4-objective hypervolume.
 
 // criterion_group!/criterion_main! generate undocumented items.
@@ -17,6 +18,13 @@ fn benches(c: &mut Criterion) {
     c.bench_function("or2opt_uniform1000", |b| {
         b.iter(|| {
             solve(&inst, &SolveParams::new(Method::Or2Opt))
+                .unwrap()
+                .length
+        })
+    });
+    c.bench_function("or2opt_ils_uniform1000", |b| {
+        b.iter(|| {
+            solve(&inst, &SolveParams::new(Method::Or2OptIls))
                 .unwrap()
                 .length
         })

@@ -111,18 +111,24 @@ pub fn linear_sum_assignment(costs: &CostMatrix, maximize: bool) -> Result<Assig
     // on negated entries when maximising.
     let transpose = nr > nc;
     let (r, c) = if transpose { (nc, nr) } else { (nr, nc) };
-    let mut cost = vec![0.0; r * c];
-    for i in 0..nr {
-        for j in 0..nc {
-            let v = costs.data[i * nc + j];
-            let v = if maximize { -v } else { v };
-            if transpose {
-                cost[j * c + i] = v;
-            } else {
-                cost[i * c + j] = v;
+    let cost: std::borrow::Cow<'_, [f64]> = if !transpose && !maximize {
+        // The common case works on the caller's buffer: no copy.
+        std::borrow::Cow::Borrowed(&costs.data)
+    } else {
+        let mut cost = vec![0.0; r * c];
+        for i in 0..nr {
+            for j in 0..nc {
+                let v = costs.data[i * nc + j];
+                let v = if maximize { -v } else { v };
+                if transpose {
+                    cost[j * c + i] = v;
+                } else {
+                    cost[i * c + j] = v;
+                }
             }
         }
-    }
+        std::borrow::Cow::Owned(cost)
+    };
     let col4row = shortest_augmenting_path(r, c, &cost)?;
     let mut pairs: Vec<(usize, usize)> = col4row
         .iter()
@@ -163,15 +169,20 @@ fn shortest_augmenting_path(r: usize, c: usize, cost: &[f64]) -> Result<Vec<usiz
             let mut index = NONE;
             let mut lowest = f64::INFINITY;
             sr[i] = true;
-            for it in 0..num_remaining {
-                let j = remaining[it];
-                let reduced = min_val + cost[i * c + j] - u[i] - v[j];
-                if reduced < shortest[j] {
+            // Dense row access: one contiguous row slice, duals hoisted.
+            let row = &cost[i * c..(i + 1) * c];
+            let ui = u[i];
+            for (it, &j) in remaining[..num_remaining].iter().enumerate() {
+                // Same evaluation order as scipy, so ties break identically.
+                let reduced = min_val + row[j] - ui - v[j];
+                let sj = &mut shortest[j];
+                if reduced < *sj {
                     path[j] = i;
-                    shortest[j] = reduced;
+                    *sj = reduced;
                 }
-                if shortest[j] < lowest || (shortest[j] == lowest && row4col[j] == NONE) {
-                    lowest = shortest[j];
+                let sj = *sj;
+                if sj < lowest || (sj == lowest && row4col[j] == NONE) {
+                    lowest = sj;
                     index = it;
                 }
             }

@@ -9,7 +9,7 @@ pub mod sem;
 pub mod topo;
 
 pub use metrics::{accuracy, Accuracy};
-pub use notears::{acyclicity, notears, DagFit, Data, NotearsParams};
+pub use notears::{acyclicity, notears, DagFit, Data, InnerSolver, NotearsParams};
 pub use sem::{random_dag, simulate_linear_sem, Adjacency, GraphType, Noise};
 pub use topo::{fit_order, topo, topo_random_start, TopoParams};
 
@@ -38,5 +38,24 @@ mod tests {
         assert_eq!(torder.len(), 6);
         let tacc = accuracy(&truth, &tfit.w).unwrap();
         assert!(tacc.shd <= 4, "topo shd {}", tacc.shd);
+    }
+
+    #[test]
+    fn notears_with_lbfgsb_agrees_with_projected_lbfgs() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        let truth = random_dag(6, 6, GraphType::ErdosRenyi, &mut rng).unwrap();
+        let x = simulate_linear_sem(&truth, 500, Noise::Gaussian, &mut rng).unwrap();
+        let data = Data::new(&x, 6).unwrap();
+        let a = notears(&data, &NotearsParams::default()).unwrap();
+        let p = NotearsParams::default().inner(InnerSolver::LbfgsB);
+        let b = notears(&data, &p).unwrap();
+        assert!(b.w.is_dag() && b.h < 1e-6, "h = {}", b.h);
+        // Same local problem, different iterates: scores agree closely.
+        let (la, lb) = (data.loss(&a.w.w).0, data.loss(&b.w.w).0);
+        assert!((la - lb).abs() <= 0.01 * la, "{la} vs {lb}");
+        assert_eq!(
+            a.w.w.iter().map(|v| *v != 0.0).collect::<Vec<_>>(),
+            b.w.w.iter().map(|v| *v != 0.0).collect::<Vec<_>>()
+        );
     }
 }

@@ -12,7 +12,7 @@
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-use super::lbfgs::{minimize_bounded, LbfgsOptions};
+use super::lbfgs::{minimize_bounded, minimize_lbfgsb, LbfgsOptions};
 use super::linalg::{expm, matmul};
 use super::sem::Adjacency;
 
@@ -98,6 +98,18 @@ impl Data {
     }
 }
 
+/// The inner bound-constrained solver of NOTEARS' augmented Lagrangian
+/// (over the split `W = W+ - W-`, `W+, W- >= 0`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum InnerSolver {
+    /// Projected L-BFGS ([`super::lbfgs::minimize_bounded`]); no Cauchy point.
+    #[default]
+    ProjectedLbfgs,
+    /// L-BFGS-B with generalised Cauchy point and subspace minimisation
+    /// ([`super::lbfgs::minimize_lbfgsb`]), as the reference code's scipy call.
+    LbfgsB,
+}
+
 /// NOTEARS parameters (defaults as in the reference implementation).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotearsParams {
@@ -111,6 +123,9 @@ pub struct NotearsParams {
     pub rho_max: f64,
     /// Final edges with `|w| < w_threshold` are removed.
     pub w_threshold: f64,
+    /// Inner solver of each augmented-Lagrangian subproblem.
+    #[serde(default)]
+    pub inner: InnerSolver,
 }
 
 impl Default for NotearsParams {
@@ -121,6 +136,7 @@ impl Default for NotearsParams {
             h_tol: 1e-8,
             rho_max: 1e16,
             w_threshold: 0.3,
+            inner: InnerSolver::default(),
         }
     }
 }
@@ -129,6 +145,12 @@ impl NotearsParams {
     /// Sets the L1 penalty.
     pub fn lambda(mut self, lambda: f64) -> Self {
         self.lambda = lambda;
+        self
+    }
+
+    /// Sets the inner solver.
+    pub fn inner(mut self, inner: InnerSolver) -> Self {
+        self.inner = inner;
         self
     }
 
@@ -205,7 +227,10 @@ pub fn notears(data: &Data, params: &NotearsParams) -> Result<DagFit> {
                 }
                 (obj, g)
             };
-            w_new = minimize_bounded(objective, &w_est, &lo, &hi, &opts);
+            w_new = match params.inner {
+                InnerSolver::ProjectedLbfgs => minimize_bounded(objective, &w_est, &lo, &hi, &opts),
+                InnerSolver::LbfgsB => minimize_lbfgsb(objective, &w_est, &lo, &hi, &opts),
+            };
             h_new = acyclicity(&adj(&w_new), d).0;
             if h_new > 0.25 * h {
                 rho *= 10.0;

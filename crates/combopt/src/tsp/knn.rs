@@ -295,6 +295,16 @@ impl Neighbours {
         &list[..self.k.min(list.len())]
     }
 
+    /// Number of cities with a candidate list.
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    /// True when there are no cities.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Nearest neighbours per city (quadrant candidates come on top).
     pub fn k(&self) -> usize {
         self.k

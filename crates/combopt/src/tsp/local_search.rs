@@ -62,6 +62,10 @@ const EPS: f64 = 1e-9;
 pub(crate) struct ArrayTour {
     order: Vec<usize>,
     pos: Vec<usize>,
+    /// Journal of position reversals `(first position, length)` since the
+    /// last [`ArrayTour::start_log`] (`None`: not recording). A reversal of
+    /// positions is its own inverse, so replaying the journal backwards undoes it.
+    log: Option<Vec<(usize, usize)>>,
 }
 
 impl ArrayTour {
@@ -70,7 +74,52 @@ impl ArrayTour {
         for (i, &c) in order.iter().enumerate() {
             pos[c] = i;
         }
-        ArrayTour { order, pos }
+        ArrayTour {
+            order,
+            pos,
+            log: None,
+        }
+    }
+
+    /// Starts (or restarts) recording reversals for [`ArrayTour::undo_log`].
+    fn start_log(&mut self) {
+        match &mut self.log {
+            Some(log) => log.clear(),
+            None => self.log = Some(Vec::new()),
+        }
+    }
+
+    /// Undoes every reversal recorded since [`ArrayTour::start_log`].
+    fn undo_log(&mut self) {
+        if let Some(mut log) = self.log.take() {
+            for &(i, len) in log.iter().rev() {
+                self.swap_positions(i, len);
+            }
+            log.clear();
+            self.log = Some(log);
+        }
+    }
+
+    /// Reverses the `len` positions starting at position `i` (wrapping).
+    fn reverse_positions(&mut self, i: usize, len: usize) {
+        if let Some(log) = &mut self.log {
+            log.push((i, len));
+        }
+        self.swap_positions(i, len);
+    }
+
+    fn swap_positions(&mut self, mut i: usize, len: usize) {
+        let n = self.order.len();
+        let mut j = (i + len + n - 1) % n;
+        for _ in 0..len / 2 {
+            let (a, b) = (self.order[i], self.order[j]);
+            self.order[i] = b;
+            self.order[j] = a;
+            self.pos[b] = i;
+            self.pos[a] = j;
+            i = if i + 1 == n { 0 } else { i + 1 };
+            j = if j == 0 { n - 1 } else { j - 1 };
+        }
     }
 
     #[inline]
@@ -100,27 +149,14 @@ impl ArrayTour {
     /// its complement, whichever is shorter.
     fn reverse_path(&mut self, from: usize, to: usize) {
         let n = self.order.len();
-        let (mut i, mut j) = (self.pos[from], self.pos[to]);
+        let (mut i, j) = (self.pos[from], self.pos[to]);
         let mut len = if j >= i { j - i + 1 } else { j + n - i + 1 };
         if 2 * len > n {
             // Reverse the complement instead: same cycle, opposite orientation.
-            let (ni, nj) = (
-                if j + 1 == n { 0 } else { j + 1 },
-                if i == 0 { n - 1 } else { i - 1 },
-            );
-            i = ni;
-            j = nj;
+            i = if j + 1 == n { 0 } else { j + 1 };
             len = n - len;
         }
-        for _ in 0..len / 2 {
-            let (a, b) = (self.order[i], self.order[j]);
-            self.order[i] = b;
-            self.order[j] = a;
-            self.pos[b] = i;
-            self.pos[a] = j;
-            i = if i + 1 == n { 0 } else { i + 1 };
-            j = if j == 0 { n - 1 } else { j - 1 };
-        }
+        self.reverse_positions(i, len);
     }
 
     /// Replaces edges `(a, b)` and `(c, d)` by `(a, c)` and `(b, d)`, where
@@ -170,14 +206,7 @@ pub fn improve_from(
     active: Option<&[usize]>,
 ) -> (Vec<usize>, usize) {
     let n = order.len();
-    let mut search = Search {
-        tour: ArrayTour::new(order),
-        dist,
-        neighbours,
-        fixed,
-        queue: VecDeque::with_capacity(n),
-        queued: vec![false; n],
-    };
+    let mut search = Search::new(order, dist, neighbours, fixed);
     if n < 5 {
         return (search.tour.into_order(), 0);
     }
@@ -194,29 +223,162 @@ pub fn improve_from(
         }
     }
     let start = Instant::now();
-    let mut moves = 0usize;
-    let use_2opt = params.neighbourhood != Neighbourhood::OrOpt;
-    let use_or = params.neighbourhood != Neighbourhood::TwoOpt;
-    while let Some(a) = search.queue.pop_front() {
-        search.queued[a] = false;
-        if params.max_moves.is_some_and(|m| moves >= m) {
-            break;
-        }
-        if moves % 64 == 0
-            && params
-                .time_limit
-                .is_some_and(|t| start.elapsed().as_secs_f64() > t)
-        {
-            break;
-        }
-        let improved = (use_2opt && search.try_2opt(a))
-            || (use_or && search.try_or_opt(a, params.max_segment));
-        if improved {
-            moves += 1;
-            search.push(a);
+    let moves = search.run(params, start, 0);
+    (search.tour.into_order(), moves)
+}
+
+/// Options of [`iterated_local_search`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct IlsParams {
+    /// The local search run first and after every kick (its own
+    /// `time_limit` is ignored: [`IlsParams::time_limit`] bounds the whole run).
+    pub local: LocalSearchParams,
+    /// Number of kicks (perturbation + local search + accept/undo rounds).
+    pub kicks: usize,
+    /// Longest of the two adjacent segments a kick swaps.
+    pub max_kick_segment: usize,
+    /// Wall-clock limit for the whole run in seconds (`None`: only `kicks`).
+    /// A run stopped by it is not reproducible across machines.
+    pub time_limit: Option<f64>,
+}
+
+impl Default for IlsParams {
+    fn default() -> Self {
+        IlsParams {
+            local: LocalSearchParams::default(),
+            kicks: 1_000,
+            max_kick_segment: 50,
+            time_limit: None,
         }
     }
-    (search.tour.into_order(), moves)
+}
+
+/// What an [`iterated_local_search`] run did.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct IlsStats {
+    /// Kicks tried.
+    pub kicks: usize,
+    /// Kicks whose local optimum was shorter and was kept.
+    pub accepted: usize,
+    /// Improving local-search moves, including the initial descent.
+    pub moves: usize,
+    /// Length of the local optimum before the first kick.
+    pub initial_length: f64,
+    /// Length of the returned tour.
+    pub length: f64,
+}
+
+/// Iterated local search (Martin, Otto & Felten 1991; Johnson & McGeoch
+/// 1997, section 5): descends to a 2-opt / Or-opt local optimum, then
+/// repeats `kicks` times: a *segment-local double bridge* (two adjacent
+/// segments of at most `max_kick_segment` cities swap places, which replaces
+/// three edges: `x A B y -> x B A y`), local search from the six end points
+/// of the changed edges only (don't-look bits of all other cities stay on),
+/// and the new tour is kept if shorter, otherwise the kick and its repairs
+/// are undone from a journal of array reversals (no O(n) copy per kick).
+///
+/// `fixed` is an edge no move or kick removes. Same `rng` state, same
+/// result, unless the time limit stops the run. Fails (naming the value)
+/// when `order` is not a permutation of `0..n`, `neighbours` was built for
+/// another number of cities, or `fixed` names a city outside `0..n`.
+pub fn iterated_local_search<R: rand::Rng + ?Sized>(
+    order: Vec<usize>,
+    dist: &(impl Fn(usize, usize) -> f64 + ?Sized),
+    neighbours: &Neighbours,
+    fixed: Option<(usize, usize)>,
+    params: &IlsParams,
+    rng: &mut R,
+) -> duality_core::Result<(Vec<usize>, IlsStats)> {
+    let n = order.len();
+    let order = super::tour::Tour::new(order, n)?.into_vec();
+    duality_core::check::same_len("neighbours", neighbours.len(), "tour cities", n)?;
+    if let Some((a, b)) = fixed {
+        if a.max(b) >= n {
+            return Err(duality_core::Error::invalid(
+                "fixed edge",
+                format!("({a}, {b})"),
+                format!("two city ids in 0..{n}"),
+            ));
+        }
+    }
+    let start = Instant::now();
+    let local = LocalSearchParams {
+        time_limit: params.time_limit,
+        ..params.local
+    };
+    let mut search = Search::new(order, dist, neighbours, fixed);
+    let mut stats = IlsStats {
+        kicks: 0,
+        accepted: 0,
+        moves: 0,
+        initial_length: 0.0,
+        length: 0.0,
+    };
+    if n >= 5 {
+        for c in search.tour.order().to_vec() {
+            search.push(c);
+        }
+        stats.moves = search.run(&local, start, 0);
+    }
+    let mut current = super::tour::tour_length(search.tour.order(), |a, b| search.d(a, b));
+    stats.initial_length = current;
+    let max_seg = params.max_kick_segment.min(n.saturating_sub(2) / 2);
+    if n >= 8 && max_seg >= 1 {
+        search.tour.start_log();
+        for _ in 0..params.kicks {
+            if params
+                .time_limit
+                .is_some_and(|t| start.elapsed().as_secs_f64() > t)
+            {
+                break;
+            }
+            if local.max_moves.is_some_and(|m| stats.moves >= m) {
+                break;
+            }
+            stats.kicks += 1;
+            let s = rng.random_range(0..n);
+            let l1 = rng.random_range(1..=max_seg);
+            let l2 = rng.random_range(1..=max_seg);
+            let at = |k: usize| search.tour.order[(s + k) % n];
+            let (x, a0, a1, b0, b1, y) = (
+                at(n - 1),
+                at(0),
+                at(l1 - 1),
+                at(l1),
+                at(l1 + l2 - 1),
+                at(l1 + l2),
+            );
+            if search.is_fixed(x, a0) || search.is_fixed(a1, b0) || search.is_fixed(b1, y) {
+                continue;
+            }
+            let delta = search.d(x, b0) + search.d(b1, a0) + search.d(a1, y)
+                - search.d(x, a0)
+                - search.d(a1, b0)
+                - search.d(b1, y);
+            search.tour.start_log();
+            // x A B y -> x rev(B) rev(A) y -> x B rev(A) y -> x B A y.
+            search.tour.reverse_positions(s, l1 + l2);
+            search.tour.reverse_positions(s, l2);
+            search.tour.reverse_positions((s + l2) % n, l1);
+            search.gain = 0.0;
+            for c in [x, a0, a1, b0, b1, y] {
+                search.push(c);
+            }
+            stats.moves += search.run(&local, start, stats.moves);
+            let candidate = current + delta - search.gain;
+            if candidate < current - EPS {
+                current = candidate;
+                stats.accepted += 1;
+            } else {
+                search.tour.undo_log();
+            }
+        }
+        search.tour.log = None;
+    }
+    let order = search.tour.into_order();
+    // Recompute exactly (the incremental sum carries rounding).
+    stats.length = super::tour::tour_length(&order, dist);
+    Ok((order, stats))
 }
 
 struct Search<'a, D: Fn(usize, usize) -> f64 + ?Sized> {
@@ -226,9 +388,62 @@ struct Search<'a, D: Fn(usize, usize) -> f64 + ?Sized> {
     fixed: Option<(usize, usize)>,
     queue: VecDeque<usize>,
     queued: Vec<bool>,
+    /// Sum of the gains of the moves applied so far.
+    gain: f64,
 }
 
-impl<D: Fn(usize, usize) -> f64 + ?Sized> Search<'_, D> {
+impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
+    fn new(
+        order: Vec<usize>,
+        dist: &'a D,
+        neighbours: &'a Neighbours,
+        fixed: Option<(usize, usize)>,
+    ) -> Self {
+        let n = order.len();
+        Search {
+            tour: ArrayTour::new(order),
+            dist,
+            neighbours,
+            fixed,
+            queue: VecDeque::with_capacity(n),
+            queued: vec![false; n],
+            gain: 0.0,
+        }
+    }
+
+    /// Processes the queue of active cities until it is empty (a local
+    /// optimum for the cities that were queued) or a limit of `params` is
+    /// hit; `done` moves were made before (they count towards
+    /// `max_moves`). Returns the number of improving moves made here.
+    fn run(&mut self, params: &LocalSearchParams, start: Instant, done: usize) -> usize {
+        let mut moves = 0usize;
+        let use_2opt = params.neighbourhood != Neighbourhood::OrOpt;
+        let use_or = params.neighbourhood != Neighbourhood::TwoOpt;
+        while let Some(a) = self.queue.pop_front() {
+            self.queued[a] = false;
+            if params.max_moves.is_some_and(|m| done + moves >= m) {
+                break;
+            }
+            if moves % 64 == 0
+                && params
+                    .time_limit
+                    .is_some_and(|t| start.elapsed().as_secs_f64() > t)
+            {
+                break;
+            }
+            let improved = (use_2opt && self.try_2opt(a))
+                || (use_or && self.try_or_opt(a, params.max_segment));
+            if improved {
+                moves += 1;
+                self.push(a);
+            }
+        }
+        // Leave no stale don't-look state behind when a limit stopped the run.
+        while let Some(a) = self.queue.pop_front() {
+            self.queued[a] = false;
+        }
+        moves
+    }
     #[inline]
     fn d(&self, a: usize, b: usize) -> f64 {
         (self.dist)(a, b)
@@ -274,6 +489,7 @@ impl<D: Fn(usize, usize) -> f64 + ?Sized> Search<'_, D> {
                 }
                 let gain = g1 + self.d(c, cn) - self.d(an, cn);
                 if gain > EPS {
+                    self.gain += gain;
                     // Remove (a, an), (c, cn); add (a, c), (an, cn).
                     self.tour.exchange(a, an, c, cn);
                     for x in [a, an, c, cn] {
@@ -337,6 +553,7 @@ impl<D: Fn(usize, usize) -> f64 + ?Sized> Search<'_, D> {
                             let other = if end == s1 { s2 } else { s1 };
                             let gain = g + self.d(c, e) - self.d(other, e);
                             if gain > EPS {
+                                self.gain += gain;
                                 // In succ orientation the insertion edge is cc -> dd.
                                 let (cc, dd, cc_end) = if c_forward {
                                     (c, e, end)
@@ -460,14 +677,7 @@ mod tests {
             for len in 1..=3 {
                 for c_pos in 0..12 {
                     for flip in [false, true] {
-                        let mut s = Search {
-                            tour: ArrayTour::new(order.clone()),
-                            dist: &dist,
-                            neighbours: &nb,
-                            fixed: None,
-                            queue: VecDeque::new(),
-                            queued: vec![false; 12],
-                        };
+                        let mut s = Search::new(order.clone(), &dist, &nb, None);
                         let s1 = order[s1_pos];
                         let s2 = order[(s1_pos + len - 1) % 12];
                         let cc = order[c_pos];
@@ -500,6 +710,104 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn reversal_journal_undoes_exactly() {
+        let (_, order) = random_case(3, 31);
+        let mut t = ArrayTour::new(order.clone());
+        t.start_log();
+        for (i, len) in [(0, 7), (29, 5), (10, 31), (30, 2), (4, 16)] {
+            t.reverse_positions(i, len);
+        }
+        t.reverse_path(order[3], order[20]);
+        assert_ne!(t.order(), &order[..]);
+        t.undo_log();
+        assert_eq!(t.order(), &order[..]);
+        assert!(t.order.iter().enumerate().all(|(p, &c)| t.pos[c] == p));
+    }
+
+    #[test]
+    fn ils_improves_on_the_local_optimum_and_is_seeded() {
+        for seed in 0..4 {
+            let (inst, order) = random_case(40 + seed, 150);
+            let dist = |a: usize, b: usize| inst.dist(a, b);
+            let nb = Neighbours::new(&inst, 10);
+            let params = IlsParams {
+                kicks: 400,
+                ..Default::default()
+            };
+            let run = || {
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                iterated_local_search(order.clone(), &dist, &nb, None, &params, &mut rng).unwrap()
+            };
+            let (out, stats) = run();
+            assert_eq!(run().0, out, "same seed, same tour");
+            let tour = crate::tsp::Tour::new(out.clone(), 150).unwrap();
+            assert!((tour.length(&inst) - stats.length).abs() < 1e-9);
+            let (plain, _) = improve(order.clone(), &dist, &nb, None, &params.local);
+            let plain_len = tour_length(&plain, dist);
+            assert!((stats.initial_length - plain_len).abs() < 1e-9);
+            assert!(stats.length <= stats.initial_length + 1e-12);
+            assert_eq!(stats.kicks, 400);
+            assert!(
+                stats.accepted > 0 && stats.length < plain_len,
+                "seed {seed}"
+            );
+        }
+    }
+
+    #[test]
+    fn ils_respects_a_fixed_edge_and_tiny_instances() {
+        let (inst, order) = random_case(9, 60);
+        let dist = |a: usize, b: usize| inst.dist(a, b);
+        let nb = Neighbours::new(&inst, 8);
+        let (a, b) = (order[0], order[59]);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let (out, _) = iterated_local_search(
+            order,
+            &dist,
+            &nb,
+            Some((a, b)),
+            &IlsParams::default(),
+            &mut rng,
+        )
+        .unwrap();
+        let t = ArrayTour::new(out);
+        assert!(t.succ(a) == b || t.pred(a) == b);
+        for n in 3..8 {
+            let (inst, order) = random_case(n as u64, n);
+            let nb = Neighbours::new(&inst, 4);
+            let (out, stats) = iterated_local_search(
+                order,
+                &|x, y| inst.dist(x, y),
+                &nb,
+                None,
+                &IlsParams::default(),
+                &mut rng,
+            )
+            .unwrap();
+            assert_eq!(out.len(), n);
+            assert_eq!(stats.kicks, 0);
+        }
+    }
+
+    #[test]
+    fn ils_rejects_bad_input_naming_it() {
+        let (inst, order) = random_case(2, 20);
+        let dist = |a: usize, b: usize| inst.dist(a, b);
+        let nb = Neighbours::new(&inst, 5);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let p = IlsParams::default();
+        let mut repeated = order.clone();
+        repeated[3] = repeated[4];
+        let e = iterated_local_search(repeated, &dist, &nb, None, &p, &mut rng).unwrap_err();
+        assert!(e.to_string().contains("tour[4]"), "{e}");
+        let short: Vec<usize> = (0..10).collect();
+        let e = iterated_local_search(short, &dist, &nb, None, &p, &mut rng).unwrap_err();
+        assert!(e.to_string().contains("neighbours"), "{e}");
+        let e = iterated_local_search(order, &dist, &nb, Some((0, 20)), &p, &mut rng).unwrap_err();
+        assert!(e.to_string().contains("(0, 20)"), "{e}");
     }
 
     #[test]

@@ -22,7 +22,9 @@ pub use construct::{
 pub use dcr::{divide_conquer_reunion, DcrParams, ExactSubpath, LocalSearchSubpath, SubpathSolver};
 pub use instance::{Instance, Metric};
 pub use knn::Neighbours;
-pub use local_search::{improve, LocalSearchParams, Neighbourhood};
+pub use local_search::{
+    improve, iterated_local_search, IlsParams, IlsStats, LocalSearchParams, Neighbourhood,
+};
 pub use tour::Tour;
 pub use tsplib::{parse_tsp, read_tsp, write_tsp};
 
@@ -43,15 +45,19 @@ pub enum Method {
     TwoOpt,
     /// Greedy, then Or-opt.
     OrOpt,
-    /// Greedy, then 2-opt and Or-opt combined.
+    /// Greedy, then 2-opt and Or-opt combined: the plain local optimum.
     Or2Opt,
+    /// Iterated local search over Or-2opt: greedy, Or-2opt, then
+    /// segment-local double-bridge kicks each repaired by Or-2opt and kept
+    /// when shorter ([`iterated_local_search`]; budget [`SolveParams::kicks`]).
+    Or2OptIls,
     /// Divide-conquer-reunion (greedy + Or-2opt, then sub-path ILS rounds).
     Dcr,
 }
 
 impl Method {
     /// Every method, in report order.
-    pub const ALL: [Method; 9] = [
+    pub const ALL: [Method; 10] = [
         Method::NearestNeighbour,
         Method::Greedy,
         Method::CheapestInsertion,
@@ -60,6 +66,7 @@ impl Method {
         Method::TwoOpt,
         Method::OrOpt,
         Method::Or2Opt,
+        Method::Or2OptIls,
         Method::Dcr,
     ];
 
@@ -74,6 +81,7 @@ impl Method {
             Method::TwoOpt => "2opt",
             Method::OrOpt => "oropt",
             Method::Or2Opt => "or2opt",
+            Method::Or2OptIls => "or2opt-ils",
             Method::Dcr => "dcr",
         }
     }
@@ -105,8 +113,11 @@ pub struct SolveParams {
     pub k: usize,
     /// Wall-clock limit in seconds for the improvement phase.
     pub time_limit: Option<f64>,
-    /// Seed (used by DCR's perturbations).
+    /// Seed (used by the kicks of `or2opt-ils` and DCR's perturbations).
     pub seed: u64,
+    /// Kicks of `or2opt-ils` (`None`: [`default_kicks`] of the instance size).
+    #[serde(default)]
+    pub kicks: Option<usize>,
     /// DCR options (its `time_limit` and `seed` are taken from here).
     pub dcr: DcrParams,
 }
@@ -118,6 +129,7 @@ impl Default for SolveParams {
             k: 10,
             time_limit: None,
             seed: 0,
+            kicks: None,
             dcr: DcrParams::default(),
         }
     }
@@ -141,7 +153,23 @@ impl SolveParams {
         self.seed = seed;
         self
     }
+    /// Sets the kick budget of `or2opt-ils`.
+    pub fn kicks(mut self, kicks: Option<usize>) -> Self {
+        self.kicks = kicks;
+        self
+    }
 }
+
+/// Default kick budget of [`Method::Or2OptIls`] for `n` cities: `KICKS_PER_CITY * n`,
+/// at least `MIN_KICKS`.
+pub fn default_kicks(n: usize) -> usize {
+    (KICKS_PER_CITY * n).max(MIN_KICKS)
+}
+
+/// Kicks per city of the default `or2opt-ils` budget.
+pub const KICKS_PER_CITY: usize = 10;
+/// Smallest default `or2opt-ils` budget.
+pub const MIN_KICKS: usize = 1_000;
 
 /// A solved tour with its length and wall-clock time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -181,6 +209,27 @@ pub fn solve(instance: &Instance, params: &SolveParams) -> Result<Solution> {
         Method::TwoOpt => local(Neighbourhood::TwoOpt),
         Method::OrOpt => local(Neighbourhood::OrOpt),
         Method::Or2Opt => local(Neighbourhood::Or2Opt),
+        Method::Or2OptIls => {
+            let nb = Neighbours::new(instance, params.k);
+            let init = greedy_edge(instance, &nb).into_vec();
+            let ils = IlsParams {
+                kicks: params
+                    .kicks
+                    .unwrap_or_else(|| default_kicks(instance.len())),
+                time_limit: params.time_limit,
+                ..Default::default()
+            };
+            let mut rng = duality_core::seed::Seeder::new(params.seed).rng(0);
+            let (order, _) = iterated_local_search(
+                init,
+                &|a, b| instance.dist(a, b),
+                &nb,
+                None,
+                &ils,
+                &mut rng,
+            )?;
+            Tour::from_permutation(order)
+        }
         Method::Dcr => {
             let mut p = params.dcr.clone();
             p.k = params.k;
@@ -222,6 +271,39 @@ mod tests {
             }
         }
         assert!(hits * 2 > trials, "or2opt optimal on {hits}/{trials}");
+    }
+
+    #[test]
+    fn or2opt_ils_with_zero_kicks_is_plain_or2opt_and_kicks_help() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let inst = Instance::random_uniform(300, &mut rng).unwrap();
+        let plain = solve(&inst, &SolveParams::new(Method::Or2Opt)).unwrap();
+        let zero = solve(&inst, &SolveParams::new(Method::Or2OptIls).kicks(Some(0))).unwrap();
+        assert_eq!(plain.tour, zero.tour);
+        let p = SolveParams::new(Method::Or2OptIls)
+            .seed(3)
+            .kicks(Some(2_000));
+        let ils = solve(&inst, &p).unwrap();
+        assert_eq!(solve(&inst, &p).unwrap().tour, ils.tour);
+        assert!(Tour::new(ils.tour.cities().to_vec(), 300).is_ok());
+        assert!(ils.length < plain.length);
+        assert!(default_kicks(10) == MIN_KICKS && default_kicks(1_000) == 10_000);
+    }
+
+    #[test]
+    fn or2opt_ils_matches_exact_dp_almost_always() {
+        let mut hits = 0;
+        for seed in 0..20 {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(300 + seed);
+            let inst = Instance::random_uniform(12, &mut rng).unwrap();
+            let (opt, _) = exact::held_karp_tour(12, |a, b| inst.dist(a, b)).unwrap();
+            let sol = solve(&inst, &SolveParams::new(Method::Or2OptIls).seed(seed)).unwrap();
+            assert!(sol.length >= opt - 1e-9);
+            if sol.length <= opt + 1e-9 {
+                hits += 1;
+            }
+        }
+        assert!(hits >= 18, "or2opt-ils optimal on {hits}/20");
     }
 
     #[test]
