@@ -113,7 +113,7 @@ fn tsp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
         ));
         return Ok(out);
     }
-    let max_n = if ctx.quick { 200 } else { 2_400 };
+    let max_n: usize = ctx.param("max_cities")?;
     let seed0 = ctx.seeds.first().copied().unwrap_or(0);
     let mut by_method: Vec<(Method, Vec<(f64, f64)>)> =
         Method::ALL.iter().map(|&m| (m, Vec::new())).collect();
@@ -232,18 +232,20 @@ fn tsp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
         ils_max_secs,
     ));
     out.notes.push("2opt/oropt/or2opt/or2opt-ils start from the greedy-edge tour; or2opt-ils and dcr are seeded (one run per seed), the others deterministic (one run); dcr adds sub-path iterated local search rounds (see dcr-large)".into());
-    if ctx.quick {
-        out.notes
-            .push("quick mode: instances up to 200 cities only".into());
+    if max_n < 2_392 {
+        out.notes.push(format!(
+            "instances up to {max_n} cities only (parameter max_cities)"
+        ));
     }
     Ok(out)
 }
 
 fn dcr_large(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
-    if ctx.quick {
+    let min_n: usize = ctx.param("min_cities")?;
+    if min_n == 0 {
         out.notes
-            .push("full mode only (10k and 22k-city instances)".into());
+            .push("full mode only (10k and 22k-city instances; min_cities = 0 skips)".into());
         return Ok(out);
     }
     if !tsplib_dir().exists() {
@@ -255,7 +257,7 @@ fn dcr_large(ctx: &Context) -> anyhow::Result<Outcome> {
     }
     let mut series = Vec::new();
     for (name, n, opt) in optima()? {
-        if n < 9_000 {
+        if n < min_n {
             continue;
         }
         ctx.progress.set_message(format!("dcr {name}"));
@@ -320,7 +322,7 @@ fn dcr_large(ctx: &Context) -> anyhow::Result<Outcome> {
 
 fn tsp_vs_lkh(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
-    let n = if ctx.quick { 200 } else { 1_000 };
+    let n: usize = ctx.param("cities")?;
     for &seed in &ctx.seeds {
         let mut rng = ctx.seeder.rng(seed);
         let inst = Instance::random_uniform(n, &mut rng)?;
@@ -375,7 +377,7 @@ fn tsp_vs_lkh(ctx: &Context) -> anyhow::Result<Outcome> {
 
 fn assignment(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
-    let n = if ctx.quick { 200 } else { 2_000 };
+    let n: usize = ctx.param("size")?;
     for &seed in &ctx.seeds {
         let mut rng = ctx.seeder.rng(seed);
         let uniform: Vec<f64> = (0..n * n).map(|_| rng.random::<f64>()).collect();
@@ -427,8 +429,9 @@ fn assignment(ctx: &Context) -> anyhow::Result<Outcome> {
 
 fn online_matching(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
-    let runs = if ctx.quick { 200 } else { 2_000 };
-    let tri = MatchingInstance::upper_triangular(if ctx.quick { 10 } else { 30 }, 0.1)?;
+    let runs: usize = ctx.param("runs")?;
+    let tri_n: usize = ctx.param("triangular_size")?;
+    let tri = MatchingInstance::upper_triangular(tri_n, 0.1)?;
     let mut headline_done = false;
     for &seed in &ctx.seeds {
         let seeder = ctx.seeder.child(seed);
@@ -468,7 +471,8 @@ fn online_matching(ctx: &Context) -> anyhow::Result<Outcome> {
 
 fn dag_learning(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
-    let (d, n) = if ctx.quick { (8, 400) } else { (20, 1_000) };
+    let d: usize = ctx.param("nodes")?;
+    let n: usize = ctx.param("samples")?;
     let mut sums = [[0.0f64; 2]; 3]; // per method: (score, shd)
     let mut count = 0.0;
     let mut topo_wins = 0;
@@ -550,7 +554,7 @@ fn dag_learning(ctx: &Context) -> anyhow::Result<Outcome> {
 
 fn auctions(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
-    let trials = if ctx.quick { 50 } else { 500 };
+    let trials: usize = ctx.param("trials")?;
     for &seed in &ctx.seeds {
         let mut rng = ctx.seeder.rng(seed);
         let (mut welfare, mut revenue, mut ratio_sum, mut ratio_min) =
