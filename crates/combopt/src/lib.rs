@@ -18,7 +18,6 @@ pub mod auction;
 pub mod dag;
 pub mod matching;
 pub mod pareto;
-pub mod plot;
 pub mod simplex;
 pub mod tsp;
 

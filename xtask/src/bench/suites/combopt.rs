@@ -31,12 +31,12 @@ use duality_combopt::dag::{
     Noise, NotearsParams, TopoParams,
 };
 use duality_combopt::matching::{competitive_ratio, Arrival, MatchingInstance, OnlineAlgorithm};
-use duality_combopt::plot::{line_chart_svg, Series};
 use duality_combopt::tsp::{
     divide_conquer_reunion, gap_percent, read_tsp, solve, DcrParams, Instance, LocalSearchSubpath,
     Method, SolveParams,
 };
 use duality_core::record::RunRecord;
+use duality_eval::plot::{LineChart, Series};
 use rand::Rng;
 
 use crate::bench::compare::PeerSpec;
@@ -199,19 +199,13 @@ fn tsp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
                     | Method::Dcr
             )
         })
-        .map(|(m, pts)| Series {
-            name: m.name().into(),
-            points: pts.clone(),
-        })
+        .map(|(m, pts)| Series::new(m.name(), pts.clone()))
         .collect();
-    line_chart_svg(
-        ctx.figure_dir.join(file),
-        "Gap to optimum per TSPLIB instance",
-        "cities",
-        "gap (%)",
-        &series,
-        true,
-    )?;
+    LineChart::new("Gap to optimum per TSPLIB instance", "cities", "gap (%)")
+        .log_x(true)
+        .markers(true)
+        .y_from_zero(true)
+        .draw(ctx.figure_dir.join(file), &series)?;
     out.figures.push(Figure {
         title: "TSP gap to optimum by method".into(),
         file: file.into(),
@@ -277,7 +271,7 @@ fn dcr_large(ctx: &Context) -> anyhow::Result<Outcome> {
             );
             if seed == ctx.seeds[0] {
                 series.push(Series {
-                    name: name.clone(),
+                    label: name.clone(),
                     points: trace
                         .iter()
                         .map(|r| (r.seconds, gap_percent(r.length, opt)))
@@ -303,14 +297,9 @@ fn dcr_large(ctx: &Context) -> anyhow::Result<Outcome> {
     }
     if !series.is_empty() {
         let file = "dcr_rounds.svg";
-        line_chart_svg(
-            ctx.figure_dir.join(file),
-            "DCR: gap after each round",
-            "seconds",
-            "gap (%)",
-            &series,
-            false,
-        )?;
+        LineChart::new("DCR: gap after each round", "seconds", "gap (%)")
+            .markers(true)
+            .draw(ctx.figure_dir.join(file), &series)?;
         out.figures.push(Figure {
             title: "DCR gap per round".into(),
             file: file.into(),
