@@ -1,11 +1,9 @@
 #![cfg(feature = "torch")]
 //! End-to-end tests of `duality align ...`.
 
-use std::process::Command;
+mod common;
 
-fn duality() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_duality"))
-}
+use common::duality;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/align");
 

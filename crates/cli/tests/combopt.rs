@@ -1,11 +1,10 @@
 //! End-to-end tests of `duality tsp solve`, `duality assign` and `duality dag learn`.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-fn duality() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_duality"))
-}
+mod common;
+
+use common::{duality, json_of as json};
 
 fn tsplib_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tsplib");
@@ -15,15 +14,6 @@ fn tsplib_dir() -> Option<PathBuf> {
         println!("skipping: no TSPLIB instances at {}", dir.display());
         None
     }
-}
-
-fn json(out: &std::process::Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON output")
 }
 
 #[test]
