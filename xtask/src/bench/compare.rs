@@ -54,6 +54,28 @@ pub struct PeerComparison {
     pub ratio_range: Option<(f64, f64)>,
     /// Max absolute difference between the two results (same length only).
     pub max_abs_diff: Option<f64>,
+    /// duality's result (last repetition), for relative comparisons.
+    #[serde(default)]
+    pub duality_result: Vec<f64>,
+    /// The peer's result (last repetition).
+    #[serde(default)]
+    pub peer_result: Vec<f64>,
+}
+
+impl PeerComparison {
+    /// Largest relative difference `|ours - theirs| / |theirs|` over the
+    /// results (e.g. a tour's gap to LKH), when both sides returned the
+    /// same number of values and the peer's are non-zero.
+    pub fn max_rel_diff(&self) -> Option<f64> {
+        if self.duality_result.is_empty() || self.duality_result.len() != self.peer_result.len() {
+            return None;
+        }
+        self.duality_result
+            .iter()
+            .zip(&self.peer_result)
+            .map(|(a, b)| (b != &0.0).then(|| ((a - b) / b).abs()))
+            .try_fold(0.0f64, |acc, r| r.map(|r| acc.max(r)))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +139,8 @@ pub fn compare(
         ratio_median: None,
         ratio_range: None,
         max_abs_diff: None,
+        duality_result: Vec::new(),
+        peer_result: Vec::new(),
     };
     let Some(python) = peers::python() else {
         c.skipped = Some("peers venv missing: run `cargo xtask peers`".into());
@@ -180,6 +204,8 @@ pub fn compare(
         c.ratio_median = Some(median(&mut ratios));
         c.ratio_range = Some((lo, hi));
     }
+    c.duality_result = ours.clone();
+    c.peer_result = theirs.clone();
     if !ours.is_empty() && ours.len() == theirs.len() {
         c.max_abs_diff = Some(
             ours.iter()
@@ -212,5 +238,26 @@ mod tests {
         };
         let c = compare("s/e", &spec, &mut || Ok(vec![]));
         assert!(c.skipped.is_some());
+        assert_eq!(c.max_rel_diff(), None);
+    }
+
+    #[test]
+    fn relative_difference() {
+        let mut c = compare(
+            "s/e",
+            &PeerSpec {
+                name: "x".into(),
+                peer: "nobody".into(),
+                script: "fixtures/does-not-exist.py".into(),
+                input: serde_json::json!({}),
+                reps: 1,
+            },
+            &mut || Ok(vec![]),
+        );
+        c.duality_result = vec![10.5, 2.0];
+        c.peer_result = vec![10.0, 2.0];
+        assert!((c.max_rel_diff().unwrap() - 0.05).abs() < 1e-12);
+        c.peer_result = vec![10.0, 0.0];
+        assert_eq!(c.max_rel_diff(), None);
     }
 }

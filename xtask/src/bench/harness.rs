@@ -84,22 +84,25 @@ impl Context {
     /// With `--compare`: runs `duality` and the Python peer described by
     /// `spec` alternately `spec.reps` times on the same input and records
     /// the time ratio and the agreement of the results (`duality` returns
-    /// the numbers to compare with the peer's `result`). Without
-    /// `--compare` it does nothing. A missing peer is recorded as skipped.
+    /// the numbers to compare with the peer's `result`). Returns the
+    /// comparison (both results included, e.g. to state a gap in a note).
+    /// Without `--compare` it does nothing and returns `None`. A missing
+    /// peer is recorded as skipped.
     pub fn compare_with_peer(
         &self,
         spec: &PeerSpec,
         mut duality: impl FnMut() -> anyhow::Result<Vec<f64>>,
-    ) {
+    ) -> Option<PeerComparison> {
         if !self.compare {
-            return;
+            return None;
         }
         self.progress
             .set_message(format!("{} vs {}", spec.name, spec.peer));
         let result = compare::compare(&self.id, spec, &mut duality);
         if let Ok(mut list) = self.comparisons.lock() {
-            list.push(result);
+            list.push(result.clone());
         }
+        Some(result)
     }
 }
 
@@ -509,11 +512,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 match (&c.skipped, c.ratio_median) {
                     (Some(why), _) => println!("    vs {:<20} skipped: {why}", c.peer),
                     (None, Some(r)) => println!(
-                        "    vs {:<20} time ratio duality/peer {:.3} (median), max |diff| {}",
+                        "    vs {:<20} time ratio duality/peer {:.3} (median), max |diff| {}, max rel diff {}",
                         c.peer,
                         r,
                         c.max_abs_diff
                             .map(|d| format!("{d:.2e}"))
+                            .unwrap_or_else(|| "-".into()),
+                        c.max_rel_diff()
+                            .map(|d| format!("{:.3}%", 100.0 * d))
                             .unwrap_or_else(|| "-".into())
                     ),
                     (None, None) => println!("    vs {:<20} no timing", c.peer),

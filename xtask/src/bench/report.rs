@@ -235,13 +235,13 @@ fn markdown(r: &BenchResults) -> String {
     } else {
         let _ = writeln!(
             s,
-            "| experiment | comparison | peer | reps | duality/peer time (median) | range | max abs diff | status |\n\
-             |---|---|---|---|---|---|---|---|"
+            "| experiment | comparison | peer | reps | duality/peer time (median) | range | max abs diff | max rel diff | status |\n\
+             |---|---|---|---|---|---|---|---|---|"
         );
         for c in all {
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
                 c.experiment,
                 c.name,
                 c.peer,
@@ -252,6 +252,9 @@ fn markdown(r: &BenchResults) -> String {
                     .unwrap_or_else(|| "-".into()),
                 c.max_abs_diff
                     .map(|d| format!("{d:.2e}"))
+                    .unwrap_or_else(|| "-".into()),
+                c.max_rel_diff()
+                    .map(|d| format!("{:.3}%", 100.0 * d))
                     .unwrap_or_else(|| "-".into()),
                 c.skipped
                     .as_ref()
