@@ -45,13 +45,17 @@ fn padded_range(lo: f64, hi: f64) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// One named curve of `(x, y)` points for a [`LineChart`].
+/// One named curve of `(x, y)` points for a [`LineChart`], optionally with
+/// a confidence band.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     /// Legend label.
     pub label: String,
     /// Points, drawn in order.
     pub points: Vec<(f64, f64)>,
+    /// Optional `(lo, hi)` per point (same length as `points`), drawn as a
+    /// translucent band, e.g. a bootstrap CI over seeds.
+    pub band: Option<Vec<(f64, f64)>>,
 }
 
 impl Series {
@@ -60,6 +64,21 @@ impl Series {
         Self {
             label: label.into(),
             points,
+            band: None,
+        }
+    }
+
+    /// A series whose points are interval estimates: the line through the
+    /// estimates and a band from `lo` to `hi`.
+    pub fn with_intervals(label: impl Into<String>, xs: &[f64], intervals: &[Interval]) -> Self {
+        Self {
+            label: label.into(),
+            points: xs
+                .iter()
+                .zip(intervals)
+                .map(|(&x, i)| (x, i.estimate))
+                .collect(),
+            band: Some(intervals.iter().map(|i| (i.lo, i.hi)).collect()),
         }
     }
 }
@@ -164,6 +183,39 @@ impl LineChart {
             y0 = y0.min(y);
             y1 = y1.max(y);
         }
+        // Bands: polygons through (x, hi) forward and (x, lo) back, over the
+        // points that survive the same filter.
+        let bands: Vec<Option<Vec<(f64, f64)>>> = series
+            .iter()
+            .map(|s| {
+                let band = s.band.as_ref()?;
+                if band.len() != s.points.len() {
+                    return None;
+                }
+                let kept: Vec<(f64, f64, f64)> = s
+                    .points
+                    .iter()
+                    .zip(band)
+                    .filter(|(p, (lo, hi))| {
+                        keep(p)
+                            && lo.is_finite()
+                            && hi.is_finite()
+                            && (!self.log_y || (*lo > 0.0 && *hi > 0.0))
+                    })
+                    .map(|(p, &(lo, hi))| {
+                        let t = |v: f64| if self.log_y { v.log10() } else { v };
+                        (p.0, t(lo), t(hi))
+                    })
+                    .collect();
+                let mut poly: Vec<(f64, f64)> = kept.iter().map(|&(x, _, hi)| (x, hi)).collect();
+                poly.extend(kept.iter().rev().map(|&(x, lo, _)| (x, lo)));
+                Some(poly)
+            })
+            .collect();
+        for &(_, y) in bands.iter().flatten().flatten() {
+            y0 = y0.min(y);
+            y1 = y1.max(y);
+        }
         if !x0.is_finite() {
             return Err(Error::invalid(
                 "series",
@@ -211,6 +263,17 @@ impl LineChart {
                     .y_desc(y_desc.as_str())
                     .draw()
                     .map_err(&err)?;
+                for (i, band) in bands.iter().enumerate() {
+                    if let Some(poly) = band.as_ref().filter(|p| p.len() >= 4) {
+                        let c = series_color(i);
+                        chart
+                            .draw_series(std::iter::once(Polygon::new(
+                                poly.clone(),
+                                c.mix(0.18).filled(),
+                            )))
+                            .map_err(&err)?;
+                    }
+                }
                 for (i, (s, p)) in series.iter().zip(&pts).enumerate() {
                     let c = series_color(i);
                     chart
@@ -518,6 +581,11 @@ mod tests {
         assert!(chart.draw(dir.path().join("n.svg"), &[nan]).is_err());
         let single = Series::new("one", vec![(3.0, 1.0)]);
         chart.draw(dir.path().join("s.svg"), &[single]).unwrap();
+        let banded = Series::with_intervals("ci", &[1.0, 2.0, 3.0], &[iv(0.5), iv(0.6), iv(0.7)]);
+        assert_eq!(banded.band.as_ref().unwrap()[1], (0.5, 0.7));
+        let f = dir.path().join("b.svg");
+        chart.draw(&f, &[banded]).unwrap();
+        assert!(std::fs::read_to_string(&f).unwrap().contains("polygon"));
         assert!(interval_estimates(dir.path().join("x.svg"), &["iqm"], &rows).is_err());
     }
 }

@@ -195,6 +195,20 @@ fn interval_figure(
     })
 }
 
+/// Mean over seeds of equally long curves, with a 95% bootstrap CI per
+/// point (drawn as a band).
+fn curve_with_ci(ctx: &Context, label: &str, curves: &[Vec<(f64, f64)>]) -> anyhow::Result<Series> {
+    let n = curves.iter().map(Vec::len).min().unwrap_or(0);
+    let mut xs = Vec::with_capacity(n);
+    let mut intervals = Vec::with_capacity(n);
+    for i in 0..n {
+        let ys: Vec<f64> = curves.iter().map(|c| c[i].1).collect();
+        xs.push(curves[0][i].0);
+        intervals.push(mean_ci(ctx, &format!("{label}@{i}"), &ys)?);
+    }
+    Ok(Series::with_intervals(label, &xs, &intervals))
+}
+
 /// Mean over seeds of equally long curves `(x, y)`.
 fn mean_curve(curves: &[Vec<(f64, f64)>]) -> Vec<(f64, f64)> {
     let n = curves.iter().map(Vec::len).min().unwrap_or(0);
@@ -383,13 +397,13 @@ fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
             .filter(|d| d.name == name)
             .map(Done::curve)
             .collect();
-        series.push(Series::new(name, mean_curve(&curves)));
+        series.push(curve_with_ci(ctx, name, &curves)?);
     }
     let curve_file = "align_coverage_win_rate_curves.svg";
     LineChart::new(
         "Win rate against the reference during training (offline coverage 0.5)",
         "fraction of training (epochs or steps)",
-        "win rate vs reference (mean over seeds)",
+        "win rate vs reference (mean over seeds, 95% CI)",
     )
     .markers(true)
     .draw(ctx.figure_dir.join(curve_file), &series)?;
@@ -547,27 +561,27 @@ fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
         at("opmd", "true_reward", &last_task),
         at("asymre", "true_reward", &last_task),
     );
-    let series: Vec<Series> = methods
-        .iter()
-        .map(|(name, _)| {
-            Series::new(
-                *name,
-                lags.iter()
-                    .map(|&l| {
-                        (
-                            l as f64,
-                            at(name, "win_rate", &format!("hidden-reward-lag-{l}")),
-                        )
-                    })
-                    .collect(),
-            )
-        })
-        .collect();
+    let mut series = Vec::with_capacity(methods.len());
+    for (name, _) in &methods {
+        let xs: Vec<f64> = lags.iter().map(|&l| l as f64).collect();
+        let intervals = lags
+            .iter()
+            .map(|&l| {
+                let task = format!("hidden-reward-lag-{l}");
+                let v: Vec<f64> = values(&records, name, Some(&task), "win_rate")
+                    .into_iter()
+                    .map(|p| p.1)
+                    .collect();
+                mean_ci(ctx, &format!("{name}/{task}"), &v)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        series.push(Series::with_intervals(*name, &xs, &intervals));
+    }
     let file = "align_staleness_win_rate.svg";
     LineChart::new(
         "Group-relative REINFORCE on stale samples",
         "lag of the behaviour policy (optimizer steps)",
-        "win rate vs reference (mean over seeds)",
+        "win rate vs reference (mean over seeds, 95% CI)",
     )
     .markers(true)
     .draw(ctx.figure_dir.join(file), &series)?;

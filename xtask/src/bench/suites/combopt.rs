@@ -276,6 +276,7 @@ fn dcr_large(ctx: &Context) -> anyhow::Result<Outcome> {
                         .iter()
                         .map(|r| (r.seconds, gap_percent(r.length, opt)))
                         .collect(),
+                    band: None,
                 });
                 out.headlines.push(Headline {
                     name: format!("dcr_gap_pct_{name}"),

@@ -233,10 +233,12 @@ fn convergence(ctx: &Context) -> anyhow::Result<Outcome> {
         series.push(Series {
             label: format!("{name} sup-W1"),
             points: pts(&ev.sup_w1),
+            band: None,
         });
         series.push(Series {
             label: format!("{name} sup-Cramér"),
             points: pts(&ev.sup_cramer),
+            band: None,
         });
     }
     series.push(Series {
@@ -244,12 +246,14 @@ fn convergence(ctx: &Context) -> anyhow::Result<Outcome> {
         points: (1..=k_max)
             .map(|k| (k as f64, gamma.powi(k as i32)))
             .collect(),
+        band: None,
     });
     series.push(Series {
         label: "sqrt(gamma)^k".into(),
         points: (1..=k_max)
             .map(|k| (k as f64, gamma.sqrt().powi(k as i32)))
             .collect(),
+        band: None,
     });
     let file = "distdp_convergence.svg";
     LineChart::new(
@@ -303,6 +307,7 @@ fn convergence(ctx: &Context) -> anyhow::Result<Outcome> {
                 .enumerate()
                 .map(|(k, &x)| (k as f64 + 1.0, x))
                 .collect(),
+            band: None,
         }],
     )?;
     out.figures.push(Figure {
@@ -400,6 +405,7 @@ fn scaling(ctx: &Context) -> anyhow::Result<Outcome> {
         &[Series {
             label: "categorical DVI".into(),
             points: pts.iter().map(|&(w, s)| (w, s)).collect(),
+            band: None,
         }],
     )?;
     out.figures.push(Figure {
@@ -474,10 +480,12 @@ fn lsmc_paths(ctx: &Context) -> anyhow::Result<Outcome> {
             Series {
                 label: "mean |error|".into(),
                 points: err_pts,
+                band: None,
             },
             Series {
                 label: "mean 95% CI half-width".into(),
                 points: ci_pts,
+                band: None,
             },
         ],
     )?;
