@@ -377,6 +377,9 @@ impl Environment for ObliviousAdversary {
 /// played most often so far pays a reward in `[0, 0.2]` and every other arm
 /// one in `[0.8, 1]`. A deterministic policy that concentrates on one arm is
 /// punished every round; regret is measured against the realised table.
+/// Ties in the play counts go to the lowest arm (so before any play arm 0
+/// is the punished one); `reset` forgets the plays; plays of arms outside
+/// `0..K` are ignored. Tested in `tests/adaptive_knapsacks.rs`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdaptiveAdversary {
     counts: Vec<u64>,

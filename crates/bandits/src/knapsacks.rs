@@ -4,8 +4,10 @@
 //! Each round the chosen arm yields a reward in `[0, 1]` and consumes
 //! `c_i in [0, 1]` of each resource `i`, with budgets `B_i`; the run stops
 //! when a budget would be exceeded or the horizon `T` is reached. Budgets
-//! are rescaled to a common `B = min_i B_i` and a dummy resource with zero
-//! consumption is added. Round `t` is a zero-sum game on the Lagrangian
+//! are rescaled to a common `B = min_i B_i` and a dummy resource that
+//! consumes exactly `B / T` every round is added (time as a resource,
+//! Slivkins Sec. 10.1), so its Lagrangian term `1 - (T / B)(B / T)` is 0.
+//! Round `t` is a zero-sum game on the Lagrangian (Slivkins eq. (10.9))
 //! `L_t(a, lambda) = r_t(a) + sum_i lambda_i (1 - (T / B) c_{t,i}(a))`:
 //! the primal player (Exp3 over arms, bandit feedback) maximises it, the
 //! dual player (Hedge over resources, full feedback since all consumptions of
@@ -116,13 +118,17 @@ pub fn lagrange_bwk(
         total += r;
         pulls[a] += 1;
         rounds = t;
-        // Per-resource term 1 - ratio * scaled cost; the dummy resource's is 1.
+        // Per-resource term 1 - ratio * scaled cost; the dummy resource
+        // consumes B / T per round, so its term is 1 - ratio * (B / T) = 0.
+        // (A dummy term of 1 would make every real resource look cheaper to
+        // the minimising dual, which then pins lambda on the resources and
+        // stops the primal from ever spending its budget on costly arms.)
         let terms: Vec<f64> = (0..=d)
             .map(|i| {
                 if i < d {
                     1.0 - ratio * scale[i] * c[i]
                 } else {
-                    1.0
+                    0.0
                 }
             })
             .collect();

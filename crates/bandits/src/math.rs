@@ -74,6 +74,87 @@ pub fn sample_categorical(probs: &[f64], rng: &mut dyn RngCore) -> usize {
     last_positive
 }
 
+/// Gamma(`shape`, 1) sampler of Marsaglia & Tsang (2000), "A simple method
+/// for generating gamma variables", ACM TOMS 26(3): for `shape >= 1`,
+/// `d = shape - 1/3`, `c = 1 / sqrt(9 d)`; draw `z ~ N(0, 1)`,
+/// `v = (1 + c z)^3` and accept `d v` when `u < 1 - 0.0331 z^4` (squeeze) or
+/// `ln u < z^2 / 2 + d (1 - v + ln v)`. Shapes below 1 use the boost
+/// `Gamma(a) = Gamma(a + 1) U^(1/a)` (their eq. in Sec. 6). Exact (a
+/// rejection sampler, no approximation); about twice as fast as a Beta
+/// drawn with Cheng's algorithm when a Beta is formed as `X / (X + Y)`.
+/// The constants depend only on the shape, so Thompson sampling keeps one
+/// per arm and recomputes it only for the arm that was updated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GammaSampler {
+    d: f64,
+    c: f64,
+    /// `1 / shape` when `shape < 1` (boost), else 0.
+    inv_shape: f64,
+}
+
+impl GammaSampler {
+    /// Sampler for Gamma(`shape`, 1); `shape` must be finite and `> 0`.
+    pub fn new(shape: f64) -> duality_core::Result<Self> {
+        if !(shape.is_finite() && shape > 0.0) {
+            return Err(duality_core::Error::invalid(
+                "gamma shape",
+                shape,
+                "a finite number > 0",
+            ));
+        }
+        let (base, inv_shape) = if shape < 1.0 {
+            (shape + 1.0, 1.0 / shape)
+        } else {
+            (shape, 0.0)
+        };
+        let d = base - 1.0 / 3.0;
+        Ok(GammaSampler {
+            d,
+            c: 1.0 / (9.0 * d).sqrt(),
+            inv_shape,
+        })
+    }
+
+    /// One draw (the generator is advanced by two numbers per attempt;
+    /// attempts succeed with probability above 0.95 for every shape >= 1).
+    #[inline]
+    pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let x = loop {
+            let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+            let v = 1.0 + self.c * z;
+            if v <= 0.0 {
+                continue;
+            }
+            let v = v * v * v;
+            let u: f64 = rng.random::<f64>();
+            let z2 = z * z;
+            if u < 1.0 - 0.0331 * z2 * z2 || u.ln() < 0.5 * z2 + self.d * (1.0 - v + v.ln()) {
+                break self.d * v;
+            }
+        };
+        if self.inv_shape > 0.0 {
+            // Boost for shape < 1; `1 - u` lies in (0, 1], so the power is finite.
+            x * (1.0 - rng.random::<f64>()).powf(self.inv_shape)
+        } else {
+            x
+        }
+    }
+}
+
+/// Beta(`a`, `b`) draw as `X / (X + Y)` with `X ~ Gamma(a)`, `Y ~ Gamma(b)`
+/// (exact; Devroye 1986, Thm IX.4.1), using [`GammaSampler`]s built for `a`
+/// and `b`.
+#[inline]
+pub fn sample_beta<R: Rng + ?Sized>(a: &GammaSampler, b: &GammaSampler, rng: &mut R) -> f64 {
+    let x = a.sample(rng);
+    let y = b.sample(rng);
+    if x + y > 0.0 {
+        x / (x + y)
+    } else {
+        0.5
+    }
+}
+
 /// Bernoulli Kullback-Leibler divergence `kl(p, q)`, with the conventions
 /// `0 log 0 = 0` and arguments clamped into `[eps, 1 - eps]` for `q` so the
 /// result stays finite (Garivier & Cappé 2011, eq. (1)).
@@ -159,6 +240,49 @@ pub fn log_checkpoints(horizon: usize, n: usize) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    use duality_core::seed::Seeder;
+
+    /// Sample mean and variance of `n` draws.
+    fn moments(n: usize, mut draw: impl FnMut() -> f64) -> (f64, f64) {
+        let xs: Vec<f64> = (0..n).map(|_| draw()).collect();
+        let m = xs.iter().sum::<f64>() / n as f64;
+        let v = xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1) as f64;
+        (m, v)
+    }
+
+    #[test]
+    fn gamma_and_beta_samplers_have_the_right_moments() {
+        let mut rng = Seeder::new(11).rng(0);
+        let n = 40_000;
+        // Gamma(a, 1): mean a, variance a; shapes below 1 use the boost.
+        for a in [0.3, 1.0, 2.5, 40.0] {
+            let g = GammaSampler::new(a).unwrap();
+            let (m, v) = moments(n, || g.sample(&mut rng));
+            // 5 standard errors of the mean; variance within 10%.
+            assert!(
+                (m - a).abs() < 5.0 * (a / n as f64).sqrt(),
+                "shape {a}: mean {m}"
+            );
+            assert!((v / a - 1.0).abs() < 0.1, "shape {a}: variance {v}");
+        }
+        // Beta(a, b): mean a / (a + b), variance ab / ((a+b)^2 (a+b+1)).
+        for (a, b) in [(1.0, 1.0), (3.0, 9.0), (200.0, 50.0)] {
+            let (ga, gb) = (GammaSampler::new(a).unwrap(), GammaSampler::new(b).unwrap());
+            let (m, v) = moments(n, || sample_beta(&ga, &gb, &mut rng));
+            let mean = a / (a + b);
+            let var = a * b / ((a + b) * (a + b) * (a + b + 1.0));
+            assert!(
+                (m - mean).abs() < 5.0 * (var / n as f64).sqrt(),
+                "beta({a},{b}): mean {m}"
+            );
+            assert!((v / var - 1.0).abs() < 0.1, "beta({a},{b}): variance {v}");
+        }
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let err = GammaSampler::new(bad).unwrap_err().to_string();
+            assert!(err.contains("gamma shape"), "{err}");
+        }
+    }
+
     use super::*;
     use approx::assert_relative_eq;
     use proptest::prelude::*;

@@ -240,6 +240,46 @@ impl OpeData {
     pub fn has_reward_model(&self) -> bool {
         !self.qhat.is_empty()
     }
+    /// Logged actions `a_i`.
+    pub fn actions(&self) -> &[usize] {
+        &self.actions
+    }
+    /// Logged rewards `r_i`.
+    pub fn rewards(&self) -> &[f64] {
+        &self.rewards
+    }
+    /// Logging propensities `pi_b(a_i | x_i)`.
+    pub fn pscores(&self) -> &[f64] {
+        &self.pscores
+    }
+    /// Evaluation-policy probabilities, row-major `n x K`.
+    pub fn action_dist(&self) -> &[f64] {
+        &self.action_dist
+    }
+    /// Reward-model predictions `q̂(x_i, a)`, row-major `n x K` (empty
+    /// without a model).
+    pub fn qhat(&self) -> &[f64] {
+        &self.qhat
+    }
+
+    /// Writes the data as one little-endian `f64` array, in this order:
+    /// `actions` (n, as exact integers), `rewards` (n), `pscores` (n),
+    /// `action_dist` (n K), `qhat` (n K or nothing); read it with
+    /// `numpy.fromfile(path, dtype="<f8")`. 10^6 rounds with K = 5 take
+    /// 104 MB, against about 3x that as JSON text. Used to hand large logs
+    /// to the obp peer of the bench suite.
+    pub fn write_f64_le(&self, path: &std::path::Path) -> Result<()> {
+        let mut buf = Vec::with_capacity(8 * (3 * self.len() + 2 * self.action_dist.len()));
+        for &a in &self.actions {
+            buf.extend_from_slice(&(a as f64).to_le_bytes());
+        }
+        for v in [&self.rewards, &self.pscores, &self.action_dist, &self.qhat] {
+            for x in v.iter() {
+                buf.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        std::fs::write(path, &buf).map_err(|e| Error::io(path, e))
+    }
 
     /// Importance weights `pi_e(a_i | x_i) / pscore_i`.
     pub fn importance_weights(&self) -> Vec<f64> {
@@ -446,6 +486,41 @@ pub fn estimator_by_name(name: &str, tau: Option<f64>) -> Result<Box<dyn OffPoli
 mod tests {
     use super::*;
     use approx::assert_relative_eq;
+
+    #[test]
+    fn binary_export_round_trips() {
+        let data = OpeData::new(
+            2,
+            vec![1, 0, 1],
+            vec![1.0, 0.0, 0.5],
+            vec![0.5, 0.25, 0.75],
+            vec![0.2, 0.8, 0.6, 0.4, 0.1, 0.9],
+            vec![0.3, 0.7, 0.2, 0.1, 0.0, 1.0],
+        )
+        .unwrap();
+        let path = std::env::temp_dir().join(format!("duality-ope-{}.f64", std::process::id()));
+        data.write_f64_le(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let _ = std::fs::remove_file(&path);
+        let vals: Vec<f64> = bytes
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        let mut expected: Vec<f64> = data.actions().iter().map(|&a| a as f64).collect();
+        for v in [
+            data.rewards(),
+            data.pscores(),
+            data.action_dist(),
+            data.qhat(),
+        ] {
+            expected.extend_from_slice(v);
+        }
+        assert_eq!(vals, expected);
+        assert_eq!(vals.len(), 3 * 3 + 2 * 3 * 2);
+        let bad = std::path::Path::new("/nonexistent-dir/x.f64");
+        let err = data.write_f64_le(bad).unwrap_err().to_string();
+        assert!(err.contains("nonexistent-dir"), "{err}");
+    }
 
     fn tiny() -> OpeData {
         // 2 rounds, 2 actions.

@@ -483,14 +483,9 @@ pub fn run_omega_bandit(
     setup: &RelaxSetup,
     rng: &mut dyn RngCore,
 ) -> Result<RelaxOutcome> {
-    let RelaxSetup {
-        tol,
-        max_iter,
-        chebyshev_degree,
-    } = *setup;
+    let RelaxSetup { tol, max_iter, .. } = *setup;
     check::same_len("omega grid", grid.len(), "policy arms", policy.n_arms())?;
-    check::same_len("systems", seq.shifts.len(), "table rows", table.len())?;
-    policy.reset();
+    let learner_iters = table_bandit_run(&seq.shifts, table, policy, setup, rng)?;
     let horizon = seq.shifts.len();
     let mut learner = 0usize;
     let mut learner_curve = Vec::with_capacity(horizon);
@@ -498,20 +493,7 @@ pub fn run_omega_bandit(
     let mut best_curve = Vec::with_capacity(horizon);
     let mut gs = 0usize;
     let mut opt = 0usize;
-    for t in 0..horizon {
-        let feats = chebyshev_features(seq.shifts[t], chebyshev_degree);
-        let ctx = crate::policy::Context {
-            features: vec![feats; grid.len()],
-            advice: Vec::new(),
-        };
-        let round = Round {
-            t: t + 1,
-            horizon,
-            context: Some(&ctx),
-        };
-        let arm = policy.select(&round, rng).min(grid.len() - 1);
-        let iters = table[t][arm];
-        policy.update(&round, arm, 1.0 - iters as f64 / max_iter as f64);
+    for (t, iters) in learner_iters.into_iter().enumerate() {
         learner += iters;
         learner_curve.push(learner);
         for (c, &n) in cum_arm.iter_mut().zip(&table[t]) {
@@ -532,6 +514,51 @@ pub fn run_omega_bandit(
         learner_curve,
         best_fixed_curve: best_curve,
     })
+}
+
+/// The learner's part of [`run_omega_bandit`] on a precomputed iteration
+/// `table` (`[t][arm]`, from [`iteration_table`]) and the systems' `shifts`
+/// (for the Chebyshev context): the horizon is `table.len()`, the policy is
+/// reset, round `t` plays an arm, pays `table[t][arm]` iterations and
+/// receives the reward `1 - min(iterations / max_iter, 1)` (the paper's
+/// normalised iteration count as loss). Returns the iterations paid per
+/// system. Running it on prefixes of one table gives the regret-vs-T trend
+/// without solving any system again.
+pub fn table_bandit_run(
+    shifts: &[f64],
+    table: &[Vec<usize>],
+    policy: &mut dyn Policy,
+    setup: &RelaxSetup,
+    rng: &mut dyn RngCore,
+) -> Result<Vec<usize>> {
+    check::same_len("systems", shifts.len(), "table rows", table.len())?;
+    check::non_empty("iteration table", table)?;
+    let k = policy.n_arms();
+    for (t, row) in table.iter().enumerate() {
+        check::same_len("policy arms", k, &format!("table[{t}]"), row.len())?;
+    }
+    check::at_least("max_iter", setup.max_iter, 1)?;
+    policy.reset();
+    let horizon = table.len();
+    let mut paid = Vec::with_capacity(horizon);
+    for (t, row) in table.iter().enumerate() {
+        let feats = chebyshev_features(shifts[t], setup.chebyshev_degree);
+        let ctx = crate::policy::Context {
+            features: vec![feats; k],
+            advice: Vec::new(),
+        };
+        let round = Round {
+            t: t + 1,
+            horizon,
+            context: Some(&ctx),
+        };
+        let arm = policy.select(&round, rng).min(k - 1);
+        let iters = row[arm];
+        let loss = (iters as f64 / setup.max_iter as f64).min(1.0);
+        policy.update(&round, arm, 1.0 - loss);
+        paid.push(iters);
+    }
+    Ok(paid)
 }
 
 /// Chebyshev features `T_0(u), ..., T_d(u)` of a shift `c` in
@@ -664,6 +691,62 @@ pub fn seeded_sequence(grid: usize, t: usize, seed: u64) -> Result<ShiftedLaplac
 mod tests {
     use super::*;
     use crate::adversarial::{TsallisEstimator, TsallisInf};
+
+    #[test]
+    fn table_run_is_the_learner_part_of_run_omega_bandit() {
+        let seq = seeded_sequence(4, 30, 2).unwrap();
+        let grid = omega_grid(5);
+        let setup = RelaxSetup::default();
+        let table = iteration_table(&seq, &grid, setup.tol, setup.max_iter).unwrap();
+        let mut p = TsallisInf::new(5, 2.0, TsallisEstimator::ImportanceWeighted).unwrap();
+        let full = run_omega_bandit(
+            &seq,
+            &grid,
+            &table,
+            &mut p,
+            &setup,
+            &mut Seeder::new(3).rng(0),
+        )
+        .unwrap();
+        let paid = table_bandit_run(
+            &seq.shifts,
+            &table,
+            &mut p,
+            &setup,
+            &mut Seeder::new(3).rng(0),
+        )
+        .unwrap();
+        let cum: Vec<usize> = paid
+            .iter()
+            .scan(0, |s, &x| {
+                *s += x;
+                Some(*s)
+            })
+            .collect();
+        assert_eq!(cum, full.learner_curve);
+        // Bad input: ragged table, mismatched shifts, empty table.
+        let mut ragged = table.clone();
+        ragged[3].pop();
+        let err = table_bandit_run(
+            &seq.shifts,
+            &ragged,
+            &mut p,
+            &setup,
+            &mut Seeder::new(3).rng(0),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("table[3]"), "{err}");
+        assert!(table_bandit_run(
+            &seq.shifts[..3],
+            &table,
+            &mut p,
+            &setup,
+            &mut Seeder::new(3).rng(0)
+        )
+        .is_err());
+        assert!(table_bandit_run(&[], &[], &mut p, &setup, &mut Seeder::new(3).rng(0)).is_err());
+    }
 
     #[test]
     fn sor_solves_and_matches_dense() {

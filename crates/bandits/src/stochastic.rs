@@ -6,10 +6,12 @@
 
 use duality_core::{check, Error, Result};
 use rand::{Rng, RngCore};
-use rand_distr::{Beta, Distribution};
+use rand_distr::Distribution;
 use serde::{Deserialize, Serialize};
 
-use crate::math::{argmax, argmax_by, kl_ucb_bernoulli, kl_ucb_gaussian};
+use crate::math::{
+    argmax, argmax_by, kl_ucb_bernoulli, kl_ucb_gaussian, sample_beta, GammaSampler,
+};
 use crate::policy::{Arm, ArmStats, Policy, Round};
 
 fn check_arms(k: usize) -> Result<()> {
@@ -422,11 +424,18 @@ impl Policy for Moss {
 /// Thompson sampling with Beta(1, 1) priors (Slivkins Ch. 3; Agrawal & Goyal
 /// 2012, Algorithm 2 for rewards in `[0, 1]`: a reward `r` is turned into a
 /// Bernoulli(`r`) success before the conjugate update, which is exact for
-/// Bernoulli arms).
+/// Bernoulli arms). Posterior draws are exact Beta variates formed as
+/// `X / (X + Y)` from two Marsaglia-Tsang gamma draws
+/// ([`GammaSampler`](crate::math::GammaSampler)); the samplers' constants
+/// are kept per arm and recomputed only for the updated arm.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BetaThompson {
     successes: Vec<f64>,
     failures: Vec<f64>,
+    /// Gamma samplers for `1 + successes[a]` and `1 + failures[a]`.
+    shapes: Vec<(GammaSampler, GammaSampler)>,
+    /// Gamma(1) sampler of the uniform prior.
+    prior: GammaSampler,
     samples: Vec<f64>,
     coin: f64,
 }
@@ -435,9 +444,12 @@ impl BetaThompson {
     /// `k` arms with uniform priors.
     pub fn new(k: usize) -> Result<Self> {
         check_arms(k)?;
+        let one = GammaSampler::new(1.0)?;
         Ok(BetaThompson {
             successes: vec![0.0; k],
             failures: vec![0.0; k],
+            shapes: vec![(one, one); k],
+            prior: one,
             samples: vec![0.0; k],
             coin: 0.5,
         })
@@ -454,12 +466,12 @@ impl Policy for BetaThompson {
     fn reset(&mut self) {
         self.successes.iter_mut().for_each(|s| *s = 0.0);
         self.failures.iter_mut().for_each(|f| *f = 0.0);
+        let one = self.prior;
+        self.shapes.iter_mut().for_each(|s| *s = (one, one));
     }
     fn select(&mut self, _round: &Round<'_>, rng: &mut dyn RngCore) -> Arm {
-        for a in 0..self.n_arms() {
-            self.samples[a] = Beta::new(1.0 + self.successes[a], 1.0 + self.failures[a])
-                .map(|d| d.sample(rng))
-                .unwrap_or(0.5);
+        for (sample, (a, b)) in self.samples.iter_mut().zip(&self.shapes) {
+            *sample = sample_beta(a, b, rng);
         }
         self.coin = rng.random::<f64>();
         argmax(&self.samples)
@@ -471,10 +483,15 @@ impl Policy for BetaThompson {
         // Binarisation (Agrawal & Goyal 2012): success with probability
         // `reward`, using the coin drawn in `select` from the policy's stream.
         let success = self.coin < reward;
-        if success {
+        let (count, slot) = if success {
             self.successes[arm] += 1.0;
+            (self.successes[arm], &mut self.shapes[arm].0)
         } else {
             self.failures[arm] += 1.0;
+            (self.failures[arm], &mut self.shapes[arm].1)
+        };
+        if let Ok(g) = GammaSampler::new(1.0 + count) {
+            *slot = g;
         }
     }
 }
