@@ -40,10 +40,10 @@ pub struct Experiment {
     pub run: fn(&Context) -> anyhow::Result<Outcome>,
 }
 
-/// What an experiment gets: sizes, seeds, and where to put figures.
+/// What an experiment gets: its parameters (sizes come from
+/// `fixtures/bench/<suite>.toml`, already resolved for `--quick`), seeds,
+/// and where to put figures.
 pub struct Context {
-    /// CI-sized run.
-    pub quick: bool,
     /// Seeds to run (one record set per seed).
     pub seeds: Vec<u64>,
     /// Seeder for this experiment (derived from the master seed and the
@@ -471,7 +471,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             .max(1);
             let params_json = serde_json::to_value(params.table())?;
             let ctx = Context {
-                quick: args.quick,
                 seeds: (0..seeds as u64).collect(),
                 seeder: root.named(suite.name).named(exp.name),
                 figure_dir: out_dir.clone(),

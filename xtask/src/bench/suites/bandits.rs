@@ -6,10 +6,11 @@
 //! count) and states the paper's claim and whether it held in `notes`.
 
 use duality_bandits::math::log_checkpoints;
-use duality_bandits::plot::{line_chart_svg, regret_curves_svg, regret_svg, Curve, RegretKind};
+use duality_bandits::plot::{regret_curves_svg, regret_svg, RegretKind};
 use duality_bandits::prelude::*;
 use duality_bandits::tallying::policy_regret;
 use duality_core::record::RunRecord;
+use duality_eval::plot::{LineChart, Series};
 
 use crate::bench::compare::PeerSpec;
 use crate::bench::harness::{Context, Experiment, Figure, Headline, Outcome, Suite};
@@ -79,11 +80,8 @@ fn regret_at(result: &SimulationResult, policy: usize, t: usize) -> f64 {
 fn stochastic_regret(ctx: &Context) -> anyhow::Result<Outcome> {
     let means = [0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1];
     let k = means.len();
-    let (horizon, reps) = if ctx.quick {
-        (10_000, 10)
-    } else {
-        (100_000, 100)
-    };
+    let horizon: usize = ctx.param("horizon")?;
+    let reps: usize = ctx.param("repetitions")?;
     let env = StochasticBandit::bernoulli(&means)?;
     let policies: Vec<Box<dyn Policy>> = vec![
         Box::new(Ucb1::new(k)?),
@@ -196,11 +194,8 @@ struct SmpyOut {
 fn simulation_speed(ctx: &Context) -> anyhow::Result<Outcome> {
     let means = [0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1];
     let k = means.len();
-    let (horizon, reps) = if ctx.quick {
-        (10_000, 10)
-    } else {
-        (100_000, 10)
-    };
+    let horizon: usize = ctx.param("horizon")?;
+    let reps: usize = ctx.param("repetitions")?;
     let env = StochasticBandit::bernoulli(&means)?;
     let policies: Vec<Box<dyn Policy>> =
         vec![Box::new(Ucb1::new(k)?), Box::new(BetaThompson::new(k)?)];
@@ -315,11 +310,8 @@ fn simulation_speed(ctx: &Context) -> anyhow::Result<Outcome> {
 
 fn adversarial_regret(ctx: &Context) -> anyhow::Result<Outcome> {
     let k = 5;
-    let (horizon, reps) = if ctx.quick {
-        (10_000, 10)
-    } else {
-        (100_000, 50)
-    };
+    let horizon: usize = ctx.param("horizon")?;
+    let reps: usize = ctx.param("repetitions")?;
     let env = ObliviousAdversary::doubling_switch(k, horizon)?;
     let policies: Vec<Box<dyn Policy>> = vec![
         Box::new(Exp3::new(k, None, 0.0)?),
@@ -389,11 +381,8 @@ fn adversarial_regret(ctx: &Context) -> anyhow::Result<Outcome> {
 
 fn tallying(ctx: &Context) -> anyhow::Result<Outcome> {
     let (k, m) = (3, 5);
-    let (horizon, reps) = if ctx.quick {
-        (20_000, 4)
-    } else {
-        (200_000, 20)
-    };
+    let horizon: usize = ctx.param("horizon")?;
+    let reps: usize = ctx.param("repetitions")?;
     let env = TallyingBandit::practice_instance(k, m)?;
     let policies: Vec<Box<dyn Policy>> = vec![
         Box::new(TallyingElimination::new(k, m)?),
@@ -439,24 +428,23 @@ fn tallying(ctx: &Context) -> anyhow::Result<Outcome> {
         out.headlines
             .push(headline(format!("{name} policy regret"), fin, 0));
         finals.push(fin);
-        plot.push(Curve {
-            label: name.clone(),
-            points: cps
-                .iter()
+        plot.push(Series::new(
+            name.clone(),
+            cps.iter()
                 .zip(&mean_curve)
                 .map(|(&t, &r)| (t as f64, r))
                 .collect(),
-        });
+        ));
     }
     let file = "bandits_tallying.svg";
-    line_chart_svg(
-        &ctx.figure_dir.join(file),
-        &format!("weighted tallying bandit K={k}, m={m}"),
+    LineChart::new(
+        format!("weighted tallying bandit K={k}, m={m}"),
         "round t",
         "complete policy regret",
-        &plot,
-        true,
-    )?;
+    )
+    .log_x(true)
+    .y_from_zero(true)
+    .draw(ctx.figure_dir.join(file), &plot)?;
     out.figures.push(Figure {
         title: "Complete policy regret on the practice instance".into(),
         file: file.into(),
@@ -473,12 +461,8 @@ fn tallying(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 fn ope_error(ctx: &Context) -> anyhow::Result<Outcome> {
-    let sizes: Vec<usize> = if ctx.quick {
-        vec![250, 1000, 4000]
-    } else {
-        vec![250, 1000, 4000, 16_000, 64_000]
-    };
-    let reps = if ctx.quick { 20 } else { 100 };
+    let sizes: Vec<usize> = ctx.param("sizes")?;
+    let reps: usize = ctx.param("repetitions")?;
     let tau = 5.0;
     let estimators: Vec<Box<dyn OffPolicyEstimator + Send + Sync>> = vec![
         Box::new(Ipw),
@@ -523,23 +507,21 @@ fn ope_error(ctx: &Context) -> anyhow::Result<Outcome> {
             first = rmse;
         }
     }
-    let curves: Vec<Curve> = estimators
+    let curves: Vec<Series> = estimators
         .iter()
         .zip(&first)
-        .map(|(e, r)| Curve {
-            label: e.name(),
-            points: sizes.iter().zip(r).map(|(&n, &v)| (n as f64, v)).collect(),
+        .map(|(e, r)| {
+            Series::new(
+                e.name(),
+                sizes.iter().zip(r).map(|(&n, &v)| (n as f64, v)).collect(),
+            )
         })
         .collect();
     let file = "bandits_ope_error.svg";
-    line_chart_svg(
-        &ctx.figure_dir.join(file),
-        "OPE RMSE vs logged rounds",
-        "logged rounds n",
-        "RMSE",
-        &curves,
-        true,
-    )?;
+    LineChart::new("OPE RMSE vs logged rounds", "logged rounds n", "RMSE")
+        .log_x(true)
+        .markers(true)
+        .draw(ctx.figure_dir.join(file), &curves)?;
     out.figures.push(Figure {
         title: "RMSE of off-policy estimators against the known policy value".into(),
         file: file.into(),
@@ -574,7 +556,7 @@ fn compare_dr_with_obp(
     if !ctx.compare {
         return Ok(());
     }
-    let n_rounds = if ctx.quick { 20_000 } else { 1_000_000 };
+    let n_rounds: usize = ctx.param("obp_rounds")?;
     let params = SyntheticParams {
         n_rounds,
         ..SyntheticParams::default()
@@ -616,15 +598,17 @@ fn sor_trend(
     out: &mut Outcome,
 ) -> anyhow::Result<()> {
     use duality_bandits::relax::{iteration_table, seeded_sequence, table_bandit_run, ChebCb};
-    let (shifts, table, lengths): (Vec<f64>, Vec<Vec<usize>>, Vec<usize>) = if ctx.quick {
-        let (shifts, table) = first_table.ok_or_else(|| anyhow::anyhow!("no seeds"))?;
-        (shifts, table, vec![25, 50, 100])
+    let trend_systems: usize = ctx.param("trend_systems")?;
+    let lengths: Vec<usize> = ctx.param("trend_lengths")?;
+    let (shifts, table): (Vec<f64>, Vec<Vec<usize>>) = if trend_systems == 0 {
+        first_table.ok_or_else(|| anyhow::anyhow!("no seeds"))?
     } else {
-        ctx.progress.set_message("sor-tuning trend: 4000 systems");
+        ctx.progress
+            .set_message(format!("sor-tuning trend: {trend_systems} systems"));
         let s = ctx.seeder.seed_for(ctx.seeds.first().copied().unwrap_or(0));
-        let seq = seeded_sequence(10, 4000, s)?;
+        let seq = seeded_sequence(10, trend_systems, s)?;
         let table = iteration_table(&seq, grid, setup.tol, setup.max_iter)?;
-        (seq.shifts, table, vec![250, 1000, 4000])
+        (seq.shifts, table)
     };
     let k = grid.len();
     let names = ["tsallis-inf", "exp3", "chebcb", "chebcb-gamma10"];
@@ -674,31 +658,33 @@ fn sor_trend(
         }
         rows.push((t, best, per_system, learners));
     }
-    let mut curves: Vec<Curve> = names
+    let mut curves: Vec<Series> = names
         .iter()
         .enumerate()
-        .map(|(i, name)| Curve {
-            label: (*name).to_string(),
-            points: rows.iter().map(|r| (r.0 as f64, r.3[i])).collect(),
+        .map(|(i, name)| {
+            Series::new(
+                (*name).to_string(),
+                rows.iter().map(|r| (r.0 as f64, r.3[i])).collect(),
+            )
         })
         .collect();
-    curves.push(Curve {
-        label: "best fixed omega (same prefix)".into(),
-        points: rows.iter().map(|r| (r.0 as f64, r.1)).collect(),
-    });
-    curves.push(Curve {
-        label: "per-system best grid omega".into(),
-        points: rows.iter().map(|r| (r.0 as f64, r.2)).collect(),
-    });
+    curves.push(Series::new(
+        "best fixed omega (same prefix)",
+        rows.iter().map(|r| (r.0 as f64, r.1)).collect(),
+    ));
+    curves.push(Series::new(
+        "per-system best grid omega",
+        rows.iter().map(|r| (r.0 as f64, r.2)).collect(),
+    ));
     let file = "bandits_sor_trend.svg";
-    line_chart_svg(
-        &ctx.figure_dir.join(file),
+    LineChart::new(
         "SOR: mean iterations per system vs sequence length T",
         "systems T",
         "mean iterations per system",
-        &curves,
-        true,
-    )?;
+    )
+    .log_x(true)
+    .markers(true)
+    .draw(ctx.figure_dir.join(file), &curves)?;
     out.figures.push(Figure {
         title: "Per-system mean iterations of the omega bandits as T grows (each T a separate run)"
             .into(),
@@ -753,7 +739,8 @@ fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
     use duality_bandits::relax::{
         iteration_table, omega_grid, run_omega_bandit, seeded_sequence, ChebCb, RelaxSetup,
     };
-    let (systems, grid_n) = if ctx.quick { (100, 20) } else { (1000, 20) };
+    let systems: usize = ctx.param("systems")?;
+    let grid_n: usize = ctx.param("grid_points")?;
     let setup = RelaxSetup::default();
     let grid = omega_grid(grid_n);
     let mut out = Outcome::default();
@@ -803,36 +790,34 @@ fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
     let results = first.ok_or_else(|| anyhow::anyhow!("no seeds"))?;
     let base = &results[0].1;
     sor_trend(ctx, &grid, &setup, first_table, &mut out)?;
-    let mut curves: Vec<Curve> = results
+    let mut curves: Vec<Series> = results
         .iter()
-        .map(|(n, r)| Curve {
-            label: n.clone(),
-            points: r
-                .learner_curve
-                .iter()
-                .enumerate()
-                .map(|(t, &c)| ((t + 1) as f64, c as f64))
-                .collect(),
+        .map(|(n, r)| {
+            Series::new(
+                n.clone(),
+                r.learner_curve
+                    .iter()
+                    .enumerate()
+                    .map(|(t, &c)| ((t + 1) as f64, c as f64))
+                    .collect(),
+            )
         })
         .collect();
-    curves.push(Curve {
-        label: format!("best fixed omega = {:.3}", base.best_fixed_omega),
-        points: base
-            .best_fixed_curve
+    curves.push(Series::new(
+        format!("best fixed omega = {:.3}", base.best_fixed_omega),
+        base.best_fixed_curve
             .iter()
             .enumerate()
             .map(|(t, &c)| ((t + 1) as f64, c as f64))
             .collect(),
-    });
+    ));
     let file = "bandits_sor_tuning.svg";
-    line_chart_svg(
-        &ctx.figure_dir.join(file),
+    LineChart::new(
         "SOR iterations over a sequence of shifted Laplacians",
         "system t",
         "cumulative iterations",
-        &curves,
-        false,
-    )?;
+    )
+    .draw(ctx.figure_dir.join(file), &curves)?;
     out.figures.push(Figure {
         title: "Cumulative SOR iterations: omega bandits vs best fixed omega".into(),
         file: file.into(),
