@@ -225,7 +225,8 @@ pub struct ImportRunsArgs {
     /// The export: long CSV (one row per logged point) or a W&B chart CSV.
     #[arg(long)]
     pub input: PathBuf,
-    /// `long` (columns below) or `wide` (W&B chart export, run names
+    /// `long` (CSV with the columns below), `json` (the same records as a
+    /// JSON array or JSON Lines) or `wide` (W&B chart export, run names
     /// `{env_id}__{exp_name}__{seed}__{time}`).
     #[arg(long, default_value = "long")]
     pub layout: String,
@@ -411,19 +412,18 @@ fn parse_final_score(text: &str) -> anyhow::Result<FinalScore> {
 }
 
 fn import_runs(a: ImportRunsArgs) -> anyhow::Result<()> {
+    let columns = TrackedColumns {
+        algorithm: a.algorithm_col.clone(),
+        task: a.task_col.clone(),
+        run: a.run_col.clone(),
+        step: a.step_col.clone(),
+        value: a.value_col.clone(),
+    };
     let runs = match a.layout.as_str() {
-        "long" => TrackedRuns::from_long_csv_path(
-            &a.input,
-            &TrackedColumns {
-                algorithm: a.algorithm_col.clone(),
-                task: a.task_col.clone(),
-                run: a.run_col.clone(),
-                step: a.step_col.clone(),
-                value: a.value_col.clone(),
-            },
-        )?,
+        "long" => TrackedRuns::from_long_csv_path(&a.input, &columns)?,
         "wide" => TrackedRuns::from_wide_csv_path(&a.input)?,
-        other => bail!("--layout must be long or wide, got {other:?}"),
+        "json" => TrackedRuns::from_long_json_path(&a.input, &columns)?,
+        other => bail!("--layout must be long, wide or json, got {other:?}"),
     };
     // Runs are numbered 0.. within each algorithm (as in tidy score files).
     fn write_set(out: &mut String, set: &ScoreSet, step: Option<f64>) {

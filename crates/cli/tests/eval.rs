@@ -327,3 +327,33 @@ fn sequence_tests_of_a_decision_file() {
     let (ok, _, err) = run(&["eval", "sequence", "--input", &labels]);
     assert!(!ok && err.contains("--positive"), "{err}");
 }
+
+#[test]
+fn import_runs_reads_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = String::new();
+    for seed in [1, 2] {
+        for step in 1..=4 {
+            lines.push_str(&format!(
+                "{{\"exp_name\": \"ppo\", \"env_id\": \"CartPole-v1\", \"seed\": {seed}, \"global_step\": {step}, \"charts/episodic_return\": {}}}\n",
+                10 * step * seed
+            ));
+        }
+    }
+    let input = write(dir.path(), "runs.jsonl", &lines);
+    let (ok, stdout, stderr) = run(&[
+        "eval",
+        "import-runs",
+        "--input",
+        &input,
+        "--layout",
+        "json",
+        "--final-score",
+        "last-episodes:1",
+    ]);
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        stdout,
+        "algorithm,task,run,score\nppo,CartPole-v1,0,40\nppo,CartPole-v1,1,80\n"
+    );
+}

@@ -14,12 +14,14 @@
 //!   (for sample-efficiency curves), each run's value at a checkpoint being
 //!   the mean of its episodes in the window that ends there.
 //!
-//! Two file layouts are read:
+//! Three file layouts are read:
 //!
 //! - **long CSV** ([`TrackedRuns::read_long_csv`]): one row per logged point
 //!   with columns naming the algorithm, task, run, step and value; the
 //!   defaults ([`TrackedColumns::default`]) are Open RL Benchmark's names
 //!   `exp_name, env_id, seed, global_step, charts/episodic_return`;
+//! - **long JSON** ([`TrackedRuns::read_long_json`]): the same records as
+//!   one JSON array or as JSON Lines (a `wandb` history export);
 //! - **wide CSV** as the W&B UI exports a chart
 //!   ([`TrackedRuns::read_wide_csv`]): a step column (`Step` or
 //!   `global_step`) and one column `<run name> - <metric>` per run (the
@@ -118,6 +120,54 @@ fn parse_number(text: &str, what: &str, source: &str, line: usize) -> Result<Opt
     Ok(Some(v))
 }
 
+/// Accumulates logged points per (algorithm, task, run), in first-appearance
+/// order; shared by the long CSV and JSON readers.
+#[derive(Default)]
+struct PointCollector {
+    order: Vec<Key>,
+    points: HashMap<Key, (Vec<f64>, Vec<f64>)>,
+}
+
+impl PointCollector {
+    fn push(&mut self, key: [&str; 3], step: f64, value: f64) {
+        let key = (key[0].to_string(), key[1].to_string(), key[2].to_string());
+        let order = &mut self.order;
+        let entry = self.points.entry(key.clone()).or_insert_with(|| {
+            order.push(key);
+            (Vec::new(), Vec::new())
+        });
+        entry.0.push(step);
+        entry.1.push(value);
+    }
+
+    fn finish(mut self, source_name: &str, columns: &TrackedColumns) -> Result<TrackedRuns> {
+        if self.order.is_empty() {
+            return Err(Error::parse(
+                source_name,
+                None,
+                format!(
+                    "no logged points with both {} and {}",
+                    columns.step, columns.value
+                ),
+            ));
+        }
+        let curves = std::mem::take(&mut self.order)
+            .into_iter()
+            .map(|key| {
+                let (steps, values) = self.points.remove(&key).unwrap_or_default();
+                RunCurve {
+                    algorithm: key.0,
+                    task: key.1,
+                    run: key.2,
+                    steps,
+                    values,
+                }
+            })
+            .collect();
+        TrackedRuns::new(curves)
+    }
+}
+
 impl TrackedRuns {
     /// Builds the set from curves (each sorted by step here); errors on an
     /// empty set, an empty curve, mismatched lengths, non-finite numbers or
@@ -186,8 +236,7 @@ impl TrackedRuns {
             col(&columns.step)?,
             col(&columns.value)?,
         ];
-        let mut order: Vec<Key> = Vec::new();
-        let mut points: HashMap<Key, (Vec<f64>, Vec<f64>)> = HashMap::new();
+        let mut collector = PointCollector::default();
         for (row_no, row) in rdr.records().enumerate() {
             let line = row_no + 2;
             let row = row.map_err(|e| Error::parse(source_name, Some(line), e.to_string()))?;
@@ -207,45 +256,86 @@ impl TrackedRuns {
             }
             let step = parse_number(field[3], &columns.step, source_name, line)?;
             let value = parse_number(field[4], &columns.value, source_name, line)?;
-            let (Some(step), Some(value)) = (step, value) else {
-                continue;
-            };
-            let key = (
-                field[0].to_string(),
-                field[1].to_string(),
-                field[2].to_string(),
-            );
-            let entry = points.entry(key.clone()).or_insert_with(|| {
-                order.push(key);
-                (Vec::new(), Vec::new())
-            });
-            entry.0.push(step);
-            entry.1.push(value);
+            if let (Some(step), Some(value)) = (step, value) {
+                collector.push([field[0], field[1], field[2]], step, value);
+            }
         }
-        if order.is_empty() {
-            return Err(Error::parse(
-                source_name,
-                None,
-                format!(
-                    "no logged points with both {} and {}",
-                    columns.step, columns.value
-                ),
-            ));
-        }
-        let curves = order
-            .into_iter()
-            .map(|key| {
-                let (steps, values) = points.remove(&key).unwrap_or_default();
-                RunCurve {
-                    algorithm: key.0,
-                    task: key.1,
-                    run: key.2,
-                    steps,
-                    values,
+        collector.finish(source_name, columns)
+    }
+
+    /// Reads a long JSON file (see [`TrackedRuns::read_long_json`]).
+    pub fn from_long_json_path(path: impl AsRef<Path>, columns: &TrackedColumns) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::read_long_json(&text, &path.display().to_string(), columns)
+    }
+
+    /// Reads logged points as JSON: either one array of objects or JSON
+    /// Lines (one object per line, as `wandb` history exports), each object
+    /// carrying the five `columns` as keys. Algorithm, task and run may be
+    /// strings or numbers (a seed); a `null` or missing step or value means
+    /// "not logged here" and is skipped. Errors name the record (1-based)
+    /// and, for JSON Lines, the line.
+    pub fn read_long_json(text: &str, source_name: &str, columns: &TrackedColumns) -> Result<Self> {
+        let records: Vec<(usize, serde_json::Value)> = if text.trim_start().starts_with('[') {
+            let all: Vec<serde_json::Value> = serde_json::from_str(text)
+                .map_err(|e| Error::parse(source_name, Some(e.line()), e.to_string()))?;
+            all.into_iter()
+                .enumerate()
+                .map(|(i, v)| (i + 1, v))
+                .collect()
+        } else {
+            text.lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+                .map(|(i, l)| {
+                    serde_json::from_str(l)
+                        .map(|v| (i + 1, v))
+                        .map_err(|e| Error::parse(source_name, Some(i + 1), e.to_string()))
+                })
+                .collect::<Result<_>>()?
+        };
+        let mut collector = PointCollector::default();
+        for (line, record) in &records {
+            let label = |key: &str| -> Result<String> {
+                match record.get(key) {
+                    Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                    Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
+                    other => Err(Error::parse(
+                        source_name,
+                        Some(*line),
+                        format!("record {line}: `{key}` is {other:?}, expected a string or number"),
+                    )),
                 }
-            })
-            .collect();
-        Self::new(curves)
+            };
+            let number = |key: &str| -> Result<Option<f64>> {
+                match record.get(key) {
+                    None | Some(serde_json::Value::Null) => Ok(None),
+                    Some(serde_json::Value::Number(n)) => match n.as_f64() {
+                        Some(v) if v.is_finite() => Ok(Some(v)),
+                        _ => Err(Error::parse(
+                            source_name,
+                            Some(*line),
+                            format!("record {line}: `{key}` is {n}: expected a finite number"),
+                        )),
+                    },
+                    Some(other) => Err(Error::parse(
+                        source_name,
+                        Some(*line),
+                        format!("record {line}: `{key}` is {other}, expected a number"),
+                    )),
+                }
+            };
+            let (alg, task, run) = (
+                label(&columns.algorithm)?,
+                label(&columns.task)?,
+                label(&columns.run)?,
+            );
+            if let (Some(step), Some(value)) = (number(&columns.step)?, number(&columns.value)?) {
+                collector.push([&alg, &task, &run], step, value);
+            }
+        }
+        collector.finish(source_name, columns)
     }
 
     /// Reads a wide CSV file (see [`TrackedRuns::read_wide_csv`]).
@@ -514,6 +604,39 @@ dqn,CartPole-v1,1,320,3,x
         let e = runs.final_scores(FinalScore::LastEpisodes(1)).unwrap_err();
         assert!(e.to_string().contains("Acrobot-v1"), "{e}");
         assert!(TrackedRuns::new(vec![]).is_err());
+    }
+
+    #[test]
+    fn json_array_and_lines_match_the_csv() {
+        let cols = TrackedColumns::default();
+        let csv = TrackedRuns::read_long_csv(LONG.as_bytes(), "t.csv", &cols).unwrap();
+        let mut lines = String::new();
+        for l in LONG.lines().skip(1) {
+            let f: Vec<&str> = l.split(',').collect();
+            let value = if f[4].is_empty() {
+                "null".to_string()
+            } else {
+                f[4].to_string()
+            };
+            lines.push_str(&format!(
+                "{{\"exp_name\": \"{}\", \"env_id\": \"{}\", \"seed\": {}, \"global_step\": {}, \"charts/episodic_return\": {value}}}\n",
+                f[0], f[1], f[2], f[3]
+            ));
+        }
+        let jsonl = TrackedRuns::read_long_json(&lines, "t.jsonl", &cols).unwrap();
+        assert_eq!(jsonl, csv);
+        let array = format!("[{}]", lines.trim_end().replace('\n', ","));
+        assert_eq!(
+            TrackedRuns::read_long_json(&array, "t.json", &cols).unwrap(),
+            csv
+        );
+        let bad = lines.replace("\"global_step\": 300", "\"global_step\": \"late\"");
+        let e = TrackedRuns::read_long_json(&bad, "t.jsonl", &cols)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("global_step") && e.contains("line 1"), "{e}");
+        let missing = "{\"exp_name\": \"a\"}\n";
+        assert!(TrackedRuns::read_long_json(missing, "m.jsonl", &cols).is_err());
     }
 
     #[test]
