@@ -1,10 +1,8 @@
 //! End-to-end tests of `duality bandit ...`.
 
-use std::process::Command;
+mod common;
 
-fn duality() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_duality"))
-}
+use common::duality;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/bandits/");
 

@@ -77,6 +77,49 @@ fn regret_at(result: &SimulationResult, policy: usize, t: usize) -> f64 {
     result.policies[policy].mean_pseudo_curve()[idx]
 }
 
+/// Runs `policies` on `env` once per context seed (`horizon`, `repetitions`
+/// each, the seed's own simulator stream) and records, per (policy, seed),
+/// the mean final regret of each kind in `kinds` and the run time. Returns
+/// the records and the first seed's result (drawn as the figure).
+fn simulate_over_seeds(
+    ctx: &Context,
+    env: &dyn Environment,
+    policies: &[Box<dyn Policy>],
+    (horizon, reps): (usize, usize),
+    task: &str,
+    kinds: &[RegretKind],
+) -> anyhow::Result<(Vec<RunRecord>, SimulationResult)> {
+    let mut records = Vec::new();
+    let mut first: Option<SimulationResult> = None;
+    for &seed in &ctx.seeds {
+        ctx.progress.set_message(format!("{task} seed {seed}"));
+        let sim = Simulator::new(
+            SimulatorConfig::default()
+                .horizon(horizon)
+                .repetitions(reps)
+                .seed(ctx.seeder.seed_for(seed)),
+        )?;
+        let result = sim.run(env, policies)?;
+        for p in &result.policies {
+            let mut record = RunRecord::new(&p.name, task, seed);
+            for kind in kinds {
+                record = match kind {
+                    RegretKind::Pseudo => {
+                        record.with_metric("pseudo_regret", mean(&p.final_pseudo_regrets()))
+                    }
+                    RegretKind::Realised => {
+                        record.with_metric("realised_regret", mean(&p.final_realised_regrets()))
+                    }
+                };
+            }
+            records.push(record.with_metric("seconds", p.seconds()));
+        }
+        first.get_or_insert(result);
+    }
+    let first = first.ok_or_else(|| anyhow::anyhow!("no seeds"))?;
+    Ok((records, first))
+}
+
 fn stochastic_regret(ctx: &Context) -> anyhow::Result<Outcome> {
     let means = [0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1];
     let k = means.len();
@@ -100,30 +143,15 @@ fn stochastic_regret(ctx: &Context) -> anyhow::Result<Outcome> {
         Box::new(ExploreFirst::new(k, 5)?),
     ];
     let mut out = Outcome::default();
-    let mut first: Option<SimulationResult> = None;
-    for (i, &seed) in ctx.seeds.iter().enumerate() {
-        ctx.progress
-            .set_message(format!("stochastic-regret seed {seed}"));
-        let sim = Simulator::new(
-            SimulatorConfig::default()
-                .horizon(horizon)
-                .repetitions(reps)
-                .seed(ctx.seeder.seed_for(seed)),
-        )?;
-        let result = sim.run(&env, &policies)?;
-        for p in &result.policies {
-            out.records.push(
-                RunRecord::new(&p.name, "bernoulli-10", seed)
-                    .with_metric("pseudo_regret", mean(&p.final_pseudo_regrets()))
-                    .with_metric("realised_regret", mean(&p.final_realised_regrets()))
-                    .with_metric("seconds", p.seconds()),
-            );
-        }
-        if i == 0 {
-            first = Some(result);
-        }
-    }
-    let result = first.ok_or_else(|| anyhow::anyhow!("no seeds"))?;
+    let (records, result) = simulate_over_seeds(
+        ctx,
+        &env,
+        &policies,
+        (horizon, reps),
+        "bernoulli-10",
+        &[RegretKind::Pseudo, RegretKind::Realised],
+    )?;
+    out.records = records;
     let file = "bandits_stochastic_regret.svg";
     regret_svg(
         &result,
@@ -327,27 +355,15 @@ fn adversarial_regret(ctx: &Context) -> anyhow::Result<Outcome> {
     ];
     let bound = (2.0 * k as f64 * horizon as f64 * (k as f64).ln()).sqrt();
     let mut out = Outcome::default();
-    let mut first = None;
-    for (i, &seed) in ctx.seeds.iter().enumerate() {
-        let sim = Simulator::new(
-            SimulatorConfig::default()
-                .horizon(horizon)
-                .repetitions(reps)
-                .seed(ctx.seeder.seed_for(seed)),
-        )?;
-        let result = sim.run(&env, &policies)?;
-        for p in &result.policies {
-            out.records.push(
-                RunRecord::new(&p.name, "doubling-switch-5", seed)
-                    .with_metric("realised_regret", mean(&p.final_realised_regrets()))
-                    .with_metric("seconds", p.seconds()),
-            );
-        }
-        if i == 0 {
-            first = Some(result);
-        }
-    }
-    let result = first.ok_or_else(|| anyhow::anyhow!("no seeds"))?;
+    let (records, result) = simulate_over_seeds(
+        ctx,
+        &env,
+        &policies,
+        (horizon, reps),
+        "doubling-switch-5",
+        &[RegretKind::Realised],
+    )?;
+    out.records = records;
     let file = "bandits_adversarial_regret.svg";
     regret_curves_svg(
         &result,
