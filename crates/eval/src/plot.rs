@@ -441,98 +441,32 @@ pub fn improvement_bars(path: impl AsRef<Path>, rows: &[(String, Interval)]) -> 
     Ok(())
 }
 
-/// Draws curves `(x, interval)` with shaded CI bands and a legend.
-fn curves_with_bands(
-    path: &Path,
-    title: &str,
-    x_label: &str,
-    y_label: &str,
-    curves: &[(String, Vec<f64>, Vec<Interval>)],
-) -> Result<()> {
-    duality_core::check::non_empty("curves", curves)?;
-    let xs = curves.iter().flat_map(|c| c.1.iter().copied());
-    let (x_lo, x_hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| {
-        (a.min(x), b.max(x))
-    });
-    let ys = curves
-        .iter()
-        .flat_map(|c| c.2.iter().flat_map(|i| [i.lo, i.hi]));
-    let (y_lo, y_hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-        (a.min(y), b.max(y))
-    });
-    let (x_lo, x_hi) = padded_range(x_lo, x_hi);
-    let (y_lo, y_hi) = padded_range(y_lo, y_hi);
-    let root = SVGBackend::new(path, (720, 480)).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_err(path))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(50)
-        .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
-        .map_err(plot_err(path))?;
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .draw()
-        .map_err(plot_err(path))?;
-    for (k, (name, x, pts)) in curves.iter().enumerate() {
-        let c = series_color(k);
-        let mut band: Vec<(f64, f64)> = x.iter().zip(pts).map(|(&x, p)| (x, p.hi)).collect();
-        band.extend(x.iter().zip(pts).rev().map(|(&x, p)| (x, p.lo)));
-        chart
-            .draw_series(std::iter::once(Polygon::new(band, c.mix(0.2).filled())))
-            .map_err(plot_err(path))?;
-        chart
-            .draw_series(LineSeries::new(
-                x.iter().zip(pts).map(|(&x, p)| (x, p.estimate)),
-                c.stroke_width(2),
-            ))
-            .map_err(plot_err(path))?
-            .label(name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(plot_err(path))?;
-    root.present().map_err(plot_err(path))?;
-    Ok(())
-}
-
 /// Performance profiles with pointwise CI bands (rliable's
 /// `plot_performance_profiles`).
 pub fn performance_profiles(path: impl AsRef<Path>, profiles: &[Profile]) -> Result<()> {
-    let curves: Vec<_> = profiles
+    let curves: Vec<Series> = profiles
         .iter()
-        .map(|p| (p.algorithm.clone(), p.taus.clone(), p.points.clone()))
+        .map(|p| Series::with_intervals(p.algorithm.clone(), &p.taus, &p.points))
         .collect();
-    curves_with_bands(
-        path.as_ref(),
+    LineChart::new(
         "Performance profile",
         "normalized score (tau)",
         "fraction of runs with score > tau",
-        &curves,
     )
+    .size(720, 480)
+    .draw(path, &curves)
 }
 
 /// Sample-efficiency curves: an aggregate with CI band per checkpoint.
 pub fn sample_efficiency(path: impl AsRef<Path>, curves: &[EfficiencyCurve]) -> Result<()> {
     let metric = curves.first().map(|c| c.metric.name()).unwrap_or("score");
-    let data: Vec<_> = curves
+    let data: Vec<Series> = curves
         .iter()
-        .map(|c| (c.algorithm.clone(), c.checkpoints.clone(), c.points.clone()))
+        .map(|c| Series::with_intervals(c.algorithm.clone(), &c.checkpoints, &c.points))
         .collect();
-    curves_with_bands(
-        path.as_ref(),
-        "Sample efficiency",
-        "checkpoint",
-        metric,
-        &data,
-    )
+    LineChart::new("Sample efficiency", "checkpoint", metric)
+        .size(720, 480)
+        .draw(path, &data)
 }
 
 #[cfg(test)]
