@@ -427,15 +427,26 @@ impl OffPolicyEstimator for DoublyRobust {
         "dr".into()
     }
     fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
-        data.require_model("dr")?;
-        let w = data.importance_weights();
-        Ok(data
-            .dm_terms()
-            .into_iter()
-            .enumerate()
-            .map(|(i, dm)| dm + w[i] * (data.rewards[i] - data.factual_qhat(i)))
-            .collect())
+        // DR is switch-DR that never switches (every weight <= infinity).
+        switch_dr_terms(data, "dr", f64::INFINITY)
     }
+}
+
+/// Per-round switch-DR terms: the direct-method term plus the weighted
+/// residual `w (r - qhat)` of rounds whose importance weight is at most
+/// `tau` (Wang et al. 2017); `tau = inf` gives doubly robust.
+fn switch_dr_terms(data: &OpeData, name: &str, tau: f64) -> Result<Vec<f64>> {
+    data.require_model(name)?;
+    let w = data.importance_weights();
+    Ok(data
+        .dm_terms()
+        .into_iter()
+        .enumerate()
+        .map(|(i, dm)| {
+            let switch = if w[i] <= tau { 1.0 } else { 0.0 };
+            dm + switch * w[i] * (data.rewards[i] - data.factual_qhat(i))
+        })
+        .collect())
 }
 
 impl OffPolicyEstimator for SwitchDoublyRobust {
@@ -443,17 +454,7 @@ impl OffPolicyEstimator for SwitchDoublyRobust {
         "switch-dr".into()
     }
     fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
-        data.require_model("switch-dr")?;
-        let w = data.importance_weights();
-        Ok(data
-            .dm_terms()
-            .into_iter()
-            .enumerate()
-            .map(|(i, dm)| {
-                let switch = if w[i] <= self.tau { 1.0 } else { 0.0 };
-                dm + switch * w[i] * (data.rewards[i] - data.factual_qhat(i))
-            })
-            .collect())
+        switch_dr_terms(data, "switch-dr", self.tau)
     }
 }
 
