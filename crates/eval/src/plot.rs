@@ -309,6 +309,31 @@ impl LineChart {
     }
 }
 
+/// One interval as a horizontal bar from `lo` to `hi` in row `row` (counted
+/// from the bottom, 1-based: the bar is centred at `row - 0.5`), coloured
+/// as series `color`, with a black tick at the estimate.
+fn interval_bar<DB: DrawingBackend>(
+    chart: &mut ChartContext<
+        '_,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    row: usize,
+    color: usize,
+    ci: &Interval,
+) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let yc = row as f64 - 0.5;
+    chart.draw_series(std::iter::once(Rectangle::new(
+        [(ci.lo, yc - 0.3), (ci.hi, yc + 0.3)],
+        series_color(color).mix(0.6).filled(),
+    )))?;
+    chart.draw_series(std::iter::once(PathElement::new(
+        vec![(ci.estimate, yc - 0.3), (ci.estimate, yc + 0.3)],
+        BLACK.stroke_width(2),
+    )))?;
+    Ok(())
+}
+
 /// Interval estimates: one panel per metric, one row per algorithm, a bar
 /// from `lo` to `hi` with a tick at the estimate (rliable's
 /// `plot_interval_estimates`). `rows[a] = (algorithm, intervals per metric)`.
@@ -365,20 +390,7 @@ pub fn interval_estimates(
             .draw()
             .map_err(plot_err(path))?;
         for (a, (_, v)) in rows.iter().enumerate() {
-            let ci = v[m];
-            let yc = n_alg as f64 - a as f64 - 0.5;
-            chart
-                .draw_series(std::iter::once(Rectangle::new(
-                    [(ci.lo, yc - 0.3), (ci.hi, yc + 0.3)],
-                    series_color(a).mix(0.6).filled(),
-                )))
-                .map_err(plot_err(path))?;
-            chart
-                .draw_series(std::iter::once(PathElement::new(
-                    vec![(ci.estimate, yc - 0.3), (ci.estimate, yc + 0.3)],
-                    BLACK.stroke_width(2),
-                )))
-                .map_err(plot_err(path))?;
+            interval_bar(&mut chart, n_alg - a, a, &v[m]).map_err(plot_err(path))?;
         }
     }
     root.present().map_err(plot_err(path))?;
@@ -423,19 +435,7 @@ pub fn improvement_bars(path: impl AsRef<Path>, rows: &[(String, Interval)]) -> 
         )))
         .map_err(plot_err(path))?;
     for (a, (_, ci)) in rows.iter().enumerate() {
-        let yc = n as f64 - a as f64 - 0.5;
-        chart
-            .draw_series(std::iter::once(Rectangle::new(
-                [(ci.lo, yc - 0.3), (ci.hi, yc + 0.3)],
-                series_color(a).mix(0.6).filled(),
-            )))
-            .map_err(plot_err(path))?;
-        chart
-            .draw_series(std::iter::once(PathElement::new(
-                vec![(ci.estimate, yc - 0.3), (ci.estimate, yc + 0.3)],
-                BLACK.stroke_width(2),
-            )))
-            .map_err(plot_err(path))?;
+        interval_bar(&mut chart, n - a, a, ci).map_err(plot_err(path))?;
     }
     root.present().map_err(plot_err(path))?;
     Ok(())
