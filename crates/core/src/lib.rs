@@ -14,6 +14,7 @@
 //!   the field;
 //! - [`record`]: the [`RunRecord`](record::RunRecord) (algorithm, task, seed,
 //!   metrics) with JSON and CSV writers and readers;
+//! - [`linalg`]: Cholesky and triangular solves for small dense SPD systems;
 //! - [`progress`]: an indicatif progress bar that stays quiet off a terminal;
 //! - `tensor` (feature `torch`): device choice, seeding, slice <-> tensor
 //!   conversion with shape checks, a small MLP builder, optimizer setup and
@@ -33,6 +34,7 @@
 pub mod check;
 pub mod config;
 pub mod error;
+pub mod linalg;
 pub mod progress;
 pub mod record;
 pub mod seed;

@@ -1,4 +1,7 @@
-//! Small dense linear algebra for DAG learning (d x d matrices, row-major).
+//! Small dense linear algebra for DAG learning (d x d matrices, row-major);
+//! the Cholesky solves come from [`duality_core::linalg`].
+
+use duality_core::linalg::{cholesky_shifted, solve_cholesky};
 
 /// `C = A B` for `d x d` matrices.
 pub(crate) fn matmul(a: &[f64], b: &[f64], d: usize) -> Vec<f64> {
@@ -62,25 +65,8 @@ pub(crate) fn solve_spd(a: &[f64], b: &[f64], k: usize) -> Vec<f64> {
     let mut ridge = 0.0;
     let scale = (0..k).map(|i| a[i * k + i]).fold(0.0, f64::max).max(1e-300);
     loop {
-        if let Some(l) = cholesky(a, k, ridge) {
-            // Forward then backward substitution.
-            let mut y = vec![0.0; k];
-            for i in 0..k {
-                let mut s = b[i];
-                for j in 0..i {
-                    s -= l[i * k + j] * y[j];
-                }
-                y[i] = s / l[i * k + i];
-            }
-            let mut x = vec![0.0; k];
-            for i in (0..k).rev() {
-                let mut s = y[i];
-                for j in i + 1..k {
-                    s -= l[j * k + i] * x[j];
-                }
-                x[i] = s / l[i * k + i];
-            }
-            return x;
+        if let Ok(l) = cholesky_shifted(a, k, ridge) {
+            return solve_cholesky(&l, k, b);
         }
         ridge = if ridge == 0.0 {
             1e-12 * scale
@@ -88,27 +74,6 @@ pub(crate) fn solve_spd(a: &[f64], b: &[f64], k: usize) -> Vec<f64> {
             ridge * 10.0
         };
     }
-}
-
-fn cholesky(a: &[f64], k: usize, ridge: f64) -> Option<Vec<f64>> {
-    let mut l = vec![0.0; k * k];
-    for i in 0..k {
-        for j in 0..=i {
-            let mut s = a[i * k + j] + if i == j { ridge } else { 0.0 };
-            for p in 0..j {
-                s -= l[i * k + p] * l[j * k + p];
-            }
-            if i == j {
-                if s <= 0.0 || !s.is_finite() {
-                    return None;
-                }
-                l[i * k + i] = s.sqrt();
-            } else {
-                l[i * k + j] = s / l[j * k + j];
-            }
-        }
-    }
-    Some(l)
 }
 
 #[cfg(test)]
