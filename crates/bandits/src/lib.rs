@@ -6,7 +6,8 @@
 //! - [`simulator`]: parallel repetitions with common random numbers and
 //!   log-spaced regret curves, aggregated with `duality-eval`;
 //! - [`stochastic`]: explore-first, epsilon-greedy, successive elimination,
-//!   UCB1, KL-UCB, MOSS, Thompson sampling (Slivkins ch. 1-3);
+//!   UCB1, KL-UCB, MOSS, Thompson sampling (Slivkins ch. 1-3), with
+//!   [`posterior`]'s exact lazy arg-max of Beta posterior draws;
 //! - [`adversarial`]: Hedge, Exp3, Exp3-IX, Exp4, 1/2-Tsallis-INF (ch. 5-6);
 //! - [`ope`] and [`offpolicy`]: off-policy evaluation (IPW, SNIPW, DM, DR,
 //!   Switch-DR with Open Bandit Pipeline's definitions), logged feedback,
@@ -48,6 +49,7 @@ pub mod offpolicy;
 pub mod ope;
 pub mod plot;
 pub mod policy;
+pub mod posterior;
 pub mod relax;
 pub mod simulator;
 pub mod stats;

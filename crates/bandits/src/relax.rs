@@ -25,6 +25,7 @@ use duality_core::seed::Seeder;
 use duality_core::{check, Error, Result};
 use rand::{Rng, RngCore};
 use rand_distr::{Beta, Distribution, StandardNormal};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::linalg::{dot, solve_spd};
@@ -441,7 +442,10 @@ pub fn iteration_table(
     tol: f64,
     max_iter: usize,
 ) -> Result<Vec<Vec<usize>>> {
+    // One task per system: cells are independent solves, so the table is
+    // the same whatever the thread count.
     (0..seq.shifts.len())
+        .into_par_iter()
         .map(|t| {
             grid.iter()
                 .map(|&w| seq.iterations(t, w, tol, max_iter))
