@@ -140,7 +140,8 @@ pub fn binomial_lower_tail(k: u64, n: u64, x: f64) -> Option<f64> {
 
 /// The exponent below which an arm is drawn exactly instead of lazily: with
 /// `n kl(q, m) < 3` the bound `tau > 0.05` would send the arm to the exact
-/// tail computation too often to pay off.
+/// tail computation too often to pay off. Arms with many pulls need more
+/// (their tail sums are longer); see `ArmPosterior::tail_cost`.
 const LAZY_MIN_EXPONENT: f64 = 3.0;
 
 /// Slack subtracted from the Chernoff exponent so rounding can never push
@@ -164,6 +165,11 @@ struct ArmPosterior {
     /// first needed after an update (the leader, updated most rounds, never
     /// needs it).
     entropy_term: f64,
+    /// `ln(n q (1 - q)) / 2` (at least 0), computed with `entropy_term`:
+    /// the exact tail sums about `sqrt(n q (1-q) / c)` terms, so an arm is
+    /// lazy only when `exp(-c)` times that stays small (see
+    /// `BetaArgmax::draw_argmax`).
+    tail_cost: f64,
 }
 
 impl ArmPosterior {
@@ -177,6 +183,7 @@ impl ArmPosterior {
             n: 1.0,
             mean: 0.5,
             entropy_term: 0.0,
+            tail_cost: 0.0,
         }
     }
 
@@ -202,13 +209,15 @@ impl ArmPosterior {
         self.entropy_term = f64::NAN;
     }
 
-    fn entropy_term(&mut self) -> f64 {
+    /// `(entropy_term, tail_cost)`, computed on first use after an update.
+    fn lazy_constants(&mut self) -> (f64, f64) {
         if self.entropy_term.is_nan() {
             let n = self.n;
             let xlogx = |c: f64| if c > 0.0 { c * (c / n).ln() } else { 0.0 };
             self.entropy_term = xlogx(self.k) + xlogx(n - self.k);
+            self.tail_cost = 0.5 * (self.k * (n - self.k) / n).max(1.0).ln();
         }
-        self.entropy_term
+        (self.entropy_term, self.tail_cost)
     }
 
     fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
@@ -338,9 +347,13 @@ impl BetaArgmax {
             }
             if arm.k < arm.n * m {
                 // n kl(k/n, m); infinite when m = 1 (nothing can exceed it).
-                let exponent =
-                    arm.entropy_term() - arm.k * ln_m - (arm.n - arm.k) * ln_1m - EXPONENT_SLACK;
-                if exponent >= self.min_exponent {
+                let (entropy, tail_cost) = arm.lazy_constants();
+                let exponent = entropy - arm.k * ln_m - (arm.n - arm.k) * ln_1m - EXPONENT_SLACK;
+                // Lazy only if the expected exact-tail work, about
+                // exp(-c) sqrt(n q (1-q)) terms, stays below a draw's cost:
+                // an arm with millions of pulls close to the leader would
+                // otherwise spend microseconds per round in the tail sum.
+                if exponent >= self.min_exponent + tail_cost {
                     self.candidates.push((i, exponent));
                     min_exponent = min_exponent.min(exponent);
                     continue;
