@@ -160,16 +160,14 @@ struct ArmPosterior {
     n: f64,
     /// `a / (a + b)`, the posterior mean.
     mean: f64,
-    /// `k ln(k/n) + (n-k) ln((n-k)/n)`, so that
-    /// `n kl(k/n, m) = entropy_term - k ln m - (n-k) ln(1-m)`; NaN until
-    /// first needed after an update (the leader, updated most rounds, never
-    /// needs it).
-    entropy_term: f64,
-    /// `ln(n q (1 - q)) / 2` (at least 0), computed with `entropy_term`:
-    /// the exact tail sums about `sqrt(n q (1-q) / c)` terms, so an arm is
-    /// lazy only when `exp(-c)` times that stays small (see
-    /// `BetaArgmax::draw_argmax`).
-    tail_cost: f64,
+    /// `(entropy_term, tail_cost)`, `None` until first needed after an
+    /// update (the leader, updated most rounds, never needs them):
+    /// - `entropy_term = k ln(k/n) + (n-k) ln((n-k)/n)`, so that
+    ///   `n kl(k/n, m) = entropy_term - k ln m - (n-k) ln(1-m)`;
+    /// - `tail_cost = ln(n q (1 - q)) / 2` (at least 0): the exact tail sums
+    ///   about `sqrt(n q (1-q) / c)` terms, so an arm is lazy only when
+    ///   `exp(-c)` times that stays small (see `BetaArgmax::draw_argmax`).
+    lazy_constants: Option<(f64, f64)>,
 }
 
 impl ArmPosterior {
@@ -182,8 +180,7 @@ impl ArmPosterior {
             k: 0.0,
             n: 1.0,
             mean: 0.5,
-            entropy_term: 0.0,
-            tail_cost: 0.0,
+            lazy_constants: None,
         }
     }
 
@@ -206,18 +203,24 @@ impl ArmPosterior {
         self.k = k;
         self.n = k + rest;
         self.mean = (k + 1.0) / (self.n + 1.0);
-        self.entropy_term = f64::NAN;
+        self.lazy_constants = None;
+    }
+
+    /// `(successes, failures)` of the posterior.
+    fn counts(&self) -> (u64, u64) {
+        (self.k as u64, (self.n - self.k) as u64 - 1)
     }
 
     /// `(entropy_term, tail_cost)`, computed on first use after an update.
     fn lazy_constants(&mut self) -> (f64, f64) {
-        if self.entropy_term.is_nan() {
-            let n = self.n;
+        let (k, n) = (self.k, self.n);
+        *self.lazy_constants.get_or_insert_with(|| {
             let xlogx = |c: f64| if c > 0.0 { c * (c / n).ln() } else { 0.0 };
-            self.entropy_term = xlogx(self.k) + xlogx(n - self.k);
-            self.tail_cost = 0.5 * (self.k * (n - self.k) / n).max(1.0).ln();
-        }
-        (self.entropy_term, self.tail_cost)
+            (
+                xlogx(k) + xlogx(n - k),
+                0.5 * (k * (n - k) / n).max(1.0).ln(),
+            )
+        })
     }
 
     fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
@@ -317,6 +320,19 @@ impl BetaArgmax {
     pub fn set_counts(&mut self, arm: usize, successes: u64, failures: u64) {
         if let Some(slot) = self.arms.get_mut(arm) {
             slot.set(successes, failures);
+        }
+    }
+
+    /// Adds one binary outcome to arm `arm`'s posterior (ignored for an
+    /// out-of-range arm).
+    pub fn record(&mut self, arm: usize, success: bool) {
+        if let Some(slot) = self.arms.get_mut(arm) {
+            let (s, f) = slot.counts();
+            if success {
+                slot.set(s + 1, f);
+            } else {
+                slot.set(s, f + 1);
+            }
         }
     }
 

@@ -436,8 +436,7 @@ impl Policy for Moss {
 /// same seed gives different (equally distributed) runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BetaThompson {
-    successes: Vec<u64>,
-    failures: Vec<u64>,
+    /// The per-arm posteriors (success and failure counts) and their draws.
     sampler: BetaArgmax,
     coin: f64,
 }
@@ -456,8 +455,6 @@ impl BetaThompson {
     fn with_sampler(k: usize, lazy: bool) -> Result<Self> {
         check_arms(k)?;
         Ok(BetaThompson {
-            successes: vec![0; k],
-            failures: vec![0; k],
             sampler: BetaArgmax::new(k, lazy),
             coin: 0.5,
         })
@@ -479,11 +476,9 @@ impl Policy for BetaThompson {
         }
     }
     fn n_arms(&self) -> usize {
-        self.successes.len()
+        self.sampler.n_arms()
     }
     fn reset(&mut self) {
-        self.successes.fill(0);
-        self.failures.fill(0);
         self.sampler.reset();
     }
     fn select(&mut self, _round: &Round<'_>, rng: &mut dyn RngCore) -> Arm {
@@ -496,18 +491,10 @@ impl Policy for BetaThompson {
         arm
     }
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
-        if arm >= self.n_arms() {
-            return;
-        }
         // Binarisation (Agrawal & Goyal 2012): success with probability
         // `reward`, using the coin drawn in `select` from the policy's stream.
-        if self.coin < reward {
-            self.successes[arm] += 1;
-        } else {
-            self.failures[arm] += 1;
-        }
-        self.sampler
-            .set_counts(arm, self.successes[arm], self.failures[arm]);
+        // An out-of-range arm is ignored.
+        self.sampler.record(arm, self.coin < reward);
     }
 }
 

@@ -20,10 +20,13 @@ use rayon::prelude::*;
 /// The RNG used throughout duality: portable and reproducible.
 pub type DualityRng = ChaCha8Rng;
 
+/// SplitMix64's Weyl increment (the golden-ratio gamma `2^64 / phi`, odd).
+const WEYL_INCREMENT: u64 = 0x9E37_79B9_7F4A_7C15;
+
 /// One SplitMix64 step: a bijective mix of a 64-bit value.
 #[inline]
 pub fn splitmix64(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = z.wrapping_add(WEYL_INCREMENT);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -59,7 +62,7 @@ impl rand::RngCore for SplitMix64 {
         // `splitmix64` adds the Weyl increment itself; keep the state on
         // the same Weyl sequence.
         let out = splitmix64(self.state);
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.state = self.state.wrapping_add(WEYL_INCREMENT);
         out
     }
     fn fill_bytes(&mut self, dst: &mut [u8]) {

@@ -610,12 +610,6 @@ fn compare_dr_with_obp(
     Ok(())
 }
 
-/// Regret-vs-T trend of the omega bandits: per-system mean iterations of
-/// Tsallis-INF, Exp3 and ChebCB on prefixes of one sequence (each prefix a
-/// separate run with that horizon, 4 policy seeds), against the best fixed
-/// grid omega of the same prefix and the per-system best grid omega. Full
-/// mode extends the first seed's sequence to 4000 systems (its first 1000
-/// are the main experiment's); quick mode uses prefixes of the 100 systems.
 /// Least-squares slope of `ln y` on `ln x` over `points` with `x, y > 0`
 /// (`None` with fewer than two points or a non-positive value).
 fn regret_exponent(points: &[(f64, f64)]) -> Option<f64> {
@@ -630,6 +624,14 @@ fn regret_exponent(points: &[(f64, f64)]) -> Option<f64> {
     (sxx > 0.0).then(|| sxy / sxx)
 }
 
+/// Regret-vs-T trend of the omega bandits: per-system mean iterations of
+/// Tsallis-INF, Exp3 and ChebCB on prefixes of one sequence (each prefix a
+/// separate run with that horizon, 4 policy seeds), against the best fixed
+/// grid omega of the same prefix and the per-system best grid omega. Full
+/// mode extends the first seed's sequence to `trend_systems` (16,000; its
+/// first 1000 are the main experiment's); quick mode uses prefixes of the
+/// 100 systems. Returns Tsallis-INF's regret exponent (see
+/// [`regret_exponent`]) when it can be fitted.
 fn sor_trend(
     ctx: &Context,
     grid: &[f64],
