@@ -308,8 +308,11 @@ fn install_venv() -> anyhow::Result<()> {
         }
     }
     eprintln!(
-        "xtask: installing torch=={TORCH_VERSION} from PyPI into {} \
-         (~5 GB with CUDA runtime wheels, about a minute on a fast link; done once)",
+        "xtask: downloading torch=={TORCH_VERSION} from PyPI (pypi.org / files.pythonhosted.org): \
+         the torch wheel (~0.9 GB) plus NVIDIA CUDA runtime wheels, about 3 GB of downloads \
+         and ~5 GB installed, into {}. This happens once per machine (about 1-3 minutes on a \
+         fast link); later runs reuse it. To use an existing libtorch {TORCH_VERSION} instead, \
+         set LIBTORCH.",
         venv.display()
     );
     let status = Command::new(&python)
@@ -324,7 +327,13 @@ fn install_venv() -> anyhow::Result<()> {
         .arg(format!("torch=={TORCH_VERSION}"))
         .status()
         .context("cannot run pip in the cache venv")?;
-    if !status.success() {
+    if status.success() {
+        eprintln!(
+            "xtask: torch installed: {} in {}",
+            human_bytes(dir_size(&venv)),
+            venv.display()
+        );
+    } else {
         bail!(
             "`pip install torch=={TORCH_VERSION}` failed (see pip's message above). \
              Check that PyPI is reachable and that {} has ~6 GB free, then run \
@@ -333,6 +342,30 @@ fn install_venv() -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Total size of the regular files under `dir` (0 where unreadable).
+fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(t) if t.is_file() => e.metadata().map(|m| m.len()).unwrap_or(0),
+            _ => 0,
+        })
+        .sum()
+}
+
+/// `4.9 GB`, `730 MB`.
+fn human_bytes(bytes: u64) -> String {
+    if bytes >= 1_000_000_000 {
+        format!("{:.1} GB", bytes as f64 / 1e9)
+    } else {
+        format!("{} MB", bytes / 1_000_000)
+    }
 }
 
 /// `cargo xtask doctor`.

@@ -1,5 +1,7 @@
 //! `cargo xtask test`: the one command CI runs.
 
+use std::time::Instant;
+
 use clap::Args;
 
 use crate::{cmd, libtorch};
@@ -18,52 +20,127 @@ pub struct TestArgs {
     pub no_bench_check: bool,
 }
 
+/// Prints each phase as it starts and ends, with its elapsed time, and a
+/// table of all phases at the end, so that a first (cold) run says where
+/// its time goes.
+struct Phases {
+    start: Instant,
+    done: Vec<(&'static str, f64)>,
+}
+
+impl Phases {
+    fn new() -> Self {
+        Self {
+            start: Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    /// Runs one phase, timing it; an error ends the run after printing the
+    /// phases finished so far.
+    fn run(
+        &mut self,
+        name: &'static str,
+        f: impl FnOnce() -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        eprintln!("xtask: == {name} ==");
+        let t = Instant::now();
+        let result = f();
+        let secs = t.elapsed().as_secs_f64();
+        self.done.push((name, secs));
+        match &result {
+            Ok(()) => eprintln!("xtask: {name}: done in {}", human(secs)),
+            Err(_) => {
+                eprintln!("xtask: {name}: FAILED after {}", human(secs));
+                self.print_table();
+            }
+        }
+        result
+    }
+
+    fn print_table(&self) {
+        eprintln!("xtask: phase times");
+        for (name, secs) in &self.done {
+            eprintln!("  {name:<26} {:>9}", human(*secs));
+        }
+        eprintln!(
+            "  {:<26} {:>9}",
+            "total",
+            human(self.start.elapsed().as_secs_f64())
+        );
+    }
+}
+
+/// `12.3 s` or `4 min 05 s`.
+fn human(secs: f64) -> String {
+    if secs < 60.0 {
+        format!("{secs:.1} s")
+    } else {
+        let s = secs.round() as u64;
+        format!("{} min {:02} s", s / 60, s % 60)
+    }
+}
+
 /// Provision libtorch, then fmt, clippy, tests and the bench check, in that
 /// order (cheapest failure first).
 pub fn run(args: &TestArgs) -> anyhow::Result<()> {
-    let lt = libtorch::provision()?;
-    eprintln!("xtask: using {}", lt.describe());
-    let env = lt.cargo_env();
+    let mut phases = Phases::new();
+    let mut env = Vec::new();
+    phases.run("provision libtorch", || {
+        let lt = libtorch::provision()?;
+        eprintln!("xtask: using {}", lt.describe());
+        env = lt.cargo_env();
+        Ok(())
+    })?;
 
     if !args.no_fmt {
-        let mut c = cmd::cargo();
-        c.args(["fmt", "--all", "--", "--check"]);
-        cmd::run_with_env(c, &[])?;
+        phases.run("fmt --check", || {
+            let mut c = cmd::cargo();
+            c.args(["fmt", "--all", "--", "--check"]);
+            cmd::run_with_env(c, &[])
+        })?;
     }
     if !args.no_clippy {
-        let mut c = cmd::cargo();
-        c.args([
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--all-features",
-            "--",
-            "-D",
-            "warnings",
-        ]);
-        cmd::run_with_env(c, &env)?;
+        phases.run("clippy -D warnings", || {
+            let mut c = cmd::cargo();
+            c.args([
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--all-features",
+                "--",
+                "-D",
+                "warnings",
+            ]);
+            cmd::run_with_env(c, &env)
+        })?;
     }
-    let mut c = cmd::cargo();
-    c.args(["test", "--workspace", "--all-features"]);
-    cmd::run_with_env(c, &env)?;
+    phases.run("tests (build and run)", || {
+        let mut c = cmd::cargo();
+        c.args(["test", "--workspace", "--all-features"]);
+        cmd::run_with_env(c, &env)
+    })?;
 
     if !args.no_bench_check {
-        // Same (dev) profile and features as the tests above: no rebuild.
-        let mut c = cmd::cargo();
-        c.args([
-            "run",
-            "--quiet",
-            "--package",
-            "xtask",
-            "--features",
-            "suites",
-            "--",
-            "bench",
-            "--quick",
-            "--check",
-        ]);
-        cmd::run_with_env(c, &env)?;
+        phases.run("bench --quick --check", || {
+            // Same (dev) profile and features as the tests above: no rebuild.
+            let mut c = cmd::cargo();
+            c.args([
+                "run",
+                "--quiet",
+                "--package",
+                "xtask",
+                "--features",
+                "suites",
+                "--",
+                "bench",
+                "--quick",
+                "--check",
+            ]);
+            cmd::run_with_env(c, &env)
+        })?;
     }
+    phases.print_table();
     eprintln!("xtask: all checks passed");
     Ok(())
 }

@@ -6,19 +6,14 @@ mod common;
 
 use common::{duality, json_of as json};
 
-fn tsplib_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tsplib");
-    if dir.exists() {
-        Some(dir)
-    } else {
-        println!("skipping: no TSPLIB instances at {}", dir.display());
-        None
-    }
+/// The TSPLIB instances shipped in `fixtures/combopt/tsplib`.
+fn tsplib_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/combopt/tsplib")
 }
 
 #[test]
 fn tsp_solve_prints_a_valid_tour() {
-    let Some(dir) = tsplib_dir() else { return };
+    let dir = tsplib_dir();
     for method in [
         "nn",
         "greedy",
@@ -50,7 +45,7 @@ fn tsp_solve_prints_a_valid_tour() {
 
 #[test]
 fn tsp_solve_ils_is_seeded_and_takes_a_kick_budget() {
-    let Some(dir) = tsplib_dir() else { return };
+    let dir = tsplib_dir();
     let run = |seed: &str, kicks: &str| {
         let out = duality()
             .args(["tsp", "solve"])

@@ -1,18 +1,14 @@
-//! Solves the instances in `shared/data/tsplib` with each method and prints
+//! Solves the instances in `fixtures/combopt/tsplib` with each method and prints
 //! the gap to the known optimum and the time.
 //!
 //! `cargo run --release -p duality-combopt --example tsplib_gaps [-- MAX_CITIES [METHODS]]`
 
 use std::path::PathBuf;
 
-use duality_combopt::tsp::{gap_percent, read_tsp, solve, Method, SolveParams};
+use duality_combopt::tsp::{gap_percent, read_optima, read_tsp, solve, Method, SolveParams};
 
 fn main() -> duality_combopt::Result<()> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tsplib");
-    if !dir.exists() {
-        println!("no instances at {} (skipping)", dir.display());
-        return Ok(());
-    }
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/combopt/tsplib");
     let args: Vec<String> = std::env::args().collect();
     let max: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2500);
     let methods: Vec<Method> = match args.get(2) {
@@ -22,15 +18,8 @@ fn main() -> duality_combopt::Result<()> {
             .collect::<Result<_, _>>()?,
         None => Method::ALL.to_vec(),
     };
-    let optima = std::fs::read_to_string(dir.join("optima.csv"))
-        .map_err(|e| duality_combopt::Error::io(&dir, e))?;
-    for line in optima.lines().skip(1) {
-        let cols: Vec<&str> = line.split(',').collect();
-        let (name, n, opt): (&str, usize, f64) = (
-            cols[0],
-            cols[1].parse().unwrap_or(0),
-            cols[3].parse().unwrap_or(f64::NAN),
-        );
+    for row in read_optima(dir.join("optima.csv"))? {
+        let (name, n, opt) = (row.name.as_str(), row.dimension, row.length);
         if n > max {
             continue;
         }

@@ -3,7 +3,7 @@
 
 use duality_combopt::assignment::{linear_sum_assignment, CostMatrix};
 use duality_combopt::pareto::hypervolume;
-use duality_combopt::tsp::{read_tsp, solve, Method, SolveParams};
+use duality_combopt::tsp::{read_optima, read_tsp, solve, Method, SolveParams};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -91,16 +91,9 @@ fn hypervolume_matches_pymoo() {
 #[test]
 fn tsplib_instances_parse_and_solve() {
     let dir =
-        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/tsplib");
-    if !dir.exists() {
-        println!("skipping: no TSPLIB instances at {}", dir.display());
-        return;
-    }
-    let optima = std::fs::read_to_string(dir.join("optima.csv")).unwrap();
-    for line in optima.lines().skip(1) {
-        let cols: Vec<&str> = line.split(',').collect();
-        let (name, n, opt): (&str, usize, f64) =
-            (cols[0], cols[1].parse().unwrap(), cols[3].parse().unwrap());
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/combopt/tsplib");
+    for row in read_optima(dir.join("optima.csv")).unwrap() {
+        let (name, n, opt) = (row.name.as_str(), row.dimension, row.length);
         if n > 400 {
             continue;
         }

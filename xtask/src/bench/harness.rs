@@ -234,6 +234,10 @@ pub struct BenchResults {
     pub micro: Vec<micro::MicroBench>,
     /// Results.
     pub experiments: Vec<ExperimentResult>,
+    /// Experiments that failed (`suite/experiment`, the error with its
+    /// causes); the run goes on without them and exits non-zero at the end.
+    #[serde(default)]
+    pub failures: Vec<(String, String)>,
 }
 
 /// Bootstrap replicates for the per-row CIs (n <= a few dozen seeds).
@@ -443,6 +447,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         shard: args.shard.clone(),
         micro: micro::collect(&cmd::target_dir()),
         experiments: Vec::new(),
+        failures: Vec::new(),
     };
 
     for suite in &chosen {
@@ -483,8 +488,19 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             };
             machine::reset_peak_memory();
             let start = Instant::now();
-            let outcome = (exp.run)(&ctx)
-                .with_context(|| format!("experiment {}/{} failed", suite.name, exp.name))?;
+            let outcome = match (exp.run)(&ctx) {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    // One broken experiment (e.g. missing input data) must
+                    // not hide the others: record it, report it, go on, and
+                    // fail the run at the end.
+                    let id = format!("{}/{}", suite.name, exp.name);
+                    println!("[{}] {}: FAILED: {err:#}", suite.name, exp.name);
+                    results.failures.push((id, format!("{err:#}")));
+                    progress.inc(1);
+                    continue;
+                }
+            };
             let seconds = start.elapsed().as_secs_f64();
             let peak_memory_mb = machine::peak_memory_bytes().map(|b| b as f64 / 1e6);
             let stats_seeder = ctx.seeder.named("summary");
@@ -542,6 +558,20 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
 
     report::publish(&results, &out_dir, &base)?;
+
+    if !results.failures.is_empty() {
+        let list = results
+            .failures
+            .iter()
+            .map(|(id, err)| format!("  {id}: {err}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        bail!(
+            "{} experiment(s) failed (report written to {}):\n{list}",
+            results.failures.len(),
+            out_dir.display()
+        );
+    }
 
     let partial = !args.suites.is_empty() || !args.experiments.is_empty() || args.shard.is_some();
     if args.bless {

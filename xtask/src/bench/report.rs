@@ -71,6 +71,7 @@ pub fn merge(dirs: &[PathBuf], base: &Path) -> anyhow::Result<()> {
                     );
                 }
                 m.experiments.extend(r.experiments);
+                m.failures.extend(r.failures);
                 for (name, n) in r.suites {
                     match m.suites.iter_mut().find(|(s, _)| *s == name) {
                         Some((_, count)) => *count += n,
@@ -82,7 +83,16 @@ pub fn merge(dirs: &[PathBuf], base: &Path) -> anyhow::Result<()> {
     }
     let mut m = merged.expect("at least one directory");
     m.shard = Some(format!("merged from {} report(s)", dirs.len()));
-    publish(&m, &out_dir, base)
+    publish(&m, &out_dir, base)?;
+    if !m.failures.is_empty() {
+        let ids: Vec<&str> = m.failures.iter().map(|(id, _)| id.as_str()).collect();
+        bail!(
+            "the merged shards carry {} failed experiment(s): {}",
+            ids.len(),
+            ids.join(", ")
+        );
+    }
+    Ok(())
 }
 
 fn markdown(r: &BenchResults) -> String {
@@ -128,6 +138,17 @@ fn markdown(r: &BenchResults) -> String {
         let _ = writeln!(s, "- `{name}`: {what}");
     }
     s.push('\n');
+    if !r.failures.is_empty() {
+        let _ = writeln!(
+            s,
+            "**{} experiment(s) FAILED** and have no results below; the run exited non-zero:\n",
+            r.failures.len()
+        );
+        for (id, err) in &r.failures {
+            let _ = writeln!(s, "- `{id}`: {err}");
+        }
+        s.push('\n');
+    }
     if !r.experiments.is_empty() {
         let _ = writeln!(
             s,

@@ -26,7 +26,7 @@ pub use local_search::{
     improve, iterated_local_search, IlsParams, IlsStats, LocalSearchParams, Neighbourhood,
 };
 pub use tour::Tour;
-pub use tsplib::{parse_tsp, read_tsp, write_tsp};
+pub use tsplib::{parse_tsp, read_optima, read_tsp, write_tsp, KnownOptimum};
 
 /// A TSP solution method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -21,6 +21,65 @@ pub fn read_tsp(path: impl AsRef<Path>) -> Result<Instance> {
     parse_tsp(&text, &path.display().to_string())
 }
 
+/// One row of a table of known optimal tour lengths (`optima.csv`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KnownOptimum {
+    /// Instance name; the file is `<name>.tsp` beside the table.
+    pub name: String,
+    /// Number of cities.
+    pub dimension: usize,
+    /// Optimal (or best known, see the table's note) tour length.
+    pub length: f64,
+}
+
+/// Reads a table of known optima with the header
+/// `instance,dimension,edge_weight_type,optimal_length,note` (the layout of
+/// `fixtures/combopt/tsplib/optima.csv`; the note may contain commas).
+///
+/// A missing file is an error naming its path, so that a caller never mistakes
+/// absent data for an empty benchmark; a malformed row names its line.
+pub fn read_optima(path: impl AsRef<Path>) -> Result<Vec<KnownOptimum>> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let source = path.display().to_string();
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate().skip(1) {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let err = |msg: String| Error::parse(&source, Some(i + 1), msg);
+        let cols: Vec<&str> = line.splitn(5, ',').map(str::trim).collect();
+        if cols.len() < 4 {
+            return Err(err(format!(
+                "{line:?} has {} column(s): expected instance,dimension,edge_weight_type,optimal_length[,note]",
+                cols.len()
+            )));
+        }
+        let dimension = cols[1]
+            .parse()
+            .map_err(|_| err(format!("dimension {:?} is not a positive integer", cols[1])))?;
+        let length: f64 = cols[3]
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite() && *v > 0.0)
+            .ok_or_else(|| {
+                err(format!(
+                    "optimal_length {:?} is not a positive number",
+                    cols[3]
+                ))
+            })?;
+        out.push(KnownOptimum {
+            name: cols[0].to_string(),
+            dimension,
+            length,
+        });
+    }
+    if out.is_empty() {
+        return Err(Error::parse(&source, None, "no instances listed"));
+    }
+    Ok(out)
+}
+
 /// Parses TSPLIB text; `source` names it in error messages.
 pub fn parse_tsp(text: &str, source: &str) -> Result<Instance> {
     let err = |line: usize, msg: String| Error::parse(source, Some(line), msg);
@@ -318,6 +377,30 @@ pub fn tour_to_tsplib(name: &str, tour: &Tour) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn optima_table_reads_and_missing_file_names_its_path() {
+        let dir = std::env::temp_dir().join(format!("duality-optima-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("optima.csv");
+        std::fs::write(
+            &path,
+            "instance,dimension,edge_weight_type,optimal_length,note\nx5,5,EUC_2D,12,a, b\n",
+        )
+        .unwrap();
+        let rows = read_optima(&path).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].dimension, rows[0].length),
+            ("x5", 5, 12.0)
+        );
+        std::fs::write(&path, "h\nx5,five,EUC_2D,12\n").unwrap();
+        let msg = read_optima(&path).unwrap_err().to_string();
+        assert!(msg.contains("five") && msg.contains('2'), "{msg}");
+        std::fs::remove_dir_all(&dir).unwrap();
+        let msg = read_optima(&path).unwrap_err().to_string();
+        assert!(msg.contains("optima.csv"), "{msg}");
+    }
 
     const SMALL: &str = "NAME : tiny\nTYPE : TSP\nDIMENSION : 4\nEDGE_WEIGHT_TYPE : EUC_2D\nNODE_COORD_SECTION\n1 0 0\n2 0 10\n3 10 10\n4 10 0\nEOF\n";
 

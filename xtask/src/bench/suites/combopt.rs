@@ -1,7 +1,7 @@
 //! Suite `combopt`: TSP gaps and times, DCR on large instances, assignment,
 //! online matching, DAG learning and position auctions (duality-combopt).
 //!
-//! - `tsp-gaps`: gap to the known optimum (`shared/data/tsplib/optima.csv`)
+//! - `tsp-gaps`: gap to the known optimum (`fixtures/combopt/tsplib/optima.csv`)
 //!   and time for every method on every instance (quick: up to 200 cities);
 //!   claim checked: 2-opt + Or-opt within 5% up to 1,002 cities, separately
 //!   for the plain local optimum (`or2opt`) and the iterated local search
@@ -32,8 +32,8 @@ use duality_combopt::dag::{
 };
 use duality_combopt::matching::{competitive_ratio, Arrival, MatchingInstance, OnlineAlgorithm};
 use duality_combopt::tsp::{
-    divide_conquer_reunion, gap_percent, read_tsp, solve, DcrParams, Instance, LocalSearchSubpath,
-    Method, SolveParams,
+    divide_conquer_reunion, gap_percent, read_optima, read_tsp, solve, DcrParams, Instance,
+    LocalSearchSubpath, Method, SolveParams,
 };
 use duality_core::record::RunRecord;
 use duality_eval::plot::{LineChart, Series};
@@ -50,7 +50,7 @@ pub fn suite() -> Suite {
         experiments: vec![
             Experiment {
                 name: "tsp-gaps",
-                about: "gap to optimum and time per method on shared/data/tsplib (claim: 2-opt+Or-opt within 5% up to 1,002 cities)",
+                about: "gap to optimum and time per method on fixtures/combopt/tsplib (claim: 2-opt+Or-opt within 5% up to 1,002 cities)",
                 run: tsp_gaps,
             },
             Experiment {
@@ -88,31 +88,21 @@ pub fn suite() -> Suite {
 }
 
 fn tsplib_dir() -> PathBuf {
-    crate::cmd::workspace_root().join("../shared/data/tsplib")
+    crate::cmd::workspace_root().join("fixtures/combopt/tsplib")
 }
 
 /// `(name, cities, optimum)` from `optima.csv`.
+/// `(name, cities, optimum)` from `optima.csv`; a missing table is an error
+/// naming its path, never an empty experiment.
 fn optima() -> anyhow::Result<Vec<(String, usize, f64)>> {
-    let text = std::fs::read_to_string(tsplib_dir().join("optima.csv"))?;
-    let mut out = Vec::new();
-    for line in text.lines().skip(1) {
-        let cols: Vec<&str> = line.split(',').collect();
-        if cols.len() >= 4 {
-            out.push((cols[0].to_string(), cols[1].parse()?, cols[3].parse()?));
-        }
-    }
-    Ok(out)
+    Ok(read_optima(tsplib_dir().join("optima.csv"))?
+        .into_iter()
+        .map(|r| (r.name, r.dimension, r.length))
+        .collect())
 }
 
 fn tsp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
     let mut out = Outcome::default();
-    if !tsplib_dir().exists() {
-        out.notes.push(format!(
-            "skipped: no instances at {}",
-            tsplib_dir().display()
-        ));
-        return Ok(out);
-    }
     let max_n: usize = ctx.param("max_cities")?;
     let seed0 = ctx.seeds.first().copied().unwrap_or(0);
     let mut by_method: Vec<(Method, Vec<(f64, f64)>)> =
@@ -240,13 +230,6 @@ fn dcr_large(ctx: &Context) -> anyhow::Result<Outcome> {
     if min_n == 0 {
         out.notes
             .push("full mode only (10k and 22k-city instances; min_cities = 0 skips)".into());
-        return Ok(out);
-    }
-    if !tsplib_dir().exists() {
-        out.notes.push(format!(
-            "skipped: no instances at {}",
-            tsplib_dir().display()
-        ));
         return Ok(out);
     }
     let mut series = Vec::new();

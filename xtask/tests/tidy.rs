@@ -1,0 +1,69 @@
+//! House rules checked on every `cargo xtask test` (rust-analyzer's `tidy`
+//! idea): cheap whole-repository scans that no compiler catches.
+
+use std::path::{Path, PathBuf};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace root")
+        .to_path_buf()
+}
+
+/// Every file of the repository that a build, test, bench, script or doc
+/// could read: skips `.git` and build outputs.
+fn repo_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        if name == ".git" || name == "target" || name == "node_modules" || name == ".venv" {
+            continue;
+        }
+        match e.file_type() {
+            Ok(t) if t.is_dir() => repo_files(&path, out),
+            Ok(t) if t.is_file() => out.push(path),
+            _ => {}
+        }
+    }
+}
+
+/// A fresh clone has nothing beside it: no code, test, bench, script or doc
+/// may name the project's `shared` folder next to the repository (the data
+/// the tests need lives in `fixtures/`).
+#[test]
+fn nothing_reads_outside_the_repository() {
+    // Built from pieces so this file does not match itself.
+    let needle = format!("{}/{}", "..", "shared");
+    let root = repo_root();
+    let mut files = Vec::new();
+    repo_files(&root, &mut files);
+    assert!(
+        files.len() > 50,
+        "found only {} files under {}",
+        files.len(),
+        root.display()
+    );
+    let offenders: Vec<String> = files
+        .iter()
+        .filter_map(|p| {
+            let text = std::fs::read(p).ok()?;
+            let text = String::from_utf8_lossy(&text);
+            let line = text.lines().position(|l| l.contains(&needle))?;
+            Some(format!(
+                "{}:{}",
+                p.strip_prefix(&root).unwrap_or(p).display(),
+                line + 1
+            ))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "these files name {needle:?}, which a user's clone does not have; copy the data \
+         into fixtures/ and read it from there:\n  {}",
+        offenders.join("\n  ")
+    );
+}
