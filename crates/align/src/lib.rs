@@ -16,6 +16,8 @@
 //!
 //! Always needs libtorch (through `duality-core`'s `torch` feature).
 
+#[cfg(feature = "experiments")]
+pub mod experiments;
 pub mod evaluate;
 pub mod logprob;
 pub mod loss;

@@ -35,6 +35,8 @@
 //! assert!(result.policies[0].final_pseudo_regrets()[0] < 100.0);
 //! ```
 
+#[cfg(feature = "experiments")]
+pub mod experiments;
 pub mod adversarial;
 pub mod best_arm;
 pub mod combinatorial;

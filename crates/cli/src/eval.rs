@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
+use duality_core::record;
 use duality_eval::adastop::{AdaStop, AdaStopParams, ComparisonOutcome};
 use duality_eval::bootstrap::{BootstrapParams, Interval, IntervalMethod, StratifiedBootstrap};
 use duality_eval::classical::{mcnemar, McNemarTable};
@@ -622,14 +623,9 @@ type Columns = (Vec<Vec<String>>, Vec<Option<Vec<String>>>);
 /// Reads named columns of a CSV file, with line numbers in errors.
 fn read_columns(path: &Path, required: &[&[&str]], optional: &[&str]) -> anyhow::Result<Columns> {
     let name = path.display().to_string();
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .with_context(|| format!("cannot open {name}"))?;
-    let headers = rdr
-        .headers()
-        .with_context(|| format!("{name} line 1: cannot read header"))?
-        .clone();
+    // duality-core's reader: the same flexible CSV dialect and error
+    // messages (file, line) as every other CSV input of the workspace.
+    let (mut rdr, headers) = record::csv_with_header(record::open_buffered(path)?, &name)?;
     let find = |aliases: &[&str]| headers.iter().position(|h| aliases.contains(&h.trim()));
     let req: Vec<usize> = required
         .iter()

@@ -13,6 +13,8 @@
 //! The non-neural parts build without libtorch; learned components will sit
 //! behind the `torch` feature (see [`tsp::SubpathSolver`] for the seam).
 
+#[cfg(feature = "experiments")]
+pub mod experiments;
 pub mod assignment;
 pub mod auction;
 pub mod dag;

@@ -24,6 +24,8 @@
 //! The tabular parts build without libtorch; deep variants (stock-augmented
 //! QR/C51 DQN) belong behind the `torch` feature and are not implemented yet.
 
+#[cfg(feature = "experiments")]
+pub mod experiments;
 pub mod classic;
 pub mod dist;
 pub mod evaluation;

@@ -32,6 +32,8 @@
 //! # Ok::<(), duality_core::Error>(())
 //! ```
 
+#[cfg(feature = "experiments")]
+pub mod experiments;
 pub mod adastop;
 pub mod aggregate;
 pub mod bootstrap;

@@ -3,7 +3,6 @@
 //! checks the headline snapshots.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
@@ -15,129 +14,10 @@ use duality_eval::bootstrap::StratifiedBootstrap;
 use duality_eval::scores::ScoreMatrix;
 use serde::{Deserialize, Serialize};
 
-use super::compare::{self, PeerComparison, PeerSpec};
-use super::params::{self, Overrides, Params};
-use super::{machine, micro, report, snapshot, suites, BenchArgs};
+use duality_bench::{check_defaults, Context, Outcome, Overrides, PeerComparison, Suite};
+
+use super::{machine, micro, registry, report, snapshot, BenchArgs};
 use crate::cmd;
-
-/// A named group of experiments, one per area.
-pub struct Suite {
-    /// Suite name (`--suite NAME`).
-    pub name: &'static str,
-    /// One line on what it shows.
-    pub about: &'static str,
-    /// Its experiments, in report order.
-    pub experiments: Vec<Experiment>,
-}
-
-/// One experiment: a function from a seeded context to its outcome.
-pub struct Experiment {
-    /// Experiment name (`--experiment NAME`), unique within its suite.
-    pub name: &'static str,
-    /// One line on what it measures and the claim it checks.
-    pub about: &'static str,
-    /// Runs the experiment.
-    pub run: fn(&Context) -> anyhow::Result<Outcome>,
-}
-
-/// What an experiment gets: its parameters (sizes come from
-/// `fixtures/bench/<suite>.toml`, already resolved for `--quick`), seeds,
-/// and where to put figures.
-pub struct Context {
-    /// Seeds to run (one record set per seed).
-    pub seeds: Vec<u64>,
-    /// Seeder for this experiment (derived from the master seed and the
-    /// experiment's name, so adding experiments does not move others).
-    pub seeder: Seeder,
-    /// Directory for this run's SVG figures.
-    pub figure_dir: PathBuf,
-    /// Progress bar of the suite (advance with `set_message` as you like).
-    pub progress: Progress,
-    /// Whether peer comparisons were asked for (`--compare`).
-    pub compare: bool,
-    /// `suite/experiment`, for labelling comparisons.
-    pub id: String,
-    /// Sizes and settings from `fixtures/bench/<suite>.toml` (see
-    /// [`Context::param`]).
-    params: Params,
-    comparisons: std::sync::Mutex<Vec<PeerComparison>>,
-    pairs: std::sync::Mutex<Vec<(String, String)>>,
-}
-
-impl Context {
-    /// The experiment's parameter `key` from `fixtures/bench/<suite>.toml`
-    /// (the `quick` table under `--quick`, after `--config` / `--set`
-    /// overrides). A missing key or a wrong type is an error naming both.
-    pub fn param<T: serde::de::DeserializeOwned>(&self, key: &str) -> anyhow::Result<T> {
-        self.params.get(key)
-    }
-
-    /// Asks the report for the probability of improvement `P(X > Y)` over
-    /// seeds (with a bootstrap CI) for every task and metric that both
-    /// algorithms recorded. "Improvement" means a higher metric value.
-    pub fn report_improvement(&self, x: &str, y: &str) {
-        if let Ok(mut pairs) = self.pairs.lock() {
-            pairs.push((x.to_string(), y.to_string()));
-        }
-    }
-
-    /// With `--compare`: runs `duality` and the Python peer described by
-    /// `spec` alternately `spec.reps` times on the same input and records
-    /// the time ratio and the agreement of the results (`duality` returns
-    /// the numbers to compare with the peer's `result`). Returns the
-    /// comparison (both results included, e.g. to state a gap in a note).
-    /// Without `--compare` it does nothing and returns `None`. A missing
-    /// peer is recorded as skipped.
-    pub fn compare_with_peer(
-        &self,
-        spec: &PeerSpec,
-        mut duality: impl FnMut() -> anyhow::Result<Vec<f64>>,
-    ) -> Option<PeerComparison> {
-        if !self.compare {
-            return None;
-        }
-        self.progress
-            .set_message(format!("{} vs {}", spec.name, spec.peer));
-        let result = compare::compare(&self.id, spec, &mut duality);
-        if let Ok(mut list) = self.comparisons.lock() {
-            list.push(result.clone());
-        }
-        Some(result)
-    }
-}
-
-/// A figure written by an experiment.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Figure {
-    /// Caption.
-    pub title: String,
-    /// File name inside the report folder.
-    pub file: String,
-}
-
-/// A headline number: checked against the snapshot with `--check`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Headline {
-    /// Name, unique within the experiment.
-    pub name: String,
-    /// Value.
-    pub value: f64,
-    /// Decimal digits at which the value is stable for a fixed seed.
-    pub digits: u32,
-}
-
-/// What an experiment returns.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct Outcome {
-    /// One record per (algorithm, task, seed).
-    pub records: Vec<RunRecord>,
-    /// Numbers that must not move between commits (rounded).
-    pub headlines: Vec<Headline>,
-    /// Figures written into the figure directory.
-    pub figures: Vec<Figure>,
-    /// Free-text findings (the claim and whether it held).
-    pub notes: Vec<String>,
-}
 
 /// Per (task, algorithm, metric): statistics over seeds, with bootstrap CIs
 /// from duality-eval (a one-task score matrix with one run per seed).
@@ -333,7 +213,7 @@ fn improvements(
 }
 
 fn selected(args: &BenchArgs) -> anyhow::Result<Vec<Suite>> {
-    let all = suites::registry();
+    let all = registry::registry();
     for wanted in &args.suites {
         if !all.iter().any(|s| s.name == wanted) {
             let names: Vec<_> = all.iter().map(|s| s.name).collect();
@@ -399,15 +279,15 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
     let chosen = selected(args)?;
     let overrides = Overrides::load(args.config.as_deref(), &args.set)?;
-    overrides.validate(&suites::DEFAULTS)?;
+    overrides.validate(&registry::defaults())?;
     for s in &chosen {
         // Check against the full registry, not the filtered list.
-        let all: Vec<&str> = suites::registry()
+        let all: Vec<&str> = registry::registry()
             .into_iter()
             .find(|r| r.name == s.name)
             .map(|r| r.experiments.iter().map(|e| e.name).collect())
             .unwrap_or_default();
-        params::check_defaults(s.name, suites::defaults(s.name), &all, false)?;
+        check_defaults(s.name, s.defaults, &all, false)?;
     }
     if args.list {
         for s in &chosen {
@@ -417,7 +297,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             }
             for e in &s.experiments {
                 println!("    {:<28} {}", e.name, e.about);
-                let p = overrides.resolve(s.name, suites::defaults(s.name), e.name, args.quick)?;
+                let p = overrides.resolve(s.name, s.defaults, e.name, args.quick)?;
                 if !p.table().is_empty() {
                     println!("    {:<28} {}", "", params_line(p.table()));
                 }
@@ -463,7 +343,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             progress.set_message(exp.name);
             let params = overrides.resolve(
                 suite.name,
-                suites::defaults(suite.name),
+                suite.defaults,
                 exp.name,
                 args.quick,
             )?;
@@ -475,17 +355,17 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             }
             .max(1);
             let params_json = serde_json::to_value(params.table())?;
-            let ctx = Context {
-                seeds: (0..seeds as u64).collect(),
-                seeder: root.named(suite.name).named(exp.name),
-                figure_dir: out_dir.clone(),
-                progress: progress.clone(),
-                compare: args.compare,
-                id: format!("{}/{}", suite.name, exp.name),
+            let mut ctx = Context::new(
+                format!("{}/{}", suite.name, exp.name),
                 params,
-                comparisons: Default::default(),
-                pairs: Default::default(),
-            };
+                (0..seeds as u64).collect(),
+                root.named(suite.name).named(exp.name),
+                out_dir.clone(),
+                progress.clone(),
+            );
+            if args.compare {
+                ctx = ctx.with_peers(crate::peers::python());
+            }
             machine::reset_peak_memory();
             let start = Instant::now();
             let outcome = match (exp.run)(&ctx) {
@@ -505,7 +385,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             let peak_memory_mb = machine::peak_memory_bytes().map(|b| b as f64 / 1e6);
             let stats_seeder = ctx.seeder.named("summary");
             let summary = summarise(&outcome.records, &stats_seeder);
-            let pairs = ctx.pairs.lock().map(|p| p.clone()).unwrap_or_default();
+            let (comparisons, pairs) = ctx.into_requests();
             let improvements = improvements(&outcome.records, &pairs, &stats_seeder);
             println!(
                 "[{}] {}: {} record(s), {} headline(s), {} figure(s) in {:.1}s{}",
@@ -522,7 +402,6 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             for h in &outcome.headlines {
                 println!("    {:<40} {:.*}", h.name, h.digits as usize, h.value);
             }
-            let comparisons = ctx.comparisons.into_inner().unwrap_or_default();
             for c in &comparisons {
                 match (&c.skipped, c.ratio_median) {
                     (Some(why), _) => println!("    vs {:<20} skipped: {why}", c.peer),
@@ -636,16 +515,15 @@ mod tests {
 
     #[test]
     fn every_suite_has_parameter_tables_for_exactly_its_experiments() {
-        for s in suites::registry() {
+        for s in registry::registry() {
             let names: Vec<&str> = s.experiments.iter().map(|e| e.name).collect();
-            params::check_defaults(s.name, suites::defaults(s.name), &names, true).unwrap();
+            check_defaults(s.name, s.defaults, &names, true).unwrap();
         }
-        assert_eq!(suites::DEFAULTS.len(), suites::registry().len());
     }
 
     #[test]
     fn registry_names_are_unique() {
-        let reg = suites::registry();
+        let reg = registry::registry();
         let mut names: Vec<_> = reg.iter().map(|s| s.name).collect();
         names.sort_unstable();
         names.dedup();

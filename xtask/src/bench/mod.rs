@@ -10,21 +10,17 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 #[cfg(feature = "suites")]
-mod compare;
-#[cfg(feature = "suites")]
 mod harness;
 #[cfg(feature = "suites")]
 mod machine;
 #[cfg(feature = "suites")]
 mod micro;
 #[cfg(feature = "suites")]
-mod params;
-#[cfg(feature = "suites")]
 mod report;
 #[cfg(feature = "suites")]
 mod snapshot;
 #[cfg(feature = "suites")]
-mod suites;
+mod registry;
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Clone, Args)]

@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 
-use super::harness::{BenchResults, Headline};
+use duality_bench::Headline;
+
+use super::harness::BenchResults;
 use crate::cmd;
 
 /// Where the snapshots of a mode live.

@@ -66,6 +66,24 @@ impl Params {
         })
     }
 
+    /// The whole table minus `skip`, deserialised as the experiment's typed
+    /// parameter struct; errors name the experiment, the profile and the
+    /// offending field.
+    pub fn deserialize<T: DeserializeOwned>(&self, skip: &[&str]) -> anyhow::Result<T> {
+        let mut table = self.values.clone();
+        for k in skip {
+            table.remove(*k);
+        }
+        Value::Table(table).try_into().map_err(|e: toml::de::Error| {
+            anyhow!(
+                "parameters of experiment {} ({} profile): {}",
+                self.id,
+                if self.quick { "quick" } else { "full" },
+                e.message()
+            )
+        })
+    }
+
     /// The value of `key`, or `default` if the experiment's TOML omits it.
     pub fn get_or<T: DeserializeOwned>(&self, key: &str, default: T) -> anyhow::Result<T> {
         if self.values.contains_key(key) {

@@ -5,21 +5,22 @@
 //! per-repetition seed streams, so headlines are bit-identical for any thread
 //! count) and states the paper's claim and whether it held in `notes`.
 
-use duality_bandits::math::log_checkpoints;
-use duality_bandits::plot::{regret_curves_svg, regret_svg, RegretKind};
-use duality_bandits::prelude::*;
-use duality_bandits::tallying::policy_regret;
+use crate::math::log_checkpoints;
+use crate::plot::{regret_curves_svg, regret_svg, RegretKind};
+use crate::prelude::*;
+use crate::tallying::policy_regret;
 use duality_core::record::RunRecord;
 use duality_eval::plot::{LineChart, Series};
 
-use crate::bench::compare::PeerSpec;
-use crate::bench::harness::{Context, Experiment, Figure, Headline, Outcome, Suite};
+use duality_bench::PeerSpec;
+use duality_bench::{Context, Experiment, Figure, Headline, Outcome, Suite};
 
 /// The `bandits` suite.
 pub fn suite() -> Suite {
     Suite {
         name: "bandits",
         about: "regret of bandit policies, OPE error, tallying bandits, SOR tuning",
+        defaults: include_str!("../../../fixtures/bench/bandits.toml"),
         experiments: vec![
             Experiment {
                 name: "stochastic-regret",
@@ -635,11 +636,11 @@ fn regret_exponent(points: &[(f64, f64)]) -> Option<f64> {
 fn sor_trend(
     ctx: &Context,
     grid: &[f64],
-    setup: &duality_bandits::relax::RelaxSetup,
+    setup: &crate::relax::RelaxSetup,
     first_table: Option<(Vec<f64>, Vec<Vec<usize>>)>,
     out: &mut Outcome,
 ) -> anyhow::Result<Option<f64>> {
-    use duality_bandits::relax::{iteration_table, seeded_sequence, table_bandit_run, ChebCb};
+    use crate::relax::{iteration_table, seeded_sequence, table_bandit_run, ChebCb};
     let trend_systems: usize = ctx.param("trend_systems")?;
     let lengths: Vec<usize> = ctx.param("trend_lengths")?;
     let (shifts, table): (Vec<f64>, Vec<Vec<usize>>) = if trend_systems == 0 {
@@ -796,7 +797,7 @@ fn sor_trend(
 }
 
 fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
-    use duality_bandits::relax::{
+    use crate::relax::{
         iteration_table, omega_grid, run_omega_bandit, seeded_sequence, ChebCb, RelaxSetup,
     };
     let systems: usize = ctx.param("systems")?;
@@ -804,7 +805,7 @@ fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
     let setup = RelaxSetup::default();
     let grid = omega_grid(grid_n);
     let mut out = Outcome::default();
-    let mut first: Option<Vec<(String, duality_bandits::relax::RelaxOutcome)>> = None;
+    let mut first: Option<Vec<(String, crate::relax::RelaxOutcome)>> = None;
     // The first seed's sequence and table, reused for the trend in quick mode.
     let mut first_table: Option<(Vec<f64>, Vec<Vec<usize>>)> = None;
     for (si, &seed) in ctx.seeds.iter().enumerate() {

@@ -8,18 +8,18 @@
 use std::time::Instant;
 
 use duality_core::record::RunRecord;
-use duality_distdp::classic::{value_iteration, IterParams};
-use duality_distdp::dist::{uniform_support, FiniteSupport, Representation, ReturnDistribution};
-use duality_distdp::evaluation::{evaluate, MarkovPolicy};
-use duality_distdp::mdp::{library, FiniteMdp};
-use duality_distdp::stock::{
+use crate::classic::{value_iteration, IterParams};
+use crate::dist::{uniform_support, FiniteSupport, Representation, ReturnDistribution};
+use crate::evaluation::{evaluate, MarkovPolicy};
+use crate::mdp::{library, FiniteMdp};
+use crate::stock::{
     achievable_returns, distributional_value_iteration, optimize_cvar_grid, rollout_returns,
     solve_exact, MarkovActions, StockGrid, Utility,
 };
-use duality_distdp::stopping::{binomial_price, lsmc_price, Exercise, LsmcParams, PutOption};
+use crate::stopping::{binomial_price, lsmc_price, Exercise, LsmcParams, PutOption};
 use duality_eval::plot::{LineChart, Series};
 
-use crate::bench::harness::{Context, Experiment, Figure, Headline, Outcome, Suite};
+use duality_bench::{Context, Experiment, Figure, Headline, Outcome, Suite};
 
 const ALPHA: f64 = 0.1;
 const DP_ALG: &str = "cvar0.1-stock-dp";
@@ -30,6 +30,7 @@ pub fn suite() -> Suite {
     Suite {
         name: "distdp",
         about: "risk-sensitive distributional DP vs risk-neutral, LSMC pricing",
+        defaults: include_str!("../../../fixtures/bench/distdp.toml"),
         experiments: vec![
             Experiment {
                 name: "cvar_vs_risk_neutral",

@@ -24,14 +24,14 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use duality_combopt::assignment::{linear_sum_assignment, CostMatrix};
-use duality_combopt::auction::{Cascade, PositionAuction};
-use duality_combopt::dag::{
+use crate::assignment::{linear_sum_assignment, CostMatrix};
+use crate::auction::{Cascade, PositionAuction};
+use crate::dag::{
     accuracy, notears, random_dag, simulate_linear_sem, topo, topo_random_start, Data, GraphType,
     Noise, NotearsParams, TopoParams,
 };
-use duality_combopt::matching::{competitive_ratio, Arrival, MatchingInstance, OnlineAlgorithm};
-use duality_combopt::tsp::{
+use crate::matching::{competitive_ratio, Arrival, MatchingInstance, OnlineAlgorithm};
+use crate::tsp::{
     divide_conquer_reunion, gap_percent, read_optima, read_tsp, solve, DcrParams, Instance,
     LocalSearchSubpath, Method, SolveParams,
 };
@@ -39,14 +39,15 @@ use duality_core::record::RunRecord;
 use duality_eval::plot::{LineChart, Series};
 use rand::Rng;
 
-use crate::bench::compare::PeerSpec;
-use crate::bench::harness::{Context, Experiment, Figure, Headline, Outcome, Suite};
+use duality_bench::PeerSpec;
+use duality_bench::{Context, Experiment, Figure, Headline, Outcome, Suite};
 
 /// The `combopt` suite.
 pub fn suite() -> Suite {
     Suite {
         name: "combopt",
         about: "TSP gaps and times, assignment, online matching, DAG learning",
+        defaults: include_str!("../../../fixtures/bench/combopt.toml"),
         experiments: vec![
             Experiment {
                 name: "tsp-gaps",
@@ -88,7 +89,7 @@ pub fn suite() -> Suite {
 }
 
 fn tsplib_dir() -> PathBuf {
-    crate::cmd::workspace_root().join("fixtures/combopt/tsplib")
+    duality_bench::fixtures_dir().join("combopt/tsplib")
 }
 
 /// `(name, cities, optimum)` from `optima.csv`.
@@ -210,8 +211,8 @@ fn tsp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
     out.notes.push(format!(
         "claim (issue target): 2-opt + Or-opt within 5% of optimal on every instance up to 1,002 cities. Plain local optimum `or2opt` (greedy start, 10-NN + quadrant candidates, don't-look bits): {}. Iterated local search `or2opt-ils` (same local search + {} kicks per city, at least {}, segment-local double bridge, mean over seeds): {}, slowest run {:.3} s",
         verdict(&worst_plain),
-        duality_combopt::tsp::KICKS_PER_CITY,
-        duality_combopt::tsp::MIN_KICKS,
+        crate::tsp::KICKS_PER_CITY,
+        crate::tsp::MIN_KICKS,
         verdict(&worst_ils),
         ils_max_secs,
     ));

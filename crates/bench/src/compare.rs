@@ -9,14 +9,13 @@
 //! Import and start-up time are excluded on the peer's side, and data
 //! generation on ours, so the ratio compares the same work.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
-use crate::{cmd, peers};
 
 /// What to compare.
 #[derive(Debug, Clone)]
@@ -97,7 +96,7 @@ fn median(xs: &mut [f64]) -> f64 {
     }
 }
 
-fn run_peer(python: &PathBuf, script: &PathBuf, input: &PathBuf) -> anyhow::Result<PeerOutput> {
+fn run_peer(python: &Path, script: &PathBuf, input: &PathBuf) -> anyhow::Result<PeerOutput> {
     let out = Command::new(python)
         .arg(script)
         .arg(input)
@@ -124,9 +123,10 @@ fn run_peer(python: &PathBuf, script: &PathBuf, input: &PathBuf) -> anyhow::Resu
 
 /// Runs one comparison. Never fails the experiment: problems become a
 /// `skipped` reason, so a missing peer is reported, never silent.
-pub fn compare(
+pub(crate) fn compare(
     experiment: &str,
     spec: &PeerSpec,
+    python: Option<&Path>,
     duality: &mut dyn FnMut() -> anyhow::Result<Vec<f64>>,
 ) -> PeerComparison {
     let mut c = PeerComparison {
@@ -142,11 +142,11 @@ pub fn compare(
         duality_result: Vec::new(),
         peer_result: Vec::new(),
     };
-    let Some(python) = peers::python() else {
+    let Some(python) = python else {
         c.skipped = Some("peers venv missing: run `cargo xtask peers`".into());
         return c;
     };
-    let script = cmd::workspace_root().join(&spec.script);
+    let script = crate::repo_root().join(&spec.script);
     if !script.exists() {
         c.skipped = Some(format!("peer script {} not found", spec.script));
         return c;
@@ -173,7 +173,7 @@ pub fn compare(
             }
         }
         c.duality_seconds.push(start.elapsed().as_secs_f64());
-        match run_peer(&python, &script, &input) {
+        match run_peer(python, &script, &input) {
             Ok(out) => {
                 c.peer_seconds.push(out.seconds);
                 theirs = out.result;
@@ -236,7 +236,7 @@ mod tests {
             input: serde_json::json!({}),
             reps: 1,
         };
-        let c = compare("s/e", &spec, &mut || Ok(vec![]));
+        let c = compare("s/e", &spec, None, &mut || Ok(vec![]));
         assert!(c.skipped.is_some());
         assert_eq!(c.max_rel_diff(), None);
     }
@@ -252,6 +252,7 @@ mod tests {
                 input: serde_json::json!({}),
                 reps: 1,
             },
+            None,
             &mut || Ok(vec![]),
         );
         c.duality_result = vec![10.5, 2.0];

@@ -15,13 +15,14 @@ use std::time::Instant;
 
 use duality_core::record::RunRecord;
 use duality_core::seed::DualityRng;
-use duality_eval::plot;
-use duality_eval::prelude::*;
-use duality_eval::ranking::SortedClasses;
+use crate::plot;
+use crate::prelude::*;
+use crate::ranking::SortedClasses;
 use rand::Rng;
+use serde::Deserialize;
 
-use crate::bench::compare::PeerSpec;
-use crate::bench::harness::{Context, Experiment, Figure, Headline, Outcome, Suite};
+use duality_bench::PeerSpec;
+use duality_bench::{Context, Experiment, Figure, Headline, Outcome, Suite};
 
 /// The peer script (rliable and scikit-learn on the same work).
 const PEER_SCRIPT: &str = "fixtures/eval/peer_timing.py";
@@ -31,6 +32,7 @@ pub fn suite() -> Suite {
     Suite {
         name: "eval",
         about: "statistics of evaluation (bootstrap CIs, AUROC) and their speed",
+        defaults: include_str!("../../../fixtures/bench/eval.toml"),
         experiments: vec![
             Experiment {
                 name: "bootstrap-iqm",
@@ -80,10 +82,34 @@ pub fn synthetic_scores(rng: &mut DualityRng, runs: usize, tasks: usize) -> Vec<
         .collect()
 }
 
+/// Parameters of `bootstrap-iqm` and `iqm-vs-median` (`fixtures/bench/eval.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BootstrapParams {
+    /// Bootstrap replicates per interval.
+    replicates: usize,
+    /// Runs per (algorithm, task).
+    runs: usize,
+    /// Tasks of the synthetic score matrix.
+    tasks: usize,
+}
+
+/// Parameters of `auroc`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AurocParams {
+    /// Number of scores.
+    scores: usize,
+    /// Timed repetitions of the metric (at most the number of seeds).
+    timings: usize,
+}
+
 fn bootstrap_iqm(ctx: &Context) -> anyhow::Result<Outcome> {
-    let reps: usize = ctx.param("replicates")?;
-    let runs: usize = ctx.param("runs")?;
-    let tasks: usize = ctx.param("tasks")?;
+    let BootstrapParams {
+        replicates: reps,
+        runs,
+        tasks,
+    } = ctx.params()?;
     let mut out = Outcome::default();
     let mut seconds = Vec::new();
     let mut first_rows = Vec::new();
@@ -170,8 +196,7 @@ fn bootstrap_iqm(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 fn auroc(ctx: &Context) -> anyhow::Result<Outcome> {
-    let n: usize = ctx.param("scores")?;
-    let timings: usize = ctx.param("timings")?;
+    let AurocParams { scores: n, timings } = ctx.params()?;
     let mut out = Outcome::default();
     let mut times = Vec::new();
     // The big input is generated once (seed 0's stream); seeds re-run the metric.
@@ -232,9 +257,11 @@ fn auroc(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 fn iqm_vs_median(ctx: &Context) -> anyhow::Result<Outcome> {
-    let reps: usize = ctx.param("replicates")?;
-    let runs: usize = ctx.param("runs")?;
-    let tasks: usize = ctx.param("tasks")?;
+    let BootstrapParams {
+        replicates: reps,
+        runs,
+        tasks,
+    } = ctx.params()?;
     let mut out = Outcome::default();
     let mut ratios = Vec::new();
     let mut first_rows = Vec::new();

@@ -1,6 +1,6 @@
 //! Suite `align`: preference-optimisation win rates and training throughput (duality-align).
 //!
-//! Every run is one `duality_align::run::RunConfig` (trainer x test bed x
+//! Every run is one `crate::run::RunConfig` (trainer x test bed x
 //! seed) on CPU with libtorch limited to one thread, so results are
 //! bit-identical run to run for a fixed seed; headlines are rounded to 2
 //! digits. Win rates are against the initial (reference) policy under the
@@ -8,26 +8,27 @@
 //! the context: 10 by default, 3 with `--quick`), and the notes give each
 //! claim's paired difference over seeds with a 95% bootstrap CI.
 
-use duality_align::evaluate::cyclic_worst_case_win_rate;
-use duality_align::loss::LossKind;
-use duality_align::run::{run, run_with_policy, RunConfig, RunReport, TestBedKind, TrainerKind};
-use duality_align::testbed::{CyclicOracle, HiddenRewardTask};
-use duality_align::train::group::GroupMethod;
-use duality_align::train::online::OnlineMethod;
+use crate::evaluate::cyclic_worst_case_win_rate;
+use crate::loss::LossKind;
+use crate::run::{run, run_with_policy, RunConfig, RunReport, TestBedKind, TrainerKind};
+use crate::testbed::{CyclicOracle, HiddenRewardTask};
+use crate::train::group::GroupMethod;
+use crate::train::online::OnlineMethod;
 use duality_core::record::RunRecord;
 use duality_eval::aggregate::Metric;
 use duality_eval::bootstrap::{Interval, StratifiedBootstrap};
 use duality_eval::plot::{interval_estimates, LineChart, Series};
 use duality_eval::scores::ScoreMatrix;
 
-use crate::bench::compare::PeerSpec;
-use crate::bench::harness::{Context, Experiment, Figure, Headline, Outcome, Suite};
+use duality_bench::PeerSpec;
+use duality_bench::{Context, Experiment, Figure, Headline, Outcome, Suite};
 
 /// The `align` suite.
 pub fn suite() -> Suite {
     Suite {
         name: "align",
         about: "preference-optimisation win rates and training throughput",
+        defaults: include_str!("../../../fixtures/bench/align.toml"),
         experiments: vec![
             Experiment {
                 name: "ranked-dpo-family",
@@ -72,7 +73,7 @@ fn base(
     trainer: TrainerKind,
     testbed: TestBedKind,
 ) -> anyhow::Result<RunConfig> {
-    duality_align::tch::set_num_threads(1);
+    crate::tch::set_num_threads(1);
     let mut c = RunConfig {
         trainer,
         testbed,
@@ -705,9 +706,9 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 fn throughput(ctx: &Context) -> anyhow::Result<Outcome> {
-    duality_align::tch::set_num_threads(1);
+    crate::tch::set_num_threads(1);
     let steps: usize = ctx.param("steps")?;
-    let rate = duality_align::throughput::dpo_steps_per_second(steps, 32)?;
+    let rate = crate::throughput::dpo_steps_per_second(steps, 32)?;
     let spec = PeerSpec {
         name: "dpo-train-steps".into(),
         peer: "torch".into(),
@@ -716,7 +717,7 @@ fn throughput(ctx: &Context) -> anyhow::Result<Outcome> {
         reps: 3,
     };
     ctx.compare_with_peer(&spec, || {
-        duality_align::throughput::dpo_steps_per_second(steps, 32)?;
+        crate::throughput::dpo_steps_per_second(steps, 32)?;
         Ok(Vec::new())
     });
     let notes = vec![format!(
