@@ -98,16 +98,20 @@ impl Context {
     }
 
     /// A context over the embedded defaults of `suite` for one experiment,
-    /// three seeds, a hidden progress bar and figures in the temp dir: for
+    /// three seeds, a hidden progress bar and figures in a per-process folder of
+    /// the temp dir: for
     /// unit tests and doctests of experiments.
     pub fn for_test(suite: &Suite, experiment: &str, quick: bool) -> anyhow::Result<Self> {
         let params = Overrides::default().resolve(suite.name, suite.defaults, experiment, quick)?;
+        let figure_dir =
+            std::env::temp_dir().join(format!("duality-bench-test-{}", std::process::id()));
+        std::fs::create_dir_all(&figure_dir)?;
         Ok(Self::new(
             format!("{}/{experiment}", suite.name),
             params,
             vec![0, 1, 2],
             Seeder::new(0).named(suite.name).named(experiment),
-            std::env::temp_dir(),
+            figure_dir,
             Progress::hidden(),
         ))
     }

@@ -26,7 +26,6 @@ use duality_core::progress::Progress;
 use duality_core::seed::{DualityRng, Seeder};
 use duality_core::{Error, Result};
 use rand::Rng;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -288,33 +287,26 @@ impl StratifiedBootstrap {
     ) -> Vec<f64> {
         let k = stat.outputs();
         let reps = self.params.reps;
-        let blocks = reps.div_ceil(BLOCK);
         let task_boot = self.params.task_bootstrap;
         let progress = self.progress.clone();
-        let parts: Vec<Vec<f64>> = (0..blocks)
-            .into_par_iter()
-            .map(|b| {
-                let mut rng = seeder.rng(b as u64);
-                let n = BLOCK.min(reps - b * BLOCK);
-                let mut out = vec![0.0; n * k];
-                let mut buf = vec![0.0; m.data.len()];
-                let mut scratch = Vec::with_capacity(m.data.len());
-                for chunk in out.chunks_exact_mut(k) {
-                    resample_into(m, task_boot, &mut rng, &mut buf);
-                    let view = MatrixRef {
-                        data: &buf,
-                        runs: m.runs,
-                        tasks: m.tasks,
-                    };
-                    stat.evaluate(view, &mut scratch, chunk);
-                }
-                if let Some(p) = &progress {
-                    p.inc(1);
-                }
-                out
-            })
-            .collect();
-        parts.concat()
+        seeder.par_blocks(reps, BLOCK, |_, n, rng| {
+            let mut out = vec![0.0; n * k];
+            let mut buf = vec![0.0; m.data.len()];
+            let mut scratch = Vec::with_capacity(m.data.len());
+            for chunk in out.chunks_exact_mut(k) {
+                resample_into(m, task_boot, rng, &mut buf);
+                let view = MatrixRef {
+                    data: &buf,
+                    runs: m.runs,
+                    tasks: m.tasks,
+                };
+                stat.evaluate(view, &mut scratch, chunk);
+            }
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+            out
+        })
     }
 
     /// Probability of improvement `P(X > Y)` with a CI from the stratified
@@ -327,44 +319,37 @@ impl StratifiedBootstrap {
         let seeder = self.seeder();
         let reps = self.params.reps;
         let task_boot = self.params.task_bootstrap;
-        let blocks = reps.div_ceil(BLOCK);
         let progress = self.progress.clone();
-        let parts: Vec<Vec<f64>> = (0..blocks)
-            .into_par_iter()
-            .map(|b| {
-                let mut rng = seeder.rng(b as u64);
-                let n = BLOCK.min(reps - b * BLOCK);
-                let mut bx = vec![0.0; xv.data.len()];
-                let mut by = vec![0.0; yv.data.len()];
-                let mut s = PoiScratch::default();
-                let mut task_idx = vec![0usize; xv.tasks];
-                let out = (0..n)
-                    .map(|_| {
-                        if task_boot {
-                            // The same task draw for both samples keeps them paired by task.
-                            for t in task_idx.iter_mut() {
-                                *t = rng.random_range(0..xv.tasks as u32) as usize;
-                            }
-                            resample_tasks_given(xv, &task_idx, &mut rng, &mut bx);
-                            resample_tasks_given(yv, &task_idx, &mut rng, &mut by);
-                        } else {
-                            resample_into(xv, false, &mut rng, &mut bx);
-                            resample_into(yv, false, &mut rng, &mut by);
+        let mut reps_v = seeder.par_blocks(reps, BLOCK, |_, n, rng| {
+            let mut bx = vec![0.0; xv.data.len()];
+            let mut by = vec![0.0; yv.data.len()];
+            let mut s = PoiScratch::default();
+            let mut task_idx = vec![0usize; xv.tasks];
+            let out = (0..n)
+                .map(|_| {
+                    if task_boot {
+                        // The same task draw for both samples keeps them paired by task.
+                        for t in task_idx.iter_mut() {
+                            *t = rng.random_range(0..xv.tasks as u32) as usize;
                         }
-                        poi_views(
-                            MatrixRef { data: &bx, ..xv },
-                            MatrixRef { data: &by, ..yv },
-                            &mut s,
-                        )
-                    })
-                    .collect::<Vec<f64>>();
-                if let Some(p) = &progress {
-                    p.inc(1);
-                }
-                out
-            })
-            .collect();
-        let mut reps_v = parts.concat();
+                        resample_tasks_given(xv, &task_idx, rng, &mut bx);
+                        resample_tasks_given(yv, &task_idx, rng, &mut by);
+                    } else {
+                        resample_into(xv, false, rng, &mut bx);
+                        resample_into(yv, false, rng, &mut by);
+                    }
+                    poi_views(
+                        MatrixRef { data: &bx, ..xv },
+                        MatrixRef { data: &by, ..yv },
+                        &mut s,
+                    )
+                })
+                .collect::<Vec<f64>>();
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+            out
+        });
         let accel = if self.params.method == IntervalMethod::Bca {
             jackknife_two_sample(xv, yv)?
         } else {

@@ -13,11 +13,11 @@
 
 use std::time::Instant;
 
-use duality_core::record::RunRecord;
-use duality_core::seed::DualityRng;
 use crate::plot;
 use crate::prelude::*;
 use crate::ranking::SortedClasses;
+use duality_core::record::RunRecord;
+use duality_core::seed::DualityRng;
 use rand::Rng;
 use serde::Deserialize;
 
@@ -323,4 +323,21 @@ fn iqm_vs_median(ctx: &Context) -> anyhow::Result<Outcome> {
         }
     ));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every experiment runs on its quick parameters (typed parameters
+    /// deserialise, the work is small): the suite needs no libtorch.
+    #[test]
+    fn every_experiment_runs_quick() {
+        let s = suite();
+        for e in &s.experiments {
+            let ctx = Context::for_test(&s, e.name, true).unwrap();
+            let out = (e.run)(&ctx).unwrap_or_else(|err| panic!("{}: {err:#}", e.name));
+            assert!(!out.headlines.is_empty(), "{} has no headlines", e.name);
+        }
+    }
 }

@@ -32,13 +32,13 @@
 //! # Ok::<(), duality_core::Error>(())
 //! ```
 
-#[cfg(feature = "experiments")]
-pub mod experiments;
 pub mod adastop;
 pub mod aggregate;
 pub mod bootstrap;
 pub mod classical;
 pub mod conformal;
+#[cfg(feature = "experiments")]
+pub mod experiments;
 pub mod plot;
 pub mod profile;
 pub mod ranking;

@@ -17,7 +17,6 @@
 use duality_core::seed::Seeder;
 use duality_core::{Error, Result};
 use rand::Rng;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -453,32 +452,26 @@ pub fn bootstrap_ci(
     let sc = SortedClasses::new(labels, scores)?;
     let (auc0, ap0) = sc.auroc_ap(None, None);
     let seeder = Seeder::new(params.seed);
+    // 64 replicates per stream (fixed: it defines which draws each replicate sees).
     const BLOCK: usize = 64;
-    let blocks = params.reps.div_ceil(BLOCK);
-    let parts: Vec<Vec<(f64, f64)>> = (0..blocks)
-        .into_par_iter()
-        .map(|b| {
-            let mut rng = seeder.rng(b as u64);
-            let n = BLOCK.min(params.reps - b * BLOCK);
-            let mut wp = vec![0u32; sc.pos.len()];
-            let mut wn = vec![0u32; sc.neg.len()];
-            (0..n)
-                .map(|_| {
-                    wp.iter_mut().for_each(|w| *w = 0);
-                    wn.iter_mut().for_each(|w| *w = 0);
-                    let (np, nn) = (wp.len(), wn.len());
-                    for _ in 0..np {
-                        wp[rng.random_range(0..np)] += 1;
-                    }
-                    for _ in 0..nn {
-                        wn[rng.random_range(0..nn)] += 1;
-                    }
-                    sc.auroc_ap(Some(&wp), Some(&wn))
-                })
-                .collect()
-        })
-        .collect();
-    let all: Vec<(f64, f64)> = parts.concat();
+    let all: Vec<(f64, f64)> = seeder.par_blocks(params.reps, BLOCK, |_, n, rng| {
+        let mut wp = vec![0u32; sc.pos.len()];
+        let mut wn = vec![0u32; sc.neg.len()];
+        (0..n)
+            .map(|_| {
+                wp.iter_mut().for_each(|w| *w = 0);
+                wn.iter_mut().for_each(|w| *w = 0);
+                let (np, nn) = (wp.len(), wn.len());
+                for _ in 0..np {
+                    wp[rng.random_range(0..np)] += 1;
+                }
+                for _ in 0..nn {
+                    wn[rng.random_range(0..nn)] += 1;
+                }
+                sc.auroc_ap(Some(&wp), Some(&wn))
+            })
+            .collect()
+    });
     let mut a: Vec<f64> = all.iter().map(|x| x.0).collect();
     let mut p: Vec<f64> = all.iter().map(|x| x.1).collect();
     if matches!(params.method, crate::bootstrap::IntervalMethod::Bca) {
