@@ -31,7 +31,7 @@ fn dpo_loss(c: &mut Criterion) {
     let b = 256;
     let lp = |shift: f64| -(Tensor::rand([b], (Kind::Float, Device::Cpu)) * 20.0 + shift);
     let (rc, rr) = (lp(1.0), lp(1.0));
-    let config = LossConfig::new(LossKind::Dpo, 0.1);
+    let config = LossConfig::new(LossKind::Dpo, 0.1).check().unwrap();
     c.bench_function("dpo loss + backward B=256", |bench| {
         bench.iter(|| {
             let pc = lp(1.0).set_requires_grad(true);
@@ -62,7 +62,7 @@ fn train_step(c: &mut Criterion, name: &str, config: PolicyConfig) {
     let yw = Tensor::randint(VOCAB, [b, 4], (Kind::Int64, Device::Cpu));
     let yl = Tensor::randint(VOCAB, [b, 4], (Kind::Int64, Device::Cpu));
     let mask = Tensor::ones([b, 4], (Kind::Float, Device::Cpu));
-    let loss = LossConfig::new(LossKind::Dpo, 0.5);
+    let loss = LossConfig::new(LossKind::Dpo, 0.5).check().unwrap();
     c.bench_function(name, |bench| {
         bench.iter(|| {
             let pc = policy.completion_log_probs(&x, &yw, &mask).unwrap().sum;

@@ -7,7 +7,7 @@ fn main() -> duality_core::Result<()> {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(200);
-    let rate = duality_align::throughput::dpo_steps_per_second(steps, 32)?;
+    let rate = duality_align::dpo_steps_per_second(steps, 32)?;
     println!("{{\"library\": \"duality-align (tch 0.26)\", \"steps\": {steps}, \"steps_per_second\": {rate}}}");
     Ok(())
 }

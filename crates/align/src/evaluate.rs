@@ -10,7 +10,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::policy::{Policy, SamplingConfig};
-use crate::testbed::{full_mask, tensor_rows, token_tensor, PreferenceOracle, RewardFn, TestBed};
+use crate::testbed::{full_mask, tensor_rows, token_tensor, PreferenceOracle, RewardFn, Task};
 use crate::util::tensor_to_f64;
 
 /// A Monte Carlo mean with a 95% confidence interval.
@@ -57,7 +57,7 @@ impl Estimate {
 
 /// `n` prompts as a `[n, P]` tensor plus their rows.
 fn prompts(
-    bed: &impl TestBed,
+    bed: &(impl Task + ?Sized),
     n: usize,
     rng: &mut impl Rng,
 ) -> Result<(Vec<Vec<i64>>, duality_core::tensor::tch::Tensor)> {
@@ -74,8 +74,8 @@ fn prompts(
 pub fn win_rate(
     policy: &Policy,
     reference: &Policy,
-    bed: &impl TestBed,
-    oracle: &impl PreferenceOracle,
+    bed: &(impl Task + ?Sized),
+    oracle: &(impl PreferenceOracle + ?Sized),
     n: usize,
     sampling: SamplingConfig,
     rng: &mut impl Rng,
@@ -95,8 +95,8 @@ pub fn win_rate(
 /// Mean true reward of the policy's samples.
 pub fn mean_reward(
     policy: &Policy,
-    bed: &impl TestBed,
-    reward: &impl RewardFn,
+    bed: &(impl Task + ?Sized),
+    reward: &(impl RewardFn + ?Sized),
     n: usize,
     sampling: SamplingConfig,
     rng: &mut impl Rng,
@@ -116,7 +116,7 @@ pub fn mean_reward(
 pub fn kl_to_reference(
     policy: &Policy,
     reference: &Policy,
-    bed: &impl TestBed,
+    bed: &(impl Task + ?Sized),
     n: usize,
     rng: &mut impl Rng,
 ) -> Result<Estimate> {
@@ -139,7 +139,7 @@ pub fn kl_to_reference(
 /// fitted to cyclic preferences drives a policy to (Rosset et al. 2024, Sec. 2).
 pub fn cyclic_worst_case_win_rate(
     policy: &Policy,
-    bed: &impl TestBed,
+    bed: &(impl Task + ?Sized),
     oracle: &crate::testbed::CyclicOracle,
     n: usize,
     rng: &mut impl Rng,

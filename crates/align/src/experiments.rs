@@ -1,24 +1,34 @@
 //! Suite `align`: preference-optimisation win rates and training throughput (duality-align).
 //!
-//! Every run is one `crate::run::RunConfig` (trainer x test bed x
-//! seed) on CPU with libtorch limited to one thread, so results are
+//! Every run is one `crate::run::RunConfig` (registered trainer x test bed
+//! x seed) on CPU with libtorch limited to one thread, so results are
 //! bit-identical run to run for a fixed seed; headlines are rounded to 2
 //! digits. Win rates are against the initial (reference) policy under the
 //! test bed's oracle; the harness aggregates them over seeds (every seed of
 //! the context: 10 by default, 3 with `--quick`), and the notes give each
-//! claim's paired difference over seeds with a 95% bootstrap CI.
+//! claim's paired difference over seeds with a 95% bootstrap CI, all from
+//! the run that writes them. Parameters come from
+//! `fixtures/bench/align.toml` as one typed struct per experiment.
 
 use crate::evaluate::cyclic_worst_case_win_rate;
 use crate::loss::LossKind;
-use crate::run::{run, run_with_policy, RunConfig, RunReport, TestBedKind, TrainerKind};
-use crate::testbed::{CyclicOracle, HiddenRewardTask};
-use crate::train::group::GroupMethod;
-use crate::train::online::OnlineMethod;
+use crate::run::{run, run_trained, RunConfig, RunReport};
+use crate::testbed::{CyclicOracle, HiddenRewardTask, TestBedKind};
+use crate::train::constrained::Constrained;
+use crate::train::curry::Curry;
+use crate::train::dno::Dno;
+use crate::train::group::{Group, GroupMethod};
+use crate::train::hypo::Hypo;
+use crate::train::offline::Offline;
+use crate::train::online::{Online, OnlineMethod};
+use crate::train::reward_model::RewardModelRlhf;
+use crate::train::Trainer;
 use duality_core::record::RunRecord;
 use duality_eval::aggregate::Metric;
 use duality_eval::bootstrap::{Interval, StratifiedBootstrap};
 use duality_eval::plot::{interval_estimates, LineChart, Series};
 use duality_eval::scores::ScoreMatrix;
+use serde::Deserialize;
 
 use duality_bench::PeerSpec;
 use duality_bench::{Context, Experiment, Figure, Headline, Outcome, Suite};
@@ -64,43 +74,89 @@ pub fn suite() -> Suite {
     }
 }
 
-/// A named tweak of the base config.
-type Variant = (&'static str, Box<dyn Fn(&mut RunConfig)>);
+/// Parameters of the experiments that only size the evaluation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvalParams {
+    /// Monte Carlo samples for win rate, true reward and KL.
+    eval_samples: usize,
+}
 
+/// Parameters of `staleness`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StalenessParams {
+    /// Monte Carlo samples for the evaluation.
+    eval_samples: usize,
+    /// Lags of the behaviour policy (optimizer steps).
+    lags: Vec<usize>,
+}
+
+/// Parameters of `throughput`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThroughputParams {
+    /// Timed offline DPO steps.
+    steps: usize,
+}
+
+/// A named tweak of the base config.
+type Variant = (
+    &'static str,
+    Box<dyn Fn(&mut RunConfig) -> duality_core::Result<()>>,
+);
+
+/// The suite's base run of `trainer` on `testbed`: trainer sizes shared by
+/// all experiments (pairs, epochs, steps), one section per trainer.
 fn base(
+    eval_samples: usize,
     ctx: &Context,
     seed: u64,
-    trainer: TrainerKind,
+    trainer: &str,
     testbed: TestBedKind,
 ) -> anyhow::Result<RunConfig> {
     crate::tch::set_num_threads(1);
     let mut c = RunConfig {
-        trainer,
+        trainer: trainer.to_string(),
         testbed,
         seed: ctx.seeder.seed_for(seed),
-        eval_samples: ctx.param("eval_samples")?,
+        eval_samples,
         ..RunConfig::default()
     };
     c.task.pairs = 384;
     c.task.ranked_prompts = 96;
-    c.offline.epochs = 6;
-    c.offline.loss.beta = 0.5;
-    c.curry.offline = c.offline.clone();
-    c.curry.offline.epochs = 2;
-    c.hypo.offline = c.offline.clone();
-    c.online.steps = 60;
-    c.online.beta = 0.5;
-    c.group.steps = 60;
-    c.group.group_size = 4;
-    c.group.prompts_per_step = 8;
-    c.dno.iterations = 4;
-    c.dno.prompts = 32;
-    c.reward_model.epochs = 8;
+    let mut offline = c.trainer_config::<Offline>()?;
+    offline.epochs = 6;
+    offline.loss.beta = 0.5;
+    c.set_trainer_config::<Offline>(&offline)?;
+    c.edit_trainer_config::<Curry>(|k| {
+        k.offline = offline.clone();
+        k.offline.epochs = 2;
+    })?;
+    c.edit_trainer_config::<Hypo>(|h| h.offline = offline.clone())?;
+    c.edit_trainer_config::<Online>(|o| {
+        o.steps = 60;
+        o.beta = 0.5;
+    })?;
+    let mut group = c.trainer_config::<Group>()?;
+    group.steps = 60;
+    group.group_size = 4;
+    group.prompts_per_step = 8;
+    c.set_trainer_config::<Group>(&group)?;
+    c.edit_trainer_config::<RewardModelRlhf>(|r| {
+        r.model.epochs = 8;
+        r.rlhf = group.clone();
+    })?;
+    c.edit_trainer_config::<Constrained>(|k| k.group = group.clone())?;
+    c.edit_trainer_config::<Dno>(|d| {
+        d.iterations = 4;
+        d.prompts = 32;
+    })?;
     Ok(c)
 }
 
-/// Every seed of the context (10 by default, 3 with `--quick`: the quick
-/// suite still has a spread over seeds and finishes in ~15 s).
+/// Every seed of the context (10 by default, 3 with `--quick`, so the quick
+/// suite still has a spread over seeds).
 fn seeds(ctx: &Context) -> Vec<u64> {
     ctx.seeds.clone()
 }
@@ -230,6 +286,9 @@ fn record(name: &str, task: &str, seed: u64, r: &RunReport) -> RunRecord {
     if let Some(t) = r.true_reward {
         rec = rec.with_metric("true_reward", t.mean);
     }
+    if let Some(t) = r.reference_reward {
+        rec = rec.with_metric("reference_reward", t.mean);
+    }
     rec
 }
 
@@ -258,15 +317,10 @@ struct Done {
 }
 
 impl Done {
-    /// The win-rate curve against the fraction of training done.
+    /// The win-rate curve against the fraction of training done (the last
+    /// logged step is the whole of training).
     fn curve(&self) -> Vec<(f64, f64)> {
-        let c = &self.config;
-        let total = match c.trainer {
-            TrainerKind::Offline => c.offline.epochs,
-            TrainerKind::Hypo => c.hypo.offline.epochs,
-            TrainerKind::Online => c.online.steps,
-            _ => c.group.steps,
-        } as f64;
+        let total = self.report.log.entries.last().map_or(1, |e| e.step.max(1)) as f64;
         self.report
             .curve
             .iter()
@@ -275,12 +329,19 @@ impl Done {
     }
 }
 
+/// What [`compare`] ran: one record and one finished run per (seed, variant).
+struct Compared {
+    records: Vec<RunRecord>,
+    done: Vec<Done>,
+}
+
 fn compare(
     ctx: &Context,
+    eval_samples: usize,
     task: &str,
     variants: &[Variant],
-    trainer_bed: impl Fn(&str) -> (TrainerKind, TestBedKind),
-) -> anyhow::Result<(Vec<RunRecord>, Vec<Done>)> {
+    trainer_bed: impl Fn(&str) -> (&'static str, TestBedKind),
+) -> anyhow::Result<Compared> {
     let mut records = Vec::new();
     let mut done = Vec::new();
     for &seed in &seeds(ctx) {
@@ -288,8 +349,8 @@ fn compare(
             ctx.progress
                 .set_message(format!("align {task}: {name} seed {seed}"));
             let (trainer, bed) = trainer_bed(name);
-            let mut c = base(ctx, seed, trainer, bed)?;
-            tweak(&mut c);
+            let mut c = base(eval_samples, ctx, seed, trainer, bed)?;
+            tweak(&mut c)?;
             let r = run(&c)?;
             records.push(record(name, task, seed, &r));
             done.push(Done {
@@ -299,29 +360,41 @@ fn compare(
             });
         }
     }
-    Ok((records, done))
+    Ok(Compared { records, done })
 }
 
 fn ranked(ctx: &Context) -> anyhow::Result<Outcome> {
-    let single = |k: LossKind| -> Box<dyn Fn(&mut RunConfig)> {
+    let p: EvalParams = ctx.params()?;
+    type Tweak = Box<dyn Fn(&mut RunConfig) -> duality_core::Result<()>>;
+    let single = |k: LossKind| -> Tweak {
         Box::new(move |c: &mut RunConfig| {
             // Single-pair baselines train on the Curry data's easiest stage
             // only (best vs worst), for as many epochs as Curry-DPO in total.
-            c.curry.offline.loss.kind = k;
-            c.curry.offline.epochs *= c.task.responses_per_prompt - 1;
+            let stages = c.task.responses_per_prompt - 1;
             c.task.responses_per_prompt = 2;
-            c.curry.refresh_reference = false;
+            c.edit_trainer_config::<Curry>(|k2| {
+                k2.offline.loss.kind = k;
+                k2.offline.epochs *= stages;
+                k2.refresh_reference = false;
+            })
         })
     };
     let variants: Vec<Variant> = vec![
         ("dpo", single(LossKind::Dpo)),
         ("ipo", single(LossKind::Ipo)),
         ("slic", single(LossKind::Slic)),
-        ("curry-dpo", Box::new(|_c: &mut RunConfig| {})),
+        (
+            "curry-dpo",
+            Box::new(|_c: &mut RunConfig| -> duality_core::Result<()> { Ok(()) }),
+        ),
     ];
-    let (records, _) = compare(ctx, "ranked-hidden-reward", &variants, |_| {
-        (TrainerKind::Curry, TestBedKind::HiddenReward)
-    })?;
+    let Compared { records, .. } = compare(
+        ctx,
+        p.eval_samples,
+        "ranked-hidden-reward",
+        &variants,
+        |_| (Curry::NAME, TestBedKind::HiddenReward),
+    )?;
     ctx.report_improvement("curry-dpo", "dpo");
     let n = seeds(ctx).len();
     let win = |a: &str| -> anyhow::Result<Interval> {
@@ -360,15 +433,19 @@ fn ranked(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
-    let cov = |c: &mut RunConfig| {
+    let p: EvalParams = ctx.params()?;
+    let cov = |c: &mut RunConfig| -> duality_core::Result<()> {
         c.task.coverage = 0.5;
         c.curve_every = 1;
+        Ok(())
     };
-    let online = |m: OnlineMethod| -> Box<dyn Fn(&mut RunConfig)> {
+    type Tweak = Box<dyn Fn(&mut RunConfig) -> duality_core::Result<()>>;
+    let online = |m: OnlineMethod| -> Tweak {
         Box::new(move |c: &mut RunConfig| {
-            cov(c);
-            c.online.method = m;
-            c.curve_every = c.online.steps / 10;
+            cov(c)?;
+            c.edit_trainer_config::<Online>(|o| o.method = m)?;
+            c.curve_every = c.trainer_config::<Online>()?.steps / 10;
+            Ok(())
         })
     };
     let variants: Vec<Variant> = vec![
@@ -379,11 +456,11 @@ fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
         ("hypo", Box::new(cov)),
     ];
     let task = "hidden-reward-coverage-0.5";
-    let (records, done) = compare(ctx, task, &variants, |name| {
+    let Compared { records, done } = compare(ctx, p.eval_samples, task, &variants, |name| {
         let t = match name {
-            "offline-dpo" => TrainerKind::Offline,
-            "hypo" => TrainerKind::Hypo,
-            _ => TrainerKind::Online,
+            "offline-dpo" => Offline::NAME,
+            "hypo" => Hypo::NAME,
+            _ => Online::NAME,
         };
         (t, TestBedKind::HiddenReward)
     })?;
@@ -466,17 +543,21 @@ fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 fn cyclic(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: EvalParams = ctx.params()?;
     let mut records = Vec::new();
-    let oracle = CyclicOracle { strength: 0.8 };
     for &seed in &seeds(ctx) {
         for (name, trainer) in [
-            ("dno", TrainerKind::Dno),
-            ("reward-model-rlhf", TrainerKind::RewardModel),
+            ("dno", Dno::NAME),
+            ("reward-model-rlhf", RewardModelRlhf::NAME),
         ] {
             ctx.progress
                 .set_message(format!("align cyclic: {name} seed {seed}"));
-            let c = base(ctx, seed, trainer, TestBedKind::Cyclic)?;
-            let (r, policy) = run_with_policy(&c)?;
+            let c = base(p.eval_samples, ctx, seed, trainer, TestBedKind::Cyclic)?;
+            let oracle = CyclicOracle {
+                strength: c.task.cyclic_strength,
+            };
+            let done = run_trained(&c)?;
+            let (r, policy) = (done.report, done.policy);
             let mut rec = record(name, "cyclic-0.8", seed, &r);
             let task = HiddenRewardTask::new(
                 c.task.vocab,
@@ -529,8 +610,8 @@ fn cyclic(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
-    let lags: Vec<usize> = ctx.param("lags")?;
-    let lags = lags.as_slice();
+    let p: StalenessParams = ctx.params()?;
+    let lags = p.lags.as_slice();
     let methods = [
         ("grpo", GroupMethod::Grpo),
         ("opmd", GroupMethod::Opmd),
@@ -542,9 +623,17 @@ fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
             for (name, m) in methods {
                 ctx.progress
                     .set_message(format!("align staleness: {name} lag {lag} seed {seed}"));
-                let mut c = base(ctx, seed, TrainerKind::Group, TestBedKind::HiddenReward)?;
-                c.group.method = m;
-                c.group.lag = lag;
+                let mut c = base(
+                    p.eval_samples,
+                    ctx,
+                    seed,
+                    Group::NAME,
+                    TestBedKind::HiddenReward,
+                )?;
+                c.edit_trainer_config::<Group>(|g| {
+                    g.method = m;
+                    g.lag = lag;
+                })?;
                 let r = run(&c)?;
                 records.push(record(name, &format!("hidden-reward-lag-{lag}"), seed, &r));
             }
@@ -562,6 +651,7 @@ fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
         at("opmd", "true_reward", &last_task),
         at("asymre", "true_reward", &last_task),
     );
+    let reference = at("grpo", "reference_reward", &last_task);
     let mut series = Vec::with_capacity(methods.len());
     for (name, _) in &methods {
         let xs: Vec<f64> = lags.iter().map(|&l| l as f64).collect();
@@ -587,7 +677,7 @@ fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
     .markers(true)
     .draw(ctx.figure_dir.join(file), &series)?;
     let mut notes = vec![format!(
-        "At lag {last}: true reward GRPO {g:.3}, OPMD {o:.3}, AsymRE {a:.3} (reference policy ~0). Yao et al. (2025) argue the regularised variants tolerate stale data."
+        "At lag {last}: true reward GRPO {g:.3}, OPMD {o:.3}, AsymRE {a:.3} (reference policy {reference:.3}), means over {n} seeds. Yao et al. (2025) argue the regularised variants tolerate stale data."
     )];
     for x in ["opmd", "asymre"] {
         let d = paired(ctx, &records, x, "grpo", Some(&last_task), "win_rate")?;
@@ -613,22 +703,24 @@ fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
 }
 
 fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: EvalParams = ctx.params()?;
     let variants: Vec<Variant> = vec![
         (
             "constrained",
-            Box::new(|c: &mut RunConfig| c.constrained.group = c.group.clone()),
+            Box::new(|_c: &mut RunConfig| -> duality_core::Result<()> { Ok(()) }),
         ),
         (
             "fixed-weight",
-            Box::new(|c: &mut RunConfig| {
-                c.constrained.group = c.group.clone();
-                c.constrained.adapt = false;
-            }),
+            Box::new(|c: &mut RunConfig| c.edit_trainer_config::<Constrained>(|k| k.adapt = false)),
         ),
     ];
-    let (records, done) = compare(ctx, "thresholded-proxies", &variants, |_| {
-        (TrainerKind::Constrained, TestBedKind::Proxies)
-    })?;
+    let Compared { records, done } = compare(
+        ctx,
+        p.eval_samples,
+        "thresholded-proxies",
+        &variants,
+        |_| (Constrained::NAME, TestBedKind::Proxies),
+    )?;
     ctx.report_improvement("constrained", "fixed-weight");
     let n = seeds(ctx).len();
     let (con, fixed) = (
@@ -645,18 +737,14 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
     )?;
     // Component rewards along training, mean over seeds.
     let mut series = Vec::new();
-    let mut thresholds = Vec::new();
+    let settings = match done.first() {
+        Some(d) => d.config.trainer_config::<Constrained>()?,
+        None => anyhow::bail!("constrained-rlhf ran no seeds"),
+    };
+    let thresholds = settings.thresholds.clone();
     for name in ["constrained", "fixed-weight"] {
         let runs: Vec<&Done> = done.iter().filter(|d| d.name == name).collect();
-        let k = runs
-            .first()
-            .map(|d| d.config.constrained.thresholds.len())
-            .unwrap_or(0);
-        if thresholds.is_empty() {
-            if let Some(d) = runs.first() {
-                thresholds = d.config.constrained.thresholds.clone();
-            }
-        }
+        let k = thresholds.len();
         for i in 0..k {
             let key = format!("component_{i}");
             let curves: Vec<Vec<(f64, f64)>> = runs
@@ -673,10 +761,7 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
             series.push(Series::new(format!("{name}: r_{i}"), mean_curve(&curves)));
         }
     }
-    let steps = done
-        .first()
-        .map(|d| d.config.constrained.group.steps)
-        .unwrap_or(1) as f64;
+    let steps = settings.group.steps as f64;
     for (i, t) in thresholds.iter().enumerate() {
         series.push(Series::new(
             format!("threshold theta_{i}"),
@@ -707,7 +792,7 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
 
 fn throughput(ctx: &Context) -> anyhow::Result<Outcome> {
     crate::tch::set_num_threads(1);
-    let steps: usize = ctx.param("steps")?;
+    let ThroughputParams { steps } = ctx.params()?;
     let rate = crate::throughput::dpo_steps_per_second(steps, 32)?;
     let spec = PeerSpec {
         name: "dpo-train-steps".into(),

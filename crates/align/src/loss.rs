@@ -6,6 +6,7 @@
 //! `log_sigmoid` / `softplus` (never `log(sigmoid(.))`), so it is finite for
 //! any finite input.
 
+use duality_core::config::Validate;
 use duality_core::tensor::tch::{Kind, Tensor};
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,7 @@ use crate::util::{all_finite, scalar, shape_of};
 /// Which pairwise loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum LossKind {
     /// DPO (Rafailov et al. 2023, Eq. 7): -log sigmoid(beta h).
     #[default]
@@ -47,55 +49,27 @@ pub enum LossKind {
     Orpo,
 }
 
+crate::util::named_enum!(LossKind, "loss", {
+    Dpo => "dpo",
+    Cdpo => "cdpo",
+    Ipo => "ipo",
+    Slic => "slic",
+    Robust => "robust",
+    Simpo => "simpo",
+    Orpo => "orpo",
+});
+
 impl LossKind {
-    /// All kinds, in documentation order.
-    pub const ALL: [LossKind; 7] = [
-        LossKind::Dpo,
-        LossKind::Cdpo,
-        LossKind::Ipo,
-        LossKind::Slic,
-        LossKind::Robust,
-        LossKind::Simpo,
-        LossKind::Orpo,
-    ];
-
-    /// The lowercase name used in configs and on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            LossKind::Dpo => "dpo",
-            LossKind::Cdpo => "cdpo",
-            LossKind::Ipo => "ipo",
-            LossKind::Slic => "slic",
-            LossKind::Robust => "robust",
-            LossKind::Simpo => "simpo",
-            LossKind::Orpo => "orpo",
-        }
-    }
-
-    /// Parses a name produced by [`LossKind::name`].
-    pub fn parse(name: &str) -> Result<Self> {
-        LossKind::ALL
-            .into_iter()
-            .find(|k| k.name() == name.trim().to_ascii_lowercase())
-            .ok_or_else(|| {
-                Error::invalid(
-                    "loss",
-                    format!("{name:?}"),
-                    "one of dpo, cdpo, ipo, slic, robust, simpo, orpo",
-                )
-            })
-    }
-
     /// Whether the loss uses the reference policy's log-probs.
     pub fn needs_reference(self) -> bool {
         !matches!(self, LossKind::Simpo | LossKind::Orpo)
     }
 }
 
-/// Hyper-parameters of a pairwise loss; validated by [`LossConfig::validate`]
-/// (called by every entry point).
+/// Hyper-parameters of a pairwise loss, as written in TOML; checked once by
+/// [`LossConfig::check`] into a [`Loss`], which is what computes losses.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LossConfig {
     /// Which loss.
     pub kind: LossKind,
@@ -141,8 +115,16 @@ impl LossConfig {
         self
     }
 
+    /// Validates the settings once and returns the loss they describe.
+    pub fn check(&self) -> Result<Loss> {
+        self.validate()?;
+        Ok(Loss { config: *self })
+    }
+}
+
+impl Validate for LossConfig {
     /// Checks beta > 0, e in [0, 0.5), gamma >= 0.
-    pub fn validate(&self) -> Result<()> {
+    fn validate(&self) -> Result<()> {
         if !(self.beta.is_finite() && self.beta > 0.0) {
             return Err(Error::invalid("beta", self.beta, "a finite number > 0"));
         }
@@ -162,6 +144,59 @@ impl LossConfig {
         }
         Ok(())
     }
+}
+
+/// A validated pairwise loss (built by [`LossConfig::check`]): computing it
+/// never re-checks its settings, so it can sit in a training loop.
+///
+/// ```
+/// use duality_align::loss::{loss_values, LossConfig, LossKind, PairLogProbs};
+///
+/// let dpo = LossConfig::new(LossKind::Dpo, 0.5).check()?;
+/// // One pair with log-ratio margin h = (-1 + 2) - (-3 + 2) = 2.
+/// let pairs = PairLogProbs::from_slices(&[-1.0], &[-3.0], &[-2.0], &[-2.0], None)?;
+/// let v = loss_values(&dpo, &pairs)?;
+/// assert!((v[0] - (1.0 + (-1.0f64).exp()).ln()).abs() < 1e-12); // -log sigmoid(0.5 * 2)
+/// assert!(LossConfig::new(LossKind::Dpo, 0.0).check().is_err());
+/// # Ok::<(), duality_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Loss {
+    config: LossConfig,
+}
+
+impl Loss {
+    /// The settings it was built from.
+    pub fn config(&self) -> &LossConfig {
+        &self.config
+    }
+
+    /// Which loss.
+    pub fn kind(&self) -> LossKind {
+        self.config.kind
+    }
+
+    /// Its beta.
+    pub fn beta(&self) -> f64 {
+        self.config.beta
+    }
+
+    /// Mean loss of a batch whose shapes the caller built itself (the
+    /// trainers' batches): skips [`PairLogProbs::check`], whose finiteness
+    /// test would synchronise every step; a diverged step is still caught
+    /// by the trainer's finite-loss check.
+    pub(crate) fn batch_loss(&self, pairs: &PairLogProbs) -> Result<Tensor> {
+        Ok(self.compute(pairs)?.mean(None))
+    }
+}
+
+/// The chosen and rejected log-ratios log pi/pi_ref of a batch of pairs.
+#[derive(Debug)]
+pub struct LogRatios {
+    /// log pi(y_w|x) - log pi_ref(y_w|x), shape `[B]`.
+    pub chosen: Tensor,
+    /// log pi(y_l|x) - log pi_ref(y_l|x), shape `[B]`.
+    pub rejected: Tensor,
 }
 
 /// Sequence log-probs of a batch of preference pairs (all shape `[B]`).
@@ -327,9 +362,12 @@ impl PairLogProbs {
     }
 
     /// The chosen and rejected log-ratios log pi/pi_ref (shape `[B]` each).
-    pub fn log_ratios(&self) -> Result<(Tensor, Tensor)> {
+    pub fn log_ratios(&self) -> Result<LogRatios> {
         let (rc, rr) = self.reference()?;
-        Ok((&self.policy_chosen - rc, &self.policy_rejected - rr))
+        Ok(LogRatios {
+            chosen: &self.policy_chosen - rc,
+            rejected: &self.policy_rejected - rr,
+        })
     }
 }
 
@@ -361,17 +399,25 @@ fn log1mexp(x: &Tensor) -> Tensor {
     a.where_self(&small, &b)
 }
 
-impl PreferenceLoss for LossConfig {
+impl PreferenceLoss for Loss {
     fn per_pair(&self, pairs: &PairLogProbs) -> Result<Tensor> {
-        self.validate()?;
         pairs.check()?;
-        let beta = self.beta;
-        let e = self.label_smoothing;
-        let out = match self.kind {
+        self.compute(pairs)
+    }
+}
+
+impl Loss {
+    /// Per-pair values; `pairs` must have passed [`PairLogProbs::check`]
+    /// or come from a trainer's own batch.
+    fn compute(&self, pairs: &PairLogProbs) -> Result<Tensor> {
+        let c = &self.config;
+        let beta = c.beta;
+        let e = c.label_smoothing;
+        let out = match c.kind {
             LossKind::Dpo | LossKind::Cdpo | LossKind::Robust | LossKind::Slic => {
-                let (cr, rr) = pairs.log_ratios()?;
-                let z = (cr - rr) * beta;
-                match self.kind {
+                let r = pairs.log_ratios()?;
+                let z = (r.chosen - r.rejected) * beta;
+                match c.kind {
                     LossKind::Dpo => neg_log_sigmoid(&z),
                     LossKind::Cdpo => neg_log_sigmoid(&z) * (1.0 - e) + neg_log_sigmoid(&-&z) * e,
                     LossKind::Robust => {
@@ -382,25 +428,25 @@ impl PreferenceLoss for LossConfig {
                 }
             }
             LossKind::Ipo => {
-                let (cr, rr) = pairs.log_ratios()?;
+                let r = pairs.log_ratios()?;
                 let h = match pairs.tokens("ipo")? {
-                    Some((nc, nr)) => cr / nc - rr / nr,
-                    None => cr - rr,
+                    Some((nc, nr)) => r.chosen / nc - r.rejected / nr,
+                    None => r.chosen - r.rejected,
                 };
                 (h - 1.0 / (2.0 * beta)).square()
             }
             LossKind::Simpo | LossKind::Orpo => {
-                let (nc, nr) = pairs.tokens(self.kind.name())?.ok_or_else(|| {
+                let (nc, nr) = pairs.tokens(&c.kind.to_string())?.ok_or_else(|| {
                     Error::invalid(
-                        format!("token counts for {}", self.kind.name()),
+                        format!("token counts for {}", c.kind),
                         "missing",
                         "chosen_tokens and rejected_tokens (the loss is length-averaged)",
                     )
                 })?;
                 let a = &pairs.policy_chosen / nc;
                 let b = &pairs.policy_rejected / nr;
-                if self.kind == LossKind::Simpo {
-                    let z = (a - b - self.simpo_gamma / beta) * beta;
+                if c.kind == LossKind::Simpo {
+                    let z = (a - b - c.simpo_gamma / beta) * beta;
                     neg_log_sigmoid(&z) * (1.0 - e) + neg_log_sigmoid(&-&z) * e
                 } else {
                     let log_odds = (&a - &b) - (log1mexp(&a) - log1mexp(&b));
@@ -431,21 +477,22 @@ pub struct PairMetrics {
 }
 
 /// Loss and implicit-reward metrics of a batch (no gradients kept).
-pub fn pair_metrics(config: &LossConfig, pairs: &PairLogProbs) -> Result<PairMetrics> {
-    let loss = scalar(&config.loss(pairs)?);
-    let (c, r) = if config.kind.needs_reference() {
-        pairs.log_ratios()?
+pub fn pair_metrics(loss: &Loss, pairs: &PairLogProbs) -> Result<PairMetrics> {
+    let value = scalar(&loss.loss(pairs)?);
+    let (c, r) = if loss.kind().needs_reference() {
+        let r = pairs.log_ratios()?;
+        (r.chosen, r.rejected)
     } else {
         (
             pairs.policy_chosen.shallow_clone(),
             pairs.policy_rejected.shallow_clone(),
         )
     };
-    let c = c.detach() * config.beta;
-    let r = r.detach() * config.beta;
+    let c = c.detach() * loss.beta();
+    let r = r.detach() * loss.beta();
     let acc = scalar(&c.gt_tensor(&r).to_kind(Kind::Double).mean(None));
     Ok(PairMetrics {
-        loss,
+        loss: value,
         chosen_reward: scalar(&c.mean(None)),
         rejected_reward: scalar(&r.mean(None)),
         accuracy: acc,
@@ -454,14 +501,27 @@ pub fn pair_metrics(config: &LossConfig, pairs: &PairLogProbs) -> Result<PairMet
 }
 
 /// Per-pair loss values as f64 (convenience for CSV input and tests).
-pub fn loss_values(config: &LossConfig, pairs: &PairLogProbs) -> Result<Vec<f64>> {
-    crate::util::tensor_to_f64(&config.per_pair(pairs)?)
+pub fn loss_values(
+    loss: &(impl PreferenceLoss + ?Sized),
+    pairs: &PairLogProbs,
+) -> Result<Vec<f64>> {
+    crate::util::tensor_to_f64(&loss.per_pair(pairs)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::Value;
+
+    const KINDS: [LossKind; 7] = [
+        LossKind::Dpo,
+        LossKind::Cdpo,
+        LossKind::Ipo,
+        LossKind::Slic,
+        LossKind::Robust,
+        LossKind::Simpo,
+        LossKind::Orpo,
+    ];
 
     fn fixture() -> Value {
         let text = std::fs::read_to_string(concat!(
@@ -497,13 +557,14 @@ mod tests {
             let kind = if name == "ipo_normalised" {
                 LossKind::Ipo
             } else {
-                LossKind::parse(name).unwrap()
+                name.parse().unwrap()
             };
             let mut config = LossConfig::new(kind, case["beta"].as_f64().unwrap())
                 .label_smoothing(case["label_smoothing"].as_f64().unwrap());
             if let Some(g) = case.get("simpo_gamma") {
                 config = config.simpo_gamma(g.as_f64().unwrap());
             }
+            let config = config.check().unwrap();
             let tokens = case["length_normalised"]
                 .as_bool()
                 .unwrap()
@@ -524,7 +585,7 @@ mod tests {
                 assert!(
                     (g - w).abs() <= 1e-6 * (1.0 + w.abs()),
                     "{name} beta {} pair {i}: {g} vs {w}",
-                    config.beta
+                    config.beta()
                 );
             }
         }
@@ -536,7 +597,7 @@ mod tests {
         let pr = [-4.0, -2.0, -7.0];
         let rc = [-3.5, -9.0, -1.0];
         let rr = [-3.0, -2.5, -6.0];
-        let config = LossConfig::new(LossKind::Dpo, 0.7);
+        let config = LossConfig::new(LossKind::Dpo, 0.7).check().unwrap();
         let x = Tensor::from_slice(&pc).set_requires_grad(true);
         let pairs = PairLogProbs::new(
             x.shallow_clone(),
@@ -566,8 +627,11 @@ mod tests {
 
     #[test]
     fn finite_for_extreme_inputs() {
-        for kind in LossKind::ALL {
-            let config = LossConfig::new(kind, 5.0).label_smoothing(0.3);
+        for kind in KINDS {
+            let config = LossConfig::new(kind, 5.0)
+                .label_smoothing(0.3)
+                .check()
+                .unwrap();
             let pairs = PairLogProbs::from_slices(
                 &[-1e-9, -1e6],
                 &[-1e6, -1e-9],
@@ -591,7 +655,11 @@ mod tests {
             None,
         )
         .unwrap();
-        let m = pair_metrics(&LossConfig::new(LossKind::Dpo, 2.0), &pairs).unwrap();
+        let m = pair_metrics(
+            &LossConfig::new(LossKind::Dpo, 2.0).check().unwrap(),
+            &pairs,
+        )
+        .unwrap();
         // chosen log-ratios 0.5, 0; rejected -0.5, 0.
         assert!((m.chosen_reward - 0.5).abs() < 1e-12);
         assert!((m.rejected_reward + 0.5).abs() < 1e-12);
@@ -603,7 +671,11 @@ mod tests {
     fn bad_input_names_the_value() {
         let ok = |c: LossConfig| {
             let p = PairLogProbs::from_slices(&[-1.0], &[-1.0], &[-1.0], &[-1.0], None).unwrap();
-            loss_values(&c, &p).map(|_| ()).unwrap_err().to_string()
+            c.check()
+                .and_then(|l| loss_values(&l, &p))
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
         };
         assert!(ok(LossConfig::new(LossKind::Dpo, 0.0)).contains("beta = 0"));
         assert!(ok(LossConfig::new(LossKind::Dpo, -1.0)).contains("beta = -1"));
@@ -629,9 +701,12 @@ mod tests {
                 .to_string();
         assert!(e.contains("policy_rejected"), "{e}");
         assert!(ok(LossConfig::new(LossKind::Simpo, 1.0)).contains("token counts"));
-        assert!(LossKind::parse("xyz")
-            .unwrap_err()
-            .to_string()
-            .contains("\"xyz\""));
+        let e = "xyz".parse::<LossKind>().unwrap_err().to_string();
+        assert!(e.contains("\"xyz\"") && e.contains("dpo, cdpo"), "{e}");
+        for kind in KINDS {
+            assert_eq!(kind.to_string().parse::<LossKind>().unwrap(), kind);
+            let toml = toml::Value::try_from(kind).unwrap();
+            assert_eq!(toml.as_str(), Some(kind.to_string().as_str()), "serde name");
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! with seeded batched sampling (temperature, top-k) and frozen reference
 //! copies.
 
+use duality_core::config::Validate;
 use duality_core::tensor::tch::nn::{self, Module, RNN};
 use duality_core::tensor::tch::{Device, Kind, Tensor};
 use duality_core::{Error, Result};
@@ -15,6 +16,7 @@ use crate::util::shape_of;
 /// Network architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Architecture {
     /// Token embedding -> single-layer GRU (Cho et al. 2014) -> linear head.
     #[default]
@@ -23,9 +25,14 @@ pub enum Architecture {
     Transformer,
 }
 
+crate::util::named_enum!(Architecture, "architecture", {
+    Gru => "gru",
+    Transformer => "transformer",
+});
+
 /// Shape of a policy network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct PolicyConfig {
     /// Architecture.
     pub architecture: Architecture,
@@ -75,9 +82,11 @@ impl PolicyConfig {
             ..Self::default()
         }
     }
+}
 
+impl Validate for PolicyConfig {
     /// Checks the widths.
-    pub fn validate(&self) -> Result<()> {
+    fn validate(&self) -> Result<()> {
         if self.vocab < 2 {
             return Err(Error::config(
                 "vocab",
@@ -110,7 +119,7 @@ impl PolicyConfig {
 
 /// Sampling controls.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SamplingConfig {
     /// Softmax temperature (> 0).
     pub temperature: f64,

@@ -2,152 +2,76 @@
 //! train --config FILE.toml` runs, and what the bench suite calls).
 //!
 //! ```toml
-//! trainer = "offline"        # offline | curry | online | dno | hypo | group | reward-model | constrained
-//! testbed = "hidden-reward"  # hidden-reward | cyclic | countdown | proxies (constrained only)
+//! trainer = "offline"        # any registered trainer (`duality align trainers`)
+//! testbed = "hidden-reward"  # hidden-reward | cyclic | countdown | proxies
 //! seed = 0
 //! eval_samples = 512
-//! [offline]
+//! [task]                     # test bed and data sizes (TaskConfig)
+//! pairs = 256
+//! [offline]                  # the section named after a trainer is its config
 //! epochs = 5
 //! [offline.loss]
 //! kind = "dpo"
 //! beta = 0.5
 //! ```
+//!
+//! The trainer is looked up in the registry ([`crate::train::find_trainer`]);
+//! sections of other registered trainers may be present (only the selected
+//! one is used, all are checked), any other key is an error.
+//!
+//! ```
+//! use duality_align::run::{run, RunConfig};
+//!
+//! duality_align::tch::set_num_threads(1);
+//! let text = "trainer = \"offline\"\neval_samples = 100\n[task]\npairs = 64\n[offline]\nepochs = 2\n";
+//! let config = RunConfig::from_toml_str(text, "run.toml")?;
+//! let report = run(&config)?;
+//! assert_eq!(report.trainer, "offline");
+//! assert_eq!(report.log.entries.len(), 2);
+//! let e = RunConfig::from_toml_str("trainer = \"ofline\"\n", "run.toml").unwrap_err();
+//! assert!(e.to_string().contains("offline, curry"), "{e}");
+//! let e = RunConfig::from_toml_str("[offline]\nepochs = \"two\"\n", "run.toml").unwrap_err();
+//! assert!(e.to_string().contains("run.toml line 2"), "{e}");
+//! # Ok::<(), duality_core::Error>(())
+//! ```
 
-use duality_core::seed::Seeder;
+use std::collections::BTreeMap;
+
+use duality_core::config::Validate;
+use duality_core::seed::{DualityRng, Seeder};
 use duality_core::{Error, Result};
-use serde::{Deserialize, Serialize};
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::evaluate::{kl_to_reference, mean_reward, win_rate, Estimate};
+use crate::evaluate::{win_rate, Estimate};
 use crate::policy::{Policy, PolicyConfig, SamplingConfig};
-use crate::testbed::{
-    covered_tokens, offline_pairs, ranked_responses, token_tensor, BradleyTerryOracle, CountDown,
-    CyclicOracle, HiddenRewardTask, OutOfCoveragePenalty, PreferenceOracle, RewardFn, TestBed,
-    ThresholdedProxies, TokenFrequency,
+use crate::testbed::{covered_tokens, token_tensor, TaskConfig, TestBed, TestBedKind};
+use crate::train::{
+    find_trainer, registered, section_config, to_section, DataSpec, Observer, TrainContext,
+    TrainLog, Trainer,
 };
-use crate::train::constrained::{train_constrained, ConstrainedConfig};
-use crate::train::curry::{train_curry, CurryConfig};
-use crate::train::dno::{train_dno, DnoConfig};
-use crate::train::group::{train_group_observed, BatchReward, GroupConfig};
-use crate::train::hypo::{train_hypo_observed, HypoConfig};
-use crate::train::offline::{train_offline_observed, OfflineConfig};
-use crate::train::online::{train_online_observed, OnlineConfig};
-use crate::train::reward_model::{train_reward_model, RewardModelConfig};
-use crate::train::TrainLog;
 
-/// Which trainer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TrainerKind {
-    /// Offline DPO-family on generated pairs.
-    #[default]
-    Offline,
-    /// Curry-DPO on ranked responses.
-    Curry,
-    /// Online IPO / IPO-MD / Nash-MD.
-    Online,
-    /// Direct Nash Optimization.
-    Dno,
-    /// HyPO.
-    Hypo,
-    /// Group-relative REINFORCE on the true reward (verifier / hidden reward).
-    Group,
-    /// Bradley-Terry reward model on offline pairs, then group-relative RLHF on it.
-    RewardModel,
-    /// Constrained (or fixed-weight) RLHF on the proxies test bed.
-    Constrained,
-}
-
-/// Which test bed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TestBedKind {
-    /// Hidden reward, Bradley-Terry oracle.
-    #[default]
-    HiddenReward,
-    /// Hidden-reward sequences judged by the cyclic oracle.
-    Cyclic,
-    /// CountDown arithmetic with a verifier (BT oracle over the verifier).
-    Countdown,
-    /// Token-frequency proxies with usefulness thresholds.
-    Proxies,
-}
-
-/// Test-bed sizes and data generation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct TaskConfig {
-    /// Vocabulary of the hidden-reward / cyclic / proxies beds.
-    pub vocab: usize,
-    /// Prompt contexts.
-    pub contexts: usize,
-    /// Completion length.
-    pub completion_len: usize,
-    /// Bradley-Terry inverse temperature of the oracle.
-    pub oracle_scale: f64,
-    /// Strength of the cyclic oracle.
-    pub cyclic_strength: f64,
-    /// Offline pairs (offline, hypo, reward-model).
-    pub pairs: usize,
-    /// Coverage of the offline behaviour policy, in (0, 1].
-    pub coverage: f64,
-    /// Warm-start the initial policy (and so the reference) with this many
-    /// Adam steps (lr 1e-2, 64 completions each) of maximum likelihood on
-    /// the offline behaviour distribution (uniform over the covered tokens),
-    /// so that pi_ref is the policy the offline data came from, as in Song
-    /// et al. 2024 (offline pairs sampled from pi_ref); 0 = no warm start.
-    pub sft_steps: usize,
-    /// Hidden-reward bed only: penalty on the share of tokens outside the
-    /// offline coverage (>= 0; 0 = none), see
-    /// [`OutOfCoveragePenalty`].
-    pub uncovered_penalty: f64,
-    /// Prompts with ranked responses (curry).
-    pub ranked_prompts: usize,
-    /// Ranked responses per prompt (curry).
-    pub responses_per_prompt: usize,
-    /// Thresholds of the proxies bed (one per component; tokens 0, 1, ...).
-    pub proxy_thresholds: Vec<f64>,
-    /// Decline slope past a proxy threshold.
-    pub overshoot_penalty: f64,
-}
-
-impl Default for TaskConfig {
-    fn default() -> Self {
-        TaskConfig {
-            vocab: 6,
-            contexts: 2,
-            completion_len: 4,
-            oracle_scale: 4.0,
-            cyclic_strength: 0.8,
-            pairs: 256,
-            coverage: 1.0,
-            uncovered_penalty: 0.0,
-            sft_steps: 0,
-            ranked_prompts: 64,
-            responses_per_prompt: 4,
-            proxy_thresholds: vec![0.4, 0.4],
-            overshoot_penalty: 2.0,
-        }
-    }
-}
-
-/// A complete run description.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+/// A complete run description. Deserialised from TOML by
+/// [`RunConfig::from_toml_str`] / [`RunConfig::load_toml`] (or any serde
+/// deserializer): the keys below, and one section per registered trainer
+/// holding its config (`[offline]`, `[kto]`, ...).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunConfig {
-    /// Trainer.
-    pub trainer: TrainerKind,
+    /// Registered trainer name.
+    pub trainer: String,
     /// Test bed.
     pub testbed: TestBedKind,
     /// Master seed (task tables, data, weights, sampling).
     pub seed: u64,
-    /// Monte Carlo samples for evaluation.
+    /// Monte Carlo samples for evaluation (>= 2).
     pub eval_samples: usize,
     /// Trace the win rate against the reference every `curve_every` logged
-    /// steps (epochs of the offline and HyPO trainers, optimizer steps of
-    /// the online and group trainers), plus once before training (step 0);
-    /// 0 turns the curve off. Curry-DPO, DNO and constrained RLHF have no
-    /// curve (their logs carry their own traces). The curve draws from its
-    /// own random stream, so it does not change training or evaluation.
+    /// steps (epochs of the offline, HyPO and KTO trainers, optimizer steps
+    /// of the online and group trainers), plus once before training (step
+    /// 0); 0 turns the curve off. Trainers that are not observed (Curry-DPO,
+    /// DNO, constrained RLHF: `duality align trainers`) have no curve. The
+    /// curve draws from its own random stream, so it does not change
+    /// training or evaluation.
     pub curve_every: usize,
     /// Monte Carlo samples per curve point (>= 2).
     pub curve_samples: usize,
@@ -157,28 +81,30 @@ pub struct RunConfig {
     pub eval_sampling: SamplingConfig,
     /// Test bed and data.
     pub task: TaskConfig,
-    /// Offline trainer.
-    pub offline: OfflineConfig,
-    /// Curry-DPO.
-    pub curry: CurryConfig,
-    /// Online trainers.
-    pub online: OnlineConfig,
-    /// DNO.
-    pub dno: DnoConfig,
-    /// HyPO.
-    pub hypo: HypoConfig,
-    /// Group-relative REINFORCE.
-    pub group: GroupConfig,
-    /// Reward model.
-    pub reward_model: RewardModelConfig,
-    /// Constrained RLHF.
-    pub constrained: ConstrainedConfig,
+    /// Trainer configs by trainer name, as TOML; missing = defaults. Use
+    /// [`RunConfig::set_trainer_config`] / [`RunConfig::trainer_config`]
+    /// for typed access.
+    #[serde(flatten)]
+    pub sections: BTreeMap<String, toml::Value>,
 }
+
+/// The keys of [`RunConfig`] other than trainer sections.
+const RUN_KEYS: [&str; 9] = [
+    "trainer",
+    "testbed",
+    "seed",
+    "eval_samples",
+    "curve_every",
+    "curve_samples",
+    "policy",
+    "eval_sampling",
+    "task",
+];
 
 impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
-            trainer: TrainerKind::Offline,
+            trainer: crate::train::offline::Offline::NAME.to_string(),
             testbed: TestBedKind::HiddenReward,
             seed: 0,
             eval_samples: 512,
@@ -187,22 +113,135 @@ impl Default for RunConfig {
             policy: PolicyConfig::default(),
             eval_sampling: SamplingConfig::default(),
             task: TaskConfig::default(),
-            offline: OfflineConfig::default(),
-            curry: CurryConfig::default(),
-            online: OnlineConfig::default(),
-            dno: DnoConfig::default(),
-            hypo: HypoConfig::default(),
-            group: GroupConfig::default(),
-            reward_model: RewardModelConfig::default(),
-            constrained: ConstrainedConfig::default(),
+            sections: BTreeMap::new(),
         }
     }
 }
 
+/// Known keys typed (so their errors keep the deserializer's position),
+/// every other key a trainer section.
+impl<'de> Deserialize<'de> for RunConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> Visitor<'de> for Keys {
+            type Value = RunConfig;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an align run config table")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> std::result::Result<RunConfig, A::Error> {
+                let mut c = RunConfig::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "trainer" => c.trainer = map.next_value()?,
+                        "testbed" => c.testbed = map.next_value()?,
+                        "seed" => c.seed = map.next_value()?,
+                        "eval_samples" => c.eval_samples = map.next_value()?,
+                        "curve_every" => c.curve_every = map.next_value()?,
+                        "curve_samples" => c.curve_samples = map.next_value()?,
+                        "policy" => c.policy = map.next_value()?,
+                        "eval_sampling" => c.eval_sampling = map.next_value()?,
+                        "task" => c.task = map.next_value()?,
+                        _ => {
+                            let v: toml::Value = map.next_value()?;
+                            c.sections.insert(key, v);
+                        }
+                    }
+                }
+                Ok(c)
+            }
+        }
+        d.deserialize_map(Keys)
+    }
+}
+
+impl Validate for RunConfig {
+    /// Checks the run keys, that the trainer is registered, that every
+    /// other key names a registered trainer, and each such section's config.
+    fn validate(&self) -> Result<()> {
+        find_trainer(&self.trainer)?;
+        duality_core::check::at_least("eval_samples", self.eval_samples, 2)
+            .map_err(|e| Error::config("eval_samples", e.to_string()))?;
+        if self.curve_every > 0 {
+            duality_core::check::at_least("curve_samples", self.curve_samples, 2)
+                .map_err(|e| Error::config("curve_samples", e.to_string()))?;
+        }
+        self.task.validate()?;
+        let mut policy = self.policy.clone();
+        // The vocabulary and position table are set from the test bed.
+        policy.vocab = policy.vocab.max(2);
+        policy.max_len = policy.max_len.max(1);
+        policy.validate()?;
+        for (key, section) in &self.sections {
+            let entry = find_trainer(key).map_err(|_| {
+                let names: Vec<&str> = registered().iter().map(|t| t.name()).collect();
+                Error::config(
+                    key.clone(),
+                    format!(
+                        "unknown key: neither a run setting ({}) nor a registered trainer ({})",
+                        RUN_KEYS.join(", "),
+                        names.join(", ")
+                    ),
+                )
+            })?;
+            entry.check(Some(section))?;
+        }
+        find_trainer(&self.trainer)?.check(self.sections.get(&self.trainer))
+    }
+}
+
 impl RunConfig {
-    /// Parses a TOML config (errors name the field).
-    pub fn from_toml(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::config("align train config", e.to_string()))
+    /// A run of trainer `T` with `config`, everything else at its default.
+    pub fn for_trainer<T: Trainer>(config: &T::Config) -> Result<Self> {
+        let mut c = RunConfig::default();
+        c.set_trainer_config::<T>(config)?;
+        c.trainer = T::NAME.to_string();
+        Ok(c)
+    }
+
+    /// Stores `config` as trainer `T`'s section (without selecting `T`).
+    pub fn set_trainer_config<T: Trainer>(&mut self, config: &T::Config) -> Result<()> {
+        self.sections
+            .insert(T::NAME.to_string(), to_section::<T>(config)?);
+        Ok(())
+    }
+
+    /// Trainer `T`'s config: its section, or the default.
+    pub fn trainer_config<T: Trainer>(&self) -> Result<T::Config> {
+        section_config::<T>(self.sections.get(T::NAME))
+    }
+
+    /// Edits trainer `T`'s config in place (its section, or the default).
+    pub fn edit_trainer_config<T: Trainer>(
+        &mut self,
+        edit: impl FnOnce(&mut T::Config),
+    ) -> Result<()> {
+        let mut config = self.trainer_config::<T>()?;
+        edit(&mut config);
+        self.set_trainer_config::<T>(&config)
+    }
+
+    /// Parses and validates a TOML config; `source` (a file name) is quoted
+    /// in errors, which carry the line for malformed or mistyped values,
+    /// also inside trainer sections.
+    pub fn from_toml_str(text: &str, source: &str) -> Result<Self> {
+        // Trainer sections are held as raw TOML by the run config, so check
+        // their types against the text first, where the lines are known.
+        for entry in registered() {
+            entry.check_text(text, source)?;
+        }
+        duality_core::config::from_toml_str(text, source)
+    }
+
+    /// Reads, parses and validates a TOML config file.
+    pub fn load_toml(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_toml_str(&text, &path.display().to_string())
     }
 }
 
@@ -218,8 +257,8 @@ pub struct CurvePoint {
 /// What a run produced.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunReport {
-    /// Trainer.
-    pub trainer: TrainerKind,
+    /// Trainer (registry name).
+    pub trainer: String,
     /// Test bed.
     pub testbed: TestBedKind,
     /// Seed.
@@ -235,61 +274,25 @@ pub struct RunReport {
     /// The trainer's log.
     pub log: TrainLog,
     /// Win rate against the reference along training (empty unless
-    /// `curve_every` > 0 and the trainer supports it).
+    /// `curve_every` > 0 and the trainer is observed).
     #[serde(default)]
     pub curve: Vec<CurvePoint>,
 }
 
-enum Bed {
-    Seq(HiddenRewardTask),
-    Count(CountDown),
-}
-
-impl TestBed for Bed {
-    fn vocab(&self) -> usize {
-        match self {
-            Bed::Seq(t) => t.vocab(),
-            Bed::Count(c) => c.vocab(),
-        }
-    }
-    fn completion_len(&self) -> usize {
-        match self {
-            Bed::Seq(t) => t.completion_len(),
-            Bed::Count(c) => c.completion_len(),
-        }
-    }
-    fn sample_prompt(&self, rng: &mut dyn rand::RngCore) -> Vec<i64> {
-        match self {
-            Bed::Seq(t) => t.sample_prompt(rng),
-            Bed::Count(c) => c.sample_prompt(rng),
-        }
-    }
-}
-
-/// The oracle and ground-truth reward of a test bed.
-struct Truth {
-    oracle: Box<dyn PreferenceOracle>,
-    reward: Option<Box<dyn RewardFn>>,
-}
-
-impl PreferenceOracle for Truth {
-    fn prob_prefer(&self, x: &[i64], a: &[i64], b: &[i64]) -> f64 {
-        self.oracle.prob_prefer(x, a, b)
-    }
-}
-
-struct BoxedReward<'a>(&'a dyn RewardFn);
-impl RewardFn for BoxedReward<'_> {
-    fn reward(&self, x: &[i64], y: &[i64]) -> f64 {
-        self.0.reward(x, y)
-    }
+/// A finished run: its report and the trained policy.
+#[derive(Debug)]
+pub struct TrainedRun {
+    /// The report.
+    pub report: RunReport,
+    /// The trained policy.
+    pub policy: Policy,
 }
 
 /// Maximum likelihood on completions drawn uniformly from the first
 /// `covered` tokens (the offline behaviour policy of [`offline_pairs`]).
 fn warm_start(
     policy: &Policy,
-    bed: &impl TestBed,
+    bed: &dyn TestBed,
     covered: usize,
     steps: usize,
     rng: &mut impl rand::Rng,
@@ -317,278 +320,172 @@ fn warm_start(
     Ok(())
 }
 
-/// Runs one configured trainer on one test bed and evaluates it.
-pub fn run(config: &RunConfig) -> Result<RunReport> {
-    Ok(run_with_policy(config)?.0)
+/// Traces the win rate against the reference every `every` logged steps.
+struct CurveTracer<'a> {
+    every: usize,
+    samples: usize,
+    sampling: SamplingConfig,
+    reference: &'a Policy,
+    bed: &'a dyn TestBed,
+    rng: DualityRng,
+    points: Vec<CurvePoint>,
 }
 
-/// [`run`], also returning the trained policy.
-pub fn run_with_policy(config: &RunConfig) -> Result<(RunReport, Policy)> {
-    let seeder = Seeder::new(config.seed);
-    let t = &config.task;
-    let seq = || HiddenRewardTask::new(t.vocab, t.contexts, t.completion_len, config.seed);
-    let (bed, truth) = match config.testbed {
-        TestBedKind::HiddenReward if t.uncovered_penalty != 0.0 => {
-            if !(t.uncovered_penalty.is_finite() && t.uncovered_penalty > 0.0) {
-                return Err(Error::invalid(
-                    "task.uncovered_penalty",
-                    t.uncovered_penalty,
-                    "a finite number >= 0",
-                ));
-            }
-            let task = seq()?;
-            let reward = OutOfCoveragePenalty {
-                base: task.clone(),
-                covered: covered_tokens(t.coverage, task.vocab())?,
-                penalty: t.uncovered_penalty,
-            };
-            let truth = Truth {
-                oracle: Box::new(BradleyTerryOracle {
-                    reward: reward.clone(),
-                    scale: t.oracle_scale,
-                }),
-                reward: Some(Box::new(reward)),
-            };
-            (Bed::Seq(task), truth)
-        }
-        TestBedKind::HiddenReward => {
-            let task = seq()?;
-            let truth = Truth {
-                oracle: Box::new(BradleyTerryOracle {
-                    reward: task.clone(),
-                    scale: t.oracle_scale,
-                }),
-                reward: Some(Box::new(task.clone())),
-            };
-            (Bed::Seq(task), truth)
-        }
-        TestBedKind::Cyclic => {
-            let task = seq()?;
-            let truth = Truth {
-                oracle: Box::new(CyclicOracle {
-                    strength: t.cyclic_strength,
-                }),
-                reward: None,
-            };
-            (Bed::Seq(task), truth)
-        }
-        TestBedKind::Countdown => (
-            Bed::Count(CountDown),
-            Truth {
-                oracle: Box::new(BradleyTerryOracle {
-                    reward: CountDown,
-                    scale: t.oracle_scale,
-                }),
-                reward: Some(Box::new(CountDown)),
-            },
-        ),
-        TestBedKind::Proxies => {
-            let proxies = ThresholdedProxies {
-                components: (0..t.proxy_thresholds.len())
-                    .map(|i| TokenFrequency { token: i as i64 })
-                    .collect(),
-                thresholds: t.proxy_thresholds.clone(),
-                overshoot_penalty: t.overshoot_penalty,
-            };
-            if proxies.components.len() > t.vocab {
-                return Err(Error::config(
-                    "task.proxy_thresholds",
-                    "more components than tokens",
-                ));
-            }
-            (
-                Bed::Seq(seq()?),
-                Truth {
-                    oracle: Box::new(BradleyTerryOracle {
-                        reward: proxies.clone(),
-                        scale: t.oracle_scale,
-                    }),
-                    reward: Some(Box::new(proxies)),
-                },
-            )
-        }
-    };
-    let mut policy_cfg = config.policy.clone();
-    policy_cfg.vocab = bed.vocab();
-    policy_cfg.max_len = policy_cfg.max_len.max(bed.completion_len() + 4);
-    let mut policy = Policy::new(&policy_cfg, seeder.seed_for(1))?;
-    if t.sft_steps > 0 {
-        let covered = covered_tokens(t.coverage, bed.vocab())?;
-        warm_start(
-            &policy,
-            &bed,
-            covered,
-            t.sft_steps,
-            &mut seeder.named("sft").rng(0),
-        )?;
-    }
-    let reference = policy.frozen_copy()?;
-    let mut data_rng = seeder.named("data").rng(0);
-    let with_seed = |s: u64| s ^ seeder.seed_for(2);
-    let reward_ref = truth.reward.as_deref();
-    let traced = matches!(
-        config.trainer,
-        TrainerKind::Offline
-            | TrainerKind::Online
-            | TrainerKind::Hypo
-            | TrainerKind::Group
-            | TrainerKind::RewardModel
-    );
-    let every = if traced { config.curve_every } else { 0 };
-    if every > 0 {
-        duality_core::check::at_least("curve_samples", config.curve_samples, 2)?;
-    }
-    let mut curve = Vec::new();
-    let mut curve_rng = seeder.named("curve").rng(0);
-    let mut observe = |step: usize, p: &Policy| -> Result<()> {
-        if every > 0 && step % every == 0 {
+impl Observer for CurveTracer<'_> {
+    fn observe(&mut self, step: usize, policy: &Policy) -> Result<()> {
+        if self.every > 0 && step % self.every == 0 {
+            let bed = self.bed;
             let w = win_rate(
-                p,
-                &reference,
-                &bed,
-                &truth,
-                config.curve_samples,
-                config.eval_sampling,
-                &mut curve_rng,
+                policy,
+                self.reference,
+                bed,
+                bed.oracle(),
+                self.samples,
+                self.sampling,
+                &mut self.rng,
             )?;
-            curve.push(CurvePoint {
+            self.points.push(CurvePoint {
                 step,
                 win_rate: w.mean,
             });
         }
         Ok(())
+    }
+}
+
+/// The initial policy (seed stream 1), warm-started when `task.sft_steps` > 0.
+fn initial_policy(config: &RunConfig, bed: &dyn TestBed, seeder: &Seeder) -> Result<Policy> {
+    let mut policy_cfg = config.policy.clone();
+    policy_cfg.vocab = bed.vocab();
+    policy_cfg.max_len = policy_cfg.max_len.max(bed.completion_len() + 4);
+    let policy = Policy::new(&policy_cfg, seeder.seed_for(1))?;
+    let t = &config.task;
+    if t.sft_steps > 0 {
+        let covered = covered_tokens(t.coverage, bed.vocab())?;
+        warm_start(
+            &policy,
+            bed,
+            covered,
+            t.sft_steps,
+            &mut seeder.named("sft").rng(0),
+        )?;
+    }
+    Ok(policy)
+}
+
+/// Runs one configured trainer on one test bed and evaluates it.
+pub fn run(config: &RunConfig) -> Result<RunReport> {
+    Ok(run_trained(config)?.report)
+}
+
+/// [`run`], also returning the trained policy.
+pub fn run_trained(config: &RunConfig) -> Result<TrainedRun> {
+    config.validate()?;
+    let entry = find_trainer(&config.trainer)?;
+    let seeder = Seeder::new(config.seed);
+    let bed = config.testbed.build(&config.task, config.seed)?;
+    let bed = bed.as_ref();
+    let mut policy = initial_policy(config, bed, &seeder)?;
+    let reference = policy.frozen_copy()?;
+    let t = &config.task;
+    let mut curve = CurveTracer {
+        every: if entry.observed() {
+            config.curve_every
+        } else {
+            0
+        },
+        samples: config.curve_samples,
+        sampling: config.eval_sampling,
+        reference: &reference,
+        bed,
+        rng: seeder.named("curve").rng(0),
+        points: Vec::new(),
     };
-    observe(0, &policy)?;
-    let log = match config.trainer {
-        TrainerKind::Offline => {
-            let pairs =
-                offline_pairs(&bed, &truth, reward_ref, t.pairs, t.coverage, &mut data_rng)?;
-            let mut c = config.offline.clone();
-            c.seed = with_seed(c.seed);
-            train_offline_observed(&mut policy, &reference, &pairs, &[], &c, &mut observe)?
-        }
-        TrainerKind::Curry => {
-            let reward = reward_ref.ok_or_else(|| {
-                Error::config("testbed", "curry needs a scored test bed (not cyclic)")
-            })?;
-            let ranked = ranked_responses(
-                &bed,
-                &BoxedReward(reward),
-                t.ranked_prompts,
-                t.responses_per_prompt,
-                &mut data_rng,
-            )?;
-            let mut c = config.curry.clone();
-            c.offline.seed = with_seed(c.offline.seed);
-            train_curry(&mut policy, &reference, &ranked, &c)?
-        }
-        TrainerKind::Online => {
-            let mut c = config.online.clone();
-            c.seed = with_seed(c.seed);
-            train_online_observed(&mut policy, &reference, &bed, &truth, &c, &mut observe)?
-        }
-        TrainerKind::Dno => {
-            let mut c = config.dno.clone();
-            c.seed = with_seed(c.seed);
-            train_dno(&mut policy, &bed, &truth, &c)?
-        }
-        TrainerKind::Hypo => {
-            let pairs =
-                offline_pairs(&bed, &truth, reward_ref, t.pairs, t.coverage, &mut data_rng)?;
-            let mut c = config.hypo.clone();
-            c.offline.seed = with_seed(c.offline.seed);
-            train_hypo_observed(&mut policy, &reference, &pairs, &bed, &c, &mut observe)?
-        }
-        TrainerKind::Group => {
-            let reward = reward_ref.ok_or_else(|| {
-                Error::config(
-                    "testbed",
-                    "group needs a reward (use reward-model on the cyclic bed)",
-                )
-            })?;
-            let mut c = config.group.clone();
-            c.seed = with_seed(c.seed);
-            train_group_observed(
-                &mut policy,
-                &reference,
-                &bed,
-                &BoxedReward(reward),
-                &c,
-                &mut observe,
-            )?
-        }
-        TrainerKind::RewardModel => {
-            let pairs =
-                offline_pairs(&bed, &truth, reward_ref, t.pairs, t.coverage, &mut data_rng)?;
-            let mut rc = config.reward_model.clone();
-            rc.vocab = bed.vocab();
-            rc.seed = with_seed(rc.seed);
-            let (rm, rm_log) = train_reward_model(&pairs, &rc)?;
-            let mut c = config.group.clone();
-            c.seed = with_seed(c.seed);
-            let mut log =
-                train_group_observed(&mut policy, &reference, &bed, &rm, &c, &mut observe)?;
-            log.trainer = format!("reward-model-rlhf ({})", log.trainer);
-            if let Some(acc) = rm_log.last("accuracy") {
-                if let Some(e) = log.entries.first_mut() {
-                    e.metrics.insert("reward_model_accuracy".into(), acc);
-                }
-            }
-            log
-        }
-        TrainerKind::Constrained => {
-            if config.testbed != TestBedKind::Proxies {
-                return Err(Error::config(
-                    "testbed",
-                    "constrained runs on the `proxies` test bed",
-                ));
-            }
-            let comps: Vec<TokenFrequency> = (0..t.proxy_thresholds.len())
-                .map(|i| TokenFrequency { token: i as i64 })
-                .collect();
-            let dyn_comps: Vec<&dyn BatchReward> =
-                comps.iter().map(|c| c as &dyn BatchReward).collect();
-            let mut c = config.constrained.clone();
-            c.group.seed = with_seed(c.group.seed);
-            train_constrained(&mut policy, &reference, &bed, &dyn_comps, &c)?.0
-        }
+    curve.observe(0, &policy)?;
+    let log = {
+        let mut ctx = TrainContext::new(&mut policy, &reference, bed)?
+            .with_seed(seeder.seed_for(2))
+            .with_data(DataSpec {
+                pairs: t.pairs,
+                coverage: t.coverage,
+                ranked_prompts: t.ranked_prompts,
+                responses_per_prompt: t.responses_per_prompt,
+            })
+            .with_data_rng(seeder.named("data").rng(0))
+            .with_observer(&mut curve);
+        entry.train(config.sections.get(&config.trainer), &mut ctx)?
     };
+    let points = std::mem::take(&mut curve.points);
     let mut eval_rng = seeder.named("eval").rng(0);
-    let n = config.eval_samples;
-    let s = config.eval_sampling;
-    let win = win_rate(&policy, &reference, &bed, &truth, n, s, &mut eval_rng)?;
-    let (true_reward, reference_reward) = match reward_ref {
-        Some(r) => (
-            Some(mean_reward(
-                &policy,
-                &bed,
-                &BoxedReward(r),
-                n,
-                s,
-                &mut eval_rng,
-            )?),
-            Some(mean_reward(
-                &reference,
-                &bed,
-                &BoxedReward(r),
-                n,
-                s,
-                &mut eval_rng,
-            )?),
-        ),
-        None => (None, None),
-    };
-    let kl = kl_to_reference(&policy, &reference, &bed, n, &mut eval_rng)?;
+    let eval = bed.evaluate(
+        &policy,
+        &reference,
+        config.eval_samples,
+        config.eval_sampling,
+        &mut eval_rng,
+    )?;
     let report = RunReport {
-        trainer: config.trainer,
+        trainer: config.trainer.clone(),
         testbed: config.testbed,
         seed: config.seed,
-        win_rate: win,
-        true_reward,
-        reference_reward,
-        kl,
+        win_rate: eval.win_rate,
+        true_reward: eval.true_reward,
+        reference_reward: eval.reference_reward,
+        kl: eval.kl,
         log,
-        curve,
+        curve: points,
     };
-    Ok((report, policy))
+    Ok(TrainedRun { report, policy })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::kto::{Kto, KtoConfig};
+    use crate::train::offline::Offline;
+
+    #[test]
+    fn toml_round_trip_and_typed_sections() {
+        let mut c = RunConfig::for_trainer::<Kto>(&KtoConfig {
+            beta: 0.25,
+            ..KtoConfig::default()
+        })
+        .unwrap();
+        c.edit_trainer_config::<Offline>(|o| o.epochs = 3).unwrap();
+        let text = duality_core::config::to_toml_string(&c).unwrap();
+        let back = RunConfig::from_toml_str(&text, "back.toml").unwrap();
+        assert_eq!(back, c);
+        assert_eq!(back.trainer_config::<Kto>().unwrap().beta, 0.25);
+        assert_eq!(back.trainer_config::<Offline>().unwrap().epochs, 3);
+        // Every serialised key is a run key or a trainer section.
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        for k in table.keys() {
+            assert!(
+                RUN_KEYS.contains(&k.as_str()) || find_trainer(k).is_ok(),
+                "{k}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_configs_name_the_key_and_line() {
+        let err = |text: &str, source: &str| {
+            RunConfig::from_toml_str(text, source)
+                .unwrap_err()
+                .to_string()
+        };
+        let e = err("seed = 1\nepoch = 3\n", "a.toml");
+        assert!(e.contains("`epoch`") && e.contains("a.toml"), "{e}");
+        let e = err("seed = \"x\"\n", "b.toml");
+        assert!(e.contains("b.toml line 1"), "{e}");
+        let e = err("[kto]\nbeta = 0.1\nbetta = 2\n", "c.toml");
+        assert!(e.contains("c.toml line 3") && e.contains("betta"), "{e}");
+        let e = err("[offline]\nepochs = 0\n", "d.toml");
+        assert!(
+            e.contains("d.toml") && e.contains("offline") && e.contains("epochs = 0"),
+            "{e}"
+        );
+        let e = err("[task]\ncoverage = 2.0\n", "e.toml");
+        assert!(e.contains("task.coverage"), "{e}");
+    }
 }

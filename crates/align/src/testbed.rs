@@ -1,8 +1,18 @@
-//! CPU test beds with hidden ground truth: a sequence task with a hidden
-//! reward (preferences from a Bradley-Terry oracle), an intransitive
-//! (rock-paper-scissors) preference oracle, a CountDown-style arithmetic task
-//! with a verifier, and offline preference-data generators with controllable
-//! coverage and with several ranked responses per prompt.
+//! CPU test beds with hidden ground truth.
+//!
+//! Two layers:
+//!
+//! - the pieces: a [`Task`] (prompt and completion space: the hidden-reward
+//!   sequence task, CountDown arithmetic with a verifier), [`RewardFn`]s
+//!   (hidden reward, verifier, token-frequency proxies) and
+//!   [`PreferenceOracle`]s (Bradley-Terry over a reward, the intransitive
+//!   rock-paper-scissors [`CyclicOracle`]), plus offline preference-data
+//!   generators with controllable coverage and ranked responses;
+//! - the [`TestBed`] trait: a task together with its judge (oracle and,
+//!   where there is one, ground-truth reward) and the evaluation of a
+//!   trained policy against its reference. [`HiddenRewardBed`],
+//!   [`CyclicBed`], [`CountDownBed`] and [`ProxiesBed`] implement it; a
+//!   [`TaskConfig`] plus a [`TestBedKind`] builds one from a run config.
 
 use duality_core::tensor::tch::{Device, Kind, Tensor};
 use duality_core::{Error, Result};
@@ -10,8 +20,17 @@ use rand::Rng;
 use rand_distr::{Distribution, Normal};
 use serde::{Deserialize, Serialize};
 
-/// A prompt -> completion task with fixed prompt and completion lengths.
-pub trait TestBed {
+mod beds;
+
+pub use beds::{
+    CountDownBed, CyclicBed, Evaluation, HiddenRewardBed, ProxiesBed, TaskConfig, TestBed,
+    TestBedKind,
+};
+
+/// A prompt -> completion task with fixed prompt and completion lengths:
+/// where prompts come from and what a completion looks like. A
+/// [`TestBed`] adds the judge.
+pub trait Task {
     /// Vocabulary size of prompts and completions.
     fn vocab(&self) -> usize;
     /// Completion length (tokens).
@@ -24,6 +43,29 @@ pub trait TestBed {
 pub trait RewardFn {
     /// The reward of completion `y` for prompt `x`.
     fn reward(&self, prompt: &[i64], completion: &[i64]) -> f64;
+}
+
+impl<R: RewardFn + ?Sized> RewardFn for &R {
+    fn reward(&self, prompt: &[i64], completion: &[i64]) -> f64 {
+        (**self).reward(prompt, completion)
+    }
+}
+
+/// Rewards of a batch of (prompt, completion) rows: every [`RewardFn`],
+/// and learned reward models that score a whole batch at once.
+pub trait BatchReward {
+    /// One reward per row.
+    fn rewards(&self, prompts: &[Vec<i64>], completions: &[Vec<i64>]) -> Result<Vec<f64>>;
+}
+
+impl<R: RewardFn + ?Sized> BatchReward for R {
+    fn rewards(&self, prompts: &[Vec<i64>], completions: &[Vec<i64>]) -> Result<Vec<f64>> {
+        Ok(prompts
+            .iter()
+            .zip(completions)
+            .map(|(x, y)| self.reward(x, y))
+            .collect())
+    }
 }
 
 /// A (possibly intransitive) preference model P(y ≻ y' | x).
@@ -84,7 +126,7 @@ impl HiddenRewardTask {
     }
 }
 
-impl TestBed for HiddenRewardTask {
+impl Task for HiddenRewardTask {
     fn vocab(&self) -> usize {
         self.vocab
     }
@@ -224,7 +266,7 @@ impl CountDown {
     }
 }
 
-impl TestBed for CountDown {
+impl Task for CountDown {
     fn vocab(&self) -> usize {
         13
     }
@@ -288,8 +330,8 @@ fn random_completion(len: usize, covered: usize, rng: &mut dyn rand::RngCore) ->
 /// "The Importance of Online Data", Sec. 4). Labels are Bernoulli draws from
 /// `oracle`.
 pub fn offline_pairs(
-    bed: &impl TestBed,
-    oracle: &impl PreferenceOracle,
+    bed: &(impl Task + ?Sized),
+    oracle: &(impl PreferenceOracle + ?Sized),
     reward: Option<&dyn RewardFn>,
     n: usize,
     coverage: f64,
@@ -363,8 +405,8 @@ pub fn covered_tokens(coverage: f64, vocab: usize) -> Result<usize> {
 /// (best first), as in Curry-DPO's UltraFeedback setting (Pattnaik et al.
 /// 2024, Sec. 3: four responses per prompt with scores).
 pub fn ranked_responses(
-    bed: &impl TestBed,
-    reward: &impl RewardFn,
+    bed: &(impl Task + ?Sized),
+    reward: &(impl RewardFn + ?Sized),
     prompts: usize,
     k: usize,
     rng: &mut dyn rand::RngCore,

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use duality_core::Result;
 
-use crate::loss::{LossConfig, LossKind, PreferenceLoss};
+use crate::loss::{LossConfig, LossKind};
 use crate::policy::{Policy, PolicyConfig};
 use crate::testbed::{offline_pairs, BradleyTerryOracle, HiddenRewardTask, PreferencePair};
 use crate::train::{pair_log_probs, PairBatch};
@@ -27,14 +27,14 @@ pub fn dpo_steps_per_second(steps: usize, batch: usize) -> Result<f64> {
     let policy = Policy::new(&PolicyConfig::gru(6), 0)?;
     let reference = policy.frozen_copy()?;
     let mut opt = duality_core::tensor::OptimizerConfig::adam(1e-2).build(policy.var_store())?;
-    let loss = LossConfig::new(LossKind::Dpo, 0.5);
+    let loss = LossConfig::new(LossKind::Dpo, 0.5).check()?;
     let batches: Vec<PairBatch> = pairs
         .chunks(batch)
         .map(|c| PairBatch::new(&c.iter().collect::<Vec<&PreferencePair>>()))
         .collect::<Result<_>>()?;
     let mut step = |i: usize| -> Result<()> {
         let b = &batches[i % batches.len()];
-        let l = loss.loss(&pair_log_probs(&policy, &reference, b)?)?;
+        let l = loss.batch_loss(&pair_log_probs(&policy, &reference, b)?)?;
         opt.backward_step(&l);
         Ok(())
     };

@@ -25,3 +25,36 @@ pub(crate) fn tensor_to_f64(t: &Tensor) -> Result<Vec<f64>> {
 pub(crate) fn scalar(t: &Tensor) -> f64 {
     t.detach().to_kind(Kind::Double).double_value(&[])
 }
+
+/// `Display` and `FromStr` for a fieldless enum from one table of
+/// `Variant => "name"` rows, so the names printed, parsed and written in
+/// TOML (the enum's serde names, which must agree) live in one place.
+/// Parsing trims and lowercases; an unknown name is an error naming it and
+/// listing the accepted ones.
+macro_rules! named_enum {
+    ($ty:ident, $what:literal, { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(match self {
+                    $($ty::$variant => $name,)+
+                })
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = duality_core::Error;
+
+            fn from_str(s: &str) -> duality_core::Result<Self> {
+                match s.trim().to_ascii_lowercase().as_str() {
+                    $($name => Ok($ty::$variant),)+
+                    _ => Err(duality_core::Error::invalid(
+                        $what,
+                        format!("{s:?}"),
+                        format!("one of {}", [$($name),+].join(", ")),
+                    )),
+                }
+            }
+        }
+    };
+}
+pub(crate) use named_enum;

@@ -1,30 +1,56 @@
 //! Each trainer on a small test bed: it runs, is seeded, and moves the
 //! policy the way its paper says. Sizes are tiny so the file runs in seconds.
 
-use duality_align::run::{run, RunConfig, TestBedKind, TrainerKind};
-use duality_align::train::group::GroupMethod;
-use duality_align::train::online::OnlineMethod;
+use duality_align::run::{run, RunConfig};
+use duality_align::testbed::TestBedKind;
+use duality_align::train::constrained::Constrained;
+use duality_align::train::curry::Curry;
+use duality_align::train::dno::Dno;
+use duality_align::train::group::{Group, GroupConfig, GroupMethod};
+use duality_align::train::hypo::Hypo;
+use duality_align::train::offline::Offline;
+use duality_align::train::online::{Online, OnlineMethod};
+use duality_align::train::reward_model::RewardModelRlhf;
+use duality_align::train::Trainer;
 
-fn base(trainer: TrainerKind, testbed: TestBedKind) -> RunConfig {
+/// The shared small sizes, with the sections each trainer below reads.
+fn base(trainer: &str, testbed: TestBedKind) -> RunConfig {
     duality_align::tch::set_num_threads(1);
     let mut c = RunConfig {
-        trainer,
+        trainer: trainer.to_string(),
         testbed,
         seed: 3,
         eval_samples: 400,
         ..RunConfig::default()
     };
     c.task.pairs = 256;
-    c.offline.epochs = 6;
-    c.offline.loss.beta = 0.5;
-    c.online.steps = 40;
-    c.online.batch_size = 32;
-    c.online.beta = 0.5;
-    c.group.steps = 40;
-    c.group.group_size = 4;
-    c.group.prompts_per_step = 8;
-    c.dno.iterations = 3;
-    c.dno.prompts = 24;
+    c.edit_trainer_config::<Offline>(|o| {
+        o.epochs = 6;
+        o.loss.beta = 0.5;
+    })
+    .unwrap();
+    c.edit_trainer_config::<Online>(|o| {
+        o.steps = 40;
+        o.batch_size = 32;
+        o.beta = 0.5;
+    })
+    .unwrap();
+    let group = GroupConfig {
+        steps: 40,
+        group_size: 4,
+        prompts_per_step: 8,
+        ..GroupConfig::default()
+    };
+    c.set_trainer_config::<Group>(&group).unwrap();
+    c.edit_trainer_config::<RewardModelRlhf>(|r| r.rlhf = group.clone())
+        .unwrap();
+    c.edit_trainer_config::<Constrained>(|k| k.group = group.clone())
+        .unwrap();
+    c.edit_trainer_config::<Dno>(|d| {
+        d.iterations = 3;
+        d.prompts = 24;
+    })
+    .unwrap();
     c
 }
 
@@ -42,7 +68,7 @@ fn show(label: &str, r: &duality_align::run::RunReport) {
 
 #[test]
 fn offline_dpo_beats_the_reference_with_a_ci_excluding_one_half() {
-    let r = run(&base(TrainerKind::Offline, TestBedKind::HiddenReward)).unwrap();
+    let r = run(&base(Offline::NAME, TestBedKind::HiddenReward)).unwrap();
     show("offline dpo", &r);
     assert!(r.win_rate.excludes_below(0.5), "{:?}", r.win_rate);
     assert!(r.true_reward.unwrap().mean > r.reference_reward.unwrap().mean);
@@ -51,8 +77,8 @@ fn offline_dpo_beats_the_reference_with_a_ci_excluding_one_half() {
 
 #[test]
 fn training_is_seeded() {
-    let mut c = base(TrainerKind::Offline, TestBedKind::HiddenReward);
-    c.offline.epochs = 2;
+    let mut c = base(Offline::NAME, TestBedKind::HiddenReward);
+    c.edit_trainer_config::<Offline>(|o| o.epochs = 2).unwrap();
     c.eval_samples = 50;
     let a = run(&c).unwrap();
     let b = run(&c).unwrap();
@@ -63,8 +89,9 @@ fn training_is_seeded() {
 #[test]
 fn online_methods_improve_on_the_bt_bed() {
     for method in [OnlineMethod::Ipo, OnlineMethod::IpoMd, OnlineMethod::NashMd] {
-        let mut c = base(TrainerKind::Online, TestBedKind::HiddenReward);
-        c.online.method = method;
+        let mut c = base(Online::NAME, TestBedKind::HiddenReward);
+        c.edit_trainer_config::<Online>(|o| o.method = method)
+            .unwrap();
         let r = run(&c).unwrap();
         show(&format!("{method:?}"), &r);
         assert!(r.win_rate.mean > 0.5, "{method:?}: {:?}", r.win_rate);
@@ -73,15 +100,21 @@ fn online_methods_improve_on_the_bt_bed() {
 
 #[test]
 fn curry_and_hypo_run_and_improve() {
-    let r = run(&base(TrainerKind::Curry, TestBedKind::HiddenReward)).unwrap();
+    let r = run(&base(Curry::NAME, TestBedKind::HiddenReward)).unwrap();
     show("curry", &r);
     assert!(r.win_rate.mean > 0.5);
     assert_eq!(
         r.log.entries.len(),
-        3 * RunConfig::default().curry.offline.epochs
+        3 * RunConfig::default()
+            .trainer_config::<Curry>()
+            .unwrap()
+            .offline
+            .epochs
     );
-    let mut c = base(TrainerKind::Hypo, TestBedKind::HiddenReward);
-    c.hypo.offline = c.offline.clone();
+    let mut c = base(Hypo::NAME, TestBedKind::HiddenReward);
+    let offline = c.trainer_config::<Offline>().unwrap();
+    c.edit_trainer_config::<Hypo>(|h| h.offline = offline)
+        .unwrap();
     let r = run(&c).unwrap();
     show("hypo", &r);
     assert!(r.win_rate.mean > 0.5);
@@ -90,15 +123,18 @@ fn curry_and_hypo_run_and_improve() {
 #[test]
 fn group_methods_learn_countdown_and_hidden_reward() {
     for method in [GroupMethod::Grpo, GroupMethod::Opmd, GroupMethod::AsymRe] {
-        let mut c = base(TrainerKind::Group, TestBedKind::HiddenReward);
-        c.group.method = method;
-        c.group.lag = 2;
+        let mut c = base(Group::NAME, TestBedKind::HiddenReward);
+        c.edit_trainer_config::<Group>(|g| {
+            g.method = method;
+            g.lag = 2;
+        })
+        .unwrap();
         let r = run(&c).unwrap();
         show(&format!("{method:?} lag 2"), &r);
         assert!(r.true_reward.unwrap().mean > r.reference_reward.unwrap().mean);
     }
-    let mut c = base(TrainerKind::Group, TestBedKind::Countdown);
-    c.group.steps = 60;
+    let mut c = base(Group::NAME, TestBedKind::Countdown);
+    c.edit_trainer_config::<Group>(|g| g.steps = 60).unwrap();
     let r = run(&c).unwrap();
     show("grpo countdown", &r);
     assert!(r.true_reward.unwrap().mean > r.reference_reward.unwrap().mean);
@@ -106,34 +142,37 @@ fn group_methods_learn_countdown_and_hidden_reward() {
 
 #[test]
 fn dno_and_reward_model_on_the_cyclic_oracle() {
-    let r = run(&base(TrainerKind::Dno, TestBedKind::Cyclic)).unwrap();
+    let r = run(&base(Dno::NAME, TestBedKind::Cyclic)).unwrap();
     show("dno cyclic", &r);
     assert_eq!(r.log.entries.len(), 3);
     assert!(r.true_reward.is_none());
-    let r = run(&base(TrainerKind::RewardModel, TestBedKind::HiddenReward)).unwrap();
+    let r = run(&base(RewardModelRlhf::NAME, TestBedKind::HiddenReward)).unwrap();
     show("rm-rlhf bt", &r);
     assert!(r.win_rate.mean > 0.5);
 }
 
 #[test]
 fn constrained_rlhf_tracks_thresholds() {
-    let mut c = base(TrainerKind::Constrained, TestBedKind::Proxies);
-    c.constrained.group = c.group.clone();
-    c.constrained.group.steps = 60;
+    let mut c = base(Constrained::NAME, TestBedKind::Proxies);
+    c.edit_trainer_config::<Constrained>(|k| k.group.steps = 60)
+        .unwrap();
     let r = run(&c).unwrap();
     show("constrained", &r);
-    c.constrained.adapt = false;
+    c.edit_trainer_config::<Constrained>(|k| k.adapt = false)
+        .unwrap();
     let f = run(&c).unwrap();
     show("fixed", &f);
     assert!(r.log.last("mu_0").is_some());
-    let mut bad = base(TrainerKind::Constrained, TestBedKind::HiddenReward);
-    bad.constrained.group.steps = 1;
-    assert!(run(&bad).is_err());
+    let mut bad = base(Constrained::NAME, TestBedKind::HiddenReward);
+    bad.edit_trainer_config::<Constrained>(|k| k.group.steps = 1)
+        .unwrap();
+    let e = run(&bad).unwrap_err().to_string();
+    assert!(e.contains("reward components"), "{e}");
 }
 
 #[test]
 fn offline_dpo_trains_a_causal_transformer_too() {
-    let mut c = base(TrainerKind::Offline, TestBedKind::HiddenReward);
+    let mut c = base(Offline::NAME, TestBedKind::HiddenReward);
     c.policy = duality_align::policy::PolicyConfig::transformer(6, 1);
     let r = run(&c).unwrap();
     show("offline dpo transformer", &r);
@@ -142,10 +181,11 @@ fn offline_dpo_trains_a_causal_transformer_too() {
 
 #[test]
 fn win_rate_curves_do_not_change_training() {
-    for trainer in [TrainerKind::Online, TrainerKind::Hypo] {
+    for trainer in [Online::NAME, Hypo::NAME] {
         let mut c = base(trainer, TestBedKind::HiddenReward);
-        c.online.steps = 10;
-        c.hypo.offline.epochs = 2;
+        c.edit_trainer_config::<Online>(|o| o.steps = 10).unwrap();
+        c.edit_trainer_config::<Hypo>(|h| h.offline.epochs = 2)
+            .unwrap();
         c.eval_samples = 100;
         let plain = run(&c).unwrap();
         assert!(plain.curve.is_empty());
@@ -155,9 +195,10 @@ fn win_rate_curves_do_not_change_training() {
         assert_eq!(plain.log, traced.log, "{trainer:?}");
         assert_eq!(plain.win_rate, traced.win_rate, "{trainer:?}");
         let steps: Vec<usize> = traced.curve.iter().map(|p| p.step).collect();
-        match trainer {
-            TrainerKind::Online => assert_eq!(steps, vec![0, 5, 10]),
-            _ => assert_eq!(steps, vec![0]),
+        if trainer == Online::NAME {
+            assert_eq!(steps, vec![0, 5, 10]);
+        } else {
+            assert_eq!(steps, vec![0]);
         }
         assert!(traced
             .curve
@@ -168,17 +209,21 @@ fn win_rate_curves_do_not_change_training() {
 
 #[test]
 fn hypo_needs_two_samples_per_prompt_and_online_labels_are_seeded() {
-    let mut c = base(TrainerKind::Hypo, TestBedKind::HiddenReward);
-    c.hypo.samples_per_prompt = 1;
+    let mut c = base(Hypo::NAME, TestBedKind::HiddenReward);
+    c.edit_trainer_config::<Hypo>(|h| h.samples_per_prompt = 1)
+        .unwrap();
     let e = run(&c).unwrap_err().to_string();
     assert!(e.contains("samples_per_prompt"), "{e}");
-    let mut c = base(TrainerKind::Online, TestBedKind::HiddenReward);
-    c.online.steps = 5;
+    let mut c = base(Online::NAME, TestBedKind::HiddenReward);
+    c.edit_trainer_config::<Online>(|o| o.steps = 5).unwrap();
     c.eval_samples = 50;
     let a = run(&c).unwrap();
     let b = run(&c).unwrap();
     assert_eq!(a.log, b.log);
-    c.online.labels = duality_align::train::online::PreferenceLabels::Expected;
+    c.edit_trainer_config::<Online>(|o| {
+        o.labels = duality_align::train::online::PreferenceLabels::Expected
+    })
+    .unwrap();
     let soft = run(&c).unwrap();
     assert_ne!(a.log, soft.log);
 }
@@ -196,15 +241,49 @@ fn warm_started_reference_and_out_of_coverage_penalty() {
     let (x, y) = (vec![0i64], vec![0i64, 1, 4, 5]);
     assert!((pen.reward(&x, &y) - (task.reward(&x, &y) - 1.0)).abs() < 1e-12);
     assert!(covered_tokens(0.0, 6).is_err());
-    let mut c = base(TrainerKind::Offline, TestBedKind::HiddenReward);
+    let mut c = base(Offline::NAME, TestBedKind::HiddenReward);
     c.task.coverage = 0.5;
     c.task.sft_steps = 30;
     c.task.uncovered_penalty = 1.0;
-    c.offline.epochs = 1;
+    c.edit_trainer_config::<Offline>(|o| o.epochs = 1).unwrap();
     c.eval_samples = 200;
     let a = run(&c).unwrap();
     assert_eq!(a.log, run(&c).unwrap().log);
     c.task.uncovered_penalty = -1.0;
     let e = run(&c).unwrap_err().to_string();
     assert!(e.contains("uncovered_penalty"), "{e}");
+}
+
+#[test]
+fn unknown_trainers_and_sections_are_errors_listing_the_registry() {
+    let mut c = base("ppo", TestBedKind::HiddenReward);
+    let e = run(&c).unwrap_err().to_string();
+    assert!(e.contains("\"ppo\"") && e.contains("kto"), "{e}");
+    c.trainer = Offline::NAME.into();
+    c.sections
+        .insert("ofline".into(), toml::Value::Table(toml::Table::new()));
+    let e = run(&c).unwrap_err().to_string();
+    assert!(
+        e.contains("`ofline`") && e.contains("offline, curry"),
+        "{e}"
+    );
+    let names: Vec<&str> = duality_align::train::trainers()
+        .unwrap()
+        .iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "offline",
+            "curry",
+            "online",
+            "dno",
+            "hypo",
+            "group",
+            "reward-model",
+            "constrained",
+            "kto"
+        ]
+    );
 }

@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use clap::Subcommand;
 use duality_align::loss::{loss_values, LossConfig, LossKind, PairLogProbs};
 use duality_align::run::{run as run_config, RunConfig, RunReport};
+use duality_align::train::TrainerInfo;
 use serde::Serialize;
 
 use crate::output::{emit, Format};
@@ -20,9 +21,9 @@ pub enum AlignCommand {
         /// CSV file (header required).
         #[arg(long)]
         input: PathBuf,
-        /// dpo | cdpo | ipo | slic | robust.
+        /// dpo | cdpo | ipo | slic | robust (simpo and orpo need token counts).
         #[arg(long, default_value = "dpo")]
-        loss: String,
+        loss: LossKind,
         /// beta (> 0).
         #[arg(long, default_value_t = 0.1)]
         beta: f64,
@@ -30,8 +31,15 @@ pub enum AlignCommand {
         #[arg(long, default_value_t = 0.0)]
         label_smoothing: f64,
     },
-    /// Runs one trainer on one test bed from a TOML config and reports win
-    /// rate vs the reference, true reward and KL.
+    /// Lists the registered trainers (the names `trainer = "..."` accepts in
+    /// a `train` config) with what they do and their default settings.
+    Trainers {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Runs one registered trainer on one test bed from a TOML config and
+    /// reports win rate vs the reference, true reward and KL.
     Train {
         /// TOML config (see `duality_align::run`).
         #[arg(long)]
@@ -116,20 +124,20 @@ pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
             beta,
             label_smoothing,
         } => {
-            let kind = LossKind::parse(&loss)?;
-            if !kind.needs_reference() {
+            if !loss.needs_reference() {
                 anyhow::bail!(
-                    "loss {loss:?} needs token counts; use dpo, cdpo, ipo, slic or robust"
+                    "loss `{loss}` needs token counts; use dpo, cdpo, ipo, slic or robust"
                 );
             }
-            let config = LossConfig::new(kind, beta).label_smoothing(label_smoothing);
-            config.validate()?;
+            let checked = LossConfig::new(loss, beta)
+                .label_smoothing(label_smoothing)
+                .check()?;
             let [pc, pr, rc, rr] = read_pairs(&input)?;
             let pairs = PairLogProbs::from_slices(&pc, &pr, &rc, &rr, None)?;
-            let losses = loss_values(&config, &pairs)?;
+            let losses = loss_values(&checked, &pairs)?;
             let mean = losses.iter().sum::<f64>() / losses.len() as f64;
             let out = LossOutput {
-                loss: kind.name().into(),
+                loss: loss.to_string(),
                 beta,
                 label_smoothing,
                 losses,
@@ -138,17 +146,21 @@ pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(())
         }
+        AlignCommand::Trainers { format } => {
+            let list = duality_align::train::trainers()?;
+            emit(format, &list, |list: &Vec<TrainerInfo>| {
+                let width = list.iter().map(|t| t.name.len()).max().unwrap_or(0);
+                for t in list {
+                    let curve = if t.observed { "curve" } else { "     " };
+                    println!("{:width$}  {curve}  {}", t.name, t.about);
+                }
+            })
+        }
         AlignCommand::Train { config, format } => {
-            let text = std::fs::read_to_string(&config)
-                .with_context(|| format!("cannot read {}", config.display()))?;
-            let cfg =
-                RunConfig::from_toml(&text).with_context(|| format!("in {}", config.display()))?;
+            let cfg = RunConfig::load_toml(&config)?;
             let report = run_config(&cfg)?;
             emit(format, &report, |r: &RunReport| {
-                println!(
-                    "trainer   {:?} on {:?} (seed {})",
-                    r.trainer, r.testbed, r.seed
-                );
+                println!("trainer   {} on {} (seed {})", r.trainer, r.testbed, r.seed);
                 println!(
                     "win rate  {:.3}  [{:.3}, {:.3}]  vs reference, n = {}",
                     r.win_rate.mean, r.win_rate.lo, r.win_rate.hi, r.win_rate.n

@@ -94,3 +94,76 @@ fn train_runs_a_config_and_prints_json() {
     assert!(v["win_rate"]["mean"].as_f64().unwrap() > 0.5);
     assert_eq!(v["log"]["entries"].as_array().unwrap().len(), 8);
 }
+
+#[test]
+fn trainers_lists_the_registry() {
+    let out = duality()
+        .args(["align", "trainers", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for name in ["offline", "curry", "online", "dno", "hypo", "group", "kto"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+    let kto = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "kto")
+        .unwrap();
+    assert_eq!(kto["defaults"]["desirable_weight"].as_f64(), Some(1.0));
+    let out = duality().args(["align", "trainers"]).output().unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && table.contains("kto") && table.contains("Ethayarajh"));
+}
+
+#[test]
+fn train_accepts_any_registered_trainer_and_lists_them_on_a_typo() {
+    let out = duality()
+        .args(["align", "train", "--config"])
+        .arg(format!("{FIXTURES}/train_kto.toml"))
+        .args(["--format", "json"])
+        .env("DUALITY_NO_PROGRESS", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["trainer"], "kto");
+    assert_eq!(v["log"]["entries"].as_array().unwrap().len(), 6);
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "trainer = \"ktoo\"\n").unwrap();
+    let out = duality()
+        .args(["align", "train", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("\"ktoo\"") && err.contains("kto"),
+        "{err}"
+    );
+    std::fs::write(&bad, "trainer = \"kto\"\n[kto]\nbeta = \"high\"\n").unwrap();
+    let out = duality()
+        .args(["align", "train", "--config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("line 3"), "{err}");
+}

@@ -13,17 +13,16 @@
 //! Policy updates use the group-relative trainer (GRPO by default) on the
 //! composite reward.
 
+use duality_core::config::Validate;
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-use super::group::{train_group_with, BatchReward, GroupConfig, GroupSamples, HookOutput};
-use super::TrainLog;
-use crate::policy::Policy;
-use crate::testbed::TestBed;
+use super::group::{BatchReward, Group, GroupConfig, GroupSamples, StepRewards};
+use super::{TrainContext, TrainLog, Trainer};
 
-/// Constrained-RLHF settings.
+/// Constrained-RLHF settings (the `[constrained]` section).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ConstrainedConfig {
     /// The policy-update settings.
     pub group: GroupConfig,
@@ -57,80 +56,137 @@ impl Default for ConstrainedConfig {
     }
 }
 
-/// Runs constrained (or fixed-weight) RLHF over `components`. Log metrics:
-/// loss, reward (composite), component_i (mean r_i) and mu_i per step.
-pub fn train_constrained(
-    policy: &mut Policy,
-    reference: &Policy,
-    bed: &impl TestBed,
-    components: &[&dyn BatchReward],
-    config: &ConstrainedConfig,
-) -> Result<(TrainLog, Vec<f64>)> {
-    duality_core::check::non_empty("reward components", components)?;
-    duality_core::check::same_len(
-        "thresholds",
-        config.thresholds.len(),
-        "components",
-        components.len(),
-    )?;
-    duality_core::check::same_len(
-        "initial_multipliers",
-        config.initial_multipliers.len(),
-        "components",
-        components.len(),
-    )?;
-    duality_core::check::finite("thresholds", &config.thresholds)?;
-    duality_core::check::positive("multiplier_lr", config.multiplier_lr)?;
-    duality_core::check::positive("multiplier_max", config.multiplier_max)?;
-    for (i, &m) in config.initial_multipliers.iter().enumerate() {
-        if !(m.is_finite() && m >= 0.0) {
-            return Err(Error::invalid(
-                format!("initial_multipliers[{i}]"),
-                m,
-                "a finite number >= 0",
-            ));
-        }
-    }
-    let mut mu = config.initial_multipliers.clone();
-    let lower = if config.equality {
-        -config.multiplier_max
-    } else {
-        0.0
-    };
-    let mut hook = |s: &GroupSamples<'_>, _step: usize| -> Result<HookOutput> {
-        let parts: Vec<Vec<f64>> = components
-            .iter()
-            .map(|c| c.rewards(s.prompts, s.completions))
-            .collect::<Result<_>>()?;
-        let n = s.prompts.len();
-        let composite: Vec<f64> = (0..n)
-            .map(|j| parts.iter().zip(&mu).map(|(p, m)| m * p[j]).sum())
-            .collect();
-        let mut extra = Vec::new();
-        for (i, p) in parts.iter().enumerate() {
-            let mean = p.iter().sum::<f64>() / n as f64;
-            extra.push((format!("component_{i}"), mean));
-            extra.push((format!("mu_{i}"), mu[i]));
-            if config.adapt {
-                mu[i] = (mu[i] + config.multiplier_lr * (config.thresholds[i] - mean))
-                    .clamp(lower, config.multiplier_max);
+impl Validate for ConstrainedConfig {
+    fn validate(&self) -> Result<()> {
+        self.group.validate()?;
+        duality_core::check::finite_non_empty("thresholds", &self.thresholds)?;
+        duality_core::check::same_len(
+            "initial_multipliers",
+            self.initial_multipliers.len(),
+            "thresholds",
+            self.thresholds.len(),
+        )?;
+        duality_core::check::positive("multiplier_lr", self.multiplier_lr)?;
+        duality_core::check::positive("multiplier_max", self.multiplier_max)?;
+        for (i, &m) in self.initial_multipliers.iter().enumerate() {
+            if !(m.is_finite() && m >= 0.0) {
+                return Err(Error::invalid(
+                    format!("initial_multipliers[{i}]"),
+                    m,
+                    "a finite number >= 0",
+                ));
             }
         }
-        Ok((composite, extra))
-    };
-    let mut log = train_group_with(
-        policy,
-        reference,
-        bed,
-        &config.group,
-        &mut hook,
-        &mut |_, _| Ok(()),
-    )?;
-    log.trainer = if config.adapt {
-        "constrained-rlhf"
-    } else {
-        "fixed-weight-rlhf"
+        Ok(())
     }
-    .into();
-    Ok((log, mu))
+}
+
+/// What constrained RLHF returns: its log and the final multipliers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstrainedOutcome {
+    /// Log metrics: loss, reward (composite), component_i (mean r_i) and
+    /// mu_i (the multiplier used at that step).
+    pub log: TrainLog,
+    /// The multipliers after the last dual update.
+    pub multipliers: Vec<f64>,
+}
+
+/// Constrained (or, with `adapt = false`, fixed-weight) RLHF (registry
+/// name `constrained`) over the test bed's reward components (the
+/// `proxies` bed), or over given components with
+/// [`Constrained::train_on`]. Not observed.
+#[derive(Debug, Clone)]
+pub struct Constrained {
+    config: ConstrainedConfig,
+    group: Group,
+}
+
+impl Trainer for Constrained {
+    const NAME: &'static str = "constrained";
+    const ABOUT: &'static str =
+        "constrained RLHF: one Lagrange multiplier per proxy reward, xi-PPO / mu-PPO dual updates (Moskovitz et al. 2024)";
+    const OBSERVED: bool = false;
+    type Config = ConstrainedConfig;
+
+    fn new(config: ConstrainedConfig) -> Result<Self> {
+        config.validate()?;
+        let group = Group::new(config.group.clone())?;
+        Ok(Constrained { config, group })
+    }
+
+    fn config(&self) -> &ConstrainedConfig {
+        &self.config
+    }
+
+    fn train(&self, ctx: &mut TrainContext<'_>) -> Result<TrainLog> {
+        let bed = ctx.bed;
+        let parts = bed.reward_components();
+        if parts.is_empty() {
+            return Err(Error::config(
+                "testbed",
+                "constrained needs a test bed with reward components (the `proxies` bed)",
+            ));
+        }
+        let components: Vec<&dyn BatchReward> =
+            parts.iter().map(|c| c as &dyn BatchReward).collect();
+        Ok(self.train_on(ctx, &components)?.log)
+    }
+}
+
+impl Constrained {
+    /// Runs constrained RLHF over `components` (one per threshold).
+    pub fn train_on(
+        &self,
+        ctx: &mut TrainContext<'_>,
+        components: &[&dyn BatchReward],
+    ) -> Result<ConstrainedOutcome> {
+        let config = &self.config;
+        duality_core::check::same_len(
+            "thresholds",
+            config.thresholds.len(),
+            "reward components",
+            components.len(),
+        )?;
+        let mut mu = config.initial_multipliers.clone();
+        let lower = if config.equality {
+            -config.multiplier_max
+        } else {
+            0.0
+        };
+        let mut hook = |s: &GroupSamples<'_>, _step: usize| -> Result<StepRewards> {
+            let parts: Vec<Vec<f64>> = components
+                .iter()
+                .map(|c| c.rewards(s.prompts, s.completions))
+                .collect::<Result<_>>()?;
+            let n = s.prompts.len();
+            let composite: Vec<f64> = (0..n)
+                .map(|j| parts.iter().zip(&mu).map(|(p, m)| m * p[j]).sum())
+                .collect();
+            let mut extra = Vec::new();
+            for (i, p) in parts.iter().enumerate() {
+                let mean = p.iter().sum::<f64>() / n as f64;
+                extra.push((format!("component_{i}"), mean));
+                extra.push((format!("mu_{i}"), mu[i]));
+                if config.adapt {
+                    mu[i] = (mu[i] + config.multiplier_lr * (config.thresholds[i] - mean))
+                        .clamp(lower, config.multiplier_max);
+                }
+            }
+            Ok(StepRewards {
+                rewards: composite,
+                metrics: extra,
+            })
+        };
+        let mut log = self.group.train_with_hook(ctx, &mut hook)?;
+        log.trainer = if config.adapt {
+            "constrained-rlhf"
+        } else {
+            "fixed-weight-rlhf"
+        }
+        .into();
+        Ok(ConstrainedOutcome {
+            log,
+            multipliers: mu,
+        })
+    }
 }

@@ -5,17 +5,17 @@
 //! and after each stage make the current policy the new reference
 //! ("iterative" variant, reference refresh per stage).
 
+use duality_core::config::Validate;
 use duality_core::Result;
 use serde::{Deserialize, Serialize};
 
-use super::offline::{train_offline, OfflineConfig};
-use super::TrainLog;
-use crate::policy::Policy;
+use super::offline::{Offline, OfflineConfig};
+use super::{TrainContext, TrainLog, Trainer};
 use crate::testbed::{PreferencePair, RankedResponses};
 
-/// Curry-DPO settings.
+/// Curry-DPO settings (the `[curry]` section).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct CurryConfig {
     /// Per-stage offline training (its `epochs` are per stage).
     pub offline: OfflineConfig,
@@ -29,6 +29,80 @@ impl Default for CurryConfig {
             offline: OfflineConfig::default(),
             refresh_reference: true,
         }
+    }
+}
+
+impl Validate for CurryConfig {
+    fn validate(&self) -> Result<()> {
+        self.offline.validate()
+    }
+}
+
+/// Curry-DPO (registry name `curry`) on the run's ranked responses
+/// ([`TrainContext::ranked_responses`]) or given ones
+/// ([`Curry::train_on`]). The context's reference is the initial
+/// reference; with `refresh_reference` it is replaced by a frozen copy of
+/// the policy after each stage. Log steps are global epochs; each entry
+/// also carries `stage` and the stage's mean `gap`. Not observed.
+#[derive(Debug, Clone)]
+pub struct Curry {
+    config: CurryConfig,
+    stage: Offline,
+}
+
+impl Trainer for Curry {
+    const NAME: &'static str = "curry";
+    const ABOUT: &'static str =
+        "Curry-DPO: ranked pairs easy -> hard, reference refreshed per stage (Pattnaik et al. 2024)";
+    const OBSERVED: bool = false;
+    type Config = CurryConfig;
+
+    fn new(config: CurryConfig) -> Result<Self> {
+        let stage = Offline::new(config.offline.clone())?;
+        Ok(Curry { config, stage })
+    }
+
+    fn config(&self) -> &CurryConfig {
+        &self.config
+    }
+
+    fn train(&self, ctx: &mut TrainContext<'_>) -> Result<TrainLog> {
+        let ranked = ctx.ranked_responses(Self::NAME)?;
+        self.train_on(ctx, &ranked)
+    }
+}
+
+impl Curry {
+    /// Runs the curriculum of `ranked` on the context's policy.
+    pub fn train_on(
+        &self,
+        ctx: &mut TrainContext<'_>,
+        ranked: &[RankedResponses],
+    ) -> Result<TrainLog> {
+        let stages = curriculum(ranked)?;
+        let offline = &self.config.offline;
+        let mut log = TrainLog::new(format!("curry-{}", offline.loss.kind));
+        let mut current_ref = ctx.reference.frozen_copy()?;
+        let seed = ctx.trainer_seed(offline.seed);
+        let mut epoch0 = 0;
+        for (s, pairs) in stages.iter().enumerate() {
+            let stage_seed = seed.wrapping_add(s as u64);
+            let stage_log =
+                self.stage
+                    .fit(ctx.policy, &current_ref, pairs, &[], stage_seed, &mut None)?;
+            let gap = pairs.iter().map(|p| p.gap).sum::<f64>() / pairs.len() as f64;
+            for mut e in stage_log.entries {
+                e.step += epoch0;
+                e.metrics.insert("stage".into(), s as f64);
+                e.metrics.insert("gap".into(), gap);
+                log.entries.push(e);
+            }
+            epoch0 += offline.epochs;
+            if self.config.refresh_reference {
+                current_ref = ctx.policy.frozen_copy()?;
+            }
+        }
+        Ok(log)
     }
 }
 
@@ -55,40 +129,6 @@ pub fn curriculum(ranked: &[RankedResponses]) -> Result<Vec<Vec<PreferencePair>>
                 .collect()
         })
         .collect())
-}
-
-/// Runs Curry-DPO on `policy`; `reference` is the initial reference (it is
-/// replaced by a frozen copy of the policy after each stage when
-/// `refresh_reference` is set). Log steps are global epochs; each entry
-/// also carries `stage` and the stage's mean `gap`.
-pub fn train_curry(
-    policy: &mut Policy,
-    reference: &Policy,
-    ranked: &[RankedResponses],
-    config: &CurryConfig,
-) -> Result<TrainLog> {
-    config.offline.validate()?;
-    let stages = curriculum(ranked)?;
-    let mut log = TrainLog::new(format!("curry-{}", config.offline.loss.kind.name()));
-    let mut current_ref = reference.frozen_copy()?;
-    let mut epoch0 = 0;
-    for (s, pairs) in stages.iter().enumerate() {
-        let mut stage_cfg = config.offline.clone();
-        stage_cfg.seed = config.offline.seed.wrapping_add(s as u64);
-        let stage_log = train_offline(policy, &current_ref, pairs, &[], &stage_cfg)?;
-        let gap = pairs.iter().map(|p| p.gap).sum::<f64>() / pairs.len() as f64;
-        for mut e in stage_log.entries {
-            e.step += epoch0;
-            e.metrics.insert("stage".into(), s as f64);
-            e.metrics.insert("gap".into(), gap);
-            log.entries.push(e);
-        }
-        epoch0 += stage_cfg.epochs;
-        if config.refresh_reference {
-            current_ref = policy.frozen_copy()?;
-        }
-    }
-    Ok(log)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 //!   h = log pi(y1)/pi_t(y1) - log pi(y2)/pi_t(y2),
 //! over all response pairs, by a few epochs of minibatch Adam, and set pi_{t+1} = pi.
 
+use duality_core::config::Validate;
 use duality_core::progress::Progress;
 use duality_core::seed::Seeder;
 use duality_core::tensor::tch::{Kind, Tensor};
@@ -16,15 +17,13 @@ use duality_core::Result;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::{finite_loss, positive_count, PairBatch, TrainLog};
+use super::{finite_loss, positive_count, PairBatch, TrainContext, TrainLog, Trainer};
 use crate::policy::{Policy, SamplingConfig};
-use crate::testbed::{
-    sigmoid, tensor_rows, token_tensor, PreferenceOracle, PreferencePair, TestBed,
-};
+use crate::testbed::{sigmoid, tensor_rows, token_tensor, PreferenceOracle, PreferencePair, Task};
 
-/// DNO settings.
+/// DNO settings (the `[dno]` section).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct DnoConfig {
     /// Outer iterations T.
     pub iterations: usize,
@@ -62,30 +61,59 @@ impl Default for DnoConfig {
     }
 }
 
-impl DnoConfig {
-    /// Checks every field.
-    pub fn validate(&self) -> Result<()> {
+impl Validate for DnoConfig {
+    fn validate(&self) -> Result<()> {
         positive_count("iterations", self.iterations)?;
         positive_count("prompts", self.prompts)?;
         duality_core::check::at_least("samples_per_prompt", self.samples_per_prompt, 2)?;
         duality_core::check::positive("eta", self.eta)?;
         positive_count("epochs", self.epochs)?;
         positive_count("batch_size", self.batch_size)?;
-        duality_core::config::Validate::validate(&self.optimizer)
+        self.optimizer.validate()
     }
 }
 
-/// Runs DNO. Log steps are iterations; metrics: loss (last epoch mean),
-/// self_win (mean r_t, 0.5 by construction for exact ties) and spread
-/// (mean |r_t(y1) - r_t(y2)| over pairs).
-pub fn train_dno(
+/// Direct Nash Optimization (registry name `dno`) against the context's
+/// test-bed oracle; the reference is not used (each iteration's anchor is
+/// the previous policy). Log steps are iterations; metrics: loss (last
+/// epoch mean) and spread (mean |r_t(y1) - r_t(y2)| over pairs). Not observed.
+#[derive(Debug, Clone)]
+pub struct Dno {
+    config: DnoConfig,
+}
+
+impl Trainer for Dno {
+    const NAME: &'static str = "dno";
+    const ABOUT: &'static str =
+        "Direct Nash Optimization: regression on self-play win rates under a general preference oracle (Rosset et al. 2024)";
+    const OBSERVED: bool = false;
+    type Config = DnoConfig;
+
+    fn new(config: DnoConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Dno { config })
+    }
+
+    fn config(&self) -> &DnoConfig {
+        &self.config
+    }
+
+    fn train(&self, ctx: &mut TrainContext<'_>) -> Result<TrainLog> {
+        let seed = ctx.trainer_seed(self.config.seed);
+        let bed = ctx.bed;
+        train_dno(ctx.policy, bed, bed.oracle(), &self.config, seed)
+    }
+}
+
+/// The DNO loop on `policy` with streams seeded by `seed`.
+fn train_dno(
     policy: &mut Policy,
-    bed: &impl TestBed,
-    oracle: &impl PreferenceOracle,
+    bed: &(impl Task + ?Sized),
+    oracle: &(impl PreferenceOracle + ?Sized),
     config: &DnoConfig,
+    seed: u64,
 ) -> Result<TrainLog> {
-    config.validate()?;
-    let seeder = Seeder::new(config.seed).named("dno");
+    let seeder = Seeder::new(seed).named("dno");
     let progress = Progress::new(config.iterations as u64, "dno");
     let mut log = TrainLog::new("dno");
     let k = config.samples_per_prompt;
@@ -143,8 +171,8 @@ pub fn train_dno(
                 let q = Tensor::from_slice(&q).to_kind(Kind::Float);
                 let batch = PairBatch::new(&refs)?;
                 let lp = super::pair_log_probs(policy, &anchor, &batch)?;
-                let (c, r) = lp.log_ratios()?;
-                let z = (c - r) * config.eta;
+                let r = lp.log_ratios()?;
+                let z = (r.chosen - r.rejected) * config.eta;
                 let loss = -(&q * z.log_sigmoid() + (-&q + 1.0) * (-z).log_sigmoid()).mean(None);
                 total += finite_loss(it, &loss)?;
                 opt.backward_step(&loss);

@@ -23,6 +23,7 @@
 
 use std::collections::VecDeque;
 
+use duality_core::config::Validate;
 use duality_core::progress::Progress;
 use duality_core::seed::Seeder;
 use duality_core::tensor::tch::{Kind, Tensor};
@@ -30,29 +31,16 @@ use duality_core::tensor::OptimizerConfig;
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{finite_loss, positive_count, StepHook, TrainLog};
+use super::{finite_loss, notify, positive_count, Observer, TrainContext, TrainLog, Trainer};
+use crate::logprob::SequenceLogProbs;
 use crate::policy::{Policy, SamplingConfig};
-use crate::testbed::{full_mask, tensor_rows, token_tensor, RewardFn, TestBed};
-
-/// Rewards of a batch of (prompt, completion) rows.
-pub trait BatchReward {
-    /// One reward per row.
-    fn rewards(&self, prompts: &[Vec<i64>], completions: &[Vec<i64>]) -> Result<Vec<f64>>;
-}
-
-impl<R: RewardFn> BatchReward for R {
-    fn rewards(&self, prompts: &[Vec<i64>], completions: &[Vec<i64>]) -> Result<Vec<f64>> {
-        Ok(prompts
-            .iter()
-            .zip(completions)
-            .map(|(x, y)| self.reward(x, y))
-            .collect())
-    }
-}
+pub use crate::testbed::BatchReward;
+use crate::testbed::{full_mask, tensor_rows, token_tensor, Task};
 
 /// Which group-relative update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum GroupMethod {
     /// Clipped importance-ratio surrogate with normalised advantages.
     #[default]
@@ -63,9 +51,15 @@ pub enum GroupMethod {
     AsymRe,
 }
 
-/// Group-relative trainer settings.
+crate::util::named_enum!(GroupMethod, "group method", {
+    Grpo => "grpo",
+    Opmd => "opmd",
+    AsymRe => "asymre",
+});
+
+/// Group-relative trainer settings (the `[group]` section).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct GroupConfig {
     /// Update rule.
     pub method: GroupMethod,
@@ -115,9 +109,8 @@ impl Default for GroupConfig {
     }
 }
 
-impl GroupConfig {
-    /// Checks every field.
-    pub fn validate(&self) -> Result<()> {
+impl Validate for GroupConfig {
+    fn validate(&self) -> Result<()> {
         duality_core::check::at_least("group_size", self.group_size, 2)?;
         positive_count("prompts_per_step", self.prompts_per_step)?;
         positive_count("steps", self.steps)?;
@@ -131,7 +124,7 @@ impl GroupConfig {
                 return Err(Error::invalid(name, v, "a finite number >= 0"));
             }
         }
-        duality_core::config::Validate::validate(&self.optimizer)
+        self.optimizer.validate()
     }
 }
 
@@ -164,10 +157,16 @@ pub fn group_advantages(rewards: &[f64], group_size: usize, scale: bool) -> Resu
     Ok(out)
 }
 
-/// What a reward hook returns: one reward per sample and extra named metrics to log.
-pub type HookOutput = (Vec<f64>, Vec<(String, f64)>);
+/// What a reward hook returns for one step.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepRewards {
+    /// One reward per sampled row.
+    pub rewards: Vec<f64>,
+    /// Extra named metrics to log at this step.
+    pub metrics: Vec<(String, f64)>,
+}
 
-/// One step's sampled data and rewards, handed to a reward hook.
+/// One step's sampled data, handed to a reward hook.
 pub struct GroupSamples<'a> {
     /// Prompt of each row (each prompt repeated G times).
     pub prompts: &'a [Vec<i64>],
@@ -175,109 +174,177 @@ pub struct GroupSamples<'a> {
     pub completions: &'a [Vec<i64>],
 }
 
-/// Runs the group-relative trainer with a fixed reward.
-pub fn train_group(
-    policy: &mut Policy,
-    reference: &Policy,
-    bed: &impl TestBed,
-    reward: &(impl BatchReward + ?Sized),
-    config: &GroupConfig,
-) -> Result<TrainLog> {
-    train_group_observed(policy, reference, bed, reward, config, &mut |_, _| Ok(()))
+/// A per-step reward hook: `hook(samples, step)`.
+pub type RewardHook<'h> = dyn FnMut(&GroupSamples<'_>, usize) -> Result<StepRewards> + 'h;
+
+/// Group-relative REINFORCE (registry name `group`) on the test bed's true
+/// reward (hidden reward, verifier), or on any [`BatchReward`] with
+/// [`Group::train_with_reward`], or on a reward that changes along training
+/// with [`Group::train_with_hook`]. Log steps are optimizer steps; metrics:
+/// loss, reward (mean raw reward), log_ratio (mean log pi_old/pi_ref), plus
+/// the hook's.
+#[derive(Debug, Clone)]
+pub struct Group {
+    config: GroupConfig,
 }
 
-/// [`train_group`] calling `observe(step, policy)` after every optimizer step.
-pub fn train_group_observed(
-    policy: &mut Policy,
-    reference: &Policy,
-    bed: &impl TestBed,
-    reward: &(impl BatchReward + ?Sized),
-    config: &GroupConfig,
-    observe: StepHook<'_>,
-) -> Result<TrainLog> {
-    train_group_with(
-        policy,
-        reference,
-        bed,
-        config,
-        &mut |s: &GroupSamples<'_>, _| Ok((reward.rewards(s.prompts, s.completions)?, Vec::new())),
-        observe,
-    )
-}
+impl Trainer for Group {
+    const NAME: &'static str = "group";
+    const ABOUT: &'static str =
+        "group-relative REINFORCE on the true reward with a stale behaviour policy: GRPO, OPMD, AsymRE (Shao et al. 2024; Yao et al. 2025; Arnal et al. 2025)";
+    const OBSERVED: bool = true;
+    type Config = GroupConfig;
 
-/// Runs the group-relative trainer with a reward hook called once per step
-/// (`hook(samples, step)` returns the rewards and extra metrics to log);
-/// used by the constrained-RLHF trainer whose reward changes with its
-/// multipliers. Log steps are optimizer steps; metrics: loss, reward
-/// (mean raw reward), log_ratio (mean log pi_old/pi_ref), plus the hook's.
-/// `observe(step, policy)` runs after every optimizer step.
-pub fn train_group_with(
-    policy: &mut Policy,
-    reference: &Policy,
-    bed: &impl TestBed,
-    config: &GroupConfig,
-    hook: &mut dyn FnMut(&GroupSamples<'_>, usize) -> Result<HookOutput>,
-    observe: StepHook<'_>,
-) -> Result<TrainLog> {
-    config.validate()?;
-    crate::logprob::check_same_vocab(policy.vocab(), reference.vocab())?;
-    let mut opt = config.optimizer.build(policy.var_store())?;
-    let seeder = Seeder::new(config.seed).named("group");
-    let progress = Progress::new(config.steps as u64, "group");
-    let name = match config.method {
-        GroupMethod::Grpo => "grpo",
-        GroupMethod::Opmd => "opmd",
-        GroupMethod::AsymRe => "asymre",
-    };
-    let mut log = TrainLog::new(format!("{name}-lag{}", config.lag));
-    let g = config.group_size;
-    let rows = config.prompts_per_step * g;
-    let len = bed.completion_len();
-    let mask = full_mask(rows, len);
-    // Snapshots of past policies; the front is the behaviour policy.
-    let mut history: VecDeque<Policy> = VecDeque::new();
-    history.push_back(policy.frozen_copy()?);
-    for step in 0..config.steps {
-        let mut rng = seeder.rng(step as u64);
-        let behaviour = history
-            .front()
-            .ok_or_else(|| Error::Other("empty policy history".into()))?;
-        let mut prompts = Vec::with_capacity(rows);
-        for _ in 0..config.prompts_per_step {
-            let x = bed.sample_prompt(&mut rng);
-            prompts.extend(std::iter::repeat_n(x, g));
-        }
-        let refs: Vec<&[i64]> = prompts.iter().map(|p| p.as_slice()).collect();
-        let x = token_tensor(&refs)?;
-        let y = behaviour.sample(&x, len, config.sampling, &mut rng)?;
-        let completions = tensor_rows(&y)?;
-        let (old, lr) = {
-            let _g = duality_core::tensor::tch::no_grad_guard();
-            (
-                behaviour.completion_log_probs(&x, &y, &mask)?,
-                reference.completion_log_probs(&x, &y, &mask)?.sum,
+    fn new(config: GroupConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Group { config })
+    }
+
+    fn config(&self) -> &GroupConfig {
+        &self.config
+    }
+
+    fn train(&self, ctx: &mut TrainContext<'_>) -> Result<TrainLog> {
+        let bed = ctx.bed;
+        let reward = bed.reward().ok_or_else(|| {
+            Error::config(
+                "testbed",
+                "group needs a reward (use reward-model on the cyclic bed)",
             )
-        };
-        let samples = GroupSamples {
-            prompts: &prompts,
-            completions: &completions,
-        };
-        let (raw, extra) = hook(&samples, step)?;
-        duality_core::check::same_len("rewards", raw.len(), "samples", rows)?;
-        let log_ratio = crate::util::tensor_to_f64(&(&old.sum - &lr))?;
+        })?;
+        self.train_with_reward(ctx, reward)
+    }
+}
+
+impl Group {
+    /// Trains on a fixed reward.
+    pub fn train_with_reward(
+        &self,
+        ctx: &mut TrainContext<'_>,
+        reward: &(impl BatchReward + ?Sized),
+    ) -> Result<TrainLog> {
+        self.train_with_hook(ctx, &mut |s: &GroupSamples<'_>, _| {
+            Ok(StepRewards {
+                rewards: reward.rewards(s.prompts, s.completions)?,
+                metrics: Vec::new(),
+            })
+        })
+    }
+
+    /// Trains with a reward hook called once per step (constrained RLHF,
+    /// whose reward moves with its multipliers).
+    pub fn train_with_hook(
+        &self,
+        ctx: &mut TrainContext<'_>,
+        hook: &mut RewardHook<'_>,
+    ) -> Result<TrainLog> {
+        let seed = ctx.trainer_seed(self.config.seed);
+        self.fit(
+            ctx.policy,
+            ctx.reference,
+            ctx.bed,
+            seed,
+            hook,
+            &mut ctx.observer,
+        )
+    }
+
+    fn fit(
+        &self,
+        policy: &mut Policy,
+        reference: &Policy,
+        bed: &(impl Task + ?Sized),
+        seed: u64,
+        hook: &mut RewardHook<'_>,
+        observer: &mut Option<&mut dyn Observer>,
+    ) -> Result<TrainLog> {
+        let config = &self.config;
+        let mut opt = config.optimizer.build(policy.var_store())?;
+        let seeder = Seeder::new(seed).named("group");
+        let progress = Progress::new(config.steps as u64, "group");
+        let mut log = TrainLog::new(format!("{}-lag{}", config.method, config.lag));
+        let g = config.group_size;
+        let rows = config.prompts_per_step * g;
+        let len = bed.completion_len();
+        let mask = full_mask(rows, len);
+        // Snapshots of past policies; the front is the behaviour policy.
+        let mut history: VecDeque<Policy> = VecDeque::new();
+        history.push_back(policy.frozen_copy()?);
+        for step in 0..config.steps {
+            let mut rng = seeder.rng(step as u64);
+            let behaviour = history
+                .front()
+                .ok_or_else(|| Error::Other("empty policy history".into()))?;
+            let mut prompts = Vec::with_capacity(rows);
+            for _ in 0..config.prompts_per_step {
+                let x = bed.sample_prompt(&mut rng);
+                prompts.extend(std::iter::repeat_n(x, g));
+            }
+            let refs: Vec<&[i64]> = prompts.iter().map(|p| p.as_slice()).collect();
+            let x = token_tensor(&refs)?;
+            let y = behaviour.sample(&x, len, config.sampling, &mut rng)?;
+            let completions = tensor_rows(&y)?;
+            let (old, lr) = {
+                let _g = duality_core::tensor::tch::no_grad_guard();
+                (
+                    behaviour.completion_log_probs(&x, &y, &mask)?,
+                    reference.completion_log_probs(&x, &y, &mask)?.sum,
+                )
+            };
+            let samples = GroupSamples {
+                prompts: &prompts,
+                completions: &completions,
+            };
+            let StepRewards {
+                rewards: raw,
+                metrics: extra,
+            } = hook(&samples, step)?;
+            duality_core::check::same_len("rewards", raw.len(), "samples", rows)?;
+            let log_ratio = crate::util::tensor_to_f64(&(&old.sum - &lr))?;
+            let adv = self.advantages(&raw, &log_ratio)?;
+            let new = policy.completion_log_probs(&x, &y, &mask)?;
+            let loss = self.surrogate(&new, &old, &adv);
+            let value = finite_loss(step, &loss)?;
+            opt.backward_step(&loss);
+            progress.inc(1);
+            let mean_r = raw.iter().sum::<f64>() / rows as f64;
+            let mean_lr = log_ratio.iter().sum::<f64>() / rows as f64;
+            let mut metrics: Vec<(&str, f64)> =
+                vec![("loss", value), ("reward", mean_r), ("log_ratio", mean_lr)];
+            metrics.extend(extra.iter().map(|(k, v)| (k.as_str(), *v)));
+            log.push(step + 1, &metrics);
+            notify(observer, step + 1, policy)?;
+            history.push_back(policy.frozen_copy()?);
+            while history.len() > config.lag + 1 {
+                history.pop_front();
+            }
+        }
+        progress.finish();
+        Ok(log)
+    }
+
+    /// Advantages of the KL-shaped rewards r - kl_coef log(pi_old/pi_ref):
+    /// group-relative, normalised for GRPO, shifted by delta for AsymRE.
+    fn advantages(&self, raw: &[f64], log_ratio: &[f64]) -> Result<Vec<f64>> {
+        let config = &self.config;
         let shaped: Vec<f64> = raw
             .iter()
-            .zip(&log_ratio)
+            .zip(log_ratio)
             .map(|(r, l)| r - config.kl_coef * l)
             .collect();
         let scale = config.scale_rewards && config.method == GroupMethod::Grpo;
-        let mut adv = group_advantages(&shaped, g, scale)?;
+        let mut adv = group_advantages(&shaped, config.group_size, scale)?;
         if config.method == GroupMethod::AsymRe {
             adv.iter_mut().for_each(|a| *a += config.asym_shift);
         }
-        let adv_t = Tensor::from_slice(&adv).to_kind(Kind::Float);
-        let new = policy.completion_log_probs(&x, &y, &mask)?;
-        let loss = match config.method {
+        Ok(adv)
+    }
+
+    /// The method's loss on the behaviour samples (module docs).
+    fn surrogate(&self, new: &SequenceLogProbs, old: &SequenceLogProbs, adv: &[f64]) -> Tensor {
+        let config = &self.config;
+        let adv_t = Tensor::from_slice(adv).to_kind(Kind::Float);
+        match config.method {
             GroupMethod::Grpo => {
                 let ratio = (&new.per_token - &old.per_token).exp();
                 let a = adv_t.unsqueeze(1);
@@ -293,24 +360,8 @@ pub fn train_group_with(
                 pg + reg
             }
             GroupMethod::AsymRe => -(&adv_t * &new.sum).mean(None),
-        };
-        let value = finite_loss(step, &loss)?;
-        opt.backward_step(&loss);
-        progress.inc(1);
-        let mean_r = raw.iter().sum::<f64>() / rows as f64;
-        let mean_lr = log_ratio.iter().sum::<f64>() / rows as f64;
-        let mut metrics: Vec<(&str, f64)> =
-            vec![("loss", value), ("reward", mean_r), ("log_ratio", mean_lr)];
-        metrics.extend(extra.iter().map(|(k, v)| (k.as_str(), *v)));
-        log.push(step + 1, &metrics);
-        observe(step + 1, policy)?;
-        history.push_back(policy.frozen_copy()?);
-        while history.len() > config.lag + 1 {
-            history.pop_front();
         }
     }
-    progress.finish();
-    Ok(log)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //!
 //! whose expected gradient is grad KL(pi_theta || pi_ref).
 
+use duality_core::config::Validate;
 use duality_core::progress::Progress;
 use duality_core::seed::Seeder;
 use duality_core::tensor::tch::Tensor;
@@ -24,14 +25,16 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::offline::OfflineConfig;
-use super::{finite_loss, pair_log_probs, positive_count, PairBatch, StepHook, TrainLog};
-use crate::loss::PreferenceLoss;
-use crate::policy::{Policy, SamplingConfig};
-use crate::testbed::{full_mask, token_tensor, PreferencePair, TestBed};
+use super::{
+    finite_loss, notify, pair_log_probs, positive_count, PairBatch, TrainContext, TrainLog, Trainer,
+};
+use crate::loss::Loss;
+use crate::policy::SamplingConfig;
+use crate::testbed::{full_mask, token_tensor, PreferencePair};
 
-/// HyPO settings.
+/// HyPO settings (the `[hypo]` section).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct HypoConfig {
     /// The offline part (loss, epochs, batch size, optimizer, seed).
     pub offline: OfflineConfig,
@@ -58,9 +61,8 @@ impl Default for HypoConfig {
     }
 }
 
-impl HypoConfig {
-    /// Checks every field.
-    pub fn validate(&self) -> Result<()> {
+impl Validate for HypoConfig {
+    fn validate(&self) -> Result<()> {
         self.offline.validate()?;
         positive_count("online_batch", self.online_batch)?;
         duality_core::check::at_least("samples_per_prompt", self.samples_per_prompt, 2)?;
@@ -95,83 +97,106 @@ pub fn leave_one_out_advantages(log_ratios: &[f64], k: usize) -> Result<Vec<f64>
     Ok(out)
 }
 
-/// Runs HyPO. Log steps are epochs; metrics: loss (offline part), kl
-/// (mean sampled log-ratio log pi/pi_ref of the online responses).
-pub fn train_hypo(
-    policy: &mut Policy,
-    reference: &Policy,
-    train: &[PreferencePair],
-    bed: &impl TestBed,
-    config: &HypoConfig,
-) -> Result<TrainLog> {
-    train_hypo_observed(policy, reference, train, bed, config, &mut |_, _| Ok(()))
+/// HyPO (registry name `hypo`) on the run's offline pairs
+/// ([`TrainContext::offline_pairs`]) or given ones ([`Hypo::train_on`]),
+/// with online responses for the KL term drawn from the context's policy.
+/// Log steps are epochs; metrics: loss (offline part), kl (mean sampled
+/// log-ratio log pi/pi_ref of the online responses).
+#[derive(Debug, Clone)]
+pub struct Hypo {
+    config: HypoConfig,
+    loss: Loss,
 }
 
-/// [`train_hypo`] calling `observe(epoch, policy)` after every epoch.
-pub fn train_hypo_observed(
-    policy: &mut Policy,
-    reference: &Policy,
-    train: &[PreferencePair],
-    bed: &impl TestBed,
-    config: &HypoConfig,
-    observe: StepHook<'_>,
-) -> Result<TrainLog> {
-    config.validate()?;
-    duality_core::check::non_empty("training pairs", train)?;
-    crate::logprob::check_same_vocab(policy.vocab(), reference.vocab())?;
-    let oc = &config.offline;
-    let mut opt = oc.optimizer.build(policy.var_store())?;
-    let seeder = Seeder::new(oc.seed).named("hypo");
-    let mut order_rng = seeder.rng(u64::MAX);
-    let mut order: Vec<usize> = (0..train.len()).collect();
-    let progress = Progress::new(
-        (oc.epochs * train.len().div_ceil(oc.batch_size)) as u64,
-        "hypo",
-    );
-    let mut log = TrainLog::new("hypo");
-    let len = bed.completion_len();
-    let k = config.samples_per_prompt;
-    let rows = config.online_batch * k;
-    let mask = full_mask(rows, len);
-    let mut step = 0usize;
-    for epoch in 1..=oc.epochs {
-        order.shuffle(&mut order_rng);
-        let (mut total, mut kl_sum, mut n) = (0.0, 0.0, 0.0);
-        for chunk in order.chunks(oc.batch_size) {
-            let refs: Vec<&PreferencePair> = chunk.iter().map(|&i| &train[i]).collect();
-            let dpo = oc
-                .loss
-                .loss(&pair_log_probs(policy, reference, &PairBatch::new(&refs)?)?)?;
-            // Online, unlabeled responses for the minibatch's prompts (x ~ D).
-            let mut rng = seeder.rng(step as u64);
-            let xs: Vec<&[i64]> = (0..config.online_batch)
-                .flat_map(|i| std::iter::repeat_n(refs[i % refs.len()].prompt.as_slice(), k))
-                .collect();
-            let x = token_tensor(&xs)?;
-            let y = policy.sample(&x, len, config.sampling, &mut rng)?;
-            let lp = policy.completion_log_probs(&x, &y, &mask)?.sum;
-            let lr = {
-                let _g = duality_core::tensor::tch::no_grad_guard();
-                reference.completion_log_probs(&x, &y, &mask)?.sum
-            };
-            let ratios = crate::util::tensor_to_f64(&(&lp - lr).detach())?;
-            let adv = leave_one_out_advantages(&ratios, k)?;
-            let adv_t = Tensor::from_slice(&adv).to_kind(lp.kind());
-            let kl_term = (adv_t * &lp).mean(None) * config.kl_coef;
-            let loss = &dpo + kl_term;
-            finite_loss(step, &loss)?;
-            total += crate::util::scalar(&dpo);
-            kl_sum += ratios.iter().sum::<f64>() / rows as f64;
-            n += 1.0;
-            opt.backward_step(&loss);
-            step += 1;
-            progress.inc(1);
-        }
-        log.push(epoch, &[("loss", total / n), ("kl", kl_sum / n)]);
-        observe(epoch, policy)?;
+impl Trainer for Hypo {
+    const NAME: &'static str = "hypo";
+    const ABOUT: &'static str =
+        "HyPO: offline DPO plus a KL penalty on fresh policy samples (Song et al. 2024)";
+    const OBSERVED: bool = true;
+    type Config = HypoConfig;
+
+    fn new(config: HypoConfig) -> Result<Self> {
+        config.validate()?;
+        let loss = config.offline.loss.check()?;
+        Ok(Hypo { config, loss })
     }
-    progress.finish();
-    Ok(log)
+
+    fn config(&self) -> &HypoConfig {
+        &self.config
+    }
+
+    fn train(&self, ctx: &mut TrainContext<'_>) -> Result<TrainLog> {
+        let pairs = ctx.offline_pairs()?;
+        self.train_on(ctx, &pairs)
+    }
+}
+
+impl Hypo {
+    /// Trains on the offline pairs `train`.
+    pub fn train_on(
+        &self,
+        ctx: &mut TrainContext<'_>,
+        train: &[PreferencePair],
+    ) -> Result<TrainLog> {
+        duality_core::check::non_empty("training pairs", train)?;
+        let config = &self.config;
+        let oc = &config.offline;
+        let seeder = Seeder::new(ctx.trainer_seed(oc.seed)).named("hypo");
+        let (policy, reference) = (&mut *ctx.policy, ctx.reference);
+        let mut opt = oc.optimizer.build(policy.var_store())?;
+        let mut order_rng = seeder.rng(u64::MAX);
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        let progress = Progress::new(
+            (oc.epochs * train.len().div_ceil(oc.batch_size)) as u64,
+            "hypo",
+        );
+        let mut log = TrainLog::new("hypo");
+        let len = ctx.bed.completion_len();
+        let k = config.samples_per_prompt;
+        let rows = config.online_batch * k;
+        let mask = full_mask(rows, len);
+        let mut step = 0usize;
+        for epoch in 1..=oc.epochs {
+            order.shuffle(&mut order_rng);
+            let (mut total, mut kl_sum, mut n) = (0.0, 0.0, 0.0);
+            for chunk in order.chunks(oc.batch_size) {
+                let refs: Vec<&PreferencePair> = chunk.iter().map(|&i| &train[i]).collect();
+                let dpo = self.loss.batch_loss(&pair_log_probs(
+                    policy,
+                    reference,
+                    &PairBatch::new(&refs)?,
+                )?)?;
+                // Online, unlabeled responses for the minibatch's prompts (x ~ D).
+                let mut rng = seeder.rng(step as u64);
+                let xs: Vec<&[i64]> = (0..config.online_batch)
+                    .flat_map(|i| std::iter::repeat_n(refs[i % refs.len()].prompt.as_slice(), k))
+                    .collect();
+                let x = token_tensor(&xs)?;
+                let y = policy.sample(&x, len, config.sampling, &mut rng)?;
+                let lp = policy.completion_log_probs(&x, &y, &mask)?.sum;
+                let lr = {
+                    let _g = duality_core::tensor::tch::no_grad_guard();
+                    reference.completion_log_probs(&x, &y, &mask)?.sum
+                };
+                let ratios = crate::util::tensor_to_f64(&(&lp - lr).detach())?;
+                let adv = leave_one_out_advantages(&ratios, k)?;
+                let adv_t = Tensor::from_slice(&adv).to_kind(lp.kind());
+                let kl_term = (adv_t * &lp).mean(None) * config.kl_coef;
+                let loss = &dpo + kl_term;
+                finite_loss(step, &loss)?;
+                total += crate::util::scalar(&dpo);
+                kl_sum += ratios.iter().sum::<f64>() / rows as f64;
+                n += 1.0;
+                opt.backward_step(&loss);
+                step += 1;
+                progress.inc(1);
+            }
+            log.push(epoch, &[("loss", total / n), ("kl", kl_sum / n)]);
+            notify(&mut ctx.observer, epoch, policy)?;
+        }
+        progress.finish();
+        Ok(log)
+    }
 }
 
 #[cfg(test)]

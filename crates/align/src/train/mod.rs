@@ -1,6 +1,15 @@
-//! Trainers. Each takes a policy to update, a frozen reference where the
-//! method has one, a seed, and returns a [`TrainLog`] (JSON-serialisable
-//! per-step metrics). Long runs show a progress bar on a terminal.
+//! Trainers, one [`Trainer`] each, and the registry that names them.
+//!
+//! A trainer is built from its config ([`Trainer::new`] validates it once)
+//! and trains the policy of a [`TrainContext`] (policy, frozen reference,
+//! test bed, seed, data stream, optional [`Observer`]); it returns a
+//! [`TrainLog`] of per-step metrics. Long runs show a progress bar on a
+//! terminal. [`trainers`] lists the registered ones and [`find_trainer`]
+//! looks one up by name, which is how a run config selects its trainer.
+//!
+//! To add a trainer: a module here with a config type and a type that
+//! implements [`Trainer`], then a `pub mod` line and one `REGISTRY` line
+//! below.
 
 use std::collections::BTreeMap;
 
@@ -17,15 +26,76 @@ pub mod curry;
 pub mod dno;
 pub mod group;
 pub mod hypo;
+pub mod kto;
 pub mod offline;
 pub mod online;
+mod registry;
 pub mod reward_model;
+mod trainer;
 
-/// A callback a trainer calls with `(step, current policy)` after each of
-/// its logged steps (epochs for the offline trainers, optimizer steps for
-/// the online ones), e.g. to trace win rate against training step. It must
-/// not touch the policy's weights; an error stops training and is returned.
-pub type StepHook<'a> = &'a mut dyn FnMut(usize, &Policy) -> Result<()>;
+pub(crate) use registry::{section_config, to_section};
+pub use registry::{Registered, RegisteredTrainer, TrainerInfo};
+pub(crate) use trainer::notify;
+pub use trainer::{DataSpec, Observer, TrainContext, Trainer};
+
+/// Every registered trainer, in listing order.
+static REGISTRY: &[&dyn RegisteredTrainer] = &[
+    &Registered::<offline::Offline>::ENTRY,
+    &Registered::<curry::Curry>::ENTRY,
+    &Registered::<online::Online>::ENTRY,
+    &Registered::<dno::Dno>::ENTRY,
+    &Registered::<hypo::Hypo>::ENTRY,
+    &Registered::<group::Group>::ENTRY,
+    &Registered::<reward_model::RewardModelRlhf>::ENTRY,
+    &Registered::<constrained::Constrained>::ENTRY,
+    &Registered::<kto::Kto>::ENTRY,
+];
+
+/// The registered trainers, in listing order.
+pub fn registered() -> &'static [&'static dyn RegisteredTrainer] {
+    REGISTRY
+}
+
+/// Name, description, whether it can be traced, and default config of every
+/// registered trainer.
+pub fn trainers() -> Result<Vec<TrainerInfo>> {
+    REGISTRY
+        .iter()
+        .map(|t| {
+            Ok(TrainerInfo {
+                name: t.name(),
+                about: t.about(),
+                observed: t.observed(),
+                defaults: t.default_config()?,
+            })
+        })
+        .collect()
+}
+
+/// The registered trainer called `name`; an unknown name is an error that
+/// lists the registered ones.
+///
+/// ```
+/// let t = duality_align::train::find_trainer("offline")?;
+/// assert!(t.observed());
+/// let e = duality_align::train::find_trainer("ppo").unwrap_err().to_string();
+/// assert!(e.contains("\"ppo\"") && e.contains("offline, curry"), "{e}");
+/// # Ok::<(), duality_core::Error>(())
+/// ```
+pub fn find_trainer(name: &str) -> Result<&'static dyn RegisteredTrainer> {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|t| t.name() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = REGISTRY.iter().map(|t| t.name()).collect();
+            Error::invalid(
+                "trainer",
+                format!("{name:?}"),
+                format!("a registered trainer: {}", names.join(", ")),
+            )
+        })
+}
 
 /// One logged step: named metrics.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

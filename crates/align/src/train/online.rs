@@ -19,21 +19,23 @@
 //!   P(y ≻ y') - beta KL(pi || pi_ref), i.e. the score-function loss
 //!   -[(p - 1/2) - beta sg(log pi(y) - log pi_ref(y))] log pi(y).
 
+use duality_core::config::Validate;
 use duality_core::progress::Progress;
 use duality_core::seed::Seeder;
 use duality_core::tensor::tch::Tensor;
 use duality_core::tensor::OptimizerConfig;
-use duality_core::{Error, Result};
+use duality_core::Result;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-use super::{finite_loss, positive_count, StepHook, TrainLog};
+use super::{finite_loss, notify, positive_count, TrainContext, TrainLog, Trainer};
 use crate::policy::{Policy, SamplingConfig};
-use crate::testbed::{full_mask, tensor_rows, token_tensor, PreferenceOracle, TestBed};
+use crate::testbed::{full_mask, tensor_rows, token_tensor, PreferenceOracle, Task};
 
 /// Which online method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum OnlineMethod {
     /// Online IPO: both samples from the policy.
     #[default]
@@ -47,6 +49,7 @@ pub enum OnlineMethod {
 /// How the oracle labels a sampled pair for online IPO / IPO-MD.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum PreferenceLabels {
     /// A binary preference I ~ Bernoulli(P(y ≻ y')), i.e. the annotated
     /// pair (y_w, y_l) of Calandriello et al. 2024 (Sec. 4, online IPO).
@@ -57,9 +60,20 @@ pub enum PreferenceLabels {
     Expected,
 }
 
-/// Online trainer settings.
+crate::util::named_enum!(OnlineMethod, "online method", {
+    Ipo => "ipo",
+    IpoMd => "ipo-md",
+    NashMd => "nash-md",
+});
+
+crate::util::named_enum!(PreferenceLabels, "labels", {
+    Sampled => "sampled",
+    Expected => "expected",
+});
+
+/// Online trainer settings (the `[online]` section).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct OnlineConfig {
     /// Method.
     pub method: OnlineMethod,
@@ -97,14 +111,13 @@ impl Default for OnlineConfig {
     }
 }
 
-impl OnlineConfig {
-    /// Checks every field.
-    pub fn validate(&self) -> Result<()> {
+impl Validate for OnlineConfig {
+    fn validate(&self) -> Result<()> {
         duality_core::check::positive("beta", self.beta)?;
         duality_core::check::probability("mixture", self.mixture)?;
         positive_count("steps", self.steps)?;
         positive_count("batch_size", self.batch_size)?;
-        duality_core::config::Validate::validate(&self.optimizer)
+        self.optimizer.validate()
     }
 }
 
@@ -117,100 +130,156 @@ pub fn ipo_regression(h: &Tensor, label: &Tensor, beta: f64) -> Tensor {
     (h - (label - 0.5) / beta).square()
 }
 
-/// Runs online IPO / IPO-MD / Nash-MD. Log steps are optimizer steps;
-/// metrics: loss, preference (mean P(y ≻ y')), log_ratio (mean log pi/pi_ref of y).
-pub fn train_online(
-    policy: &mut Policy,
-    reference: &Policy,
-    bed: &impl TestBed,
-    oracle: &impl PreferenceOracle,
-    config: &OnlineConfig,
-) -> Result<TrainLog> {
-    train_online_observed(policy, reference, bed, oracle, config, &mut |_, _| Ok(()))
+/// Online IPO / IPO-MD / Nash-MD (registry name `online`) against the
+/// context's test-bed oracle. Log steps are optimizer steps; metrics: loss,
+/// preference (mean P(y ≻ y')), log_ratio (mean log pi/pi_ref of y).
+#[derive(Debug, Clone)]
+pub struct Online {
+    config: OnlineConfig,
 }
 
-/// [`train_online`] calling `observe(step, policy)` after every optimizer step.
-pub fn train_online_observed(
-    policy: &mut Policy,
-    reference: &Policy,
-    bed: &impl TestBed,
-    oracle: &impl PreferenceOracle,
-    config: &OnlineConfig,
-    observe: StepHook<'_>,
-) -> Result<TrainLog> {
-    config.validate()?;
-    crate::logprob::check_same_vocab(policy.vocab(), reference.vocab())?;
-    if bed.vocab() != policy.vocab() {
-        return Err(Error::invalid(
-            "test bed vocabulary",
-            bed.vocab(),
-            format!("the policy's vocabulary {}", policy.vocab()),
-        ));
+impl Trainer for Online {
+    const NAME: &'static str = "online";
+    const ABOUT: &'static str =
+        "online IPO / IPO-MD / Nash-MD with the test bed's preference oracle (Calandriello et al. 2024; Munos et al. 2024)";
+    const OBSERVED: bool = true;
+    type Config = OnlineConfig;
+
+    fn new(config: OnlineConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Online { config })
     }
-    let mut opt = config.optimizer.build(policy.var_store())?;
-    let seeder = Seeder::new(config.seed).named("online");
-    let progress = Progress::new(config.steps as u64, "online");
-    let name = match config.method {
-        OnlineMethod::Ipo => "online-ipo",
-        OnlineMethod::IpoMd => "ipo-md",
-        OnlineMethod::NashMd => "nash-md",
-    };
-    let mut log = TrainLog::new(name);
+
+    fn config(&self) -> &OnlineConfig {
+        &self.config
+    }
+
+    fn train(&self, ctx: &mut TrainContext<'_>) -> Result<TrainLog> {
+        let config = &self.config;
+        let seeder = Seeder::new(ctx.trainer_seed(config.seed)).named("online");
+        let (policy, reference, bed) = (&mut *ctx.policy, ctx.reference, ctx.bed);
+        let oracle = bed.oracle();
+        let mut opt = config.optimizer.build(policy.var_store())?;
+        let progress = Progress::new(config.steps as u64, "online");
+        let name = match config.method {
+            OnlineMethod::Ipo => "online-ipo",
+            OnlineMethod::IpoMd => "ipo-md",
+            OnlineMethod::NashMd => "nash-md",
+        };
+        let mut log = TrainLog::new(name);
+        let b = config.batch_size;
+        for step in 0..config.steps {
+            let mut rng = seeder.rng(step as u64);
+            let mut batch = sample_batch(policy, reference, bed, oracle, config, &mut rng)?;
+            let loss = batch.loss(policy, reference, config)?;
+            let value = finite_loss(step, &loss)?;
+            opt.backward_step(&loss);
+            progress.inc(1);
+            let mean_p = batch.preference.iter().sum::<f64>() / b as f64;
+            log.push(
+                step + 1,
+                &[
+                    ("loss", value),
+                    ("preference", mean_p),
+                    ("log_ratio", batch.mean_log_ratio),
+                ],
+            );
+            notify(&mut ctx.observer, step + 1, policy)?;
+        }
+        progress.finish();
+        Ok(log)
+    }
+}
+
+/// One step's sampled, labelled batch.
+struct OnlineBatch {
+    prompts: Tensor,
+    first: Tensor,
+    second: Tensor,
+    /// P(first ≻ second) per row.
+    preference: Vec<f64>,
+    /// The label the loss regresses on (sampled or expected preference).
+    target: Vec<f64>,
+    mean_log_ratio: f64,
+}
+
+/// Samples the step's prompts and response pairs from the method's
+/// samplers and labels them with the oracle.
+fn sample_batch<R: Rng>(
+    policy: &Policy,
+    reference: &Policy,
+    bed: &(impl Task + ?Sized),
+    oracle: &(impl PreferenceOracle + ?Sized),
+    config: &OnlineConfig,
+    rng: &mut R,
+) -> Result<OnlineBatch> {
     let len = bed.completion_len();
-    let b = config.batch_size;
-    let mask = full_mask(b, len);
-    for step in 0..config.steps {
-        let mut rng = seeder.rng(step as u64);
-        let prompts: Vec<Vec<i64>> = (0..b).map(|_| bed.sample_prompt(&mut rng)).collect();
-        let refs: Vec<&[i64]> = prompts.iter().map(|p| p.as_slice()).collect();
-        let x = token_tensor(&refs)?;
-        let mix = |rng: &mut _| {
-            policy.sample_geometric_mixture(
-                reference,
-                config.mixture,
-                &x,
-                len,
-                config.sampling,
-                rng,
-            )
-        };
-        let (y, y2) = match config.method {
-            OnlineMethod::Ipo => (
-                policy.sample(&x, len, config.sampling, &mut rng)?,
-                policy.sample(&x, len, config.sampling, &mut rng)?,
-            ),
-            OnlineMethod::IpoMd => (mix(&mut rng)?, mix(&mut rng)?),
-            OnlineMethod::NashMd => (
-                policy.sample(&x, len, config.sampling, &mut rng)?,
-                mix(&mut rng)?,
-            ),
-        };
-        let (ya, yb) = (tensor_rows(&y)?, tensor_rows(&y2)?);
-        let p: Vec<f64> = prompts
+    let prompts: Vec<Vec<i64>> = (0..config.batch_size)
+        .map(|_| bed.sample_prompt(rng))
+        .collect();
+    let refs: Vec<&[i64]> = prompts.iter().map(|p| p.as_slice()).collect();
+    let x = token_tensor(&refs)?;
+    let mix = |rng: &mut R| {
+        policy.sample_geometric_mixture(reference, config.mixture, &x, len, config.sampling, rng)
+    };
+    let (y, y2) = match config.method {
+        OnlineMethod::Ipo => (
+            policy.sample(&x, len, config.sampling, rng)?,
+            policy.sample(&x, len, config.sampling, rng)?,
+        ),
+        OnlineMethod::IpoMd => (mix(&mut *rng)?, mix(&mut *rng)?),
+        OnlineMethod::NashMd => (
+            policy.sample(&x, len, config.sampling, rng)?,
+            mix(&mut *rng)?,
+        ),
+    };
+    let (ya, yb) = (tensor_rows(&y)?, tensor_rows(&y2)?);
+    let p: Vec<f64> = prompts
+        .iter()
+        .zip(ya.iter().zip(&yb))
+        .map(|(x, (a, c))| oracle.prob_prefer(x, a, c))
+        .collect();
+    let target: Vec<f64> = match (config.method, config.labels) {
+        (OnlineMethod::NashMd, _) | (_, PreferenceLabels::Expected) => p.clone(),
+        (_, PreferenceLabels::Sampled) => p
             .iter()
-            .zip(ya.iter().zip(&yb))
-            .map(|(x, (a, c))| oracle.prob_prefer(x, a, c))
-            .collect();
-        let target: Vec<f64> = match (config.method, config.labels) {
-            (OnlineMethod::NashMd, _) | (_, PreferenceLabels::Expected) => p.clone(),
-            (_, PreferenceLabels::Sampled) => p
-                .iter()
-                .map(|&q| if rng.random::<f64>() < q { 1.0 } else { 0.0 })
-                .collect(),
-        };
-        let p_t = Tensor::from_slice(&target).to_kind(duality_core::tensor::tch::Kind::Float);
-        let lp_a = policy.completion_log_probs(&x, &y, &mask)?.sum;
+            .map(|&q| if rng.random::<f64>() < q { 1.0 } else { 0.0 })
+            .collect(),
+    };
+    Ok(OnlineBatch {
+        prompts: x,
+        first: y,
+        second: y2,
+        preference: p,
+        target,
+        mean_log_ratio: 0.0,
+    })
+}
+
+impl OnlineBatch {
+    /// The method's loss on this batch (records the mean log-ratio of the
+    /// first responses for the log).
+    fn loss(
+        &mut self,
+        policy: &Policy,
+        reference: &Policy,
+        config: &OnlineConfig,
+    ) -> Result<Tensor> {
+        let (x, y, y2) = (&self.prompts, &self.first, &self.second);
+        let mask = full_mask(config.batch_size, crate::util::shape_of(y)[1]);
+        let p_t = Tensor::from_slice(&self.target).to_kind(duality_core::tensor::tch::Kind::Float);
+        let lp_a = policy.completion_log_probs(x, y, &mask)?.sum;
         let lr_a = {
             let _g = duality_core::tensor::tch::no_grad_guard();
-            reference.completion_log_probs(&x, &y, &mask)?.sum
+            reference.completion_log_probs(x, y, &mask)?.sum
         };
         let ratio_a = &lp_a - &lr_a;
         let loss = match config.method {
             OnlineMethod::Ipo | OnlineMethod::IpoMd => {
-                let lp_b = policy.completion_log_probs(&x, &y2, &mask)?.sum;
+                let lp_b = policy.completion_log_probs(x, y2, &mask)?.sum;
                 let lr_b = {
                     let _g = duality_core::tensor::tch::no_grad_guard();
-                    reference.completion_log_probs(&x, &y2, &mask)?.sum
+                    reference.completion_log_probs(x, y2, &mask)?.sum
                 };
                 let h = &ratio_a - (lp_b - lr_b);
                 ipo_regression(&h, &p_t, config.beta).mean(None)
@@ -220,23 +289,9 @@ pub fn train_online_observed(
                 -(advantage * &lp_a).mean(None)
             }
         };
-        let value = finite_loss(step, &loss)?;
-        opt.backward_step(&loss);
-        progress.inc(1);
-        let mean_p = p.iter().sum::<f64>() / b as f64;
-        let mean_ratio = crate::util::scalar(&ratio_a.mean(None));
-        log.push(
-            step + 1,
-            &[
-                ("loss", value),
-                ("preference", mean_p),
-                ("log_ratio", mean_ratio),
-            ],
-        );
-        observe(step + 1, policy)?;
+        self.mean_log_ratio = crate::util::scalar(&ratio_a.mean(None));
+        Ok(loss)
     }
-    progress.finish();
-    Ok(log)
 }
 
 #[cfg(test)]
@@ -256,7 +311,7 @@ mod tests {
         );
         let h: Vec<f64> = (0..4).map(|i| (pa[i] - ra[i]) - (pb[i] - rb[i])).collect();
         let h_t = Tensor::from_slice(&h);
-        let ipo = LossConfig::new(LossKind::Ipo, beta);
+        let ipo = LossConfig::new(LossKind::Ipo, beta).check().unwrap();
         let won = crate::util::tensor_to_f64(&ipo_regression(
             &h_t,
             &Tensor::from_slice(&[1.0f64; 4]),

@@ -1,8 +1,11 @@
 //! Bradley-Terry reward models (Bradley & Terry 1952; the reward-modelling
 //! step of RLHF, Ouyang et al. 2022, Eq. 1): r_phi(x, y) from an embedding +
 //! GRU encoder of [x; y] (final hidden state -> linear), trained on pairs by
-//! minimising -log sigmoid(r(x, y_w) - r(x, y_l)).
+//! minimising -log sigmoid(r(x, y_w) - r(x, y_l)); and the two-stage RLHF
+//! trainer `reward-model` that fits one on the run's offline pairs and then
+//! runs group-relative REINFORCE on its scores.
 
+use duality_core::config::Validate;
 use duality_core::progress::Progress;
 use duality_core::seed::Seeder;
 use duality_core::tensor::tch::nn::{self, Module, RNN};
@@ -12,13 +15,13 @@ use duality_core::Result;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::group::BatchReward;
-use super::{finite_loss, positive_count, PairBatch, TrainLog};
+use super::group::{BatchReward, Group, GroupConfig};
+use super::{finite_loss, positive_count, PairBatch, TrainContext, TrainLog, Trainer};
 use crate::testbed::{token_tensor, PreferencePair};
 
 /// Reward-model settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct RewardModelConfig {
     /// Vocabulary size (>= 2).
     pub vocab: usize,
@@ -50,6 +53,17 @@ impl Default for RewardModelConfig {
     }
 }
 
+impl Validate for RewardModelConfig {
+    fn validate(&self) -> Result<()> {
+        duality_core::check::at_least("vocab", self.vocab, 2)?;
+        positive_count("embed", self.embed)?;
+        positive_count("hidden", self.hidden)?;
+        positive_count("epochs", self.epochs)?;
+        positive_count("batch_size", self.batch_size)?;
+        self.optimizer.validate()
+    }
+}
+
 /// A trained (or fresh) Bradley-Terry reward model.
 #[derive(Debug)]
 pub struct RewardModel {
@@ -63,9 +77,7 @@ pub struct RewardModel {
 impl RewardModel {
     /// A freshly initialised model.
     pub fn new(config: &RewardModelConfig) -> Result<Self> {
-        duality_core::check::at_least("vocab", config.vocab, 2)?;
-        positive_count("embed", config.embed)?;
-        positive_count("hidden", config.hidden)?;
+        config.validate()?;
         duality_core::tensor::manual_seed(config.seed);
         let vs = nn::VarStore::new(Device::Cpu);
         let root = vs.root();
@@ -108,15 +120,22 @@ impl BatchReward for RewardModel {
     }
 }
 
-/// Trains a reward model on `pairs`. Log steps are epochs; metrics: loss,
-/// accuracy (fraction of training pairs ranked correctly).
+/// A reward model fitted by [`train_reward_model`] and its training log.
+#[derive(Debug)]
+pub struct FittedRewardModel {
+    /// The model.
+    pub model: RewardModel,
+    /// Log steps are epochs; metrics: loss, accuracy (fraction of training
+    /// pairs ranked correctly).
+    pub log: TrainLog,
+}
+
+/// Trains a reward model on `pairs`.
 pub fn train_reward_model(
     pairs: &[PreferencePair],
     config: &RewardModelConfig,
-) -> Result<(RewardModel, TrainLog)> {
+) -> Result<FittedRewardModel> {
     duality_core::check::non_empty("preference pairs", pairs)?;
-    positive_count("epochs", config.epochs)?;
-    positive_count("batch_size", config.batch_size)?;
     let model = RewardModel::new(config)?;
     let mut opt = config.optimizer.build(&model.vs)?;
     let mut rng = Seeder::new(config.seed).named("reward-model").rng(0);
@@ -141,5 +160,69 @@ pub fn train_reward_model(
         log.push(epoch, &[("loss", total / n), ("accuracy", correct / n)]);
     }
     progress.finish();
-    Ok((model, log))
+    Ok(FittedRewardModel { model, log })
+}
+
+/// Settings of reward-model RLHF (the `[reward-model]` section): the
+/// reward model (its `vocab` is taken from the test bed) and the
+/// group-relative policy update on its scores.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RewardModelRlhfConfig {
+    /// The Bradley-Terry reward model.
+    pub model: RewardModelConfig,
+    /// The policy update.
+    pub rlhf: GroupConfig,
+}
+
+impl Validate for RewardModelRlhfConfig {
+    fn validate(&self) -> Result<()> {
+        self.model.validate()?;
+        self.rlhf.validate()
+    }
+}
+
+/// Two-stage RLHF (registry name `reward-model`; Ouyang et al. 2022): a
+/// Bradley-Terry reward model on the run's offline pairs, then
+/// group-relative REINFORCE on its scores. The log is the policy update's,
+/// renamed `reward-model-rlhf (<method>-lag<k>)`, with the reward model's
+/// final training accuracy as `reward_model_accuracy` on its first entry.
+#[derive(Debug, Clone)]
+pub struct RewardModelRlhf {
+    config: RewardModelRlhfConfig,
+    rlhf: Group,
+}
+
+impl Trainer for RewardModelRlhf {
+    const NAME: &'static str = "reward-model";
+    const ABOUT: &'static str =
+        "Bradley-Terry reward model on offline pairs, then group-relative RLHF on it (Ouyang et al. 2022)";
+    const OBSERVED: bool = true;
+    type Config = RewardModelRlhfConfig;
+
+    fn new(config: RewardModelRlhfConfig) -> Result<Self> {
+        config.validate()?;
+        let rlhf = Group::new(config.rlhf.clone())?;
+        Ok(RewardModelRlhf { config, rlhf })
+    }
+
+    fn config(&self) -> &RewardModelRlhfConfig {
+        &self.config
+    }
+
+    fn train(&self, ctx: &mut TrainContext<'_>) -> Result<TrainLog> {
+        let pairs = ctx.offline_pairs()?;
+        let mut rc = self.config.model.clone();
+        rc.vocab = ctx.bed().vocab();
+        rc.seed = ctx.trainer_seed(rc.seed);
+        let fitted = train_reward_model(&pairs, &rc)?;
+        let mut log = self.rlhf.train_with_reward(ctx, &fitted.model)?;
+        log.trainer = format!("reward-model-rlhf ({})", log.trainer);
+        if let Some(acc) = fitted.log.last("accuracy") {
+            if let Some(e) = log.entries.first_mut() {
+                e.metrics.insert("reward_model_accuracy".into(), acc);
+            }
+        }
+        Ok(log)
+    }
 }
