@@ -3,17 +3,17 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
+use duality_core::config::Validate;
 use duality_distdp::classic::IterParams;
-use duality_distdp::dist::{uniform_support, Representation, ReturnDistribution};
 use duality_distdp::mdp::FiniteMdp;
-use duality_distdp::stock::{
-    distributional_value_iteration, optimize_cvar_exact, optimize_cvar_grid, solve_exact,
-    Objective, StockGrid,
-};
+use duality_distdp::objective::Objective;
+use duality_distdp::stock::ExactPolicyEntry;
 use duality_distdp::stopping::{
     binomial_price, black_scholes_put, lsmc_price, Basis, Exercise, LsmcParams, PutOption,
+};
+use duality_distdp::{
+    solve, Method, RepresentationSpec, ReturnDistribution, SolveSpec, StockModel, StockPolicy,
 };
 use serde::Serialize;
 
@@ -36,15 +36,21 @@ pub struct SolveArgs {
     /// MDP file (.toml or .json).
     #[arg(long)]
     mdp: PathBuf,
-    /// expectation | cvar:ALPHA | utility:exp:LAMBDA | threshold:X | homeostatic:X
+    /// Objective, by name from the objective registry: expectation | mean |
+    /// cvar:ALPHA | utility:exp:LAMBDA | threshold:X | homeostatic:X |
+    /// entropic:LAMBDA | mean-variance:LAMBDA (refused).
     #[arg(long, default_value = "expectation")]
     objective: String,
     /// exact | exact:BUDGET | categorical:N | quantile:N
     #[arg(long, default_value = "exact")]
     representation: String,
-    /// Stock model: grid:BUCKETS, or exact (finite horizon only).
+    /// Stock model: grid:BUCKETS (over the return range), grid:LO:HI:BUCKETS,
+    /// or exact (finite horizon only).
     #[arg(long, default_value = "grid:101")]
     stock: String,
+    /// value-iteration | policy-iteration (grid stock, infinite horizon).
+    #[arg(long, default_value = "value-iteration")]
+    method: String,
     /// Convergence tolerance on the sup-W1 change (infinite horizon).
     #[arg(long, default_value_t = 1e-8)]
     tol: f64,
@@ -94,39 +100,9 @@ pub struct PriceArgs {
 /// Runs one `distdp` command.
 pub fn run(cmd: DdpCommand) -> anyhow::Result<()> {
     match cmd {
-        DdpCommand::Solve(args) => solve(args),
+        DdpCommand::Solve(args) => solve_mdp(args),
         DdpCommand::Price(args) => price(args),
     }
-}
-
-fn parse_representation(text: &str, mdp: &FiniteMdp) -> anyhow::Result<Representation> {
-    let parts: Vec<&str> = text.split(':').collect();
-    let num = |s: &str| -> anyhow::Result<usize> {
-        s.parse::<usize>()
-            .with_context(|| format!("invalid representation size `{s}` in `{text}`"))
-    };
-    let repr = match parts.as_slice() {
-        // Unlimited atoms are exact for finite horizons; cap them otherwise.
-        ["exact"] => Representation::Exact {
-            budget: if mdp.horizon.is_some() { None } else { Some(128) },
-        },
-        ["exact", b] => Representation::Exact {
-            budget: Some(num(b)?),
-        },
-        ["categorical", n] => {
-            let (lo, hi) = mdp.return_bounds();
-            let (lo, hi) = if hi > lo { (lo, hi) } else { (lo - 1.0, hi + 1.0) };
-            Representation::Categorical {
-                support: uniform_support(lo, hi, num(n)?)?,
-            }
-        }
-        ["quantile", n] => Representation::Quantile { n: num(n)? },
-        _ => bail!(
-            "invalid representation `{text}`: expected exact | exact:BUDGET | categorical:N | quantile:N"
-        ),
-    };
-    repr.validate()?;
-    Ok(repr)
 }
 
 #[derive(Debug, Serialize)]
@@ -135,6 +111,7 @@ struct SolveReport {
     objective: String,
     representation: String,
     stock: String,
+    method: String,
     /// Objective value at the start state.
     value: f64,
     /// Initial stock used by the executed policy.
@@ -148,95 +125,54 @@ struct SolveReport {
     stock_values: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     policy: Option<Vec<Vec<usize>>>,
-    /// Exact policy entries `(t, state, stock, action)`.
+    /// Exact policy entries `{t, state, stock, action}`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    exact_policy: Option<Vec<(usize, usize, f64, usize)>>,
+    exact_policy: Option<Vec<ExactPolicyEntry>>,
 }
 
-fn solve(args: SolveArgs) -> anyhow::Result<()> {
+fn solve_mdp(args: SolveArgs) -> anyhow::Result<()> {
     let mdp = FiniteMdp::load(&args.mdp)?;
-    let objective = Objective::parse(&args.objective)?;
-    objective.check_optimisable(mdp.gamma)?;
-    let repr = parse_representation(&args.representation, &mdp)?;
-    let params = IterParams::default().tol(args.tol).max_iter(args.max_iter);
-    params.validate()?;
-    let util = objective.utility();
-    let mut report = SolveReport {
-        mdp: mdp.name.clone(),
+    let objective: Objective = args.objective.parse()?;
+    let representation = args
+        .representation
+        .parse::<RepresentationSpec>()?
+        .resolve(&mdp)?;
+    let stock: StockModel = args.stock.parse()?;
+    let method: Method = args.method.parse()?;
+    let spec = SolveSpec::new(objective, stock, representation)?
+        .with_method(method)
+        .with_iteration(IterParams::new(args.tol, args.max_iter)?);
+    let sol = solve(&mdp, &spec)?;
+    let (stock_values, policy, exact_policy) = match &sol.policy {
+        StockPolicy::Grid(g) => (
+            Some(g.policy.grid().values()),
+            g.policy.actions().first().cloned(),
+            None,
+        ),
+        StockPolicy::Exact(p) => (None, None, Some(p.entries())),
+        // A future stock model: report what every solution has.
+        _ => (None, None, None),
+    };
+    let report = SolveReport {
+        mdp: mdp.name().to_string(),
         objective: args.objective.clone(),
         representation: args.representation.clone(),
         stock: args.stock.clone(),
-        value: 0.0,
-        initial_stock: 0.0,
-        iterations: 0,
-        converged: true,
-        start_mean: 0.0,
-        start_atoms: 0,
-        stock_values: None,
-        policy: None,
-        exact_policy: None,
+        method: method.to_string(),
+        value: sol.value,
+        initial_stock: sol.initial_stock,
+        iterations: sol.iterations,
+        converged: sol.converged,
+        start_mean: sol.law.mean(),
+        start_atoms: sol.law.len(),
+        stock_values,
+        policy,
+        exact_policy,
     };
-    if args.stock == "exact" {
-        let (law, policy, c0, value) = match objective {
-            Objective::Cvar { alpha } => {
-                let sol = optimize_cvar_exact(&mdp, alpha, &repr)?;
-                (sol.law, sol.policy, -sol.c, sol.cvar)
-            }
-            _ => {
-                let c0 = objective.initial_stock();
-                let sol = solve_exact(&mdp, util, c0, &repr)?;
-                let value = objective.evaluate(&sol.law)?;
-                (sol.law, sol.policy, c0, value)
-            }
-        };
-        report.value = value;
-        report.initial_stock = c0;
-        report.iterations = mdp.horizon.unwrap_or(0);
-        report.start_mean = law.mean();
-        report.start_atoms = law.len();
-        report.exact_policy = Some(policy.entries());
-    } else {
-        let buckets = match args.stock.split_once(':') {
-            Some(("grid", n)) => n
-                .parse::<usize>()
-                .with_context(|| format!("invalid bucket count `{n}` in --stock"))?,
-            _ => bail!(
-                "invalid --stock `{}`: expected grid:BUCKETS or exact",
-                args.stock
-            ),
-        };
-        let grid = if objective == Objective::Expectation {
-            StockGrid::new(0.0, 0.0, 1)?
-        } else {
-            StockGrid::for_mdp(&mdp, buckets)?
-        };
-        let (sol, c0, value) = match objective {
-            Objective::Cvar { alpha } => {
-                let g = optimize_cvar_grid(&mdp, alpha, grid, &repr, params)?;
-                (g.solution, -g.c, g.cvar)
-            }
-            _ => {
-                let sol = distributional_value_iteration(&mdp, util, grid, &repr, params)?;
-                let c0 = objective.initial_stock();
-                let b = grid.bucket(c0);
-                let value = objective.evaluate(&sol.eta[mdp.start][b])?;
-                (sol, c0, value)
-            }
-        };
-        let law = &sol.eta[mdp.start][grid.bucket(c0)];
-        report.value = value;
-        report.initial_stock = c0;
-        report.iterations = sol.iterations;
-        report.converged = sol.converged;
-        report.start_mean = law.mean();
-        report.start_atoms = law.len();
-        report.stock_values = Some((0..grid.buckets).map(|b| grid.value(b)).collect());
-        report.policy = sol.policy.actions.first().cloned();
-    }
     emit(args.format, &report, |r| {
         println!(
-            "MDP {} | objective {} | representation {} | stock {}",
-            r.mdp, r.objective, r.representation, r.stock
+            "MDP {} | objective {} | representation {} | stock {} | method {}",
+            r.mdp, r.objective, r.representation, r.stock, r.method
         );
         println!("objective value at start: {:.6}", r.value);
         println!("initial stock: {:.6}", r.initial_stock);
@@ -258,8 +194,11 @@ fn solve(args: SolveArgs) -> anyhow::Result<()> {
         }
         if let Some(entries) = &r.exact_policy {
             println!("policy (t, state, stock -> action):");
-            for (t, s, c, a) in entries {
-                println!("  t {t} state {s} stock {c:.6} -> {a}");
+            for e in entries {
+                println!(
+                    "  t {} state {} stock {:.6} -> {}",
+                    e.t, e.state, e.stock, e.action
+                );
             }
         }
     })
@@ -289,20 +228,7 @@ fn price(args: PriceArgs) -> anyhow::Result<()> {
         maturity: args.maturity,
     };
     option.validate()?;
-    let basis = match args.basis.split_once(':') {
-        Some(("laguerre", d)) => Basis::Laguerre(
-            d.parse()
-                .with_context(|| format!("invalid basis degree `{d}`"))?,
-        ),
-        Some(("poly", d)) => Basis::Polynomial(
-            d.parse()
-                .with_context(|| format!("invalid basis degree `{d}`"))?,
-        ),
-        _ => bail!(
-            "invalid --basis `{}`: expected laguerre:DEGREE or poly:DEGREE",
-            args.basis
-        ),
-    };
+    let basis: Basis = args.basis.parse()?;
     let params = LsmcParams::default()
         .exercise_dates(args.steps)
         .paths(args.paths)

@@ -132,3 +132,81 @@ fn price_reference_put() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("sigma"));
 }
+
+#[test]
+fn solve_methods_objectives_and_stock_grids() {
+    // Infinite horizon: value and policy iteration agree on the expectation.
+    let dir = tempfile::tempdir().unwrap();
+    let mdp = dir.path().join("loop.toml");
+    std::fs::write(
+        &mdp,
+        "name = \"loop\"\nstates = 2\nactions = 2\ngamma = 0.9\n\
+         [[transition]]\nstate = 0\naction = 0\noutcomes = [{ next = 0, reward = 0.2, prob = 1.0 }]\n\
+         [[transition]]\nstate = 0\naction = 1\noutcomes = [{ next = 1, reward = 0.0, prob = 0.8 }, { next = 0, reward = 0.0, prob = 0.2 }]\n\
+         [[transition]]\nstate = 1\naction = 0\noutcomes = [{ next = 0, reward = 0.2, prob = 1.0 }]\n\
+         [[transition]]\nstate = 1\naction = 1\noutcomes = [{ next = 1, reward = 1.0, prob = 1.0 }]\n",
+    )
+    .unwrap();
+    let value = |method: &str| {
+        let v = json(&[
+            "ddp",
+            "solve",
+            "--mdp",
+            mdp.to_str().unwrap(),
+            "--method",
+            method,
+            "--representation",
+            "categorical:101",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(v["method"].as_str().unwrap(), method, "{v}");
+        v["value"].as_f64().unwrap()
+    };
+    let (vi, pi) = (value("value-iteration"), value("policy-iteration"));
+    assert!((vi - pi).abs() < 1e-6, "{vi} vs {pi}");
+    let out = duality(&["ddp", "solve", "--mdp", MDP, "--method", "newton"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("newton"));
+
+    // The entropic risk measure comes through the registry; it needs gamma = 1.
+    let out = duality(&["ddp", "solve", "--mdp", MDP, "--objective", "entropic:0.5"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("entropic") && err.contains("gamma"), "{err}");
+    let out = duality(&["ddp", "solve", "--mdp", MDP, "--objective", "median"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cvar:ALPHA"));
+
+    // An explicit stock grid: the CVaR optimum of the fixture on its return range.
+    let v = json(&[
+        "ddp",
+        "solve",
+        "--mdp",
+        MDP,
+        "--objective",
+        "cvar:0.5",
+        "--stock",
+        "grid:-10:10:201",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["stock_values"].as_array().unwrap().len(), 201, "{v}");
+    let exact = json(&[
+        "ddp",
+        "solve",
+        "--mdp",
+        MDP,
+        "--objective",
+        "cvar:0.5",
+        "--stock",
+        "exact",
+        "--format",
+        "json",
+    ]);
+    let entry = &exact["exact_policy"][0];
+    assert!(
+        entry["action"].is_u64() && entry["stock"].is_f64(),
+        "{entry}"
+    );
+}

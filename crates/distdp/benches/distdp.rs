@@ -3,11 +3,10 @@
 //! the Cramér projection, and a small LSMC price.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use duality_distdp::classic::IterParams;
 use duality_distdp::dist::{cramer_project, uniform_support, Representation};
 use duality_distdp::mdp::library;
-use duality_distdp::stock::{distributional_value_iteration, StockGrid, Utility};
 use duality_distdp::stopping::{lsmc_price, LsmcParams, PutOption};
+use duality_distdp::{solve, SolveSpec, StockGrid, StockModel};
 
 fn benches(c: &mut Criterion) {
     let support = uniform_support(-10.0, 10.0, 51).unwrap();
@@ -20,11 +19,10 @@ fn benches(c: &mut Criterion) {
     let m = library::gambling(10, 2, 3, 0.6, 1.0, 4).unwrap();
     let grid = StockGrid::new(-10.0, 10.0, 21).unwrap();
     let repr = Representation::Exact { budget: Some(32) };
+    // CVaR's inner utility min(x, 0) on the grid, plus the outer search.
+    let spec = SolveSpec::new("cvar:0.2".parse().unwrap(), StockModel::Grid(grid), repr).unwrap();
     c.bench_function("dvi_gambling_h4_21buckets", |b| {
-        b.iter(|| {
-            distributional_value_iteration(&m, Utility::MinZero, grid, &repr, IterParams::default())
-                .unwrap()
-        })
+        b.iter(|| solve(&m, &spec).unwrap())
     });
     let o = PutOption::default();
     let p = LsmcParams::default().paths(2000).exercise_dates(10);

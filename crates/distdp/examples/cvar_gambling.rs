@@ -4,33 +4,36 @@
 //! Run: `cargo run -p duality-distdp --example cvar_gambling`
 
 use duality_distdp::prelude::*;
-use duality_distdp::stock::MarkovActions;
 
 fn main() -> duality_core::Result<()> {
     let mdp = library::gambling(10, 3, 3, 0.8, 1.0, 6)?;
     let alpha = 0.1;
     // Integer rewards and gamma = 1: an integer stock grid is exact.
     let grid = StockGrid::new(-7.0, 18.0, 26)?;
-    let repr = Representation::Exact { budget: None };
-    let cvar = optimize_cvar_grid(&mdp, alpha, grid, &repr, IterParams::default())?;
+    let spec = SolveSpec::new(
+        format!("cvar:{alpha}").parse()?,
+        StockModel::Grid(grid),
+        Representation::Exact { budget: None },
+    )?;
+    let cvar = solve(&mdp, &spec)?;
     let classic = value_iteration(&mdp, IterParams::default())?;
     println!(
-        "CVaR({alpha}) optimum from the DP tables: {:.4} (c = {})",
-        cvar.cvar, cvar.c
+        "CVaR({alpha}) optimum from the DP tables: {:.4} (initial stock {})",
+        cvar.value, cvar.initial_stock
     );
 
     let seeder = duality_core::seed::Seeder::new(1);
     let dp = rollout_returns(
         &mdp,
-        &cvar.solution.policy,
-        -cvar.c,
+        &cvar.policy,
+        cvar.initial_stock,
         50_000,
         100,
         &mut seeder.rng(0),
     )?;
     let rn = rollout_returns(
         &mdp,
-        &MarkovActions(classic.policy),
+        &MarkovActions::new(&mdp, classic.policy)?,
         0.0,
         50_000,
         100,

@@ -4,21 +4,38 @@
 //! exact baselines the distributional methods must reproduce for the
 //! expectation objective.
 
+use duality_core::config::Validate;
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::mdp::FiniteMdp;
 
-/// Stopping rule for iterative solvers.
+/// Stopping rule for iterative solvers: a tolerance on the sup-norm change
+/// between iterates and an iteration cap. Checked once, at construction
+/// ([`IterParams::new`]); the solvers never re-check it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "IterParamsFile")]
 pub struct IterParams {
-    /// Stop when the sup-norm change between iterates falls below this.
-    pub tol: f64,
-    /// Maximum number of iterations.
-    pub max_iter: usize,
+    tol: f64,
+    max_iter: usize,
+}
+
+/// The serialised form of [`IterParams`], checked on the way in.
+#[derive(Deserialize)]
+struct IterParamsFile {
+    tol: f64,
+    max_iter: usize,
+}
+
+impl TryFrom<IterParamsFile> for IterParams {
+    type Error = Error;
+    fn try_from(f: IterParamsFile) -> Result<Self> {
+        IterParams::new(f.tol, f.max_iter)
+    }
 }
 
 impl Default for IterParams {
+    /// `tol = 1e-10`, `max_iter = 100_000`.
     fn default() -> Self {
         IterParams {
             tol: 1e-10,
@@ -28,26 +45,36 @@ impl Default for IterParams {
 }
 
 impl IterParams {
-    /// Sets the tolerance.
-    pub fn tol(mut self, tol: f64) -> Self {
-        self.tol = tol;
-        self
+    /// A checked stopping rule: `tol > 0` (finite) and `max_iter >= 1`.
+    pub fn new(tol: f64, max_iter: usize) -> Result<Self> {
+        let p = IterParams { tol, max_iter };
+        p.validate()?;
+        Ok(p)
     }
-    /// Sets the iteration cap.
-    pub fn max_iter(mut self, max_iter: usize) -> Self {
-        self.max_iter = max_iter;
-        self
+
+    /// The tolerance on the sup-norm change between iterates.
+    pub fn tol(&self) -> f64 {
+        self.tol
     }
+
+    /// The iteration cap.
+    pub fn max_iter(&self) -> usize {
+        self.max_iter
+    }
+}
+
+impl Validate for IterParams {
     /// Checks `tol > 0` and `max_iter >= 1`.
-    pub fn validate(&self) -> Result<()> {
+    fn validate(&self) -> Result<()> {
         duality_core::check::positive("tol", self.tol)?;
         duality_core::check::at_least("max_iter", self.max_iter, 1)
     }
 }
 
-/// Values and a (possibly time-dependent) deterministic policy.
+/// Values and a (possibly time-dependent) deterministic policy from classic
+/// (expected-value) dynamic programming.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Solution {
+pub struct ClassicSolution {
     /// Optimal values at time 0, per state.
     pub values: Vec<f64>,
     /// `policy[t][s]`: action at time `t` (one row for stationary policies).
@@ -58,21 +85,36 @@ pub struct Solution {
     pub residuals: Vec<f64>,
 }
 
+/// A greedy action and its value `Q(s, a)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GreedyAction {
+    /// The action (lowest index among ties within `1e-12`).
+    pub action: usize,
+    /// Its value `Q(s, action)`.
+    pub value: f64,
+}
+
 /// `Q(s, a) = E[R + gamma V(S')]`.
 pub fn q_value(mdp: &FiniteMdp, values: &[f64], s: usize, a: usize) -> f64 {
     mdp.outcomes(s, a)
         .iter()
-        .map(|o| o.prob * (o.reward + mdp.gamma * values[o.next]))
+        .map(|o| o.prob * (o.reward + mdp.gamma() * values[o.next]))
         .sum()
 }
 
-/// Greedy action (lowest index among ties within `1e-12`) and its value.
-pub fn greedy(mdp: &FiniteMdp, values: &[f64], s: usize) -> (usize, f64) {
-    let mut best = (0, f64::NEG_INFINITY);
-    for a in 0..mdp.n_actions {
+/// Greedy action in `s` (lowest index among ties within `1e-12`) and its value.
+pub fn greedy(mdp: &FiniteMdp, values: &[f64], s: usize) -> GreedyAction {
+    let mut best = GreedyAction {
+        action: 0,
+        value: f64::NEG_INFINITY,
+    };
+    for a in 0..mdp.n_actions() {
         let q = q_value(mdp, values, s, a);
-        if q > best.1 + 1e-12 {
-            best = (a, q);
+        if q > best.value + 1e-12 {
+            best = GreedyAction {
+                action: a,
+                value: q,
+            };
         }
     }
     best
@@ -80,24 +122,23 @@ pub fn greedy(mdp: &FiniteMdp, values: &[f64], s: usize) -> (usize, f64) {
 
 /// Value iteration `V <- max_a E[R + gamma V(S')]` (infinite horizon), or
 /// backward induction over `horizon` steps (finite horizon, exact).
-pub fn value_iteration(mdp: &FiniteMdp, params: IterParams) -> Result<Solution> {
-    params.validate()?;
-    let n = mdp.n_states;
-    if let Some(h) = mdp.horizon {
+pub fn value_iteration(mdp: &FiniteMdp, params: IterParams) -> Result<ClassicSolution> {
+    let n = mdp.n_states();
+    if let Some(h) = mdp.horizon() {
         let mut v = vec![0.0; n];
         let mut policy = vec![vec![0; n]; h];
         let mut residuals = Vec::with_capacity(h);
         for t in (0..h).rev() {
             let mut next = vec![0.0; n];
             for s in 0..n {
-                let (a, q) = greedy(mdp, &v, s);
-                next[s] = q;
-                policy[t][s] = a;
+                let g = greedy(mdp, &v, s);
+                next[s] = g.value;
+                policy[t][s] = g.action;
             }
             residuals.push(sup_diff(&next, &v));
             v = next;
         }
-        return Ok(Solution {
+        return Ok(ClassicSolution {
             values: v,
             policy,
             iterations: h,
@@ -106,14 +147,14 @@ pub fn value_iteration(mdp: &FiniteMdp, params: IterParams) -> Result<Solution> 
     }
     let mut v = vec![0.0; n];
     let mut residuals = Vec::new();
-    for it in 1..=params.max_iter {
-        let next: Vec<f64> = (0..n).map(|s| greedy(mdp, &v, s).1).collect();
+    for it in 1..=params.max_iter() {
+        let next: Vec<f64> = (0..n).map(|s| greedy(mdp, &v, s).value).collect();
         let r = sup_diff(&next, &v);
         residuals.push(r);
         v = next;
-        if r < params.tol {
-            let policy = (0..n).map(|s| greedy(mdp, &v, s).0).collect();
-            return Ok(Solution {
+        if r < params.tol() {
+            let policy = (0..n).map(|s| greedy(mdp, &v, s).action).collect();
+            return Ok(ClassicSolution {
                 values: v,
                 policy: vec![policy],
                 iterations: it,
@@ -123,23 +164,28 @@ pub fn value_iteration(mdp: &FiniteMdp, params: IterParams) -> Result<Solution> 
     }
     Err(Error::Other(format!(
         "value iteration did not reach tol = {:e} in max_iter = {} iterations",
-        params.tol, params.max_iter
+        params.tol(),
+        params.max_iter()
     )))
 }
 
 /// Exact values of a stationary deterministic policy by solving
 /// `(I - gamma P_pi) V = r_pi` (Gaussian elimination with partial pivoting).
 pub fn evaluate_policy(mdp: &FiniteMdp, policy: &[usize]) -> Result<Vec<f64>> {
-    let n = mdp.n_states;
+    let n = mdp.n_states();
     duality_core::check::same_len("policy", policy.len(), "states", n)?;
-    if let Some((s, &a)) = policy.iter().enumerate().find(|(_, &a)| a >= mdp.n_actions) {
+    if let Some((s, &a)) = policy
+        .iter()
+        .enumerate()
+        .find(|(_, &a)| a >= mdp.n_actions())
+    {
         return Err(Error::invalid(
             format!("policy[{s}]"),
             a,
-            format!("an action < {}", mdp.n_actions),
+            format!("an action < {}", mdp.n_actions()),
         ));
     }
-    if let Some(h) = mdp.horizon {
+    if let Some(h) = mdp.horizon() {
         let mut v = vec![0.0; n];
         for _ in 0..h {
             v = (0..n).map(|s| q_value(mdp, &v, s, policy[s])).collect();
@@ -150,7 +196,7 @@ pub fn evaluate_policy(mdp: &FiniteMdp, policy: &[usize]) -> Result<Vec<f64>> {
     for s in 0..n {
         m[s][s] += 1.0;
         for o in mdp.outcomes(s, policy[s]) {
-            m[s][o.next] -= mdp.gamma * o.prob;
+            m[s][o.next] -= mdp.gamma() * o.prob;
             m[s][n] += o.prob * o.reward;
         }
     }
@@ -187,12 +233,12 @@ pub(crate) fn solve_dense(mut m: Vec<Vec<f64>>) -> Result<Vec<f64>> {
 /// Policy iteration (Howard): exact evaluation, then greedy improvement that
 /// keeps the current action on ties, until the policy is stable. Infinite
 /// horizon only (for a finite horizon, backward induction is already exact).
-pub fn policy_iteration(mdp: &FiniteMdp, max_iter: usize) -> Result<Solution> {
-    if mdp.horizon.is_some() {
+pub fn policy_iteration(mdp: &FiniteMdp, max_iter: usize) -> Result<ClassicSolution> {
+    if mdp.horizon().is_some() {
         return value_iteration(mdp, IterParams::default());
     }
     duality_core::check::at_least("max_iter", max_iter, 1)?;
-    let n = mdp.n_states;
+    let n = mdp.n_states();
     let mut policy = vec![0usize; n];
     let mut prev = vec![0.0; n];
     let mut residuals = Vec::new();
@@ -202,14 +248,14 @@ pub fn policy_iteration(mdp: &FiniteMdp, max_iter: usize) -> Result<Solution> {
         let mut stable = true;
         for s in 0..n {
             let current = q_value(mdp, &v, s, policy[s]);
-            let (a, q) = greedy(mdp, &v, s);
-            if q > current + 1e-10 {
-                policy[s] = a;
+            let g = greedy(mdp, &v, s);
+            if g.value > current + 1e-10 {
+                policy[s] = g.action;
                 stable = false;
             }
         }
         if stable {
-            return Ok(Solution {
+            return Ok(ClassicSolution {
                 values: v,
                 policy: vec![policy],
                 iterations: it,
@@ -241,7 +287,7 @@ mod tests {
         for seed in 0..5 {
             let mut rng = Seeder::new(seed).rng(0);
             let m = library::random(12, 3, 3, 0.9, &mut rng).unwrap();
-            let vi = value_iteration(&m, IterParams::default().tol(1e-12)).unwrap();
+            let vi = value_iteration(&m, IterParams::new(1e-12, 100_000).unwrap()).unwrap();
             let pi = policy_iteration(&m, 100).unwrap();
             assert!(sup_diff(&vi.values, &pi.values) < 1e-9);
         }
@@ -252,7 +298,7 @@ mod tests {
         // Deterministic 2-state chain, gamma 0.9: going right forever pays 1/(1-0.9)
         // from state 1 and 0.9 * 10 = 9 from state 0; going left pays 0.2/(0.1) = 2.
         let m = library::chain(2, 0.0, 0.9).unwrap();
-        let s = value_iteration(&m, IterParams::default().tol(1e-13)).unwrap();
+        let s = value_iteration(&m, IterParams::new(1e-13, 100_000).unwrap()).unwrap();
         assert!((s.values[0] - 9.0).abs() < 1e-9, "{:?}", s.values);
         assert_eq!(s.policy[0], vec![1, 1]);
     }

@@ -21,6 +21,7 @@
 
 use std::sync::Arc;
 
+use duality_core::config::Validate;
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -195,7 +196,7 @@ impl ReturnDistribution for FiniteSupport {
 
 impl FiniteSupport {
     /// Builds a law from (possibly unsorted, repeated) atoms and probabilities,
-    /// validating them (finite atoms, probabilities in [0,1] summing to 1).
+    /// validating them (finite atoms, probabilities in `[0, 1]` summing to 1).
     pub fn new(atoms: Vec<f64>, probs: Vec<f64>) -> Result<Self> {
         duality_core::check::finite_non_empty("atoms", &atoms)?;
         duality_core::check::same_len("atoms", atoms.len(), "probs", probs.len())?;
@@ -449,6 +450,7 @@ impl Quantiles {
 
 /// How return distributions are represented inside dynamic programming.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Representation {
     /// Exact finite support, optionally capped at `budget` atoms by
     /// mean-preserving merges.
@@ -468,9 +470,9 @@ pub enum Representation {
     },
 }
 
-impl Representation {
-    /// Validates the parameters (support sorted without duplicates, sizes >= 1).
-    pub fn validate(&self) -> Result<()> {
+impl Validate for Representation {
+    /// Checks the parameters (support sorted without duplicates, sizes >= 1).
+    fn validate(&self) -> Result<()> {
         match self {
             Representation::Exact { budget: Some(b) } => {
                 duality_core::check::at_least("atom budget", *b, 1)
@@ -482,7 +484,9 @@ impl Representation {
             }
         }
     }
+}
 
+impl Representation {
     /// Projects a mixture of weighted atoms (probabilities summing to 1) onto
     /// this representation; the result is a [`FiniteSupport`] view.
     pub fn project(&self, pairs: Vec<(f64, f64)>) -> FiniteSupport {

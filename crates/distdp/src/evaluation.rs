@@ -9,6 +9,7 @@
 //! horizon the iteration runs exactly `horizon` times from the Dirac at 0,
 //! which is exact with the unlimited exact representation.
 
+use duality_core::config::Validate;
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -25,14 +26,14 @@ pub struct MarkovPolicy {
 impl MarkovPolicy {
     /// A deterministic policy from one action per state.
     pub fn deterministic(mdp: &FiniteMdp, actions: &[usize]) -> Result<Self> {
-        duality_core::check::same_len("policy", actions.len(), "states", mdp.n_states)?;
-        let mut probs = vec![vec![0.0; mdp.n_actions]; mdp.n_states];
+        duality_core::check::same_len("policy", actions.len(), "states", mdp.n_states())?;
+        let mut probs = vec![vec![0.0; mdp.n_actions()]; mdp.n_states()];
         for (s, &a) in actions.iter().enumerate() {
-            if a >= mdp.n_actions {
+            if a >= mdp.n_actions() {
                 return Err(Error::invalid(
                     format!("policy[{s}]"),
                     a,
-                    format!("an action < {}", mdp.n_actions),
+                    format!("an action < {}", mdp.n_actions()),
                 ));
             }
             probs[s][a] = 1.0;
@@ -42,13 +43,13 @@ impl MarkovPolicy {
 
     /// A stochastic policy; each row must be a distribution over actions.
     pub fn stochastic(mdp: &FiniteMdp, probs: Vec<Vec<f64>>) -> Result<Self> {
-        duality_core::check::same_len("policy rows", probs.len(), "states", mdp.n_states)?;
+        duality_core::check::same_len("policy rows", probs.len(), "states", mdp.n_states())?;
         for (s, row) in probs.iter().enumerate() {
             duality_core::check::same_len(
                 &format!("policy row {s}"),
                 row.len(),
                 "actions",
-                mdp.n_actions,
+                mdp.n_actions(),
             )?;
             duality_core::check::distribution(&format!("policy row {s}"), row, 1e-9)?;
         }
@@ -58,7 +59,7 @@ impl MarkovPolicy {
     /// The uniform random policy.
     pub fn uniform(mdp: &FiniteMdp) -> Self {
         MarkovPolicy {
-            probs: vec![vec![1.0 / mdp.n_actions as f64; mdp.n_actions]; mdp.n_states],
+            probs: vec![vec![1.0 / mdp.n_actions() as f64; mdp.n_actions()]; mdp.n_states()],
         }
     }
 
@@ -96,13 +97,32 @@ pub(crate) fn push_target(
     for o in mdp.outcomes(s, a) {
         let next = &eta[o.next];
         for (&g, &p) in next.atoms().iter().zip(next.probs()) {
-            out.push((o.reward + mdp.gamma * g, weight * o.prob * p));
+            out.push((o.reward + mdp.gamma() * g, weight * o.prob * p));
         }
     }
 }
 
 /// Evaluates `policy` distributionally with the given representation
-/// (infinite horizon: until `sup W1 < tol` or `max_iter`, see `converged`).
+/// (Bellemare, Dabney & Rowland, *Distributional RL*, Algorithm 5.3:
+/// iterate `eta <- Pi T^pi eta` from the Dirac at 0). Infinite horizon:
+/// until `sup W1 < tol` or `max_iter` (see `converged`); finite horizon:
+/// exactly `horizon` backups.
+///
+/// ```
+/// use duality_distdp::prelude::*;
+///
+/// # fn main() -> duality_core::Result<()> {
+/// // Two rounds of a 60% double-or-nothing bet of one unit from wealth 3.
+/// let mdp = library::gambling(10, 1, 3, 0.6, 1.0, 2)?;
+/// let always_bet = MarkovPolicy::deterministic(&mdp, &vec![1; mdp.n_states()])?;
+/// let ev = evaluate(&mdp, &always_bet, &Representation::Exact { budget: None }, IterParams::default())?;
+/// let law = &ev.eta[mdp.start()];
+/// assert_eq!(law.atoms(), &[-2.0, 0.0, 2.0]);
+/// assert!((law.probs()[2] - 0.36).abs() < 1e-12);
+/// assert!((law.mean() - 0.4).abs() < 1e-12);
+/// # Ok(())
+/// # }
+/// ```
 pub fn evaluate(
     mdp: &FiniteMdp,
     policy: &MarkovPolicy,
@@ -110,13 +130,12 @@ pub fn evaluate(
     params: IterParams,
 ) -> Result<DistEvaluation> {
     repr.validate()?;
-    params.validate()?;
-    duality_core::check::same_len("policy rows", policy.probs.len(), "states", mdp.n_states)?;
-    let n = mdp.n_states;
+    duality_core::check::same_len("policy rows", policy.probs.len(), "states", mdp.n_states())?;
+    let n = mdp.n_states();
     let mut eta: Vec<FiniteSupport> = vec![FiniteSupport::dirac(0.0); n];
-    let (steps, exact_steps) = match mdp.horizon {
+    let (steps, exact_steps) = match mdp.horizon() {
         Some(h) => (h, true),
-        None => (params.max_iter, false),
+        None => (params.max_iter(), false),
     };
     let mut sup_w1 = Vec::new();
     let mut sup_cramer = Vec::new();
@@ -124,7 +143,7 @@ pub fn evaluate(
         let next: Vec<FiniteSupport> = (0..n)
             .map(|s| {
                 let mut pairs = Vec::new();
-                for a in 0..mdp.n_actions {
+                for a in 0..mdp.n_actions() {
                     let w = policy.prob(s, a);
                     if w > 0.0 {
                         push_target(mdp, &eta, s, a, w, &mut pairs);
@@ -140,7 +159,7 @@ pub fn evaluate(
         sup_w1.push(w1);
         sup_cramer.push(cr);
         eta = next;
-        if !exact_steps && w1 < params.tol {
+        if !exact_steps && w1 < params.tol() {
             return Ok(DistEvaluation {
                 eta,
                 iterations: it,
@@ -180,7 +199,7 @@ mod tests {
             &m,
             &p,
             &Representation::Categorical { support },
-            IterParams::default().tol(1e-12),
+            IterParams::new(1e-12, 100_000).unwrap(),
         )
         .unwrap();
         for s in 0..4 {
@@ -198,7 +217,7 @@ mod tests {
             &m,
             &p,
             &Representation::Categorical { support },
-            IterParams::default().tol(1e-9),
+            IterParams::new(1e-9, 100_000).unwrap(),
         )
         .unwrap();
         for w in ev.sup_cramer.windows(2).skip(2) {
@@ -212,7 +231,7 @@ mod tests {
     fn finite_horizon_exact() {
         // Gambling with horizon 2, always stake 1 at p_win 0.6.
         let m = library::gambling(10, 1, 3, 0.6, 1.0, 2).unwrap();
-        let p = MarkovPolicy::deterministic(&m, &vec![1; m.n_states]).unwrap();
+        let p = MarkovPolicy::deterministic(&m, &vec![1; m.n_states()]).unwrap();
         let ev = evaluate(
             &m,
             &p,

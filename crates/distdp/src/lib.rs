@@ -4,16 +4,23 @@
 //! Programming" (Pires, Rowland, Borsa et al., 2025) on finite MDPs, with its
 //! exact baselines and an optimal-stopping application:
 //!
+//! - [`solve()`]: the entry point — optimise an objective of the return
+//!   distribution under a [`SolveSpec`] (objective, stock model,
+//!   representation, method, tolerances) by stock-augmented distributional
+//!   value or policy iteration;
+//! - [`objective`]: the open [`StockObjective`] trait and the registry of
+//!   objective names (expectation, exponential utility, CVaR via
+//!   Rockafellar-Uryasev, threshold probability, homeostatic regulation,
+//!   entropic risk; mean-variance refused);
 //! - [`mdp`]: finite MDPs with finite-support rewards, validation, TOML/JSON
 //!   loading and an instance library (chain, cliff, gambling, random);
 //! - [`dist`]: return-distribution representations behind one trait
-//!   ([`dist::ReturnDistribution`]): exact, categorical (Cramér projection),
+//!   ([`ReturnDistribution`]): exact, categorical (Cramér projection),
 //!   quantile (W1 projection), with mean/variance/VaR/CVaR/expected utility and
 //!   W1/Cramér/KS distances;
 //! - [`evaluation`]: distributional policy evaluation with projection;
-//! - [`stock`]: stock augmentation, distributional value and policy iteration
-//!   over (state, stock), objectives (expectation, expected utility, CVaR via
-//!   Rockafellar-Uryasev, threshold probability, homeostatic regulation);
+//! - [`stock`]: the stock grid, policies on (time, state, stock), achievable
+//!   returns and Monte Carlo rollouts;
 //! - [`classic`]: value iteration, policy iteration, policy evaluation;
 //! - [`lp`]: the primal (values) and dual (occupancy) LPs of an MDP solved by
 //!   an exact simplex;
@@ -23,30 +30,56 @@
 //!
 //! The tabular parts build without libtorch; deep variants (stock-augmented
 //! QR/C51 DQN) belong behind the `torch` feature and are not implemented yet.
+//!
+//! ```
+//! use duality_distdp::prelude::*;
+//!
+//! # fn main() -> duality_core::Result<()> {
+//! let mdp = library::gambling(10, 3, 3, 0.8, 1.0, 6)?;
+//! // Integer rewards and gamma = 1: an integer stock grid is exact.
+//! let grid = StockGrid::new(-7.0, 18.0, 26)?;
+//! let spec = SolveSpec::new("cvar:0.1".parse()?, StockModel::Grid(grid), Representation::Exact { budget: None })?;
+//! let cvar = solve(&mdp, &spec)?;
+//! let returns = rollout_returns(&mdp, &cvar.policy, cvar.initial_stock, 1_000, 100,
+//!     &mut duality_core::seed::Seeder::new(1).rng(0))?;
+//! assert_eq!(returns.len(), 1_000);
+//! # Ok(())
+//! # }
+//! ```
 
-#[cfg(feature = "experiments")]
-pub mod experiments;
 pub mod classic;
 pub mod dist;
 pub mod evaluation;
+#[cfg(feature = "experiments")]
+pub mod experiments;
 pub mod lp;
 pub mod mdp;
+pub mod objective;
+pub(crate) mod solve;
 pub mod stock;
 pub mod stopping;
 
-/// The most used items.
+pub use dist::{FiniteSupport, Representation, ReturnDistribution};
+pub use mdp::FiniteMdp;
+pub use objective::{Objective, StockObjective};
+pub use solve::{solve, Method, RepresentationSpec, Solution, SolveSpec, StockModel, StockPolicy};
+pub use stock::StockGrid;
+
+/// The most used items: `use duality_distdp::prelude::*;`.
 pub mod prelude {
-    pub use crate::classic::{policy_iteration, value_iteration, IterParams, Solution};
+    pub use crate::classic::{policy_iteration, value_iteration, ClassicSolution, IterParams};
     pub use crate::dist::{
         Categorical, FiniteSupport, Quantiles, Representation, ReturnDistribution,
     };
     pub use crate::evaluation::{evaluate, DistEvaluation, MarkovPolicy};
     pub use crate::lp::{solve_mdp_lp, MdpLpSolution};
     pub use crate::mdp::{library, FiniteMdp, Outcome};
+    pub use crate::objective::{InitialStock, Objective, StockObjective};
+    pub use crate::solve::{
+        solve, Method, RepresentationSpec, Solution, SolveSpec, StockModel, StockPolicy,
+    };
     pub use crate::stock::{
-        distributional_policy_iteration, distributional_value_iteration, optimize_cvar_exact,
-        optimize_cvar_grid, rollout_returns, solve_exact, AugmentedPolicy, Objective, StockGrid,
-        Utility,
+        rollout_returns, AugmentedPolicy, GridSolution, MarkovActions, StockGrid,
     };
     pub use crate::stopping::{
         binomial_price, black_scholes_put, lsmc_price, Basis, Exercise, LsmcParams, McPrice,

@@ -194,18 +194,18 @@ pub struct MdpLpSolution {
 /// distribution `mu` (all entries > 0, so that the primal pins down `V*` in
 /// every state).
 pub fn solve_mdp_lp(mdp: &FiniteMdp, mu: &[f64]) -> Result<MdpLpSolution> {
-    if mdp.horizon.is_some() {
+    if mdp.horizon().is_some() {
         return Err(Error::invalid(
             "horizon",
-            format!("{:?}", mdp.horizon),
+            format!("{:?}", mdp.horizon()),
             "an infinite-horizon (discounted) MDP for the LP formulation",
         ));
     }
-    let ns = mdp.n_states;
-    let na = mdp.n_actions;
+    let ns = mdp.n_states();
+    let na = mdp.n_actions();
     duality_core::check::same_len("mu", mu.len(), "states", ns)?;
     duality_core::check::distribution("mu", mu, 1e-9)?;
-    let gamma = mdp.gamma;
+    let gamma = mdp.gamma();
     // Primal: variables V+ (ns), V- (ns), slack e (ns*na):
     // (V+ - V-)(s) - gamma sum P V(s') - e(s,a) = r(s,a).
     let nv = 2 * ns + ns * na;
@@ -298,7 +298,7 @@ mod tests {
             library::cliff(4, 3, 0.1, 0.9, None).unwrap(),
         ];
         for m in mdps {
-            let mu = vec![1.0 / m.n_states as f64; m.n_states];
+            let mu = vec![1.0 / m.n_states() as f64; m.n_states()];
             let lp = solve_mdp_lp(&m, &mu).unwrap();
             assert!(
                 (lp.primal_objective - lp.dual_objective).abs() < 1e-8,
@@ -306,7 +306,7 @@ mod tests {
                 lp.primal_objective,
                 lp.dual_objective
             );
-            let vi = value_iteration(&m, IterParams::default().tol(1e-13)).unwrap();
+            let vi = value_iteration(&m, IterParams::new(1e-13, 100_000).unwrap()).unwrap();
             for (x, y) in lp.values.iter().zip(&vi.values) {
                 assert!((x - y).abs() < 1e-7, "{x} vs {y}");
             }

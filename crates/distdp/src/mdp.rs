@@ -11,6 +11,7 @@
 
 use std::path::Path;
 
+use duality_core::config::Validate;
 use duality_core::{Error, Result};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -29,32 +30,124 @@ pub struct Outcome {
     pub prob: f64,
 }
 
-/// A validated finite MDP.
+/// A validated finite MDP. Built by [`FiniteMdp::builder`] or loaded from a
+/// file ([`FiniteMdp::load`]); the fields are private so that every
+/// `FiniteMdp` in existence has passed validation once, and the solvers index
+/// it without re-checking.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "MdpFile", into = "MdpFile")]
 pub struct FiniteMdp {
-    /// Human-readable name.
-    pub name: String,
-    /// Number of states.
-    pub n_states: usize,
-    /// Number of actions (every action is available in every state).
-    pub n_actions: usize,
-    /// Discount factor.
-    pub gamma: f64,
-    /// Finite horizon (number of decisions), or `None` for infinite horizon.
-    pub horizon: Option<usize>,
-    /// Start state.
-    pub start: usize,
-    /// Terminal (absorbing, zero-return) states.
-    #[serde(default)]
-    pub terminal: Vec<usize>,
-    /// `outcomes[s][a]`: joint law of (next state, reward) after `a` in `s`.
-    pub outcomes: Vec<Vec<Vec<Outcome>>>,
-    /// Optional state names (for printing).
-    #[serde(default)]
-    pub state_names: Vec<String>,
-    /// Optional action names (for printing).
-    #[serde(default)]
-    pub action_names: Vec<String>,
+    name: String,
+    n_states: usize,
+    n_actions: usize,
+    gamma: f64,
+    horizon: Option<usize>,
+    start: usize,
+    terminal: Vec<usize>,
+    /// `is_terminal[s]`, so the solvers' hot loops test membership in O(1).
+    is_terminal: Vec<bool>,
+    outcomes: Vec<Vec<Vec<Outcome>>>,
+    state_names: Vec<String>,
+    action_names: Vec<String>,
+}
+
+/// Smallest and largest value of a return (or reward) over an MDP.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Bounds {
+    /// Lower bound.
+    pub lo: f64,
+    /// Upper bound.
+    pub hi: f64,
+}
+
+/// Builder of a [`FiniteMdp`]: the outcome table and discount are required,
+/// the rest defaults to an unnamed infinite-horizon MDP starting in state 0
+/// with no terminal states. [`MdpBuilder::build`] validates everything once.
+#[derive(Debug, Clone)]
+pub struct MdpBuilder {
+    name: String,
+    gamma: f64,
+    horizon: Option<usize>,
+    start: usize,
+    terminal: Vec<usize>,
+    outcomes: Vec<Vec<Vec<Outcome>>>,
+    state_names: Vec<String>,
+    action_names: Vec<String>,
+}
+
+impl MdpBuilder {
+    /// Sets the name (for printing).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+    /// Sets a finite horizon (number of decisions); `None` is infinite.
+    pub fn horizon(mut self, horizon: Option<usize>) -> Self {
+        self.horizon = horizon;
+        self
+    }
+    /// Sets the start state.
+    pub fn start(mut self, start: usize) -> Self {
+        self.start = start;
+        self
+    }
+    /// Sets the terminal (absorbing, zero-return) states: their outcome
+    /// lists are replaced by a reward-0 self-loop for every action.
+    pub fn terminal(mut self, terminal: Vec<usize>) -> Self {
+        self.terminal = terminal;
+        self
+    }
+    /// Sets state names (empty, or one per state).
+    pub fn state_names(mut self, names: Vec<String>) -> Self {
+        self.state_names = names;
+        self
+    }
+    /// Sets action names (empty, or one per action).
+    pub fn action_names(mut self, names: Vec<String>) -> Self {
+        self.action_names = names;
+        self
+    }
+
+    /// Validates and builds: sizes, probabilities, rows summing to one,
+    /// discount, start and terminal states, name lists; errors name the
+    /// offending state and action.
+    pub fn build(self) -> Result<FiniteMdp> {
+        let n_states = self.outcomes.len();
+        let n_actions = self.outcomes.first().map_or(0, Vec::len);
+        let mut outcomes = self.outcomes;
+        for &t in &self.terminal {
+            if let Some(row) = outcomes.get_mut(t) {
+                for outs in row.iter_mut() {
+                    *outs = vec![Outcome {
+                        next: t,
+                        reward: 0.0,
+                        prob: 1.0,
+                    }];
+                }
+            }
+        }
+        let mut is_terminal = vec![false; n_states];
+        for &t in &self.terminal {
+            if let Some(flag) = is_terminal.get_mut(t) {
+                *flag = true;
+            }
+        }
+        let mdp = FiniteMdp {
+            name: self.name,
+            n_states,
+            n_actions,
+            gamma: self.gamma,
+            horizon: self.horizon,
+            start: self.start,
+            terminal: self.terminal,
+            is_terminal,
+            outcomes,
+            state_names: self.state_names,
+            action_names: self.action_names,
+        };
+        mdp.validate()?;
+        Ok(mdp)
+    }
 }
 
 /// File format of an MDP (TOML or JSON): one `[[transition]]` table per
@@ -103,50 +196,88 @@ pub struct TransitionEntry {
     pub outcomes: Vec<Outcome>,
 }
 
-impl FiniteMdp {
-    /// Builds and validates an MDP. Terminal states get a self-loop with reward 0
-    /// for every action if their outcome lists are empty.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        name: impl Into<String>,
-        n_states: usize,
-        n_actions: usize,
-        gamma: f64,
-        horizon: Option<usize>,
-        start: usize,
-        terminal: Vec<usize>,
-        mut outcomes: Vec<Vec<Vec<Outcome>>>,
-    ) -> Result<Self> {
-        for &t in &terminal {
-            if t < outcomes.len() {
-                for a in 0..outcomes[t].len() {
-                    outcomes[t][a] = vec![Outcome {
-                        next: t,
-                        reward: 0.0,
-                        prob: 1.0,
-                    }];
-                }
+impl Validate for MdpFile {
+    /// The structure of the file: sizes, every transition's state and
+    /// action in range, no (state, action) listed twice, and every
+    /// non-terminal pair listed. The numbers (probabilities, rewards,
+    /// discount) are checked when the file becomes a [`FiniteMdp`].
+    fn validate(&self) -> Result<()> {
+        duality_core::check::at_least("states", self.states, 1)?;
+        duality_core::check::at_least("actions", self.actions, 1)?;
+        let mut seen = vec![vec![false; self.actions]; self.states];
+        for entry in &self.transition {
+            if entry.state >= self.states {
+                return Err(Error::invalid(
+                    "transition.state",
+                    entry.state,
+                    format!("a state index < {}", self.states),
+                ));
+            }
+            if entry.action >= self.actions {
+                return Err(Error::invalid(
+                    format!("transition.action (state {})", entry.state),
+                    entry.action,
+                    format!("an action index < {}", self.actions),
+                ));
+            }
+            let slot = &mut seen[entry.state][entry.action];
+            if *slot {
+                return Err(Error::config(
+                    "transition",
+                    format!(
+                        "state {}, action {} is listed twice",
+                        entry.state, entry.action
+                    ),
+                ));
+            }
+            *slot = true;
+        }
+        for (s, row) in seen.iter().enumerate() {
+            if self.terminal.contains(&s) {
+                continue;
+            }
+            if let Some(a) = row.iter().position(|listed| !listed) {
+                return Err(Error::config(
+                    "transition",
+                    format!("no outcomes for state {s}, action {a}"),
+                ));
             }
         }
-        let mdp = FiniteMdp {
-            name: name.into(),
-            n_states,
-            n_actions,
-            gamma,
-            horizon,
-            start,
-            terminal,
-            outcomes,
-            state_names: Vec::new(),
-            action_names: Vec::new(),
-        };
-        mdp.validate()?;
-        Ok(mdp)
+        Ok(())
     }
+}
 
-    /// Checks sizes, probabilities, rows summing to one, discount and start state;
-    /// errors name the offending state and action.
-    pub fn validate(&self) -> Result<()> {
+impl TryFrom<MdpFile> for FiniteMdp {
+    type Error = Error;
+
+    /// Checks the file's structure ([`Validate`]) and builds the MDP.
+    fn try_from(file: MdpFile) -> Result<Self> {
+        file.validate()?;
+        let mut outcomes = vec![vec![Vec::new(); file.actions]; file.states];
+        for entry in file.transition {
+            outcomes[entry.state][entry.action] = entry.outcomes;
+        }
+        FiniteMdp::builder(outcomes, file.gamma)
+            .name(file.name)
+            .horizon(file.horizon)
+            .start(file.start)
+            .terminal(file.terminal)
+            .state_names(file.state_names)
+            .action_names(file.action_names)
+            .build()
+    }
+}
+
+impl From<FiniteMdp> for MdpFile {
+    fn from(mdp: FiniteMdp) -> Self {
+        mdp.to_file()
+    }
+}
+
+impl Validate for FiniteMdp {
+    /// Checks sizes, probabilities, rows summing to one, discount, start and
+    /// terminal states; errors name the offending state and action.
+    fn validate(&self) -> Result<()> {
         duality_core::check::at_least("n_states", self.n_states, 1)?;
         duality_core::check::at_least("n_actions", self.n_actions, 1)?;
         if !self.gamma.is_finite() || self.gamma < 0.0 || self.gamma > 1.0 {
@@ -175,7 +306,19 @@ impl FiniteMdp {
                 ));
             }
         }
-        duality_core::check::same_len("outcomes", self.outcomes.len(), "states", self.n_states)?;
+        for (what, names, count, n) in [
+            ("state_names", &self.state_names, "states", self.n_states),
+            (
+                "action_names",
+                &self.action_names,
+                "actions",
+                self.n_actions,
+            ),
+        ] {
+            if !names.is_empty() {
+                duality_core::check::same_len(what, names.len(), count, n)?;
+            }
+        }
         for (s, row) in self.outcomes.iter().enumerate() {
             duality_core::check::same_len(
                 &format!("outcomes[state {s}]"),
@@ -184,56 +327,118 @@ impl FiniteMdp {
                 self.n_actions,
             )?;
             for (a, outs) in row.iter().enumerate() {
-                let at = format!("state {s}, action {a}");
-                if outs.is_empty() {
-                    return Err(Error::Empty {
-                        what: format!("outcomes of {at}"),
-                        min: 1,
-                    });
-                }
-                let mut total = 0.0;
-                for (k, o) in outs.iter().enumerate() {
-                    if !(o.prob.is_finite() && (0.0..=1.0).contains(&o.prob)) {
-                        return Err(Error::invalid(
-                            format!("probability of outcome {k} of {at}"),
-                            o.prob,
-                            "a probability in [0, 1]",
-                        ));
-                    }
-                    if !o.reward.is_finite() {
-                        return Err(Error::invalid(
-                            format!("reward of outcome {k} of {at}"),
-                            o.reward,
-                            "a finite number",
-                        ));
-                    }
-                    if o.next >= self.n_states {
-                        return Err(Error::invalid(
-                            format!("next state of outcome {k} of {at}"),
-                            o.next,
-                            format!("a state index < {}", self.n_states),
-                        ));
-                    }
-                    total += o.prob;
-                }
-                if (total - 1.0).abs() > ROW_TOLERANCE {
-                    return Err(Error::invalid(
-                        format!("sum of outcome probabilities of {at}"),
-                        total,
-                        format!("1 (within {ROW_TOLERANCE:e})"),
-                    ));
-                }
+                self.validate_row(s, a, outs)?;
             }
         }
         Ok(())
     }
+}
 
-    /// Whether `s` is terminal.
-    pub fn is_terminal(&self, s: usize) -> bool {
-        self.terminal.contains(&s)
+impl FiniteMdp {
+    /// Starts building an MDP from its outcome table `outcomes[s][a]` (the
+    /// joint law of (next state, reward) after `a` in `s`; every state has
+    /// the same number of actions) and discount `gamma`.
+    pub fn builder(outcomes: Vec<Vec<Vec<Outcome>>>, gamma: f64) -> MdpBuilder {
+        MdpBuilder {
+            name: String::new(),
+            gamma,
+            horizon: None,
+            start: 0,
+            terminal: Vec::new(),
+            outcomes,
+            state_names: Vec::new(),
+            action_names: Vec::new(),
+        }
     }
 
-    /// Outcomes of action `a` in state `s` (indices assumed valid: checked at construction).
+    fn validate_row(&self, s: usize, a: usize, outs: &[Outcome]) -> Result<()> {
+        let at = format!("state {s}, action {a}");
+        if outs.is_empty() {
+            return Err(Error::Empty {
+                what: format!("outcomes of {at}"),
+                min: 1,
+            });
+        }
+        let mut total = 0.0;
+        for (k, o) in outs.iter().enumerate() {
+            if !(o.prob.is_finite() && (0.0..=1.0).contains(&o.prob)) {
+                return Err(Error::invalid(
+                    format!("probability of outcome {k} of {at}"),
+                    o.prob,
+                    "a probability in [0, 1]",
+                ));
+            }
+            if !o.reward.is_finite() {
+                return Err(Error::invalid(
+                    format!("reward of outcome {k} of {at}"),
+                    o.reward,
+                    "a finite number",
+                ));
+            }
+            if o.next >= self.n_states {
+                return Err(Error::invalid(
+                    format!("next state of outcome {k} of {at}"),
+                    o.next,
+                    format!("a state index < {}", self.n_states),
+                ));
+            }
+            total += o.prob;
+        }
+        if (total - 1.0).abs() > ROW_TOLERANCE {
+            return Err(Error::invalid(
+                format!("sum of outcome probabilities of {at}"),
+                total,
+                format!("1 (within {ROW_TOLERANCE:e})"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Human-readable name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Number of states.
+    pub fn n_states(&self) -> usize {
+        self.n_states
+    }
+    /// Number of actions (every action is available in every state).
+    pub fn n_actions(&self) -> usize {
+        self.n_actions
+    }
+    /// Discount factor.
+    pub fn gamma(&self) -> f64 {
+        self.gamma
+    }
+    /// Finite horizon (number of decisions), or `None` for infinite horizon.
+    pub fn horizon(&self) -> Option<usize> {
+        self.horizon
+    }
+    /// Start state.
+    pub fn start(&self) -> usize {
+        self.start
+    }
+    /// Terminal (absorbing, zero-return) states, as given.
+    pub fn terminal(&self) -> &[usize] {
+        &self.terminal
+    }
+    /// State names (empty when not given).
+    pub fn state_names(&self) -> &[String] {
+        &self.state_names
+    }
+    /// Action names (empty when not given).
+    pub fn action_names(&self) -> &[String] {
+        &self.action_names
+    }
+
+    /// Whether `s` is terminal (false for an out-of-range `s`).
+    pub fn is_terminal(&self, s: usize) -> bool {
+        self.is_terminal.get(s).copied().unwrap_or(false)
+    }
+
+    /// Outcomes of action `a` in state `s`. Indices are the caller's
+    /// invariant (the solvers only use indices below `n_states` and
+    /// `n_actions`, which construction checked against the table).
     pub fn outcomes(&self, s: usize, a: usize) -> &[Outcome] {
         &self.outcomes[s][a]
     }
@@ -243,8 +448,9 @@ impl FiniteMdp {
         self.outcomes[s][a].iter().map(|o| o.prob * o.reward).sum()
     }
 
-    /// Smallest and largest single-step reward.
-    pub fn reward_range(&self) -> (f64, f64) {
+    /// Smallest and largest single-step reward (0 included: terminal states
+    /// pay 0).
+    pub fn reward_range(&self) -> Bounds {
         let mut lo = 0.0f64;
         let mut hi = 0.0f64;
         for row in &self.outcomes {
@@ -255,17 +461,20 @@ impl FiniteMdp {
                 }
             }
         }
-        (lo, hi)
+        Bounds { lo, hi }
     }
 
     /// Bounds on the discounted return: `[r_min, r_max] * sum_t gamma^t`.
-    pub fn return_bounds(&self) -> (f64, f64) {
-        let (lo, hi) = self.reward_range();
+    pub fn return_bounds(&self) -> Bounds {
+        let r = self.reward_range();
         let scale = match self.horizon {
             Some(h) => (0..h).map(|t| self.gamma.powi(t as i32)).sum(),
             None => 1.0 / (1.0 - self.gamma),
         };
-        (lo * scale, hi * scale)
+        Bounds {
+            lo: r.lo * scale,
+            hi: r.hi * scale,
+        }
     }
 
     /// Samples one outcome of `(s, a)`.
@@ -283,99 +492,30 @@ impl FiniteMdp {
         outs[outs.len() - 1]
     }
 
-    /// Parses an MDP from TOML text; `source` names the file in errors.
+    /// Parses an MDP from TOML text (through `duality_core::config`, so
+    /// errors carry the line or the field); `source` names the file in errors.
     pub fn from_toml_str(text: &str, source: &str) -> Result<Self> {
-        let file: MdpFile = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|sp| text[..sp.start.min(text.len())].lines().count().max(1));
-            Error::parse(source, line, e.message().to_string())
-        })?;
-        Self::from_file(file)
+        let file: MdpFile = duality_core::config::from_toml_str(text, source)?;
+        FiniteMdp::try_from(file)
     }
 
-    /// Parses an MDP from JSON text.
+    /// Parses an MDP from JSON text; `source` names the file in errors.
     pub fn from_json_str(text: &str, source: &str) -> Result<Self> {
         let file: MdpFile = serde_json::from_str(text)
             .map_err(|e| Error::parse(source, Some(e.line()), e.to_string()))?;
-        Self::from_file(file)
+        FiniteMdp::try_from(file)
     }
 
-    /// Loads an MDP from a `.toml` or `.json` file.
+    /// Loads an MDP from a `.json` file, or TOML otherwise.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let src = path.display().to_string();
         if path.extension().is_some_and(|e| e == "json") {
-            Self::from_json_str(&text, &src)
+            let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+            Self::from_json_str(&text, &path.display().to_string())
         } else {
-            Self::from_toml_str(&text, &src)
+            let file: MdpFile = duality_core::config::load_toml(path)?;
+            FiniteMdp::try_from(file)
         }
-    }
-
-    /// Converts the file representation, checking every (state, action) appears once.
-    pub fn from_file(file: MdpFile) -> Result<Self> {
-        duality_core::check::at_least("states", file.states, 1)?;
-        duality_core::check::at_least("actions", file.actions, 1)?;
-        let mut outcomes: Vec<Vec<Option<Vec<Outcome>>>> =
-            vec![vec![None; file.actions]; file.states];
-        for entry in file.transition {
-            if entry.state >= file.states {
-                return Err(Error::invalid(
-                    "transition.state",
-                    entry.state,
-                    format!("a state index < {}", file.states),
-                ));
-            }
-            if entry.action >= file.actions {
-                return Err(Error::invalid(
-                    format!("transition.action (state {})", entry.state),
-                    entry.action,
-                    format!("an action index < {}", file.actions),
-                ));
-            }
-            let slot = &mut outcomes[entry.state][entry.action];
-            if slot.is_some() {
-                return Err(Error::config(
-                    "transition",
-                    format!(
-                        "state {}, action {} is listed twice",
-                        entry.state, entry.action
-                    ),
-                ));
-            }
-            *slot = Some(entry.outcomes);
-        }
-        let mut full = Vec::with_capacity(file.states);
-        for (s, row) in outcomes.into_iter().enumerate() {
-            let mut r = Vec::with_capacity(file.actions);
-            for (a, o) in row.into_iter().enumerate() {
-                match o {
-                    Some(o) => r.push(o),
-                    None if file.terminal.contains(&s) => r.push(Vec::new()),
-                    None => {
-                        return Err(Error::config(
-                            "transition",
-                            format!("no outcomes for state {s}, action {a}"),
-                        ))
-                    }
-                }
-            }
-            full.push(r);
-        }
-        let mut mdp = FiniteMdp::new(
-            file.name,
-            file.states,
-            file.actions,
-            file.gamma,
-            file.horizon,
-            file.start,
-            file.terminal,
-            full,
-        )?;
-        mdp.state_names = file.state_names;
-        mdp.action_names = file.action_names;
-        Ok(mdp)
     }
 
     /// The file representation (for writing TOML/JSON).
@@ -409,7 +549,7 @@ impl FiniteMdp {
 
     /// Serialises to TOML.
     pub fn to_toml_string(&self) -> Result<String> {
-        toml::to_string(&self.to_file()).map_err(|e| Error::Other(e.to_string()))
+        duality_core::config::to_toml_string(&self.to_file())
     }
 }
 
@@ -451,9 +591,10 @@ pub mod library {
             }
             outcomes.push(vec![left, right]);
         }
-        let mut m = FiniteMdp::new("chain", n, 2, gamma, None, 0, vec![], outcomes)?;
-        m.action_names = vec!["left".into(), "right".into()];
-        Ok(m)
+        FiniteMdp::builder(outcomes, gamma)
+            .name("chain")
+            .action_names(vec!["left".into(), "right".into()])
+            .build()
     }
 
     /// A cliff gridworld `width x height` (start bottom-left, goal bottom-right,
@@ -525,18 +666,18 @@ pub mod library {
             .filter(|&s| s == goal || is_cliff(s % width, s / width))
             .collect();
         terminal.push(done);
-        let mut m = FiniteMdp::new(
-            format!("cliff{width}x{height}"),
-            n_cells + 1,
-            4,
-            gamma,
-            horizon,
-            start,
-            terminal,
-            outcomes,
-        )?;
-        m.action_names = vec!["up".into(), "right".into(), "down".into(), "left".into()];
-        Ok(m)
+        FiniteMdp::builder(outcomes, gamma)
+            .name(format!("cliff{width}x{height}"))
+            .horizon(horizon)
+            .start(start)
+            .terminal(terminal)
+            .action_names(vec![
+                "up".into(),
+                "right".into(),
+                "down".into(),
+                "left".into(),
+            ])
+            .build()
     }
 
     /// A gambling/investment MDP over `horizon` rounds with wealth levels
@@ -595,16 +736,11 @@ pub mod library {
             }
             outcomes.push(row);
         }
-        FiniteMdp::new(
-            "gambling",
-            n,
-            max_stake + 1,
-            1.0,
-            Some(horizon),
-            start_wealth,
-            vec![],
-            outcomes,
-        )
+        FiniteMdp::builder(outcomes, 1.0)
+            .name("gambling")
+            .horizon(Some(horizon))
+            .start(start_wealth)
+            .build()
     }
 
     /// A seeded random MDP: each (s, a) has `branching` distinct next states
@@ -654,16 +790,7 @@ pub mod library {
             }
             outcomes.push(row);
         }
-        FiniteMdp::new(
-            "random",
-            n_states,
-            n_actions,
-            gamma,
-            None,
-            0,
-            vec![],
-            outcomes,
-        )
+        FiniteMdp::builder(outcomes, gamma).name("random").build()
     }
 }
 
@@ -697,7 +824,8 @@ mod tests {
                 prob: 1.0,
             }]],
         ];
-        let err = FiniteMdp::new("x", 2, 1, 0.9, None, 0, vec![], outs.clone())
+        let err = FiniteMdp::builder(outs.clone(), 0.9)
+            .build()
             .unwrap_err()
             .to_string();
         assert!(
@@ -717,17 +845,29 @@ mod tests {
                 prob: 1.5,
             },
         ];
-        let err = FiniteMdp::new("x", 2, 1, 0.9, None, 0, vec![], neg)
+        let err = FiniteMdp::builder(neg, 0.9)
+            .build()
             .unwrap_err()
             .to_string();
         assert!(err.contains("-0.5"), "{err}");
         let mut ok = outs;
         ok[0][0][0].prob = 1.0;
-        let err = FiniteMdp::new("x", 2, 1, 1.0, None, 0, vec![], ok.clone())
+        let err = FiniteMdp::builder(ok.clone(), 1.0)
+            .build()
             .unwrap_err()
             .to_string();
         assert!(err.contains("gamma"), "{err}");
-        assert!(FiniteMdp::new("x", 2, 1, 1.0, Some(3), 0, vec![], ok).is_ok());
+        assert!(FiniteMdp::builder(ok.clone(), 1.0)
+            .horizon(Some(3))
+            .build()
+            .is_ok());
+        let err = FiniteMdp::builder(ok, 1.0)
+            .horizon(Some(3))
+            .action_names(vec!["a".into(), "b".into()])
+            .build()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("action_names"), "{err}");
     }
 
     #[test]
@@ -746,5 +886,55 @@ mod tests {
             FiniteMdp::from_json_str(&json, "m.json").unwrap().outcomes,
             m.outcomes
         );
+    }
+
+    #[test]
+    fn file_structure_errors_name_the_pair() {
+        let head = "states = 2\nactions = 1\ngamma = 0.9\n";
+        let row = |s: usize| {
+            format!("[[transition]]\nstate = {s}\naction = 0\noutcomes = [{{ next = 0, reward = 1.0, prob = 1.0 }}]\n")
+        };
+        let twice = format!("{head}{}{}{}", row(0), row(0), row(1));
+        let err = FiniteMdp::from_toml_str(&twice, "twice.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("twice.toml") && err.contains("listed twice"),
+            "{err}"
+        );
+        let missing = format!("{head}{}", row(0));
+        let err = FiniteMdp::from_toml_str(&missing, "m.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("state 1, action 0"), "{err}");
+        // A terminal state needs no transitions.
+        let terminal = format!("{head}terminal = [1]\n{}", row(0));
+        let m = FiniteMdp::from_toml_str(&terminal, "t.toml").unwrap();
+        assert!(m.is_terminal(1) && !m.is_terminal(0) && !m.is_terminal(7));
+        assert_eq!(m.outcomes(1, 0)[0].next, 1);
+        let bad = format!("{head}{}", row(5));
+        let err = FiniteMdp::from_toml_str(&bad, "b.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("transition.state") && err.contains('5'),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn serde_goes_through_validation() {
+        let m = chain(3, 0.1, 0.9).unwrap();
+        let json = serde_json::to_string(&m).unwrap();
+        let back: FiniteMdp = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        let broken = json.replace("0.9", "1.5");
+        assert!(serde_json::from_str::<FiniteMdp>(&broken).is_err());
+        let b = m.return_bounds();
+        assert!(
+            (b.lo - 0.0).abs() < 1e-12 && (b.hi - 10.0).abs() < 1e-9,
+            "{b:?}"
+        );
+        assert_eq!(m.action_names(), &["left".to_string(), "right".to_string()]);
     }
 }

@@ -18,6 +18,7 @@
 //! r = 0.06, sigma = 0.2, T = 1: Bermudan with 50 dates 4.478, American
 //! 4.487, European 3.844.
 
+use duality_core::config::Validate;
 use duality_core::seed::Seeder;
 use duality_core::{Error, Result};
 use rand_distr::{Distribution, StandardNormal};
@@ -51,16 +52,18 @@ impl Default for PutOption {
     }
 }
 
-impl PutOption {
-    /// Validates: positive spot, strike, sigma and maturity; finite rate.
-    pub fn validate(&self) -> Result<()> {
+impl Validate for PutOption {
+    /// Positive spot, strike, sigma and maturity; finite rate.
+    fn validate(&self) -> Result<()> {
         duality_core::check::positive("s0", self.s0)?;
         duality_core::check::positive("strike", self.strike)?;
         duality_core::check::finite_scalar("rate", self.rate)?;
         duality_core::check::positive("sigma", self.sigma)?;
         duality_core::check::positive("maturity", self.maturity)
     }
+}
 
+impl PutOption {
     /// Payoff `max(K - S, 0)`.
     pub fn payoff(&self, s: f64) -> f64 {
         (self.strike - s).max(0.0)
@@ -69,6 +72,7 @@ impl PutOption {
 
 /// Regression basis for the continuation value, in `x = S / K`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Basis {
     /// Constant plus weighted Laguerre `exp(-x/2) L_k(x)`, `k = 0..degree`.
     Laguerre(usize),
@@ -111,6 +115,35 @@ impl Basis {
                     p *= x;
                 }
             }
+        }
+    }
+}
+
+impl std::fmt::Display for Basis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Basis::Laguerre(d) => write!(f, "laguerre:{d}"),
+            Basis::Polynomial(d) => write!(f, "poly:{d}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Basis {
+    type Err = Error;
+    /// `laguerre:DEGREE` or `poly:DEGREE`.
+    fn from_str(text: &str) -> Result<Self> {
+        let degree = |d: &str| {
+            d.parse::<usize>()
+                .map_err(|_| Error::invalid("basis degree", d, "a whole number"))
+        };
+        match text.trim().split_once(':') {
+            Some(("laguerre", d)) => Ok(Basis::Laguerre(degree(d)?)),
+            Some(("poly", d)) => Ok(Basis::Polynomial(degree(d)?)),
+            _ => Err(Error::invalid(
+                "basis",
+                text,
+                "laguerre:DEGREE | poly:DEGREE",
+            )),
         }
     }
 }
@@ -168,8 +201,11 @@ impl LsmcParams {
         self.antithetic = on;
         self
     }
-    /// Validates sizes.
-    pub fn validate(&self) -> Result<()> {
+}
+
+impl Validate for LsmcParams {
+    /// At least one exercise date and two paths.
+    fn validate(&self) -> Result<()> {
         duality_core::check::at_least("exercise_dates", self.exercise_dates, 1)?;
         duality_core::check::at_least("paths", self.paths, 2)
     }
@@ -190,13 +226,10 @@ pub struct McPrice {
     pub paths: usize,
 }
 
-/// Least-squares Monte Carlo price of a Bermudan put (American in the limit
-/// of many dates). Paths are generated per antithetic pair from
-/// `Seeder::new(seed).rng(pair)`, so the result does not depend on the
-/// rayon thread count.
-pub fn lsmc_price(opt: &PutOption, params: &LsmcParams) -> Result<McPrice> {
-    opt.validate()?;
-    params.validate()?;
+/// GBM spots of every path at every exercise date, date-major:
+/// `spots[k * n_paths + i]` is path `i` at date `k + 1`. Antithetic pairs
+/// are adjacent paths; group `g` draws from `Seeder::new(seed)` stream `g`.
+fn simulate_spots(opt: &PutOption, params: &LsmcParams) -> Vec<f64> {
     let n_dates = params.exercise_dates;
     let dt = opt.maturity / n_dates as f64;
     let drift = (opt.rate - 0.5 * opt.sigma * opt.sigma) * dt;
@@ -208,7 +241,6 @@ pub fn lsmc_price(opt: &PutOption, params: &LsmcParams) -> Result<McPrice> {
     };
     let per_group = if params.antithetic { 2 } else { 1 };
     let n_paths = groups * per_group;
-    // Spots stored date-major: spots[k * n_paths + i] at date k+1.
     let seeder = Seeder::new(params.seed);
     let group_paths: Vec<Vec<f64>> = seeder.par_map(groups, |_, rng| {
         let mut out = vec![0.0; per_group * n_dates];
@@ -233,7 +265,36 @@ pub fn lsmc_price(opt: &PutOption, params: &LsmcParams) -> Result<McPrice> {
             }
         }
     }
-    drop(group_paths);
+    spots
+}
+
+/// Least-squares Monte Carlo price of a Bermudan put (American in the limit
+/// of many dates; Longstaff & Schwartz 2001, §2 and Table 1). Paths are
+/// generated per antithetic pair from `Seeder::new(seed).rng(pair)`, so the
+/// result does not depend on the rayon thread count.
+///
+/// ```
+/// use duality_distdp::prelude::*;
+///
+/// # fn main() -> duality_core::Result<()> {
+/// // Longstaff-Schwartz's first row: S0 36, K 40, r 0.06, sigma 0.2, T 1, 50 dates.
+/// let put = PutOption::default();
+/// let mc = lsmc_price(&put, &LsmcParams::default().paths(20_000).seed(1))?;
+/// let lattice = binomial_price(&put, Exercise::Bermudan { dates: 50 }, 2000)?;
+/// assert!(mc.ci_low - 0.01 <= lattice && lattice <= mc.ci_high + 0.01);
+/// // Early exercise is worth something: above the European price.
+/// assert!(mc.price > black_scholes_put(&put)?);
+/// # Ok(())
+/// # }
+/// ```
+pub fn lsmc_price(opt: &PutOption, params: &LsmcParams) -> Result<McPrice> {
+    opt.validate()?;
+    params.validate()?;
+    let n_dates = params.exercise_dates;
+    let dt = opt.maturity / n_dates as f64;
+    let per_group = if params.antithetic { 2 } else { 1 };
+    let spots = simulate_spots(opt, params);
+    let n_paths = spots.len() / n_dates;
 
     // Cash flow and exercise date (1-based) per path.
     let mut cash: Vec<f64> = (0..n_paths)
@@ -308,6 +369,7 @@ pub fn lsmc_price(opt: &PutOption, params: &LsmcParams) -> Result<McPrice> {
 
 /// Exercise style for the lattice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Exercise {
     /// Only at maturity.
     European,
@@ -427,6 +489,16 @@ mod tests {
             .unwrap()
             .install(|| lsmc_price(&o, &params).unwrap());
         assert_eq!(one, two);
+    }
+
+    #[test]
+    fn basis_parses_and_displays() {
+        for b in [Basis::Laguerre(2), Basis::Polynomial(3)] {
+            assert_eq!(b.to_string().parse::<Basis>().unwrap(), b);
+        }
+        let e = "laguerre:x".parse::<Basis>().unwrap_err().to_string();
+        assert!(e.contains("basis degree") && e.contains('x'), "{e}");
+        assert!("hermite:2".parse::<Basis>().is_err());
     }
 
     #[test]

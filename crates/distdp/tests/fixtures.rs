@@ -1,8 +1,16 @@
 //! Cross-checks against committed fixtures (see `fixtures/distdp/`).
 
 use duality_distdp::prelude::*;
-use duality_distdp::stock::MarkovActions;
 use serde_json::Value;
+
+fn exact_spec(objective: &str) -> SolveSpec {
+    SolveSpec::new(
+        objective.parse().unwrap(),
+        StockModel::Exact,
+        Representation::Exact { budget: None },
+    )
+    .unwrap()
+}
 
 const MDP: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -17,21 +25,20 @@ const BRUTE: &str = concat!(
 fn cvar_dp_matches_brute_force_enumeration() {
     let mdp = FiniteMdp::load(MDP).unwrap();
     let reference: Value = serde_json::from_str(&std::fs::read_to_string(BRUTE).unwrap()).unwrap();
-    let repr = Representation::Exact { budget: None };
     for level in reference["levels"].as_array().unwrap() {
         let alpha = level["alpha"].as_f64().unwrap();
         let want = level["optimal_cvar"].as_f64().unwrap();
-        let sol = optimize_cvar_exact(&mdp, alpha, &repr).unwrap();
+        let sol = solve(&mdp, &exact_spec(&format!("cvar:{alpha}"))).unwrap();
         assert!(
-            (sol.cvar - want).abs() < 1e-9,
+            (sol.value - want).abs() < 1e-9,
             "alpha {alpha}: DP {} vs brute force {want}",
-            sol.cvar
+            sol.value
         );
         // The executed policy's law has that CVaR.
         assert!((sol.law.cvar(alpha).unwrap() - want).abs() < 1e-9);
         // Markov policies cannot reach it where the fixture says so.
         let markov = level["best_markov_cvar"].as_f64().unwrap();
-        assert!(sol.cvar >= markov - 1e-9);
+        assert!(sol.value >= markov - 1e-9);
     }
     // At alpha = 0.5 the optimum needs history: strictly above the best Markov policy.
     let l = &reference["levels"][2];
@@ -46,20 +53,14 @@ fn expectation_objective_matches_brute_force_mean() {
         .as_f64()
         .unwrap();
     let vi = value_iteration(&mdp, IterParams::default()).unwrap();
-    assert!((vi.values[mdp.start] - want).abs() < 1e-9);
-    let exact = solve_exact(
-        &mdp,
-        Utility::Identity,
-        0.0,
-        &Representation::Exact { budget: None },
-    )
-    .unwrap();
+    assert!((vi.values[mdp.start()] - want).abs() < 1e-9);
+    let exact = solve(&mdp, &exact_spec("expectation")).unwrap();
     assert!((exact.value - want).abs() < 1e-9);
     // Rolling out the classic policy gives the same mean (Monte Carlo, 4 sigma).
     let mut rng = duality_core::seed::Seeder::new(9).rng(0);
     let rs = rollout_returns(
         &mdp,
-        &MarkovActions(vi.policy.clone()),
+        &MarkovActions::new(&mdp, vi.policy.clone()).unwrap(),
         0.0,
         20_000,
         10,
@@ -77,18 +78,23 @@ fn grid_cvar_policy_rollouts_match_dp_tables_on_cliff() {
     let returns = duality_distdp::stock::achievable_returns(&mdp).unwrap();
     let (lo, hi) = (returns[0].floor(), returns[returns.len() - 1].ceil());
     let grid = StockGrid::new(-hi, -lo, (hi - lo) as usize + 1).unwrap();
-    let repr = Representation::Exact { budget: None };
-    let sol = optimize_cvar_grid(&mdp, 0.1, grid, &repr, IterParams::default()).unwrap();
-    let law = &sol.solution.eta[mdp.start][grid.bucket(-sol.c)];
+    let spec = SolveSpec::new(
+        "cvar:0.1".parse().unwrap(),
+        StockModel::Grid(grid),
+        Representation::Exact { budget: None },
+    )
+    .unwrap();
+    let sol = solve(&mdp, &spec).unwrap();
+    let law = &sol.law;
     let exact_cvar = law.cvar(0.1).unwrap();
     assert!(
-        exact_cvar >= sol.cvar - 1e-9,
+        exact_cvar >= sol.value - 1e-9,
         "{exact_cvar} vs {}",
-        sol.cvar
+        sol.value
     );
     let mut rng = duality_core::seed::Seeder::new(2).rng(0);
     let n = 40_000;
-    let rs = rollout_returns(&mdp, &sol.solution.policy, -sol.c, n, 100, &mut rng).unwrap();
+    let rs = rollout_returns(&mdp, &sol.policy, sol.initial_stock, n, 100, &mut rng).unwrap();
     let emp = FiniteSupport::from_weighted(rs.iter().map(|&x| (x, 1.0 / n as f64)).collect());
     eprintln!("tables {exact_cvar} rollouts {}", emp.cvar(0.1).unwrap());
     assert!(
