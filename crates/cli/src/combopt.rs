@@ -1,8 +1,10 @@
 //! `duality tsp|assign|dag ...`: commands over `duality_combopt`.
 //!
-//! - `tsp solve FILE.tsp [--method nn|greedy|insertion|cheapest-insertion|sfc|2opt|oropt|or2opt|or2opt-ils|dcr]
-//!   [--time-limit S] [--seed S] [--kicks K] [--format json]` prints
-//!   `{"length": L, "tour": [...], "seconds": t}` (tour 0-based in file order);
+//! - `tsp solve FILE.tsp [--method NAME] [--time-limit S] [--seed S] [--kicks K]
+//!   [--format json]` prints `{"length": L, "tour": [...], "seconds": t}`
+//!   (tour 0-based in file order); NAME is any method of the registry;
+//! - `tsp methods [--format json]` lists the registry: one line per method
+//!   (name, stages, seeded or not, description);
 //! - `assign --costs FILE.csv [--maximize] [--format json]` prints
 //!   `{"cost": c, "assignment": [[row, col], ...]}` (`inf` entries are forbidden pairs);
 //! - `dag learn --data FILE.csv --method notears|topo [--lambda L] [--format json]`
@@ -14,7 +16,7 @@ use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use duality_combopt::assignment::{linear_sum_assignment, CostMatrix};
 use duality_combopt::dag::{notears, topo, topo_random_start, Data, NotearsParams, TopoParams};
-use duality_combopt::tsp::{read_tsp, solve, Method, SolveParams};
+use duality_combopt::tsp::{methods, read_tsp, solve, Registry, SolveParams};
 use serde::Serialize;
 
 use crate::output::{emit, Format};
@@ -24,6 +26,16 @@ use crate::output::{emit, Format};
 pub enum TspCommand {
     /// Solve a TSPLIB instance.
     Solve(TspSolveArgs),
+    /// List the registered methods (names accepted by `tsp solve --method`).
+    Methods(TspMethodsArgs),
+}
+
+/// Arguments of `duality tsp methods`.
+#[derive(Debug, Args)]
+pub struct TspMethodsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `duality tsp solve`.
@@ -31,8 +43,7 @@ pub enum TspCommand {
 pub struct TspSolveArgs {
     /// The TSPLIB `.tsp` file.
     pub file: PathBuf,
-    /// nn, greedy, insertion (farthest), cheapest-insertion, sfc, 2opt, oropt, or2opt
-    /// (plain local optimum), or2opt-ils (iterated local search over Or-2opt) or dcr.
+    /// A registered method (`duality tsp methods` lists them).
     #[arg(long, default_value = "or2opt")]
     pub method: String,
     /// Wall-clock limit in seconds for the improvement phase.
@@ -103,16 +114,28 @@ struct TspOut {
     seconds: f64,
 }
 
+/// One registered method, as `tsp methods` prints it.
+#[derive(Serialize)]
+struct MethodOut {
+    name: &'static str,
+    about: &'static str,
+    builder: String,
+    improvers: Vec<String>,
+    seeded: bool,
+    aliases: Vec<&'static str>,
+}
+
 /// Runs one `tsp` command.
 pub fn run_tsp(cmd: TspCommand) -> anyhow::Result<()> {
     match cmd {
         TspCommand::Solve(args) => {
-            let method: Method = args.method.parse()?;
+            // An unknown method fails before a large file is read.
+            Registry::builtin().get(&args.method)?;
             let instance = read_tsp(&args.file)?;
-            let params = SolveParams::new(method)
-                .time_limit(args.time_limit)
-                .seed(args.seed)
-                .kicks(args.kicks);
+            let params = SolveParams::new(args.method.as_str())
+                .with_time_limit(args.time_limit)
+                .with_seed(args.seed)
+                .with_kicks(args.kicks);
             let sol = solve(&instance, &params)?;
             let out = TspOut {
                 length: sol.length,
@@ -124,10 +147,43 @@ pub fn run_tsp(cmd: TspCommand) -> anyhow::Result<()> {
                     "instance {} ({} cities), method {}",
                     instance.name,
                     o.tour.len(),
-                    method.name()
+                    params.method()
                 );
                 println!("length   {}", o.length);
                 println!("seconds  {:.3}", o.seconds);
+            })
+        }
+        TspCommand::Methods(args) => {
+            let list: Vec<MethodOut> = methods()
+                .iter()
+                .map(|m| MethodOut {
+                    name: m.name(),
+                    about: m.about(),
+                    builder: m.builder().name().to_string(),
+                    improvers: m.improvers().iter().map(|i| i.name().to_string()).collect(),
+                    seeded: m.is_seeded(),
+                    aliases: m.aliases().to_vec(),
+                })
+                .collect();
+            emit(args.format, &list, |list| {
+                let width = list.iter().map(|m| m.name.len()).max().unwrap_or(0);
+                for m in list {
+                    let stages = std::iter::once(m.builder.as_str())
+                        .chain(m.improvers.iter().map(String::as_str))
+                        .collect::<Vec<_>>()
+                        .join(" -> ");
+                    let aliases = if m.aliases.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (also: {})", m.aliases.join(", "))
+                    };
+                    println!(
+                        "{:width$}  {:8}  {stages}: {}{aliases}",
+                        m.name,
+                        if m.seeded { "seeded" } else { "fixed" },
+                        m.about,
+                    );
+                }
             })
         }
     }
@@ -230,24 +286,21 @@ pub fn run_dag(cmd: DagCommand) -> anyhow::Result<()> {
             let (names, rows) = read_matrix(&args.data, true)?;
             let data = Data::from_rows(&rows)?;
             let np = NotearsParams::default()
-                .lambda(args.lambda)
-                .w_threshold(args.threshold);
+                .with_lambda(args.lambda)
+                .with_w_threshold(args.threshold);
             let fit = match args.method.as_str() {
                 "notears" => notears(&data, &np)?,
                 "topo" => {
-                    let tp = TopoParams {
-                        w_threshold: Some(args.threshold),
-                        ..Default::default()
-                    };
+                    let tp = TopoParams::default().with_w_threshold(Some(args.threshold));
                     if args.warm_start {
                         let nt = notears(&data, &np)?;
                         let order =
                             nt.w.topological_order()
                                 .unwrap_or_else(|| (0..data.d).collect());
-                        topo(&data, &order, &tp)?.0
+                        topo(&data, &order, &tp)?.fit
                     } else {
                         let mut rng = duality_core::seed::Seeder::new(args.seed).rng(0);
-                        topo_random_start(&data, &tp, &mut rng)?.0
+                        topo_random_start(&data, &tp, &mut rng)?.fit
                     }
                 }
                 other => bail!("unknown --method {other:?}: expected notears or topo"),

@@ -1,4 +1,4 @@
-//! End-to-end tests of `duality tsp solve`, `duality assign` and `duality dag learn`.
+//! End-to-end tests of `duality tsp solve|methods`, `duality assign` and `duality dag learn`.
 
 use std::path::PathBuf;
 
@@ -22,6 +22,8 @@ fn tsp_solve_prints_a_valid_tour() {
         "oropt",
         "or2opt-ils",
         "dcr",
+        "2hopt",
+        "farthest-insertion",
     ] {
         let out = duality()
             .args(["tsp", "solve"])
@@ -81,6 +83,44 @@ fn tsp_solve_rejects_wrong_dimension_with_line() {
         .output()
         .unwrap();
     assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bogus") && err.contains("or2opt-ils"), "{err}");
+}
+
+#[test]
+fn tsp_methods_lists_the_registry_and_every_name_solves() {
+    let out = duality()
+        .args(["tsp", "methods", "--format", "json"])
+        .output()
+        .unwrap();
+    let v = json(&out);
+    let list = v.as_array().unwrap();
+    let names: Vec<&str> = list.iter().map(|m| m["name"].as_str().unwrap()).collect();
+    for expected in ["nn", "greedy", "or2opt", "or2opt-ils", "dcr", "2hopt"] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    let ils = list.iter().find(|m| m["name"] == "or2opt-ils").unwrap();
+    assert_eq!(ils["seeded"], true);
+    assert_eq!(ils["builder"], "greedy");
+    assert!(list
+        .iter()
+        .all(|m| !m["about"].as_str().unwrap().is_empty()));
+    let table = duality().args(["tsp", "methods"]).output().unwrap();
+    assert!(table.status.success());
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert_eq!(text.lines().count(), names.len(), "{text}");
+    assert!(text.contains("greedy -> or2opt"), "{text}");
+    // Every listed name is accepted by `tsp solve --method`.
+    let file = tsplib_dir().join("berlin52.tsp");
+    for name in names {
+        let out = duality()
+            .args(["tsp", "solve"])
+            .arg(&file)
+            .args(["--method", name, "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(json(&out)["length"].as_f64().unwrap() >= 7542.0, "{name}");
+    }
 }
 
 #[test]

@@ -8,7 +8,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use duality_combopt::assignment::{linear_sum_assignment, CostMatrix};
 use duality_combopt::pareto::hypervolume;
-use duality_combopt::tsp::{solve, Instance, Method, SolveParams};
+use duality_combopt::tsp::{solve, Instance, SolveParams};
 use duality_core::seed::Seeder;
 use rand::Rng;
 
@@ -16,15 +16,11 @@ fn benches(c: &mut Criterion) {
     let mut rng = Seeder::new(1).rng(0);
     let inst = Instance::random_uniform(1_000, &mut rng).unwrap();
     c.bench_function("or2opt_uniform1000", |b| {
-        b.iter(|| {
-            solve(&inst, &SolveParams::new(Method::Or2Opt))
-                .unwrap()
-                .length
-        })
+        b.iter(|| solve(&inst, &SolveParams::new("or2opt")).unwrap().length)
     });
     c.bench_function("or2opt_ils_uniform1000", |b| {
         b.iter(|| {
-            solve(&inst, &SolveParams::new(Method::Or2OptIls))
+            solve(&inst, &SolveParams::new("or2opt-ils"))
                 .unwrap()
                 .length
         })

@@ -3,9 +3,7 @@
 //!
 //! `cargo run -p duality-combopt --example quickstart`
 
-use duality_combopt::dag::{
-    accuracy, notears, random_dag, simulate_linear_sem, Data, GraphType, Noise, NotearsParams,
-};
+use duality_combopt::dag::{accuracy, random_dag, simulate_linear_sem, GraphType, Noise};
 use duality_combopt::prelude::*;
 use duality_core::seed::Seeder;
 
@@ -14,14 +12,9 @@ fn main() -> duality_combopt::Result<()> {
 
     // TSP: 500 random cities, greedy + 2-opt/Or-opt, then divide-conquer-reunion.
     let inst = Instance::random_uniform(500, &mut seeder.rng(0))?;
-    for method in [Method::Greedy, Method::Or2Opt, Method::Dcr] {
-        let sol = solve(&inst, &SolveParams::new(method).seed(7))?;
-        println!(
-            "{:8} length {:.4} in {:.3}s",
-            method.name(),
-            sol.length,
-            sol.seconds
-        );
+    for method in ["greedy", "or2opt", "2hopt", "dcr"] {
+        let sol = solve(&inst, &SolveParams::new(method).with_seed(7))?;
+        println!("{method:8} length {:.4} in {:.3}s", sol.length, sol.seconds);
     }
 
     // Assignment (scipy's linear_sum_assignment semantics; inf = forbidden).

@@ -82,7 +82,27 @@ impl CostMatrix {
     }
 }
 
-/// Minimum-cost (or, with `maximize`, maximum-profit) assignment.
+/// Minimum-cost (or, with `maximize`, maximum-profit) assignment by the
+/// shortest augmenting path of Crouse 2016 (Algorithm 1, scipy's
+/// `linear_sum_assignment`). Rectangular matrices assign every row (or
+/// column) of the smaller side; `inf` (`-inf` when maximising) marks a
+/// forbidden pair, and an infeasible matrix is an error.
+///
+/// ```
+/// use duality_combopt::assignment::{linear_sum_assignment, CostMatrix};
+///
+/// let costs = CostMatrix::from_rows(&[
+///     vec![4.0, 1.0, 3.0],
+///     vec![2.0, 0.0, 5.0],
+///     vec![3.0, 2.0, f64::INFINITY],
+/// ])?;
+/// let best = linear_sum_assignment(&costs, false)?;
+/// assert_eq!(best.cost, 6.0);
+/// assert_eq!(best.pairs, vec![(0, 2), (1, 1), (2, 0)]);
+/// // Maximising, `inf` would be an unbounded profit: rejected.
+/// assert!(linear_sum_assignment(&costs, true).is_err());
+/// # Ok::<(), duality_combopt::Error>(())
+/// ```
 pub fn linear_sum_assignment(costs: &CostMatrix, maximize: bool) -> Result<Assignment> {
     let (nr, nc) = (costs.rows, costs.cols);
     if nr == 0 || nc == 0 {

@@ -2,10 +2,11 @@
 //! online matching, DAG learning and position auctions (duality-combopt).
 //!
 //! - `tsp-gaps`: gap to the known optimum (`fixtures/combopt/tsplib/optima.csv`)
-//!   and time for every method on every instance (quick: up to 200 cities);
-//!   claim checked: 2-opt + Or-opt within 5% up to 1,002 cities, separately
-//!   for the plain local optimum (`or2opt`) and the iterated local search
-//!   over it (`or2opt-ils`, double-bridge kicks).
+//!   and time for every registered method (`tsp::methods()`) on every
+//!   instance (quick: up to 200 cities); which methods are headlined, plotted
+//!   and checked against the claim (2-opt + Or-opt within 5% up to 1,002
+//!   cities: `or2opt` and `or2opt-ils`) are lists in
+//!   `fixtures/bench/combopt.toml`.
 //! - `dcr-large`: divide-conquer-reunion on ja9847 and vm22775 (full only);
 //!   target: within 8% on vm22775 in under 60 s; per-round trace plotted.
 //! - `tsp-vs-lkh`: random uniform 1,000-city instances against LKH (elkai)
@@ -20,6 +21,9 @@
 //! - `auctions`: VCG welfare/revenue and the cascade greedy-vs-optimal ratio.
 //!
 //! Headlines only use deterministic quantities (no timings, no time limits).
+//! Each experiment reads one typed parameter struct (`ctx.params()`); notes
+//! state what this run measured (peer comparisons only under `--compare`)
+//! and the target, never numbers from an earlier run.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -32,15 +36,17 @@ use crate::dag::{
 };
 use crate::matching::{competitive_ratio, Arrival, MatchingInstance, OnlineAlgorithm};
 use crate::tsp::{
-    divide_conquer_reunion, gap_percent, read_optima, read_tsp, solve, DcrParams, Instance,
-    LocalSearchSubpath, Method, SolveParams,
+    divide_conquer_reunion, gap_percent, methods, read_optima, read_tsp, solve, DcrParams,
+    Instance, LocalSearchSubpath, Pipeline, Registry, SolveParams,
 };
 use duality_core::record::RunRecord;
 use duality_eval::plot::{LineChart, Series};
 use rand::Rng;
+use serde::Deserialize;
 
-use duality_bench::PeerSpec;
-use duality_bench::{Context, Experiment, Figure, Headline, Outcome, Suite};
+use duality_bench::{
+    Context, Experiment, Figure, Headline, Outcome, PeerComparison, PeerSpec, Suite,
+};
 
 /// The `combopt` suite.
 pub fn suite() -> Suite {
@@ -51,7 +57,7 @@ pub fn suite() -> Suite {
         experiments: vec![
             Experiment {
                 name: "tsp-gaps",
-                about: "gap to optimum and time per method on fixtures/combopt/tsplib (claim: 2-opt+Or-opt within 5% up to 1,002 cities)",
+                about: "gap to optimum and time per registered method on fixtures/combopt/tsplib (claim: 2-opt+Or-opt within 5% up to 1,002 cities)",
                 run: tsp_gaps,
             },
             Experiment {
@@ -92,7 +98,6 @@ fn tsplib_dir() -> PathBuf {
     duality_bench::fixtures_dir().join("combopt/tsplib")
 }
 
-/// `(name, cities, optimum)` from `optima.csv`.
 /// `(name, cities, optimum)` from `optima.csv`; a missing table is an error
 /// naming its path, never an empty experiment.
 fn optima() -> anyhow::Result<Vec<(String, usize, f64)>> {
@@ -102,74 +107,152 @@ fn optima() -> anyhow::Result<Vec<(String, usize, f64)>> {
         .collect())
 }
 
+/// Checks that every name in `names` (parameter `key`) is a registered
+/// TSP method, so a typo in the TOML is an error, not a silently empty list.
+fn registered(key: &str, names: &[String]) -> anyhow::Result<()> {
+    let registry = Registry::builtin();
+    for name in names {
+        registry
+            .get(name)
+            .map_err(|e| anyhow::anyhow!("parameter {key}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Parameters of `tsp-gaps`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TspGapsParams {
+    /// Largest TSPLIB instance solved.
+    max_cities: usize,
+    /// Methods whose mean gap is a headline.
+    headline: Vec<String>,
+    /// Methods drawn in the figure.
+    plot: Vec<String>,
+    /// Methods the claim is checked for.
+    claim_methods: Vec<String>,
+    /// The claim covers instances up to this many cities...
+    claim_max_cities: usize,
+    /// ... and asks for a gap of at most this (percent).
+    claim_gap_pct: f64,
+}
+
+/// Worst mean gap over the claim's instances, and the slowest single run.
+#[derive(Debug, Default)]
+struct Worst {
+    gap: f64,
+    instance: String,
+    max_seconds: f64,
+}
+
+/// Per-method results of `tsp-gaps`: `(cities, mean gap)` per instance.
+struct MethodGaps {
+    method: Pipeline,
+    points: Vec<(f64, f64)>,
+    worst: Worst,
+}
+
+impl MethodGaps {
+    /// Solves one TSPLIB instance `(name, cities, optimum)`: once for a
+    /// deterministic method, once per seed for a seeded one; records every
+    /// run and updates the mean-gap point and the claim's worst case.
+    fn run_on(
+        &mut self,
+        ctx: &Context,
+        inst: &Instance,
+        (name, n, opt): (&str, usize, f64),
+        claim_max_cities: usize,
+        out: &mut Outcome,
+    ) -> anyhow::Result<()> {
+        let seeds = if self.method.is_seeded() {
+            ctx.seeds.clone()
+        } else {
+            vec![ctx.seeds.first().copied().unwrap_or(0)]
+        };
+        let mut gaps = Vec::new();
+        let mut secs: f64 = 0.0;
+        for seed in seeds {
+            let params = SolveParams::new(self.method.name()).with_seed(ctx.seeder.seed_for(seed));
+            let sol = solve(inst, &params)?;
+            let gap = gap_percent(sol.length, opt);
+            gaps.push(gap);
+            secs = secs.max(sol.seconds);
+            out.records.push(
+                RunRecord::new(self.method.name(), name, seed)
+                    .with_metric("gap_pct", gap)
+                    .with_metric("length", sol.length)
+                    .with_metric("seconds", sol.seconds),
+            );
+        }
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        self.points.push((n as f64, mean));
+        if n <= claim_max_cities {
+            self.worst.max_seconds = self.worst.max_seconds.max(secs);
+            if mean > self.worst.gap {
+                self.worst.gap = mean;
+                self.worst.instance = name.to_string();
+            }
+        }
+        Ok(())
+    }
+
+    /// This method's verdict on the claim, from this run's worst case.
+    fn verdict(&self, claim_gap_pct: f64) -> String {
+        let w = &self.worst;
+        format!(
+            "`{}` ({}{}): {} (worst {:.2}% on {}), slowest run {:.3} s",
+            self.method.name(),
+            self.method.about(),
+            if self.method.is_seeded() {
+                ", mean over seeds"
+            } else {
+                ""
+            },
+            if w.gap <= claim_gap_pct {
+                "held"
+            } else {
+                "NOT held"
+            },
+            w.gap,
+            w.instance,
+            w.max_seconds
+        )
+    }
+}
+
 fn tsp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: TspGapsParams = ctx.params()?;
+    for (key, list) in [
+        ("headline", &p.headline),
+        ("plot", &p.plot),
+        ("claim_methods", &p.claim_methods),
+    ] {
+        registered(key, list)?;
+    }
     let mut out = Outcome::default();
-    let max_n: usize = ctx.param("max_cities")?;
-    let seed0 = ctx.seeds.first().copied().unwrap_or(0);
-    let mut by_method: Vec<(Method, Vec<(f64, f64)>)> =
-        Method::ALL.iter().map(|&m| (m, Vec::new())).collect();
-    // Worst mean gap up to 1,002 cities: (gap, instance) for or2opt and or2opt-ils.
-    let mut worst_plain: (f64, String) = (0.0, String::new());
-    let mut worst_ils: (f64, String) = (0.0, String::new());
-    let mut ils_max_secs: f64 = 0.0;
+    let mut by_method: Vec<MethodGaps> = methods()
+        .iter()
+        .map(|&method| MethodGaps {
+            method,
+            points: Vec::new(),
+            worst: Worst::default(),
+        })
+        .collect();
     for (name, n, opt) in optima()? {
-        if n > max_n {
+        if n > p.max_cities {
             continue;
         }
         ctx.progress.set_message(format!("tsp-gaps {name}"));
         let inst = read_tsp(tsplib_dir().join(format!("{name}.tsp")))?;
-        for (method, pts) in by_method.iter_mut() {
-            // Deterministic methods run once; DCR once per seed.
-            let seeds: Vec<u64> = if matches!(*method, Method::Dcr | Method::Or2OptIls) {
-                ctx.seeds.clone()
-            } else {
-                vec![seed0]
-            };
-            let mut gaps = Vec::new();
-            let mut secs = Vec::new();
-            for seed in seeds {
-                let sol = solve(
-                    &inst,
-                    &SolveParams::new(*method).seed(ctx.seeder.seed_for(seed)),
-                )?;
-                let gap = gap_percent(sol.length, opt);
-                gaps.push(gap);
-                secs.push(sol.seconds);
-                out.records.push(
-                    RunRecord::new(method.name(), name.as_str(), seed)
-                        .with_metric("gap_pct", gap)
-                        .with_metric("length", sol.length)
-                        .with_metric("seconds", sol.seconds),
-                );
-            }
-            let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
-            pts.push((n as f64, mean));
-            if n <= 1_002 {
-                let worst = match method {
-                    Method::Or2Opt => Some(&mut worst_plain),
-                    Method::Or2OptIls => {
-                        ils_max_secs = secs.iter().copied().fold(ils_max_secs, f64::max);
-                        Some(&mut worst_ils)
-                    }
-                    _ => None,
-                };
-                if let Some(w) = worst {
-                    if mean > w.0 {
-                        *w = (mean, name.clone());
-                    }
-                }
-            }
+        for m in by_method.iter_mut() {
+            m.run_on(ctx, &inst, (&name, n, opt), p.claim_max_cities, &mut out)?;
         }
     }
-    for (method, pts) in &by_method {
-        if matches!(
-            method,
-            Method::Greedy | Method::Or2Opt | Method::Or2OptIls | Method::Dcr
-        ) && !pts.is_empty()
-        {
-            let mean = pts.iter().map(|p| p.1).sum::<f64>() / pts.len() as f64;
+    for m in &by_method {
+        if p.headline.iter().any(|h| m.method.answers_to(h)) && !m.points.is_empty() {
+            let mean = m.points.iter().map(|q| q.1).sum::<f64>() / m.points.len() as f64;
             out.headlines.push(Headline {
-                name: format!("mean_gap_pct_{}", method.name()),
+                name: format!("mean_gap_pct_{}", m.method.name()),
                 value: mean,
                 digits: 2,
             });
@@ -178,19 +261,8 @@ fn tsp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
     let file = "tsp_gaps.svg";
     let series: Vec<Series> = by_method
         .iter()
-        .filter(|(m, _)| {
-            matches!(
-                m,
-                Method::NearestNeighbour
-                    | Method::Greedy
-                    | Method::FarthestInsertion
-                    | Method::TwoOpt
-                    | Method::Or2Opt
-                    | Method::Or2OptIls
-                    | Method::Dcr
-            )
-        })
-        .map(|(m, pts)| Series::new(m.name(), pts.clone()))
+        .filter(|m| p.plot.iter().any(|q| m.method.answers_to(q)))
+        .map(|m| Series::new(m.method.name(), m.points.clone()))
         .collect();
     LineChart::new("Gap to optimum per TSPLIB instance", "cities", "gap (%)")
         .log_x(true)
@@ -201,62 +273,83 @@ fn tsp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
         title: "TSP gap to optimum by method".into(),
         file: file.into(),
     });
-    let verdict = |w: &(f64, String)| {
-        if w.0 <= 5.0 {
-            format!("held (worst {:.2}% on {})", w.0, w.1)
-        } else {
-            format!("NOT held (worst {:.2}% on {})", w.0, w.1)
-        }
-    };
+    let verdicts: Vec<String> = by_method
+        .iter()
+        .filter(|m| p.claim_methods.iter().any(|c| m.method.answers_to(c)))
+        .map(|m| m.verdict(p.claim_gap_pct))
+        .collect();
     out.notes.push(format!(
-        "claim (issue target): 2-opt + Or-opt within 5% of optimal on every instance up to 1,002 cities. Plain local optimum `or2opt` (greedy start, 10-NN + quadrant candidates, don't-look bits): {}. Iterated local search `or2opt-ils` (same local search + {} kicks per city, at least {}, segment-local double bridge, mean over seeds): {}, slowest run {:.3} s",
-        verdict(&worst_plain),
+        "claim (issue target): 2-opt + Or-opt within {}% of optimal on every instance up to {} cities. {}",
+        p.claim_gap_pct,
+        p.claim_max_cities,
+        verdicts.join("; ")
+    ));
+    out.notes.push(format!(
+        "every registered method runs (`duality tsp methods` lists them); seeded ones ({}) once per seed, the others once; `or2opt-ils` uses {} kicks per city, at least {}; dcr adds sub-path iterated local search rounds (see dcr-large)",
+        methods()
+            .iter()
+            .filter(|m| m.is_seeded())
+            .map(|m| m.name())
+            .collect::<Vec<_>>()
+            .join(", "),
         crate::tsp::KICKS_PER_CITY,
         crate::tsp::MIN_KICKS,
-        verdict(&worst_ils),
-        ils_max_secs,
     ));
-    out.notes.push("2opt/oropt/or2opt/or2opt-ils start from the greedy-edge tour; or2opt-ils and dcr are seeded (one run per seed), the others deterministic (one run); dcr adds sub-path iterated local search rounds (see dcr-large)".into());
-    if max_n < 2_392 {
+    if p.max_cities < 2_392 {
         out.notes.push(format!(
-            "instances up to {max_n} cities only (parameter max_cities)"
+            "instances up to {} cities only (parameter max_cities)",
+            p.max_cities
         ));
     }
     Ok(out)
 }
 
+/// Parameters of `dcr-large`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DcrLargeParams {
+    /// DCR on every instance with at least this many cities (0 = skip).
+    min_cities: usize,
+    /// The instance the target is checked on ...
+    target_instance: String,
+    /// ... within this gap (percent) ...
+    target_gap_pct: f64,
+    /// ... in at most this many seconds.
+    target_seconds: f64,
+}
+
 fn dcr_large(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: DcrLargeParams = ctx.params()?;
     let mut out = Outcome::default();
-    let min_n: usize = ctx.param("min_cities")?;
-    if min_n == 0 {
+    if p.min_cities == 0 {
         out.notes
             .push("full mode only (10k and 22k-city instances; min_cities = 0 skips)".into());
         return Ok(out);
     }
     let mut series = Vec::new();
     for (name, n, opt) in optima()? {
-        if n < min_n {
+        if n < p.min_cities {
             continue;
         }
         ctx.progress.set_message(format!("dcr {name}"));
         let inst = read_tsp(tsplib_dir().join(format!("{name}.tsp")))?;
         for &seed in &ctx.seeds {
-            let params = DcrParams::default().seed(ctx.seeder.seed_for(seed));
+            let params = DcrParams::default().with_seed(ctx.seeder.seed_for(seed));
             let start = Instant::now();
-            let (tour, trace) =
-                divide_conquer_reunion(&inst, &params, &LocalSearchSubpath::default())?;
+            let run = divide_conquer_reunion(&inst, &params, &LocalSearchSubpath::default())?;
             let secs = start.elapsed().as_secs_f64();
-            let gap = gap_percent(tour.length(&inst), opt);
+            let gap = gap_percent(run.tour.length(&inst), opt);
             out.records.push(
                 RunRecord::new("dcr", name.as_str(), seed)
                     .with_metric("gap_pct", gap)
-                    .with_metric("gap_pct_initial", gap_percent(trace[0].length, opt))
+                    .with_metric("gap_pct_initial", gap_percent(run.trace[0].length, opt))
                     .with_metric("seconds", secs),
             );
             if seed == ctx.seeds[0] {
                 series.push(Series {
                     label: name.clone(),
-                    points: trace
+                    points: run
+                        .trace
                         .iter()
                         .map(|r| (r.seconds, gap_percent(r.length, opt)))
                         .collect(),
@@ -267,10 +360,12 @@ fn dcr_large(ctx: &Context) -> anyhow::Result<Outcome> {
                     value: gap,
                     digits: 2,
                 });
-                if name == "vm22775" {
+                if name == p.target_instance {
                     out.notes.push(format!(
-                        "target: vm22775 within 8% in < 60 s: gap {gap:.2}% in {secs:.1} s -> {}",
-                        if gap <= 8.0 && secs < 60.0 {
+                        "target: {name} within {}% in < {} s: gap {gap:.2}% in {secs:.1} s -> {}",
+                        p.target_gap_pct,
+                        p.target_seconds,
+                        if gap <= p.target_gap_pct && secs < p.target_seconds {
                             "held"
                         } else {
                             "NOT held"
@@ -294,64 +389,159 @@ fn dcr_large(ctx: &Context) -> anyhow::Result<Outcome> {
     Ok(out)
 }
 
+/// Parameters of `tsp-vs-lkh`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TspVsLkhParams {
+    /// Cities of the uniform random instances.
+    cities: usize,
+    /// Methods run on every seed.
+    methods: Vec<String>,
+    /// Methods whose seed-0 length is a headline.
+    headline: Vec<String>,
+    /// Methods compared with LKH under `--compare` (seed 0).
+    compare: Vec<String>,
+    /// Alternating repetitions per comparison.
+    compare_reps: usize,
+    /// Target: within this gap to LKH's length (percent) ...
+    target_gap_pct: f64,
+    /// ... at most this fraction of LKH's time.
+    target_time_ratio: f64,
+}
+
+/// What one comparison with LKH measured in this run.
+fn lkh_verdict(c: &PeerComparison, p: &TspVsLkhParams) -> String {
+    if let Some(why) = &c.skipped {
+        return format!("{}: skipped ({why})", c.name);
+    }
+    match (
+        c.duality_result.first(),
+        c.peer_result.first(),
+        c.ratio_median,
+    ) {
+        (Some(&ours), Some(&lkh), Some(ratio)) if lkh > 0.0 => {
+            let gap = 100.0 * (ours - lkh) / lkh;
+            format!(
+                "{}: ours {ours:.4} vs {} {lkh:.4} ({gap:+.2}%), median time ratio {ratio:.3} over {} reps -> {}",
+                c.name,
+                c.peer,
+                c.duality_seconds.len(),
+                if gap <= p.target_gap_pct && ratio <= p.target_time_ratio {
+                    "held"
+                } else {
+                    "NOT held"
+                }
+            )
+        }
+        _ => format!("{}: ran, but returned no comparable lengths", c.name),
+    }
+}
+
 fn tsp_vs_lkh(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: TspVsLkhParams = ctx.params()?;
+    for (key, list) in [
+        ("methods", &p.methods),
+        ("headline", &p.headline),
+        ("compare", &p.compare),
+    ] {
+        registered(key, list)?;
+    }
+    let n = p.cities;
     let mut out = Outcome::default();
-    let n: usize = ctx.param("cities")?;
+    let mut comparisons = Vec::new();
     for &seed in &ctx.seeds {
         let mut rng = ctx.seeder.rng(seed);
         let inst = Instance::random_uniform(n, &mut rng)?;
-        let mut lengths = Vec::new();
-        let methods = [Method::Or2Opt, Method::Or2OptIls, Method::Dcr];
-        for method in methods {
+        let seed_run = ctx.seeder.seed_for(seed);
+        for method in &p.methods {
             let sol = solve(
                 &inst,
-                &SolveParams::new(method).seed(ctx.seeder.seed_for(seed)),
+                &SolveParams::new(method.as_str()).with_seed(seed_run),
             )?;
-            lengths.push(sol.length);
             out.records.push(
-                RunRecord::new(method.name(), format!("uniform{n}"), seed)
+                RunRecord::new(method.as_str(), format!("uniform{n}"), seed)
                     .with_metric("length", sol.length)
                     .with_metric("length_over_sqrt_n", sol.length / (n as f64).sqrt())
                     .with_metric("seconds", sol.seconds),
             );
-        }
-        if seed == ctx.seeds[0] {
-            out.headlines.push(Headline {
-                name: format!("dcr_length_uniform{n}_seed0"),
-                value: lengths[2],
-                digits: 4,
-            });
-            out.headlines.push(Headline {
-                name: format!("or2opt_ils_length_uniform{n}_seed0"),
-                value: lengths[1],
-                digits: 4,
-            });
-            let coords: Vec<[f64; 2]> = inst.coords().to_vec();
-            let inst_ref = &inst;
-            let seed_run = ctx.seeder.seed_for(seed);
-            // One comparison per method; LKH runs again for each (alternating reps).
-            for (method, tag) in [(Method::Dcr, "dcr"), (Method::Or2OptIls, "or2opt-ils")] {
-                let spec = PeerSpec {
-                    name: format!("{tag}-vs-lkh-uniform{n}"),
-                    peer: "elkai".into(),
-                    script: "fixtures/combopt/peer_lkh.py".into(),
-                    input: serde_json::json!({ "coords": coords, "runs": 1 }),
-                    reps: 2,
-                };
-                ctx.compare_with_peer(&spec, || {
-                    let sol = solve(inst_ref, &SolveParams::new(method).seed(seed_run))?;
-                    Ok(vec![sol.length])
+            if seed == ctx.seeds[0] && p.headline.contains(method) {
+                out.headlines.push(Headline {
+                    name: format!("{}_length_uniform{n}_seed0", method.replace('-', "_")),
+                    value: sol.length,
+                    digits: 4,
                 });
             }
         }
+        if seed == ctx.seeds[0] {
+            let coords: Vec<[f64; 2]> = inst.coords().to_vec();
+            let inst_ref = &inst;
+            // One comparison per method; LKH runs again for each (alternating reps).
+            for method in &p.compare {
+                let spec = PeerSpec {
+                    name: format!("{method}-vs-lkh-uniform{n}"),
+                    peer: "elkai".into(),
+                    script: "fixtures/combopt/peer_lkh.py".into(),
+                    input: serde_json::json!({ "coords": coords, "runs": 1 }),
+                    reps: p.compare_reps,
+                };
+                let params = SolveParams::new(method.as_str()).with_seed(seed_run);
+                comparisons.extend(
+                    ctx.compare_with_peer(&spec, || Ok(vec![solve(inst_ref, &params)?.length])),
+                );
+            }
+        }
     }
-    out.notes.push("with --compare the report gives the duality/LKH time ratio and the absolute length difference per method (gap to LKH = diff / (our length - diff), our length is the seed-0 `length` record); target: within 5% of LKH's length in a tenth of its time. Last full run (2026-11-28, 2 shared cores, seed 0): LKH 23.084 in 9.5-9.7 s; dcr 23.430 (+1.50%), time ratio 0.011; or2opt-ils 23.210 (+0.55%), time ratio 0.017 -> target held by both. BHH: optimal length ~ 0.7124 sqrt(n) for large n".into());
+    out.notes.push(format!(
+        "target: within {}% of LKH's length (elkai, one run) in at most {} of its time, on a uniform {n}-city instance (seed 0)",
+        p.target_gap_pct, p.target_time_ratio
+    ));
+    if ctx.compare {
+        let verdicts: Vec<String> = comparisons.iter().map(|c| lkh_verdict(c, &p)).collect();
+        out.notes.push(format!("this run: {}", verdicts.join("; ")));
+    } else {
+        out.notes.push(
+            "no comparison with LKH ran (run with --compare after `cargo xtask peers`)".into(),
+        );
+    }
+    out.notes.push("BHH: the optimal length of a uniform instance grows like 0.7124 sqrt(n) (record length_over_sqrt_n)".into());
     Ok(out)
 }
 
+/// Parameters of `assignment`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignmentParams {
+    /// n x n cost matrices.
+    size: usize,
+    /// Alternating repetitions per comparison with scipy.
+    compare_reps: usize,
+    /// Target: median duality/scipy time ratio at most this.
+    target_time_ratio: f64,
+}
+
+/// What one comparison with scipy measured in this run.
+fn scipy_verdict(c: &PeerComparison, p: &AssignmentParams) -> String {
+    if let Some(why) = &c.skipped {
+        return format!("{}: skipped ({why})", c.name);
+    }
+    match (c.ratio_median, c.ratio_range) {
+        (Some(ratio), Some((lo, hi))) => format!(
+            "{}: median time ratio to {} {ratio:.2} (range {lo:.2}-{hi:.2}, {} reps), cost difference {} -> {}",
+            c.name,
+            c.peer,
+            c.duality_seconds.len(),
+            c.max_abs_diff.map_or("not comparable".to_string(), |d| format!("{d:.1e}")),
+            if ratio <= p.target_time_ratio { "held" } else { "NOT held" }
+        ),
+        _ => format!("{}: ran, but no timings to compare", c.name),
+    }
+}
+
 fn assignment(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: AssignmentParams = ctx.params()?;
+    let n = p.size;
     let mut out = Outcome::default();
-    let n: usize = ctx.param("size")?;
+    let mut comparisons = Vec::new();
     for &seed in &ctx.seeds {
         let mut rng = ctx.seeder.rng(seed);
         let uniform: Vec<f64> = (0..n * n).map(|_| rng.random::<f64>()).collect();
@@ -387,25 +577,53 @@ fn assignment(ctx: &Context) -> anyhow::Result<Outcome> {
                         peer: "scipy".into(),
                         script: "fixtures/combopt/peer_assignment.py".into(),
                         input: serde_json::json!({ "costs": rows }),
-                        reps: 3,
+                        reps: p.compare_reps,
                     };
                     let mref = &m;
-                    ctx.compare_with_peer(&spec, || {
+                    comparisons.extend(ctx.compare_with_peer(&spec, || {
                         Ok(vec![linear_sum_assignment(mref, false)?.cost])
-                    });
+                    }));
                 }
             }
         }
     }
-    out.notes.push("scipy's linear_sum_assignment implements the same algorithm (Crouse 2016) in C++; costs must agree to rounding. Target: no slower than 1.5x scipy at 2,000 x 2,000 (full mode, --compare: uniform [0,1) and integer 0..999 costs, 3 alternating reps each). Last full run (2026-11-28, 2 shared cores under load): median ratio 0.97 (range 0.78-1.37) uniform, 1.15 (1.01-1.16) integer -> target held".into());
+    out.notes.push(format!(
+        "scipy's linear_sum_assignment implements the same algorithm (Crouse 2016) in C++; costs must agree to rounding. Target: median duality/scipy time ratio at most {} at {n} x {n} (uniform [0,1) and integer 0..999 costs, seed 0, --compare)",
+        p.target_time_ratio
+    ));
+    if ctx.compare {
+        let verdicts: Vec<String> = comparisons.iter().map(|c| scipy_verdict(c, &p)).collect();
+        out.notes.push(format!("this run: {}", verdicts.join("; ")));
+    } else {
+        out.notes.push(
+            "no comparison with scipy ran (run with --compare after `cargo xtask peers`)".into(),
+        );
+    }
     Ok(out)
 }
 
+/// Parameters of `online-matching`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OnlineMatchingParams {
+    /// Monte Carlo runs per instance.
+    runs: usize,
+    /// Size of the upper-triangular instance.
+    triangular_size: usize,
+    /// Algorithms compared (names as `OnlineAlgorithm`'s `Display`).
+    algorithms: Vec<String>,
+}
+
 fn online_matching(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: OnlineMatchingParams = ctx.params()?;
+    let algorithms: Vec<OnlineAlgorithm> = p
+        .algorithms
+        .iter()
+        .map(|a| a.parse())
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("parameter algorithms: {e}"))?;
     let mut out = Outcome::default();
-    let runs: usize = ctx.param("runs")?;
-    let tri_n: usize = ctx.param("triangular_size")?;
-    let tri = MatchingInstance::upper_triangular(tri_n, 0.1)?;
+    let tri = MatchingInstance::upper_triangular(p.triangular_size, 0.1)?;
     let mut headline_done = false;
     for &seed in &ctx.seeds {
         let seeder = ctx.seeder.child(seed);
@@ -416,20 +634,23 @@ fn online_matching(ctx: &Context) -> anyhow::Result<Outcome> {
             ("random-p0.2", &random, Arrival::RandomOrder),
         ];
         for (k, (task, inst, arrival)) in cases.iter().enumerate() {
-            for (a, alg) in OnlineAlgorithm::ALL.iter().enumerate() {
+            for alg in &algorithms {
+                // The stream follows the algorithm's canonical index, so
+                // reordering or trimming the list moves no other algorithm.
                 let ratio = competitive_ratio(
                     inst,
                     *alg,
                     *arrival,
-                    runs,
-                    &seeder.child(1 + (k * 8 + a) as u64),
+                    p.runs,
+                    &seeder.child(1 + (k * 8 + alg.index()) as u64),
                 )?;
                 out.records.push(
-                    RunRecord::new(alg.name(), *task, seed).with_metric("competitive_ratio", ratio),
+                    RunRecord::new(alg.to_string(), *task, seed)
+                        .with_metric("competitive_ratio", ratio),
                 );
                 if !headline_done && k == 0 {
                     out.headlines.push(Headline {
-                        name: format!("ratio_{}_{task}", alg.name()),
+                        name: format!("ratio_{alg}_{task}"),
                         value: ratio,
                         digits: 3,
                     });
@@ -443,10 +664,20 @@ fn online_matching(ctx: &Context) -> anyhow::Result<Outcome> {
     Ok(out)
 }
 
+/// Parameters of `dag-learning`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DagLearningParams {
+    /// Variables of the linear SEM.
+    nodes: usize,
+    /// Samples drawn.
+    samples: usize,
+}
+
 fn dag_learning(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: DagLearningParams = ctx.params()?;
+    let (d, n) = (p.nodes, p.samples);
     let mut out = Outcome::default();
-    let d: usize = ctx.param("nodes")?;
-    let n: usize = ctx.param("samples")?;
     let mut sums = [[0.0f64; 2]; 3]; // per method: (score, shd)
     let mut count = 0.0;
     let mut topo_wins = 0;
@@ -466,10 +697,10 @@ fn dag_learning(ctx: &Context) -> anyhow::Result<Outcome> {
             let nt = notears(&data, &NotearsParams::default())?;
             let nt_secs = start.elapsed().as_secs_f64();
             let start = Instant::now();
-            let (tr, _) = topo_random_start(&data, &TopoParams::default(), &mut rng)?;
+            let tr = topo_random_start(&data, &TopoParams::default(), &mut rng)?.fit;
             let tr_secs = start.elapsed().as_secs_f64();
             let order = nt.w.topological_order().unwrap_or_else(|| (0..d).collect());
-            let (tw, _) = topo(&data, &order, &TopoParams::default())?;
+            let tw = topo(&data, &order, &TopoParams::default())?.fit;
             for (k, (name, fit, secs)) in [
                 ("notears", &nt, nt_secs),
                 ("topo-random", &tr, tr_secs),
@@ -479,7 +710,7 @@ fn dag_learning(ctx: &Context) -> anyhow::Result<Outcome> {
             .enumerate()
             {
                 let acc = accuracy(&truth, &fit.w)?;
-                let score = data.loss(&fit.w.w).0;
+                let score = data.loss(&fit.w.w).value;
                 let mut rec = RunRecord::new(name, task.as_str(), seed)
                     .with_metric("score", score)
                     .with_metric("shd", acc.shd as f64)
@@ -493,7 +724,7 @@ fn dag_learning(ctx: &Context) -> anyhow::Result<Outcome> {
                 sums[k][1] += acc.shd as f64;
             }
             count += 1.0;
-            if data.loss(&tr.w.w).0 < data.loss(&nt.w.w).0 {
+            if data.loss(&tr.w.w).value < data.loss(&nt.w.w).value {
                 topo_wins += 1;
             }
         }
@@ -522,13 +753,29 @@ fn dag_learning(ctx: &Context) -> anyhow::Result<Outcome> {
         count,
         if held { "held on average" } else { "NOT held on average" }
     ));
-    out.notes.push("NOTEARS: lambda 0.1, threshold 0.3, projected L-BFGS inner solver (default); an L-BFGS-B inner solver with generalised Cauchy point + subspace minimisation is available (`NotearsParams::inner(InnerSolver::LbfgsB)`; by hand on these setups: same scores and SHD within 0.1%, 2-5x slower); TOPO: least-squares inner fit, exp-trace acyclicity gradient for candidate pairs, threshold 0.3".into());
+    let np = NotearsParams::default();
+    out.notes.push(format!(
+        "NOTEARS: lambda {}, threshold {}, inner solver {:?} (an L-BFGS-B inner solver with generalised Cauchy point + subspace minimisation is available as `NotearsParams::with_inner(InnerSolver::LbfgsB)`; this experiment does not run it); TOPO: least-squares inner fit, exp-trace acyclicity gradient for candidate pairs, threshold {}",
+        np.lambda(),
+        np.w_threshold(),
+        np.inner(),
+        TopoParams::default().w_threshold()
+    ));
     Ok(out)
 }
 
+/// Parameters of `auctions`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuctionsParams {
+    /// Random position-auction instances per seed.
+    trials: usize,
+}
+
 fn auctions(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: AuctionsParams = ctx.params()?;
+    let trials = p.trials;
     let mut out = Outcome::default();
-    let trials: usize = ctx.param("trials")?;
     for &seed in &ctx.seeds {
         let mut rng = ctx.seeder.rng(seed);
         let (mut welfare, mut revenue, mut ratio_sum, mut ratio_min) =
@@ -588,4 +835,89 @@ fn auctions(ctx: &Context) -> anyhow::Result<Outcome> {
     }
     out.notes.push("cascade: exact optimum by Kempe & Mahdian's sort-and-DP; greedy ignores externalities (top-K by bid x click)".into());
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_cover_every_experiment_and_parse_as_typed_params() {
+        let suite = suite();
+        let names: Vec<&str> = suite.experiments.iter().map(|e| e.name).collect();
+        duality_bench::check_defaults(suite.name, suite.defaults, &names, true).unwrap();
+        for quick in [false, true] {
+            let ctx = |name: &str| Context::for_test(&suite, name, quick).unwrap();
+            let gaps: TspGapsParams = ctx("tsp-gaps").params().unwrap();
+            for list in [&gaps.headline, &gaps.plot, &gaps.claim_methods] {
+                registered("tsp-gaps", list).unwrap();
+            }
+            let _: DcrLargeParams = ctx("dcr-large").params().unwrap();
+            let lkh: TspVsLkhParams = ctx("tsp-vs-lkh").params().unwrap();
+            registered("tsp-vs-lkh", &lkh.methods).unwrap();
+            let _: AssignmentParams = ctx("assignment").params().unwrap();
+            let m: OnlineMatchingParams = ctx("online-matching").params().unwrap();
+            for a in &m.algorithms {
+                a.parse::<OnlineAlgorithm>().unwrap();
+            }
+            let _: DagLearningParams = ctx("dag-learning").params().unwrap();
+            let _: AuctionsParams = ctx("auctions").params().unwrap();
+        }
+        let e = registered("plot", &["or2opt".into(), "bogus".into()]).unwrap_err();
+        assert!(
+            e.to_string().contains("bogus") && e.to_string().contains("plot"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn notes_without_compare_say_no_comparison_ran() {
+        let suite = suite();
+        let ctx = Context::for_test(&suite, "assignment", true).unwrap();
+        let out = assignment(&ctx).unwrap();
+        assert_eq!(out.headlines.len(), 2);
+        assert!(
+            out.notes.iter().any(|n| n.contains("no comparison")),
+            "{:?}",
+            out.notes
+        );
+        let ctx = Context::for_test(&suite, "auctions", true).unwrap();
+        assert_eq!(auctions(&ctx).unwrap().headlines.len(), 2);
+    }
+
+    #[test]
+    fn verdicts_state_what_the_comparison_measured() {
+        let p = TspVsLkhParams {
+            cities: 10,
+            methods: vec![],
+            headline: vec![],
+            compare: vec![],
+            compare_reps: 1,
+            target_gap_pct: 5.0,
+            target_time_ratio: 0.1,
+        };
+        let c = PeerComparison {
+            experiment: "combopt/tsp-vs-lkh".into(),
+            name: "dcr-vs-lkh-uniform10".into(),
+            peer: "elkai 2.0.1".into(),
+            skipped: None,
+            duality_seconds: vec![0.01, 0.01],
+            peer_seconds: vec![1.0, 1.0],
+            ratio_median: Some(0.01),
+            ratio_range: Some((0.01, 0.01)),
+            max_abs_diff: Some(0.2),
+            duality_result: vec![10.2],
+            peer_result: vec![10.0],
+        };
+        let v = lkh_verdict(&c, &p);
+        assert!(
+            v.contains("+2.00%") && v.contains("held") && !v.contains("NOT"),
+            "{v}"
+        );
+        let skipped = PeerComparison {
+            skipped: Some("peers venv missing".into()),
+            ..c
+        };
+        assert!(lkh_verdict(&skipped, &p).contains("skipped (peers venv missing)"));
+    }
 }

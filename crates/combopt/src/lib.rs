@@ -1,8 +1,11 @@
 //! # duality-combopt — combinatorial optimisation
 //!
 //! - [`tsp`]: TSP instances (TSPLIB reader/writer), construction heuristics,
-//!   2-opt / Or-opt with neighbour lists and don't-look bits, Held-Karp, and
-//!   the UDC-style divide-conquer-reunion solver for large instances.
+//!   2-opt / Or-opt / 2h-opt with neighbour lists and don't-look bits,
+//!   iterated local search, Held-Karp, and the UDC-style
+//!   divide-conquer-reunion solver for large instances. Methods are named
+//!   pipelines (a [`tsp::TourBuilder`] then [`tsp::TourImprover`]s) in one
+//!   registry ([`tsp::methods`]).
 //! - [`assignment`]: rectangular linear assignment (shortest augmenting path).
 //! - [`matching`]: online matching with stochastic rewards and its LP bound
 //!   ([`simplex`]).
@@ -11,13 +14,27 @@
 //! - [`pareto`]: non-dominated sorting, exact hypervolume, R2.
 //!
 //! The non-neural parts build without libtorch; learned components will sit
-//! behind the `torch` feature (see [`tsp::SubpathSolver`] for the seam).
+//! behind the `torch` feature (see [`tsp::SubpathSolver`] and
+//! [`tsp::TourImprover`] for the seams).
+//!
+//! ```
+//! use duality_combopt::prelude::*;
+//! use duality_core::seed::Seeder;
+//!
+//! let inst = Instance::random_uniform(300, &mut Seeder::new(42).rng(0))?;
+//! let sol = solve(&inst, &SolveParams::new("dcr").with_seed(7))?;
+//! assert_eq!(sol.tour.len(), 300);
+//!
+//! let costs = CostMatrix::from_rows(&[vec![4.0, 1.0, 3.0], vec![2.0, 0.0, 5.0], vec![3.0, 2.0, 2.0]])?;
+//! assert_eq!(linear_sum_assignment(&costs, false)?.cost, 5.0);
+//! # Ok::<(), duality_combopt::Error>(())
+//! ```
 
-#[cfg(feature = "experiments")]
-pub mod experiments;
 pub mod assignment;
 pub mod auction;
 pub mod dag;
+#[cfg(feature = "experiments")]
+pub mod experiments;
 pub mod matching;
 pub mod pareto;
 pub mod simplex;
@@ -25,10 +42,15 @@ pub mod tsp;
 
 pub use duality_core::{Error, Result};
 
-/// The most used items.
+/// The most used items: TSP solving through the method registry,
+/// assignment, DAG learning and Pareto tools.
 pub mod prelude {
     pub use crate::assignment::{linear_sum_assignment, Assignment, CostMatrix};
+    pub use crate::dag::{notears, topo, Data, NotearsParams, TopoParams};
     pub use crate::pareto::{hypervolume, non_dominated_sort, r2_indicator};
-    pub use crate::tsp::{solve, Instance, Method, Solution, SolveParams, Tour};
+    pub use crate::tsp::{
+        methods, solve, Instance, Pipeline, Registry, Solution, SolveParams, Tour, TourBuilder,
+        TourImprover,
+    };
     pub use crate::{Error, Result};
 }

@@ -100,6 +100,7 @@ impl MatchingInstance {
 
 /// An online algorithm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum OnlineAlgorithm {
     /// Largest success probability.
     Greedy,
@@ -111,28 +112,54 @@ pub enum OnlineAlgorithm {
     StochasticBalance,
 }
 
-impl OnlineAlgorithm {
-    /// All algorithms.
-    pub const ALL: [OnlineAlgorithm; 4] = [
-        OnlineAlgorithm::Greedy,
-        OnlineAlgorithm::Ranking,
-        OnlineAlgorithm::Balance,
-        OnlineAlgorithm::StochasticBalance,
-    ];
+/// Every algorithm in its canonical order (the experiments derive each
+/// algorithm's random stream from its position here, so the order is fixed).
+const ALGORITHMS: [OnlineAlgorithm; 4] = [
+    OnlineAlgorithm::Greedy,
+    OnlineAlgorithm::Ranking,
+    OnlineAlgorithm::Balance,
+    OnlineAlgorithm::StochasticBalance,
+];
 
-    /// Report name.
-    pub fn name(self) -> &'static str {
-        match self {
+impl OnlineAlgorithm {
+    /// Position in the canonical order `greedy, ranking, balance,
+    /// stochastic-balance` (a stable per-algorithm stream index).
+    pub fn index(self) -> usize {
+        ALGORITHMS.iter().position(|a| *a == self).unwrap_or(0)
+    }
+}
+
+impl std::fmt::Display for OnlineAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
             OnlineAlgorithm::Greedy => "greedy",
             OnlineAlgorithm::Ranking => "ranking",
             OnlineAlgorithm::Balance => "balance",
             OnlineAlgorithm::StochasticBalance => "stochastic-balance",
-        }
+        })
+    }
+}
+
+impl std::str::FromStr for OnlineAlgorithm {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        ALGORITHMS
+            .into_iter()
+            .find(|a| a.to_string() == s)
+            .ok_or_else(|| {
+                let names: Vec<String> = ALGORITHMS.iter().map(|a| a.to_string()).collect();
+                Error::invalid(
+                    "online algorithm",
+                    s,
+                    format!("one of {}", names.join(", ")),
+                )
+            })
     }
 }
 
 /// Arrival order of the online vertices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Arrival {
     /// The instance's order (adversarial for the hard instances).
     Given,
@@ -251,10 +278,17 @@ mod tests {
         let lp = lp_upper_bound(&inst).unwrap();
         assert!((lp - 10.0).abs() < 1e-6, "lp {lp}");
         let seeder = Seeder::new(1);
-        for alg in OnlineAlgorithm::ALL {
+        for (i, alg) in ALGORITHMS.into_iter().enumerate() {
+            assert_eq!(alg.to_string().parse::<OnlineAlgorithm>().unwrap(), alg);
+            assert_eq!(alg.index(), i);
             let r = competitive_ratio(&inst, alg, Arrival::Given, 200, &seeder).unwrap();
             assert!(r > 0.3 && r <= 1.0, "{alg:?} {r}");
         }
+        let e = "bogus".parse::<OnlineAlgorithm>().unwrap_err().to_string();
+        assert!(
+            e.contains("bogus") && e.contains("stochastic-balance"),
+            "{e}"
+        );
         // Same seed, same answer whatever the thread count.
         let one = rayon::ThreadPoolBuilder::new()
             .num_threads(1)

@@ -3,7 +3,7 @@
 
 use duality_combopt::assignment::{linear_sum_assignment, CostMatrix};
 use duality_combopt::pareto::hypervolume;
-use duality_combopt::tsp::{read_optima, read_tsp, solve, Method, SolveParams};
+use duality_combopt::tsp::{read_optima, read_tsp, solve, SolveParams};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -99,7 +99,7 @@ fn tsplib_instances_parse_and_solve() {
         }
         let inst = read_tsp(dir.join(format!("{name}.tsp"))).unwrap();
         assert_eq!(inst.len(), n, "{name}");
-        let sol = solve(&inst, &SolveParams::new(Method::Or2Opt)).unwrap();
+        let sol = solve(&inst, &SolveParams::new("or2opt")).unwrap();
         assert!(
             sol.length >= opt,
             "{name}: {} below the optimum {opt}",

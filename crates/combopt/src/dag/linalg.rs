@@ -24,7 +24,7 @@ pub(crate) fn matmul(a: &[f64], b: &[f64], d: usize) -> Vec<f64> {
 /// polynomial: scale so that the 1-norm is at most 1/2 (truncation error
 /// below 1e-22 relative), then square. NOTEARS only exponentiates the
 /// non-negative matrix W o W, where the series has no cancellation.
-pub fn expm(a: &[f64], d: usize) -> Vec<f64> {
+pub(crate) fn expm(a: &[f64], d: usize) -> Vec<f64> {
     let norm = (0..d)
         .map(|j| (0..d).map(|i| a[i * d + j].abs()).sum::<f64>())
         .fold(0.0, f64::max);

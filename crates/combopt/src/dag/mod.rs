@@ -1,17 +1,20 @@
 //! DAG structure learning for linear SEMs: data generators, NOTEARS, TOPO
 //! (topological swaps), and recovery metrics.
 
-pub mod lbfgs;
-pub mod linalg;
-pub mod metrics;
-pub mod notears;
-pub mod sem;
-pub mod topo;
+mod lbfgs;
+mod linalg;
+mod metrics;
+mod notears;
+mod sem;
+mod topo;
 
+pub use lbfgs::{minimize_bounded, minimize_lbfgsb, LbfgsOptions, LbfgsResult, Termination};
 pub use metrics::{accuracy, Accuracy};
-pub use notears::{acyclicity, notears, DagFit, Data, InnerSolver, NotearsParams};
+pub use notears::{
+    acyclicity, notears, DagFit, Data, InnerSolver, NotearsParams, ValueAndGradient,
+};
 pub use sem::{random_dag, simulate_linear_sem, Adjacency, GraphType, Noise};
-pub use topo::{fit_order, topo, topo_random_start, TopoParams};
+pub use topo::{fit_order, topo, topo_random_start, TopoFit, TopoParams};
 
 #[cfg(test)]
 mod tests {
@@ -31,9 +34,12 @@ mod tests {
         assert!(acc.shd <= 3, "notears shd {}", acc.shd);
         // TOPO from NOTEARS' order never ends with a worse unthresholded score.
         let order = fit.w.topological_order().unwrap();
-        let start_loss = data.loss(&fit_order(&data, &order)).0;
-        let (tfit, torder) = topo(&data, &order, &TopoParams::default()).unwrap();
-        assert!(data.loss(&tfit.w_raw.w).0 <= start_loss + 1e-12);
+        let start_loss = data.loss(&fit_order(&data, &order)).value;
+        let TopoFit {
+            fit: tfit,
+            order: torder,
+        } = topo(&data, &order, &TopoParams::default()).unwrap();
+        assert!(data.loss(&tfit.w_raw.w).value <= start_loss + 1e-12);
         assert!(tfit.w.is_dag());
         assert_eq!(torder.len(), 6);
         let tacc = accuracy(&truth, &tfit.w).unwrap();
@@ -47,11 +53,11 @@ mod tests {
         let x = simulate_linear_sem(&truth, 500, Noise::Gaussian, &mut rng).unwrap();
         let data = Data::new(&x, 6).unwrap();
         let a = notears(&data, &NotearsParams::default()).unwrap();
-        let p = NotearsParams::default().inner(InnerSolver::LbfgsB);
+        let p = NotearsParams::default().with_inner(InnerSolver::LbfgsB);
         let b = notears(&data, &p).unwrap();
         assert!(b.w.is_dag() && b.h < 1e-6, "h = {}", b.h);
         // Same local problem, different iterates: scores agree closely.
-        let (la, lb) = (data.loss(&a.w.w).0, data.loss(&b.w.w).0);
+        let (la, lb) = (data.loss(&a.w.w).value, data.loss(&b.w.w).value);
         assert!((la - lb).abs() <= 0.01 * la, "{la} vs {lb}");
         assert_eq!(
             a.w.w.iter().map(|v| *v != 0.0).collect::<Vec<_>>(),

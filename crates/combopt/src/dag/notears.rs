@@ -9,6 +9,7 @@
 //! The L1 term is made smooth by splitting `W = W+ - W-` with `W+-, >= 0`
 //! (their section 4), solved by projected L-BFGS ([`super::lbfgs`]).
 
+use duality_core::config::Validate;
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +17,18 @@ use super::lbfgs::{minimize_bounded, minimize_lbfgsb, LbfgsOptions};
 use super::linalg::{expm, matmul};
 use super::sem::Adjacency;
 
-/// `h(W) = tr(exp(W o W)) - d` and its gradient `exp(W o W)^T o 2W`.
-pub fn acyclicity(w: &[f64], d: usize) -> (f64, Vec<f64>) {
+/// A smooth function's value and gradient at a point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueAndGradient {
+    /// The value.
+    pub value: f64,
+    /// The gradient, row-major like the argument.
+    pub grad: Vec<f64>,
+}
+
+/// `h(W) = tr(exp(W o W)) - d` and its gradient `exp(W o W)^T o 2W`
+/// (Zheng et al. 2018, eq. 7 and Theorem 1), for row-major `d x d` `w`.
+pub fn acyclicity(w: &[f64], d: usize) -> ValueAndGradient {
     let sq: Vec<f64> = w.iter().map(|x| x * x).collect();
     let e = expm(&sq, d);
     let h = (0..d).map(|i| e[i * d + i]).sum::<f64>() - d as f64;
@@ -27,7 +38,7 @@ pub fn acyclicity(w: &[f64], d: usize) -> (f64, Vec<f64>) {
             g[i * d + j] = e[j * d + i] * 2.0 * w[i * d + j];
         }
     }
-    (h, g)
+    ValueAndGradient { value: h, grad: g }
 }
 
 /// Centred data summarised by its covariance `S = X^T X / n`; the
@@ -86,7 +97,7 @@ impl Data {
 
     /// `1/(2n) ||X - X W||^2 = 1/2 tr((I - W)^T S (I - W))` and its gradient
     /// `-S (I - W)`.
-    pub fn loss(&self, w: &[f64]) -> (f64, Vec<f64>) {
+    pub fn loss(&self, w: &[f64]) -> ValueAndGradient {
         let d = self.d;
         let mut iw: Vec<f64> = w.iter().map(|v| -v).collect();
         for i in 0..d {
@@ -94,13 +105,17 @@ impl Data {
         }
         let siw = matmul(&self.cov, &iw, d);
         let loss = 0.5 * (0..d * d).map(|k| iw[k] * siw[k]).sum::<f64>();
-        (loss, siw.into_iter().map(|v| -v).collect())
+        ValueAndGradient {
+            value: loss,
+            grad: siw.into_iter().map(|v| -v).collect(),
+        }
     }
 }
 
 /// The inner bound-constrained solver of NOTEARS' augmented Lagrangian
 /// (over the split `W = W+ - W-`, `W+, W- >= 0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum InnerSolver {
     /// Projected L-BFGS ([`super::lbfgs::minimize_bounded`]); no Cauchy point.
     #[default]
@@ -110,22 +125,18 @@ pub enum InnerSolver {
     LbfgsB,
 }
 
-/// NOTEARS parameters (defaults as in the reference implementation).
+/// NOTEARS parameters (defaults as in the reference implementation):
+/// [`NotearsParams::default`] plus the `with_*` setters, checked once by
+/// [`Validate`] when [`notears`] starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NotearsParams {
-    /// L1 penalty `lambda`.
-    pub lambda: f64,
-    /// Outer iterations of the augmented Lagrangian.
-    pub max_iter: usize,
-    /// Stop when `h(W) <= h_tol`.
-    pub h_tol: f64,
-    /// Stop when `rho >= rho_max`.
-    pub rho_max: f64,
-    /// Final edges with `|w| < w_threshold` are removed.
-    pub w_threshold: f64,
-    /// Inner solver of each augmented-Lagrangian subproblem.
-    #[serde(default)]
-    pub inner: InnerSolver,
+    lambda: f64,
+    max_iter: usize,
+    h_tol: f64,
+    rho_max: f64,
+    w_threshold: f64,
+    inner: InnerSolver,
 }
 
 impl Default for NotearsParams {
@@ -142,26 +153,64 @@ impl Default for NotearsParams {
 }
 
 impl NotearsParams {
-    /// Sets the L1 penalty.
-    pub fn lambda(mut self, lambda: f64) -> Self {
+    /// Sets the L1 penalty `lambda` (finite, `>= 0`).
+    pub fn with_lambda(mut self, lambda: f64) -> Self {
         self.lambda = lambda;
         self
     }
-
+    /// Sets the outer iterations of the augmented Lagrangian.
+    pub fn with_max_iter(mut self, iterations: usize) -> Self {
+        self.max_iter = iterations;
+        self
+    }
+    /// Stops when `h(W) <= h_tol` (`> 0`).
+    pub fn with_h_tol(mut self, h_tol: f64) -> Self {
+        self.h_tol = h_tol;
+        self
+    }
+    /// Stops when `rho >= rho_max` (`> 0`).
+    pub fn with_rho_max(mut self, rho_max: f64) -> Self {
+        self.rho_max = rho_max;
+        self
+    }
     /// Sets the inner solver.
-    pub fn inner(mut self, inner: InnerSolver) -> Self {
+    pub fn with_inner(mut self, inner: InnerSolver) -> Self {
         self.inner = inner;
         self
     }
-
-    /// Sets the final threshold.
-    pub fn w_threshold(mut self, t: f64) -> Self {
-        self.w_threshold = t;
+    /// Final edges with `|w| < threshold` are removed (`>= 0`).
+    pub fn with_w_threshold(mut self, threshold: f64) -> Self {
+        self.w_threshold = threshold;
         self
     }
+    /// L1 penalty.
+    pub fn lambda(&self) -> f64 {
+        self.lambda
+    }
+    /// Outer iterations.
+    pub fn max_iter(&self) -> usize {
+        self.max_iter
+    }
+    /// Acyclicity tolerance.
+    pub fn h_tol(&self) -> f64 {
+        self.h_tol
+    }
+    /// Largest penalty weight.
+    pub fn rho_max(&self) -> f64 {
+        self.rho_max
+    }
+    /// Inner solver.
+    pub fn inner(&self) -> InnerSolver {
+        self.inner
+    }
+    /// Final edge threshold.
+    pub fn w_threshold(&self) -> f64 {
+        self.w_threshold
+    }
+}
 
-    /// Checks the parameters.
-    pub fn validate(&self) -> Result<()> {
+impl Validate for NotearsParams {
+    fn validate(&self) -> Result<()> {
         if !(self.lambda >= 0.0 && self.lambda.is_finite()) {
             return Err(Error::config(
                 "lambda",
@@ -193,7 +242,22 @@ pub struct DagFit {
     pub loss: f64,
 }
 
-/// Runs NOTEARS (Algorithm 1 of Zheng et al. 2018).
+/// Runs NOTEARS (Algorithm 1 of Zheng et al. 2018). Fails naming the field
+/// when `params` are invalid.
+///
+/// ```
+/// use duality_combopt::dag::{accuracy, notears, random_dag, simulate_linear_sem};
+/// use duality_combopt::dag::{Data, GraphType, Noise, NotearsParams};
+/// use duality_core::seed::Seeder;
+///
+/// let mut rng = Seeder::new(3).rng(0);
+/// let truth = random_dag(5, 5, GraphType::ErdosRenyi, &mut rng)?;
+/// let x = simulate_linear_sem(&truth, 500, Noise::Gaussian, &mut rng)?;
+/// let fit = notears(&Data::new(&x, 5)?, &NotearsParams::default())?;
+/// assert!(fit.w.is_dag());
+/// assert!(accuracy(&truth, &fit.w)?.shd <= 3);
+/// # Ok::<(), duality_combopt::Error>(())
+/// ```
 pub fn notears(data: &Data, params: &NotearsParams) -> Result<DagFit> {
     params.validate()?;
     let d = data.d;
@@ -215,8 +279,14 @@ pub fn notears(data: &Data, params: &NotearsParams) -> Result<DagFit> {
         while rho < params.rho_max {
             let objective = |w: &[f64]| -> (f64, Vec<f64>) {
                 let wm = adj(w);
-                let (loss, gl) = data.loss(&wm);
-                let (hv, gh) = acyclicity(&wm, d);
+                let ValueAndGradient {
+                    value: loss,
+                    grad: gl,
+                } = data.loss(&wm);
+                let ValueAndGradient {
+                    value: hv,
+                    grad: gh,
+                } = acyclicity(&wm, d);
                 let obj =
                     loss + 0.5 * rho * hv * hv + alpha * hv + params.lambda * w.iter().sum::<f64>();
                 let mut g = vec![0.0; 2 * dd];
@@ -230,8 +300,9 @@ pub fn notears(data: &Data, params: &NotearsParams) -> Result<DagFit> {
             w_new = match params.inner {
                 InnerSolver::ProjectedLbfgs => minimize_bounded(objective, &w_est, &lo, &hi, &opts),
                 InnerSolver::LbfgsB => minimize_lbfgsb(objective, &w_est, &lo, &hi, &opts),
-            };
-            h_new = acyclicity(&adj(&w_new), d).0;
+            }
+            .x;
+            h_new = acyclicity(&adj(&w_new), d).value;
             if h_new > 0.25 * h {
                 rho *= 10.0;
             } else {
@@ -247,7 +318,7 @@ pub fn notears(data: &Data, params: &NotearsParams) -> Result<DagFit> {
     }
     let raw = Adjacency::new(d, adj(&w_est))?;
     let w = raw.thresholded(params.w_threshold);
-    let loss = data.loss(&w.w).0;
+    let loss = data.loss(&w.w).value;
     Ok(DagFit {
         w,
         w_raw: raw,
@@ -289,7 +360,7 @@ mod tests {
         let close = |a: f64, b: f64| (a - b).abs() <= 1e-10 * (1.0 + b.abs());
         for c in fx.cases {
             let w = c.w.concat();
-            let (h, g) = acyclicity(&w, c.d);
+            let ValueAndGradient { value: h, grad: g } = acyclicity(&w, c.d);
             assert!(close(h, c.h), "h {h} vs {}", c.h);
             for (a, b) in g.iter().zip(c.grad_h.concat()) {
                 assert!(close(*a, b));
@@ -306,7 +377,10 @@ mod tests {
                 }
             }
             let data = Data { d: c.d, n, cov };
-            let (loss, gl) = data.loss(&w);
+            let ValueAndGradient {
+                value: loss,
+                grad: gl,
+            } = data.loss(&w);
             assert!(close(loss, c.loss), "loss {loss} vs {}", c.loss);
             for (a, b) in gl.iter().zip(c.grad_loss.concat()) {
                 assert!(close(*a, b));

@@ -108,6 +108,7 @@ impl Adjacency {
 
 /// Random graph model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum GraphType {
     /// Erdos-Renyi with exactly `edges` edges, acyclically oriented.
     ErdosRenyi,
@@ -117,6 +118,7 @@ pub enum GraphType {
 
 /// Noise distribution of the SEM (unit scale).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Noise {
     /// Standard normal.
     Gaussian,

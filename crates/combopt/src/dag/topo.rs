@@ -11,6 +11,7 @@
 //! Each swap refits only the nodes between the two positions; improving
 //! swaps with disjoint position ranges are applied greedily, best first.
 
+use duality_core::config::Validate;
 use duality_core::{Error, Result};
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -18,22 +19,82 @@ use serde::{Deserialize, Serialize};
 
 use super::linalg::{expm, solve_spd};
 use super::notears::{DagFit, Data};
+
+/// What [`topo`] returns: the fit and the topological order it ended at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TopoFit {
+    /// The thresholded estimate (with the raw one inside).
+    pub fit: DagFit,
+    /// The final topological order.
+    pub order: Vec<usize>,
+}
 use super::sem::Adjacency;
 
 /// TOPO parameters; `None` sizes follow the reference implementation's
-/// `set_sizes_linear`.
+/// `set_sizes_linear`. [`TopoParams::default`] plus the `with_*` setters,
+/// checked once by [`Validate`] when [`topo`] starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
 pub struct TopoParams {
-    /// Size of the small candidate set.
-    pub size_small: Option<usize>,
-    /// Size of the large candidate set.
-    pub size_large: Option<usize>,
-    /// How many times the large set may be used.
-    pub large_searches: Option<usize>,
-    /// Final edges with `|w| < w_threshold` are removed (0.3 when `None`).
-    pub w_threshold: Option<f64>,
+    size_small: Option<usize>,
+    size_large: Option<usize>,
+    large_searches: Option<usize>,
+    w_threshold: Option<f64>,
+    max_iter: Option<usize>,
+}
+
+impl TopoParams {
+    /// Sets the size of the small candidate set.
+    pub fn with_size_small(mut self, size: Option<usize>) -> Self {
+        self.size_small = size;
+        self
+    }
+    /// Sets the size of the large candidate set.
+    pub fn with_size_large(mut self, size: Option<usize>) -> Self {
+        self.size_large = size;
+        self
+    }
+    /// Sets how many times the large set may be used.
+    pub fn with_large_searches(mut self, searches: Option<usize>) -> Self {
+        self.large_searches = searches;
+        self
+    }
+    /// Final edges with `|w| < threshold` are removed (0.3 when `None`).
+    pub fn with_w_threshold(mut self, threshold: Option<f64>) -> Self {
+        self.w_threshold = threshold;
+        self
+    }
     /// Safety cap on outer iterations (10 000 when `None`).
-    pub max_iter: Option<usize>,
+    pub fn with_max_iter(mut self, iterations: Option<usize>) -> Self {
+        self.max_iter = iterations;
+        self
+    }
+    /// Final edge threshold (0.3 when unset).
+    pub fn w_threshold(&self) -> f64 {
+        self.w_threshold.unwrap_or(0.3)
+    }
+}
+
+impl Validate for TopoParams {
+    fn validate(&self) -> Result<()> {
+        if let Some(t) = self.w_threshold {
+            if !(t >= 0.0 && t.is_finite()) {
+                return Err(Error::config(
+                    "w_threshold",
+                    format!("must be a finite number >= 0, got {t}"),
+                ));
+            }
+        }
+        for (field, v) in [
+            ("size_small", self.size_small),
+            ("size_large", self.size_large),
+        ] {
+            if v == Some(0) {
+                return Err(Error::config(field, "must be >= 1, got 0"));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl TopoParams {
@@ -88,8 +149,10 @@ fn fit_column(data: &Data, order: &[usize], k: usize, w: &mut [f64]) {
 }
 
 /// Runs TOPO from `initial` order (e.g. a random permutation, or the
-/// topological order of a NOTEARS estimate).
-pub fn topo(data: &Data, initial: &[usize], params: &TopoParams) -> Result<(DagFit, Vec<usize>)> {
+/// topological order of a NOTEARS estimate). Fails naming the value when
+/// `initial` is not a permutation of `0..d`.
+pub fn topo(data: &Data, initial: &[usize], params: &TopoParams) -> Result<TopoFit> {
+    params.validate()?;
     let d = data.d;
     let mut check = initial.to_vec();
     check.sort_unstable();
@@ -102,21 +165,21 @@ pub fn topo(data: &Data, initial: &[usize], params: &TopoParams) -> Result<(DagF
     }
     if d < 2 {
         let w = Adjacency::new(d, vec![0.0; d * d])?;
-        let loss = data.loss(&w.w).0;
-        return Ok((
-            DagFit {
+        let loss = data.loss(&w.w).value;
+        return Ok(TopoFit {
+            fit: DagFit {
                 w: w.clone(),
                 w_raw: w,
                 h: 0.0,
                 loss,
             },
-            initial.to_vec(),
-        ));
+            order: initial.to_vec(),
+        });
     }
     let (size_small, size_large, large_searches) = params.sizes(d);
     let mut order = initial.to_vec();
     let mut w = fit_order(data, &order);
-    let mut loss = data.loss(&w).0;
+    let mut loss = data.loss(&w).value;
     let mut large_used = 0;
     for _ in 0..params.max_iter.unwrap_or(10_000) {
         let (small, large) = candidate_pairs(&w, &order, d, size_small, size_large);
@@ -150,20 +213,20 @@ pub fn topo(data: &Data, initial: &[usize], params: &TopoParams) -> Result<(DagF
             order.swap(pos[i], pos[j]);
         }
         w = fit_order(data, &order);
-        loss = data.loss(&w).0;
+        loss = data.loss(&w).value;
     }
     let raw = Adjacency::new(d, w)?;
-    let thr = raw.thresholded(params.w_threshold.unwrap_or(0.3));
-    let loss_thr = data.loss(&thr.w).0;
-    Ok((
-        DagFit {
+    let thr = raw.thresholded(params.w_threshold());
+    let loss_thr = data.loss(&thr.w).value;
+    Ok(TopoFit {
+        fit: DagFit {
             w: thr,
             w_raw: raw,
             h: 0.0,
             loss: loss_thr,
         },
         order,
-    ))
+    })
 }
 
 /// TOPO from a random order drawn with `rng`.
@@ -171,7 +234,7 @@ pub fn topo_random_start<R: Rng + ?Sized>(
     data: &Data,
     params: &TopoParams,
     rng: &mut R,
-) -> Result<(DagFit, Vec<usize>)> {
+) -> Result<TopoFit> {
     let mut order: Vec<usize> = (0..data.d).collect();
     order.shuffle(rng);
     topo(data, &order, params)
@@ -237,7 +300,7 @@ fn evaluate_swaps(
             for k in pj..=pi {
                 fit_column(data, &new_order, k, &mut wn);
             }
-            (data.loss(&wn).0, i, j)
+            (data.loss(&wn).value, i, j)
         })
         .collect()
 }

@@ -142,6 +142,7 @@ pub fn greedy_edge(instance: &Instance, neighbours: &Neighbours) -> Tour {
 
 /// Which city an insertion heuristic adds next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum InsertionRule {
     /// The city whose cheapest insertion is cheapest overall.
     Cheapest,

@@ -20,6 +20,7 @@
 
 use std::time::Instant;
 
+use duality_core::config::Validate;
 use duality_core::seed::{DualityRng, Seeder};
 use duality_core::{Error, Result};
 use rand::Rng;
@@ -30,7 +31,7 @@ use super::construct::greedy_edge;
 use super::exact::{held_karp_path, MAX_EXACT};
 use super::instance::Instance;
 use super::knn::Neighbours;
-use super::local_search::{improve, improve_from, LocalSearchParams, Neighbourhood};
+use super::local_search::{check_time_limit, improve_unchecked, LocalSearchParams, Neighbourhood};
 use super::tour::Tour;
 
 /// Re-optimises an open path whose first and last cities stay fixed.
@@ -63,7 +64,7 @@ impl SubpathSolver for ExactSubpath {
 
     fn solve(&self, instance: &Instance, path: &[usize], _rng: &mut DualityRng) -> Vec<usize> {
         match held_karp_path(path.len(), |a, b| instance.dist(path[a], path[b])) {
-            Ok((_, order)) => order.into_iter().map(|i| path[i]).collect(),
+            Ok(exact) => exact.order.into_iter().map(|i| path[i]).collect(),
             Err(_) => path.to_vec(),
         }
     }
@@ -75,13 +76,11 @@ impl SubpathSolver for ExactSubpath {
 /// shorter (Martin, Otto & Felten 1991; Johnson & McGeoch 1997).
 /// Paths of at most `exact_below` cities are solved exactly instead.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LocalSearchSubpath {
-    /// Perturbation rounds per sub-path.
-    pub kicks: usize,
-    /// Candidate neighbours per city inside the sub-path.
-    pub k: usize,
-    /// Paths up to this many cities go to Held-Karp.
-    pub exact_below: usize,
+    kicks: usize,
+    k: usize,
+    exact_below: usize,
 }
 
 impl Default for LocalSearchSubpath {
@@ -91,6 +90,37 @@ impl Default for LocalSearchSubpath {
             k: 8,
             exact_below: 12,
         }
+    }
+}
+
+impl LocalSearchSubpath {
+    /// Sets the perturbation rounds per sub-path.
+    pub fn with_kicks(mut self, kicks: usize) -> Self {
+        self.kicks = kicks;
+        self
+    }
+    /// Sets the candidate neighbours per city inside a sub-path (0 leaves
+    /// sub-paths to the exact solver and the kicks alone).
+    pub fn with_k(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+    /// Paths of up to this many cities go to Held-Karp (capped at [`MAX_EXACT`]).
+    pub fn with_exact_below(mut self, cities: usize) -> Self {
+        self.exact_below = cities;
+        self
+    }
+    /// Perturbation rounds per sub-path.
+    pub fn kicks(&self) -> usize {
+        self.kicks
+    }
+    /// Candidate neighbours per city.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+    /// Size up to which sub-paths are solved exactly.
+    pub fn exact_below(&self) -> usize {
+        self.exact_below
     }
 }
 
@@ -108,7 +138,7 @@ impl SubpathSolver for LocalSearchSubpath {
         let nb = Neighbours::from_fn(m, self.k, dist);
         let fixed = Some((0, m - 1));
         let params = LocalSearchParams::default();
-        let (closed, _) = improve((0..m).collect(), &dist, &nb, fixed, &params);
+        let closed = improve_unchecked((0..m).collect(), &dist, &nb, fixed, &params, None).order;
         let mut best = open_path(&closed, m);
         let mut best_len = local_len(&best, &dist);
         if m >= 8 {
@@ -138,7 +168,8 @@ impl SubpathSolver for LocalSearchSubpath {
                     best[k - 1],
                     best[k],
                 ];
-                let (closed, _) = improve_from(cand, &dist, &nb, fixed, &params, Some(&touched));
+                let closed =
+                    improve_unchecked(cand, &dist, &nb, fixed, &params, Some(&touched)).order;
                 let cand = open_path(&closed, m);
                 let len = local_len(&cand, &dist);
                 if len < best_len - 1e-9 {
@@ -170,21 +201,17 @@ fn open_path(closed: &[usize], m: usize) -> Vec<usize> {
     out
 }
 
-/// Parameters of divide-conquer-reunion.
+/// Parameters of divide-conquer-reunion: [`DcrParams::default`] plus the
+/// `with_*` setters, checked once by [`Validate`] when a run starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DcrParams {
-    /// Cities per sub-path.
-    pub subpath_len: usize,
-    /// Decompose-conquer rounds (each shifts the cut points by half a sub-path).
-    pub rounds: usize,
-    /// Candidate neighbours per city for the initial tour.
-    pub k: usize,
-    /// Improve the initial tour with global 2-opt + Or-opt first.
-    pub initial_local_search: bool,
-    /// Wall-clock limit in seconds (stops between rounds; `None`: no limit).
-    pub time_limit: Option<f64>,
-    /// Master seed of the sub-path solvers.
-    pub seed: u64,
+    subpath_len: usize,
+    rounds: usize,
+    k: usize,
+    initial_local_search: bool,
+    time_limit: Option<f64>,
+    seed: u64,
 }
 
 impl Default for DcrParams {
@@ -201,29 +228,65 @@ impl Default for DcrParams {
 }
 
 impl DcrParams {
-    /// Sets the sub-path length.
-    pub fn subpath_len(mut self, len: usize) -> Self {
+    /// Sets the cities per sub-path (at least 4).
+    pub fn with_subpath_len(mut self, len: usize) -> Self {
         self.subpath_len = len;
         self
     }
-    /// Sets the number of rounds.
-    pub fn rounds(mut self, rounds: usize) -> Self {
+    /// Sets the decompose-conquer rounds (each shifts the cut points by half
+    /// a sub-path).
+    pub fn with_rounds(mut self, rounds: usize) -> Self {
         self.rounds = rounds;
         self
     }
-    /// Sets the time limit.
-    pub fn time_limit(mut self, seconds: Option<f64>) -> Self {
+    /// Sets the candidate neighbours per city for the initial tour (at least 1).
+    pub fn with_k(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+    /// Whether the initial tour is first improved by global 2-opt + Or-opt.
+    pub fn with_initial_local_search(mut self, on: bool) -> Self {
+        self.initial_local_search = on;
+        self
+    }
+    /// Sets the wall-clock limit in seconds (stops between rounds; `None`: no limit).
+    pub fn with_time_limit(mut self, seconds: Option<f64>) -> Self {
         self.time_limit = seconds;
         self
     }
-    /// Sets the seed.
-    pub fn seed(mut self, seed: u64) -> Self {
+    /// Sets the master seed of the sub-path solvers.
+    pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
+    /// Cities per sub-path.
+    pub fn subpath_len(&self) -> usize {
+        self.subpath_len
+    }
+    /// Decompose-conquer rounds.
+    pub fn rounds(&self) -> usize {
+        self.rounds
+    }
+    /// Candidate neighbours per city.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+    /// Whether the initial tour gets a global Or-2opt descent.
+    pub fn initial_local_search(&self) -> bool {
+        self.initial_local_search
+    }
+    /// Wall-clock limit in seconds.
+    pub fn time_limit(&self) -> Option<f64> {
+        self.time_limit
+    }
+    /// Master seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+}
 
-    /// Checks the parameters.
-    pub fn validate(&self) -> Result<()> {
+impl Validate for DcrParams {
+    fn validate(&self) -> Result<()> {
         if self.subpath_len < 4 {
             return Err(Error::config(
                 "subpath_len",
@@ -233,10 +296,7 @@ impl DcrParams {
         if self.k == 0 {
             return Err(Error::config("k", "must be >= 1, got 0"));
         }
-        if let Some(t) = self.time_limit {
-            duality_core::check::positive("time_limit", t)?;
-        }
-        Ok(())
+        check_time_limit("time_limit", self.time_limit)
     }
 }
 
@@ -251,25 +311,46 @@ pub struct DcrRound {
     pub seconds: f64,
 }
 
-/// Runs divide-conquer-reunion with `solver` conquering the sub-paths.
-/// Returns the tour and the per-round trace.
+/// The tour of a DCR run and its per-round trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DcrRun {
+    /// The final tour.
+    pub tour: Tour,
+    /// Length and time after the initial tour (round 0) and every round.
+    pub trace: Vec<DcrRound>,
+}
+
+/// Runs divide-conquer-reunion with `solver` conquering the sub-paths:
+/// greedy edge on the k-NN graph, then [`reunion`]. Fails naming the
+/// field when `params` are invalid.
 pub fn divide_conquer_reunion(
     instance: &Instance,
     params: &DcrParams,
     solver: &dyn SubpathSolver,
-) -> Result<(Tour, Vec<DcrRound>)> {
+) -> Result<DcrRun> {
     params.validate()?;
     let start = Instant::now();
-    let n = instance.len();
     let nb = Neighbours::new(instance, params.k);
-    let mut order = greedy_edge(instance, &nb).into_vec();
+    let order = greedy_edge(instance, &nb).into_vec();
+    reunion(instance, order, &nb, params, solver, start)
+}
+
+/// DCR from a given initial `order` (validated `params`, `neighbours` of
+/// `instance`): the optional global Or-2opt descent, then
+/// `params.rounds()` decompose-conquer rounds. `start` is when the run's
+/// clock started (the time limit and the trace count from it).
+pub(crate) fn reunion(
+    instance: &Instance,
+    mut order: Vec<usize>,
+    nb: &Neighbours,
+    params: &DcrParams,
+    solver: &dyn SubpathSolver,
+    start: Instant,
+) -> Result<DcrRun> {
+    let n = instance.len();
     if params.initial_local_search {
-        let ls = LocalSearchParams {
-            neighbourhood: Neighbourhood::Or2Opt,
-            time_limit: params.time_limit,
-            ..Default::default()
-        };
-        order = improve(order, &|a, b| instance.dist(a, b), &nb, None, &ls).0;
+        let ls = LocalSearchParams::new(Neighbourhood::Or2Opt).with_time_limit(params.time_limit);
+        order = improve_unchecked(order, &|a, b| instance.dist(a, b), nb, None, &ls, None).order;
     }
     let mut trace = vec![DcrRound {
         round: 0,
@@ -288,50 +369,78 @@ pub fn divide_conquer_reunion(
         // Reunion: shift the cut points by half a sub-path each round.
         let offset = (round * len / 2) % n;
         order.rotate_left(offset);
-        let mut bounds: Vec<(usize, usize)> =
-            (0..n).step_by(len).map(|s| (s, (s + len).min(n))).collect();
-        if bounds.len() > 1 {
-            if let Some(&(s, e)) = bounds.last() {
-                if e - s < 4 {
-                    bounds.pop();
-                    if let Some(last) = bounds.last_mut() {
-                        last.1 = n;
-                    }
-                }
-            }
-        }
-        let round_seeder = seeder.child(round as u64);
-        let current = &order;
-        let solved: Vec<Option<Vec<usize>>> = bounds
-            .par_iter()
-            .enumerate()
-            .map(|(i, &(s, e))| {
-                let path = &current[s..e];
-                if path.len() < 4 {
-                    return None;
-                }
-                let mut rng = round_seeder.rng(i as u64);
-                let new = solver.solve(instance, path, &mut rng);
-                let valid = new.len() == path.len()
-                    && new.first() == path.first()
-                    && new.last() == path.last()
-                    && is_permutation_of(&new, path);
-                (valid && path_length(instance, &new) < path_length(instance, path) - 1e-9)
-                    .then_some(new)
-            })
-            .collect();
-        for ((s, e), new) in bounds.iter().zip(solved) {
-            if let Some(new) = new {
-                order[*s..*e].copy_from_slice(&new);
-            }
-        }
+        let bounds = cut_points(n, len);
+        conquer(
+            instance,
+            &mut order,
+            &bounds,
+            solver,
+            &seeder.child(round as u64),
+        );
         trace.push(DcrRound {
             round: round + 1,
             length: super::tour::tour_length(&order, |a, b| instance.dist(a, b)),
             seconds: start.elapsed().as_secs_f64(),
         });
     }
-    Ok((Tour::new(order, n)?, trace))
+    Ok(DcrRun {
+        tour: Tour::new(order, n)?,
+        trace,
+    })
+}
+
+/// Consecutive sub-paths `[s, e)` of `len` cities covering `0..n`; a last
+/// piece under 4 cities is merged into the one before it.
+fn cut_points(n: usize, len: usize) -> Vec<(usize, usize)> {
+    let mut bounds: Vec<(usize, usize)> =
+        (0..n).step_by(len).map(|s| (s, (s + len).min(n))).collect();
+    if bounds.len() > 1 {
+        if let Some(&(s, e)) = bounds.last() {
+            if e - s < 4 {
+                bounds.pop();
+                if let Some(last) = bounds.last_mut() {
+                    last.1 = n;
+                }
+            }
+        }
+    }
+    bounds
+}
+
+/// Conquers every sub-path of `order` in parallel (sub-path `i` draws from
+/// `round_seeder.rng(i)`) and keeps a solver's answer only when it is a
+/// valid, strictly shorter path with the same end points.
+fn conquer(
+    instance: &Instance,
+    order: &mut [usize],
+    bounds: &[(usize, usize)],
+    solver: &dyn SubpathSolver,
+    round_seeder: &Seeder,
+) {
+    let current = &*order;
+    let solved: Vec<Option<Vec<usize>>> = bounds
+        .par_iter()
+        .enumerate()
+        .map(|(i, &(s, e))| {
+            let path = &current[s..e];
+            if path.len() < 4 {
+                return None;
+            }
+            let mut rng = round_seeder.rng(i as u64);
+            let new = solver.solve(instance, path, &mut rng);
+            let valid = new.len() == path.len()
+                && new.first() == path.first()
+                && new.last() == path.last()
+                && is_permutation_of(&new, path);
+            (valid && path_length(instance, &new) < path_length(instance, path) - 1e-9)
+                .then_some(new)
+        })
+        .collect();
+    for ((s, e), new) in bounds.iter().zip(solved) {
+        if let Some(new) = new {
+            order[*s..*e].copy_from_slice(&new);
+        }
+    }
 }
 
 fn is_permutation_of(a: &[usize], b: &[usize]) -> bool {
@@ -360,11 +469,9 @@ mod tests {
         assert!(path_length(&inst, &out) < path_length(&inst, &path));
         let short: Vec<usize> = (0..9).collect();
         let exact = ExactSubpath.solve(&inst, &short, &mut r);
-        let ils = LocalSearchSubpath {
-            exact_below: 0,
-            ..Default::default()
-        }
-        .solve(&inst, &short, &mut r);
+        let ils = LocalSearchSubpath::default()
+            .with_exact_below(0)
+            .solve(&inst, &short, &mut r);
         assert!(path_length(&inst, &exact) <= path_length(&inst, &ils) + 1e-9);
     }
 
@@ -372,7 +479,10 @@ mod tests {
     fn dcr_improves_and_is_thread_count_independent() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
         let inst = Instance::random_uniform(600, &mut rng).unwrap();
-        let params = DcrParams::default().subpath_len(50).rounds(3).seed(9);
+        let params = DcrParams::default()
+            .with_subpath_len(50)
+            .with_rounds(3)
+            .with_seed(9);
         let run = |threads: usize| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
@@ -382,10 +492,30 @@ mod tests {
                     divide_conquer_reunion(&inst, &params, &LocalSearchSubpath::default()).unwrap()
                 })
         };
-        let (t1, trace) = run(1);
-        let (t2, _) = run(2);
+        let DcrRun { tour: t1, trace } = run(1);
+        let t2 = run(2).tour;
         assert_eq!(t1, t2);
         assert!(trace.last().unwrap().length <= trace[0].length);
         assert!((t1.length(&inst) - trace.last().unwrap().length).abs() < 1e-6);
+    }
+
+    #[test]
+    fn invalid_params_name_the_field() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let inst = Instance::random_uniform(30, &mut rng).unwrap();
+        let solver = LocalSearchSubpath::default();
+        for (p, field) in [
+            (DcrParams::default().with_subpath_len(3), "subpath_len"),
+            (DcrParams::default().with_k(0), "k"),
+            (
+                DcrParams::default().with_time_limit(Some(-1.0)),
+                "time_limit",
+            ),
+        ] {
+            let e = divide_conquer_reunion(&inst, &p, &solver).unwrap_err();
+            assert!(e.to_string().contains(field), "{e}");
+        }
+        assert_eq!(cut_points(10, 4), vec![(0, 4), (4, 10)]);
+        assert_eq!(cut_points(12, 4), vec![(0, 4), (4, 8), (8, 12)]);
     }
 }

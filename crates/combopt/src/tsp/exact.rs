@@ -6,9 +6,20 @@ use duality_core::{Error, Result};
 /// Largest size accepted by the exact solvers (2^20 x 20 states).
 pub const MAX_EXACT: usize = 20;
 
+/// An optimal tour or path found by Held-Karp.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExactTour {
+    /// Its length.
+    pub length: f64,
+    /// The visiting order (a path starts at 0 and ends at `m - 1`; a tour
+    /// starts at 0).
+    pub order: Vec<usize>,
+}
+
 /// Shortest path from `0` to `m - 1` through all of `0..m`, under `dist`.
-/// Returns (length, order) with `order[0] = 0` and `order[m-1] = m - 1`.
-pub fn held_karp_path(m: usize, dist: impl Fn(usize, usize) -> f64) -> Result<(f64, Vec<usize>)> {
+/// The order has `order[0] = 0` and `order[m-1] = m - 1`. Fails naming the
+/// size when `m < 2` or `m > MAX_EXACT`.
+pub fn held_karp_path(m: usize, dist: impl Fn(usize, usize) -> f64) -> Result<ExactTour> {
     if m < 2 {
         return Err(Error::invalid("path size", m, "at least 2 cities"));
     }
@@ -20,7 +31,10 @@ pub fn held_karp_path(m: usize, dist: impl Fn(usize, usize) -> f64) -> Result<(f
         ));
     }
     if m == 2 {
-        return Ok((dist(0, 1), vec![0, 1]));
+        return Ok(ExactTour {
+            length: dist(0, 1),
+            order: vec![0, 1],
+        });
     }
     // Inner cities 1..m-1 are bits 0..k-1.
     let k = m - 2;
@@ -76,19 +90,24 @@ pub fn held_karp_path(m: usize, dist: impl Fn(usize, usize) -> f64) -> Result<(f
     let mut order = vec![0];
     order.extend(inner);
     order.push(m - 1);
-    Ok((best, order))
+    Ok(ExactTour {
+        length: best,
+        order,
+    })
 }
 
 /// Optimal closed tour over `0..n` (`n <= MAX_EXACT + 1`): a path from city 0
-/// back to a copy of city 0.
-pub fn held_karp_tour(n: usize, dist: impl Fn(usize, usize) -> f64) -> Result<(f64, Vec<usize>)> {
+/// back to a copy of city 0. Fails naming the size when `n < 3` or
+/// `n > MAX_EXACT + 1`.
+pub fn held_karp_tour(n: usize, dist: impl Fn(usize, usize) -> f64) -> Result<ExactTour> {
     if n < 3 {
         return Err(Error::invalid("number of cities", n, "at least 3"));
     }
     // Path over 0..n where index n is a copy of city 0.
     let map = |i: usize| if i == n { 0 } else { i };
-    let (len, order) = held_karp_path(n + 1, |a, b| dist(map(a), map(b)))?;
-    Ok((len, order[..n].to_vec()))
+    let mut path = held_karp_path(n + 1, |a, b| dist(map(a), map(b)))?;
+    path.order.truncate(n);
+    Ok(path)
 }
 
 #[cfg(test)]
@@ -133,7 +152,7 @@ mod tests {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
             let inst = Instance::random_uniform(8, &mut rng).unwrap();
             let d = |a: usize, b: usize| inst.dist(a, b);
-            let (len, order) = held_karp_tour(8, d).unwrap();
+            let ExactTour { length: len, order } = held_karp_tour(8, d).unwrap();
             assert!((len - tour_length(&order, d)).abs() < 1e-9);
             assert!((len - brute_force(8, &d)).abs() < 1e-9);
         }

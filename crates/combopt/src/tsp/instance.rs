@@ -10,8 +10,11 @@ use duality_core::{Error, Result};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
-/// How the distance between two cities is computed.
+/// How the distance between two cities is computed. `Display` writes the
+/// TSPLIB `EDGE_WEIGHT_TYPE` keyword (`EUCLIDEAN` for [`Metric::Euclidean`],
+/// which is not a TSPLIB type); `FromStr` reads the five TSPLIB keywords.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Metric {
     /// Exact Euclidean distance (not a TSPLIB type; for random instances).
     Euclidean,
@@ -27,20 +30,40 @@ pub enum Metric {
     Explicit,
 }
 
-impl Metric {
-    /// The TSPLIB `EDGE_WEIGHT_TYPE` keyword (`EUC_2D` for [`Metric::Euclidean`]
-    /// is not exact, so it is written as `EUC_2D` only by explicit choice).
-    pub fn keyword(self) -> &'static str {
-        match self {
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
             Metric::Euclidean => "EUCLIDEAN",
             Metric::Euc2d => "EUC_2D",
             Metric::Ceil2d => "CEIL_2D",
             Metric::Att => "ATT",
             Metric::Geo => "GEO",
             Metric::Explicit => "EXPLICIT",
-        }
+        })
     }
+}
 
+impl std::str::FromStr for Metric {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "EUC_2D" => Metric::Euc2d,
+            "CEIL_2D" => Metric::Ceil2d,
+            "ATT" => Metric::Att,
+            "GEO" => Metric::Geo,
+            "EXPLICIT" => Metric::Explicit,
+            other => {
+                return Err(Error::invalid(
+                    "EDGE_WEIGHT_TYPE",
+                    other,
+                    "one of EUC_2D, CEIL_2D, ATT, GEO, EXPLICIT",
+                ))
+            }
+        })
+    }
+}
+
+impl Metric {
     /// Whether coordinates are planar so a k-d tree gives exact neighbour order
     /// (GEO and explicit matrices fall back to scanning).
     pub fn is_planar(self) -> bool {

@@ -15,12 +15,15 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use duality_core::config::Validate;
+use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 use super::knn::Neighbours;
 
 /// Which neighbourhoods the local search uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Neighbourhood {
     /// 2-opt only.
     TwoOpt,
@@ -30,17 +33,16 @@ pub enum Neighbourhood {
     Or2Opt,
 }
 
-/// Stopping rules and options of the local search.
+/// Stopping rules and options of the local search: built with
+/// [`LocalSearchParams::new`] and the `with_*` setters, checked once by
+/// [`Validate`] when a public entry point receives them.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LocalSearchParams {
-    /// Neighbourhoods used.
-    pub neighbourhood: Neighbourhood,
-    /// Stop after this many improving moves (`None`: until a local optimum).
-    pub max_moves: Option<usize>,
-    /// Stop after this many seconds (`None`: no limit).
-    pub time_limit: Option<f64>,
-    /// Longest segment moved by Or-opt.
-    pub max_segment: usize,
+    neighbourhood: Neighbourhood,
+    max_moves: Option<usize>,
+    time_limit: Option<f64>,
+    max_segment: usize,
 }
 
 impl Default for LocalSearchParams {
@@ -54,9 +56,77 @@ impl Default for LocalSearchParams {
     }
 }
 
+impl LocalSearchParams {
+    /// Defaults (no limits, Or-opt segments up to 3 cities) for `neighbourhood`.
+    pub fn new(neighbourhood: Neighbourhood) -> Self {
+        LocalSearchParams {
+            neighbourhood,
+            ..Default::default()
+        }
+    }
+    /// Sets the neighbourhoods used.
+    pub fn with_neighbourhood(mut self, neighbourhood: Neighbourhood) -> Self {
+        self.neighbourhood = neighbourhood;
+        self
+    }
+    /// Stops after this many improving moves (`None`: until a local optimum).
+    pub fn with_max_moves(mut self, moves: Option<usize>) -> Self {
+        self.max_moves = moves;
+        self
+    }
+    /// Stops after this many seconds (`None`: no limit; `0` stops at the
+    /// first check, so a spent budget passes through unchanged).
+    pub fn with_time_limit(mut self, seconds: Option<f64>) -> Self {
+        self.time_limit = seconds;
+        self
+    }
+    /// Longest segment moved by Or-opt (at least 1).
+    pub fn with_max_segment(mut self, cities: usize) -> Self {
+        self.max_segment = cities;
+        self
+    }
+    /// Neighbourhoods used.
+    pub fn neighbourhood(&self) -> Neighbourhood {
+        self.neighbourhood
+    }
+    /// Improving-move limit.
+    pub fn max_moves(&self) -> Option<usize> {
+        self.max_moves
+    }
+    /// Wall-clock limit in seconds.
+    pub fn time_limit(&self) -> Option<f64> {
+        self.time_limit
+    }
+    /// Longest Or-opt segment.
+    pub fn max_segment(&self) -> usize {
+        self.max_segment
+    }
+}
+
+/// A time limit must be a finite number of seconds `>= 0`.
+pub(crate) fn check_time_limit(field: &str, seconds: Option<f64>) -> Result<()> {
+    match seconds {
+        Some(t) if !(t.is_finite() && t >= 0.0) => Err(Error::config(
+            field,
+            format!("must be a finite number of seconds >= 0, got {t}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Validate for LocalSearchParams {
+    fn validate(&self) -> Result<()> {
+        check_time_limit("time_limit", self.time_limit)?;
+        if self.max_segment == 0 {
+            return Err(Error::config("max_segment", "must be >= 1, got 0"));
+        }
+        Ok(())
+    }
+}
+
 /// Improvements below this are treated as zero (guards against cycling on
 /// floating-point noise).
-const EPS: f64 = 1e-9;
+pub(crate) const EPS: f64 = 1e-9;
 
 /// An array tour with position index, the shared representation of the moves.
 pub(crate) struct ArrayTour {
@@ -161,7 +231,7 @@ impl ArrayTour {
 
     /// Replaces edges `(a, b)` and `(c, d)` by `(a, c)` and `(b, d)`, where
     /// `a -> b` and `c -> d` run in the same direction around the tour.
-    fn exchange(&mut self, a: usize, b: usize, c: usize, d: usize) {
+    pub(crate) fn exchange(&mut self, a: usize, b: usize, c: usize, d: usize) {
         if self.succ(a) == b {
             self.reverse_path(b, c);
         } else {
@@ -179,18 +249,50 @@ impl ArrayTour {
     }
 }
 
+/// A local optimum reached by [`improve`] / [`improve_from`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalOptimum {
+    /// The improved visiting order (ids `0..n` of the distance).
+    pub order: Vec<usize>,
+    /// Improving moves made.
+    pub moves: usize,
+}
+
+/// Checks what every public entry point receives: `order` a permutation of
+/// `0..n`, candidate lists for `n` cities, a fixed edge inside `0..n`.
+pub(crate) fn check_inputs(
+    order: Vec<usize>,
+    neighbours: &Neighbours,
+    fixed: Option<(usize, usize)>,
+) -> Result<Vec<usize>> {
+    let n = order.len();
+    let order = super::tour::Tour::new(order, n)?.into_vec();
+    duality_core::check::same_len("neighbours", neighbours.len(), "tour cities", n)?;
+    if let Some((a, b)) = fixed {
+        if a.max(b) >= n {
+            return Err(Error::invalid(
+                "fixed edge",
+                format!("({a}, {b})"),
+                format!("two city ids in 0..{n}"),
+            ));
+        }
+    }
+    Ok(order)
+}
+
 /// Runs 2-opt / Or-opt from `order` until a local optimum (or a limit).
 ///
 /// `dist` is the distance on ids `0..order.len()`, `neighbours` their
-/// candidate lists, `fixed` an edge that must stay in the tour. Returns the
-/// improved order and the number of improving moves made.
+/// candidate lists, `fixed` an edge that must stay in the tour. Fails
+/// (naming the value) on invalid `params`, an `order` that is not a
+/// permutation, candidate lists for another size or a fixed edge out of range.
 pub fn improve(
     order: Vec<usize>,
     dist: &(impl Fn(usize, usize) -> f64 + ?Sized),
     neighbours: &Neighbours,
     fixed: Option<(usize, usize)>,
     params: &LocalSearchParams,
-) -> (Vec<usize>, usize) {
+) -> Result<LocalOptimum> {
     improve_from(order, dist, neighbours, fixed, params, None)
 }
 
@@ -204,11 +306,39 @@ pub fn improve_from(
     fixed: Option<(usize, usize)>,
     params: &LocalSearchParams,
     active: Option<&[usize]>,
-) -> (Vec<usize>, usize) {
+) -> Result<LocalOptimum> {
+    params.validate()?;
+    let order = check_inputs(order, neighbours, fixed)?;
+    if let Some(&c) = active.and_then(|a| a.iter().find(|&&c| c >= order.len())) {
+        return Err(Error::invalid(
+            "active city",
+            c,
+            format!("a city id in 0..{}", order.len()),
+        ));
+    }
+    Ok(improve_unchecked(
+        order, dist, neighbours, fixed, params, active,
+    ))
+}
+
+/// [`improve_from`] on inputs the caller has already checked (the hot paths
+/// of ILS kicks and DCR sub-paths, which would otherwise re-validate the
+/// same parameters thousands of times).
+pub(crate) fn improve_unchecked(
+    order: Vec<usize>,
+    dist: &(impl Fn(usize, usize) -> f64 + ?Sized),
+    neighbours: &Neighbours,
+    fixed: Option<(usize, usize)>,
+    params: &LocalSearchParams,
+    active: Option<&[usize]>,
+) -> LocalOptimum {
     let n = order.len();
     let mut search = Search::new(order, dist, neighbours, fixed);
     if n < 5 {
-        return (search.tour.into_order(), 0);
+        return LocalOptimum {
+            order: search.tour.into_order(),
+            moves: 0,
+        };
     }
     match active {
         Some(cities) => {
@@ -224,22 +354,21 @@ pub fn improve_from(
     }
     let start = Instant::now();
     let moves = search.run(params, start, 0);
-    (search.tour.into_order(), moves)
+    LocalOptimum {
+        order: search.tour.into_order(),
+        moves,
+    }
 }
 
-/// Options of [`iterated_local_search`].
+/// Options of [`iterated_local_search`]: [`IlsParams::default`] plus the
+/// `with_*` setters, checked once by [`Validate`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct IlsParams {
-    /// The local search run first and after every kick (its own
-    /// `time_limit` is ignored: [`IlsParams::time_limit`] bounds the whole run).
-    pub local: LocalSearchParams,
-    /// Number of kicks (perturbation + local search + accept/undo rounds).
-    pub kicks: usize,
-    /// Longest of the two adjacent segments a kick swaps.
-    pub max_kick_segment: usize,
-    /// Wall-clock limit for the whole run in seconds (`None`: only `kicks`).
-    /// A run stopped by it is not reproducible across machines.
-    pub time_limit: Option<f64>,
+    local: LocalSearchParams,
+    kicks: usize,
+    max_kick_segment: usize,
+    time_limit: Option<f64>,
 }
 
 impl Default for IlsParams {
@@ -250,6 +379,69 @@ impl Default for IlsParams {
             max_kick_segment: 50,
             time_limit: None,
         }
+    }
+}
+
+impl IlsParams {
+    /// Sets the local search run first and after every kick (its own time
+    /// limit is ignored: [`IlsParams::with_time_limit`] bounds the whole run).
+    pub fn with_local(mut self, local: LocalSearchParams) -> Self {
+        self.local = local;
+        self
+    }
+    /// Sets the number of kicks (perturbation + local search + accept/undo rounds).
+    pub fn with_kicks(mut self, kicks: usize) -> Self {
+        self.kicks = kicks;
+        self
+    }
+    /// Sets the longest of the two adjacent segments a kick swaps (at least 1).
+    pub fn with_max_kick_segment(mut self, cities: usize) -> Self {
+        self.max_kick_segment = cities;
+        self
+    }
+    /// Sets the wall-clock limit for the whole run in seconds (`None`: only
+    /// the kick budget). A run stopped by it is not reproducible across machines.
+    pub fn with_time_limit(mut self, seconds: Option<f64>) -> Self {
+        self.time_limit = seconds;
+        self
+    }
+    /// The local search.
+    pub fn local(&self) -> &LocalSearchParams {
+        &self.local
+    }
+    /// Kick budget.
+    pub fn kicks(&self) -> usize {
+        self.kicks
+    }
+    /// Longest kick segment.
+    pub fn max_kick_segment(&self) -> usize {
+        self.max_kick_segment
+    }
+    /// Wall-clock limit of the whole run.
+    pub fn time_limit(&self) -> Option<f64> {
+        self.time_limit
+    }
+}
+
+impl Validate for IlsParams {
+    fn validate(&self) -> Result<()> {
+        self.local.validate().map_err(|e| match e {
+            Error::Config {
+                source_name,
+                field,
+                message,
+            } => Error::Config {
+                source_name,
+                field: format!("local.{field}"),
+                message,
+            },
+            other => other,
+        })?;
+        check_time_limit("time_limit", self.time_limit)?;
+        if self.max_kick_segment == 0 {
+            return Err(Error::config("max_kick_segment", "must be >= 1, got 0"));
+        }
+        Ok(())
     }
 }
 
@@ -268,6 +460,15 @@ pub struct IlsStats {
     pub length: f64,
 }
 
+/// The tour an [`iterated_local_search`] returns, with what the run did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IlsRun {
+    /// The visiting order (ids `0..n` of the distance).
+    pub order: Vec<usize>,
+    /// Kicks, acceptances, moves and lengths.
+    pub stats: IlsStats,
+}
+
 /// Iterated local search (Martin, Otto & Felten 1991; Johnson & McGeoch
 /// 1997, section 5): descends to a 2-opt / Or-opt local optimum, then
 /// repeats `kicks` times: a *segment-local double bridge* (two adjacent
@@ -279,8 +480,9 @@ pub struct IlsStats {
 ///
 /// `fixed` is an edge no move or kick removes. Same `rng` state, same
 /// result, unless the time limit stops the run. Fails (naming the value)
-/// when `order` is not a permutation of `0..n`, `neighbours` was built for
-/// another number of cities, or `fixed` names a city outside `0..n`.
+/// on invalid `params`, when `order` is not a permutation of `0..n`,
+/// `neighbours` was built for another number of cities, or `fixed` names a
+/// city outside `0..n`.
 pub fn iterated_local_search<R: rand::Rng + ?Sized>(
     order: Vec<usize>,
     dist: &(impl Fn(usize, usize) -> f64 + ?Sized),
@@ -288,19 +490,10 @@ pub fn iterated_local_search<R: rand::Rng + ?Sized>(
     fixed: Option<(usize, usize)>,
     params: &IlsParams,
     rng: &mut R,
-) -> duality_core::Result<(Vec<usize>, IlsStats)> {
+) -> Result<IlsRun> {
+    params.validate()?;
+    let order = check_inputs(order, neighbours, fixed)?;
     let n = order.len();
-    let order = super::tour::Tour::new(order, n)?.into_vec();
-    duality_core::check::same_len("neighbours", neighbours.len(), "tour cities", n)?;
-    if let Some((a, b)) = fixed {
-        if a.max(b) >= n {
-            return Err(duality_core::Error::invalid(
-                "fixed edge",
-                format!("({a}, {b})"),
-                format!("two city ids in 0..{n}"),
-            ));
-        }
-    }
     let start = Instant::now();
     let local = LocalSearchParams {
         time_limit: params.time_limit,
@@ -336,41 +529,8 @@ pub fn iterated_local_search<R: rand::Rng + ?Sized>(
                 break;
             }
             stats.kicks += 1;
-            let s = rng.random_range(0..n);
-            let l1 = rng.random_range(1..=max_seg);
-            let l2 = rng.random_range(1..=max_seg);
-            let at = |k: usize| search.tour.order[(s + k) % n];
-            let (x, a0, a1, b0, b1, y) = (
-                at(n - 1),
-                at(0),
-                at(l1 - 1),
-                at(l1),
-                at(l1 + l2 - 1),
-                at(l1 + l2),
-            );
-            if search.is_fixed(x, a0) || search.is_fixed(a1, b0) || search.is_fixed(b1, y) {
-                continue;
-            }
-            let delta = search.d(x, b0) + search.d(b1, a0) + search.d(a1, y)
-                - search.d(x, a0)
-                - search.d(a1, b0)
-                - search.d(b1, y);
-            search.tour.start_log();
-            // x A B y -> x rev(B) rev(A) y -> x B rev(A) y -> x B A y.
-            search.tour.reverse_positions(s, l1 + l2);
-            search.tour.reverse_positions(s, l2);
-            search.tour.reverse_positions((s + l2) % n, l1);
-            search.gain = 0.0;
-            for c in [x, a0, a1, b0, b1, y] {
-                search.push(c);
-            }
-            stats.moves += search.run(&local, start, stats.moves);
-            let candidate = current + delta - search.gain;
-            if candidate < current - EPS {
-                current = candidate;
+            if search.kick(rng, max_seg, &local, start, &mut stats, &mut current) {
                 stats.accepted += 1;
-            } else {
-                search.tour.undo_log();
             }
         }
         search.tour.log = None;
@@ -378,7 +538,7 @@ pub fn iterated_local_search<R: rand::Rng + ?Sized>(
     let order = search.tour.into_order();
     // Recompute exactly (the incremental sum carries rounding).
     stats.length = super::tour::tour_length(&order, dist);
-    Ok((order, stats))
+    Ok(IlsRun { order, stats })
 }
 
 struct Search<'a, D: Fn(usize, usize) -> f64 + ?Sized> {
@@ -444,6 +604,62 @@ impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
         }
         moves
     }
+
+    /// One ILS kick on a tour of at least 8 cities: a segment-local double
+    /// bridge at a random place (`x A B y -> x B A y`, segments of at most
+    /// `max_seg` cities), local search from its six end points, and
+    /// acceptance if shorter; otherwise the kick and its repairs are undone
+    /// from the reversal journal. Updates `current` (the tour length) and
+    /// `stats.moves`; returns whether the kick was kept.
+    fn kick<R: rand::Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        max_seg: usize,
+        local: &LocalSearchParams,
+        start: Instant,
+        stats: &mut IlsStats,
+        current: &mut f64,
+    ) -> bool {
+        let n = self.tour.order.len();
+        let s = rng.random_range(0..n);
+        let l1 = rng.random_range(1..=max_seg);
+        let l2 = rng.random_range(1..=max_seg);
+        let at = |k: usize| self.tour.order[(s + k) % n];
+        let (x, a0, a1, b0, b1, y) = (
+            at(n - 1),
+            at(0),
+            at(l1 - 1),
+            at(l1),
+            at(l1 + l2 - 1),
+            at(l1 + l2),
+        );
+        if self.is_fixed(x, a0) || self.is_fixed(a1, b0) || self.is_fixed(b1, y) {
+            return false;
+        }
+        let delta = self.d(x, b0) + self.d(b1, a0) + self.d(a1, y)
+            - self.d(x, a0)
+            - self.d(a1, b0)
+            - self.d(b1, y);
+        self.tour.start_log();
+        // x A B y -> x rev(B) rev(A) y -> x B rev(A) y -> x B A y.
+        self.tour.reverse_positions(s, l1 + l2);
+        self.tour.reverse_positions(s, l2);
+        self.tour.reverse_positions((s + l2) % n, l1);
+        self.gain = 0.0;
+        for c in [x, a0, a1, b0, b1, y] {
+            self.push(c);
+        }
+        stats.moves += self.run(local, start, stats.moves);
+        let candidate = *current + delta - self.gain;
+        if candidate < *current - EPS {
+            *current = candidate;
+            true
+        } else {
+            self.tour.undo_log();
+            false
+        }
+    }
+
     #[inline]
     fn d(&self, a: usize, b: usize) -> f64 {
         (self.dist)(a, b)
@@ -652,11 +868,9 @@ mod tests {
                 let (inst, order) = random_case(seed, 60);
                 let before = tour_length(&order, |a, b| inst.dist(a, b));
                 let nb = Neighbours::new(&inst, 8);
-                let params = LocalSearchParams {
-                    neighbourhood: nh,
-                    ..Default::default()
-                };
-                let (out, moves) = improve(order, &|a, b| inst.dist(a, b), &nb, None, &params);
+                let params = LocalSearchParams::new(nh);
+                let LocalOptimum { order: out, moves } =
+                    improve(order, &|a, b| inst.dist(a, b), &nb, None, &params).unwrap();
                 let mut sorted = out.clone();
                 sorted.sort_unstable();
                 assert!(sorted.iter().enumerate().all(|(i, &c)| i == c));
@@ -733,19 +947,18 @@ mod tests {
             let (inst, order) = random_case(40 + seed, 150);
             let dist = |a: usize, b: usize| inst.dist(a, b);
             let nb = Neighbours::new(&inst, 10);
-            let params = IlsParams {
-                kicks: 400,
-                ..Default::default()
-            };
+            let params = IlsParams::default().with_kicks(400);
             let run = || {
                 let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
                 iterated_local_search(order.clone(), &dist, &nb, None, &params, &mut rng).unwrap()
             };
-            let (out, stats) = run();
-            assert_eq!(run().0, out, "same seed, same tour");
+            let IlsRun { order: out, stats } = run();
+            assert_eq!(run().order, out, "same seed, same tour");
             let tour = crate::tsp::Tour::new(out.clone(), 150).unwrap();
             assert!((tour.length(&inst) - stats.length).abs() < 1e-9);
-            let (plain, _) = improve(order.clone(), &dist, &nb, None, &params.local);
+            let plain = improve(order.clone(), &dist, &nb, None, params.local())
+                .unwrap()
+                .order;
             let plain_len = tour_length(&plain, dist);
             assert!((stats.initial_length - plain_len).abs() < 1e-9);
             assert!(stats.length <= stats.initial_length + 1e-12);
@@ -764,7 +977,7 @@ mod tests {
         let nb = Neighbours::new(&inst, 8);
         let (a, b) = (order[0], order[59]);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let (out, _) = iterated_local_search(
+        let out = iterated_local_search(
             order,
             &dist,
             &nb,
@@ -772,13 +985,14 @@ mod tests {
             &IlsParams::default(),
             &mut rng,
         )
-        .unwrap();
+        .unwrap()
+        .order;
         let t = ArrayTour::new(out);
         assert!(t.succ(a) == b || t.pred(a) == b);
         for n in 3..8 {
             let (inst, order) = random_case(n as u64, n);
             let nb = Neighbours::new(&inst, 4);
-            let (out, stats) = iterated_local_search(
+            let IlsRun { order: out, stats } = iterated_local_search(
                 order,
                 &|x, y| inst.dist(x, y),
                 &nb,
@@ -816,15 +1030,49 @@ mod tests {
             let (inst, order) = random_case(seed + 20, 40);
             let (a, b) = (order[0], order[39]);
             let nb = Neighbours::new(&inst, 10);
-            let (out, _) = improve(
+            let out = improve(
                 order,
                 &|x, y| inst.dist(x, y),
                 &nb,
                 Some((a, b)),
                 &LocalSearchParams::default(),
-            );
+            )
+            .unwrap()
+            .order;
             let t = ArrayTour::new(out);
             assert!(t.succ(a) == b || t.pred(a) == b);
         }
+    }
+    #[test]
+    fn params_are_checked_once_at_the_entry_point() {
+        let (inst, order) = random_case(4, 20);
+        let dist = |a: usize, b: usize| inst.dist(a, b);
+        let nb = Neighbours::new(&inst, 5);
+        let bad = LocalSearchParams::default().with_time_limit(Some(f64::NAN));
+        let e = improve(order.clone(), &dist, &nb, None, &bad).unwrap_err();
+        assert!(e.to_string().contains("time_limit"), "{e}");
+        let e = improve(
+            order.clone(),
+            &dist,
+            &nb,
+            None,
+            &bad.with_time_limit(None).with_max_segment(0),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("max_segment"), "{e}");
+        let e = improve_from(
+            order.clone(),
+            &dist,
+            &nb,
+            None,
+            &LocalSearchParams::default(),
+            Some(&[25]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("25"), "{e}");
+        let p = IlsParams::default().with_local(bad);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+        let e = iterated_local_search(order, &dist, &nb, None, &p, &mut rng).unwrap_err();
+        assert!(e.to_string().contains("local.time_limit"), "{e}");
     }
 }

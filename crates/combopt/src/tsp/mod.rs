@@ -1,131 +1,166 @@
 //! The travelling salesman problem: instances, TSPLIB I/O, construction
-//! heuristics, 2-opt / Or-opt local search, exact DP and
-//! divide-conquer-reunion for large instances.
+//! heuristics, 2-opt / Or-opt / 2h-opt local search, iterated local search,
+//! exact DP and divide-conquer-reunion for large instances.
+//!
+//! A *method* is a named [`Pipeline`]: one [`TourBuilder`] then a chain of
+//! [`TourImprover`]s. [`methods`] is the built-in table; [`solve`] looks
+//! [`SolveParams::method`] up in it (an unknown name is an error listing the
+//! registered ones). [`Registry`] adds pipelines at run time.
+//!
+//! ```
+//! use duality_combopt::tsp::{methods, solve, Instance, SolveParams};
+//! use duality_core::seed::Seeder;
+//!
+//! let inst = Instance::random_uniform(200, &mut Seeder::new(1).rng(0))?;
+//! let greedy = solve(&inst, &SolveParams::new("greedy"))?;
+//! let ils = solve(&inst, &SolveParams::new("or2opt-ils").with_seed(7))?;
+//! assert!(ils.length < greedy.length);
+//! assert!(methods().iter().any(|m| m.name() == "dcr" && m.is_seeded()));
+//! let err = solve(&inst, &SolveParams::new("bogus")).unwrap_err().to_string();
+//! assert!(err.contains("bogus") && err.contains("or2opt"));
+//! # Ok::<(), duality_combopt::Error>(())
+//! ```
 
-pub mod construct;
-pub mod dcr;
-pub mod exact;
-pub mod instance;
-pub mod knn;
-pub mod local_search;
-pub mod tour;
-pub mod tsplib;
+mod builtin;
+mod construct;
+mod dcr;
+mod exact;
+mod instance;
+mod knn;
+mod local_search;
+mod pipeline;
+mod tour;
+mod tsplib;
+mod two_h_opt;
 
-use std::time::Instant;
-
+use duality_core::config::Validate;
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+pub use builtin::{
+    default_kicks, DcrImprover, GreedyBuilder, IlsImprover, InsertionBuilder, LocalSearchImprover,
+    NearestNeighbourBuilder, SpaceFillingCurveBuilder, KICKS_PER_CITY, MIN_KICKS,
+};
 pub use construct::{
     greedy_edge, insertion, nearest_neighbour, space_filling_curve, InsertionRule,
 };
-pub use dcr::{divide_conquer_reunion, DcrParams, ExactSubpath, LocalSearchSubpath, SubpathSolver};
+pub use dcr::{
+    divide_conquer_reunion, path_length, DcrParams, DcrRound, DcrRun, ExactSubpath,
+    LocalSearchSubpath, SubpathSolver,
+};
+pub use exact::{held_karp_path, held_karp_tour, ExactTour, MAX_EXACT};
 pub use instance::{Instance, Metric};
 pub use knn::Neighbours;
 pub use local_search::{
-    improve, iterated_local_search, IlsParams, IlsStats, LocalSearchParams, Neighbourhood,
+    improve, improve_from, iterated_local_search, IlsParams, IlsRun, IlsStats, LocalOptimum,
+    LocalSearchParams, Neighbourhood,
 };
+pub use pipeline::{Pipeline, Registry, SolveContext, TourBuilder, TourImprover};
 pub use tour::Tour;
-pub use tsplib::{parse_tsp, read_optima, read_tsp, write_tsp, KnownOptimum};
+pub use tsplib::{
+    parse_tsp, read_optima, read_tsp, to_tsplib, tour_to_tsplib, write_tsp, KnownOptimum,
+};
+pub use two_h_opt::TwoHOptImprover;
 
-/// A TSP solution method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Method {
-    /// Nearest neighbour from city 0.
-    NearestNeighbour,
-    /// Greedy edge matching on the k-NN graph.
-    Greedy,
-    /// Cheapest insertion.
-    CheapestInsertion,
-    /// Farthest insertion.
-    FarthestInsertion,
-    /// Hilbert space-filling-curve order.
-    SpaceFillingCurve,
-    /// Greedy, then 2-opt.
-    TwoOpt,
-    /// Greedy, then Or-opt.
-    OrOpt,
-    /// Greedy, then 2-opt and Or-opt combined: the plain local optimum.
-    Or2Opt,
-    /// Iterated local search over Or-2opt: greedy, Or-2opt, then
-    /// segment-local double-bridge kicks each repaired by Or-2opt and kept
-    /// when shorter ([`iterated_local_search`]; budget [`SolveParams::kicks`]).
-    Or2OptIls,
-    /// Divide-conquer-reunion (greedy + Or-2opt, then sub-path ILS rounds).
-    Dcr,
+use local_search::Neighbourhood::{Or2Opt, OrOpt, TwoOpt};
+
+/// The built-in methods, in report order. Names are stable: the CLI's
+/// `--method`, the bench records and headline names use them.
+static METHODS: &[Pipeline] = &[
+    Pipeline::new(
+        "nn",
+        "nearest neighbour from city 0",
+        &NearestNeighbourBuilder,
+        &[],
+    ),
+    Pipeline::new(
+        "greedy",
+        "greedy edge matching on the k-NN graph",
+        &GreedyBuilder,
+        &[],
+    ),
+    Pipeline::new(
+        "cheapest-insertion",
+        "cheapest insertion",
+        &InsertionBuilder(InsertionRule::Cheapest),
+        &[],
+    ),
+    Pipeline::new(
+        "insertion",
+        "farthest insertion",
+        &InsertionBuilder(InsertionRule::Farthest),
+        &[],
+    )
+    .with_aliases(&["farthest-insertion"]),
+    Pipeline::new(
+        "sfc",
+        "Hilbert space-filling-curve order",
+        &SpaceFillingCurveBuilder,
+        &[],
+    ),
+    Pipeline::new(
+        "2opt",
+        "greedy, then 2-opt",
+        &GreedyBuilder,
+        &[&LocalSearchImprover(TwoOpt)],
+    ),
+    Pipeline::new(
+        "oropt",
+        "greedy, then Or-opt",
+        &GreedyBuilder,
+        &[&LocalSearchImprover(OrOpt)],
+    ),
+    Pipeline::new(
+        "or2opt",
+        "greedy, then 2-opt + Or-opt to a local optimum",
+        &GreedyBuilder,
+        &[&LocalSearchImprover(Or2Opt)],
+    ),
+    Pipeline::new(
+        "or2opt-ils",
+        "greedy, then iterated local search over Or-2opt (segment-local double-bridge kicks)",
+        &GreedyBuilder,
+        &[&IlsImprover],
+    )
+    .seeded(),
+    Pipeline::new(
+        "dcr",
+        "greedy + Or-2opt, then divide-conquer-reunion rounds of sub-path ILS",
+        &GreedyBuilder,
+        &[&DcrImprover],
+    )
+    .seeded(),
+    Pipeline::new(
+        "2hopt",
+        "greedy, then 2h-opt (2-opt + node insertion, Bentley 1992)",
+        &GreedyBuilder,
+        &[&TwoHOptImprover],
+    ),
+];
+
+/// Every built-in method, in report order (what `duality tsp methods` lists).
+pub fn methods() -> &'static [Pipeline] {
+    METHODS
 }
 
-impl Method {
-    /// Every method, in report order.
-    pub const ALL: [Method; 10] = [
-        Method::NearestNeighbour,
-        Method::Greedy,
-        Method::CheapestInsertion,
-        Method::FarthestInsertion,
-        Method::SpaceFillingCurve,
-        Method::TwoOpt,
-        Method::OrOpt,
-        Method::Or2Opt,
-        Method::Or2OptIls,
-        Method::Dcr,
-    ];
-
-    /// Short name used by the CLI and reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::NearestNeighbour => "nn",
-            Method::Greedy => "greedy",
-            Method::CheapestInsertion => "cheapest-insertion",
-            Method::FarthestInsertion => "insertion",
-            Method::SpaceFillingCurve => "sfc",
-            Method::TwoOpt => "2opt",
-            Method::OrOpt => "oropt",
-            Method::Or2Opt => "or2opt",
-            Method::Or2OptIls => "or2opt-ils",
-            Method::Dcr => "dcr",
-        }
-    }
-}
-
-impl std::str::FromStr for Method {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        Method::ALL
-            .into_iter()
-            .find(|m| m.name() == s)
-            .or(match s {
-                "farthest-insertion" => Some(Method::FarthestInsertion),
-                _ => None,
-            })
-            .ok_or_else(|| {
-                let names: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
-                Error::invalid("method", s, format!("one of {}", names.join(", ")))
-            })
-    }
-}
-
-/// Options of [`solve`].
+/// Options of [`solve`]: the method's name plus the settings its stages
+/// read. Built with [`SolveParams::new`] and the `with_*` setters; checked
+/// once per solve by [`Validate`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SolveParams {
-    /// The method.
-    pub method: Method,
-    /// Candidate neighbours per city.
-    pub k: usize,
-    /// Wall-clock limit in seconds for the improvement phase.
-    pub time_limit: Option<f64>,
-    /// Seed (used by the kicks of `or2opt-ils` and DCR's perturbations).
-    pub seed: u64,
-    /// Kicks of `or2opt-ils` (`None`: [`default_kicks`] of the instance size).
-    #[serde(default)]
-    pub kicks: Option<usize>,
-    /// DCR options (its `time_limit` and `seed` are taken from here).
-    pub dcr: DcrParams,
+    method: String,
+    k: usize,
+    time_limit: Option<f64>,
+    seed: u64,
+    kicks: Option<usize>,
+    dcr: DcrParams,
 }
 
 impl Default for SolveParams {
     fn default() -> Self {
         SolveParams {
-            method: Method::Or2Opt,
+            method: "or2opt".into(),
             k: 10,
             time_limit: None,
             seed: 0,
@@ -136,40 +171,97 @@ impl Default for SolveParams {
 }
 
 impl SolveParams {
-    /// Parameters for `method` with defaults otherwise.
-    pub fn new(method: Method) -> Self {
+    /// Parameters for the method called `method` (a [`methods`] name),
+    /// defaults otherwise.
+    pub fn new(method: impl Into<String>) -> Self {
         SolveParams {
-            method,
+            method: method.into(),
             ..Default::default()
         }
     }
-    /// Sets the time limit.
-    pub fn time_limit(mut self, seconds: Option<f64>) -> Self {
+    /// Sets the method name.
+    pub fn with_method(mut self, method: impl Into<String>) -> Self {
+        self.method = method.into();
+        self
+    }
+    /// Sets the candidate neighbours per city (at least 1).
+    pub fn with_k(mut self, k: usize) -> Self {
+        self.k = k;
+        self
+    }
+    /// Sets the wall-clock limit in seconds of the improvement phase.
+    pub fn with_time_limit(mut self, seconds: Option<f64>) -> Self {
         self.time_limit = seconds;
         self
     }
-    /// Sets the seed.
-    pub fn seed(mut self, seed: u64) -> Self {
+    /// Sets the seed (read by seeded stages: `or2opt-ils` kicks, DCR).
+    pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
     }
-    /// Sets the kick budget of `or2opt-ils`.
-    pub fn kicks(mut self, kicks: Option<usize>) -> Self {
+    /// Sets the kick budget of `or2opt-ils` (`None`: [`default_kicks`]).
+    pub fn with_kicks(mut self, kicks: Option<usize>) -> Self {
         self.kicks = kicks;
         self
     }
+    /// Sets the DCR options (its `k`, seed and time limit are taken from here).
+    pub fn with_dcr(mut self, dcr: DcrParams) -> Self {
+        self.dcr = dcr;
+        self
+    }
+    /// The method name.
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+    /// Candidate neighbours per city.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+    /// Wall-clock limit of the improvement phase.
+    pub fn time_limit(&self) -> Option<f64> {
+        self.time_limit
+    }
+    /// The seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// Kick budget of `or2opt-ils`.
+    pub fn kicks(&self) -> Option<usize> {
+        self.kicks
+    }
+    /// DCR options.
+    pub fn dcr(&self) -> &DcrParams {
+        &self.dcr
+    }
 }
 
-/// Default kick budget of [`Method::Or2OptIls`] for `n` cities: `KICKS_PER_CITY * n`,
-/// at least `MIN_KICKS`.
-pub fn default_kicks(n: usize) -> usize {
-    (KICKS_PER_CITY * n).max(MIN_KICKS)
+impl Validate for SolveParams {
+    fn validate(&self) -> Result<()> {
+        if self.k == 0 {
+            return Err(Error::config("k", "must be >= 1, got 0"));
+        }
+        if let Some(t) = self.time_limit {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(Error::config(
+                    "time_limit",
+                    format!("must be a finite number of seconds > 0, got {t}"),
+                ));
+            }
+        }
+        self.dcr.validate().map_err(|e| match e {
+            Error::Config {
+                source_name,
+                field,
+                message,
+            } => Error::Config {
+                source_name,
+                field: format!("dcr.{field}"),
+                message,
+            },
+            other => other,
+        })
+    }
 }
-
-/// Kicks per city of the default `or2opt-ils` budget.
-pub const KICKS_PER_CITY: usize = 10;
-/// Smallest default `or2opt-ils` budget.
-pub const MIN_KICKS: usize = 1_000;
 
 /// A solved tour with its length and wall-clock time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,68 +274,11 @@ pub struct Solution {
     pub seconds: f64,
 }
 
-/// Solves `instance` with the chosen method.
+/// Solves `instance` with the built-in method named by
+/// [`SolveParams::method`]. Fails on an unknown name (listing the
+/// registered ones) or invalid parameters (naming the field).
 pub fn solve(instance: &Instance, params: &SolveParams) -> Result<Solution> {
-    duality_core::check::at_least("k", params.k, 1)?;
-    if let Some(t) = params.time_limit {
-        duality_core::check::positive("time_limit", t)?;
-    }
-    let start = Instant::now();
-    let local = |nh: Neighbourhood| -> Tour {
-        let nb = Neighbours::new(instance, params.k);
-        let init = greedy_edge(instance, &nb).into_vec();
-        let ls = LocalSearchParams {
-            neighbourhood: nh,
-            time_limit: params.time_limit,
-            ..Default::default()
-        };
-        let (order, _) = improve(init, &|a, b| instance.dist(a, b), &nb, None, &ls);
-        Tour::from_permutation(order)
-    };
-    let tour = match params.method {
-        Method::NearestNeighbour => nearest_neighbour(instance, 0),
-        Method::Greedy => greedy_edge(instance, &Neighbours::new(instance, params.k)),
-        Method::CheapestInsertion => insertion(instance, InsertionRule::Cheapest),
-        Method::FarthestInsertion => insertion(instance, InsertionRule::Farthest),
-        Method::SpaceFillingCurve => space_filling_curve(instance),
-        Method::TwoOpt => local(Neighbourhood::TwoOpt),
-        Method::OrOpt => local(Neighbourhood::OrOpt),
-        Method::Or2Opt => local(Neighbourhood::Or2Opt),
-        Method::Or2OptIls => {
-            let nb = Neighbours::new(instance, params.k);
-            let init = greedy_edge(instance, &nb).into_vec();
-            let ils = IlsParams {
-                kicks: params
-                    .kicks
-                    .unwrap_or_else(|| default_kicks(instance.len())),
-                time_limit: params.time_limit,
-                ..Default::default()
-            };
-            let mut rng = duality_core::seed::Seeder::new(params.seed).rng(0);
-            let (order, _) = iterated_local_search(
-                init,
-                &|a, b| instance.dist(a, b),
-                &nb,
-                None,
-                &ils,
-                &mut rng,
-            )?;
-            Tour::from_permutation(order)
-        }
-        Method::Dcr => {
-            let mut p = params.dcr.clone();
-            p.k = params.k;
-            p.seed = params.seed;
-            p.time_limit = params.time_limit.or(p.time_limit);
-            divide_conquer_reunion(instance, &p, &LocalSearchSubpath::default())?.0
-        }
-    };
-    let length = tour.length(instance);
-    Ok(Solution {
-        tour,
-        length,
-        seconds: start.elapsed().as_secs_f64(),
-    })
+    pipeline::find(METHODS, params.method())?.run(instance, params)
 }
 
 /// Relative gap `(length - optimum) / optimum` in percent.
@@ -263,8 +298,8 @@ mod tests {
         for seed in 0..trials {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(100 + seed);
             let inst = Instance::random_uniform(11, &mut rng).unwrap();
-            let (opt, _) = exact::held_karp_tour(11, |a, b| inst.dist(a, b)).unwrap();
-            let sol = solve(&inst, &SolveParams::new(Method::Or2Opt)).unwrap();
+            let opt = held_karp_tour(11, |a, b| inst.dist(a, b)).unwrap().length;
+            let sol = solve(&inst, &SolveParams::new("or2opt")).unwrap();
             assert!(sol.length >= opt - 1e-9);
             if sol.length <= opt + 1e-9 {
                 hits += 1;
@@ -277,12 +312,12 @@ mod tests {
     fn or2opt_ils_with_zero_kicks_is_plain_or2opt_and_kicks_help() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let inst = Instance::random_uniform(300, &mut rng).unwrap();
-        let plain = solve(&inst, &SolveParams::new(Method::Or2Opt)).unwrap();
-        let zero = solve(&inst, &SolveParams::new(Method::Or2OptIls).kicks(Some(0))).unwrap();
+        let plain = solve(&inst, &SolveParams::new("or2opt")).unwrap();
+        let zero = solve(&inst, &SolveParams::new("or2opt-ils").with_kicks(Some(0))).unwrap();
         assert_eq!(plain.tour, zero.tour);
-        let p = SolveParams::new(Method::Or2OptIls)
-            .seed(3)
-            .kicks(Some(2_000));
+        let p = SolveParams::new("or2opt-ils")
+            .with_seed(3)
+            .with_kicks(Some(2_000));
         let ils = solve(&inst, &p).unwrap();
         assert_eq!(solve(&inst, &p).unwrap().tour, ils.tour);
         assert!(Tour::new(ils.tour.cities().to_vec(), 300).is_ok());
@@ -296,8 +331,8 @@ mod tests {
         for seed in 0..20 {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(300 + seed);
             let inst = Instance::random_uniform(12, &mut rng).unwrap();
-            let (opt, _) = exact::held_karp_tour(12, |a, b| inst.dist(a, b)).unwrap();
-            let sol = solve(&inst, &SolveParams::new(Method::Or2OptIls).seed(seed)).unwrap();
+            let opt = held_karp_tour(12, |a, b| inst.dist(a, b)).unwrap().length;
+            let sol = solve(&inst, &SolveParams::new("or2opt-ils").with_seed(seed)).unwrap();
             assert!(sol.length >= opt - 1e-9);
             if sol.length <= opt + 1e-9 {
                 hits += 1;
@@ -307,21 +342,88 @@ mod tests {
     }
 
     #[test]
-    fn every_method_runs_and_method_names_parse() {
+    fn every_method_runs_and_never_lengthens_its_builder_tour() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
         let inst = Instance::random_uniform(120, &mut rng).unwrap();
-        for m in Method::ALL {
-            let mut p = SolveParams::new(m);
-            p.dcr = p.dcr.subpath_len(30).rounds(2);
+        let dcr = DcrParams::default().with_subpath_len(30).with_rounds(2);
+        for m in methods() {
+            let p = SolveParams::new(m.name()).with_dcr(dcr.clone());
             let sol = solve(&inst, &p).unwrap();
             assert_eq!(sol.tour.len(), 120);
             assert!((sol.length - sol.tour.length(&inst)).abs() < 1e-9);
-            assert_eq!(m.name().parse::<Method>().unwrap(), m);
+            let built = Pipeline::new("b", "builder only", m.builder(), &[])
+                .run(&inst, &p)
+                .unwrap();
+            assert!(sol.length <= built.length + 1e-9, "{}", m.name());
+            if !m.is_seeded() {
+                assert_eq!(
+                    solve(&inst, &p.clone().with_seed(5)).unwrap().tour,
+                    sol.tour
+                );
+            }
         }
-        assert!("bogus"
-            .parse::<Method>()
+        let alias = solve(&inst, &SolveParams::new("farthest-insertion")).unwrap();
+        assert_eq!(
+            alias.tour,
+            solve(&inst, &SolveParams::new("insertion")).unwrap().tour
+        );
+        let e = solve(&inst, &SolveParams::new("bogus"))
             .unwrap_err()
-            .to_string()
-            .contains("bogus"));
+            .to_string();
+        assert!(
+            e.contains("bogus") && e.contains("2hopt") && e.contains("dcr"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn params_are_validated_naming_the_field() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(8);
+        let inst = Instance::random_uniform(20, &mut rng).unwrap();
+        for (p, field) in [
+            (SolveParams::new("greedy").with_k(0), "k"),
+            (
+                SolveParams::new("2opt").with_time_limit(Some(0.0)),
+                "time_limit",
+            ),
+            (
+                SolveParams::new("dcr").with_dcr(DcrParams::default().with_subpath_len(2)),
+                "dcr.subpath_len",
+            ),
+        ] {
+            let e = solve(&inst, &p).unwrap_err().to_string();
+            assert!(e.contains(field), "{e}");
+        }
+        let p: SolveParams = toml_like("or2opt-ils");
+        assert_eq!(p.method(), "or2opt-ils");
+        assert_eq!(p.k(), 10);
+    }
+
+    fn toml_like(method: &str) -> SolveParams {
+        serde_json::from_value(serde_json::json!({ "method": method, "seed": 3 })).unwrap()
+    }
+
+    #[test]
+    fn a_registry_takes_new_pipelines_but_not_duplicate_names() {
+        let mut r = Registry::builtin();
+        assert_eq!(r.pipelines().len(), methods().len());
+        let e = r
+            .register(Pipeline::new("or2opt", "dup", &GreedyBuilder, &[]))
+            .unwrap_err();
+        assert!(e.to_string().contains("or2opt"), "{e}");
+        r.register(Pipeline::new(
+            "sfc-2opt",
+            "space-filling curve, then 2-opt",
+            &SpaceFillingCurveBuilder,
+            &[&LocalSearchImprover(TwoOpt)],
+        ))
+        .unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+        let inst = Instance::random_uniform(150, &mut rng).unwrap();
+        let sfc = solve(&inst, &SolveParams::new("sfc")).unwrap();
+        let both = r.solve(&inst, &SolveParams::new("sfc-2opt")).unwrap();
+        assert!(both.length < sfc.length);
+        assert_eq!(r.get("sfc-2opt").unwrap().stages(), vec!["sfc", "2opt"]);
+        assert!(solve(&inst, &SolveParams::new("sfc-2opt")).is_err());
     }
 }

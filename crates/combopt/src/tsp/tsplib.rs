@@ -81,18 +81,20 @@ pub fn read_optima(path: impl AsRef<Path>) -> Result<Vec<KnownOptimum>> {
 }
 
 /// Parses TSPLIB text; `source` names it in error messages.
+///
+/// Reads the specification part (keywords before the data sections), then
+/// `NODE_COORD_SECTION` or `EDGE_WEIGHT_SECTION`, and builds the instance;
+/// every error names `source` and the offending line.
 pub fn parse_tsp(text: &str, source: &str) -> Result<Instance> {
-    let err = |line: usize, msg: String| Error::parse(source, Some(line), msg);
-    let mut name = String::from("unnamed");
-    let mut dimension: Option<(usize, usize)> = None; // (value, line)
-    let mut metric: Option<Metric> = None;
-    let mut format: Option<String> = None;
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
-    let mut coords: Option<Vec<Option<[f64; 2]>>> = None;
+    let mut p = Parser {
+        lines: text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())),
+        source,
+        last_line: 0,
+    };
+    let mut spec = Spec::default();
+    let mut coords: Option<Vec<[f64; 2]>> = None;
     let mut weights: Option<Vec<f64>> = None;
-    let mut last_line = 0;
-    while let Some((ln, line)) = lines.next() {
-        last_line = ln;
+    while let Some((ln, line)) = p.next_line() {
         if line.is_empty() {
             continue;
         }
@@ -104,159 +106,247 @@ pub fn parse_tsp(text: &str, source: &str) -> Result<Instance> {
             None => (line, ""),
         };
         match key {
-            "NAME" => name = value.to_string(),
-            "COMMENT" => {}
-            "TYPE" => {
-                if value != "TSP" {
-                    return Err(err(ln, format!("TYPE {value:?} is not supported: expected TSP")));
-                }
-            }
-            "DIMENSION" => {
-                let d: usize = value
-                    .parse()
-                    .map_err(|_| err(ln, format!("DIMENSION {value:?} is not a positive integer")))?;
-                if d < 3 {
-                    return Err(err(ln, format!("DIMENSION {d} is too small: expected at least 3")));
-                }
-                dimension = Some((d, ln));
-            }
-            "EDGE_WEIGHT_TYPE" => {
-                metric = Some(match value {
-                    "EUC_2D" => Metric::Euc2d,
-                    "CEIL_2D" => Metric::Ceil2d,
-                    "ATT" => Metric::Att,
-                    "GEO" => Metric::Geo,
-                    "EXPLICIT" => Metric::Explicit,
-                    other => {
-                        return Err(err(
-                            ln,
-                            format!("EDGE_WEIGHT_TYPE {other:?} is not supported: expected EUC_2D, CEIL_2D, ATT, GEO or EXPLICIT"),
-                        ))
-                    }
-                })
-            }
-            "EDGE_WEIGHT_FORMAT" => format = Some(value.to_string()),
-            "NODE_COORD_TYPE" | "DISPLAY_DATA_TYPE" => {}
             "NODE_COORD_SECTION" => {
-                let (n, _) = dimension.ok_or_else(|| err(ln, "NODE_COORD_SECTION before DIMENSION".into()))?;
-                let mut cs: Vec<Option<[f64; 2]>> = vec![None; n];
-                let mut count = 0;
-                while count < n {
-                    let Some((ln, line)) = lines.next() else {
-                        return Err(err(
-                            last_line + 1,
-                            format!("NODE_COORD_SECTION ended after {count} node(s) but DIMENSION is {n}"),
-                        ));
-                    };
-                    last_line = ln;
-                    if line.is_empty() {
-                        continue;
-                    }
-                    if line == "EOF" || line.ends_with("SECTION") {
-                        return Err(err(
-                            ln,
-                            format!("NODE_COORD_SECTION has {count} node(s) but DIMENSION is {n}"),
-                        ));
-                    }
-                    let toks: Vec<&str> = line.split_whitespace().collect();
-                    if toks.len() != 3 {
-                        return Err(err(ln, format!("expected `id x y`, got {line:?}")));
-                    }
-                    let id: usize = toks[0]
-                        .parse()
-                        .map_err(|_| err(ln, format!("node id {:?} is not an integer", toks[0])))?;
-                    if id == 0 || id > n {
-                        return Err(err(ln, format!("node id {id} out of range 1..={n} (DIMENSION {n})")));
-                    }
-                    let mut xy = [0.0; 2];
-                    for k in 0..2 {
-                        let v: f64 = toks[k + 1]
-                            .parse()
-                            .map_err(|_| err(ln, format!("coordinate {:?} is not a number", toks[k + 1])))?;
-                        if !v.is_finite() {
-                            return Err(err(ln, format!("coordinate {v} of node {id} is not finite")));
-                        }
-                        xy[k] = v;
-                    }
-                    if cs[id - 1].is_some() {
-                        return Err(err(ln, format!("node id {id} appears twice")));
-                    }
-                    cs[id - 1] = Some(xy);
-                    count += 1;
-                }
-                coords = Some(cs);
+                let n = spec.dimension_for(&p, ln, key)?;
+                coords = Some(p.node_coords(n)?);
             }
             "EDGE_WEIGHT_SECTION" => {
-                let (n, _) = dimension.ok_or_else(|| err(ln, "EDGE_WEIGHT_SECTION before DIMENSION".into()))?;
-                let fmt = format.clone().unwrap_or_else(|| "FULL_MATRIX".into());
-                let needed = match fmt.as_str() {
-                    "FULL_MATRIX" => n * n,
-                    "UPPER_ROW" | "LOWER_ROW" => n * (n - 1) / 2,
-                    "UPPER_DIAG_ROW" | "LOWER_DIAG_ROW" => n * (n + 1) / 2,
-                    other => return Err(err(ln, format!("EDGE_WEIGHT_FORMAT {other:?} is not supported"))),
-                };
-                let mut ws = Vec::with_capacity(needed);
-                while ws.len() < needed {
-                    let Some((ln, line)) = lines.next() else {
-                        return Err(err(
-                            last_line + 1,
-                            format!("EDGE_WEIGHT_SECTION ended after {} weight(s); {fmt} with DIMENSION {n} needs {needed}", ws.len()),
-                        ));
-                    };
-                    last_line = ln;
-                    if line == "EOF" || line.ends_with("SECTION") {
-                        return Err(err(
-                            ln,
-                            format!("EDGE_WEIGHT_SECTION has {} weight(s); {fmt} with DIMENSION {n} needs {needed}", ws.len()),
-                        ));
-                    }
-                    for tok in line.split_whitespace() {
-                        let v: f64 = tok
-                            .parse()
-                            .map_err(|_| err(ln, format!("edge weight {tok:?} is not a number")))?;
-                        if !v.is_finite() || v < 0.0 {
-                            return Err(err(ln, format!("edge weight {v} is not a finite number >= 0")));
-                        }
-                        if ws.len() == needed {
-                            return Err(err(ln, format!("too many edge weights for {fmt} with DIMENSION {n}")));
-                        }
-                        ws.push(v);
-                    }
-                }
-                weights = Some(expand_matrix(&ws, n, &fmt));
+                let n = spec.dimension_for(&p, ln, key)?;
+                let fmt = spec.format.clone().unwrap_or_else(|| "FULL_MATRIX".into());
+                weights = Some(p.edge_weights(n, &fmt, ln)?);
             }
             "DISPLAY_DATA_SECTION" | "FIXED_EDGES_SECTION" | "TOUR_SECTION" => {
-                return Err(err(ln, format!("{key} is not supported")));
+                return Err(p.err(ln, format!("{key} is not supported")));
             }
+            _ if spec.keyword(&p, ln, key, value)? => {}
             other => {
                 // A data line where a keyword was expected: typically more
                 // nodes than DIMENSION announced.
-                if let (Some((n, dl)), Some(_)) = (dimension, coords.as_ref()) {
-                    return Err(err(
+                if let (Some((n, dl)), Some(_)) = (spec.dimension, coords.as_ref()) {
+                    return Err(p.err(
                         ln,
                         format!("unexpected line {other:?} after {n} nodes: DIMENSION {n} (line {dl}) is smaller than the node list"),
                     ));
                 }
-                return Err(err(ln, format!("unknown keyword {other:?}")));
+                return Err(p.err(ln, format!("unknown keyword {other:?}")));
             }
         }
     }
-    let (n, dim_line) =
-        dimension.ok_or_else(|| err(last_line.max(1), "missing DIMENSION".into()))?;
-    let metric = metric.ok_or_else(|| err(last_line.max(1), "missing EDGE_WEIGHT_TYPE".into()))?;
-    if metric == Metric::Explicit {
-        let w = weights.ok_or_else(|| {
-            err(
-                last_line.max(1),
-                "EXPLICIT instance without EDGE_WEIGHT_SECTION".into(),
-            )
-        })?;
-        let rows: Vec<Vec<f64>> = w.chunks(n).map(|r| r.to_vec()).collect();
-        return Instance::from_matrix(name, &rows).map_err(|e| err(dim_line, e.to_string()));
+    spec.instance(&p, coords, weights)
+}
+
+/// Line reader over TSPLIB text that remembers the last line read (for
+/// errors at the end of the file) and names the source in errors.
+struct Parser<'t, I: Iterator<Item = (usize, &'t str)>> {
+    lines: I,
+    source: &'t str,
+    last_line: usize,
+}
+
+impl<'t, I: Iterator<Item = (usize, &'t str)>> Parser<'t, I> {
+    fn next_line(&mut self) -> Option<(usize, &'t str)> {
+        let next = self.lines.next();
+        if let Some((ln, _)) = next {
+            self.last_line = ln;
+        }
+        next
     }
-    let cs = coords.ok_or_else(|| err(last_line.max(1), "missing NODE_COORD_SECTION".into()))?;
-    let cs: Vec<[f64; 2]> = cs.into_iter().flatten().collect();
-    Instance::from_coords(name, cs, metric)
+
+    fn err(&self, line: usize, msg: String) -> Error {
+        Error::parse(self.source, Some(line), msg)
+    }
+
+    /// The `n` lines `id x y` of a `NODE_COORD_SECTION`, in id order.
+    fn node_coords(&mut self, n: usize) -> Result<Vec<[f64; 2]>> {
+        let mut cs: Vec<Option<[f64; 2]>> = vec![None; n];
+        let mut count = 0;
+        while count < n {
+            let Some((ln, line)) = self.next_line() else {
+                return Err(self.err(
+                    self.last_line + 1,
+                    format!("NODE_COORD_SECTION ended after {count} node(s) but DIMENSION is {n}"),
+                ));
+            };
+            if line.is_empty() {
+                continue;
+            }
+            if line == "EOF" || line.ends_with("SECTION") {
+                return Err(self.err(
+                    ln,
+                    format!("NODE_COORD_SECTION has {count} node(s) but DIMENSION is {n}"),
+                ));
+            }
+            let (id, xy) = self.node_line(ln, line, n)?;
+            if cs[id - 1].is_some() {
+                return Err(self.err(ln, format!("node id {id} appears twice")));
+            }
+            cs[id - 1] = Some(xy);
+            count += 1;
+        }
+        Ok(cs.into_iter().flatten().collect())
+    }
+
+    /// One `id x y` line: a 1-based id in `1..=n` and finite coordinates.
+    fn node_line(&self, ln: usize, line: &str, n: usize) -> Result<(usize, [f64; 2])> {
+        let toks: Vec<&str> = line.split_whitespace().collect();
+        if toks.len() != 3 {
+            return Err(self.err(ln, format!("expected `id x y`, got {line:?}")));
+        }
+        let id: usize = toks[0]
+            .parse()
+            .map_err(|_| self.err(ln, format!("node id {:?} is not an integer", toks[0])))?;
+        if id == 0 || id > n {
+            return Err(self.err(
+                ln,
+                format!("node id {id} out of range 1..={n} (DIMENSION {n})"),
+            ));
+        }
+        let mut xy = [0.0; 2];
+        for k in 0..2 {
+            let v: f64 = toks[k + 1].parse().map_err(|_| {
+                self.err(ln, format!("coordinate {:?} is not a number", toks[k + 1]))
+            })?;
+            if !v.is_finite() {
+                return Err(self.err(ln, format!("coordinate {v} of node {id} is not finite")));
+            }
+            xy[k] = v;
+        }
+        Ok((id, xy))
+    }
+
+    /// The weights of an `EDGE_WEIGHT_SECTION` in format `fmt` (keyword on
+    /// line `at`), expanded to a full symmetric `n x n` matrix.
+    fn edge_weights(&mut self, n: usize, fmt: &str, at: usize) -> Result<Vec<f64>> {
+        let needed = match fmt {
+            "FULL_MATRIX" => n * n,
+            "UPPER_ROW" | "LOWER_ROW" => n * (n - 1) / 2,
+            "UPPER_DIAG_ROW" | "LOWER_DIAG_ROW" => n * (n + 1) / 2,
+            other => {
+                return Err(self.err(at, format!("EDGE_WEIGHT_FORMAT {other:?} is not supported")))
+            }
+        };
+        let mut ws = Vec::with_capacity(needed);
+        while ws.len() < needed {
+            let Some((ln, line)) = self.next_line() else {
+                return Err(self.err(
+                    self.last_line + 1,
+                    format!("EDGE_WEIGHT_SECTION ended after {} weight(s); {fmt} with DIMENSION {n} needs {needed}", ws.len()),
+                ));
+            };
+            if line == "EOF" || line.ends_with("SECTION") {
+                return Err(self.err(
+                    ln,
+                    format!("EDGE_WEIGHT_SECTION has {} weight(s); {fmt} with DIMENSION {n} needs {needed}", ws.len()),
+                ));
+            }
+            for tok in line.split_whitespace() {
+                let v: f64 = tok
+                    .parse()
+                    .map_err(|_| self.err(ln, format!("edge weight {tok:?} is not a number")))?;
+                if !v.is_finite() || v < 0.0 {
+                    return Err(
+                        self.err(ln, format!("edge weight {v} is not a finite number >= 0"))
+                    );
+                }
+                if ws.len() == needed {
+                    return Err(self.err(
+                        ln,
+                        format!("too many edge weights for {fmt} with DIMENSION {n}"),
+                    ));
+                }
+                ws.push(v);
+            }
+        }
+        Ok(expand_matrix(&ws, n, fmt))
+    }
+}
+
+/// The specification part of a TSPLIB file.
+#[derive(Default)]
+struct Spec {
+    name: Option<String>,
+    /// `(value, line)`.
+    dimension: Option<(usize, usize)>,
+    metric: Option<Metric>,
+    format: Option<String>,
+}
+
+impl Spec {
+    /// Reads a specification keyword; `false` when `key` is not one.
+    fn keyword<'t, I: Iterator<Item = (usize, &'t str)>>(
+        &mut self,
+        p: &Parser<'t, I>,
+        ln: usize,
+        key: &str,
+        value: &str,
+    ) -> Result<bool> {
+        match key {
+            "NAME" => self.name = Some(value.to_string()),
+            "COMMENT" | "NODE_COORD_TYPE" | "DISPLAY_DATA_TYPE" => {}
+            "TYPE" if value != "TSP" => {
+                return Err(p.err(ln, format!("TYPE {value:?} is not supported: expected TSP")));
+            }
+            "TYPE" => {}
+            "DIMENSION" => {
+                let d: usize = value.parse().map_err(|_| {
+                    p.err(ln, format!("DIMENSION {value:?} is not a positive integer"))
+                })?;
+                if d < 3 {
+                    return Err(p.err(ln, format!("DIMENSION {d} is too small: expected at least 3")));
+                }
+                self.dimension = Some((d, ln));
+            }
+            "EDGE_WEIGHT_TYPE" => {
+                self.metric = Some(value.parse::<Metric>().map_err(|_| {
+                    p.err(
+                        ln,
+                        format!("EDGE_WEIGHT_TYPE {value:?} is not supported: expected EUC_2D, CEIL_2D, ATT, GEO or EXPLICIT"),
+                    )
+                })?)
+            }
+            "EDGE_WEIGHT_FORMAT" => self.format = Some(value.to_string()),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// `DIMENSION`, which a data section on line `ln` needs to have seen.
+    fn dimension_for<'t, I: Iterator<Item = (usize, &'t str)>>(
+        &self,
+        p: &Parser<'t, I>,
+        ln: usize,
+        section: &str,
+    ) -> Result<usize> {
+        self.dimension
+            .map(|(n, _)| n)
+            .ok_or_else(|| p.err(ln, format!("{section} before DIMENSION")))
+    }
+
+    /// The instance described, once the whole file has been read.
+    fn instance<'t, I: Iterator<Item = (usize, &'t str)>>(
+        self,
+        p: &Parser<'t, I>,
+        coords: Option<Vec<[f64; 2]>>,
+        weights: Option<Vec<f64>>,
+    ) -> Result<Instance> {
+        let end = p.last_line.max(1);
+        let name = self.name.unwrap_or_else(|| "unnamed".into());
+        let (n, dim_line) = self
+            .dimension
+            .ok_or_else(|| p.err(end, "missing DIMENSION".into()))?;
+        let metric = self
+            .metric
+            .ok_or_else(|| p.err(end, "missing EDGE_WEIGHT_TYPE".into()))?;
+        if metric == Metric::Explicit {
+            let w = weights.ok_or_else(|| {
+                p.err(end, "EXPLICIT instance without EDGE_WEIGHT_SECTION".into())
+            })?;
+            let rows: Vec<Vec<f64>> = w.chunks(n).map(|r| r.to_vec()).collect();
+            return Instance::from_matrix(name, &rows).map_err(|e| p.err(dim_line, e.to_string()));
+        }
+        let cs = coords.ok_or_else(|| p.err(end, "missing NODE_COORD_SECTION".into()))?;
+        Instance::from_coords(name, cs, metric)
+    }
 }
 
 fn expand_matrix(ws: &[f64], n: usize, fmt: &str) -> Vec<f64> {
@@ -339,9 +429,9 @@ pub fn to_tsplib(instance: &Instance) -> String {
         }
         m => {
             let kw = if m == Metric::Euclidean {
-                "EUC_2D"
+                "EUC_2D".to_string()
             } else {
-                m.keyword()
+                m.to_string()
             };
             let _ = writeln!(s, "EDGE_WEIGHT_TYPE : {kw}");
             let _ = writeln!(s, "NODE_COORD_SECTION");
@@ -411,6 +501,15 @@ mod tests {
         assert_eq!(inst.dist(0, 2), 14.0);
         let again = parse_tsp(&to_tsplib(&inst), "again").unwrap();
         assert_eq!(inst, again);
+        for kw in ["EUC_2D", "CEIL_2D", "ATT", "GEO", "EXPLICIT"] {
+            assert_eq!(kw.parse::<Metric>().unwrap().to_string(), kw);
+        }
+        let e = "EUCLIDEAN".parse::<Metric>().unwrap_err().to_string();
+        assert!(e.contains("EUCLIDEAN") && e.contains("EUC_2D"), "{e}");
+        let e = parse_tsp(&SMALL.replace("EUC_2D", "MAN_2D"), "m.tsp")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 4") && e.contains("MAN_2D"), "{e}");
     }
 
     #[test]
