@@ -7,8 +7,10 @@
 
 use std::path::PathBuf;
 
-/// Errors shared by every duality crate.
+/// Errors shared by every duality crate. New variants may be added, so
+/// matches outside this crate need a wildcard arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A parameter or input value is outside its valid range.
     #[error("invalid {name} = {value}: expected {expected}")]
