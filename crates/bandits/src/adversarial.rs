@@ -168,6 +168,173 @@ impl Policy for Exp3 {
     }
 }
 
+/// The rates of one [`Exp3P`] run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Exp3PRates {
+    /// Learning rate `eta` of the exponential weights.
+    pub eta: f64,
+    /// Uniform exploration `gamma`: every arm keeps probability `>= gamma / K`.
+    pub gamma: f64,
+    /// Bias `beta` added to every arm's gain estimate (the optimism that
+    /// turns the expected bound into a high-probability one).
+    pub beta: f64,
+}
+
+/// Exp3.P (Auer, Cesa-Bianchi, Freund & Schapire 2002, "The nonstochastic
+/// multiarmed bandit problem", Fig. 3 and Thm 6.3; in the form of Bubeck &
+/// Cesa-Bianchi 2012, "Regret analysis of stochastic and nonstochastic
+/// multi-armed bandit problems", Fig. 3.1 and Thm 3.2). With gains
+/// `g = reward` in `[0, 1]`:
+///
+/// - play `p_t(i) = (1 - gamma) exp(eta G̃_{t-1}(i)) / sum_k exp(eta G̃_{t-1}(k)) + gamma / K`;
+/// - every arm gets the biased estimate
+///   `g̃_t(i) = (g_t(i) 1{I_t = i} + beta) / p_t(i)`, `G̃_t = sum_{s <= t} g̃_s`.
+///
+/// [`Exp3P::new`] tunes the rates to the horizon `n` and a confidence
+/// `delta` as in Thm 3.2: `beta = sqrt(ln(K / delta) / (n K))`,
+/// `eta = 0.95 sqrt(ln K / (n K))`, `gamma = 1.05 sqrt(K ln K / n)`; then,
+/// with probability at least `1 - delta`, the realised regret against the
+/// best fixed arm is at most `5.15 sqrt(n K ln(K / delta))` for any
+/// oblivious or adaptive sequence of gains. `gamma` is capped at 1 (uniform
+/// play): the theorem's `gamma` exceeds 1 only when `n < 1.1025 K ln K`,
+/// where the bound exceeds `n` and holds trivially.
+///
+/// ```
+/// use duality_bandits::prelude::*;
+///
+/// let p = Exp3P::new(5, 0.05).unwrap();
+/// let rates = p.rates(10_000);
+/// assert!((rates.gamma - 1.05 * (5.0 * 5f64.ln() / 1e4).sqrt()).abs() < 1e-15);
+/// assert_eq!(Exp3P::high_probability_bound(10_000, 5, 0.05).unwrap().round(), 2_471.0);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exp3P {
+    delta: f64,
+    eta: Option<f64>,
+    gamma: Option<f64>,
+    beta: Option<f64>,
+    cum_gains: Vec<f64>,
+    probs: Vec<f64>,
+    logits: Vec<f64>,
+}
+
+impl Exp3P {
+    /// `k` arms, rates tuned to the horizon for confidence `delta` in `(0, 1)`.
+    pub fn new(k: usize, delta: f64) -> Result<Self> {
+        check_arms(k)?;
+        check::open_unit("delta", delta)?;
+        Ok(Exp3P {
+            delta,
+            eta: None,
+            gamma: None,
+            beta: None,
+            cum_gains: vec![0.0; k],
+            probs: vec![1.0 / k as f64; k],
+            logits: vec![0.0; k],
+        })
+    }
+
+    /// Fixes some rates (the others stay tuned): `eta > 0`, `gamma` in
+    /// `(0, 1]`, `beta >= 0` and finite.
+    pub fn with_rates(
+        mut self,
+        eta: Option<f64>,
+        gamma: Option<f64>,
+        beta: Option<f64>,
+    ) -> Result<Self> {
+        check_rate("eta", eta)?;
+        if let Some(g) = gamma {
+            if !(g > 0.0 && g <= 1.0) {
+                return Err(Error::invalid("gamma", g, "an exploration rate in (0, 1]"));
+            }
+        }
+        if let Some(b) = beta {
+            if !(b.is_finite() && b >= 0.0) {
+                return Err(Error::invalid("beta", b, "a finite bias >= 0"));
+            }
+        }
+        self.eta = eta.or(self.eta);
+        self.gamma = gamma.or(self.gamma);
+        self.beta = beta.or(self.beta);
+        Ok(self)
+    }
+
+    /// The rates used for horizon `horizon` (Bubeck & Cesa-Bianchi Thm 3.2
+    /// for those not fixed).
+    pub fn rates(&self, horizon: usize) -> Exp3PRates {
+        let k = self.cum_gains.len() as f64;
+        let n = horizon.max(1) as f64;
+        let ln_k = k.ln();
+        Exp3PRates {
+            eta: self.eta.unwrap_or_else(|| 0.95 * (ln_k / (n * k)).sqrt()),
+            gamma: self
+                .gamma
+                .unwrap_or_else(|| (1.05 * (k * ln_k / n).sqrt()).min(1.0)),
+            beta: self
+                .beta
+                .unwrap_or_else(|| ((k / self.delta).ln() / (n * k)).sqrt()),
+        }
+    }
+
+    /// Thm 3.2's bound `5.15 sqrt(n K ln(K / delta))` on the realised
+    /// regret, holding with probability `>= 1 - delta` for the tuned rates.
+    pub fn high_probability_bound(horizon: usize, k: usize, delta: f64) -> Result<f64> {
+        check::at_least("horizon", horizon, 1)?;
+        check_arms(k)?;
+        check::open_unit("delta", delta)?;
+        let (n, k) = (horizon as f64, k as f64);
+        Ok(5.15 * (n * k * (k / delta).ln()).sqrt())
+    }
+
+    fn compute_probs(&mut self, horizon: usize) {
+        let Exp3PRates { eta, gamma, .. } = self.rates(horizon);
+        for (l, g) in self.logits.iter_mut().zip(&self.cum_gains) {
+            *l = eta * g;
+        }
+        softmax_into(&self.logits, &mut self.probs);
+        let k = self.probs.len() as f64;
+        for p in self.probs.iter_mut() {
+            *p = (1.0 - gamma) * *p + gamma / k;
+        }
+    }
+
+    /// Cumulative biased gain estimates `G̃`.
+    pub fn estimated_gains(&self) -> &[f64] {
+        &self.cum_gains
+    }
+}
+
+impl Policy for Exp3P {
+    fn name(&self) -> String {
+        "exp3-p".into()
+    }
+    fn n_arms(&self) -> usize {
+        self.cum_gains.len()
+    }
+    fn reset(&mut self) {
+        self.cum_gains.iter_mut().for_each(|g| *g = 0.0);
+    }
+    fn select(&mut self, round: &Round<'_>, rng: &mut dyn RngCore) -> Arm {
+        self.compute_probs(round.horizon);
+        sample_categorical(&self.probs, rng)
+    }
+    fn update(&mut self, round: &Round<'_>, arm: Arm, reward: f64) {
+        // `probs` are the probabilities this round was played with.
+        let beta = self.rates(round.horizon).beta;
+        for (i, (g, &p)) in self.cum_gains.iter_mut().zip(&self.probs).enumerate() {
+            if p > 0.0 {
+                let played = if i == arm { reward } else { 0.0 };
+                *g += (played + beta) / p;
+            }
+        }
+    }
+    fn probabilities(&self, round: &Round<'_>) -> Option<Vec<f64>> {
+        let mut copy = self.clone();
+        copy.compute_probs(round.horizon);
+        Some(copy.probs)
+    }
+}
+
 /// Exp3-IX (Neu 2015, "Explore no more"; Lattimore & Szepesvári Sec. 12.1):
 /// exponential weights over implicit-exploration estimates
 /// `l / (p_t(a) + gamma)`. Defaults `eta = sqrt(2 ln K / (K T))`,
@@ -342,6 +509,7 @@ impl Policy for Exp4 {
 /// Which loss estimator Tsallis-INF uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TsallisEstimator {
     /// Importance weighting `l 1{a = A_t} / p(a)`.
     ImportanceWeighted,
@@ -529,7 +697,84 @@ mod tests {
     }
 
     #[test]
+    fn exp3p_probabilities_follow_the_update_and_keep_the_gamma_floor() {
+        // K = 3, eta = 0.5, gamma = 0.3, beta = 0.1: after playing arm 0
+        // with p = 1/3 and reward 1, G̃ = ((1 + 0.1) 3, 0.1 * 3, 0.1 * 3).
+        let mut p = Exp3P::new(3, 0.05)
+            .unwrap()
+            .with_rates(Some(0.5), Some(0.3), Some(0.1))
+            .unwrap();
+        let round = Round::new(1, 10);
+        let mut rng = Seeder::new(0).rng(0);
+        p.select(&round, &mut rng);
+        p.update(&round, 0, 1.0);
+        assert_relative_eq!(p.estimated_gains()[0], 3.3, epsilon = 1e-14);
+        assert_relative_eq!(p.estimated_gains()[1], 0.3, epsilon = 1e-14);
+        let probs = p.probabilities(&Round::new(2, 10)).unwrap();
+        let z = 1.65f64.exp() + 2.0 * 0.15f64.exp();
+        assert_relative_eq!(probs[0], 0.7 * 1.65f64.exp() / z + 0.1, epsilon = 1e-14);
+        assert_relative_eq!(probs[1], 0.7 * 0.15f64.exp() / z + 0.1, epsilon = 1e-14);
+        // Over a long random play the distribution sums to 1 and every arm
+        // keeps at least gamma / K.
+        let mut q = Exp3P::new(4, 0.1).unwrap();
+        let horizon = 5000;
+        let floor = q.rates(horizon).gamma / 4.0;
+        for t in 1..=horizon {
+            let r = Round::new(t, horizon);
+            let arm = q.select(&r, &mut rng);
+            let probs = q.probabilities(&r).unwrap();
+            assert_relative_eq!(probs.iter().sum::<f64>(), 1.0, epsilon = 1e-12);
+            assert!(
+                probs.iter().all(|&x| x >= floor * (1.0 - 1e-12)),
+                "{probs:?}"
+            );
+            q.update(&r, arm, if arm == 2 { 0.9 } else { 0.2 });
+        }
+        assert!(q.probabilities(&Round::new(horizon, horizon)).unwrap()[2] > 0.9);
+    }
+
+    #[test]
+    fn exp3p_meets_its_high_probability_bound_and_is_deterministic() {
+        use crate::env::ObliviousAdversary;
+        use crate::simulator::{Simulator, SimulatorConfig};
+        let (k, horizon, delta) = (5, 20_000, 0.05);
+        let env = ObliviousAdversary::doubling_switch(k, horizon).unwrap();
+        let policies: Vec<Box<dyn Policy>> = vec![Box::new(Exp3P::new(k, delta).unwrap())];
+        let sim = Simulator::new(
+            SimulatorConfig::default()
+                .horizon(horizon)
+                .repetitions(20)
+                .seed(9),
+        )
+        .unwrap();
+        let a = sim.run(&env, &policies).unwrap();
+        let bound = Exp3P::high_probability_bound(horizon, k, delta).unwrap();
+        // The bound fails with probability <= delta per run; on this
+        // switching sequence every one of 20 runs is far inside it.
+        let regrets = a.policies[0].final_realised_regrets();
+        assert!(regrets.iter().all(|&r| r < bound), "{regrets:?} vs {bound}");
+        let worst = regrets.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        assert!(worst < 0.5 * bound, "worst {worst} vs {bound}");
+        // Same seed, same runs.
+        let b = sim.run(&env, &policies).unwrap();
+        for (ra, rb) in a.policies[0]
+            .repetitions
+            .iter()
+            .zip(&b.policies[0].repetitions)
+        {
+            assert_eq!(ra.realised_regret, rb.realised_regret);
+            assert_eq!(ra.pulls, rb.pulls);
+        }
+    }
+
+    #[test]
     fn bad_parameters_are_rejected() {
+        assert!(Exp3P::new(3, 0.0).is_err());
+        assert!(Exp3P::new(0, 0.1).is_err());
+        let p = Exp3P::new(3, 0.1).unwrap();
+        assert!(p.clone().with_rates(None, Some(0.0), None).is_err());
+        assert!(p.clone().with_rates(None, None, Some(f64::NAN)).is_err());
+        assert!(p.with_rates(Some(-1.0), None, None).is_err());
         assert!(Exp3::new(0, None, 0.0).is_err());
         assert!(Exp3::new(3, Some(-1.0), 0.0).is_err());
         assert!(Exp3::new(3, None, 1.5).is_err());

@@ -23,6 +23,7 @@ pub struct Identification {
 /// A best-arm identification strategy.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum BestArmStrategy {
     /// Uniform allocation: `budget / K` pulls per arm, recommend the best mean.
     Uniform {
@@ -49,8 +50,9 @@ pub enum BestArmStrategy {
 }
 
 impl BestArmStrategy {
-    /// Checks the parameters for `k` arms.
-    pub fn validate(&self, k: usize) -> Result<()> {
+    /// Checks the parameters for `k` arms (a budget depends on `k`, so this
+    /// is not a `Validate` impl).
+    pub fn check_for_arms(&self, k: usize) -> Result<()> {
         check::at_least("number of arms", k, 2)?;
         match *self {
             BestArmStrategy::Uniform { budget } | BestArmStrategy::SuccessiveHalving { budget } => {
@@ -84,7 +86,7 @@ impl BestArmStrategy {
         rng: &mut dyn RngCore,
     ) -> Result<Identification> {
         let k = env.arms().len();
-        self.validate(k)?;
+        self.check_for_arms(k)?;
         let mut stats = ArmStats::new(k);
         let mut pull = |a: usize, stats: &mut ArmStats| {
             let r = env.arms()[a].sample(rng);
@@ -227,8 +229,10 @@ mod tests {
             delta: 1.5,
             max_samples: 10
         }
-        .validate(3)
+        .check_for_arms(3)
         .is_err());
-        assert!(BestArmStrategy::Uniform { budget: 2 }.validate(3).is_err());
+        assert!(BestArmStrategy::Uniform { budget: 2 }
+            .check_for_arms(3)
+            .is_err());
     }
 }

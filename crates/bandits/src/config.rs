@@ -21,21 +21,18 @@ use duality_core::config::Validate;
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::adversarial::{Exp3, Exp3Ix, Hedge, TsallisEstimator, TsallisInf};
 use crate::env::{
     AdaptiveAdversary, ArmDistribution, Environment, ObliviousAdversary, StochasticBandit,
 };
 use crate::policy::Policy;
+use crate::registry::find_policy;
 use crate::simulator::SimulatorConfig;
 use crate::stats::CiParams;
-use crate::stochastic::{
-    BetaThompson, EpsilonGreedy, EpsilonSchedule, ExploreFirst, GaussianThompson, KlFamily, KlUcb,
-    Moss, SuccessiveElimination, Ucb1,
-};
 
 /// Which environment to simulate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum EnvironmentSpec {
     /// Bernoulli arms with the given means.
     Bernoulli {
@@ -101,171 +98,185 @@ impl EnvironmentSpec {
     }
 }
 
-fn default_one() -> f64 {
-    1.0
-}
-fn default_two() -> f64 {
-    2.0
-}
-
-/// Which policy to run (parameters default to the papers' choices).
+/// One `[[policies]]` entry: a registered policy's name (`kind`) and its
+/// parameters (the other keys), built through the
+/// [`registry`](crate::registry).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum PolicySpec {
-    /// [`ExploreFirst`]; `n_per_arm` absent: the `T^{2/3}` tuning.
-    ExploreFirst {
-        /// Exploration pulls per arm.
-        #[serde(default)]
-        n_per_arm: Option<usize>,
-    },
-    /// [`EpsilonGreedy`]; `epsilon` absent: the decaying schedule.
-    EpsilonGreedy {
-        /// Fixed exploration probability.
-        #[serde(default)]
-        epsilon: Option<f64>,
-    },
-    /// [`SuccessiveElimination`].
-    SuccessiveElimination,
-    /// [`Ucb1`].
-    Ucb1 {
-        /// Bonus scale.
-        #[serde(default = "default_one")]
-        scale: f64,
-    },
-    /// Bernoulli [`KlUcb`].
-    KlUcb {
-        /// Exploration constant `c`.
-        #[serde(default)]
-        c: f64,
-    },
-    /// Gaussian [`KlUcb`].
-    KlUcbGaussian {
-        /// Exploration constant `c`.
-        #[serde(default)]
-        c: f64,
-        /// Reward variance.
-        #[serde(default = "default_one")]
-        variance: f64,
-    },
-    /// [`Moss`].
-    Moss,
-    /// [`BetaThompson`].
-    ThompsonBeta,
-    /// [`GaussianThompson`].
-    ThompsonGaussian {
-        /// Posterior scale.
-        #[serde(default = "default_one")]
-        sigma: f64,
-    },
-    /// [`Hedge`] (full feedback).
-    Hedge {
-        /// Learning rate (absent: tuned to the horizon).
-        #[serde(default)]
-        eta: Option<f64>,
-    },
-    /// [`Exp3`].
-    Exp3 {
-        /// Learning rate (absent: tuned).
-        #[serde(default)]
-        eta: Option<f64>,
-        /// Uniform mixing.
-        #[serde(default)]
-        gamma: f64,
-    },
-    /// [`Exp3Ix`].
-    Exp3Ix {
-        /// Learning rate (absent: tuned).
-        #[serde(default)]
-        eta: Option<f64>,
-        /// Implicit exploration (absent: `eta / 2`).
-        #[serde(default)]
-        gamma: Option<f64>,
-    },
-    /// [`TsallisInf`].
-    TsallisInf {
-        /// `eta_t = eta_scale / sqrt(t)`.
-        #[serde(default = "default_two")]
-        eta_scale: f64,
-        /// Use the importance-weighted instead of the reduced-variance estimator.
-        #[serde(default)]
-        importance_weighted: bool,
-    },
+pub struct PolicySpec {
+    kind: String,
+    #[serde(flatten)]
+    params: toml::Table,
 }
 
 impl PolicySpec {
+    /// The registered policy `kind` with default parameters (an error
+    /// listing the known kinds for an unknown one).
+    pub fn new(kind: &str) -> Result<Self> {
+        find_policy(kind)?;
+        Ok(PolicySpec {
+            kind: kind.to_string(),
+            params: toml::Table::new(),
+        })
+    }
+
+    /// Sets parameter `key` (checked when the policy is built).
+    pub fn with(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
+        self.params.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// The policy's registered name.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// Its parameters.
+    pub fn params(&self) -> &toml::Table {
+        &self.params
+    }
+
     /// Builds the policy for `k` arms and horizon `horizon`.
     pub fn build(&self, k: usize, horizon: usize) -> Result<Box<dyn Policy>> {
-        Ok(match *self {
-            PolicySpec::ExploreFirst { n_per_arm } => match n_per_arm {
-                Some(n) => Box::new(ExploreFirst::new(k, n)?),
-                None => Box::new(ExploreFirst::tuned(k, horizon)?),
-            },
-            PolicySpec::EpsilonGreedy { epsilon } => Box::new(EpsilonGreedy::new(
-                k,
-                match epsilon {
-                    Some(epsilon) => EpsilonSchedule::Fixed { epsilon },
-                    None => EpsilonSchedule::Decaying,
-                },
-            )?),
-            PolicySpec::SuccessiveElimination => Box::new(SuccessiveElimination::new(k)?),
-            PolicySpec::Ucb1 { scale } => Box::new(Ucb1::with_scale(k, scale)?),
-            PolicySpec::KlUcb { c } => Box::new(KlUcb::new(k, KlFamily::Bernoulli, c)?),
-            PolicySpec::KlUcbGaussian { c, variance } => {
-                Box::new(KlUcb::new(k, KlFamily::Gaussian { variance }, c)?)
-            }
-            PolicySpec::Moss => Box::new(Moss::new(k)?),
-            PolicySpec::ThompsonBeta => Box::new(BetaThompson::new(k)?),
-            PolicySpec::ThompsonGaussian { sigma } => Box::new(GaussianThompson::new(k, sigma)?),
-            PolicySpec::Hedge { eta } => Box::new(Hedge::new(k, eta)?),
-            PolicySpec::Exp3 { eta, gamma } => Box::new(Exp3::new(k, eta, gamma)?),
-            PolicySpec::Exp3Ix { eta, gamma } => Box::new(Exp3Ix::new(k, eta, gamma)?),
-            PolicySpec::TsallisInf {
-                eta_scale,
-                importance_weighted,
-            } => Box::new(TsallisInf::new(
-                k,
-                eta_scale,
-                if importance_weighted {
-                    TsallisEstimator::ImportanceWeighted
-                } else {
-                    TsallisEstimator::ReducedVariance
-                },
-            )?),
-        })
+        find_policy(&self.kind)?.build(&self.params, k, horizon)
     }
 }
 
 /// An environment and the policies to run on it.
-pub type BuiltSimulation = (Box<dyn Environment>, Vec<Box<dyn Policy>>);
+pub struct BuiltSimulation {
+    /// The environment.
+    pub environment: Box<dyn Environment>,
+    /// The policies, in the spec's order.
+    pub policies: Vec<Box<dyn Policy>>,
+}
 
-/// A whole simulation: settings, environment, policies, CI settings.
+/// A whole simulation: settings, environment, policies, CI settings. Read
+/// from TOML with `duality_core::config::load_toml` (which runs
+/// [`Validate`]) or built with [`SimulationSpec::builder`].
+///
+/// ```
+/// use duality_bandits::config::{EnvironmentSpec, PolicySpec, SimulationSpec};
+///
+/// let spec = SimulationSpec::builder(
+///     EnvironmentSpec::Bernoulli { means: vec![0.2, 0.8] },
+///     vec![PolicySpec::new("ucb1").unwrap(), PolicySpec::new("exp3_p").unwrap().with("delta", 0.1)],
+/// )
+/// .horizon(500)
+/// .repetitions(3)
+/// .build()
+/// .unwrap();
+/// let built = spec.build().unwrap();
+/// assert_eq!(built.policies[1].name(), "exp3-p");
+/// assert!(SimulationSpec::builder(EnvironmentSpec::Bernoulli { means: vec![0.5] }, vec![]).build().is_err());
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulationSpec {
-    /// Rounds per run.
-    pub horizon: usize,
-    /// Repetitions.
-    pub repetitions: usize,
-    /// Master seed.
+    horizon: usize,
+    repetitions: usize,
     #[serde(default)]
-    pub seed: u64,
-    /// Log-spaced checkpoints.
+    seed: u64,
     #[serde(default = "default_checkpoints")]
-    pub checkpoints: usize,
-    /// The environment.
-    pub environment: EnvironmentSpec,
-    /// The policies.
-    pub policies: Vec<PolicySpec>,
-    /// Bootstrap settings of the reported CIs.
+    checkpoints: usize,
+    environment: EnvironmentSpec,
+    policies: Vec<PolicySpec>,
     #[serde(default)]
-    pub ci: CiParams,
+    ci: CiParams,
 }
 
 fn default_checkpoints() -> usize {
     60
 }
 
+/// Builder of a [`SimulationSpec`]; [`SimulationSpecBuilder::build`]
+/// validates once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulationSpecBuilder {
+    spec: SimulationSpec,
+}
+
+impl SimulationSpecBuilder {
+    /// Rounds per run (default 10,000).
+    pub fn horizon(mut self, horizon: usize) -> Self {
+        self.spec.horizon = horizon;
+        self
+    }
+    /// Repetitions (default 100).
+    pub fn repetitions(mut self, repetitions: usize) -> Self {
+        self.spec.repetitions = repetitions;
+        self
+    }
+    /// Master seed (default 0).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.spec.seed = seed;
+        self
+    }
+    /// Log-spaced checkpoints of the curves (default 60).
+    pub fn checkpoints(mut self, checkpoints: usize) -> Self {
+        self.spec.checkpoints = checkpoints;
+        self
+    }
+    /// Bootstrap settings of the reported CIs.
+    pub fn ci(mut self, ci: CiParams) -> Self {
+        self.spec.ci = ci;
+        self
+    }
+    /// The validated spec.
+    pub fn build(self) -> Result<SimulationSpec> {
+        self.spec.validate()?;
+        Ok(self.spec)
+    }
+}
+
 impl SimulationSpec {
+    /// A builder over `environment` and `policies` with the defaults of a
+    /// TOML file that gives only those.
+    pub fn builder(
+        environment: EnvironmentSpec,
+        policies: Vec<PolicySpec>,
+    ) -> SimulationSpecBuilder {
+        let defaults = SimulatorConfig::default();
+        SimulationSpecBuilder {
+            spec: SimulationSpec {
+                horizon: defaults.horizon,
+                repetitions: defaults.repetitions,
+                seed: 0,
+                checkpoints: default_checkpoints(),
+                environment,
+                policies,
+                ci: CiParams::default(),
+            },
+        }
+    }
+
+    /// Rounds per run.
+    pub fn horizon(&self) -> usize {
+        self.horizon
+    }
+    /// Repetitions.
+    pub fn repetitions(&self) -> usize {
+        self.repetitions
+    }
+    /// Master seed.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// Log-spaced checkpoints.
+    pub fn checkpoints(&self) -> usize {
+        self.checkpoints
+    }
+    /// The environment.
+    pub fn environment(&self) -> &EnvironmentSpec {
+        &self.environment
+    }
+    /// The policies.
+    pub fn policies(&self) -> &[PolicySpec] {
+        &self.policies
+    }
+    /// Bootstrap settings of the reported CIs.
+    pub fn ci(&self) -> &CiParams {
+        &self.ci
+    }
+
     /// The simulator settings.
     pub fn simulator_config(&self) -> SimulatorConfig {
         SimulatorConfig::default()
@@ -275,10 +286,14 @@ impl SimulationSpec {
             .checkpoints(self.checkpoints)
     }
 
-    /// Builds the environment and the policies.
+    /// Builds the environment and the policies (errors name
+    /// `environment` or `policies[i]`).
     pub fn build(&self) -> Result<BuiltSimulation> {
-        let env = self.environment.build(self.horizon)?;
-        let k = env.n_arms();
+        let environment = self
+            .environment
+            .build(self.horizon)
+            .map_err(|e| Error::config("environment", e.to_string()))?;
+        let k = environment.n_arms();
         let policies = self
             .policies
             .iter()
@@ -288,7 +303,10 @@ impl SimulationSpec {
                     .map_err(|e| Error::config(format!("policies[{i}]"), e.to_string()))
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok((env, policies))
+        Ok(BuiltSimulation {
+            environment,
+            policies,
+        })
     }
 }
 
@@ -299,6 +317,12 @@ impl Validate for SimulationSpec {
         }
         if self.repetitions == 0 {
             return Err(Error::config("repetitions", "must be >= 1, got 0"));
+        }
+        if self.checkpoints < 2 {
+            return Err(Error::config(
+                "checkpoints",
+                format!("must be >= 2, got {}", self.checkpoints),
+            ));
         }
         if self.policies.is_empty() {
             return Err(Error::config(
@@ -312,15 +336,8 @@ impl Validate for SimulationSpec {
                 format!("must be in (0, 1), got {}", self.ci.confidence),
             ));
         }
-        let env = self
-            .environment
-            .build(self.horizon)
-            .map_err(|e| Error::config("environment", e.to_string()))?;
-        for (i, p) in self.policies.iter().enumerate() {
-            p.build(env.n_arms(), self.horizon)
-                .map_err(|e| Error::config(format!("policies[{i}]"), e.to_string()))?;
-        }
-        Ok(())
+        // Building checks every environment and policy parameter.
+        self.build().map(|_| ())
     }
 }
 
@@ -335,9 +352,11 @@ mod tests {
                     [[policies]]\nkind = \"ucb1\"\n[[policies]]\nkind = \"epsilon_greedy\"\nepsilon = 0.1\n\
                     [[policies]]\nkind = \"tsallis_inf\"\n";
         let spec: SimulationSpec = from_toml_str(text, "sim.toml").unwrap();
-        let (env, policies) = spec.build().unwrap();
-        assert_eq!(env.n_arms(), 2);
-        assert_eq!(policies.len(), 3);
+        let built = spec.build().unwrap();
+        assert_eq!(built.environment.n_arms(), 2);
+        assert_eq!(built.policies.len(), 3);
+        assert_eq!(spec.horizon(), 100);
+        assert_eq!(spec.policies()[1].kind(), "epsilon_greedy");
         let bad = text.replace("0.8]", "1.8]");
         let err = from_toml_str::<SimulationSpec>(&bad, "sim.toml")
             .unwrap_err()
@@ -355,5 +374,20 @@ mod tests {
         assert!(from_toml_str::<SimulationSpec>(&bad, "sim.toml").is_err());
         let bad = text.replace("means = [0.2, 0.8]", "means = []");
         assert!(from_toml_str::<SimulationSpec>(&bad, "sim.toml").is_err());
+        // Unknown policy kinds and keys are named.
+        let bad = text.replace("kind = \"ucb1\"", "kind = \"ucb2\"");
+        let err = from_toml_str::<SimulationSpec>(&bad, "sim.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ucb2") && err.contains("policies[0]"), "{err}");
+        let bad = text.replace("epsilon = 0.1", "epsilom = 0.1");
+        let err = from_toml_str::<SimulationSpec>(&bad, "sim.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("epsilom"), "{err}");
+        // Round trip through TOML keeps kind and parameters.
+        let again: SimulationSpec =
+            from_toml_str(&toml::to_string(&spec).unwrap(), "again.toml").unwrap();
+        assert_eq!(again, spec);
     }
 }

@@ -8,6 +8,7 @@
 //! the same stream and so sees the same reward table, whatever it plays
 //! (for adaptive adversaries, the same table *given* the same history).
 
+use duality_core::config::Validate;
 use duality_core::seed::SplitMix64;
 use duality_core::{check, Error, Result};
 use rand::{Rng, RngCore};
@@ -75,6 +76,7 @@ impl Clone for Box<dyn Environment> {
 /// The reward distribution of one stochastic arm.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ArmDistribution {
     /// Reward 1 with probability `p`, else 0.
     Bernoulli {
@@ -115,8 +117,9 @@ impl ArmDistribution {
         }
     }
 
-    /// Checks the parameters; `name` prefixes the error.
-    pub fn validate(&self, name: &str) -> Result<()> {
+    /// Checks the parameters; `name` prefixes the field in the error
+    /// (`arms[2].sd`).
+    pub(crate) fn check_named(&self, name: &str) -> Result<()> {
         match *self {
             ArmDistribution::Bernoulli { p } => check::probability(&format!("{name}.p"), p),
             ArmDistribution::Gaussian { mean, sd } => {
@@ -163,6 +166,14 @@ impl ArmDistribution {
     }
 }
 
+impl Validate for ArmDistribution {
+    /// Bernoulli `p` in `[0, 1]`, Gaussian `sd > 0`, Beta shapes `> 0`,
+    /// uniform `low <= high`, all finite.
+    fn validate(&self) -> Result<()> {
+        self.check_named("arm")
+    }
+}
+
 /// A stationary stochastic bandit: independent arms with fixed distributions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StochasticBandit {
@@ -176,7 +187,7 @@ impl StochasticBandit {
             return Err(Error::invalid("number of arms", 0, "at least 1 arm"));
         }
         for (i, a) in arms.iter().enumerate() {
-            a.validate(&format!("arms[{i}]"))?;
+            a.check_named(&format!("arms[{i}]"))?;
         }
         Ok(StochasticBandit { arms })
     }
@@ -276,7 +287,7 @@ impl PiecewiseStationary {
                 ));
             }
             for (i, a) in arms.iter().enumerate() {
-                a.validate(&format!("segments[{s}].arms[{i}]"))?;
+                a.check_named(&format!("segments[{s}].arms[{i}]"))?;
             }
         }
         Ok(PiecewiseStationary { segments })

@@ -5,12 +5,21 @@
 //! per-repetition seed streams, so headlines are bit-identical for any thread
 //! count) and states the paper's claim and whether it held in `notes`.
 
-use crate::math::log_checkpoints;
+use crate::analysis::{
+    growth_over_decade, log_checkpoints, mean, regret_exponent, strictly_decreasing, MeanSe,
+};
 use crate::plot::{regret_curves_svg, regret_svg, RegretKind};
 use crate::prelude::*;
+use crate::relax::{
+    iteration_table, omega_grid, run_omega_bandit, seeded_sequence, table_bandit_run, ChebCb,
+    RelaxOutcome, RelaxSetup,
+};
 use crate::tallying::policy_regret;
+use duality_core::check;
+use duality_core::config::Validate;
 use duality_core::record::RunRecord;
 use duality_eval::plot::{LineChart, Series};
+use serde::Deserialize;
 
 use duality_bench::PeerSpec;
 use duality_bench::{Context, Experiment, Figure, Headline, Outcome, Suite};
@@ -56,8 +65,30 @@ pub fn suite() -> Suite {
     }
 }
 
-fn mean(v: &[f64]) -> f64 {
-    v.iter().sum::<f64>() / v.len().max(1) as f64
+/// Parameters of the simulation experiments (`stochastic-regret`,
+/// `simulation-speed`, `adversarial-regret`, `tallying`).
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunSize {
+    /// Rounds per run.
+    horizon: usize,
+    /// Repetitions per seed.
+    repetitions: usize,
+}
+
+impl Validate for RunSize {
+    fn validate(&self) -> duality_core::Result<()> {
+        check::at_least("horizon", self.horizon, 10)?;
+        check::at_least("repetitions", self.repetitions, 1)
+    }
+}
+
+/// The typed, validated parameters of the running experiment.
+fn params<T: serde::de::DeserializeOwned + Validate>(ctx: &Context) -> anyhow::Result<T> {
+    let p: T = ctx.params()?;
+    p.validate()
+        .map_err(|e| anyhow::anyhow!("parameters of {}: {e}", ctx.id))?;
+    Ok(p)
 }
 
 fn headline(name: impl Into<String>, value: f64, digits: u32) -> Headline {
@@ -68,36 +99,34 @@ fn headline(name: impl Into<String>, value: f64, digits: u32) -> Headline {
     }
 }
 
-/// Mean final pseudo-regret and mean regret at T/10 per policy.
-fn regret_at(result: &SimulationResult, policy: usize, t: usize) -> f64 {
-    let idx = result
-        .checkpoints
-        .iter()
-        .position(|&c| c >= t)
-        .unwrap_or(result.checkpoints.len() - 1);
-    result.policies[policy].mean_pseudo_curve()[idx]
+/// The runs of [`simulate_over_seeds`].
+struct SeedRuns {
+    /// One record per (policy, seed).
+    records: Vec<RunRecord>,
+    /// The first seed's simulation (drawn as the figure).
+    first: SimulationResult,
 }
 
-/// Runs `policies` on `env` once per context seed (`horizon`, `repetitions`
-/// each, the seed's own simulator stream) and records, per (policy, seed),
-/// the mean final regret of each kind in `kinds` and the run time. Returns
-/// the records and the first seed's result (drawn as the figure).
+/// Runs `policies` on `env` once per context seed (`size.horizon`,
+/// `size.repetitions` each, the seed's own simulator stream) and records,
+/// per (policy, seed), the mean final regret of each kind in `kinds` and
+/// the run time.
 fn simulate_over_seeds(
     ctx: &Context,
     env: &dyn Environment,
     policies: &[Box<dyn Policy>],
-    (horizon, reps): (usize, usize),
+    size: RunSize,
     task: &str,
     kinds: &[RegretKind],
-) -> anyhow::Result<(Vec<RunRecord>, SimulationResult)> {
+) -> anyhow::Result<SeedRuns> {
     let mut records = Vec::new();
     let mut first: Option<SimulationResult> = None;
     for &seed in &ctx.seeds {
         ctx.progress.set_message(format!("{task} seed {seed}"));
         let sim = Simulator::new(
             SimulatorConfig::default()
-                .horizon(horizon)
-                .repetitions(reps)
+                .horizon(size.horizon)
+                .repetitions(size.repetitions)
                 .seed(ctx.seeder.seed_for(seed)),
         )?;
         let result = sim.run(env, policies)?;
@@ -118,14 +147,14 @@ fn simulate_over_seeds(
         first.get_or_insert(result);
     }
     let first = first.ok_or_else(|| anyhow::anyhow!("no seeds"))?;
-    Ok((records, first))
+    Ok(SeedRuns { records, first })
 }
 
 fn stochastic_regret(ctx: &Context) -> anyhow::Result<Outcome> {
     let means = [0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1];
     let k = means.len();
-    let horizon: usize = ctx.param("horizon")?;
-    let reps: usize = ctx.param("repetitions")?;
+    let size: RunSize = params(ctx)?;
+    let (horizon, reps) = (size.horizon, size.repetitions);
     let env = StochasticBandit::bernoulli(&means)?;
     let policies: Vec<Box<dyn Policy>> = vec![
         Box::new(Ucb1::new(k)?),
@@ -144,15 +173,16 @@ fn stochastic_regret(ctx: &Context) -> anyhow::Result<Outcome> {
         Box::new(ExploreFirst::new(k, 5)?),
     ];
     let mut out = Outcome::default();
-    let (records, result) = simulate_over_seeds(
+    let runs = simulate_over_seeds(
         ctx,
         &env,
         &policies,
-        (horizon, reps),
+        size,
         "bernoulli-10",
         &[RegretKind::Pseudo, RegretKind::Realised],
     )?;
-    out.records = records;
+    out.records = runs.records;
+    let result = runs.first;
     let file = "bandits_stochastic_regret.svg";
     regret_svg(
         &result,
@@ -164,11 +194,11 @@ fn stochastic_regret(ctx: &Context) -> anyhow::Result<Outcome> {
         file: file.into(),
     });
     let mut growth = Vec::new();
-    for (i, p) in result.policies.iter().enumerate() {
+    for p in &result.policies {
         let fin = mean(&p.final_pseudo_regrets());
         out.headlines
             .push(headline(format!("{} regret", p.name), fin, 1));
-        let g = fin / regret_at(&result, i, horizon / 10).max(1e-9);
+        let g = growth_over_decade(&result.checkpoints, &p.mean_pseudo_curve())?;
         out.headlines
             .push(headline(format!("{} growth T/10->T", p.name), g, 2));
         growth.push((p.name.clone(), fin, g));
@@ -188,7 +218,7 @@ fn stochastic_regret(ctx: &Context) -> anyhow::Result<Outcome> {
             .collect::<Vec<_>>()
             .join(", "),
         if log_ok && linear_ok {
-            "HELD: UCB1, KL-UCB, MOSS and Thompson sampling grow far slower than linear; fixed epsilon grows linearly (explore-first(5) commits wrongly in some repetitions, whose regret then grows linearly)."
+            "HELD: UCB1, KL-UCB, MOSS and Thompson sampling grow far slower than linear; fixed epsilon grows linearly."
         } else {
             "NOT fully held at this size (see growth factors)."
         }
@@ -196,21 +226,27 @@ fn stochastic_regret(ctx: &Context) -> anyhow::Result<Outcome> {
     Ok(out)
 }
 
-/// Mean and standard error of the mean.
-fn mean_se(v: &[f64]) -> (f64, f64) {
-    let m = mean(v);
-    if v.len() < 2 {
-        return (m, 0.0);
-    }
-    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (v.len() - 1) as f64;
-    (m, (var / v.len() as f64).sqrt())
-}
-
 /// What `peer_smpybandits.py` writes to its `out` file.
 #[derive(serde::Deserialize)]
 struct SmpyOut {
     regrets: std::collections::BTreeMap<String, Vec<f64>>,
     seconds: std::collections::BTreeMap<String, Vec<f64>>,
+}
+
+/// One policy's single-threaded timing in `simulation-speed`.
+struct Timed {
+    name: String,
+    regret: MeanSe,
+    seconds_per_simulation: f64,
+}
+
+/// Mean seconds per simulation of each policy of `result`.
+fn seconds_per_simulation(result: &SimulationResult, reps: usize) -> Vec<f64> {
+    result
+        .policies
+        .iter()
+        .map(|p| p.repetitions.iter().map(|r| r.seconds).sum::<f64>() / reps as f64)
+        .collect()
 }
 
 /// UCB1 and Beta-Bernoulli Thompson sampling on the Bernoulli K=10 instance
@@ -223,8 +259,8 @@ struct SmpyOut {
 fn simulation_speed(ctx: &Context) -> anyhow::Result<Outcome> {
     let means = [0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1];
     let k = means.len();
-    let horizon: usize = ctx.param("horizon")?;
-    let reps: usize = ctx.param("repetitions")?;
+    let size: RunSize = params(ctx)?;
+    let (horizon, reps) = (size.horizon, size.repetitions);
     let env = StochasticBandit::bernoulli(&means)?;
     // Thompson sampling twice: the lazy exact arg-max (the default) and the
     // textbook sampler that draws every arm, which is what SMPyBandits does.
@@ -246,9 +282,16 @@ fn simulation_speed(ctx: &Context) -> anyhow::Result<Outcome> {
     let result = run()?;
     let mut out = Outcome::default();
     let mut ours = Vec::new();
-    for p in &result.policies {
-        let per_sim = p.repetitions.iter().map(|r| r.seconds).sum::<f64>() / reps as f64;
-        ours.push((p.name.clone(), mean_se(&p.final_pseudo_regrets()), per_sim));
+    for (p, per_sim) in result
+        .policies
+        .iter()
+        .zip(seconds_per_simulation(&result, reps))
+    {
+        ours.push(Timed {
+            name: p.name.clone(),
+            regret: MeanSe::of(&p.final_pseudo_regrets()),
+            seconds_per_simulation: per_sim,
+        });
         out.records.push(
             RunRecord::new(&p.name, "bernoulli-10", 0)
                 .with_metric("pseudo_regret", mean(&p.final_pseudo_regrets()))
@@ -258,45 +301,66 @@ fn simulation_speed(ctx: &Context) -> anyhow::Result<Outcome> {
     out.notes.push(format!(
         "duality, one thread, T = {horizon}, {reps} repetitions: {}.",
         ours.iter()
-            .map(|(n, (m, se), s)| format!(
-                "{n} {:.0} us per simulation ({:.1} ns per round), final pseudo-regret {m:.1} +- {se:.1}",
-                s * 1e6,
-                s * 1e9 / horizon as f64
+            .map(|o| format!(
+                "{} {:.0} us per simulation ({:.1} ns per round), final pseudo-regret {:.1} +- {:.1}",
+                o.name,
+                o.seconds_per_simulation * 1e6,
+                o.seconds_per_simulation * 1e9 / horizon as f64,
+                o.regret.mean,
+                o.regret.se
             ))
             .collect::<Vec<_>>()
             .join("; ")
     ));
-    if !ctx.compare {
-        return Ok(out);
-    }
-    let side = std::env::temp_dir().join(format!(
-        "duality-smpybandits-{}-{horizon}.json",
-        std::process::id()
-    ));
-    let spec = PeerSpec {
-        name: format!("ucb1-thompson-T{horizon}-R{reps}"),
-        peer: "SMPyBandits".into(),
-        script: "fixtures/bandits/peer_smpybandits.py".into(),
-        input: serde_json::json!({
+    if ctx.compare {
+        let input = serde_json::json!({
             "means": means,
             "horizon": horizon,
             "repetitions": reps,
             "seed": seed % (1 << 31),
             "policies": ["ucb1", "thompson"],
-            "out": side.to_string_lossy(),
-        }),
+        });
+        let note = compare_with_smpybandits(ctx, size, input, &ours, || {
+            let r = run()?;
+            Ok((seconds_per_simulation(&r, reps), r))
+        })?;
+        out.notes.push(note);
+    }
+    Ok(out)
+}
+
+/// `--compare` half of `simulation-speed`: times SMPyBandits on `input`
+/// against `rerun` (duality's timed simulation) and returns the note on
+/// speed and statistical agreement.
+fn compare_with_smpybandits(
+    ctx: &Context,
+    size: RunSize,
+    mut input: serde_json::Value,
+    ours: &[Timed],
+    mut rerun: impl FnMut() -> anyhow::Result<(Vec<f64>, SimulationResult)>,
+) -> anyhow::Result<String> {
+    let RunSize {
+        horizon,
+        repetitions: reps,
+    } = size;
+    let side = std::env::temp_dir().join(format!(
+        "duality-smpybandits-{}-{horizon}.json",
+        std::process::id()
+    ));
+    input["out"] = serde_json::Value::String(side.to_string_lossy().into_owned());
+    let spec = PeerSpec {
+        name: format!("ucb1-thompson-T{horizon}-R{reps}"),
+        peer: "SMPyBandits".into(),
+        script: "fixtures/bandits/peer_smpybandits.py".into(),
+        input,
         reps: 3,
     };
     // Per-policy seconds of duality's last timed run, paired with the
     // peer's last run (the two ran back to back, so they saw the same load).
     let mut last_seconds: Vec<f64> = Vec::new();
     ctx.compare_with_peer(&spec, || {
-        let r = run()?;
-        last_seconds = r
-            .policies
-            .iter()
-            .map(|p| p.repetitions.iter().map(|x| x.seconds).sum::<f64>() / reps as f64)
-            .collect();
+        let (seconds, r) = rerun()?;
+        last_seconds = seconds;
         Ok(r.policies
             .iter()
             .map(|p| mean(&p.final_pseudo_regrets()))
@@ -307,33 +371,38 @@ fn simulation_speed(ctx: &Context) -> anyhow::Result<Outcome> {
         .and_then(|t| serde_json::from_str(&t).ok());
     let _ = std::fs::remove_file(&side);
     let Some(peer) = peer else {
-        out.notes
-            .push("SMPyBandits comparison did not run (see the comparisons table for why).".into());
-        return Ok(out);
+        return Ok(
+            "SMPyBandits comparison did not run (see the comparisons table for why).".into(),
+        );
     };
     let mut parts = Vec::new();
     let mut agree = true;
-    for (i, ((name, (m, se), s_alone), key)) in ours
+    for (i, (o, key)) in ours
         .iter()
         .zip(["ucb1", "thompson", "thompson"])
         .enumerate()
     {
-        let s = last_seconds.get(i).unwrap_or(s_alone);
+        let s = last_seconds.get(i).unwrap_or(&o.seconds_per_simulation);
         let (Some(regs), Some(secs)) = (peer.regrets.get(key), peer.seconds.get(key)) else {
             continue;
         };
-        let (pm, pse) = mean_se(regs);
-        let z = (m - pm) / (se * se + pse * pse).sqrt().max(1e-12);
+        let theirs = MeanSe::of(regs);
+        let z = o.regret.welch_z(&theirs);
         agree &= z.abs() < 3.0;
         let ps = mean(secs);
         parts.push(format!(
-            "{name}: SMPyBandits {:.3} s per simulation vs duality {:.0} us = {:.0}x faster; final pseudo-regret {pm:.1} +- {pse:.1} vs {m:.1} +- {se:.1} (Welch z = {z:.2})",
+            "{}: SMPyBandits {:.3} s per simulation vs duality {:.0} us = {:.0}x faster; final pseudo-regret {:.1} +- {:.1} vs {:.1} +- {:.1} (Welch z = {z:.2})",
+            o.name,
             ps,
             s * 1e6,
-            ps / s.max(1e-12)
+            ps / s.max(1e-12),
+            theirs.mean,
+            theirs.se,
+            o.regret.mean,
+            o.regret.se
         ));
     }
-    out.notes.push(format!(
+    Ok(format!(
         "Target (issue 5): simulation >= 100x faster than SMPyBandits on the same UCB1 / TS simulation (both single-threaded; \
          SMPyBandits' pure-Python path, numba absent). thompson-beta resolves arms far below the leader lazily \
          (same distribution of play, fewer draws); thompson-beta-eager draws every arm each round, as SMPyBandits does. {}. {}",
@@ -343,14 +412,13 @@ fn simulation_speed(ctx: &Context) -> anyhow::Result<Outcome> {
         } else {
             "Results DISAGREE statistically (|z| >= 3); see the numbers."
         }
-    ));
-    Ok(out)
+    ))
 }
 
 fn adversarial_regret(ctx: &Context) -> anyhow::Result<Outcome> {
     let k = 5;
-    let horizon: usize = ctx.param("horizon")?;
-    let reps: usize = ctx.param("repetitions")?;
+    let size: RunSize = params(ctx)?;
+    let horizon = size.horizon;
     let env = ObliviousAdversary::doubling_switch(k, horizon)?;
     let policies: Vec<Box<dyn Policy>> = vec![
         Box::new(Exp3::new(k, None, 0.0)?),
@@ -366,15 +434,16 @@ fn adversarial_regret(ctx: &Context) -> anyhow::Result<Outcome> {
     ];
     let bound = (2.0 * k as f64 * horizon as f64 * (k as f64).ln()).sqrt();
     let mut out = Outcome::default();
-    let (records, result) = simulate_over_seeds(
+    let runs = simulate_over_seeds(
         ctx,
         &env,
         &policies,
-        (horizon, reps),
+        size,
         "doubling-switch-5",
         &[RegretKind::Realised],
     )?;
-    out.records = records;
+    out.records = runs.records;
+    let result = runs.first;
     let file = "bandits_adversarial_regret.svg";
     regret_curves_svg(
         &result,
@@ -408,8 +477,8 @@ fn adversarial_regret(ctx: &Context) -> anyhow::Result<Outcome> {
 
 fn tallying(ctx: &Context) -> anyhow::Result<Outcome> {
     let (k, m) = (3, 5);
-    let horizon: usize = ctx.param("horizon")?;
-    let reps: usize = ctx.param("repetitions")?;
+    let size: RunSize = params(ctx)?;
+    let (horizon, reps) = (size.horizon, size.repetitions);
     let env = TallyingBandit::practice_instance(k, m)?;
     let policies: Vec<Box<dyn Policy>> = vec![
         Box::new(TallyingElimination::new(k, m)?),
@@ -487,9 +556,32 @@ fn tallying(ctx: &Context) -> anyhow::Result<Outcome> {
     Ok(out)
 }
 
+/// Parameters of `ope-error`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OpeErrorParams {
+    /// Logged rounds per estimate, increasing.
+    sizes: Vec<usize>,
+    /// Logs per size.
+    repetitions: usize,
+    /// Logged rounds of the DR comparison with obp (`--compare`).
+    obp_rounds: usize,
+}
+
+impl Validate for OpeErrorParams {
+    fn validate(&self) -> duality_core::Result<()> {
+        check::non_empty("sizes", &self.sizes)?;
+        for (i, &n) in self.sizes.iter().enumerate() {
+            check::at_least(&format!("sizes[{i}]"), n, 2)?;
+        }
+        check::at_least("repetitions", self.repetitions, 1)?;
+        check::at_least("obp_rounds", self.obp_rounds, 2)
+    }
+}
+
 fn ope_error(ctx: &Context) -> anyhow::Result<Outcome> {
-    let sizes: Vec<usize> = ctx.param("sizes")?;
-    let reps: usize = ctx.param("repetitions")?;
+    let p: OpeErrorParams = params(ctx)?;
+    let (sizes, reps) = (&p.sizes, p.repetitions);
     let tau = 5.0;
     let estimators: Vec<Box<dyn OffPolicyEstimator + Send + Sync>> = vec![
         Box::new(Ipw),
@@ -567,7 +659,7 @@ fn ope_error(ctx: &Context) -> anyhow::Result<Outcome> {
         sizes[last],
         if dr < ipw && dr < dm { "HELD." } else { "NOT held at this size." }
     ));
-    compare_dr_with_obp(ctx, estimators[3].as_ref())?;
+    compare_dr_with_obp(ctx, p.obp_rounds, estimators[3].as_ref())?;
     Ok(out)
 }
 
@@ -578,12 +670,12 @@ fn ope_error(ctx: &Context) -> anyhow::Result<Outcome> {
 /// `numpy.fromfile`); JSON text would be ~3x larger and slow to parse.
 fn compare_dr_with_obp(
     ctx: &Context,
+    n_rounds: usize,
     dr: &(dyn OffPolicyEstimator + Send + Sync),
 ) -> anyhow::Result<()> {
     if !ctx.compare {
         return Ok(());
     }
-    let n_rounds: usize = ctx.param("obp_rounds")?;
     let params = SyntheticParams {
         n_rounds,
         ..SyntheticParams::default()
@@ -611,113 +703,160 @@ fn compare_dr_with_obp(
     Ok(())
 }
 
-/// Least-squares slope of `ln y` on `ln x` over `points` with `x, y > 0`
-/// (`None` with fewer than two points or a non-positive value).
-fn regret_exponent(points: &[(f64, f64)]) -> Option<f64> {
-    if points.len() < 2 || points.iter().any(|&(x, y)| !(x > 0.0 && y > 0.0)) {
-        return None;
-    }
-    let n = points.len() as f64;
-    let (lx, ly): (Vec<f64>, Vec<f64>) = points.iter().map(|&(x, y)| (x.ln(), y.ln())).unzip();
-    let (mx, my) = (lx.iter().sum::<f64>() / n, ly.iter().sum::<f64>() / n);
-    let sxx: f64 = lx.iter().map(|x| (x - mx) * (x - mx)).sum();
-    let sxy: f64 = lx.iter().zip(&ly).map(|(x, y)| (x - mx) * (y - my)).sum();
-    (sxx > 0.0).then(|| sxy / sxx)
+/// Parameters of `sor-tuning`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SorTuningParams {
+    /// Shifted-Laplacian systems per seed.
+    systems: usize,
+    /// Omega grid points in `[1, 1.95]` (the arms).
+    grid_points: usize,
+    /// Systems of the trend's sequence (0: reuse the first seed's).
+    trend_systems: usize,
+    /// Prefix lengths the trend's learners run on.
+    trend_lengths: Vec<usize>,
 }
 
-/// Regret-vs-T trend of the omega bandits: per-system mean iterations of
-/// Tsallis-INF, Exp3 and ChebCB on prefixes of one sequence (each prefix a
-/// separate run with that horizon, 4 policy seeds), against the best fixed
-/// grid omega of the same prefix and the per-system best grid omega. Full
-/// mode extends the first seed's sequence to `trend_systems` (16,000; its
-/// first 1000 are the main experiment's); quick mode uses prefixes of the
-/// 100 systems. Returns Tsallis-INF's regret exponent (see
-/// [`regret_exponent`]) when it can be fitted.
-fn sor_trend(
-    ctx: &Context,
-    grid: &[f64],
-    setup: &crate::relax::RelaxSetup,
-    first_table: Option<(Vec<f64>, Vec<Vec<usize>>)>,
-    out: &mut Outcome,
-) -> anyhow::Result<Option<f64>> {
-    use crate::relax::{iteration_table, seeded_sequence, table_bandit_run, ChebCb};
-    let trend_systems: usize = ctx.param("trend_systems")?;
-    let lengths: Vec<usize> = ctx.param("trend_lengths")?;
-    let (shifts, table): (Vec<f64>, Vec<Vec<usize>>) = if trend_systems == 0 {
-        first_table.ok_or_else(|| anyhow::anyhow!("no seeds"))?
-    } else {
-        ctx.progress
-            .set_message(format!("sor-tuning trend: {trend_systems} systems"));
-        let s = ctx.seeder.seed_for(ctx.seeds.first().copied().unwrap_or(0));
-        let seq = seeded_sequence(10, trend_systems, s)?;
-        let table = iteration_table(&seq, grid, setup.tol, setup.max_iter)?;
-        (seq.shifts, table)
-    };
-    let k = grid.len();
-    let names = ["tsallis-inf", "exp3", "chebcb", "chebcb-gamma10"];
+impl Validate for SorTuningParams {
+    fn validate(&self) -> duality_core::Result<()> {
+        check::at_least("systems", self.systems, 1)?;
+        check::at_least("grid_points", self.grid_points, 2)?;
+        check::non_empty("trend_lengths", &self.trend_lengths)?;
+        for (i, &t) in self.trend_lengths.iter().enumerate() {
+            check::at_least(&format!("trend_lengths[{i}]"), t, 1)?;
+        }
+        Ok(())
+    }
+}
+
+/// The learners of the trend, by name.
+const TREND_NAMES: [&str; 4] = ["tsallis-inf", "exp3", "chebcb", "chebcb-gamma10"];
+
+/// Builds trend learner `i` of [`TREND_NAMES`] for `k` arms.
+fn trend_policy(i: usize, k: usize, setup: &RelaxSetup) -> anyhow::Result<Box<dyn Policy>> {
     let dim = setup.chebyshev_degree + 1;
-    let make = |i: usize| -> anyhow::Result<Box<dyn Policy>> {
-        Ok(match i {
-            0 => Box::new(TsallisInf::new(
-                k,
-                2.0,
-                TsallisEstimator::ImportanceWeighted,
-            )?),
-            1 => Box::new(Exp3::new(k, None, 0.0)?),
-            2 => Box::new(ChebCb::new(k, dim, 1.0, 1.0)?),
-            _ => Box::new(ChebCb::new(k, dim, 1.0, 10.0)?),
-        })
-    };
+    Ok(match i {
+        0 => Box::new(TsallisInf::new(
+            k,
+            2.0,
+            TsallisEstimator::ImportanceWeighted,
+        )?),
+        1 => Box::new(Exp3::new(k, None, 0.0)?),
+        2 => Box::new(ChebCb::new(k, dim, 1.0, 1.0)?),
+        _ => Box::new(ChebCb::new(k, dim, 1.0, 10.0)?),
+    })
+}
+
+/// A sequence's shifts and its iteration table (`[t][arm]`).
+struct SorTable {
+    shifts: Vec<f64>,
+    table: Vec<Vec<usize>>,
+}
+
+/// How tight the loss normalisation `iterations / cap` was in a table.
+struct CapHits {
+    /// Largest iteration count.
+    largest: usize,
+    /// Cells that reached the cap.
+    capped: usize,
+    /// All cells.
+    cells: usize,
+}
+
+impl SorTable {
+    /// Largest entry and how many cells reached the cap `max_iter`.
+    fn cap_hits(&self, max_iter: usize) -> CapHits {
+        let cells = self.table.iter().flatten();
+        CapHits {
+            largest: cells.clone().copied().max().unwrap_or(0),
+            capped: cells.clone().filter(|&&c| c >= max_iter).count(),
+            cells: cells.count(),
+        }
+    }
+}
+
+/// One prefix length of the trend: mean iterations per system.
+struct TrendRow {
+    /// Prefix length `T`.
+    t: usize,
+    /// Best fixed grid omega on the prefix.
+    best_fixed: f64,
+    /// Per-system best grid omega.
+    per_system_best: f64,
+    /// Each learner of [`TREND_NAMES`], averaged over the policy seeds.
+    learners: Vec<f64>,
+}
+
+/// Runs every trend learner on prefixes of `table` (each prefix a separate
+/// run with that horizon, 4 policy seeds).
+fn trend_rows(
+    ctx: &Context,
+    lengths: &[usize],
+    trend: &SorTable,
+    setup: &RelaxSetup,
+) -> anyhow::Result<Vec<TrendRow>> {
+    let k = trend.table[0].len();
     let policy_seeds = 4u64;
     let seeder = ctx.seeder.named("sor-trend");
-    // rows: (T, best fixed, per-system best, [learner means])
-    let mut rows: Vec<(usize, f64, f64, Vec<f64>)> = Vec::new();
-    for &t in &lengths {
-        let t = t.min(table.len());
-        let prefix = &table[..t];
+    let mut rows = Vec::new();
+    for &t in lengths {
+        let t = t.min(trend.table.len());
+        let prefix = &trend.table[..t];
         let mut cols = vec![0usize; k];
         for row in prefix {
             for (c, &v) in cols.iter_mut().zip(row) {
                 *c += v;
             }
         }
-        let best = cols.iter().copied().min().unwrap_or(0) as f64 / t as f64;
-        let per_system = prefix
+        let best_fixed = cols.iter().copied().min().unwrap_or(0) as f64 / t as f64;
+        let per_system_best = prefix
             .iter()
             .map(|r| r.iter().copied().min().unwrap_or(0) as f64)
             .sum::<f64>()
             / t as f64;
         let mut learners = Vec::new();
-        for i in 0..names.len() {
+        for i in 0..TREND_NAMES.len() {
             let mut total = 0.0;
             for r in 0..policy_seeds {
-                let mut policy = make(i)?;
+                let mut policy = trend_policy(i, k, setup)?;
                 let mut rng = seeder.child(i as u64).rng(r);
                 let paid =
-                    table_bandit_run(&shifts[..t], prefix, policy.as_mut(), setup, &mut rng)?;
+                    table_bandit_run(&trend.shifts[..t], prefix, policy.as_mut(), setup, &mut rng)?;
                 total += paid.iter().sum::<usize>() as f64 / t as f64;
             }
             learners.push(total / policy_seeds as f64);
         }
-        rows.push((t, best, per_system, learners));
+        rows.push(TrendRow {
+            t,
+            best_fixed,
+            per_system_best,
+            learners,
+        });
     }
-    let mut curves: Vec<Series> = names
+    Ok(rows)
+}
+
+/// The trend figure: mean iterations per system against `T`.
+fn trend_figure(ctx: &Context, rows: &[TrendRow], out: &mut Outcome) -> anyhow::Result<()> {
+    let mut curves: Vec<Series> = TREND_NAMES
         .iter()
         .enumerate()
         .map(|(i, name)| {
             Series::new(
                 (*name).to_string(),
-                rows.iter().map(|r| (r.0 as f64, r.3[i])).collect(),
+                rows.iter().map(|r| (r.t as f64, r.learners[i])).collect(),
             )
         })
         .collect();
     curves.push(Series::new(
         "best fixed omega (same prefix)",
-        rows.iter().map(|r| (r.0 as f64, r.1)).collect(),
+        rows.iter().map(|r| (r.t as f64, r.best_fixed)).collect(),
     ));
     curves.push(Series::new(
         "per-system best grid omega",
-        rows.iter().map(|r| (r.0 as f64, r.2)).collect(),
+        rows.iter()
+            .map(|r| (r.t as f64, r.per_system_best))
+            .collect(),
     ));
     let file = "bandits_sor_trend.svg";
     LineChart::new(
@@ -733,86 +872,172 @@ fn sor_trend(
             .into(),
         file: file.into(),
     });
+    Ok(())
+}
+
+/// The trend note: what this run measured, against the bound's scale.
+fn trend_note(
+    rows: &[TrendRow],
+    trend: &SorTable,
+    setup: &RelaxSetup,
+    grid: &[f64],
+    exponents: &[Option<f64>],
+) -> String {
+    let k = grid.len();
+    let m = setup.max_iter;
+    let excess: Vec<f64> = rows.iter().map(|r| r.learners[0] - r.best_fixed).collect();
+    let CapHits {
+        largest,
+        capped,
+        cells,
+    } = trend.cap_hits(m);
+    let fmt_list =
+        |f: &dyn Fn(&TrendRow) -> String| rows.iter().map(f).collect::<Vec<_>>().join("; ");
+    let last = &rows[rows.len() - 1];
+    let gamma10 = last.learners[3];
+    let exponent_text = TREND_NAMES
+        .iter()
+        .zip(exponents)
+        .map(|(n, e)| match e {
+            Some(e) => format!("{n} {e:.2}"),
+            None => format!("{n} not fitted (an excess <= 0)"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "Trend on one sequence of {} systems (prefixes; each prefix a separate run), K = {k} grid omegas in [{:.2}, {:.2}], cap m = {m}. \
+         Mean iterations per system [Tsallis-INF / Exp3 / ChebCB / ChebCB with gamma = 10 sqrt(K t) vs best fixed, per-system best grid omega]: {}. \
+         Tsallis-INF's excess over the best fixed omega {}: {}. Regret exponents (log-log slope of the cumulative excess on T): {exponent_text}. \
+         Scale of the guarantee: Tsallis-INF's adversarial bound 4 sqrt(K T) in normalised loss (Zimmert & Seldin Thm 1, eta_t = 2 / sqrt(t)) \
+         is 4 m sqrt(K / T) excess iterations per system: {}. \
+         Normalisation: the loss is iterations / m; in this run's table the largest entry is {largest} and {capped} of {cells} (system, omega) cells hit the cap. \
+         ChebCB with gamma = 10 sqrt(K t) (not the default, shown for contrast) at T = {}: {gamma10:.1} vs best fixed {:.1} and per-system best {:.1}.",
+        trend.table.len(),
+        grid[0],
+        grid[k - 1],
+        fmt_list(&|r| format!(
+            "T={}: {} vs {:.1}, {:.1}",
+            r.t,
+            r.learners
+                .iter()
+                .map(|v| format!("{v:.1}"))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            r.best_fixed,
+            r.per_system_best
+        )),
+        if strictly_decreasing(&excess) {
+            "shrinks with T"
+        } else {
+            "does NOT shrink monotonically with T"
+        },
+        rows.iter()
+            .zip(&excess)
+            .map(|(r, e)| format!("T={} {e:.1}", r.t))
+            .collect::<Vec<_>>()
+            .join(", "),
+        fmt_list(&|r| format!(
+            "T={}: {:.1}",
+            r.t,
+            4.0 * m as f64 * (k as f64 / r.t as f64).sqrt()
+        )),
+        last.t,
+        last.best_fixed,
+        last.per_system_best,
+    )
+}
+
+/// Regret-vs-T trend of the omega bandits: per-system mean iterations of
+/// Tsallis-INF, Exp3 and ChebCB on prefixes of one sequence against the
+/// best fixed grid omega of the same prefix and the per-system best grid
+/// omega. Full mode extends the first seed's sequence to `trend_systems`
+/// (its first `systems` are the main experiment's); quick mode reuses the
+/// first seed's `first` table. Returns Tsallis-INF's regret exponent (see
+/// [`regret_exponent`]) when it can be fitted.
+fn sor_trend(
+    ctx: &Context,
+    p: &SorTuningParams,
+    grid: &[f64],
+    setup: &RelaxSetup,
+    first: SorTable,
+    out: &mut Outcome,
+) -> anyhow::Result<Option<f64>> {
+    let trend = if p.trend_systems == 0 {
+        first
+    } else {
+        ctx.progress
+            .set_message(format!("sor-tuning trend: {} systems", p.trend_systems));
+        let s = ctx.seeder.seed_for(ctx.seeds.first().copied().unwrap_or(0));
+        let seq = seeded_sequence(10, p.trend_systems, s)?;
+        let table = iteration_table(&seq, grid, setup)?;
+        SorTable {
+            shifts: seq.shifts,
+            table,
+        }
+    };
+    let rows = trend_rows(ctx, &p.trend_lengths, &trend, setup)?;
+    trend_figure(ctx, &rows, out)?;
     for r in &rows {
-        for (i, name) in names.iter().enumerate() {
+        for (i, name) in TREND_NAMES.iter().enumerate() {
             out.headlines.push(headline(
-                format!("{name} excess iterations per system T={}", r.0),
-                r.3[i] - r.1,
+                format!("{name} excess iterations per system T={}", r.t),
+                r.learners[i] - r.best_fixed,
                 1,
             ));
         }
     }
-    let excess: Vec<f64> = rows.iter().map(|r| r.3[0] - r.1).collect();
-    let shrinking = excess.windows(2).all(|w| w[1] < w[0]);
     // Regret exponent: the least-squares slope of ln(cumulative excess) on
     // ln T. Below 1 the cumulative excess is sublinear, i.e. the mean
     // iterations per system approach the best fixed omega's.
-    let exponents: Vec<Option<f64>> = (0..names.len())
+    let exponents: Vec<Option<f64>> = (0..TREND_NAMES.len())
         .map(|i| {
             let points: Vec<(f64, f64)> = rows
                 .iter()
-                .map(|r| (r.0 as f64, (r.3[i] - r.1) * r.0 as f64))
+                .map(|r| (r.t as f64, (r.learners[i] - r.best_fixed) * r.t as f64))
                 .collect();
-            regret_exponent(&points)
+            regret_exponent(&points).ok().map(|fit| fit.slope)
         })
         .collect();
-    for (name, e) in names.iter().zip(&exponents) {
+    for (name, e) in TREND_NAMES.iter().zip(&exponents) {
         if let Some(e) = e {
             out.headlines
                 .push(headline(format!("{name} regret exponent"), *e, 2));
         }
     }
-    out.notes.push(format!(
-        "Trend: Tsallis-INF's adversarial bound is 4 sqrt(K T) in normalised loss (Zimmert & Seldin Thm 1), i.e. 4 m sqrt(K / T) excess iterations \
-         per system with m the iteration cap, as in Learning to Relax's regret against the best fixed omega; the per-system gap closes only as T grows, \
-         and with m = {}, K = {k} the bound is vacuous below T ~ 10^5. \
-         Mean iterations per system [Tsallis-INF / Exp3 / ChebCB / ChebCB with gamma = 10 sqrt(K t) vs best fixed, per-system best grid omega]: {}. \
-         Tsallis-INF's excess over the best fixed omega {}: {}. \
-         Checked for bugs: the loss is iterations / cap with the cap (1000) actually reached on the hardest systems (so the normalisation is tight), \
-         Tsallis-INF uses eta_t = 2 / sqrt(t) (Zimmert & Seldin, Thm 1), Exp3 the horizon-tuned eta = sqrt(2 ln K / (K T)), the grid is 20 points in [1, 1.95]; \
-         the gap at T = 1000 is the learning cost at that length, not a defect. ChebCB's SquareCB rate gamma = sqrt(K t) keeps \
-         1 / (K + gamma * gap) exploration on every arm, which dominates at these T; with gamma = 10 sqrt(K t) (not the default, shown for contrast) the contextual learner uses the shift and moves towards the per-system best omega.",
-        setup.max_iter,
-        rows.iter()
-            .map(|r| format!(
-                "T={}: {} vs {:.1}, {:.1}",
-                r.0,
-                r.3.iter()
-                    .map(|v| format!("{v:.1}"))
-                    .collect::<Vec<_>>()
-                    .join(" / "),
-                r.1,
-                r.2
-            ))
-            .collect::<Vec<_>>()
-            .join("; "),
-        if shrinking { "shrinks with T" } else { "does NOT shrink monotonically with T" },
-        rows.iter()
-            .zip(&excess)
-            .map(|(r, e)| format!("T={} {e:.1}", r.0))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
+    out.notes
+        .push(trend_note(&rows, &trend, setup, grid, &exponents));
     Ok(exponents[0])
 }
 
-fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
-    use crate::relax::{
-        iteration_table, omega_grid, run_omega_bandit, seeded_sequence, ChebCb, RelaxSetup,
-    };
-    let systems: usize = ctx.param("systems")?;
-    let grid_n: usize = ctx.param("grid_points")?;
-    let setup = RelaxSetup::default();
-    let grid = omega_grid(grid_n);
-    let mut out = Outcome::default();
-    let mut first: Option<Vec<(String, crate::relax::RelaxOutcome)>> = None;
-    // The first seed's sequence and table, reused for the trend in quick mode.
-    let mut first_table: Option<(Vec<f64>, Vec<Vec<usize>>)> = None;
-    for (si, &seed) in ctx.seeds.iter().enumerate() {
+/// One learner's run on the first seed's sequence.
+struct NamedRelax {
+    name: String,
+    outcome: RelaxOutcome,
+}
+
+/// The first seed's part of the main `sor-tuning` runs.
+struct FirstSeed {
+    /// Each learner's outcome.
+    results: Vec<NamedRelax>,
+    /// Its sequence and table (the quick trend reuses them).
+    table: SorTable,
+}
+
+/// The main runs of `sor-tuning`: every learner on every seed's sequence
+/// (records for all seeds); returns the first seed's outcomes and table.
+fn sor_runs(
+    ctx: &Context,
+    p: &SorTuningParams,
+    grid: &[f64],
+    setup: &RelaxSetup,
+    out: &mut Outcome,
+) -> anyhow::Result<FirstSeed> {
+    let mut first: Option<FirstSeed> = None;
+    for &seed in &ctx.seeds {
         ctx.progress.set_message(format!("sor-tuning seed {seed}"));
         let s = ctx.seeder.seed_for(seed);
-        let seq = seeded_sequence(10, systems, s)?;
-        let table = iteration_table(&seq, &grid, setup.tol, setup.max_iter)?;
+        let seq = seeded_sequence(10, p.systems, s)?;
+        let table = iteration_table(&seq, grid, setup)?;
         let mut policies: Vec<Box<dyn Policy>> = vec![
             Box::new(TsallisInf::new(
                 grid.len(),
@@ -828,11 +1053,11 @@ fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
             )?),
         ];
         let mut results = Vec::new();
-        for (i, p) in policies.iter_mut().enumerate() {
+        for (i, policy) in policies.iter_mut().enumerate() {
             let mut rng = duality_core::seed::Seeder::new(s).child(i as u64).rng(0);
-            let r = run_omega_bandit(&seq, &grid, &table, p.as_mut(), &setup, &mut rng)?;
+            let r = run_omega_bandit(&seq, grid, &table, policy.as_mut(), setup, &mut rng)?;
             out.records.push(
-                RunRecord::new(p.name(), "shifted-laplacian-10x10", seed)
+                RunRecord::new(policy.name(), "shifted-laplacian-10x10", seed)
                     .with_metric("total_iterations", r.learner_iterations as f64)
                     .with_metric("best_fixed_iterations", r.best_fixed_iterations as f64)
                     .with_metric("gauss_seidel_iterations", r.gauss_seidel_iterations as f64)
@@ -841,36 +1066,48 @@ fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
                         r.instance_optimal_iterations as f64,
                     ),
             );
-            results.push((p.name(), r));
+            results.push(NamedRelax {
+                name: policy.name(),
+                outcome: r,
+            });
         }
-        if si == 0 {
-            first = Some(results);
-            first_table = Some((seq.shifts.clone(), table));
+        if first.is_none() {
+            first = Some(FirstSeed {
+                results,
+                table: SorTable {
+                    shifts: seq.shifts.clone(),
+                    table,
+                },
+            });
         }
     }
-    let results = first.ok_or_else(|| anyhow::anyhow!("no seeds"))?;
-    let base = &results[0].1;
-    let exponent = sor_trend(ctx, &grid, &setup, first_table, &mut out)?;
+    first.ok_or_else(|| anyhow::anyhow!("no seeds"))
+}
+
+/// Cumulative curve `c_1, c_2, ...` as points `(t, c_t)`, `t` from 1.
+fn cumulative_points(curve: &[usize]) -> Vec<(f64, f64)> {
+    curve
+        .iter()
+        .enumerate()
+        .map(|(t, &c)| ((t + 1) as f64, c as f64))
+        .collect()
+}
+
+fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: SorTuningParams = params(ctx)?;
+    let setup = RelaxSetup::default();
+    let grid = omega_grid(p.grid_points);
+    let mut out = Outcome::default();
+    let FirstSeed { results, table } = sor_runs(ctx, &p, &grid, &setup, &mut out)?;
+    let exponent = sor_trend(ctx, &p, &grid, &setup, table, &mut out)?;
+    let base = &results[0].outcome;
     let mut curves: Vec<Series> = results
         .iter()
-        .map(|(n, r)| {
-            Series::new(
-                n.clone(),
-                r.learner_curve
-                    .iter()
-                    .enumerate()
-                    .map(|(t, &c)| ((t + 1) as f64, c as f64))
-                    .collect(),
-            )
-        })
+        .map(|r| Series::new(r.name.clone(), cumulative_points(&r.outcome.learner_curve)))
         .collect();
     curves.push(Series::new(
         format!("best fixed omega = {:.3}", base.best_fixed_omega),
-        base.best_fixed_curve
-            .iter()
-            .enumerate()
-            .map(|(t, &c)| ((t + 1) as f64, c as f64))
-            .collect(),
+        cumulative_points(&base.best_fixed_curve),
     ));
     let file = "bandits_sor_tuning.svg";
     LineChart::new(
@@ -883,10 +1120,10 @@ fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
         title: "Cumulative SOR iterations: omega bandits vs best fixed omega".into(),
         file: file.into(),
     });
-    for (n, r) in &results {
+    for r in &results {
         out.headlines.push(headline(
-            format!("{n} total iterations"),
-            r.learner_iterations as f64,
+            format!("{} total iterations", r.name),
+            r.outcome.learner_iterations as f64,
             0,
         ));
     }
@@ -905,24 +1142,36 @@ fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
         base.instance_optimal_iterations as f64,
         0,
     ));
-    let ts = results[0].1.learner_iterations as f64;
+    out.notes
+        .push(sor_claim_note(&results, grid.len(), p.systems, exponent));
+    Ok(out)
+}
+
+/// The `sor-tuning` claim and whether it held in this run.
+fn sor_claim_note(
+    results: &[NamedRelax],
+    k: usize,
+    systems: usize,
+    exponent: Option<f64>,
+) -> String {
+    let base = &results[0].outcome;
+    let ts = base.learner_iterations as f64;
     let best = base.best_fixed_iterations as f64;
     let gs = base.gauss_seidel_iterations as f64;
-    out.notes.push(format!(
+    format!(
         "Claim (Learning to Relax): the omega bandit's total iterations approach the best fixed omega in hindsight and beat omega = 1. \
-         Tsallis-INF {ts:.0} vs best fixed {best:.0} (omega {:.3}, ratio {:.3}) vs Gauss-Seidel {gs:.0}; ChebCB {}; instance-optimal omega {}. {}",
+         First seed's {systems} systems: Tsallis-INF {ts:.0} vs best fixed {best:.0} (omega {:.3}, ratio {:.3}) vs Gauss-Seidel {gs:.0}; ChebCB {}; instance-optimal omega {}. {}",
         base.best_fixed_omega,
         ts / best,
-        results[2].1.learner_iterations,
+        results[2].outcome.learner_iterations,
         base.instance_optimal_iterations,
         match exponent {
             Some(e) if ts < gs && e < 0.9 => format!(
                 "HELD in the sense of the claim: it beats omega = 1 by {:.1}x, and its cumulative excess over the best fixed omega grows like \
-                 T^{e:.2} (trend note), so the per-system gap closes like T^{:.2}; at this T the ratio is still {:.2} (the learning cost of {} arms).",
+                 T^{e:.2} (trend note), so the per-system gap closes like T^{:.2}; at this T the ratio is still {:.2} (the learning cost of {k} arms).",
                 gs / ts,
                 e - 1.0,
                 ts / best,
-                grid.len()
             ),
             Some(e) => format!(
                 "NOT held: beats omega = 1: {}, regret exponent {e:.2} (needs < 0.9).",
@@ -930,6 +1179,60 @@ fn sor_tuning(ctx: &Context) -> anyhow::Result<Outcome> {
             ),
             None => "NOT shown: the trend has no positive excess to fit an exponent to.".to_string(),
         }
-    ));
-    Ok(out)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn typed<T: serde::de::DeserializeOwned + Validate>(suite: &Suite, name: &str, quick: bool) {
+        let ctx = Context::for_test(suite, name, quick).unwrap();
+        if let Err(e) = params::<T>(&ctx) {
+            panic!("{name} (quick {quick}): {e}");
+        }
+    }
+
+    #[test]
+    fn every_experiment_reads_its_typed_parameters_in_both_profiles() {
+        let suite = suite();
+        let names: Vec<&str> = suite.experiments.iter().map(|e| e.name).collect();
+        assert_eq!(
+            names,
+            [
+                "stochastic-regret",
+                "simulation-speed",
+                "adversarial-regret",
+                "tallying",
+                "ope-error",
+                "sor-tuning"
+            ]
+        );
+        for quick in [false, true] {
+            for name in &names[..4] {
+                typed::<RunSize>(&suite, name, quick);
+            }
+            typed::<OpeErrorParams>(&suite, "ope-error", quick);
+            typed::<SorTuningParams>(&suite, "sor-tuning", quick);
+        }
+        duality_bench::check_defaults(suite.name, suite.defaults, &names, true).unwrap();
+    }
+
+    #[test]
+    fn bad_parameters_are_errors_naming_the_field() {
+        let p = SorTuningParams {
+            systems: 10,
+            grid_points: 1,
+            trend_systems: 0,
+            trend_lengths: vec![5],
+        };
+        let err = p.validate().unwrap_err().to_string();
+        assert!(err.contains("grid_points"), "{err}");
+        let p = OpeErrorParams {
+            sizes: vec![],
+            repetitions: 1,
+            obp_rounds: 10,
+        };
+        assert!(p.validate().unwrap_err().to_string().contains("sizes"));
+    }
 }

@@ -19,7 +19,8 @@ use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use crate::adversarial::{Exp3, Hedge};
-use crate::policy::{Feedback, Policy, Round};
+use crate::driver::{drive, Arena, Response, Step};
+use crate::policy::{Arm, Feedback, Policy, Round};
 
 /// A stochastic BwK arm: Bernoulli reward, Bernoulli consumption per resource.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,7 +63,116 @@ fn validate(arms: &[KnapsackArm], budgets: &[f64]) -> Result<()> {
     Ok(())
 }
 
-/// Runs LagrangeBwK for at most `horizon` rounds.
+/// The BwK side of the round loop: stochastic arms, the budgets and the
+/// dual learner. The primal learner (Exp3) is the driver's policy; it is
+/// paid the normalised Lagrangian, while the arena keeps the true reward,
+/// the consumption and the pulls.
+struct KnapsackArena<'a> {
+    arms: &'a [KnapsackArm],
+    budgets: &'a [f64],
+    horizon: usize,
+    /// `B_min / B_i`: every resource rescaled to budget `B_min`.
+    scale: Vec<f64>,
+    /// `T / B_min`.
+    ratio: f64,
+    /// Range `[lo, hi]` of the Lagrangian, for normalising payoffs.
+    lo: f64,
+    hi: f64,
+    dual: Hedge,
+    consumed: Vec<f64>,
+    pulls: Vec<u64>,
+    total: f64,
+    /// This round's reward, consumption and Lagrangian terms.
+    reward: f64,
+    costs: Vec<f64>,
+    terms: Vec<f64>,
+}
+
+impl Arena for KnapsackArena<'_> {
+    fn n_arms(&self) -> usize {
+        self.arms.len()
+    }
+    fn begin(&mut self, _t: usize, _rng: &mut dyn RngCore) {}
+    fn respond(&mut self, t: usize, a: Arm, rng: &mut dyn RngCore) -> Response {
+        let d = self.budgets.len();
+        // The dual's mixture is fixed before this round's outcome (its
+        // update comes in `played`).
+        let lambda = self
+            .dual
+            .probabilities(&Round::new(t, self.horizon))
+            .unwrap_or_else(|| vec![1.0 / (d + 1) as f64; d + 1]);
+        // Reward, then each resource's consumption, from the learner's
+        // stream right after its choice.
+        let r = if rng.random::<f64>() < self.arms[a].reward {
+            1.0
+        } else {
+            0.0
+        };
+        for (c, &p) in self.costs.iter_mut().zip(&self.arms[a].costs) {
+            *c = if rng.random::<f64>() < p { 1.0 } else { 0.0 };
+        }
+        if self
+            .consumed
+            .iter()
+            .zip(&self.costs)
+            .zip(self.budgets)
+            .any(|((u, ci), b)| u + ci > *b)
+        {
+            return Response::Stop;
+        }
+        for (u, ci) in self.consumed.iter_mut().zip(&self.costs) {
+            *u += ci;
+        }
+        self.total += r;
+        self.pulls[a] += 1;
+        self.reward = r;
+        // Per-resource term 1 - ratio * scaled cost; the dummy resource
+        // consumes B / T per round, so its term is 1 - ratio * (B / T) = 0.
+        // (A dummy term of 1 would make every real resource look cheaper to
+        // the minimising dual, which then pins lambda on the resources and
+        // stops the primal from ever spending its budget on costly arms.)
+        for i in 0..=d {
+            self.terms[i] = if i < d {
+                1.0 - self.ratio * self.scale[i] * self.costs[i]
+            } else {
+                0.0
+            };
+        }
+        let lagrangian = r + lambda
+            .iter()
+            .zip(&self.terms)
+            .map(|(l, x)| l * x)
+            .sum::<f64>();
+        Response::Reward((lagrangian - self.lo) / (self.hi - self.lo))
+    }
+    fn played(&mut self, t: usize, _arm: Arm) {
+        // The dual minimises L, which is linear in lambda: the loss of the
+        // point mass on resource i is r + term_i (normalised into [0, 1]).
+        let (r, lo, hi) = (self.reward, self.lo, self.hi);
+        let dual_rewards: Vec<f64> = self
+            .terms
+            .iter()
+            .map(|x| ((hi - r - x) / (hi - lo)).clamp(0.0, 1.0))
+            .collect();
+        self.dual
+            .update_full(&Round::new(t, self.horizon), 0, &dual_rewards);
+    }
+}
+
+/// Runs LagrangeBwK for at most `horizon` rounds, through the round
+/// [`driver`](crate::driver) with Exp3 as the primal policy.
+///
+/// ```
+/// use duality_bandits::prelude::*;
+/// use duality_core::seed::Seeder;
+///
+/// let arms = vec![
+///     KnapsackArm { reward: 0.9, costs: vec![0.9] },
+///     KnapsackArm { reward: 0.5, costs: vec![0.1] },
+/// ];
+/// let run = lagrange_bwk(&arms, &[250.0], 1000, &mut Seeder::new(1).rng(0)).unwrap();
+/// assert!(run.consumed[0] <= 250.0 && run.rounds <= 1000);
+/// ```
 pub fn lagrange_bwk(
     arms: &[KnapsackArm],
     budgets: &[f64],
@@ -74,79 +184,42 @@ pub fn lagrange_bwk(
     let k = arms.len();
     let d = budgets.len();
     let b_min = budgets.iter().copied().fold(f64::INFINITY, f64::min);
-    // Rescale every resource to budget b_min (Slivkins Sec. 10.1).
-    let scale: Vec<f64> = budgets.iter().map(|b| b_min / b).collect();
     let ratio = horizon as f64 / b_min;
     let mut primal = Exp3::new(k, None, 0.0)?;
-    let mut dual = Hedge::new(d + 1, None)?;
+    let dual = Hedge::new(d + 1, None)?;
     if dual.feedback() != Feedback::Full {
         return Err(Error::Other("dual learner must take full feedback".into()));
     }
-    // Lagrangian range: r + sum lambda (1 - ratio c) lies in [1 - ratio, 2].
-    let (lo, hi) = (1.0 - ratio, 2.0);
-    let mut consumed = vec![0.0; d];
-    let mut pulls = vec![0u64; k];
-    let mut total = 0.0;
-    let mut rounds = 0;
-    for t in 1..=horizon {
-        let round = Round::new(t, horizon);
-        let lambda = dual
-            .probabilities(&round)
-            .unwrap_or_else(|| vec![1.0 / (d + 1) as f64; d + 1]);
-        let a = primal.select(&round, rng).min(k - 1);
-        let r = if rng.random::<f64>() < arms[a].reward {
-            1.0
-        } else {
-            0.0
-        };
-        let c: Vec<f64> = arms[a]
-            .costs
-            .iter()
-            .map(|&p| if rng.random::<f64>() < p { 1.0 } else { 0.0 })
-            .collect();
-        if consumed
-            .iter()
-            .zip(&c)
-            .zip(budgets)
-            .any(|((u, ci), b)| u + ci > *b)
-        {
-            break;
-        }
-        for (u, ci) in consumed.iter_mut().zip(&c) {
-            *u += ci;
-        }
-        total += r;
-        pulls[a] += 1;
-        rounds = t;
-        // Per-resource term 1 - ratio * scaled cost; the dummy resource
-        // consumes B / T per round, so its term is 1 - ratio * (B / T) = 0.
-        // (A dummy term of 1 would make every real resource look cheaper to
-        // the minimising dual, which then pins lambda on the resources and
-        // stops the primal from ever spending its budget on costly arms.)
-        let terms: Vec<f64> = (0..=d)
-            .map(|i| {
-                if i < d {
-                    1.0 - ratio * scale[i] * c[i]
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let lagrangian = r + lambda.iter().zip(&terms).map(|(l, x)| l * x).sum::<f64>();
-        primal.update(&round, a, (lagrangian - lo) / (hi - lo));
-        // The dual minimises L, which is linear in lambda: the loss of the
-        // point mass on resource i is r + term_i (normalised into [0, 1]).
-        let dual_rewards: Vec<f64> = terms
-            .iter()
-            .map(|x| ((hi - r - x) / (hi - lo)).clamp(0.0, 1.0))
-            .collect();
-        dual.update_full(&round, 0, &dual_rewards);
-    }
+    let mut arena = KnapsackArena {
+        arms,
+        budgets,
+        horizon,
+        // Rescale every resource to budget b_min (Slivkins Sec. 10.1).
+        scale: budgets.iter().map(|b| b_min / b).collect(),
+        ratio,
+        // Lagrangian range: r + sum lambda (1 - ratio c) lies in [1 - ratio, 2].
+        lo: 1.0 - ratio,
+        hi: 2.0,
+        dual,
+        consumed: vec![0.0; d],
+        pulls: vec![0; k],
+        total: 0.0,
+        reward: 0.0,
+        costs: vec![0.0; d],
+        terms: vec![0.0; d + 1],
+    };
+    let run = drive(
+        &mut primal,
+        &mut arena,
+        horizon,
+        rng,
+        &mut |_: &KnapsackArena<'_>, _: &Step| {},
+    )?;
     Ok(KnapsackRun {
-        reward: total,
-        rounds,
-        consumed,
-        pulls,
+        reward: arena.total,
+        rounds: run.rounds,
+        consumed: arena.consumed,
+        pulls: arena.pulls,
     })
 }
 

@@ -3,7 +3,7 @@
 
 use duality_core::Result;
 
-pub use duality_core::linalg::{cholesky, dot, solve_lower, solve_spd, solve_upper_t};
+pub use duality_core::linalg::{cholesky, dot, solve_spd};
 
 /// Ridge regression `argmin_w |X w - y|^2 + lambda |w|^2` (rows of `x` are
 /// samples of dimension `d`).

@@ -219,25 +219,6 @@ pub fn kl_ucb_gaussian(p: f64, level: f64, sigma2: f64) -> f64 {
     p + (2.0 * sigma2 * level.max(0.0)).sqrt()
 }
 
-/// `n` round numbers spaced logarithmically in `1..=horizon`, always
-/// including 1 and `horizon`, strictly increasing (duplicates removed).
-pub fn log_checkpoints(horizon: usize, n: usize) -> Vec<usize> {
-    if horizon == 0 {
-        return Vec::new();
-    }
-    let n = n.max(2);
-    let mut out: Vec<usize> = (0..n)
-        .map(|i| {
-            let x = (horizon as f64).powf(i as f64 / (n - 1) as f64);
-            (x.round() as usize).clamp(1, horizon)
-        })
-        .collect();
-    out.push(horizon);
-    out.sort_unstable();
-    out.dedup();
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use duality_core::seed::Seeder;
@@ -299,14 +280,6 @@ mod tests {
         // Closed-form Gaussian index agrees with bisection on the Gaussian KL.
         let g = kl_ucb_gaussian(0.1, 0.3, 0.25);
         assert_relative_eq!(kl_gaussian(0.1, g, 0.25), 0.3, epsilon = 1e-12);
-    }
-
-    #[test]
-    fn checkpoints_are_log_spaced() {
-        let c = log_checkpoints(1000, 4);
-        assert_eq!(c, vec![1, 10, 100, 1000]);
-        assert_eq!(log_checkpoints(1, 10), vec![1]);
-        assert!(log_checkpoints(0, 3).is_empty());
     }
 
     proptest! {

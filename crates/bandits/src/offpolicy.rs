@@ -3,6 +3,7 @@
 //! balancing paper's recipe: learn the policy that maximises an IPS or DR
 //! estimate of its value from logs).
 
+use duality_core::config::Validate;
 use duality_core::{check, Error, Result};
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, StandardNormal};
@@ -28,9 +29,9 @@ pub struct LoggedFeedback {
     pub pscores: Vec<f64>,
 }
 
-impl LoggedFeedback {
+impl Validate for LoggedFeedback {
     /// Checks lengths, ranges and finiteness.
-    pub fn validate(&self) -> Result<()> {
+    fn validate(&self) -> Result<()> {
         check::at_least("number of actions", self.n_actions, 1)?;
         let n = self.actions.len();
         check::at_least("logged rounds", n, 1)?;
@@ -61,7 +62,9 @@ impl LoggedFeedback {
         }
         Ok(())
     }
+}
 
+impl LoggedFeedback {
     /// Context dimension.
     pub fn dim(&self) -> usize {
         self.contexts.first().map_or(0, Vec::len)
@@ -223,6 +226,7 @@ pub fn generate_logs(params: &SyntheticParams, rng: &mut dyn RngCore) -> Result<
 /// The objective maximised by off-policy learning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum LearningObjective {
     /// The IPS estimate of the policy's value.
     Ips,

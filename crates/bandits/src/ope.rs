@@ -458,28 +458,85 @@ impl OffPolicyEstimator for SwitchDoublyRobust {
     }
 }
 
-/// Builds an estimator from its CLI name; `switch-dr` needs `tau`.
-pub fn estimator_by_name(name: &str, tau: Option<f64>) -> Result<Box<dyn OffPolicyEstimator>> {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "ipw" | "ips" => Ok(Box::new(Ipw)),
-        "snipw" | "snips" => Ok(Box::new(Snipw)),
-        "dm" => Ok(Box::new(DirectMethod)),
-        "dr" => Ok(Box::new(DoublyRobust)),
-        "switch-dr" => {
-            let tau = tau.ok_or_else(|| {
-                Error::invalid(
-                    "switch tau",
-                    "none",
-                    "a threshold (--switch-tau T) for switch-dr",
-                )
-            })?;
-            Ok(Box::new(SwitchDoublyRobust::new(tau)?))
-        }
-        other => Err(Error::invalid(
-            "estimator",
-            other,
-            "one of ipw, snipw, dm, dr, switch-dr",
-        )),
+/// The estimators by name (`ipw`, `snipw`, `dm`, `dr`, `switch-dr`, as in
+/// `duality bandit ope --estimators`; `ips` and `snips` are accepted
+/// aliases). Parse with [`str::parse`], print with `Display`.
+///
+/// ```
+/// use duality_bandits::ope::EstimatorKind;
+///
+/// let kind: EstimatorKind = "switch-dr".parse().unwrap();
+/// assert_eq!(kind.to_string(), "switch-dr");
+/// assert!(kind.build(None).is_err()); // switch-dr needs its threshold tau
+/// assert_eq!(kind.build(Some(5.0)).unwrap().name(), "switch-dr");
+/// assert!("ipx".parse::<EstimatorKind>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum EstimatorKind {
+    /// [`Ipw`].
+    Ipw,
+    /// [`Snipw`].
+    Snipw,
+    /// [`DirectMethod`].
+    DirectMethod,
+    /// [`DoublyRobust`].
+    DoublyRobust,
+    /// [`SwitchDoublyRobust`] (needs `tau`).
+    SwitchDoublyRobust,
+}
+
+impl std::str::FromStr for EstimatorKind {
+    type Err = Error;
+    fn from_str(name: &str) -> Result<Self> {
+        Ok(match name.trim().to_ascii_lowercase().as_str() {
+            "ipw" | "ips" => EstimatorKind::Ipw,
+            "snipw" | "snips" => EstimatorKind::Snipw,
+            "dm" => EstimatorKind::DirectMethod,
+            "dr" => EstimatorKind::DoublyRobust,
+            "switch-dr" => EstimatorKind::SwitchDoublyRobust,
+            other => {
+                return Err(Error::invalid(
+                    "estimator",
+                    other,
+                    "one of ipw, snipw, dm, dr, switch-dr",
+                ))
+            }
+        })
+    }
+}
+
+impl std::fmt::Display for EstimatorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EstimatorKind::Ipw => "ipw",
+            EstimatorKind::Snipw => "snipw",
+            EstimatorKind::DirectMethod => "dm",
+            EstimatorKind::DoublyRobust => "dr",
+            EstimatorKind::SwitchDoublyRobust => "switch-dr",
+        })
+    }
+}
+
+impl EstimatorKind {
+    /// The estimator; `switch-dr` needs the importance-weight threshold `tau`.
+    pub fn build(self, tau: Option<f64>) -> Result<Box<dyn OffPolicyEstimator>> {
+        Ok(match self {
+            EstimatorKind::Ipw => Box::new(Ipw),
+            EstimatorKind::Snipw => Box::new(Snipw),
+            EstimatorKind::DirectMethod => Box::new(DirectMethod),
+            EstimatorKind::DoublyRobust => Box::new(DoublyRobust),
+            EstimatorKind::SwitchDoublyRobust => {
+                let tau = tau.ok_or_else(|| {
+                    Error::invalid(
+                        "switch tau",
+                        "none",
+                        "a threshold (--switch-tau T) for switch-dr",
+                    )
+                })?;
+                Box::new(SwitchDoublyRobust::new(tau)?)
+            }
+        })
     }
 }
 
@@ -581,6 +638,6 @@ mod tests {
                 &OpeData::from_csv("action,reward,pscore,pi_0\n0,1,1,1\n".as_bytes(), "x").unwrap()
             )
             .is_err());
-        assert!(estimator_by_name("switch-dr", None).is_err());
+        assert!(EstimatorKind::SwitchDoublyRobust.build(None).is_err());
     }
 }

@@ -8,6 +8,7 @@ use duality_eval::plot::{LineChart, Series};
 
 /// Which regret a curve shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RegretKind {
     /// Pseudo-regret: gap of the best arm's mean to the played arms' means.
     Pseudo,

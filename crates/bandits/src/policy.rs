@@ -45,6 +45,7 @@ impl<'a> Round<'a> {
 
 /// Which feedback a policy learns from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub enum Feedback {
     /// Only the played arm's reward (bandit feedback).
     Bandit,

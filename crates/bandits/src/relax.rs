@@ -20,7 +20,26 @@
 //! - [`ChebCb`]: the contextual variant: Chebyshev features of the shift
 //!   `c_t`, per-arm ridge regression of the loss, SquareCB action
 //!   probabilities (Foster & Rakhlin 2020), as the paper's ChebCB.
+//!
+//! Every learner runs through the crate's round
+//! [`driver`](crate::driver), on a precomputed iteration table (one solve
+//! per system and grid omega, in parallel).
+//!
+//! ```
+//! use duality_bandits::prelude::*;
+//! use duality_core::seed::Seeder;
+//!
+//! let seq = seeded_sequence(6, 40, 1).unwrap();
+//! let grid = omega_grid(5);
+//! let setup = RelaxSetup::default();
+//! let table = iteration_table(&seq, &grid, &setup).unwrap();
+//! let mut policy = TsallisInf::with_defaults(grid.len()).unwrap();
+//! let out = run_omega_bandit(&seq, &grid, &table, &mut policy, &setup, &mut Seeder::new(2).rng(0)).unwrap();
+//! assert!(out.best_fixed_iterations <= out.gauss_seidel_iterations);
+//! assert_eq!(out.learner_curve.len(), 40);
+//! ```
 
+use duality_core::config::Validate;
 use duality_core::seed::Seeder;
 use duality_core::{check, Error, Result};
 use rand::{Rng, RngCore};
@@ -28,38 +47,84 @@ use rand_distr::{Beta, Distribution, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::driver::{drive, Arena, Response, Step};
 use crate::linalg::{dot, solve_spd};
 use crate::math::{argmin, sample_categorical};
-use crate::policy::{Policy, Round};
+use crate::policy::{Arm, Policy, Round};
 
-/// Solver stopping rule.
+/// Solver settings: relaxation parameter and stopping rule. Built only
+/// through [`SorParams::new`] (deserialising runs the same checks), so a
+/// value in hand is valid and the solvers never re-check it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "SorParamsFields")]
 pub struct SorParams {
-    /// Relaxation parameter in `(0, 2)`.
-    pub omega: f64,
-    /// Relative residual tolerance.
-    pub tol: f64,
-    /// Iteration cap.
-    pub max_iter: usize,
+    omega: f64,
+    tol: f64,
+    max_iter: usize,
+}
+
+/// The serialised form of [`SorParams`], checked on the way in.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SorParamsFields {
+    omega: f64,
+    tol: f64,
+    max_iter: usize,
+}
+
+impl TryFrom<SorParamsFields> for SorParams {
+    type Error = Error;
+    fn try_from(f: SorParamsFields) -> Result<Self> {
+        SorParams::new(f.omega, f.tol, f.max_iter)
+    }
 }
 
 impl SorParams {
-    /// Validated parameters.
+    /// Checked parameters: `omega` in `(0, 2)` (SOR's convergence range
+    /// for symmetric positive definite systems, Young 1950), `tol > 0`,
+    /// `max_iter >= 1`.
     pub fn new(omega: f64, tol: f64, max_iter: usize) -> Result<Self> {
-        if !(omega > 0.0 && omega < 2.0) {
-            return Err(Error::invalid(
-                "omega",
-                omega,
-                "a relaxation parameter in (0, 2)",
-            ));
-        }
-        check::positive("tol", tol)?;
-        check::at_least("max_iter", max_iter, 1)?;
-        Ok(SorParams {
+        let params = SorParams {
             omega,
             tol,
             max_iter,
-        })
+        };
+        params.validate()?;
+        Ok(params)
+    }
+
+    /// The relaxation parameter `omega`.
+    pub fn omega(&self) -> f64 {
+        self.omega
+    }
+
+    /// The relative residual tolerance.
+    pub fn tol(&self) -> f64 {
+        self.tol
+    }
+
+    /// The iteration cap.
+    pub fn max_iter(&self) -> usize {
+        self.max_iter
+    }
+
+    /// The same stopping rule with another `omega` (checked).
+    pub fn with_omega(&self, omega: f64) -> Result<Self> {
+        Self::new(omega, self.tol, self.max_iter)
+    }
+}
+
+impl Validate for SorParams {
+    fn validate(&self) -> Result<()> {
+        if !(self.omega > 0.0 && self.omega < 2.0) {
+            return Err(Error::invalid(
+                "omega",
+                self.omega,
+                "a relaxation parameter in (0, 2)",
+            ));
+        }
+        check::positive("tol", self.tol)?;
+        check::at_least("max_iter", self.max_iter, 1)
     }
 }
 
@@ -393,16 +458,10 @@ impl ShiftedLaplacianSequence {
         self.base.shifted(c)
     }
 
-    /// Iterations SOR needs on system `t` with `omega`.
-    pub fn iterations(&self, t: usize, omega: f64, tol: f64, max_iter: usize) -> Result<usize> {
+    /// Iterations SOR with `params` needs on system `t`.
+    pub fn iterations(&self, t: usize, params: &SorParams) -> Result<usize> {
         let a = self.matrix(t)?;
-        Ok(sor_csr(
-            &a,
-            &self.rhs[t],
-            None,
-            &SorParams::new(omega, tol, max_iter)?,
-        )?
-        .iterations)
+        Ok(sor_csr(&a, &self.rhs[t], None, params)?.iterations)
     }
 }
 
@@ -435,22 +494,23 @@ pub struct RelaxOutcome {
     pub best_fixed_curve: Vec<usize>,
 }
 
-/// Iteration counts of every grid omega on every system (`[t][arm]`).
+/// Iteration counts of every grid omega on every system (`[t][arm]`),
+/// with `setup`'s tolerance and cap.
 pub fn iteration_table(
     seq: &ShiftedLaplacianSequence,
     grid: &[f64],
-    tol: f64,
-    max_iter: usize,
+    setup: &RelaxSetup,
 ) -> Result<Vec<Vec<usize>>> {
+    // Checked once here, not per solve.
+    let params: Vec<SorParams> = grid
+        .iter()
+        .map(|&w| SorParams::new(w, setup.tol, setup.max_iter))
+        .collect::<Result<_>>()?;
     // One task per system: cells are independent solves, so the table is
     // the same whatever the thread count.
     (0..seq.shifts.len())
         .into_par_iter()
-        .map(|t| {
-            grid.iter()
-                .map(|&w| seq.iterations(t, w, tol, max_iter))
-                .collect()
-        })
+        .map(|t| params.iter().map(|p| seq.iterations(t, p)).collect())
         .collect()
 }
 
@@ -487,8 +547,8 @@ pub fn run_omega_bandit(
     setup: &RelaxSetup,
     rng: &mut dyn RngCore,
 ) -> Result<RelaxOutcome> {
-    let RelaxSetup { tol, max_iter, .. } = *setup;
     check::same_len("omega grid", grid.len(), "policy arms", policy.n_arms())?;
+    let gauss_seidel = SorParams::new(1.0, setup.tol, setup.max_iter)?;
     let learner_iters = table_bandit_run(&seq.shifts, table, policy, setup, rng)?;
     let horizon = seq.shifts.len();
     let mut learner = 0usize;
@@ -504,9 +564,9 @@ pub fn run_omega_bandit(
             *c += n;
         }
         best_curve.push(*cum_arm.iter().min().unwrap_or(&0));
-        gs += seq.iterations(t, 1.0, tol, max_iter)?;
+        gs += seq.iterations(t, &gauss_seidel)?;
         let w = optimal_omega_shifted_laplacian(seq.grid, seq.shifts[t])?;
-        opt += seq.iterations(t, w.min(1.999), tol, max_iter)?;
+        opt += seq.iterations(t, &gauss_seidel.with_omega(w.min(1.999))?)?;
     }
     let best = argmin(&cum_arm.iter().map(|&c| c as f64).collect::<Vec<_>>());
     Ok(RelaxOutcome {
@@ -542,27 +602,52 @@ pub fn table_bandit_run(
         check::same_len("policy arms", k, &format!("table[{t}]"), row.len())?;
     }
     check::at_least("max_iter", setup.max_iter, 1)?;
-    policy.reset();
-    let horizon = table.len();
-    let mut paid = Vec::with_capacity(horizon);
-    for (t, row) in table.iter().enumerate() {
-        let feats = chebyshev_features(shifts[t], setup.chebyshev_degree);
-        let ctx = crate::policy::Context {
-            features: vec![feats; k],
+    let mut arena = TableArena {
+        shifts,
+        table,
+        setup,
+        context: crate::policy::Context::default(),
+    };
+    let mut paid = Vec::with_capacity(table.len());
+    drive(
+        policy,
+        &mut arena,
+        table.len(),
+        rng,
+        &mut |a: &TableArena<'_>, s: &Step| paid.push(a.table[s.t - 1][s.arm]),
+    )?;
+    Ok(paid)
+}
+
+/// A precomputed iteration table as an arena: round `t` reveals the
+/// Chebyshev features of shift `t` (the same row for every arm) and pays
+/// `table[t - 1][arm]` iterations, rewarded `1 - min(iterations / cap, 1)`.
+struct TableArena<'a> {
+    shifts: &'a [f64],
+    table: &'a [Vec<usize>],
+    setup: &'a RelaxSetup,
+    context: crate::policy::Context,
+}
+
+impl Arena for TableArena<'_> {
+    fn n_arms(&self) -> usize {
+        self.table[0].len()
+    }
+    fn begin(&mut self, t: usize, _rng: &mut dyn RngCore) {
+        let feats = chebyshev_features(self.shifts[t - 1], self.setup.chebyshev_degree);
+        self.context = crate::policy::Context {
+            features: vec![feats; self.n_arms()],
             advice: Vec::new(),
         };
-        let round = Round {
-            t: t + 1,
-            horizon,
-            context: Some(&ctx),
-        };
-        let arm = policy.select(&round, rng).min(k - 1);
-        let iters = row[arm];
-        let loss = (iters as f64 / setup.max_iter as f64).min(1.0);
-        policy.update(&round, arm, 1.0 - loss);
-        paid.push(iters);
     }
-    Ok(paid)
+    fn context(&self) -> Option<&crate::policy::Context> {
+        Some(&self.context)
+    }
+    fn respond(&mut self, t: usize, arm: Arm, _rng: &mut dyn RngCore) -> Response {
+        let iters = self.table[t - 1][arm];
+        let loss = (iters as f64 / self.setup.max_iter as f64).min(1.0);
+        Response::Reward(1.0 - loss)
+    }
 }
 
 /// Chebyshev features `T_0(u), ..., T_d(u)` of a shift `c` in
@@ -701,7 +786,7 @@ mod tests {
         let seq = seeded_sequence(4, 30, 2).unwrap();
         let grid = omega_grid(5);
         let setup = RelaxSetup::default();
-        let table = iteration_table(&seq, &grid, setup.tol, setup.max_iter).unwrap();
+        let table = iteration_table(&seq, &grid, &setup).unwrap();
         let mut p = TsallisInf::new(5, 2.0, TsallisEstimator::ImportanceWeighted).unwrap();
         let full = run_omega_bandit(
             &seq,
@@ -776,8 +861,12 @@ mod tests {
         let seq = seeded_sequence(10, 3, 1).unwrap();
         for t in 0..3 {
             let w = optimal_omega_shifted_laplacian(10, seq.shifts[t]).unwrap();
-            let opt = seq.iterations(t, w, 1e-8, 10_000).unwrap();
-            let gs = seq.iterations(t, 1.0, 1e-8, 10_000).unwrap();
+            let opt = seq
+                .iterations(t, &SorParams::new(w, 1e-8, 10_000).unwrap())
+                .unwrap();
+            let gs = seq
+                .iterations(t, &SorParams::new(1.0, 1e-8, 10_000).unwrap())
+                .unwrap();
             assert!(opt * 2 < gs, "omega* {w}: {opt} vs GS {gs}");
         }
     }
@@ -787,15 +876,15 @@ mod tests {
         let seq = seeded_sequence(10, 60, 2).unwrap();
         let grid = omega_grid(20);
         let (tol, cap) = (1e-8, 1000);
-        let table = iteration_table(&seq, &grid, tol, cap).unwrap();
-        let mut policy =
-            TsallisInf::new(grid.len(), 2.0, TsallisEstimator::ImportanceWeighted).unwrap();
-        let mut rng = Seeder::new(3).rng(0);
         let setup = RelaxSetup {
             tol,
             max_iter: cap,
             chebyshev_degree: 3,
         };
+        let table = iteration_table(&seq, &grid, &setup).unwrap();
+        let mut policy =
+            TsallisInf::new(grid.len(), 2.0, TsallisEstimator::ImportanceWeighted).unwrap();
+        let mut rng = Seeder::new(3).rng(0);
         let out = run_omega_bandit(&seq, &grid, &table, &mut policy, &setup, &mut rng).unwrap();
         assert!(out.best_fixed_iterations < out.gauss_seidel_iterations);
         assert!(

@@ -14,6 +14,7 @@
 
 use std::time::Instant;
 
+use duality_core::config::Validate;
 use duality_core::progress::Progress;
 use duality_core::record::RunRecord;
 use duality_core::seed::Seeder;
@@ -21,9 +22,10 @@ use duality_core::{check, Error, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::env::{Draw, Environment};
-use crate::math::log_checkpoints;
-use crate::policy::{Feedback, Policy, Round};
+use crate::analysis::log_checkpoints;
+use crate::driver::{drive, EnvironmentArena, Observer, Step};
+use crate::env::Environment;
+use crate::policy::Policy;
 use crate::stats::{mean_iqm, CiParams, MeanIqm};
 
 /// Simulation settings.
@@ -80,8 +82,11 @@ impl SimulatorConfig {
         self.progress = progress;
         self
     }
-    /// Checks the values.
-    pub fn validate(&self) -> Result<()> {
+}
+
+impl Validate for SimulatorConfig {
+    /// `horizon >= 1`, `repetitions >= 1`, `checkpoints >= 2`.
+    fn validate(&self) -> Result<()> {
         check::at_least("horizon", self.horizon, 1)?;
         check::at_least("repetitions", self.repetitions, 1)?;
         check::at_least("checkpoints", self.checkpoints, 2)
@@ -104,9 +109,48 @@ pub struct RepetitionResult {
     pub seconds: f64,
 }
 
-/// Runs one policy on one environment for `horizon` rounds, recording the
-/// regret curves at `checkpoints` (sorted rounds in `1..=horizon`). The
-/// environment and the policy are reset first.
+/// Records what the simulator keeps of a run: pseudo- and realised-regret
+/// curves at the checkpoints, pulls and total reward.
+struct RegretRecorder<'c> {
+    checkpoints: &'c [usize],
+    next_checkpoint: usize,
+    cum_arm_rewards: Vec<f64>,
+    pulls: Vec<u64>,
+    pseudo: f64,
+    collected: f64,
+    pseudo_curve: Vec<f64>,
+    realised_curve: Vec<f64>,
+}
+
+impl Observer<EnvironmentArena<'_>> for RegretRecorder<'_> {
+    #[inline]
+    fn observe(&mut self, arena: &EnvironmentArena<'_>, step: &Step) {
+        let draw = arena.draw();
+        let best_mean = draw.means.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        self.pseudo += best_mean - draw.means[step.arm];
+        self.collected += step.reward;
+        self.pulls[step.arm] += 1;
+        for (c, r) in self.cum_arm_rewards.iter_mut().zip(&draw.rewards) {
+            *c += r;
+        }
+        if self.checkpoints.get(self.next_checkpoint) == Some(&step.t) {
+            let best = self
+                .cum_arm_rewards
+                .iter()
+                .copied()
+                .fold(f64::NEG_INFINITY, f64::max);
+            self.pseudo_curve.push(self.pseudo);
+            self.realised_curve.push(best - self.collected);
+            self.next_checkpoint += 1;
+        }
+    }
+}
+
+/// Runs one policy on one environment for `horizon` rounds through the
+/// round [`driver`](crate::driver), recording the regret curves at
+/// `checkpoints` (sorted rounds in `1..=horizon`). The environment and the
+/// policy are reset first. An arm outside `0..k` from the policy is an
+/// error naming it.
 pub fn run_single(
     env: &mut dyn Environment,
     policy: &mut dyn Policy,
@@ -114,60 +158,28 @@ pub fn run_single(
     checkpoints: &[usize],
     env_rng: &mut dyn rand::RngCore,
     policy_rng: &mut dyn rand::RngCore,
-) -> RepetitionResult {
+) -> Result<RepetitionResult> {
     let k = env.n_arms();
-    env.reset();
-    policy.reset();
-    let mut draw = Draw::new(k);
-    let mut cum_arm_rewards = vec![0.0; k];
-    let mut pulls = vec![0u64; k];
-    let mut pseudo = 0.0;
-    let mut collected = 0.0;
-    let mut pseudo_curve = Vec::with_capacity(checkpoints.len());
-    let mut realised_curve = Vec::with_capacity(checkpoints.len());
-    let mut next_checkpoint = 0;
-    let full = policy.feedback() == Feedback::Full;
+    let mut recorder = RegretRecorder {
+        checkpoints,
+        next_checkpoint: 0,
+        cum_arm_rewards: vec![0.0; k],
+        pulls: vec![0; k],
+        pseudo: 0.0,
+        collected: 0.0,
+        pseudo_curve: Vec::with_capacity(checkpoints.len()),
+        realised_curve: Vec::with_capacity(checkpoints.len()),
+    };
+    let mut arena = EnvironmentArena::new(env, env_rng);
     let start = Instant::now();
-    for t in 1..=horizon {
-        draw.context = None;
-        env.draw(t, env_rng, &mut draw);
-        let round = Round {
-            t,
-            horizon,
-            context: draw.context.as_ref(),
-        };
-        let arm = policy.select(&round, policy_rng).min(k - 1);
-        let reward = draw.rewards[arm];
-        if full {
-            policy.update_full(&round, arm, &draw.rewards);
-        } else {
-            policy.update(&round, arm, reward);
-        }
-        env.played(t, arm);
-        let best_mean = draw.means.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        pseudo += best_mean - draw.means[arm];
-        collected += reward;
-        pulls[arm] += 1;
-        for (c, r) in cum_arm_rewards.iter_mut().zip(&draw.rewards) {
-            *c += r;
-        }
-        if checkpoints.get(next_checkpoint) == Some(&t) {
-            let best = cum_arm_rewards
-                .iter()
-                .copied()
-                .fold(f64::NEG_INFINITY, f64::max);
-            pseudo_curve.push(pseudo);
-            realised_curve.push(best - collected);
-            next_checkpoint += 1;
-        }
-    }
-    RepetitionResult {
-        pseudo_regret: pseudo_curve,
-        realised_regret: realised_curve,
-        pulls,
-        total_reward: collected,
+    drive(policy, &mut arena, horizon, policy_rng, &mut recorder)?;
+    Ok(RepetitionResult {
+        pseudo_regret: recorder.pseudo_curve,
+        realised_regret: recorder.realised_curve,
+        pulls: recorder.pulls,
+        total_reward: recorder.collected,
         seconds: start.elapsed().as_secs_f64(),
-    }
+    })
 }
 
 /// All repetitions of one policy.
@@ -378,11 +390,11 @@ impl Simulator {
                             &mut policy_rng,
                         )
                     })
-                    .collect();
+                    .collect::<Result<Vec<_>>>();
                 progress.inc(1);
                 out
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         progress.finish();
         let mut results: Vec<PolicyResult> = policies
             .iter()

@@ -84,6 +84,7 @@ impl Policy for ExploreFirst {
 /// How epsilon-greedy's exploration probability evolves.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum EpsilonSchedule {
     /// A constant `epsilon` (linear regret `~ epsilon T`).
     Fixed {
@@ -289,6 +290,7 @@ impl Policy for Ucb1 {
 /// The divergence used by KL-UCB.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum KlFamily {
     /// Bernoulli KL (rewards in `[0, 1]`); the index is found by bisection.
     Bernoulli,

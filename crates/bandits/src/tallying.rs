@@ -24,6 +24,7 @@ use rand::{Rng, RngCore};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::driver::{drive, EnvironmentArena, Observer, Step};
 use crate::env::{Draw, Environment};
 use crate::policy::{Arm, Policy, Round};
 
@@ -297,8 +298,32 @@ impl Policy for TallyingElimination {
     }
 }
 
+/// Records the expected complete policy regret at the checkpoints.
+struct PolicyRegretRecorder<'e> {
+    env: &'e TallyingBandit,
+    checkpoints: &'e [usize],
+    next: usize,
+    cum_loss: f64,
+    curve: Vec<f64>,
+}
+
+impl Observer<EnvironmentArena<'_>> for PolicyRegretRecorder<'_> {
+    fn observe(&mut self, arena: &EnvironmentArena<'_>, step: &Step) {
+        self.cum_loss += 1.0 - arena.draw().means[step.arm];
+        if self.checkpoints.get(self.next) == Some(&step.t) {
+            // The benchmark depends on the losses and weights only, not on
+            // the history, so the unplayed original answers it.
+            self.curve
+                .push(self.cum_loss - self.env.best_repeated_loss(step.t));
+            self.next += 1;
+        }
+    }
+}
+
 /// Expected complete policy regret of one run: `sum_t f_{A_t}(y_t(A_t))`
-/// minus the best fixed arm's repeated loss, at every round in `checkpoints`.
+/// minus the best fixed arm's repeated loss, at every round in
+/// `checkpoints`, through the round [`driver`](crate::driver) (an arm
+/// outside `0..k` is an error naming the policy).
 pub fn policy_regret_run(
     env: &TallyingBandit,
     policy: &mut dyn Policy,
@@ -306,28 +331,18 @@ pub fn policy_regret_run(
     checkpoints: &[usize],
     env_rng: &mut dyn RngCore,
     policy_rng: &mut dyn RngCore,
-) -> Vec<f64> {
-    let mut env = env.clone();
-    env.reset();
-    policy.reset();
-    let k = env.n_arms();
-    let mut draw = Draw::new(k);
-    let mut cum_loss = 0.0;
-    let mut out = Vec::with_capacity(checkpoints.len());
-    let mut next = 0;
-    for t in 1..=horizon {
-        env.draw(t, env_rng, &mut draw);
-        let round = Round::new(t, horizon);
-        let arm = policy.select(&round, policy_rng).min(k - 1);
-        cum_loss += 1.0 - draw.means[arm];
-        policy.update(&round, arm, draw.rewards[arm]);
-        env.played(t, arm);
-        if checkpoints.get(next) == Some(&t) {
-            out.push(cum_loss - env.best_repeated_loss(t));
-            next += 1;
-        }
-    }
-    out
+) -> Result<Vec<f64>> {
+    let mut played = env.clone();
+    let mut recorder = PolicyRegretRecorder {
+        env,
+        checkpoints,
+        next: 0,
+        cum_loss: 0.0,
+        curve: Vec::with_capacity(checkpoints.len()),
+    };
+    let mut arena = EnvironmentArena::new(&mut played, env_rng);
+    drive(policy, &mut arena, horizon, policy_rng, &mut recorder)?;
+    Ok(recorder.curve)
 }
 
 /// Policy-regret curves of several policies over `repetitions` parallel
@@ -362,9 +377,9 @@ pub fn policy_regret(
                         &mut s.named(&format!("policy-{i}")).rng(0),
                     )
                 })
-                .collect()
+                .collect::<Result<Vec<_>>>()
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
     let mut out = vec![Vec::with_capacity(repetitions); policies.len()];
     for rep in per_rep {
         for (slot, curve) in out.iter_mut().zip(rep) {
@@ -378,7 +393,7 @@ pub fn policy_regret(
 mod tests {
     use super::*;
     use crate::adversarial::Exp3;
-    use crate::math::log_checkpoints;
+    use crate::analysis::log_checkpoints;
     use crate::stochastic::Ucb1;
 
     #[test]

@@ -27,7 +27,11 @@ fn ope_estimators_match_obp() {
             OpeData::from_csv(std::fs::File::open(format!("{DIR}{file}")).unwrap(), file).unwrap();
         let tau = f(&case["switch_tau"]);
         for (name, expected) in case["estimates"].as_object().unwrap() {
-            let est = estimator_by_name(name, Some(tau)).unwrap();
+            let est = name
+                .parse::<EstimatorKind>()
+                .unwrap()
+                .build(Some(tau))
+                .unwrap();
             let got = est.estimate(&data).unwrap();
             let want = f(expected);
             assert!(

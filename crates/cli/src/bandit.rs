@@ -5,7 +5,11 @@
 //!   reports final regrets (mean and IQM with bootstrap CIs);
 //! - `ope --logged FILE.csv [--estimators ipw,snipw,dm,dr,switch-dr]
 //!   [--switch-tau T]`: off-policy value estimates with Open Bandit
-//!   Pipeline's definitions.
+//!   Pipeline's definitions;
+//! - `policies [--format json]`: the registered policies (the `kind`s a
+//!   simulation spec may name), their parameters and sources, read from
+//!   `duality_bandits::registry`, so a new policy appears without a change
+//!   here.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -25,6 +29,16 @@ pub enum BanditCommand {
     Simulate(SimulateArgs),
     /// Estimate a policy's value from logged bandit feedback (off-policy evaluation).
     Ope(OpeArgs),
+    /// List the registered policies (`kind` names for `[[policies]]`).
+    Policies(PoliciesArgs),
+}
+
+/// Arguments of `duality bandit policies`.
+#[derive(Debug, Args)]
+pub struct PoliciesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `duality bandit simulate`.
@@ -70,7 +84,19 @@ pub fn run(cmd: BanditCommand) -> anyhow::Result<()> {
     match cmd {
         BanditCommand::Simulate(args) => simulate(args),
         BanditCommand::Ope(args) => ope(args),
+        BanditCommand::Policies(args) => list_policies(args),
     }
+}
+
+fn list_policies(args: PoliciesArgs) -> anyhow::Result<()> {
+    let entries = duality_bandits::registry::policies();
+    emit(args.format, &entries, |list| {
+        println!("{:<24} {:<60} parameters (defaults)", "kind", "about");
+        for p in list.iter() {
+            println!("{:<24} {:<60} {}", p.name, p.about, p.params);
+            println!("{:<24} source: {}", "", p.source);
+        }
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -84,7 +110,10 @@ struct SimulateReport {
 
 fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     let spec: SimulationSpec = duality_core::config::load_toml(&args.config)?;
-    let (env, policies) = spec.build()?;
+    let BuiltSimulation {
+        environment: env,
+        policies,
+    } = spec.build()?;
     let sim = Simulator::new(spec.simulator_config().progress(true))?;
     let result = sim.run(env.as_ref(), &policies)?;
     if let Some(svg) = &args.svg {
@@ -100,10 +129,10 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     }
     let report = SimulateReport {
         environment: result.environment.clone(),
-        horizon: spec.horizon,
-        repetitions: spec.repetitions,
-        seed: spec.seed,
-        policies: result.summary(&spec.ci)?,
+        horizon: spec.horizon(),
+        repetitions: spec.repetitions(),
+        seed: spec.seed(),
+        policies: result.summary(spec.ci())?,
     };
     emit(args.format, &report, |r| {
         println!(
@@ -140,35 +169,38 @@ fn ope(args: OpeArgs) -> anyhow::Result<()> {
     let name = args.logged.display().to_string();
     let file = File::open(&args.logged).map_err(|e| duality_core::Error::io(&args.logged, e))?;
     let data = OpeData::from_csv(std::io::BufReader::new(file), &name)?;
-    let names: Vec<String> = match args.estimators {
+    let kinds: Vec<EstimatorKind> = match args.estimators {
         Some(list) => list
-            .into_iter()
-            .map(|s| s.trim().to_string())
+            .iter()
+            .map(|s| s.trim())
             .filter(|s| !s.is_empty())
-            .collect(),
+            .map(str::parse)
+            .collect::<Result<_, _>>()?,
         None => {
-            let mut v: Vec<String> = ["ipw", "snipw", "dm", "dr"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+            let mut v = vec![
+                EstimatorKind::Ipw,
+                EstimatorKind::Snipw,
+                EstimatorKind::DirectMethod,
+                EstimatorKind::DoublyRobust,
+            ];
             if args.switch_tau.is_some() {
-                v.push("switch-dr".into());
+                v.push(EstimatorKind::SwitchDoublyRobust);
             }
             if !data.has_reward_model() {
-                v.retain(|s| s == "ipw" || s == "snipw");
+                v.retain(|k| matches!(k, EstimatorKind::Ipw | EstimatorKind::Snipw));
             }
             v
         }
     };
-    anyhow::ensure!(!names.is_empty(), "no estimators given");
+    anyhow::ensure!(!kinds.is_empty(), "no estimators given");
     let ci = args.ci_reps.map(|reps| CiParams {
         reps,
         confidence: 0.95,
         seed: args.seed,
     });
     let mut out = serde_json::Map::new();
-    for n in &names {
-        let est = estimator_by_name(n, args.switch_tau)?;
+    for kind in &kinds {
+        let est = kind.build(args.switch_tau)?;
         let value = match &ci {
             None => serde_json::json!(est.estimate(&data)?),
             Some(ci) => {

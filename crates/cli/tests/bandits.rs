@@ -105,3 +105,73 @@ fn simulate_writes_json_and_svg() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("horizon"));
 }
+
+#[test]
+fn policies_are_listed_from_the_registry() {
+    let out = duality()
+        .args(["bandit", "policies", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for want in ["ucb1", "thompson_beta", "exp3", "exp3_p", "tsallis_inf"] {
+        assert!(names.contains(&want), "{want} missing from {names:?}");
+    }
+    let exp3p = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "exp3_p")
+        .unwrap();
+    assert!(exp3p["source"].as_str().unwrap().contains("Bubeck"));
+    let table = duality().args(["bandit", "policies"]).output().unwrap();
+    assert!(table.status.success());
+    assert!(String::from_utf8_lossy(&table.stdout).contains("exp3_p"));
+}
+
+#[test]
+fn simulate_runs_a_registered_policy_and_rejects_unknown_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("sim.toml");
+    std::fs::write(
+        &cfg,
+        "horizon = 300\nrepetitions = 2\n[environment]\nkind = \"adversarial_switch\"\nk = 3\n\
+         [[policies]]\nkind = \"exp3_p\"\ndelta = 0.1\n[ci]\nreps = 100\n",
+    )
+    .unwrap();
+    let out = duality()
+        .args(["bandit", "simulate", "--format", "json", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["policies"][0]["policy"], "exp3-p");
+    std::fs::write(
+        &cfg,
+        "horizon = 300\nrepetitions = 2\n[environment]\nkind = \"bernoulli\"\nmeans = [0.5]\n[[policies]]\nkind = \"exp3_q\"\n",
+    )
+    .unwrap();
+    let out = duality()
+        .args(["bandit", "simulate", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("exp3_q") && err.contains("exp3_p"), "{err}");
+}
