@@ -98,8 +98,16 @@ fn bench_check(env: &[(String, String)]) -> anyhow::Result<()> {
         return cmd::run_with_env(c, env);
     }
     let mut c = cmd::cargo();
-    c.args(["run", "--quiet", "--package", "xtask", "--features", "suites", "--"])
-        .args(args);
+    c.args([
+        "run",
+        "--quiet",
+        "--package",
+        "xtask",
+        "--features",
+        "suites",
+        "--",
+    ])
+    .args(args);
     cmd::run_with_env(c, env)
 }
 

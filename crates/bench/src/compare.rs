@@ -16,7 +16,6 @@ use std::time::Instant;
 use anyhow::Context as _;
 use serde::{Deserialize, Serialize};
 
-
 /// What to compare.
 #[derive(Debug, Clone)]
 pub struct PeerSpec {

@@ -74,14 +74,16 @@ impl Params {
         for k in skip {
             table.remove(*k);
         }
-        Value::Table(table).try_into().map_err(|e: toml::de::Error| {
-            anyhow!(
-                "parameters of experiment {} ({} profile): {}",
-                self.id,
-                if self.quick { "quick" } else { "full" },
-                e.message()
-            )
-        })
+        Value::Table(table)
+            .try_into()
+            .map_err(|e: toml::de::Error| {
+                anyhow!(
+                    "parameters of experiment {} ({} profile): {}",
+                    self.id,
+                    if self.quick { "quick" } else { "full" },
+                    e.message()
+                )
+            })
     }
 
     /// The value of `key`, or `default` if the experiment's TOML omits it.

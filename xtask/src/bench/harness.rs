@@ -341,12 +341,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let progress = Progress::new(suite.experiments.len() as u64, suite.name);
         for exp in &suite.experiments {
             progress.set_message(exp.name);
-            let params = overrides.resolve(
-                suite.name,
-                suite.defaults,
-                exp.name,
-                args.quick,
-            )?;
+            let params = overrides.resolve(suite.name, suite.defaults, exp.name, args.quick)?;
             // --seeds wins over the experiment's own `seeds`, which wins over
             // the run's default.
             let seeds = match args.seeds {

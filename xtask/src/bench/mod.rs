@@ -16,11 +16,11 @@ mod machine;
 #[cfg(feature = "suites")]
 mod micro;
 #[cfg(feature = "suites")]
+mod registry;
+#[cfg(feature = "suites")]
 mod report;
 #[cfg(feature = "suites")]
 mod snapshot;
-#[cfg(feature = "suites")]
-mod registry;
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Clone, Args)]
