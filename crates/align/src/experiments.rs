@@ -17,7 +17,7 @@ use crate::testbed::{CyclicOracle, HiddenRewardTask, TestBedKind};
 use crate::train::constrained::Constrained;
 use crate::train::curry::Curry;
 use crate::train::dno::Dno;
-use crate::train::group::{Group, GroupMethod};
+use crate::train::group::{Group, GroupConfig, GroupMethod, OpmdForm, RecClip, RecWeight};
 use crate::train::hypo::Hypo;
 use crate::train::offline::Offline;
 use crate::train::online::{Online, OnlineMethod};
@@ -61,6 +61,11 @@ pub fn suite() -> Suite {
                 run: staleness,
             },
             Experiment {
+                name: "rec-staleness",
+                about: "the REC family (clipping none / one-sided / two-sided x importance weight none / sequence / token) and OPMD's token vs sequence form on stale samples; Yao et al. 2025 claim the clipping mode, not importance sampling, keeps REINFORCE stable off-policy",
+                run: rec_staleness,
+            },
+            Experiment {
                 name: "constrained-rlhf",
                 about: "constrained (Lagrange multipliers, xi-PPO) vs fixed-weight composite reward on thresholded proxies",
                 run: constrained,
@@ -90,6 +95,37 @@ struct StalenessParams {
     eval_samples: usize,
     /// Lags of the behaviour policy (optimizer steps).
     lags: Vec<usize>,
+}
+
+/// Parameters of `rec-staleness`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecParams {
+    /// Monte Carlo samples for the evaluation.
+    eval_samples: usize,
+    /// Lags of the behaviour policy (optimizer steps).
+    lags: Vec<usize>,
+    /// Variants: `rec:CLIP:WEIGHT` (CLIP none | one-sided | two-sided,
+    /// WEIGHT none | sequence | token) or `opmd:FORM` (token | sequence).
+    variants: Vec<String>,
+}
+
+/// Applies a `rec-staleness` variant name to a group config.
+fn group_variant(name: &str, g: &mut GroupConfig) -> anyhow::Result<()> {
+    let parts: Vec<&str> = name.split(':').collect();
+    match parts.as_slice() {
+        ["rec", clip, weight] => {
+            g.method = GroupMethod::Rec;
+            g.rec_clip = clip.parse::<RecClip>()?;
+            g.rec_weight = weight.parse::<RecWeight>()?;
+        }
+        ["opmd", form] => {
+            g.method = GroupMethod::Opmd;
+            g.opmd_form = form.parse::<OpmdForm>()?;
+        }
+        _ => anyhow::bail!("rec-staleness variant {name:?}: expected rec:CLIP:WEIGHT or opmd:FORM"),
+    }
+    Ok(())
 }
 
 /// Parameters of `throughput`.
@@ -702,6 +738,134 @@ fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
     })
 }
 
+fn rec_staleness(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: RecParams = ctx.params()?;
+    let lags = p.lags.as_slice();
+    anyhow::ensure!(!lags.is_empty(), "rec-staleness: lags is empty");
+    let mut records = Vec::new();
+    for &seed in &seeds(ctx) {
+        for &lag in lags {
+            for name in &p.variants {
+                ctx.progress
+                    .set_message(format!("align rec-staleness: {name} lag {lag} seed {seed}"));
+                let mut c = base(
+                    p.eval_samples,
+                    ctx,
+                    seed,
+                    Group::NAME,
+                    TestBedKind::HiddenReward,
+                )?;
+                let mut g = c.trainer_config::<Group>()?;
+                group_variant(name, &mut g)?;
+                g.lag = lag;
+                c.set_trainer_config::<Group>(&g)?;
+                let r = run(&c)?;
+                records.push(record(name, &format!("hidden-reward-lag-{lag}"), seed, &r));
+            }
+        }
+    }
+    let n = seeds(ctx).len();
+    let last = *lags.last().unwrap_or(&0);
+    let last_task = format!("hidden-reward-lag-{last}");
+    let at = |alg: &str| {
+        let v = values(&records, alg, Some(&last_task), "true_reward");
+        v.iter().map(|p| p.1).sum::<f64>() / v.len().max(1) as f64
+    };
+    let mut series = Vec::with_capacity(p.variants.len());
+    let xs: Vec<f64> = lags.iter().map(|&l| l as f64).collect();
+    for name in &p.variants {
+        let intervals = lags
+            .iter()
+            .map(|&l| {
+                let task = format!("hidden-reward-lag-{l}");
+                let v: Vec<f64> = values(&records, name, Some(&task), "true_reward")
+                    .into_iter()
+                    .map(|p| p.1)
+                    .collect();
+                mean_ci(ctx, &format!("{name}/{task}"), &v)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        series.push(Series::with_intervals(name.as_str(), &xs, &intervals));
+    }
+    let file = "align_rec_staleness_true_reward.svg";
+    LineChart::new(
+        "REC family and OPMD forms on stale samples",
+        "lag of the behaviour policy (optimizer steps)",
+        "true reward (mean over seeds, 95% CI)",
+    )
+    .markers(true)
+    .draw(ctx.figure_dir.join(file), &series)?;
+    let has = |a: &str| p.variants.iter().any(|v| v == a);
+    let plain = "rec:none:none";
+    let mut notes = vec![format!(
+        "True reward at lag {last}, mean over {n} seeds: {}. Yao et al. (2025) claim that on stale data the clipping mode matters and importance sampling does not.",
+        p.variants
+            .iter()
+            .map(|v| format!("{v} {:.3}", at(v)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )];
+    // Each claim as a paired difference at the largest lag: clipping vs
+    // none (same weight), and importance weighting vs none (same clipping).
+    let pairs = [
+        (
+            "rec:one-sided:none",
+            plain,
+            "one-sided clipping vs none, no IS",
+        ),
+        (
+            "rec:two-sided:none",
+            plain,
+            "two-sided clipping vs none, no IS",
+        ),
+        ("rec:none:token", plain, "token IS vs none, no clipping"),
+        (
+            "rec:none:sequence",
+            plain,
+            "sequence IS vs none, no clipping",
+        ),
+        (
+            "rec:one-sided:token",
+            "rec:one-sided:none",
+            "token IS vs none, one-sided clipping",
+        ),
+        (
+            "opmd:token",
+            "opmd:sequence",
+            "OPMD token (k2) form vs sequence form",
+        ),
+    ];
+    for (x, y, what) in pairs {
+        if has(x) && has(y) {
+            let d = paired(ctx, &records, x, y, Some(&last_task), "true_reward")?;
+            notes.push(format!(
+                "{what} ({x} - {y}) at lag {last}, true reward: paired difference {} over {n} seeds — {}.",
+                fmt_ci(&d),
+                verdict(&d, n)
+            ));
+        }
+    }
+    let headlines = [
+        ("reinforce_reward_max_lag", plain),
+        ("rec_one_sided_reward_max_lag", "rec:one-sided:none"),
+        ("rec_token_is_reward_max_lag", "rec:none:token"),
+        ("opmd_token_reward_max_lag", "opmd:token"),
+    ]
+    .into_iter()
+    .filter(|(_, v)| has(v))
+    .map(|(h, v)| headline(h, at(v)))
+    .collect();
+    Ok(Outcome {
+        headlines,
+        notes,
+        figures: vec![Figure {
+            title: "True reward vs staleness (lag) for the REC clipping x weighting grid and the OPMD forms".into(),
+            file: file.into(),
+        }],
+        records,
+    })
+}
+
 fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
     let p: EvalParams = ctx.params()?;
     let variants: Vec<Variant> = vec![
@@ -737,11 +901,12 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
     )?;
     // Component rewards along training, mean over seeds.
     let mut series = Vec::new();
-    let settings = match done.first() {
-        Some(d) => d.config.trainer_config::<Constrained>()?,
-        None => anyhow::bail!("constrained-rlhf ran no seeds"),
+    let Some(first) = done.first() else {
+        anyhow::bail!("constrained-rlhf ran no seeds");
     };
-    let thresholds = settings.thresholds.clone();
+    let settings = first.config.trainer_config::<Constrained>()?;
+    // The constraint thresholds are the bed's proxy points.
+    let thresholds = first.config.task.proxy_thresholds.clone();
     for name in ["constrained", "fixed-weight"] {
         let runs: Vec<&Done> = done.iter().filter(|d| d.name == name).collect();
         let k = thresholds.len();

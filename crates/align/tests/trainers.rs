@@ -6,7 +6,7 @@ use duality_align::testbed::TestBedKind;
 use duality_align::train::constrained::Constrained;
 use duality_align::train::curry::Curry;
 use duality_align::train::dno::Dno;
-use duality_align::train::group::{Group, GroupConfig, GroupMethod};
+use duality_align::train::group::{Group, GroupConfig, GroupMethod, OpmdForm, RecClip, RecWeight};
 use duality_align::train::hypo::Hypo;
 use duality_align::train::offline::Offline;
 use duality_align::train::online::{Online, OnlineMethod};
@@ -131,6 +131,30 @@ fn group_methods_learn_countdown_and_hidden_reward() {
         .unwrap();
         let r = run(&c).unwrap();
         show(&format!("{method:?} lag 2"), &r);
+        assert!(r.true_reward.unwrap().mean > r.reference_reward.unwrap().mean);
+    }
+    // The REC family and OPMD's token form on the same stale samples.
+    for (clip, weight, form) in [
+        (RecClip::OneSided, RecWeight::None, None),
+        (RecClip::TwoSided, RecWeight::Token, None),
+        (RecClip::None, RecWeight::Sequence, None),
+        (RecClip::None, RecWeight::None, Some(OpmdForm::Token)),
+    ] {
+        let mut c = base(Group::NAME, TestBedKind::HiddenReward);
+        c.edit_trainer_config::<Group>(|g| {
+            g.method = if form.is_some() {
+                GroupMethod::Opmd
+            } else {
+                GroupMethod::Rec
+            };
+            g.opmd_form = form.unwrap_or_default();
+            g.rec_clip = clip;
+            g.rec_weight = weight;
+            g.lag = 2;
+        })
+        .unwrap();
+        let r = run(&c).unwrap();
+        show(&format!("rec {clip} {weight} {form:?} lag 2"), &r);
         assert!(r.true_reward.unwrap().mean > r.reference_reward.unwrap().mean);
     }
     let mut c = base(Group::NAME, TestBedKind::Countdown);

@@ -32,6 +32,16 @@ pub trait TestBed: Task {
         Vec::new()
     }
 
+    /// The proxy points theta_i of the reward components, one per
+    /// [`TestBed::reward_components`] entry: the component values past
+    /// which the true reward stops improving (empty when the bed has no
+    /// components). This is the one source of the thresholds: the true
+    /// reward uses them, and constrained RLHF takes its constraint
+    /// thresholds from here, so the two cannot disagree.
+    fn proxy_points(&self) -> &[f64] {
+        &[]
+    }
+
     /// Win rate of `policy` against `reference` under the oracle, then (if
     /// the bed has a reward) the mean true reward of both, then KL(policy ‖
     /// reference), each from `n` Monte Carlo samples drawn from `rng` in
@@ -293,6 +303,9 @@ impl TestBed for ProxiesBed {
             .iter()
             .map(|c| c as &dyn RewardFn)
             .collect()
+    }
+    fn proxy_points(&self) -> &[f64] {
+        &self.oracle.reward.thresholds
     }
 }
 

@@ -18,6 +18,27 @@
 //!   the group mean, -(r_i - (mean r - delta)) log pi(y_i); delta > 0 adds
 //!   delta * log pi of the behaviour samples, a pull toward the behaviour policy.
 //!
+//! - **REC** (Yao et al. 2025, Sec. 4, the "REC" family; as Trinity-RFT's
+//!   `RECPolicyLossFn`): REINFORCE with group-mean advantages A_i = r_i -
+//!   mean r (not std-scaled), a token mask from the clipping mode and an
+//!   importance weight w, token-mean loss
+//!   -mean_{i,t} [in_range_{i,t} w_{i,t} A_i log pi(y_t|.)], where with the
+//!   detached token ratio rho_t = pi/pi_old:
+//!   clipping `none` keeps every token, `one-sided` drops a token when
+//!   A >= 0 and rho_t > 1 + eps or A <= 0 and rho_t < 1 - eps (the
+//!   direction PPO's clip stops), `two-sided` drops it whenever rho_t is
+//!   outside [1 - eps, 1 + eps]; weighting `none` is w = 1, `token` w =
+//!   rho_t, `sequence` w = exp(sum_t log rho_t), the whole response's
+//!   (detached) likelihood ratio. The paper's point: the clipping mode, not
+//!   the importance weight, is what keeps REINFORCE stable on stale data.
+//!
+//! OPMD has two forms (`opmd_form`): `sequence`, the formula above on
+//! sequence log-probs (the default, as this crate always had), and
+//! `token`, the authors' code (Trinity-RFT `RECPolicyLossFn` with
+//! `regularizer = "k2"`): -A_i log pi(y_t|.) + tau/2 (log pi(y_t|.) - log
+//! pi_old(y_t|.))^2 per token, averaged over all tokens (Trinity's
+//! `regularizer_coef` is our tau/2).
+//!
 //! Rewards may include a KL penalty to the reference, r - kl_coef (log
 //! pi_old - log pi_ref), the usual RLHF shaping (Ouyang et al. 2022, Eq. 2).
 
@@ -49,12 +70,75 @@ pub enum GroupMethod {
     Opmd,
     /// Asymmetric REINFORCE (baseline below the group mean).
     AsymRe,
+    /// REINFORCE with a clipping mode and an importance weight (the REC
+    /// family of Yao et al. 2025; module docs).
+    Rec,
 }
 
 crate::util::named_enum!(GroupMethod, "group method", {
     Grpo => "grpo",
     Opmd => "opmd",
     AsymRe => "asymre",
+    Rec => "rec",
+});
+
+/// Which tokens REC keeps, by their detached ratio rho_t = pi/pi_old
+/// (Yao et al. 2025, Sec. 4; Trinity-RFT `clip_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum RecClip {
+    /// Every token (plain REINFORCE on stale samples).
+    None,
+    /// Drop tokens whose ratio moved past 1 + eps with A >= 0 or below
+    /// 1 - eps with A <= 0 (PPO's clip direction, Trinity's `one-side`).
+    #[default]
+    OneSided,
+    /// Drop tokens whose ratio is outside [1 - eps, 1 + eps].
+    TwoSided,
+}
+
+crate::util::named_enum!(RecClip, "REC clipping mode", {
+    None => "none",
+    OneSided => "one-sided",
+    TwoSided => "two-sided",
+});
+
+/// REC's importance weight of a token's policy-gradient term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum RecWeight {
+    /// w = 1 (no importance sampling).
+    #[default]
+    None,
+    /// w = exp(sum_t log rho_t), the response's likelihood ratio (detached).
+    Sequence,
+    /// w = rho_t, the token's ratio (detached; Trinity's `importance_sampling`).
+    Token,
+}
+
+crate::util::named_enum!(RecWeight, "REC importance weight", {
+    None => "none",
+    Sequence => "sequence",
+    Token => "token",
+});
+
+/// Where OPMD's squared log-ratio regulariser acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum OpmdForm {
+    /// On sequence log-probs, loss averaged over sequences.
+    #[default]
+    Sequence,
+    /// Per token (k2), loss averaged over tokens, as the authors' code.
+    Token,
+}
+
+crate::util::named_enum!(OpmdForm, "OPMD form", {
+    Sequence => "sequence",
+    Token => "token",
 });
 
 /// Group-relative trainer settings (the `[group]` section).
@@ -77,6 +161,12 @@ pub struct GroupConfig {
     pub scale_rewards: bool,
     /// OPMD regularisation tau (>= 0).
     pub tau: f64,
+    /// OPMD: sequence-level or per-token (k2, token mean) regulariser.
+    pub opmd_form: OpmdForm,
+    /// REC: clipping mode (clip range `clip_eps`).
+    pub rec_clip: RecClip,
+    /// REC: importance weight.
+    pub rec_weight: RecWeight,
     /// AsymRE baseline shift delta (>= 0).
     pub asym_shift: f64,
     /// KL penalty coefficient in the shaped reward (>= 0).
@@ -100,6 +190,9 @@ impl Default for GroupConfig {
             clip_eps: 0.2,
             scale_rewards: true,
             tau: 0.1,
+            opmd_form: OpmdForm::Sequence,
+            rec_clip: RecClip::OneSided,
+            rec_weight: RecWeight::None,
             asym_shift: 0.1,
             kl_coef: 0.0,
             optimizer: OptimizerConfig::adam(1e-2),
@@ -164,6 +257,10 @@ pub struct StepRewards {
     pub rewards: Vec<f64>,
     /// Extra named metrics to log at this step.
     pub metrics: Vec<(String, f64)>,
+    /// Advantages computed by the hook itself (one per row), used as they
+    /// are instead of the method's group-relative advantages of `rewards`
+    /// (constrained RLHF's mixed advantages); `None` = the method's own.
+    pub advantages: Option<Vec<f64>>,
 }
 
 /// One step's sampled data, handed to a reward hook.
@@ -172,6 +269,9 @@ pub struct GroupSamples<'a> {
     pub prompts: &'a [Vec<i64>],
     /// Completion of each row.
     pub completions: &'a [Vec<i64>],
+    /// log pi_old(y|x) - log pi_ref(y|x) of each row (behaviour policy
+    /// against the reference: the sample's KL-to-reference estimate).
+    pub log_ratio: &'a [f64],
 }
 
 /// A per-step reward hook: `hook(samples, step)`.
@@ -227,6 +327,7 @@ impl Group {
             Ok(StepRewards {
                 rewards: reward.rewards(s.prompts, s.completions)?,
                 metrics: Vec::new(),
+                advantages: None,
             })
         })
     }
@@ -291,17 +392,26 @@ impl Group {
                     reference.completion_log_probs(&x, &y, &mask)?.sum,
                 )
             };
+            let log_ratio = crate::util::tensor_to_f64(&(&old.sum - &lr))?;
             let samples = GroupSamples {
                 prompts: &prompts,
                 completions: &completions,
+                log_ratio: &log_ratio,
             };
             let StepRewards {
                 rewards: raw,
                 metrics: extra,
+                advantages,
             } = hook(&samples, step)?;
             duality_core::check::same_len("rewards", raw.len(), "samples", rows)?;
-            let log_ratio = crate::util::tensor_to_f64(&(&old.sum - &lr))?;
-            let adv = self.advantages(&raw, &log_ratio)?;
+            let adv = match advantages {
+                Some(a) => {
+                    duality_core::check::same_len("advantages", a.len(), "samples", rows)?;
+                    duality_core::check::finite_non_empty("advantages", &a)?;
+                    a
+                }
+                None => self.advantages(&raw, &log_ratio)?,
+            };
             let new = policy.completion_log_probs(&x, &y, &mask)?;
             let loss = self.surrogate(&new, &old, &adv);
             let value = finite_loss(step, &loss)?;
@@ -354,14 +464,63 @@ impl Group {
                 (per_token.sum_dim_intlist([1i64].as_slice(), false, Kind::Float) / &new.tokens)
                     .mean(None)
             }
+            GroupMethod::Opmd if config.opmd_form == OpmdForm::Token => {
+                let pg = -(adv_t.unsqueeze(1) * &new.per_token).mean(None);
+                let reg =
+                    (&new.per_token - &old.per_token).square().mean(None) * (config.tau / 2.0);
+                pg + reg
+            }
             GroupMethod::Opmd => {
                 let pg = -(&adv_t * &new.sum).mean(None);
                 let reg = (&new.sum - &old.sum).square().mean(None) * (config.tau / 2.0);
                 pg + reg
             }
             GroupMethod::AsymRe => -(&adv_t * &new.sum).mean(None),
+            GroupMethod::Rec => rec_loss(
+                &new.per_token,
+                &old.per_token,
+                &adv_t,
+                config.rec_clip,
+                config.rec_weight,
+                config.clip_eps,
+            ),
         }
     }
+}
+
+/// REC's token-mean loss (module docs) on full-length completions: policy
+/// and behaviour token log-probs `[B, T]`, advantages `[B]`.
+pub(crate) fn rec_loss(
+    new: &Tensor,
+    old: &Tensor,
+    adv: &Tensor,
+    clip: RecClip,
+    weight: RecWeight,
+    eps: f64,
+) -> Tensor {
+    let log_ratio = (new - old).detach();
+    let ratio = log_ratio.exp();
+    let a = adv.unsqueeze(1).expand_as(new);
+    let keep = match clip {
+        RecClip::None => ratio.ones_like(),
+        RecClip::TwoSided => {
+            (ratio.ge(1.0 - eps).logical_and(&ratio.le(1.0 + eps))).to_kind(Kind::Float)
+        }
+        RecClip::OneSided => {
+            let up = ratio.le(1.0 + eps).logical_and(&a.ge(0.0));
+            let down = ratio.ge(1.0 - eps).logical_and(&a.le(0.0));
+            up.logical_or(&down).to_kind(Kind::Float)
+        }
+    };
+    let w = match weight {
+        RecWeight::None => ratio.ones_like(),
+        RecWeight::Token => ratio,
+        RecWeight::Sequence => log_ratio
+            .sum_dim_intlist([1i64].as_slice(), true, Kind::Float)
+            .exp()
+            .expand_as(new),
+    };
+    -(a * w * keep * new).mean(None)
 }
 
 #[cfg(test)]
@@ -400,5 +559,116 @@ mod tests {
         }
         assert!(group_advantages(&rewards[..5], 4, true).is_err());
         assert!(group_advantages(&[1.0, f64::NAN], 2, true).is_err());
+    }
+
+    /// Hand-computed REC losses: behaviour probabilities 0.5 everywhere,
+    /// policy probabilities [[0.7, 0.55], [0.3, 0.45]] (ratios [[1.4, 1.1],
+    /// [0.6, 0.9]]), advantages +1 for both rows, eps 0.2. One-sided
+    /// clipping drops only the token at 1.4 (A > 0 and rho > 1.2; the 0.6
+    /// token moves against the update direction and stays); two-sided also
+    /// drops the 0.6 token.
+    #[test]
+    fn rec_loss_matches_hand_computed_values() {
+        let p = [[0.7f64, 0.55], [0.3, 0.45]];
+        let l = |x: f64| x.ln();
+        let new = Tensor::from_slice(&[l(0.7), l(0.55), l(0.3), l(0.45)])
+            .to_kind(Kind::Float)
+            .reshape([2, 2]);
+        let old = Tensor::from_slice(&[l(0.5); 4])
+            .to_kind(Kind::Float)
+            .reshape([2, 2]);
+        let adv = Tensor::from_slice(&[1.0f32, 1.0]);
+        let lp: Vec<f64> = p.iter().flatten().map(|&x| l(x)).collect();
+        let rho: Vec<f64> = p.iter().flatten().map(|&x| x / 0.5).collect();
+        let cases = [
+            (
+                RecClip::None,
+                RecWeight::None,
+                -(lp[0] + lp[1] + lp[2] + lp[3]) / 4.0,
+            ),
+            (
+                RecClip::OneSided,
+                RecWeight::None,
+                -(lp[1] + lp[2] + lp[3]) / 4.0,
+            ),
+            (RecClip::TwoSided, RecWeight::None, -(lp[1] + lp[3]) / 4.0),
+            (
+                RecClip::None,
+                RecWeight::Token,
+                -(0..4).map(|i| rho[i] * lp[i]).sum::<f64>() / 4.0,
+            ),
+            (
+                RecClip::None,
+                RecWeight::Sequence,
+                -(rho[0] * rho[1] * (lp[0] + lp[1]) + rho[2] * rho[3] * (lp[2] + lp[3])) / 4.0,
+            ),
+        ];
+        for (clip, weight, want) in cases {
+            let got = crate::util::scalar(&rec_loss(&new, &old, &adv, clip, weight, 0.2));
+            assert!(
+                (got - want).abs() < 1e-5,
+                "{clip} {weight}: {got} vs {want}"
+            );
+        }
+        // Negative advantages flip the one-sided rule: the 0.6 token is
+        // dropped (rho < 0.8 with A < 0) and the 1.4 token kept.
+        let neg = Tensor::from_slice(&[-1.0f32, -1.0]);
+        let got = crate::util::scalar(&rec_loss(
+            &new,
+            &old,
+            &neg,
+            RecClip::OneSided,
+            RecWeight::None,
+            0.2,
+        ));
+        assert!((got - (lp[0] + lp[1] + lp[3]) / 4.0).abs() < 1e-5, "{got}");
+        // Weights and masks are detached: the gradient of the unclipped,
+        // token-weighted loss w.r.t. log pi_t is -rho_t A / 4.
+        let x = new.detach().set_requires_grad(true);
+        rec_loss(&x, &old, &adv, RecClip::None, RecWeight::Token, 0.2).backward();
+        let g = crate::util::tensor_to_f64(&x.grad()).unwrap();
+        for (gi, r) in g.iter().zip(&rho) {
+            assert!((gi + r / 4.0).abs() < 1e-5, "{gi} vs {}", -r / 4.0);
+        }
+    }
+
+    /// OPMD's token form: -mean_t A log pi_t + tau/2 mean_t (log pi_t -
+    /// log pi_old_t)^2, against a hand-computed value.
+    #[test]
+    fn opmd_token_form_matches_hand_computed_value() {
+        let per_token = |v: &[f64]| Tensor::from_slice(v).to_kind(Kind::Float).reshape([2, 2]);
+        let seq = |t: &Tensor| SequenceLogProbs {
+            sum: t.sum_dim_intlist([1i64].as_slice(), false, Kind::Float),
+            mean: t.mean_dim([1i64].as_slice(), false, Kind::Float),
+            tokens: Tensor::from_slice(&[2.0f32, 2.0]),
+            per_token: t.shallow_clone(),
+        };
+        let (n, o) = ([-0.5, -1.0, -2.0, -0.25], [-0.7, -1.0, -1.5, -0.5]);
+        let new = seq(&per_token(&n));
+        let old = seq(&per_token(&o));
+        let trainer = Group::new(GroupConfig {
+            method: GroupMethod::Opmd,
+            opmd_form: OpmdForm::Token,
+            tau: 0.4,
+            ..GroupConfig::default()
+        })
+        .unwrap();
+        let adv = [1.0, -2.0];
+        let got = crate::util::scalar(&trainer.surrogate(&new, &old, &adv));
+        let pg = -(adv[0] * (n[0] + n[1]) + adv[1] * (n[2] + n[3])) / 4.0;
+        let reg = 0.2 * (0..4).map(|i| (n[i] - o[i]).powi(2)).sum::<f64>() / 4.0;
+        assert!((got - (pg + reg)).abs() < 1e-5, "{got} vs {}", pg + reg);
+        for (text, want) in [
+            ("one-sided", RecClip::OneSided),
+            ("two-sided", RecClip::TwoSided),
+        ] {
+            assert_eq!(text.parse::<RecClip>().unwrap(), want);
+            assert_eq!(want.to_string(), text);
+        }
+        assert_eq!(
+            "sequence".parse::<RecWeight>().unwrap(),
+            RecWeight::Sequence
+        );
+        assert!("ring".parse::<RecClip>().is_err());
     }
 }
