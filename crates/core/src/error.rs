@@ -129,6 +129,30 @@ impl Error {
         }
     }
 
+    /// The same error seen from an enclosing config: a [`Error::Config`]
+    /// field `f` becomes `prefix.f` (a nested config's validation reported
+    /// from its parent); any other error is returned unchanged.
+    ///
+    /// ```
+    /// use duality_core::Error;
+    /// let e = Error::config("alpha", "must be > 0").in_field("policy");
+    /// assert!(e.to_string().contains("`policy.alpha`"));
+    /// ```
+    pub fn in_field(self, prefix: &str) -> Self {
+        match self {
+            Error::Config {
+                source_name,
+                field,
+                message,
+            } => Error::Config {
+                source_name,
+                field: format!("{prefix}.{field}"),
+                message,
+            },
+            other => other,
+        }
+    }
+
     /// Shorthand for [`Error::Parse`].
     pub fn parse(path: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Self {
         Error::Parse {

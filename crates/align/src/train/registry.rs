@@ -66,15 +66,7 @@ pub(crate) fn to_section<T: Trainer>(config: &T::Config) -> Result<toml::Value> 
 /// A validation error of `T`'s config, named by its section.
 fn in_section<T: Trainer>(e: Error) -> Error {
     match e {
-        Error::Config {
-            source_name,
-            field,
-            message,
-        } => Error::Config {
-            source_name,
-            field: format!("{}.{field}", T::NAME),
-            message,
-        },
+        e @ Error::Config { .. } => e.in_field(T::NAME),
         other => Error::config(T::NAME, other.to_string()),
     }
 }
