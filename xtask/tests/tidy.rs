@@ -67,3 +67,41 @@ fn nothing_reads_outside_the_repository() {
         offenders.join("\n  ")
     );
 }
+
+/// In a `--all-features` workspace build duality-core links libtorch into
+/// every test binary (feature unification), so every crate that depends on
+/// it needs the `build.rs` that embeds the rpath, or its tests cannot load
+/// `libtorch_cpu.so`.
+#[test]
+fn every_crate_on_duality_core_embeds_the_libtorch_rpath() {
+    let root = repo_root();
+    let mut missing = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("crates"))
+        .expect("crates/ exists")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    dirs.push(root.join("xtask"));
+    for dir in dirs {
+        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
+        let on_core = manifest
+            .lines()
+            .any(|l| l.trim_start().starts_with("duality-core"));
+        let build = std::fs::read_to_string(dir.join("build.rs")).unwrap_or_default();
+        if on_core && !build.contains("DEP_DUALITY_CORE_LIBTORCH_LIB") {
+            missing.push(
+                dir.strip_prefix(&root)
+                    .unwrap_or(&dir)
+                    .display()
+                    .to_string(),
+            );
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "these crates depend on duality-core but have no build.rs forwarding \
+         DEP_DUALITY_CORE_LIBTORCH_LIB into an rpath: {missing:?}"
+    );
+}
