@@ -10,7 +10,8 @@ use duality_distdp::mdp::FiniteMdp;
 use duality_distdp::objective::Objective;
 use duality_distdp::stock::ExactPolicyEntry;
 use duality_distdp::stopping::{
-    binomial_price, black_scholes_put, lsmc_price, Basis, Exercise, LsmcParams, PutOption,
+    binomial_price, black_scholes_put, price_interval, Basis, DualParams, Exercise, LsmcParams,
+    PriceProcess, PutOption,
 };
 use duality_distdp::{
     solve, Method, RepresentationSpec, ReturnDistribution, SolveSpec, StockModel, StockPolicy,
@@ -25,8 +26,9 @@ pub enum DdpCommand {
     /// Optimise an objective of the return distribution of an MDP (TOML/JSON)
     /// by stock-augmented distributional dynamic programming.
     Solve(SolveArgs),
-    /// Price a Bermudan put by Longstaff-Schwartz LSMC (with lattice and
-    /// Black-Scholes references).
+    /// Price a Bermudan put by Longstaff-Schwartz LSMC as an interval: the
+    /// rule's out-of-sample value (lower), the Andersen-Broadie dual (upper)
+    /// and a 95% interval, with lattice and Black-Scholes references.
     Price(PriceArgs),
 }
 
@@ -92,6 +94,19 @@ pub struct PriceArgs {
     /// Regression basis: laguerre:DEGREE or poly:DEGREE.
     #[arg(long, default_value = "laguerre:2")]
     basis: String,
+    /// Price process: gbm, or ar1:PHI (AR(1) log-returns, |PHI| < 1; the
+    /// lattice and Black-Scholes references are then GBM's, for comparison).
+    #[arg(long, default_value = "gbm")]
+    process: String,
+    /// Fresh paths for the out-of-sample lower bound.
+    #[arg(long, default_value_t = 100_000)]
+    lower_paths: usize,
+    /// Outer paths of the Andersen-Broadie dual upper bound.
+    #[arg(long, default_value_t = 500)]
+    outer_paths: usize,
+    /// Nested paths per conditional expectation of the dual.
+    #[arg(long, default_value_t = 100)]
+    inner_paths: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
@@ -207,13 +222,25 @@ fn solve_mdp(args: SolveArgs) -> anyhow::Result<()> {
 #[derive(Debug, Serialize)]
 struct PriceReport {
     option: PutOption,
+    process: String,
     exercise_dates: usize,
     paths: usize,
     seed: u64,
+    /// In-sample LSMC price on the training paths, with its CI.
     lsmc_price: f64,
     std_error: f64,
     ci_low: f64,
     ci_high: f64,
+    /// Out-of-sample value of the LSMC rule (lower bound).
+    lower: f64,
+    lower_std_error: f64,
+    /// Andersen-Broadie dual value (upper bound).
+    upper: f64,
+    upper_std_error: f64,
+    /// 95% interval for the price.
+    interval_low: f64,
+    interval_high: f64,
+    duality_gap: f64,
     lattice_bermudan: f64,
     lattice_american: f64,
     european_black_scholes: f64,
@@ -234,10 +261,20 @@ fn price(args: PriceArgs) -> anyhow::Result<()> {
         .paths(args.paths)
         .seed(args.seed)
         .basis(basis);
-    let mc = lsmc_price(&option, &params)?;
+    // Lower bound and dual from streams of a seed apart from the training one.
+    let dual = DualParams::new(
+        args.lower_paths,
+        args.outer_paths,
+        args.inner_paths,
+        args.seed.wrapping_add(1),
+    )?;
+    let process: PriceProcess = args.process.parse()?;
+    let interval = price_interval(&option, &process, &params, &dual)?;
+    let (mc, b) = (interval.fit.in_sample, interval.bounds);
     let lattice_steps = (2000 / args.steps.max(1)).max(1) * args.steps;
     let report = PriceReport {
         option,
+        process: process.to_string(),
         exercise_dates: args.steps,
         paths: mc.paths,
         seed: args.seed,
@@ -245,6 +282,13 @@ fn price(args: PriceArgs) -> anyhow::Result<()> {
         std_error: mc.std_error,
         ci_low: mc.ci_low,
         ci_high: mc.ci_high,
+        lower: b.lower.price,
+        lower_std_error: b.lower.std_error,
+        upper: b.upper.price,
+        upper_std_error: b.upper.std_error,
+        interval_low: b.ci_low,
+        interval_high: b.ci_high,
+        duality_gap: b.gap,
         lattice_bermudan: binomial_price(
             &option,
             Exercise::Bermudan { dates: args.steps },
@@ -254,8 +298,14 @@ fn price(args: PriceArgs) -> anyhow::Result<()> {
         european_black_scholes: black_scholes_put(&option)?,
     };
     emit(args.format, &report, |r| {
+        println!("process: {}", r.process);
         println!(
-            "LSMC price: {:.4} (95% CI {:.4} .. {:.4}; se {:.4}; {} paths, {} dates)",
+            "price interval (95%): {:.4} .. {:.4}  (lower {:.4} se {:.4}; dual upper {:.4} se {:.4}; gap {:.4})",
+            r.interval_low, r.interval_high, r.lower, r.lower_std_error, r.upper, r.upper_std_error,
+            r.duality_gap
+        );
+        println!(
+            "LSMC in-sample price: {:.4} (95% CI {:.4} .. {:.4}; se {:.4}; {} paths, {} dates)",
             r.lsmc_price, r.ci_low, r.ci_high, r.std_error, r.paths, r.exercise_dates
         );
         println!(

@@ -118,9 +118,46 @@ fn price_reference_put() {
         "20000",
         "--seed",
         "3",
+        "--lower-paths",
+        "20000",
+        "--outer-paths",
+        "200",
+        "--inner-paths",
+        "50",
         "--format",
         "json",
     ]);
+    // The price as an interval: lower <= upper, the 95% interval holds the lattice price.
+    let f = |k: &str| v[k].as_f64().unwrap();
+    assert!(f("lower") <= f("upper") + 3.0 * f("upper_std_error"), "{v}");
+    assert!(
+        f("interval_low") <= 4.478 && 4.478 <= f("interval_high"),
+        "{v}"
+    );
+    // 50 inner paths at 50 dates leave the dual biased up by the noise of the
+    // nested estimates (the gap is ~0.24 here; it shrinks with --inner-paths).
+    assert!(f("duality_gap") < 0.4, "{v}");
+    assert_eq!(v["process"], "gbm");
+    let ar = json(&[
+        "ddp",
+        "price",
+        "--process",
+        "ar1:0.5",
+        "--steps",
+        "10",
+        "--paths",
+        "2000",
+        "--lower-paths",
+        "2000",
+        "--outer-paths",
+        "20",
+        "--inner-paths",
+        "10",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(ar["process"], "ar1:0.5", "{ar}");
+    assert!(ar["interval_low"].as_f64().unwrap() < ar["interval_high"].as_f64().unwrap());
     let (lo, hi) = (
         v["ci_low"].as_f64().unwrap(),
         v["ci_high"].as_f64().unwrap(),
@@ -131,6 +168,34 @@ fn price_reference_put() {
     let out = duality(&["ddp", "price", "--sigma=-1", "--paths", "10"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("sigma"));
+    for (flag, value, name) in [
+        ("--steps", "0", "exercise_dates"),
+        ("--paths", "1", "paths"),
+        ("--strike", "0", "strike"),
+        ("--s0", "-1", "s0"),
+        ("--outer-paths", "1", "outer paths"),
+        ("--process", "ar1:1", "phi"),
+    ] {
+        let arg = format!("{flag}={value}");
+        let mut args = vec![
+            "ddp",
+            "price",
+            &arg,
+            "--lower-paths",
+            "100",
+            "--outer-paths",
+            "2",
+        ];
+        if flag == "--outer-paths" {
+            args.truncate(5);
+        }
+        if flag != "--paths" {
+            args.extend(["--paths", "100"]);
+        }
+        let out = duality(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains(name), "{flag}: {err}");
+    }
 }
 
 #[test]

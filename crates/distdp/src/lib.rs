@@ -24,7 +24,8 @@
 //! - [`classic`]: value iteration, policy iteration, policy evaluation;
 //! - [`lp`]: the primal (values) and dual (occupancy) LPs of an MDP solved by
 //!   an exact simplex;
-//! - [`stopping`]: Longstaff-Schwartz least-squares Monte Carlo for
+//! - [`stopping`]: prices as intervals (out-of-sample LSMC lower bound and
+//!   the Andersen-Broadie dual upper bound); Longstaff-Schwartz least-squares Monte Carlo for
 //!   Bermudan/American puts with a CRR binomial-lattice oracle and
 //!   Black-Scholes European prices.
 //!
@@ -79,10 +80,11 @@ pub mod prelude {
         solve, Method, RepresentationSpec, Solution, SolveSpec, StockModel, StockPolicy,
     };
     pub use crate::stock::{
-        rollout_returns, AugmentedPolicy, GridSolution, MarkovActions, StockGrid,
+        executed_law, rollout_returns, AugmentedPolicy, GridSolution, MarkovActions, StockGrid,
     };
     pub use crate::stopping::{
-        binomial_price, black_scholes_put, lsmc_price, Basis, Exercise, LsmcParams, McPrice,
-        PutOption,
+        andersen_broadie, binomial_price, black_scholes_put, lsmc_fit, lsmc_fit_process,
+        lsmc_price, policy_value, price_interval, Basis, DualParams, Exercise, ExercisePolicy,
+        LsmcParams, LsmcPolicy, McPrice, PriceBounds, PriceProcess, PutOption,
     };
 }

@@ -13,10 +13,25 @@
 //!   limit of many steps), European, Bermudan (exercise only on the dates)
 //!   and American.
 //! - [`black_scholes_put`]: the European closed form.
+//! - [`lsmc_fit`]: the LSMC regression kept as an exercise rule
+//!   ([`LsmcPolicy`], an [`ExercisePolicy`]); [`price_interval`] prices it
+//!   as an interval: out of sample on fresh paths ([`policy_value`], lower)
+//!   and by the Andersen-Broadie dual with nested simulation
+//!   ([`andersen_broadie`], upper), with a 95% interval ([`PriceBounds`]).
+//! - [`PriceProcess`]: GBM or AR(1) log-returns (history carries
+//!   information), for the lower bound, the dual and [`lsmc_fit_process`].
 //!
 //! Reference (Longstaff-Schwartz Table 1, first row): S0 = 36, K = 40,
 //! r = 0.06, sigma = 0.2, T = 1: Bermudan with 50 dates 4.478, American
 //! 4.487, European 3.844.
+
+mod dual;
+mod process;
+
+pub use dual::{
+    andersen_broadie, bounds, policy_value, price_interval, DualParams, LsmcInterval, PriceBounds,
+};
+pub use process::PriceProcess;
 
 use duality_core::config::Validate;
 use duality_core::seed::Seeder;
@@ -226,6 +241,82 @@ pub struct McPrice {
     pub paths: usize,
 }
 
+/// An exercise rule on the dates `1..=dates` of a Bermudan put (date `k`
+/// at time `k T / dates`), deciding from the date and the path so far
+/// (`path[k - 1]` is the spot at date `k`, `path[0]` at date 1), so that
+/// rules on the price history fit too. Used by the out-of-sample value
+/// ([`policy_value`]) and the dual upper bound ([`andersen_broadie`]);
+/// `Sync` so paths run in parallel.
+pub trait ExercisePolicy: Sync {
+    /// Number of exercise dates (the last at maturity).
+    fn dates(&self) -> usize;
+    /// Whether to exercise at date `k` (`1..=dates`) given the spots of
+    /// dates `1..=k` (`path.len() == k`).
+    fn exercise(&self, k: usize, path: &[f64]) -> bool;
+}
+
+/// The Longstaff-Schwartz exercise rule: at date `k < dates`, exercise an
+/// in-the-money put when its payoff beats the regressed continuation value
+/// `beta_k . phi(S / K)`; at maturity, exercise when in the money. Dates
+/// without a regression (too few in-the-money paths, singular system) never
+/// exercise, as in the fit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LsmcPolicy {
+    option: PutOption,
+    basis: Basis,
+    dates: usize,
+    /// `betas[k - 1]`: coefficients at date `k` for `k = 1..dates`.
+    betas: Vec<Option<Vec<f64>>>,
+}
+
+impl LsmcPolicy {
+    /// The option the rule was fitted for.
+    pub fn option(&self) -> &PutOption {
+        &self.option
+    }
+    /// The regression basis.
+    pub fn basis(&self) -> Basis {
+        self.basis
+    }
+    /// Fitted continuation value (discounted to date `k`) at date `k` and
+    /// spot `spot`, or `None` at maturity and at dates without a regression.
+    pub fn continuation(&self, k: usize, spot: f64) -> Option<f64> {
+        let beta = self.betas.get(k.checked_sub(1)?)?.as_ref()?;
+        let mut phi = Vec::with_capacity(beta.len());
+        self.basis.eval(spot / self.option.strike, &mut phi);
+        Some(phi.iter().zip(beta).map(|(p, b)| p * b).sum())
+    }
+}
+
+impl ExercisePolicy for LsmcPolicy {
+    fn dates(&self) -> usize {
+        self.dates
+    }
+    fn exercise(&self, k: usize, path: &[f64]) -> bool {
+        let Some(&spot) = path.last() else {
+            return false;
+        };
+        let ex = self.option.payoff(spot);
+        if ex <= 0.0 {
+            return false;
+        }
+        if k >= self.dates {
+            return true;
+        }
+        self.continuation(k, spot).is_some_and(|cont| ex > cont)
+    }
+}
+
+/// What [`lsmc_fit`] returns: the exercise rule and the in-sample price
+/// (the number [`lsmc_price`] reports).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LsmcFit {
+    /// The fitted exercise rule.
+    pub policy: LsmcPolicy,
+    /// In-sample LSMC price on the training paths.
+    pub in_sample: McPrice,
+}
+
 /// GBM spots of every path at every exercise date, date-major:
 /// `spots[k * n_paths + i]` is path `i` at date `k + 1`. Antithetic pairs
 /// are adjacent paths; group `g` draws from `Seeder::new(seed)` stream `g`.
@@ -288,12 +379,53 @@ fn simulate_spots(opt: &PutOption, params: &LsmcParams) -> Vec<f64> {
 /// # }
 /// ```
 pub fn lsmc_price(opt: &PutOption, params: &LsmcParams) -> Result<McPrice> {
+    lsmc_fit(opt, params).map(|fit| fit.in_sample)
+}
+
+/// The LSMC regression of [`lsmc_price`] kept as an exercise rule
+/// ([`LsmcPolicy`]) next to the in-sample price. The rule can then be
+/// priced out of sample ([`policy_value`], a lower bound) and fed to the
+/// Andersen-Broadie dual ([`andersen_broadie`], an upper bound).
+pub fn lsmc_fit(opt: &PutOption, params: &LsmcParams) -> Result<LsmcFit> {
     opt.validate()?;
     params.validate()?;
+    let spots = simulate_spots(opt, params);
+    Ok(fit_on_spots(opt, params, &spots))
+}
+
+/// [`lsmc_fit`] on training paths of any [`PriceProcess`] (antithetic
+/// pairs always; `params.antithetic` is ignored off GBM), regressing on the
+/// spot alone as Longstaff-Schwartz do. Under GBM this is [`lsmc_fit`].
+pub fn lsmc_fit_process(
+    opt: &PutOption,
+    process: &PriceProcess,
+    params: &LsmcParams,
+) -> Result<LsmcFit> {
+    if *process == PriceProcess::Gbm {
+        return lsmc_fit(opt, params);
+    }
+    opt.validate()?;
+    params.validate()?;
+    process.validate()?;
+    let antithetic = LsmcParams {
+        antithetic: true,
+        ..*params
+    };
+    let spots = process::simulate_paths(
+        process,
+        opt,
+        params.exercise_dates,
+        params.paths,
+        params.seed,
+    );
+    Ok(fit_on_spots(opt, &antithetic, &spots))
+}
+
+/// The backward LSMC regression on date-major `spots` (checked inputs).
+fn fit_on_spots(opt: &PutOption, params: &LsmcParams, spots: &[f64]) -> LsmcFit {
     let n_dates = params.exercise_dates;
     let dt = opt.maturity / n_dates as f64;
     let per_group = if params.antithetic { 2 } else { 1 };
-    let spots = simulate_spots(opt, params);
     let n_paths = spots.len() / n_dates;
 
     // Cash flow and exercise date (1-based) per path.
@@ -303,6 +435,7 @@ pub fn lsmc_price(opt: &PutOption, params: &LsmcParams) -> Result<McPrice> {
     let mut when: Vec<usize> = vec![n_dates; n_paths];
     let nb = params.basis.len();
     let mut phi = Vec::with_capacity(nb);
+    let mut betas: Vec<Option<Vec<f64>>> = vec![None; n_dates - 1];
     for k in (1..n_dates).rev() {
         let row = &spots[(k - 1) * n_paths..k * n_paths];
         // Normal equations over in-the-money paths.
@@ -343,6 +476,7 @@ pub fn lsmc_price(opt: &PutOption, params: &LsmcParams) -> Result<McPrice> {
                 when[i] = k;
             }
         }
+        betas[k - 1] = Some(beta);
     }
     let disc: Vec<f64> = (0..n_paths)
         .map(|i| cash[i] * (-opt.rate * dt * when[i] as f64).exp())
@@ -358,13 +492,21 @@ pub fn lsmc_price(opt: &PutOption, params: &LsmcParams) -> Result<McPrice> {
     let se = (var / n).sqrt();
     // Immediate exercise at time 0 is allowed for the holder.
     let price = mean.max(opt.payoff(opt.s0));
-    Ok(McPrice {
-        price,
-        std_error: se,
-        ci_low: price - 1.96 * se,
-        ci_high: price + 1.96 * se,
-        paths: n_paths,
-    })
+    LsmcFit {
+        policy: LsmcPolicy {
+            option: *opt,
+            basis: params.basis,
+            dates: n_dates,
+            betas,
+        },
+        in_sample: McPrice {
+            price,
+            std_error: se,
+            ci_low: price - 1.96 * se,
+            ci_high: price + 1.96 * se,
+            paths: n_paths,
+        },
+    }
 }
 
 /// Exercise style for the lattice.
