@@ -1,8 +1,11 @@
 //! `duality tsp|assign|dag ...`: commands over `duality_combopt`.
 //!
 //! - `tsp solve FILE.tsp [--method NAME] [--time-limit S] [--seed S] [--kicks K]
-//!   [--format json]` prints `{"length": L, "tour": [...], "seconds": t}`
-//!   (tour 0-based in file order); NAME is any method of the registry;
+//!   [--bound-iterations I] [--format json]` prints `{"length": L, "tour":
+//!   [...], "seconds": t, "lower_bound": B, "certified_gap": L / B - 1,
+//!   "bound_seconds": s}` (tour 0-based in file order; B is the Held-Karp
+//!   1-tree bound, valid whatever the iterations); NAME is any method of the
+//!   registry;
 //! - `tsp methods [--format json]` lists the registry: one line per method
 //!   (name, stages, seeded or not, description);
 //! - `assign --costs FILE.csv [--maximize] [--format json]` prints
@@ -16,7 +19,9 @@ use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use duality_combopt::assignment::{linear_sum_assignment, CostMatrix};
 use duality_combopt::dag::{notears, topo, topo_random_start, Data, NotearsParams, TopoParams};
-use duality_combopt::tsp::{methods, read_tsp, solve, Registry, SolveParams};
+use duality_combopt::tsp::{
+    certified_gap, held_karp_bound, methods, read_tsp, solve, BoundParams, Registry, SolveParams,
+};
 use serde::Serialize;
 
 use crate::output::{emit, Format};
@@ -55,6 +60,10 @@ pub struct TspSolveArgs {
     /// Kick budget of or2opt-ils (default: 10 per city, at least 1,000).
     #[arg(long)]
     pub kicks: Option<usize>,
+    /// Subgradient iterations of the Held-Karp lower bound (0: the plain
+    /// 1-tree bound; the bound is valid either way).
+    #[arg(long, default_value_t = 1_000)]
+    pub bound_iterations: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -112,6 +121,12 @@ struct TspOut {
     length: f64,
     tour: Vec<usize>,
     seconds: f64,
+    /// The Held-Karp 1-tree bound: no tour is shorter.
+    lower_bound: f64,
+    /// `length / lower_bound - 1` (`null` when the bound is 0).
+    certified_gap: Option<f64>,
+    /// Seconds spent on the bound (not part of `seconds`).
+    bound_seconds: f64,
 }
 
 /// One registered method, as `tsp methods` prints it.
@@ -137,10 +152,16 @@ pub fn run_tsp(cmd: TspCommand) -> anyhow::Result<()> {
                 .with_seed(args.seed)
                 .with_kicks(args.kicks);
             let sol = solve(&instance, &params)?;
+            let bound_params = BoundParams::default().with_iterations(args.bound_iterations);
+            let start = std::time::Instant::now();
+            let bound = held_karp_bound(&instance, &bound_params, Some(sol.length))?;
             let out = TspOut {
                 length: sol.length,
                 tour: sol.tour.into_vec(),
                 seconds: sol.seconds,
+                lower_bound: bound.value,
+                certified_gap: certified_gap(sol.length, bound.value).ok(),
+                bound_seconds: start.elapsed().as_secs_f64(),
             };
             emit(args.format, &out, |o| {
                 println!(
@@ -151,6 +172,11 @@ pub fn run_tsp(cmd: TspCommand) -> anyhow::Result<()> {
                 );
                 println!("length   {}", o.length);
                 println!("seconds  {:.3}", o.seconds);
+                println!("bound    {} (Held-Karp 1-tree)", o.lower_bound);
+                match o.certified_gap {
+                    Some(g) => println!("gap      <= {:.3}% (certified)", 100.0 * g),
+                    None => println!("gap      (no positive bound)"),
+                }
             })
         }
         TspCommand::Methods(args) => {

@@ -40,9 +40,30 @@ fn tsp_solve_prints_a_valid_tour() {
             .collect();
         tour.sort_unstable();
         assert_eq!(tour, (0..52).collect::<Vec<u64>>());
-        assert!(v["length"].as_f64().unwrap() >= 7542.0);
+        let length = v["length"].as_f64().unwrap();
+        assert!(length >= 7542.0);
         assert!(v["seconds"].as_f64().is_some());
+        // The certified bound sits below the optimum (7542) and the gap is
+        // measured against it.
+        let bound = v["lower_bound"].as_f64().unwrap();
+        assert!(bound <= 7542.0 && bound > 7000.0, "{method}: bound {bound}");
+        let gap = v["certified_gap"].as_f64().unwrap();
+        assert!(
+            (gap - (length / bound - 1.0)).abs() < 1e-12,
+            "{method}: {gap}"
+        );
     }
+    let table = duality()
+        .args(["tsp", "solve"])
+        .arg(dir.join("berlin52.tsp"))
+        .args(["--bound-iterations", "0"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.contains("bound") && text.contains("certified"),
+        "{text}"
+    );
 }
 
 #[test]

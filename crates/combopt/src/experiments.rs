@@ -7,6 +7,10 @@
 //!   and checked against the claim (2-opt + Or-opt within 5% up to 1,002
 //!   cities: `or2opt` and `or2opt-ils`) are lists in
 //!   `fixtures/bench/combopt.toml`.
+//! - `tsp-bound`: the Held-Karp 1-tree lower bound (`tsp::held_karp_bound`)
+//!   per TSPLIB instance: its gap below the known optimum and its time
+//!   (quick: up to 200 cities); target ~1% (Held-Karp's typical gap on
+//!   random Euclidean instances), 10,000 cities in seconds.
 //! - `dcr-large`: divide-conquer-reunion on ja9847 and vm22775 (full only);
 //!   target: within 8% on vm22775 in under 60 s; per-round trace plotted.
 //! - `tsp-vs-lkh`: random uniform 1,000-city instances against LKH (elkai)
@@ -36,8 +40,8 @@ use crate::dag::{
 };
 use crate::matching::{competitive_ratio, Arrival, MatchingInstance, OnlineAlgorithm};
 use crate::tsp::{
-    divide_conquer_reunion, gap_percent, methods, read_optima, read_tsp, solve, DcrParams,
-    Instance, LocalSearchSubpath, Pipeline, Registry, SolveParams,
+    divide_conquer_reunion, gap_percent, held_karp_bound, methods, read_optima, read_tsp, solve,
+    BoundParams, DcrParams, Instance, LocalSearchSubpath, Pipeline, Registry, SolveParams,
 };
 use duality_core::record::RunRecord;
 use duality_eval::plot::{LineChart, Series};
@@ -59,6 +63,11 @@ pub fn suite() -> Suite {
                 name: "tsp-gaps",
                 about: "gap to optimum and time per registered method on fixtures/combopt/tsplib (claim: 2-opt+Or-opt within 5% up to 1,002 cities)",
                 run: tsp_gaps,
+            },
+            Experiment {
+                name: "tsp-bound",
+                about: "Held-Karp 1-tree lower bound per TSPLIB instance: gap below the optimum (target ~1%) and time (10k cities in seconds)",
+                run: tsp_bound,
             },
             Experiment {
                 name: "dcr-large",
@@ -301,6 +310,110 @@ fn tsp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
             p.max_cities
         ));
     }
+    Ok(out)
+}
+
+/// Parameters of `tsp-bound`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TspBoundParams {
+    /// Largest TSPLIB instance bounded.
+    max_cities: usize,
+    /// Subgradient iterations (see `tsp::BoundParams`).
+    iterations: usize,
+    /// Target: mean gap below the optimum of at most this (percent) ...
+    target_gap_pct: f64,
+    /// ... and at most this many seconds on instances of about 10,000 cities.
+    target_seconds_10k: f64,
+}
+
+fn tsp_bound(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: TspBoundParams = ctx.params()?;
+    let params = BoundParams::default().with_iterations(p.iterations);
+    let mut out = Outcome::default();
+    let mut points = Vec::new();
+    let mut slowest_10k: Option<(String, f64)> = None;
+    let seed = ctx.seeds.first().copied().unwrap_or(0);
+    for (name, n, opt) in optima()? {
+        if n > p.max_cities {
+            continue;
+        }
+        ctx.progress.set_message(format!("tsp-bound {name}"));
+        let inst = read_tsp(tsplib_dir().join(format!("{name}.tsp")))?;
+        let start = Instant::now();
+        let bound = held_karp_bound(&inst, &params, None)?;
+        let secs = start.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            bound.value <= opt,
+            "{name}: bound {} above the optimum {opt}",
+            bound.value
+        );
+        let gap = (opt - bound.value) / opt * 100.0;
+        out.records.push(
+            RunRecord::new("held-karp-bound", name.as_str(), seed)
+                .with_metric("bound_gap_pct", gap)
+                .with_metric("seconds", secs),
+        );
+        out.headlines.push(Headline {
+            name: format!("bound_gap_pct_{name}"),
+            value: gap,
+            digits: 2,
+        });
+        points.push((n as f64, gap));
+        if (5_000..=15_000).contains(&n) && slowest_10k.as_ref().is_none_or(|s| secs > s.1) {
+            slowest_10k = Some((name.clone(), secs));
+        }
+    }
+    anyhow::ensure!(
+        !points.is_empty(),
+        "no instance up to {} cities",
+        p.max_cities
+    );
+    let mean = points.iter().map(|q| q.1).sum::<f64>() / points.len() as f64;
+    let worst = points.iter().map(|q| q.1).fold(0.0, f64::max);
+    out.headlines.push(Headline {
+        name: "mean_bound_gap_pct".into(),
+        value: mean,
+        digits: 2,
+    });
+    out.notes.push(format!(
+        "target: Held-Karp's typical ~{}% below the optimum: mean {mean:.2}%, worst {worst:.2}% over {} instances -> {}",
+        p.target_gap_pct,
+        points.len(),
+        if mean <= p.target_gap_pct { "held" } else { "NOT held" }
+    ));
+    out.notes.push(match slowest_10k {
+        Some((name, secs)) => format!(
+            "target: ~10,000 cities in <= {} s: {name} in {secs:.1} s -> {}",
+            p.target_seconds_10k,
+            if secs <= p.target_seconds_10k { "held" } else { "NOT held" }
+        ),
+        None => format!(
+            "no instance of ~10,000 cities up to max_cities = {} (the time target is checked in the full run)",
+            p.max_cities
+        ),
+    });
+    out.notes.push(format!(
+        "{} subgradient iterations on the k-NN + MST candidate graph, then the exact O(n^2) minimum 1-tree at the best penalties (the certificate); TSPLIB distances are integers, the bound is not rounded up",
+        p.iterations
+    ));
+    let file = "tsp_bound.svg";
+    LineChart::new(
+        "Held-Karp bound: gap below the optimum",
+        "cities",
+        "gap (%)",
+    )
+    .log_x(true)
+    .markers(true)
+    .y_from_zero(true)
+    .draw(
+        ctx.figure_dir.join(file),
+        &[Series::new("1-tree bound", points)],
+    )?;
+    out.figures.push(Figure {
+        title: "Held-Karp bound gap per TSPLIB instance".into(),
+        file: file.into(),
+    });
     Ok(out)
 }
 
@@ -853,6 +966,7 @@ mod tests {
                 registered("tsp-gaps", list).unwrap();
             }
             let _: DcrLargeParams = ctx("dcr-large").params().unwrap();
+            let _: TspBoundParams = ctx("tsp-bound").params().unwrap();
             let lkh: TspVsLkhParams = ctx("tsp-vs-lkh").params().unwrap();
             registered("tsp-vs-lkh", &lkh.methods).unwrap();
             let _: AssignmentParams = ctx("assignment").params().unwrap();

@@ -366,9 +366,10 @@ pub(crate) fn reunion(
         {
             break;
         }
-        // Reunion: shift the cut points by half a sub-path each round.
-        let offset = (round * len / 2) % n;
-        order.rotate_left(offset);
+        // Reunion: shift the cut points by half a sub-path from the previous
+        // round's. The rotation is cumulative (the order keeps the previous
+        // rounds' rotations), so each round rotates by the same half step.
+        order.rotate_left(round_shift(round, len, n));
         let bounds = cut_points(n, len);
         conquer(
             instance,
@@ -387,6 +388,19 @@ pub(crate) fn reunion(
         tour: Tour::new(order, n)?,
         trace,
     })
+}
+
+/// How far round `round` rotates the (already rotated) order: nothing in
+/// round 0, then half a sub-path, so that every round's cut points sit half
+/// a sub-path from the previous round's. (Before issue 21 this was
+/// `round * len / 2` on top of the cumulative rotation, so the cut points of
+/// every even round repeated the previous round's.)
+fn round_shift(round: usize, len: usize, n: usize) -> usize {
+    if round == 0 || n == 0 {
+        0
+    } else {
+        (len / 2) % n
+    }
 }
 
 /// Consecutive sub-paths `[s, e)` of `len` cities covering `0..n`; a last
@@ -497,6 +511,60 @@ mod tests {
         assert_eq!(t1, t2);
         assert!(trace.last().unwrap().length <= trace[0].length);
         assert!((t1.length(&inst) - trace.last().unwrap().length).abs() < 1e-6);
+    }
+
+    /// Leaves every sub-path unchanged and records its first city, so a
+    /// test can see where each round cut the (unchanged) tour.
+    struct RecordCuts(std::sync::Mutex<Vec<usize>>);
+
+    impl SubpathSolver for RecordCuts {
+        fn name(&self) -> &str {
+            "record-cuts"
+        }
+        fn solve(&self, _: &Instance, path: &[usize], _: &mut DualityRng) -> Vec<usize> {
+            self.0.lock().unwrap().push(path[0]);
+            path.to_vec()
+        }
+    }
+
+    #[test]
+    fn every_round_moves_the_cut_points_by_half_a_subpath() {
+        // Regression (issue 21): the old cumulative `round * len / 2` shift
+        // repeated the cut points of rounds 1 and 2, 3 and 4, ...
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        let inst = Instance::random_uniform(600, &mut rng).unwrap();
+        let (len, rounds) = (50, 6);
+        let params = DcrParams::default()
+            .with_subpath_len(len)
+            .with_rounds(rounds)
+            .with_initial_local_search(false);
+        let solver = RecordCuts(std::sync::Mutex::new(Vec::new()));
+        let run = divide_conquer_reunion(&inst, &params, &solver).unwrap();
+        let starts = solver.0.into_inner().unwrap();
+        let per_round = 600 / len;
+        assert_eq!(starts.len(), rounds * per_round);
+        // The tour never changed, so a city's position identifies a cut.
+        let pos: Vec<usize> = {
+            let mut p = vec![0; 600];
+            for (i, &c) in run.tour.cities().iter().enumerate() {
+                p[c] = i;
+            }
+            p
+        };
+        let residues: Vec<usize> = starts
+            .chunks(per_round)
+            .enumerate()
+            .map(|(r, chunk)| {
+                let set: std::collections::BTreeSet<usize> =
+                    chunk.iter().map(|&c| pos[c] % len).collect();
+                assert_eq!(set.len(), 1, "round {r} cut at residues {set:?}");
+                set.into_iter().next().unwrap()
+            })
+            .collect();
+        for r in 1..rounds {
+            let (a, b) = (residues[r - 1], residues[r]);
+            assert_eq!((a + len - b) % len, len / 2, "rounds {} and {r}", r - 1);
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@
 //! # Ok::<(), duality_combopt::Error>(())
 //! ```
 
+mod bound;
 mod builtin;
 mod construct;
 mod dcr;
@@ -37,6 +38,7 @@ use duality_core::config::Validate;
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
+pub use bound::{certified_gap, held_karp_bound, BoundParams, LowerBound};
 pub use builtin::{
     default_kicks, DcrImprover, GreedyBuilder, IlsImprover, InsertionBuilder, LocalSearchImprover,
     NearestNeighbourBuilder, SpaceFillingCurveBuilder, KICKS_PER_CITY, MIN_KICKS,
