@@ -425,18 +425,7 @@ impl IlsParams {
 
 impl Validate for IlsParams {
     fn validate(&self) -> Result<()> {
-        self.local.validate().map_err(|e| match e {
-            Error::Config {
-                source_name,
-                field,
-                message,
-            } => Error::Config {
-                source_name,
-                field: format!("local.{field}"),
-                message,
-            },
-            other => other,
-        })?;
+        self.local.validate().map_err(|e| e.in_field("local"))?;
         check_time_limit("time_limit", self.time_limit)?;
         if self.max_kick_segment == 0 {
             return Err(Error::config("max_kick_segment", "must be >= 1, got 0"));

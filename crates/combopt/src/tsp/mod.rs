@@ -250,18 +250,7 @@ impl Validate for SolveParams {
                 ));
             }
         }
-        self.dcr.validate().map_err(|e| match e {
-            Error::Config {
-                source_name,
-                field,
-                message,
-            } => Error::Config {
-                source_name,
-                field: format!("dcr.{field}"),
-                message,
-            },
-            other => other,
-        })
+        self.dcr.validate().map_err(|e| e.in_field("dcr"))
     }
 }
 
