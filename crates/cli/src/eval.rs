@@ -12,7 +12,11 @@
 //! - `import-runs --input FILE.csv`: tracked-run histories (Open RL
 //!   Benchmark / W&B exports) to tidy final scores or per-checkpoint scores;
 //! - `sequence --input FILE`: bias tests of a binary decision sequence
-//!   (proportion, runs, first-order Markov).
+//!   (proportion, runs, first-order Markov);
+//! - `conformal-select --calibration CAL.csv --test TEST.csv --threshold C
+//!   --q Q`: OptCS / OptCS-Full / BH conformal selection;
+//! - `corrected-t`, `paired-ci`, `cluster-accuracy`, `delong-ci`, `plan`:
+//!   model-comparison statistics and the seed-budget planner.
 //!
 //! Score files are tidy CSV `algorithm,task,run,score` (or JSON
 //! `{alg: [[run x task]]}`). JSON output with `--format json`.
@@ -55,6 +59,144 @@ pub enum EvalCommand {
     /// Bias tests of a binary decision sequence: exact binomial test of the
     /// rate, runs test, first-order Markov (negative recency) test.
     Sequence(SequenceArgs),
+    /// Conformal selection of test rows with outcome above a threshold at FDR
+    /// level q: OptCS over several models (Bai & Jin 2024), OptCS-Full, or BH.
+    ConformalSelect(ConformalSelectArgs),
+    /// Nadeau-Bengio corrected resampled t-test over per-split differences.
+    CorrectedT(CorrectedTArgs),
+    /// CI of the mean score difference of two models on the same items.
+    PairedCi(PairedCiArgs),
+    /// Accuracy with a cluster-robust standard error (`correct,cluster`).
+    ClusterAccuracy(ClusterAccuracyArgs),
+    /// DeLong CI of the difference of two AUROCs (`label,score_a,score_b`).
+    DelongCi(DelongCiArgs),
+    /// Runs per task needed for a target IQM CI width or power, from a pilot.
+    Plan(PlanArgs),
+}
+
+/// Arguments of `duality eval corrected-t`.
+#[derive(Debug, Args)]
+pub struct CorrectedTArgs {
+    /// CSV with a `difference` column: score of A minus score of B per split.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Training-set size of each split.
+    #[arg(long)]
+    pub n_train: usize,
+    /// Test-set size of each split.
+    #[arg(long)]
+    pub n_test: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality eval paired-ci`.
+#[derive(Debug, Args)]
+pub struct PairedCiArgs {
+    /// Model A: CSV `item,score`.
+    #[arg(long)]
+    pub a: PathBuf,
+    /// Model B: CSV `item,score` over the same items.
+    #[arg(long)]
+    pub b: PathBuf,
+    /// Bootstrap replicates.
+    #[arg(long, default_value_t = 10_000)]
+    pub reps: usize,
+    /// Confidence level.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Bootstrap seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality eval cluster-accuracy`.
+#[derive(Debug, Args)]
+pub struct ClusterAccuracyArgs {
+    /// CSV with columns `correct` (0/1) and `cluster`.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality eval delong-ci`.
+#[derive(Debug, Args)]
+pub struct DelongCiArgs {
+    /// CSV with columns `label` (0/1), `score_a`, `score_b`.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Confidence level.
+    #[arg(long, default_value_t = 0.95)]
+    pub confidence: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality eval plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Pilot scores, tidy CSV `algorithm,task,run,score` (>= 2 runs).
+    #[arg(long)]
+    pub scores: PathBuf,
+    /// Target width of the IQM's 95% CI.
+    #[arg(long)]
+    pub target_width: Option<f64>,
+    /// Target power of a two-sided test of an IQM difference `--effect`.
+    #[arg(long)]
+    pub power: Option<f64>,
+    /// IQM difference to detect (with `--power`).
+    #[arg(long)]
+    pub effect: Option<f64>,
+    /// Test level (with `--power`).
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Bootstrap replicates on the pilot.
+    #[arg(long, default_value_t = 5_000)]
+    pub reps: usize,
+    /// Bootstrap seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality eval conformal-select`.
+#[derive(Debug, Args)]
+pub struct ConformalSelectArgs {
+    /// Labelled CSV: `y,<model1>,<model2>,...` (outcomes and each model's prediction).
+    #[arg(long)]
+    pub calibration: PathBuf,
+    /// Test CSV with the same model columns, without `y`.
+    #[arg(long)]
+    pub test: PathBuf,
+    /// Select rows whose outcome exceeds this threshold c.
+    #[arg(long)]
+    pub threshold: f64,
+    /// FDR level in (0, 1).
+    #[arg(long)]
+    pub q: f64,
+    /// `optcs` (model choice on the calibration set), `optcs-full`
+    /// (leave-one-out refits of a linear recalibration of each model column
+    /// on all labelled rows) or `bh` (the first model column alone).
+    #[arg(long, default_value = "optcs")]
+    pub method: String,
+    /// OptCS pruning: deterministic, heterogeneous or homogeneous.
+    #[arg(long, default_value = "deterministic")]
+    pub pruning: String,
+    /// Seed of tie-breaks and pruning draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Bootstrap options shared by the score commands.
@@ -295,6 +437,12 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
         EvalCommand::Mcnemar(a) => run_mcnemar(a),
         EvalCommand::ImportRuns(a) => import_runs(a),
         EvalCommand::Sequence(a) => sequence(a),
+        EvalCommand::ConformalSelect(a) => conformal_select(a),
+        EvalCommand::CorrectedT(a) => corrected_t(a),
+        EvalCommand::PairedCi(a) => paired_ci(a),
+        EvalCommand::ClusterAccuracy(a) => cluster_accuracy(a),
+        EvalCommand::DelongCi(a) => delong_ci(a),
+        EvalCommand::Plan(a) => plan(a),
     }
 }
 
@@ -904,5 +1052,291 @@ fn run_mcnemar(a: McNemarArgs) -> anyhow::Result<()> {
         );
         println!("chi2             = {:.6}, p = {:.6}", r.chi2, r.p_chi2);
         println!("exact binomial p = {:.6}", r.p_exact);
+        println!("mid-p            = {:.6}", r.p_mid);
+    })
+}
+
+/// A numeric CSV with named columns: (header names, columns).
+fn read_numeric_table(path: &Path) -> anyhow::Result<(Vec<String>, Vec<Vec<f64>>)> {
+    let name = path.display().to_string();
+    let (mut rdr, headers) = record::csv_with_header(record::open_buffered(path)?, &name)?;
+    let names: Vec<String> = headers.iter().map(|h| h.trim().to_string()).collect();
+    if names.is_empty() || names.iter().all(String::is_empty) {
+        bail!("{name}: empty file (expected a header line)");
+    }
+    let mut cols = vec![Vec::new(); names.len()];
+    for (row_no, row) in rdr.records().enumerate() {
+        let line = row_no + 2;
+        let row = row.with_context(|| format!("{name} line {line}"))?;
+        if row.len() != names.len() {
+            bail!(
+                "{name} line {line}: {} fields, expected {}",
+                row.len(),
+                names.len()
+            );
+        }
+        for (c, v) in row.iter().enumerate() {
+            let x: f64 = v.trim().parse().with_context(|| {
+                format!("{name} line {line}: {} is not a number: {v:?}", names[c])
+            })?;
+            if !x.is_finite() {
+                bail!(
+                    "{name} line {line}: {} is {x}: expected a finite number",
+                    names[c]
+                );
+            }
+            cols[c].push(x);
+        }
+    }
+    if cols[0].is_empty() {
+        bail!("{name}: no data rows");
+    }
+    Ok((names, cols))
+}
+
+#[derive(Debug, Serialize)]
+struct ConformalOut {
+    selected: Vec<usize>,
+    models: Vec<String>,
+    n_selected: usize,
+}
+
+fn conformal_select(a: ConformalSelectArgs) -> anyhow::Result<()> {
+    use duality_eval::conformal::{
+        self as cf, ClippedScore, FullData, LooLearner, ModelScores, OptCsConfig, Pruning, Ridge,
+    };
+    if !(a.q > 0.0 && a.q < 1.0) {
+        bail!("--q {}: expected a level in (0, 1)", a.q);
+    }
+    let pruning: Pruning = a.pruning.parse()?;
+    let config = OptCsConfig::new(a.q)?
+        .with_pruning(pruning)
+        .with_seed(a.seed);
+    let score = ClippedScore::new(a.threshold)?;
+    let (cal_names, cal_cols) = read_numeric_table(&a.calibration)?;
+    let (test_names, test_cols) = read_numeric_table(&a.test)?;
+    let cal = a.calibration.display();
+    let Some(y_at) = cal_names.iter().position(|n| n == "y") else {
+        bail!("{cal}: missing column `y` in header");
+    };
+    let models: Vec<String> = cal_names
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != y_at)
+        .map(|(_, n)| n.clone())
+        .collect();
+    if models.is_empty() {
+        bail!("{cal}: no model columns besides `y`");
+    }
+    if test_names != models {
+        bail!(
+            "model columns differ: {cal} has [{}] but {} has [{}]",
+            models.join(", "),
+            a.test.display(),
+            test_names.join(", ")
+        );
+    }
+    let y = &cal_cols[y_at];
+    let cal_pred: Vec<Vec<f64>> = cal_cols
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != y_at)
+        .map(|(_, c)| c.clone())
+        .collect();
+    let (selected, chosen): (Vec<usize>, Vec<usize>) = match a.method.as_str() {
+        "bh" => {
+            let (c, t) = score.scores(y, &cal_pred[0], &test_cols[0])?;
+            let s = cf::conformal_select(&c, &t, a.q)?;
+            let k = s.selected.len();
+            (s.selected, vec![0; k])
+        }
+        "optcs" => {
+            let scores = ModelScores::clipped(score, y, &cal_pred, &test_cols)?;
+            let r = cf::opt_cs(&scores, &config)?;
+            let chosen = r.selected.iter().map(|&j| r.points[j].model).collect();
+            (r.selected, chosen)
+        }
+        "optcs-full" => {
+            let rows = |cols: &[Vec<f64>]| -> Vec<Vec<f64>> {
+                (0..cols[0].len())
+                    .map(|i| cols.iter().map(|c| c[i]).collect())
+                    .collect()
+            };
+            let (labelled, test) = (rows(&cal_pred), rows(&test_cols));
+            let ridges: Vec<Ridge> = (0..models.len())
+                .map(|k| Ridge::new(1e-6, Some(vec![k])))
+                .collect::<duality_eval::Result<_>>()?;
+            let learners: Vec<&dyn LooLearner> =
+                ridges.iter().map(|r| r as &dyn LooLearner).collect();
+            let data = FullData {
+                labelled: &labelled,
+                outcomes: y,
+                test: &test,
+                threshold: a.threshold,
+            };
+            let r = cf::opt_cs_full(data, &learners, &config)?;
+            let chosen = r.selected.iter().map(|&j| r.points[j].model).collect();
+            (r.selected, chosen)
+        }
+        other => bail!("--method {other:?}: expected optcs, optcs-full or bh"),
+    };
+    let out = ConformalOut {
+        n_selected: selected.len(),
+        models: chosen.iter().map(|&k| models[k].clone()).collect(),
+        selected,
+    };
+    emit(a.format, &out, |o| {
+        println!("{} selected at q = {} ({}):", o.n_selected, a.q, a.method);
+        for (j, m) in o.selected.iter().zip(&o.models) {
+            println!("  row {j:>6}  model {m}");
+        }
+    })
+}
+
+fn corrected_t(a: CorrectedTArgs) -> anyhow::Result<()> {
+    let (cols, _) = read_columns(&a.input, &[&["difference"]], &[])?;
+    let d = parse_numbers(&a.input, "difference", &cols[0])?;
+    let r = duality_eval::comparison::corrected_resampled_t(&d, a.n_train, a.n_test)?;
+    emit(a.format, &r, |r| {
+        println!(
+            "corrected resampled t = {:.6} ({} splits), p = {:.6}",
+            r.statistic,
+            d.len(),
+            r.p_value
+        )
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct PairedOut {
+    n: usize,
+    mean_difference: f64,
+    analytic_ci: [f64; 2],
+    bootstrap_ci: [f64; 2],
+}
+
+fn read_item_scores(path: &Path) -> anyhow::Result<Vec<(String, f64)>> {
+    let (cols, _) = read_columns(path, &[&["item"], &["score"]], &[])?;
+    let scores = parse_numbers(path, "score", &cols[1])?;
+    Ok(cols[0].iter().cloned().zip(scores).collect())
+}
+
+fn paired_ci(a: PairedCiArgs) -> anyhow::Result<()> {
+    use duality_eval::comparison::PairedScores;
+    let p = PairedScores::by_item(&read_item_scores(&a.a)?, &read_item_scores(&a.b)?)?;
+    let an = p.analytic_ci(a.confidence)?;
+    let bs = p.bootstrap_ci(a.reps, a.confidence, a.seed)?;
+    let out = PairedOut {
+        n: p.len(),
+        mean_difference: an.estimate,
+        analytic_ci: [an.lo, an.hi],
+        bootstrap_ci: [bs.lo, bs.hi],
+    };
+    emit(a.format, &out, |o| {
+        println!(
+            "mean difference (A - B) over {} items: {:.6}",
+            o.n, o.mean_difference
+        );
+        println!(
+            "analytic (paired t)  [{:.6}, {:.6}]",
+            o.analytic_ci[0], o.analytic_ci[1]
+        );
+        println!(
+            "bootstrap percentile [{:.6}, {:.6}]",
+            o.bootstrap_ci[0], o.bootstrap_ci[1]
+        );
+    })
+}
+
+fn cluster_accuracy(a: ClusterAccuracyArgs) -> anyhow::Result<()> {
+    let (cols, _) = read_columns(&a.input, &[&["correct"], &["cluster"]], &[])?;
+    let correct = parse_numbers(&a.input, "correct", &cols[0])?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            1.0 => Ok(true),
+            0.0 => Ok(false),
+            other => bail!(
+                "{} line {}: correct is {other}: expected 0 or 1",
+                a.input.display(),
+                i + 2
+            ),
+        })
+        .collect::<anyhow::Result<Vec<bool>>>()?;
+    let r = duality_eval::comparison::clustered_accuracy(&correct, &cols[1])?;
+    emit(a.format, &r, |r| {
+        println!(
+            "accuracy {:.6} over {} items in {} clusters",
+            r.accuracy, r.n, r.clusters
+        );
+        println!(
+            "se (iid) {:.6}, se (cluster-robust) {:.6}, design effect {:.3}",
+            r.se_iid, r.se_cluster, r.design_effect
+        );
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct DelongOut {
+    auroc_a: f64,
+    auroc_b: f64,
+    difference: f64,
+    ci: [f64; 2],
+    p_value: f64,
+}
+
+fn delong_ci(a: DelongCiArgs) -> anyhow::Result<()> {
+    let (cols, _) = read_columns(&a.input, &[&["label"], &["score_a"], &["score_b"]], &[])?;
+    let labels =
+        duality_eval::ranking::labels_from_f64(&parse_numbers(&a.input, "label", &cols[0])?)?;
+    let sa = parse_numbers(&a.input, "score_a", &cols[1])?;
+    let sb = parse_numbers(&a.input, "score_b", &cols[2])?;
+    let d = duality_eval::ranking::delong_test(&labels, &sa, &sb)?;
+    let ci = d.difference_ci(a.confidence)?;
+    let out = DelongOut {
+        auroc_a: d.auroc_a,
+        auroc_b: d.auroc_b,
+        difference: ci.estimate,
+        ci: [ci.lo, ci.hi],
+        p_value: d.p_value,
+    };
+    emit(a.format, &out, |o| {
+        println!(
+            "AUROC A {:.6}, B {:.6}; difference {:.6} [{:.6}, {:.6}], p = {:.6}",
+            o.auroc_a, o.auroc_b, o.difference, o.ci[0], o.ci[1], o.p_value
+        );
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct PlanOut {
+    algorithm: String,
+    #[serde(flatten)]
+    plan: duality_eval::comparison::RunPlan,
+}
+
+fn plan(a: PlanArgs) -> anyhow::Result<()> {
+    use duality_eval::comparison::{plan_for_power, plan_for_width};
+    let set = load_scores(&a.scores)?;
+    let bs = StratifiedBootstrap::new(a.reps, 0.95, a.seed)?;
+    let mut rows = Vec::new();
+    for m in set.matrices() {
+        let plan = match (a.target_width, a.power, a.effect) {
+            (Some(w), None, None) => plan_for_width(m, w, &bs)?,
+            (None, Some(p), Some(d)) => plan_for_power(m, d, p, a.alpha, &bs)?,
+            _ => bail!("give either --target-width W, or --power P with --effect D"),
+        };
+        rows.push(PlanOut {
+            algorithm: m.algorithm().to_string(),
+            plan,
+        });
+    }
+    emit(a.format, &rows, |rows| {
+        for r in rows {
+            println!(
+                "{:>16}: pilot {} runs (IQM CI width {:.4}) -> {} runs per task (predicted {:.4})",
+                r.algorithm, r.plan.pilot_runs, r.plan.pilot_width, r.plan.runs, r.plan.predicted
+            );
+        }
     })
 }

@@ -357,3 +357,265 @@ fn import_runs_reads_json_lines() {
         "algorithm,task,run,score\nppo,CartPole-v1,0,40\nppo,CartPole-v1,1,80\n"
     );
 }
+
+/// Labelled and test CSVs: `y = 2 x + small offsets`; model `good`
+/// predicts `2 x`, model `bad` is unrelated to `x`.
+fn conformal_files(dir: &std::path::Path) -> (String, String) {
+    let mut cal = String::from("y,good,bad\n");
+    for i in 0..60 {
+        let x = (i as f64 * 0.37).sin() * 2.0;
+        let y = 2.0 * x + ((i * 7) % 5) as f64 * 0.1 - 0.2;
+        cal.push_str(&format!("{y},{},{}\n", 2.0 * x, ((i * 13) % 7) as f64));
+    }
+    let mut test = String::from("good,bad\n");
+    for i in 0..20 {
+        let x = (i as f64 * 0.91 + 0.3).cos() * 2.0;
+        test.push_str(&format!("{},{}\n", 2.0 * x, ((i * 5) % 7) as f64));
+    }
+    (write(dir, "cal.csv", &cal), write(dir, "test.csv", &test))
+}
+
+#[test]
+fn conformal_select_json_has_selected_rows_and_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cal, test) = conformal_files(dir.path());
+    for method in ["optcs", "optcs-full", "bh"] {
+        let v = json(&[
+            "eval",
+            "conformal-select",
+            "--calibration",
+            &cal,
+            "--test",
+            &test,
+            "--threshold",
+            "0",
+            "--q",
+            "0.3",
+            "--method",
+            method,
+            "--seed",
+            "1",
+            "--format",
+            "json",
+        ]);
+        let sel: Vec<u64> = v["selected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            v["n_selected"].as_u64().unwrap() as usize,
+            sel.len(),
+            "{method}: {v}"
+        );
+        assert_eq!(v["models"].as_array().unwrap().len(), sel.len(), "{method}");
+        assert!(
+            sel.windows(2).all(|w| w[0] < w[1]),
+            "{method}: not ascending {sel:?}"
+        );
+        assert!(sel.iter().all(|&j| j < 20));
+        // The informative model finds the clearly positive rows.
+        assert!(!sel.is_empty(), "{method} selected nothing");
+        if method != "bh" {
+            assert!(
+                v["models"].as_array().unwrap().iter().all(|m| m == "good"),
+                "{method}: {v}"
+            );
+        }
+    }
+    for pruning in ["heterogeneous", "homogeneous"] {
+        let v = json(&[
+            "eval",
+            "conformal-select",
+            "--calibration",
+            &cal,
+            "--test",
+            &test,
+            "--threshold",
+            "0",
+            "--q",
+            "0.3",
+            "--pruning",
+            pruning,
+            "--format",
+            "json",
+        ]);
+        assert!(v["n_selected"].as_u64().is_some());
+    }
+}
+
+#[test]
+fn conformal_select_rejects_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cal, test) = conformal_files(dir.path());
+    let base = ["eval", "conformal-select", "--threshold", "0"];
+    let check = |extra: &[&str], needle: &str| {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        let (ok, _, err) = run(&args);
+        assert!(!ok, "{extra:?} succeeded");
+        assert!(err.contains(needle), "{extra:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    };
+    check(
+        &["--calibration", &cal, "--test", &test, "--q", "1.5"],
+        "1.5",
+    );
+    check(
+        &["--calibration", &cal, "--test", &test, "--q", "0"],
+        "--q 0",
+    );
+    check(
+        &[
+            "--calibration",
+            &cal,
+            "--test",
+            &test,
+            "--q",
+            "0.2",
+            "--pruning",
+            "x",
+        ],
+        "pruning",
+    );
+    check(
+        &[
+            "--calibration",
+            &cal,
+            "--test",
+            &test,
+            "--q",
+            "0.2",
+            "--method",
+            "y",
+        ],
+        "\"y\"",
+    );
+    let other = write(dir.path(), "other.csv", "good,ugly\n1,2\n");
+    check(
+        &["--calibration", &cal, "--test", &other, "--q", "0.2"],
+        "ugly",
+    );
+    let nan = write(dir.path(), "nan.csv", "y,good,bad\n1,NaN,2\n");
+    check(
+        &["--calibration", &nan, "--test", &test, "--q", "0.2"],
+        "NaN",
+    );
+    let empty = write(dir.path(), "empty.csv", "");
+    check(
+        &["--calibration", &empty, "--test", &test, "--q", "0.2"],
+        "empty",
+    );
+    let header_only = write(dir.path(), "h.csv", "good,bad\n");
+    check(
+        &["--calibration", &cal, "--test", &header_only, "--q", "0.2"],
+        "no data rows",
+    );
+}
+
+#[test]
+fn comparison_commands_run_and_reject_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = write(dir.path(), "d.csv", "difference\n1\n2\n3\n");
+    let v = json(&[
+        "eval",
+        "corrected-t",
+        "--input",
+        &d,
+        "--n-train",
+        "100",
+        "--n-test",
+        "50",
+        "--format",
+        "json",
+    ]);
+    let t = 2.0 / (1.0f64 / 3.0 + 0.5).sqrt();
+    assert!((v["statistic"].as_f64().unwrap() - t).abs() < 1e-12, "{v}");
+
+    let a = write(dir.path(), "a.csv", "item,score\nq1,1\nq2,0\nq3,1\nq4,1\n");
+    let b = write(dir.path(), "b.csv", "item,score\nq4,0\nq3,1\nq2,0\nq1,0\n");
+    let v = json(&[
+        "eval",
+        "paired-ci",
+        "--a",
+        &a,
+        "--b",
+        &b,
+        "--reps",
+        "2000",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        (v["mean_difference"].as_f64().unwrap() - 0.5).abs() < 1e-12,
+        "{v}"
+    );
+    let other = write(dir.path(), "o.csv", "item,score\nq1,1\nq2,0\nq3,1\nq9,1\n");
+    let (ok, _, err) = run(&["eval", "paired-ci", "--a", &a, "--b", &other]);
+    assert!(
+        !ok && err.contains("q4") && !err.contains("panicked"),
+        "{err}"
+    );
+
+    let c = write(dir.path(), "c.csv", "correct,cluster\n1,a\n1,a\n0,b\n0,b\n");
+    let v = json(&[
+        "eval",
+        "cluster-accuracy",
+        "--input",
+        &c,
+        "--format",
+        "json",
+    ]);
+    assert!(
+        (v["se_cluster"].as_f64().unwrap() - 0.5).abs() < 1e-12,
+        "{v}"
+    );
+
+    let p = write(
+        dir.path(),
+        "p.csv",
+        "label,score_a,score_b\n1,0.9,0.6\n1,0.8,0.9\n0,0.3,0.7\n0,0.1,0.2\n1,0.7,0.1\n0,0.4,0.5\n",
+    );
+    let v = json(&["eval", "delong-ci", "--input", &p, "--format", "json"]);
+    let ci = v["ci"].as_array().unwrap();
+    assert!(ci[0].as_f64().unwrap() <= v["difference"].as_f64().unwrap());
+
+    let mut pilot = String::from("algorithm,task,run,score\n");
+    for t in 0..4 {
+        for r in 0..3 {
+            pilot.push_str(&format!(
+                "a,t{t},{r},{}\n",
+                t as f64 + 0.1 * ((r * 7 + t) % 5) as f64
+            ));
+        }
+    }
+    let pilot = write(dir.path(), "pilot.csv", &pilot);
+    let v = json(&[
+        "eval",
+        "plan",
+        "--scores",
+        &pilot,
+        "--target-width",
+        "0.05",
+        "--reps",
+        "500",
+        "--format",
+        "json",
+    ]);
+    assert!(v[0]["runs"].as_u64().unwrap() >= 2, "{v}");
+    let one = write(
+        dir.path(),
+        "one.csv",
+        "algorithm,task,run,score\na,t0,0,1\na,t1,0,2\n",
+    );
+    let (ok, _, err) = run(&["eval", "plan", "--scores", &one, "--target-width", "0.05"]);
+    assert!(
+        !ok && err.contains("pilot runs") && !err.contains("panicked"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&[
+        "eval", "plan", "--scores", &pilot, "--power", "1.5", "--effect", "0.1",
+    ]);
+    assert!(!ok && err.contains("1.5"), "{err}");
+}

@@ -8,7 +8,7 @@
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{
-    Binomial, ChiSquared, ContinuousCDF, DiscreteCDF, FisherSnedecor, StudentsT,
+    Binomial, ChiSquared, ContinuousCDF, Discrete, DiscreteCDF, FisherSnedecor, StudentsT,
 };
 
 /// A test statistic with its p-value.
@@ -77,6 +77,10 @@ pub struct McNemar {
     pub p_chi2: f64,
     /// Exact two-sided binomial p-value `min(1, 2 P[Bin(b + c, 1/2) <= min(b, c)])`.
     pub p_exact: f64,
+    /// Mid-p: `2 P[X < min(b, c)] + P[X = min(b, c)]`, `X ~ Bin(b + c, 1/2)`
+    /// (Fagerland, Lydersen & Laake 2013, eq. (4)): the exact p-value minus
+    /// the point probability, closer to nominal size than the exact test.
+    pub p_mid: f64,
 }
 
 /// McNemar's test (McNemar 1947; Raschka 2018 Sec. 4.4). With no discordant
@@ -93,6 +97,7 @@ pub fn mcnemar(table: McNemarTable) -> Result<McNemar> {
             chi2: 0.0,
             p_chi2: 1.0,
             p_exact: 1.0,
+            p_mid: 1.0,
         });
     }
     let chi = ChiSquared::new(1.0).map_err(|e| Error::Other(e.to_string()))?;
@@ -101,6 +106,8 @@ pub fn mcnemar(table: McNemarTable) -> Result<McNemar> {
     let chi2 = diff * diff / n as f64;
     let binom = Binomial::new(0.5, n).map_err(|e| Error::Other(e.to_string()))?;
     let p_exact = (2.0 * binom.cdf(b.min(c))).min(1.0);
+    let k = b.min(c);
+    let p_mid = (2.0 * binom.cdf(k) - binom.pmf(k)).min(1.0);
     Ok(McNemar {
         table,
         chi2_corrected,
@@ -108,6 +115,7 @@ pub fn mcnemar(table: McNemarTable) -> Result<McNemar> {
         chi2,
         p_chi2: chi.sf(chi2),
         p_exact,
+        p_mid,
     })
 }
 

@@ -13,8 +13,12 @@
 //! - [`classical`] and [`resampling`]: McNemar, Cochran's Q, paired t-tests,
 //!   5x2cv tests, multiple-comparison corrections, CV splitters, bootstrap
 //!   .632 / .632+ error (Raschka 2018);
-//! - [`ranking`]: AUROC, average precision, curves, DeLong's test, subgroups;
-//! - [`conformal`]: conformal p-values, BH conformal selection, OptCS;
+//! - [`comparison`]: Nadeau-Bengio corrected resampled t-test, paired
+//!   difference CIs, cluster-robust accuracy SEs, a seed-budget planner;
+//! - [`ranking`]: AUROC, average precision, curves, DeLong's test and CI,
+//!   subgroups;
+//! - [`conformal`]: conformal p-values, BH conformal selection, OptCS and
+//!   OptCS-Full with e-values and eBH (Bai & Jin 2024);
 //! - [`sequence`]: tests for binary decision sequences (exact binomial with
 //!   Clopper-Pearson CI, Wald-Wolfowitz runs, first-order Markov chi-square);
 //! - [`tracked`]: tracked-run histories (Open RL Benchmark exports) into
@@ -36,6 +40,7 @@ pub mod adastop;
 pub mod aggregate;
 pub mod bootstrap;
 pub mod classical;
+pub mod comparison;
 pub mod conformal;
 #[cfg(feature = "experiments")]
 pub mod experiments;

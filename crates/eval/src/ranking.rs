@@ -308,6 +308,23 @@ pub struct DeLong {
     pub p_value: f64,
 }
 
+impl DeLong {
+    /// Wald interval of `auroc_a - auroc_b` at level `confidence`:
+    /// `diff ± z_{(1+confidence)/2} sqrt(variance)` (DeLong et al. 1988; as
+    /// pROC's `ci` of a paired `roc.test`).
+    pub fn difference_ci(&self, confidence: f64) -> Result<Interval> {
+        duality_core::check::open_unit("confidence", confidence)?;
+        let z = Normal::standard().inverse_cdf(0.5 + confidence / 2.0);
+        let diff = self.auroc_a - self.auroc_b;
+        let half = z * self.variance.max(0.0).sqrt();
+        Ok(Interval {
+            estimate: diff,
+            lo: diff - half,
+            hi: diff + half,
+        })
+    }
+}
+
 /// Placement values (DeLong's structural components): for each positive the
 /// fraction of negatives it outranks (ties 1/2), and for each negative the
 /// fraction of positives it is outranked by.

@@ -1,0 +1,427 @@
+//! Statistics for comparing two models that users keep asking for:
+//! the Nadeau-Bengio corrected resampled t-test, paired-difference
+//! confidence intervals (analytic and bootstrap), cluster-robust standard
+//! errors of an accuracy, and a seed-budget planner for IQM intervals and
+//! power. (Mid-p McNemar is [`crate::classical::McNemar::p_mid`]; the DeLong
+//! interval of an AUROC difference is [`crate::ranking::DeLong::difference_ci`].)
+//! Cross-checked against SciPy 1.17.1 and statsmodels 0.15.0
+//! (`fixtures/eval/generate_comparison.py`).
+
+use std::collections::BTreeMap;
+
+use duality_core::seed::Seeder;
+use duality_core::{Error, Result};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+use crate::aggregate::Metric;
+use crate::bootstrap::{Interval, StratifiedBootstrap};
+use crate::classical::TestResult;
+use crate::scores::ScoreMatrix;
+
+fn t_dist(df: f64) -> Result<StudentsT> {
+    StudentsT::new(0.0, 1.0, df).map_err(|e| Error::Other(e.to_string()))
+}
+
+fn mean_var(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var)
+}
+
+/// Nadeau & Bengio's (2003, eq. (7) / "corrected resampled t") test over `J`
+/// random train/test splits with score differences `d_j`:
+/// `t = mean(d) / sqrt((1/J + n_test/n_train) s^2)`, `J - 1` d.f., two-sided.
+/// The `n_test / n_train` term corrects the variance for the overlap of the
+/// training sets, which makes the plain resampled t-test anti-conservative.
+pub fn corrected_resampled_t(
+    differences: &[f64],
+    n_train: usize,
+    n_test: usize,
+) -> Result<TestResult> {
+    duality_core::check::finite("differences", differences)?;
+    duality_core::check::at_least("number of splits", differences.len(), 2)?;
+    duality_core::check::at_least("n_train", n_train, 1)?;
+    duality_core::check::at_least("n_test", n_test, 1)?;
+    let j = differences.len() as f64;
+    let (mean, var) = mean_var(differences);
+    let denom = ((1.0 / j + n_test as f64 / n_train as f64) * var).sqrt();
+    let t = if denom > 0.0 {
+        mean / denom
+    } else if mean == 0.0 {
+        0.0
+    } else {
+        mean.signum() * f64::INFINITY
+    };
+    let p_value = 2.0 * t_dist(j - 1.0)?.sf(t.abs());
+    Ok(TestResult {
+        statistic: t,
+        p_value: p_value.min(1.0),
+    })
+}
+
+/// Scores of two models on the same items, paired by item id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairedScores {
+    a: Vec<f64>,
+    b: Vec<f64>,
+}
+
+impl PairedScores {
+    /// Pairs `(item, score)` lists of model A and model B. Errors name the
+    /// first item present in one list only, a duplicated item, or a
+    /// non-finite score; at least 2 items.
+    pub fn by_item(a: &[(String, f64)], b: &[(String, f64)]) -> Result<Self> {
+        let index = |v: &[(String, f64)], name: &str| -> Result<BTreeMap<String, f64>> {
+            let mut m = BTreeMap::new();
+            for (item, s) in v {
+                duality_core::check::finite_scalar(&format!("{name} score of item {item:?}"), *s)?;
+                if m.insert(item.clone(), *s).is_some() {
+                    return Err(Error::invalid(
+                        format!("{name} item"),
+                        item,
+                        "each item once",
+                    ));
+                }
+            }
+            Ok(m)
+        };
+        let (ma, mb) = (index(a, "model A")?, index(b, "model B")?);
+        if let Some(k) = ma.keys().find(|k| !mb.contains_key(*k)) {
+            return Err(Error::invalid(
+                "item id",
+                k,
+                "present for model B too (mismatched item ids)",
+            ));
+        }
+        if let Some(k) = mb.keys().find(|k| !ma.contains_key(*k)) {
+            return Err(Error::invalid(
+                "item id",
+                k,
+                "present for model A too (mismatched item ids)",
+            ));
+        }
+        Self::new(
+            ma.values().copied().collect(),
+            mb.values().copied().collect(),
+        )
+    }
+
+    /// Pairs scores given in the same item order (at least 2, finite).
+    pub fn new(a: Vec<f64>, b: Vec<f64>) -> Result<Self> {
+        duality_core::check::same_len("scores of model A", a.len(), "scores of model B", b.len())?;
+        duality_core::check::at_least("paired items", a.len(), 2)?;
+        duality_core::check::finite("scores of model A", &a)?;
+        duality_core::check::finite("scores of model B", &b)?;
+        Ok(Self { a, b })
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.a.len()
+    }
+
+    /// Always false (at least 2 items).
+    pub fn is_empty(&self) -> bool {
+        self.a.is_empty()
+    }
+
+    /// Per-item differences `a - b`.
+    pub fn differences(&self) -> Vec<f64> {
+        self.a.iter().zip(&self.b).map(|(x, y)| x - y).collect()
+    }
+
+    /// Analytic CI of the mean difference: `mean(d) ± t_{n-1} s / sqrt(n)`
+    /// (the paired t interval, `scipy.stats.ttest_rel(a, b).confidence_interval`).
+    pub fn analytic_ci(&self, confidence: f64) -> Result<Interval> {
+        duality_core::check::open_unit("confidence", confidence)?;
+        let d = self.differences();
+        let n = d.len() as f64;
+        let (mean, var) = mean_var(&d);
+        let half = t_dist(n - 1.0)?.inverse_cdf(0.5 + confidence / 2.0) * (var / n).sqrt();
+        Ok(Interval {
+            estimate: mean,
+            lo: mean - half,
+            hi: mean + half,
+        })
+    }
+
+    /// Percentile bootstrap CI of the mean difference, resampling items
+    /// (pairs stay together); replicates in blocks of 256 on their own
+    /// streams, so the interval does not depend on the thread count.
+    pub fn bootstrap_ci(&self, reps: usize, confidence: f64, seed: u64) -> Result<Interval> {
+        duality_core::check::open_unit("confidence", confidence)?;
+        duality_core::check::at_least("reps", reps, 2)?;
+        let d = self.differences();
+        let n = d.len();
+        let mut means = Seeder::new(seed).par_blocks(reps, 256, |_, len, rng| {
+            (0..len)
+                .map(|_| (0..n).map(|_| d[rng.random_range(0..n)]).sum::<f64>() / n as f64)
+                .collect()
+        });
+        means.sort_unstable_by(f64::total_cmp);
+        let estimate = d.iter().sum::<f64>() / n as f64;
+        let alpha = 1.0 - confidence;
+        Ok(Interval {
+            estimate,
+            lo: percentile(&means, alpha / 2.0),
+            hi: percentile(&means, 1.0 - alpha / 2.0),
+        })
+    }
+}
+
+/// `numpy.percentile` with linear interpolation on sorted data.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let h = p * (sorted.len() - 1) as f64;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(sorted.len() - 1);
+    sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// Accuracy with a naive and a cluster-robust standard error.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClusteredAccuracy {
+    /// Fraction correct.
+    pub accuracy: f64,
+    /// Items.
+    pub n: usize,
+    /// Clusters.
+    pub clusters: usize,
+    /// `sqrt(p (1 - p) / (n - 1))`, the i.i.d. standard error (OLS on a
+    /// constant, as statsmodels' non-robust `bse`).
+    pub se_iid: f64,
+    /// Cluster-robust (CR1) standard error:
+    /// `sqrt(G/(G-1) (n-1)/(n-1) sum_g (sum_{i in g} (y_i - p))^2) / n`
+    /// (Liang & Zeger 1986; statsmodels `cov_type="cluster"` with its
+    /// default small-sample correction, one regressor).
+    pub se_cluster: f64,
+    /// `(se_cluster / se_iid)^2`, the design effect.
+    pub design_effect: f64,
+}
+
+/// Accuracy of `correct` (one flag per item) with cluster-robust standard
+/// error over `clusters` (a label per item, e.g. the passage a question came
+/// from; Miller 2024, "Adding Error Bars to Evals"). At least 2 clusters.
+pub fn clustered_accuracy<S: AsRef<str>>(
+    correct: &[bool],
+    clusters: &[S],
+) -> Result<ClusteredAccuracy> {
+    duality_core::check::same_len("correct", correct.len(), "clusters", clusters.len())?;
+    duality_core::check::at_least("items", correct.len(), 2)?;
+    let n = correct.len() as f64;
+    let p = correct.iter().filter(|&&c| c).count() as f64 / n;
+    let mut sums: BTreeMap<&str, f64> = BTreeMap::new();
+    for (&c, g) in correct.iter().zip(clusters) {
+        *sums.entry(g.as_ref()).or_default() += f64::from(u8::from(c)) - p;
+    }
+    let g = sums.len();
+    if g < 2 {
+        return Err(Error::invalid("number of clusters", g, ">= 2"));
+    }
+    let gf = g as f64;
+    let meat: f64 = sums.values().map(|s| s * s).sum();
+    let se_cluster = (gf / (gf - 1.0) * meat).sqrt() / n;
+    let se_iid = (p * (1.0 - p) * n / (n - 1.0)).sqrt() / n.sqrt();
+    let design_effect = if se_iid > 0.0 {
+        (se_cluster / se_iid).powi(2)
+    } else {
+        f64::NAN
+    };
+    Ok(ClusteredAccuracy {
+        accuracy: p,
+        n: correct.len(),
+        clusters: g,
+        se_iid,
+        se_cluster,
+        design_effect,
+    })
+}
+
+/// A planned number of runs per task, from a pilot.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunPlan {
+    /// Runs per task in the pilot.
+    pub pilot_runs: usize,
+    /// Bootstrap CI width of the pilot's IQM.
+    pub pilot_width: f64,
+    /// Standard error implied by that width (`width / (2 z)`).
+    pub pilot_se: f64,
+    /// Planned runs per task (at least 2).
+    pub runs: usize,
+    /// What the plan predicts at `runs`: the CI width (width target) or the
+    /// power (power target).
+    pub predicted: f64,
+}
+
+fn pilot_iqm(pilot: &ScoreMatrix, bootstrap: &StratifiedBootstrap) -> Result<(usize, f64, f64)> {
+    let r = pilot.runs();
+    if r < 2 {
+        return Err(Error::invalid(
+            format!("pilot runs of {}", pilot.algorithm()),
+            r,
+            ">= 2 runs per task (one run gives no spread to extrapolate)",
+        ));
+    }
+    let ci = bootstrap.interval(pilot, Metric::Iqm)?;
+    let z = Normal::standard().inverse_cdf(0.5 + bootstrap.params().confidence / 2.0);
+    Ok((r, ci.width(), ci.width() / (2.0 * z)))
+}
+
+/// Runs per task for a target width of the IQM's stratified-bootstrap CI:
+/// the width of a mean-like statistic shrinks as `1 / sqrt(N)`, so
+/// `N = ceil(r (w_r / W)^2)` from the pilot's width `w_r` at `r` runs.
+pub fn plan_for_width(
+    pilot: &ScoreMatrix,
+    target_width: f64,
+    bootstrap: &StratifiedBootstrap,
+) -> Result<RunPlan> {
+    duality_core::check::positive("target width", target_width)?;
+    let (r, w, se) = pilot_iqm(pilot, bootstrap)?;
+    let runs = ((r as f64 * (w / target_width).powi(2)).ceil() as usize).max(2);
+    Ok(RunPlan {
+        pilot_runs: r,
+        pilot_width: w,
+        pilot_se: se,
+        runs,
+        predicted: w * (r as f64 / runs as f64).sqrt(),
+    })
+}
+
+/// Runs per task so that a two-sided level-`alpha` z-test of the IQM
+/// difference between two algorithms (each with the pilot's spread) detects
+/// an effect `effect` with probability `power`:
+/// `N = ceil(2 r se_r^2 (z_{1-alpha/2} + z_power)^2 / effect^2)`.
+pub fn plan_for_power(
+    pilot: &ScoreMatrix,
+    effect: f64,
+    power: f64,
+    alpha: f64,
+    bootstrap: &StratifiedBootstrap,
+) -> Result<RunPlan> {
+    duality_core::check::positive("effect", effect.abs())?;
+    duality_core::check::open_unit("power", power)?;
+    duality_core::check::open_unit("alpha", alpha)?;
+    let (r, w, se) = pilot_iqm(pilot, bootstrap)?;
+    let std = Normal::standard();
+    let za = std.inverse_cdf(1.0 - alpha / 2.0);
+    let zb = std.inverse_cdf(power);
+    let runs =
+        ((2.0 * r as f64 * se * se * (za + zb).powi(2) / (effect * effect)).ceil() as usize).max(2);
+    let se_diff = (2.0 * se * se * r as f64 / runs as f64).sqrt();
+    let predicted = std.cdf(effect.abs() / se_diff - za) + std.cdf(-effect.abs() / se_diff - za);
+    Ok(RunPlan {
+        pilot_runs: r,
+        pilot_width: w,
+        pilot_se: se,
+        runs,
+        predicted,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_distr::{Distribution, Normal as RNormal};
+
+    #[test]
+    fn corrected_t_by_hand() {
+        // d = (1, 2, 3): mean 2, s^2 = 1; J = 3, n_test/n_train = 1/2.
+        let r = corrected_resampled_t(&[1.0, 2.0, 3.0], 100, 50).unwrap();
+        let t = 2.0 / (1.0f64 / 3.0 + 0.5).sqrt();
+        assert!((r.statistic - t).abs() < 1e-12);
+        assert!(corrected_resampled_t(&[1.0], 10, 5).is_err());
+        assert!(corrected_resampled_t(&[1.0, 2.0], 0, 5).is_err());
+    }
+
+    #[test]
+    fn pairing_errors_name_the_item() {
+        let a = vec![("x".to_string(), 1.0), ("y".to_string(), 0.0)];
+        let b = vec![("x".to_string(), 1.0), ("z".to_string(), 0.0)];
+        let e = PairedScores::by_item(&a, &b).unwrap_err().to_string();
+        assert!(e.contains("\"y\"") || e.contains("y"), "{e}");
+        let ok = PairedScores::by_item(&a, &[("y".into(), 1.0), ("x".into(), 0.5)]).unwrap();
+        // Sorted by item: x (1 - 0.5), y (0 - 1).
+        assert_eq!(ok.differences(), vec![0.5, -1.0]);
+    }
+
+    #[test]
+    fn cluster_se_by_hand() {
+        // Two clusters of two: (1, 1) and (0, 0): p = 1/2, sums +1, -1.
+        let c = clustered_accuracy(&[true, true, false, false], &["a", "a", "b", "b"]).unwrap();
+        assert!((c.se_cluster - (2.0f64 * 2.0).sqrt() / 4.0).abs() < 1e-12);
+        assert!(clustered_accuracy(&[true, false], &["a", "a"]).is_err());
+    }
+
+    #[test]
+    fn bootstrap_ci_is_reproducible_and_near_analytic() {
+        let a: Vec<f64> = (0..200).map(|i| ((i * 37) % 11) as f64 / 10.0).collect();
+        let b: Vec<f64> = (0..200).map(|i| ((i * 17) % 13) as f64 / 12.0).collect();
+        let p = PairedScores::new(a, b).unwrap();
+        let bs = p.bootstrap_ci(4000, 0.95, 3).unwrap();
+        assert_eq!(bs, p.bootstrap_ci(4000, 0.95, 3).unwrap());
+        let an = p.analytic_ci(0.95).unwrap();
+        assert!(
+            (bs.width() - an.width()).abs() < 0.1 * an.width(),
+            "{bs:?} vs {an:?}"
+        );
+    }
+
+    fn simulate(rng: &mut duality_core::seed::DualityRng, runs: usize, shift: f64) -> ScoreMatrix {
+        let noise = RNormal::new(0.0, 1.0).unwrap();
+        let tasks = 8;
+        let data = (0..runs * tasks)
+            .map(|i| (i % tasks) as f64 * 0.3 + shift + noise.sample(rng))
+            .collect();
+        let names = (0..tasks).map(|t| format!("t{t}")).collect();
+        ScoreMatrix::from_flat("a", names, runs, data).unwrap()
+    }
+
+    /// The planned budget achieves the target width, and the planned power,
+    /// within Monte Carlo error on fresh simulated data.
+    #[test]
+    fn planner_is_checked_by_simulation() {
+        let bs = StratifiedBootstrap::new(400, 0.95, 1).unwrap();
+        let pilot = simulate(&mut Seeder::new(9).rng(0), 5, 0.0);
+        assert!(plan_for_width(&simulate(&mut Seeder::new(9).rng(1), 1, 0.0), 0.1, &bs).is_err());
+        let plan = plan_for_width(&pilot, 0.25, &bs).unwrap();
+        assert!(plan.runs > pilot.runs(), "{plan:?}");
+        let sims = 40;
+        let widths = Seeder::new(11).par_map(sims, |i, rng| {
+            let m = simulate(rng, plan.runs, 0.0);
+            StratifiedBootstrap::new(400, 0.95, i as u64)
+                .unwrap()
+                .interval(&m, Metric::Iqm)
+                .unwrap()
+                .width()
+        });
+        let mean_w = widths.iter().sum::<f64>() / sims as f64;
+        // The pilot's own width has MC error (5 runs); allow 25%.
+        assert!(
+            (mean_w - 0.25).abs() < 0.25 * 0.25,
+            "planned {plan:?}, achieved width {mean_w}"
+        );
+
+        let effect = 0.3;
+        let plan = plan_for_power(&pilot, effect, 0.8, 0.05, &bs).unwrap();
+        let sims = 120;
+        let hits = Seeder::new(12).par_map(sims, |i, rng| {
+            let x = simulate(rng, plan.runs, effect);
+            let y = simulate(rng, plan.runs, 0.0);
+            let b = StratifiedBootstrap::new(300, 0.95, i as u64).unwrap();
+            let (cx, cy) = (
+                b.interval(&x, Metric::Iqm).unwrap(),
+                b.interval(&y, Metric::Iqm).unwrap(),
+            );
+            let se = ((cx.width() / 3.92).powi(2) + (cy.width() / 3.92).powi(2)).sqrt();
+            (cx.estimate - cy.estimate).abs() / se > 1.96
+        });
+        let power = hits.iter().filter(|&&h| h).count() as f64 / sims as f64;
+        let mc = 3.0 * (0.8f64 * 0.2 / sims as f64).sqrt();
+        assert!(
+            (power - plan.predicted).abs() < mc + 0.1,
+            "planned {plan:?}, achieved power {power}"
+        );
+    }
+}
