@@ -141,122 +141,7 @@ pub struct SorResult {
     pub relative_residual: f64,
 }
 
-/// A square sparse matrix in compressed sparse row form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CsrMatrix {
-    n: usize,
-    indptr: Vec<usize>,
-    indices: Vec<usize>,
-    values: Vec<f64>,
-    diag: Vec<f64>,
-}
-
-impl CsrMatrix {
-    /// Builds an `n x n` matrix from `(row, col, value)` triplets (duplicates
-    /// are summed); every diagonal entry must be non-zero (SOR divides by it).
-    pub fn from_triplets(n: usize, triplets: &[(usize, usize, f64)]) -> Result<Self> {
-        check::at_least("matrix size", n, 1)?;
-        let mut rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n];
-        for (k, &(i, j, v)) in triplets.iter().enumerate() {
-            if i >= n || j >= n {
-                return Err(Error::invalid(
-                    format!("triplets[{k}]"),
-                    format!("({i}, {j})"),
-                    format!("indices < {n}"),
-                ));
-            }
-            check::finite_scalar(&format!("triplets[{k}].value"), v)?;
-            rows[i].push((j, v));
-        }
-        let mut indptr = vec![0];
-        let mut indices = Vec::new();
-        let mut values = Vec::new();
-        let mut diag = vec![0.0; n];
-        for (i, mut row) in rows.into_iter().enumerate() {
-            row.sort_by_key(|&(j, _)| j);
-            let mut last: Option<usize> = None;
-            for (j, v) in row {
-                if last == Some(j) {
-                    if let Some(x) = values.last_mut() {
-                        *x += v;
-                    }
-                } else {
-                    indices.push(j);
-                    values.push(v);
-                    last = Some(j);
-                }
-            }
-            indptr.push(indices.len());
-            for p in indptr[i]..indptr[i + 1] {
-                if indices[p] == i {
-                    diag[i] = values[p];
-                }
-            }
-            if diag[i] == 0.0 {
-                return Err(Error::invalid(
-                    format!("diagonal entry a[{i}][{i}]"),
-                    0,
-                    "a non-zero value (SOR divides by it)",
-                ));
-            }
-        }
-        Ok(CsrMatrix {
-            n,
-            indptr,
-            indices,
-            values,
-            diag,
-        })
-    }
-
-    /// Size `n`.
-    pub fn n(&self) -> usize {
-        self.n
-    }
-
-    /// `y = A x`.
-    pub fn matvec(&self, x: &[f64], y: &mut [f64]) {
-        for i in 0..self.n {
-            let mut s = 0.0;
-            for p in self.indptr[i]..self.indptr[i + 1] {
-                s += self.values[p] * x[self.indices[p]];
-            }
-            y[i] = s;
-        }
-    }
-
-    /// Dense row-major copy.
-    pub fn to_dense(&self) -> Vec<f64> {
-        let mut a = vec![0.0; self.n * self.n];
-        for i in 0..self.n {
-            for p in self.indptr[i]..self.indptr[i + 1] {
-                a[i * self.n + self.indices[p]] = self.values[p];
-            }
-        }
-        a
-    }
-
-    /// `A + c I`.
-    pub fn shifted(&self, c: f64) -> Result<Self> {
-        let mut m = self.clone();
-        for i in 0..m.n {
-            for p in m.indptr[i]..m.indptr[i + 1] {
-                if m.indices[p] == i {
-                    m.values[p] += c;
-                    m.diag[i] = m.values[p];
-                }
-            }
-            if m.diag[i] == 0.0 {
-                return Err(Error::invalid(
-                    "shift c",
-                    c,
-                    "a shift leaving the diagonal non-zero",
-                ));
-            }
-        }
-        Ok(m)
-    }
-}
+pub use duality_core::numerics::CsrMatrix;
 
 fn norm(x: &[f64]) -> f64 {
     dot(x, x).sqrt()
@@ -332,13 +217,23 @@ pub fn sor_csr(
     x0: Option<&[f64]>,
     params: &SorParams,
 ) -> Result<SorResult> {
-    let n = a.n;
+    let n = a.n();
     check_rhs(n, b, x0)?;
+    // SOR divides by every diagonal entry: check them once, outside the loop.
+    let diag = a.diagonal();
+    if let Some(i) = diag.iter().position(|&d| d == 0.0) {
+        return Err(Error::invalid(
+            format!("diagonal entry a[{i}][{i}]"),
+            0,
+            "a non-zero value (SOR divides by it)",
+        ));
+    }
     let mut x = x0.map_or_else(|| vec![0.0; n], <[f64]>::to_vec);
     let bnorm = norm(b).max(f64::MIN_POSITIVE);
     let mut ax = vec![0.0; n];
     let mut residual = |x: &[f64]| {
-        a.matvec(x, &mut ax);
+        // Lengths were checked above, so the product cannot fail.
+        let _ = a.matvec(x, &mut ax);
         let r2: f64 = b
             .iter()
             .zip(&ax)
@@ -350,14 +245,14 @@ pub fn sor_csr(
     let mut it = 0;
     while rel > params.tol && it < params.max_iter {
         for i in 0..n {
+            let (cols, vals) = a.row(i);
             let mut sigma = 0.0;
-            for p in a.indptr[i]..a.indptr[i + 1] {
-                let j = a.indices[p];
+            for (&j, &v) in cols.iter().zip(vals) {
                 if j != i {
-                    sigma += a.values[p] * x[j];
+                    sigma += v * x[j];
                 }
             }
-            x[i] = (1.0 - params.omega) * x[i] + params.omega * (b[i] - sigma) / a.diag[i];
+            x[i] = (1.0 - params.omega) * x[i] + params.omega * (b[i] - sigma) / diag[i];
         }
         it += 1;
         rel = residual(&x);

@@ -15,6 +15,7 @@
 //! - [`record`]: the [`RunRecord`](record::RunRecord) (algorithm, task, seed,
 //!   metrics) with JSON and CSV writers and readers;
 //! - [`linalg`]: Cholesky and triangular solves for small dense SPD systems;
+//! - [`numerics`]: the one shared numerics layer (sparse matrices, ...);
 //! - [`progress`]: an indicatif progress bar that stays quiet off a terminal;
 //! - `tensor` (feature `torch`): device choice, seeding, slice <-> tensor
 //!   conversion with shape checks, a small MLP builder, optimizer setup and
@@ -35,6 +36,7 @@ pub mod check;
 pub mod config;
 pub mod error;
 pub mod linalg;
+pub mod numerics;
 pub mod progress;
 pub mod record;
 pub mod seed;
