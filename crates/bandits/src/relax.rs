@@ -742,7 +742,7 @@ mod tests {
         assert!(s.converged && d.converged);
         assert_eq!(s.iterations, d.iterations);
         let mut ax = vec![0.0; 16];
-        a.matvec(&s.x, &mut ax);
+        a.matvec(&s.x, &mut ax).unwrap();
         for (x, y) in ax.iter().zip(&b) {
             assert!((x - y).abs() < 1e-8);
         }
