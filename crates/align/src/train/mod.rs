@@ -23,14 +23,17 @@ use crate::testbed::{full_mask, token_tensor, PreferencePair};
 
 pub mod constrained;
 pub mod curry;
+pub mod d3s;
 pub mod dno;
 pub mod group;
 pub mod hypo;
 pub mod kto;
 pub mod offline;
 pub mod online;
+pub mod ppo;
 mod registry;
 pub mod reward_model;
+pub mod spo;
 mod trainer;
 
 pub(crate) use registry::{section_config, to_section};
@@ -49,6 +52,9 @@ static REGISTRY: &[&dyn RegisteredTrainer] = &[
     &Registered::<reward_model::RewardModelRlhf>::ENTRY,
     &Registered::<constrained::Constrained>::ENTRY,
     &Registered::<kto::Kto>::ENTRY,
+    &Registered::<spo::Spo>::ENTRY,
+    &Registered::<ppo::Ppo>::ENTRY,
+    &Registered::<d3s::D3s>::ENTRY,
 ];
 
 /// The registered trainers, in listing order.
