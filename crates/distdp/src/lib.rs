@@ -87,4 +87,9 @@ pub mod prelude {
         lsmc_price, policy_value, price_interval, Basis, DualParams, Exercise, ExercisePolicy,
         LsmcParams, LsmcPolicy, McPrice, PriceBounds, PriceProcess, PutOption,
     };
+    #[cfg(feature = "torch")]
+    pub use crate::stopping::{
+        neural_fit, neural_price_interval, NeuralFit, NeuralInterval, NeuralPolicy,
+        NeuralStopParams, StoppingNet,
+    };
 }

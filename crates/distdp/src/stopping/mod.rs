@@ -20,16 +20,27 @@
 //!   ([`andersen_broadie`], upper), with a 95% interval ([`PriceBounds`]).
 //! - [`PriceProcess`]: GBM or AR(1) log-returns (history carries
 //!   information), for the lower bound, the dual and [`lsmc_fit_process`].
+//! - `neural_fit` (feature `torch`): neural stopping rules on tch, an MLP
+//!   on (time, price) and a 1-D CNN over the last `L` log-returns, trained
+//!   as in Becker-Cheridito-Jentzen deep optimal stopping and priced as an
+//!   interval like the LSMC rule (`neural_price_interval`).
 //!
 //! Reference (Longstaff-Schwartz Table 1, first row): S0 = 36, K = 40,
 //! r = 0.06, sigma = 0.2, T = 1: Bermudan with 50 dates 4.478, American
 //! 4.487, European 3.844.
 
 mod dual;
+#[cfg(feature = "torch")]
+mod neural;
 mod process;
 
 pub use dual::{
     andersen_broadie, bounds, policy_value, price_interval, DualParams, LsmcInterval, PriceBounds,
+};
+#[cfg(feature = "torch")]
+pub use neural::{
+    neural_fit, neural_price_interval, NeuralFit, NeuralInterval, NeuralPolicy, NeuralStopParams,
+    StoppingNet,
 };
 pub use process::PriceProcess;
 
