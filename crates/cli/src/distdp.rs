@@ -11,7 +11,7 @@ use duality_distdp::objective::Objective;
 use duality_distdp::stock::ExactPolicyEntry;
 use duality_distdp::stopping::{
     binomial_price, black_scholes_put, price_interval, Basis, DualParams, Exercise, LsmcParams,
-    PriceProcess, PutOption,
+    McPrice, PriceBounds, PriceProcess, PutOption,
 };
 use duality_distdp::{
     solve, Method, RepresentationSpec, ReturnDistribution, SolveSpec, StockModel, StockPolicy,
@@ -26,9 +26,12 @@ pub enum DdpCommand {
     /// Optimise an objective of the return distribution of an MDP (TOML/JSON)
     /// by stock-augmented distributional dynamic programming.
     Solve(SolveArgs),
-    /// Price a Bermudan put by Longstaff-Schwartz LSMC as an interval: the
-    /// rule's out-of-sample value (lower), the Andersen-Broadie dual (upper)
-    /// and a 95% interval, with lattice and Black-Scholes references.
+    /// Price a Bermudan put as an interval under an exercise rule fitted by
+    /// Longstaff-Schwartz LSMC or trained as a neural stopping rule (MLP on
+    /// time and price, or a CNN over the last returns; needs the `torch`
+    /// build): the rule's out-of-sample value (lower), the Andersen-Broadie
+    /// dual (upper) and a 95% interval, with lattice and Black-Scholes
+    /// references.
     Price(PriceArgs),
 }
 
@@ -85,9 +88,27 @@ pub struct PriceArgs {
     /// Number of exercise dates.
     #[arg(long, default_value_t = 50)]
     steps: usize,
-    /// Number of Monte Carlo paths.
+    /// Exercise rule: lsmc (Longstaff-Schwartz), neural-mlp (an MLP on time
+    /// and price) or neural-cnn (a 1-D CNN over the last --window
+    /// log-returns); the neural rules are trained by deep optimal stopping
+    /// (Becker-Cheridito-Jentzen) and need the `torch` build.
+    #[arg(long, default_value = "lsmc")]
+    method: String,
+    /// Number of Monte Carlo training paths of LSMC.
     #[arg(long, default_value_t = 100_000)]
     paths: usize,
+    /// Neural rules: Adam steps, each on fresh simulated paths.
+    #[arg(long, default_value_t = 1_000)]
+    train_steps: usize,
+    /// Neural rules: fresh paths per training step.
+    #[arg(long, default_value_t = 1_024)]
+    batch_paths: usize,
+    /// Neural rules: learning rate.
+    #[arg(long, default_value_t = 5e-3)]
+    lr: f64,
+    /// neural-cnn: number of past log-returns the network sees.
+    #[arg(long, default_value_t = 10)]
+    window: usize,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -223,14 +244,27 @@ fn solve_mdp(args: SolveArgs) -> anyhow::Result<()> {
 struct PriceReport {
     option: PutOption,
     process: String,
+    /// lsmc | neural-mlp | neural-cnn.
+    method: String,
     exercise_dates: usize,
+    /// Training paths (LSMC: the regression's; neural: steps x batch).
     paths: usize,
     seed: u64,
-    /// In-sample LSMC price on the training paths, with its CI.
-    lsmc_price: f64,
-    std_error: f64,
-    ci_low: f64,
-    ci_high: f64,
+    /// In-sample LSMC price on the training paths, with its CI (LSMC only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lsmc_price: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    std_error: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ci_low: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ci_high: Option<f64>,
+    /// Neural rules: the soft stopped payoff (training objective), mean
+    /// over the last tenth of the steps, and the device trained on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    train_objective: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<String>,
     /// Out-of-sample value of the LSMC rule (lower bound).
     lower: f64,
     lower_std_error: f64,
@@ -269,19 +303,39 @@ fn price(args: PriceArgs) -> anyhow::Result<()> {
         args.seed.wrapping_add(1),
     )?;
     let process: PriceProcess = args.process.parse()?;
-    let interval = price_interval(&option, &process, &params, &dual)?;
-    let (mc, b) = (interval.fit.in_sample, interval.bounds);
+    let fitted = match args.method.as_str() {
+        "lsmc" => {
+            let interval = price_interval(&option, &process, &params, &dual)?;
+            let mc = interval.fit.in_sample;
+            Fitted {
+                bounds: interval.bounds,
+                paths: mc.paths,
+                in_sample: Some(mc),
+                train_objective: None,
+                device: None,
+            }
+        }
+        "neural-mlp" | "neural-cnn" => neural(&args, &option, &process, &dual)?,
+        other => {
+            anyhow::bail!("unknown --method {other:?}: expected lsmc | neural-mlp | neural-cnn")
+        }
+    };
+    let b = fitted.bounds;
+    let mc = fitted.in_sample;
     let lattice_steps = (2000 / args.steps.max(1)).max(1) * args.steps;
     let report = PriceReport {
         option,
         process: process.to_string(),
+        method: args.method.clone(),
         exercise_dates: args.steps,
-        paths: mc.paths,
+        paths: fitted.paths,
         seed: args.seed,
-        lsmc_price: mc.price,
-        std_error: mc.std_error,
-        ci_low: mc.ci_low,
-        ci_high: mc.ci_high,
+        lsmc_price: mc.map(|m| m.price),
+        std_error: mc.map(|m| m.std_error),
+        ci_low: mc.map(|m| m.ci_low),
+        ci_high: mc.map(|m| m.ci_high),
+        train_objective: fitted.train_objective,
+        device: fitted.device,
         lower: b.lower.price,
         lower_std_error: b.lower.std_error,
         upper: b.upper.price,
@@ -298,16 +352,26 @@ fn price(args: PriceArgs) -> anyhow::Result<()> {
         european_black_scholes: black_scholes_put(&option)?,
     };
     emit(args.format, &report, |r| {
-        println!("process: {}", r.process);
+        println!("process: {} | rule: {}", r.process, r.method);
         println!(
             "price interval (95%): {:.4} .. {:.4}  (lower {:.4} se {:.4}; dual upper {:.4} se {:.4}; gap {:.4})",
             r.interval_low, r.interval_high, r.lower, r.lower_std_error, r.upper, r.upper_std_error,
             r.duality_gap
         );
-        println!(
-            "LSMC in-sample price: {:.4} (95% CI {:.4} .. {:.4}; se {:.4}; {} paths, {} dates)",
-            r.lsmc_price, r.ci_low, r.ci_high, r.std_error, r.paths, r.exercise_dates
-        );
+        if let (Some(p), Some(lo), Some(hi), Some(se)) =
+            (r.lsmc_price, r.ci_low, r.ci_high, r.std_error)
+        {
+            println!(
+                "LSMC in-sample price: {p:.4} (95% CI {lo:.4} .. {hi:.4}; se {se:.4}; {} paths, {} dates)",
+                r.paths, r.exercise_dates
+            );
+        }
+        if let (Some(obj), Some(dev)) = (r.train_objective, &r.device) {
+            println!(
+                "training objective (soft stopped payoff, last tenth of the steps): {obj:.4} on {dev} ({} paths, {} dates)",
+                r.paths, r.exercise_dates
+            );
+        }
         println!(
             "lattice Bermudan ({} dates): {:.4}",
             r.exercise_dates, r.lattice_bermudan
@@ -315,4 +379,61 @@ fn price(args: PriceArgs) -> anyhow::Result<()> {
         println!("lattice American: {:.4}", r.lattice_american);
         println!("European (Black-Scholes): {:.4}", r.european_black_scholes);
     })
+}
+
+/// What the chosen rule gives the report.
+struct Fitted {
+    bounds: PriceBounds,
+    paths: usize,
+    in_sample: Option<McPrice>,
+    train_objective: Option<f64>,
+    device: Option<String>,
+}
+
+#[cfg(feature = "torch")]
+fn neural(
+    args: &PriceArgs,
+    option: &PutOption,
+    process: &PriceProcess,
+    dual: &DualParams,
+) -> anyhow::Result<Fitted> {
+    use duality_distdp::stopping::{neural_price_interval, NeuralStopParams, StoppingNet};
+    let net = if args.method == "neural-cnn" {
+        StoppingNet::cnn(args.window)
+    } else {
+        StoppingNet::mlp()
+    };
+    let params = NeuralStopParams::new(
+        net,
+        args.steps,
+        args.batch_paths,
+        args.train_steps,
+        args.lr,
+        args.seed,
+    )?;
+    let progress = duality_core::progress::Progress::new(args.train_steps as u64, "train");
+    let iv = neural_price_interval(option, process, &params, dual, &progress)?;
+    progress.finish();
+    Ok(Fitted {
+        bounds: iv.bounds,
+        paths: args
+            .train_steps
+            .saturating_mul(args.batch_paths.div_ceil(2) * 2),
+        in_sample: None,
+        train_objective: Some(iv.fit.tail_objective),
+        device: Some(iv.fit.device),
+    })
+}
+
+#[cfg(not(feature = "torch"))]
+fn neural(
+    args: &PriceArgs,
+    _option: &PutOption,
+    _process: &PriceProcess,
+    _dual: &DualParams,
+) -> anyhow::Result<Fitted> {
+    anyhow::bail!(
+        "--method {} needs the torch build of duality (cargo build --features torch)",
+        args.method
+    )
 }

@@ -275,3 +275,49 @@ fn solve_methods_objectives_and_stock_grids() {
         "{entry}"
     );
 }
+
+/// Neural stopping rules from the CLI (torch build): tiny training runs on
+/// 5 dates, priced as intervals; an unknown method and a step count of 0
+/// are errors naming the value.
+#[cfg(feature = "torch")]
+#[test]
+fn price_with_neural_rules() {
+    for (method, process) in [("neural-mlp", "gbm"), ("neural-cnn", "ar1:0.5")] {
+        let v = json(&[
+            "ddp",
+            "price",
+            "--method",
+            method,
+            "--process",
+            process,
+            "--steps",
+            "5",
+            "--window",
+            "5",
+            "--train-steps",
+            "20",
+            "--batch-paths",
+            "128",
+            "--lower-paths",
+            "2000",
+            "--outer-paths",
+            "20",
+            "--inner-paths",
+            "10",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(v["method"], method, "{v}");
+        let f = |k: &str| v[k].as_f64().unwrap();
+        assert!(f("interval_low") < f("interval_high"), "{v}");
+        // At least the immediate payoff 4; no more than the strike.
+        assert!(f("lower") >= 4.0 && f("upper") < 40.0, "{v}");
+        assert!(v["train_objective"].as_f64().is_some() && v.get("lsmc_price").is_none());
+    }
+    let out = duality(&["ddp", "price", "--method", "neural-rnn"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("neural-rnn"));
+    let out = duality(&["ddp", "price", "--method", "neural-mlp", "--train-steps", "0"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("steps"));
+}
