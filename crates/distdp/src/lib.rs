@@ -29,8 +29,11 @@
 //!   Bermudan/American puts with a CRR binomial-lattice oracle and
 //!   Black-Scholes European prices.
 //!
-//! The tabular parts build without libtorch; deep variants (stock-augmented
-//! QR/C51 DQN) belong behind the `torch` feature and are not implemented yet.
+//! The tabular parts build without libtorch. Feature `torch` adds neural
+//! optimal stopping (`stopping::neural_fit`: an MLP on (time, price) and a
+//! 1-D CNN over the last returns, trained by deep optimal stopping); the
+//! stock-augmented deep distributional agents (QR/C51 DQN) are not
+//! implemented yet.
 //!
 //! ```
 //! use duality_distdp::prelude::*;
