@@ -27,6 +27,9 @@
 //! - [`lipschitz`]: the zooming algorithm for Lipschitz arms on [0, 1];
 //! - [`tallying`]: weighted tallying bandits and memory-bounded elimination;
 //! - [`relax`]: SOR solvers and *Learning to Relax* (omega bandits, ChebCB);
+//! - [`relax_reference`]: *Learning to Relax* as the authors' MATLAB scripts
+//!   run it (10,000-iteration cap, truncated-Gaussian right-hand sides, both
+//!   shift laws, reference Tsallis-INF / ChebCB / Tsallis-INF-CB);
 //! - [`config`], [`plot`], [`stats`]: TOML simulation specs, SVG curves,
 //!   bootstrap CIs through `duality-eval`.
 //!
@@ -63,6 +66,7 @@ pub mod policy;
 pub(crate) mod posterior;
 pub mod registry;
 pub mod relax;
+pub mod relax_reference;
 pub mod simulator;
 pub mod stats;
 pub mod stochastic;

@@ -303,8 +303,10 @@ impl OpeData {
         Ok(())
     }
 
-    /// obp's DM term per round: `np.average(q̂_i, weights=pi_e_i)`.
-    fn dm_terms(&self) -> Vec<f64> {
+    /// obp's DM term per round: `np.average(q̂_i, weights=pi_e_i)`. A row
+    /// whose evaluation-policy probabilities sum to 0 is an error naming the
+    /// row, as numpy's `ZeroDivisionError` is in obp 0.4.1 (not a silent 0).
+    fn dm_terms(&self) -> Result<Vec<f64>> {
         let k = self.n_actions;
         (0..self.len())
             .map(|i| {
@@ -313,9 +315,13 @@ impl OpeData {
                 let wsum: f64 = pi.iter().sum();
                 let dot: f64 = pi.iter().zip(q).map(|(p, q)| p * q).sum();
                 if wsum > 0.0 {
-                    dot / wsum
+                    Ok(dot / wsum)
                 } else {
-                    0.0
+                    Err(Error::invalid(
+                        format!("evaluation-policy probabilities of row {i} (sum)"),
+                        wsum,
+                        "a positive sum (the DM term is an average weighted by them)",
+                    ))
                 }
             })
             .collect()
@@ -362,6 +368,7 @@ pub struct DoublyRobust;
 
 /// Switch-DR (Wang, Agarwal & Dudík 2017, in obp's form
 /// `SwitchDoublyRobust`): the DR correction only where `w <= tau`.
+/// `Default` is obp 0.4.1's `tau = 1` ([`OBP_SWITCH_TAU`]).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SwitchDoublyRobust {
     tau: f64,
@@ -374,6 +381,26 @@ impl SwitchDoublyRobust {
             return Err(Error::invalid("switch tau", tau, "a number >= 0"));
         }
         Ok(SwitchDoublyRobust { tau })
+    }
+
+    /// The threshold.
+    pub fn tau(&self) -> f64 {
+        self.tau
+    }
+}
+
+/// obp 0.4.1's default Switch-DR threshold (`SwitchDoublyRobust.tau = 1.0`).
+pub const OBP_SWITCH_TAU: f64 = 1.0;
+
+/// obp 0.4.1's default number of bootstrap replicates
+/// (`estimate_confidence_interval_by_bootstrap(n_bootstrap_samples=10000)`).
+pub const OBP_BOOTSTRAP_REPS: usize = 10_000;
+
+impl Default for SwitchDoublyRobust {
+    fn default() -> Self {
+        SwitchDoublyRobust {
+            tau: OBP_SWITCH_TAU,
+        }
     }
 }
 
@@ -418,7 +445,7 @@ impl OffPolicyEstimator for DirectMethod {
     }
     fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
         data.require_model("dm")?;
-        Ok(data.dm_terms())
+        data.dm_terms()
     }
 }
 
@@ -439,7 +466,7 @@ fn switch_dr_terms(data: &OpeData, name: &str, tau: f64) -> Result<Vec<f64>> {
     data.require_model(name)?;
     let w = data.importance_weights();
     Ok(data
-        .dm_terms()
+        .dm_terms()?
         .into_iter()
         .enumerate()
         .map(|(i, dm)| {
@@ -467,7 +494,8 @@ impl OffPolicyEstimator for SwitchDoublyRobust {
 ///
 /// let kind: EstimatorKind = "switch-dr".parse().unwrap();
 /// assert_eq!(kind.to_string(), "switch-dr");
-/// assert!(kind.build(None).is_err()); // switch-dr needs its threshold tau
+/// // switch-dr without a threshold takes obp 0.4.1's default tau = 1
+/// assert_eq!(kind.build(None).unwrap().name(), "switch-dr");
 /// assert_eq!(kind.build(Some(5.0)).unwrap().name(), "switch-dr");
 /// assert!("ipx".parse::<EstimatorKind>().is_err());
 /// ```
@@ -519,7 +547,8 @@ impl std::fmt::Display for EstimatorKind {
 }
 
 impl EstimatorKind {
-    /// The estimator; `switch-dr` needs the importance-weight threshold `tau`.
+    /// The estimator; `switch-dr` uses the importance-weight threshold `tau`
+    /// ([`OBP_SWITCH_TAU`] = 1 when `None`, obp 0.4.1's default).
     pub fn build(self, tau: Option<f64>) -> Result<Box<dyn OffPolicyEstimator>> {
         Ok(match self {
             EstimatorKind::Ipw => Box::new(Ipw),
@@ -527,14 +556,7 @@ impl EstimatorKind {
             EstimatorKind::DirectMethod => Box::new(DirectMethod),
             EstimatorKind::DoublyRobust => Box::new(DoublyRobust),
             EstimatorKind::SwitchDoublyRobust => {
-                let tau = tau.ok_or_else(|| {
-                    Error::invalid(
-                        "switch tau",
-                        "none",
-                        "a threshold (--switch-tau T) for switch-dr",
-                    )
-                })?;
-                Box::new(SwitchDoublyRobust::new(tau)?)
+                Box::new(SwitchDoublyRobust::new(tau.unwrap_or(OBP_SWITCH_TAU))?)
             }
         })
     }
@@ -612,6 +634,22 @@ mod tests {
     }
 
     #[test]
+    fn dm_row_with_zero_probability_sum_is_an_error_as_in_obp() {
+        let data = OpeData::new(
+            2,
+            vec![0, 1],
+            vec![1.0, 0.0],
+            vec![0.5, 0.5],
+            vec![0.5, 0.5, 0.0, 0.0],
+            vec![0.2, 0.4, 0.1, 0.3],
+        )
+        .unwrap();
+        let err = DirectMethod.estimate(&data).unwrap_err().to_string();
+        assert!(err.contains("row 1"), "{err}");
+        assert!(DoublyRobust.estimate(&data).is_err());
+    }
+
+    #[test]
     fn bad_logs_are_rejected_by_name() {
         let err = OpeData::new(2, vec![0], vec![1.0], vec![0.0], vec![1.0, 0.0], vec![])
             .unwrap_err()
@@ -638,6 +676,8 @@ mod tests {
                 &OpeData::from_csv("action,reward,pscore,pi_0\n0,1,1,1\n".as_bytes(), "x").unwrap()
             )
             .is_err());
-        assert!(EstimatorKind::SwitchDoublyRobust.build(None).is_err());
+        assert_eq!(SwitchDoublyRobust::default().tau(), 1.0);
+        let sw = EstimatorKind::SwitchDoublyRobust.build(None).unwrap();
+        assert_eq!(sw.name(), "switch-dr");
     }
 }

@@ -343,6 +343,28 @@ impl ShiftedLaplacianSequence {
         })
     }
 
+    /// A sequence from its parts (checked: one right-hand side of length
+    /// `grid^2` per shift, and `base` of that size).
+    pub fn from_parts(
+        base: CsrMatrix,
+        grid: usize,
+        shifts: Vec<f64>,
+        rhs: Vec<Vec<f64>>,
+    ) -> Result<Self> {
+        check::same_len("grid^2", grid * grid, "matrix rows", base.n())?;
+        check::same_len("shifts", shifts.len(), "right-hand sides", rhs.len())?;
+        check::finite("shifts", &shifts)?;
+        for (t, b) in rhs.iter().enumerate() {
+            check::same_len("grid^2", grid * grid, &format!("rhs[{t}]"), b.len())?;
+        }
+        Ok(ShiftedLaplacianSequence {
+            grid,
+            shifts,
+            rhs,
+            base,
+        })
+    }
+
     /// System `t`'s matrix.
     pub fn matrix(&self, t: usize) -> Result<CsrMatrix> {
         let c = self
