@@ -4,8 +4,14 @@
 //!   policies of a TOML simulation spec (see `duality_bandits::config`) and
 //!   reports final regrets (mean and IQM with bootstrap CIs);
 //! - `ope --logged FILE.csv [--estimators ipw,snipw,dm,dr,switch-dr]
-//!   [--switch-tau T]`: off-policy value estimates with Open Bandit
-//!   Pipeline's definitions;
+//!   [--switch-tau T] [--ci | --ci-reps N]`: off-policy value estimates
+//!   with Open Bandit Pipeline's definitions and defaults (Switch-DR
+//!   tau = 1, 10,000 bootstrap replicates);
+//! - `relax [--shift high|low] [--systems T] [--learner NAME] [--solver sor]
+//!   [--seed S] [--format json]`: *Learning to Relax* as the authors'
+//!   scripts run it (`duality_bandits::relax_reference`): total SOR
+//!   iterations of the learner, the best fixed omega in hindsight, omega = 1
+//!   and the instance-optimal omega;
 //! - `policies [--format json]`: the registered policies (the `kind`s a
 //!   simulation spec may name), their parameters and sources, read from
 //!   `duality_bandits::registry`, so a new policy appears without a change
@@ -31,6 +37,31 @@ pub enum BanditCommand {
     Ope(OpeArgs),
     /// List the registered policies (`kind` names for `[[policies]]`).
     Policies(PoliciesArgs),
+    /// Tune SOR's omega online over a sequence of shifted Laplacian systems (Learning to Relax).
+    Relax(RelaxArgs),
+}
+
+/// Arguments of `duality bandit relax`.
+#[derive(Debug, Args)]
+pub struct RelaxArgs {
+    /// Shift law: high (-0.15 + 0.6 Beta(0.5, 1.5)) or low (-0.15 + 0.6 Beta(2, 6)).
+    #[arg(long, default_value = "high")]
+    pub shift: String,
+    /// Number of systems T.
+    #[arg(long, default_value_t = 1000)]
+    pub systems: usize,
+    /// Learner: tsallis-inf, tsallis-inf-cap, chebcb, tsallis-inf-cb or fixed:OMEGA (a grid omega).
+    #[arg(long, default_value = "tsallis-inf")]
+    pub learner: String,
+    /// Solver: sor, or ssor-cg (SSOR-preconditioned conjugate gradient, omega grid in [2 sqrt(2) - 2, 1.9]).
+    #[arg(long, default_value = "sor")]
+    pub solver: String,
+    /// Seed of the sequence and the learner.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `duality bandit policies`.
@@ -65,13 +96,16 @@ pub struct OpeArgs {
     #[arg(long)]
     pub logged: PathBuf,
     /// Comma-separated estimators (ipw, snipw, dm, dr, switch-dr); default:
-    /// all, with switch-dr only when --switch-tau is given.
+    /// all (the model-based ones only when the log has qhat columns).
     #[arg(long, value_delimiter = ',')]
     pub estimators: Option<Vec<String>>,
-    /// Importance-weight threshold of switch-dr.
+    /// Importance-weight threshold of switch-dr (default 1, as obp 0.4.1).
     #[arg(long)]
     pub switch_tau: Option<f64>,
-    /// Also report percentile-bootstrap CIs with this many replicates.
+    /// Also report percentile-bootstrap CIs with obp 0.4.1's 10,000 replicates.
+    #[arg(long)]
+    pub ci: bool,
+    /// Also report percentile-bootstrap CIs with this many replicates (implies --ci).
     #[arg(long)]
     pub ci_reps: Option<usize>,
     /// Seed of the bootstrap.
@@ -85,7 +119,117 @@ pub fn run(cmd: BanditCommand) -> anyhow::Result<()> {
         BanditCommand::Simulate(args) => simulate(args),
         BanditCommand::Ope(args) => ope(args),
         BanditCommand::Policies(args) => list_policies(args),
+        BanditCommand::Relax(args) => relax(args),
     }
+}
+
+#[derive(Debug, Serialize)]
+struct RelaxReport {
+    shift: String,
+    systems: usize,
+    seed: u64,
+    learner: String,
+    solver: String,
+    learner_iterations: usize,
+    best_fixed_omega: f64,
+    best_fixed_iterations: usize,
+    gauss_seidel_iterations: usize,
+    instance_optimal_iterations: usize,
+}
+
+fn relax(args: RelaxArgs) -> anyhow::Result<()> {
+    use duality_bandits::relax::optimal_omega_shifted_laplacian;
+    use duality_bandits::relax_reference::{
+        reference_grid, reference_learner, reference_sequence, run_reference_learner, ssor_cg_grid,
+        ssor_cg_table, REFERENCE_GRID, REFERENCE_MAX_ITER, REFERENCE_TOL,
+    };
+    let law: duality_bandits::relax_reference::ShiftLaw = args.shift.parse()?;
+    let cg = match args.solver.as_str() {
+        "sor" => false,
+        "ssor-cg" => true,
+        other => anyhow::bail!("solver {other:?}: expected sor or ssor-cg"),
+    };
+    let grid = if cg {
+        ssor_cg_grid(20)
+    } else {
+        reference_grid()
+    };
+    let mut learner = reference_learner(&args.learner, &grid, REFERENCE_MAX_ITER)?;
+    let seq = reference_sequence(REFERENCE_GRID, args.systems, law, args.seed)?;
+    let table = if cg {
+        ssor_cg_table(&seq, &grid, REFERENCE_TOL, REFERENCE_MAX_ITER)?
+    } else {
+        let setup = RelaxSetup {
+            tol: REFERENCE_TOL,
+            max_iter: REFERENCE_MAX_ITER,
+            chebyshev_degree: 3,
+        };
+        iteration_table(&seq, &grid, &setup)?
+    };
+    let mut rng = duality_core::seed::Seeder::new(args.seed)
+        .named("relax-learner")
+        .rng(0);
+    let paid = run_reference_learner(&seq.shifts, &table, learner.as_mut(), &mut rng)?;
+    let sums: Vec<usize> = (0..grid.len())
+        .map(|a| table.iter().map(|row| row[a]).sum())
+        .collect();
+    let best = (0..grid.len()).min_by_key(|&a| sums[a]).unwrap_or(0);
+    let (gauss_seidel, optimal) = if cg {
+        // omega = 1 (symmetric Gauss-Seidel preconditioner); no closed-form
+        // optimum for SSOR-CG, so the per-system best grid omega.
+        let gs = ssor_cg_table(&seq, &[1.0], REFERENCE_TOL, REFERENCE_MAX_ITER)?
+            .iter()
+            .map(|r| r[0])
+            .sum();
+        let opt = table
+            .iter()
+            .map(|r| r.iter().copied().min().unwrap_or(0))
+            .sum();
+        (gs, opt)
+    } else {
+        let mut opt = 0;
+        for (t, &c) in seq.shifts.iter().enumerate() {
+            let w = optimal_omega_shifted_laplacian(REFERENCE_GRID, c)?;
+            opt += seq.iterations(
+                t,
+                &SorParams::new(w.min(1.999), REFERENCE_TOL, REFERENCE_MAX_ITER)?,
+            )?;
+        }
+        (sums[0], opt)
+    };
+    let report = RelaxReport {
+        shift: law.to_string(),
+        systems: args.systems,
+        seed: args.seed,
+        learner: learner.name(),
+        learner_iterations: paid.iter().sum(),
+        best_fixed_omega: grid[best],
+        best_fixed_iterations: sums[best],
+        solver: args.solver.clone(),
+        gauss_seidel_iterations: gauss_seidel,
+        instance_optimal_iterations: optimal,
+    };
+    emit(args.format, &report, |r| {
+        println!(
+            "Learning to Relax: {} systems, {}-variance shifts, solver {}, seed {}",
+            r.systems, r.shift, r.solver, r.seed
+        );
+        println!("{:<32} {:>14}", "", "total iterations");
+        println!("{:<32} {:>14}", r.learner, r.learner_iterations);
+        println!(
+            "{:<32} {:>14}",
+            format!("best fixed omega = {:.2}", r.best_fixed_omega),
+            r.best_fixed_iterations
+        );
+        println!(
+            "{:<32} {:>14}",
+            "omega = 1 (Gauss-Seidel)", r.gauss_seidel_iterations
+        );
+        println!(
+            "{:<32} {:>14}",
+            "instance-optimal omega", r.instance_optimal_iterations
+        );
+    })
 }
 
 fn list_policies(args: PoliciesArgs) -> anyhow::Result<()> {
@@ -182,10 +326,8 @@ fn ope(args: OpeArgs) -> anyhow::Result<()> {
                 EstimatorKind::Snipw,
                 EstimatorKind::DirectMethod,
                 EstimatorKind::DoublyRobust,
+                EstimatorKind::SwitchDoublyRobust,
             ];
-            if args.switch_tau.is_some() {
-                v.push(EstimatorKind::SwitchDoublyRobust);
-            }
             if !data.has_reward_model() {
                 v.retain(|k| matches!(k, EstimatorKind::Ipw | EstimatorKind::Snipw));
             }
@@ -193,7 +335,12 @@ fn ope(args: OpeArgs) -> anyhow::Result<()> {
         }
     };
     anyhow::ensure!(!kinds.is_empty(), "no estimators given");
-    let ci = args.ci_reps.map(|reps| CiParams {
+    let reps = match (args.ci, args.ci_reps) {
+        (_, Some(r)) => Some(r),
+        (true, None) => Some(duality_bandits::ope::OBP_BOOTSTRAP_REPS),
+        (false, None) => None,
+    };
+    let ci = reps.map(|reps| CiParams {
         reps,
         confidence: 0.95,
         seed: args.seed,

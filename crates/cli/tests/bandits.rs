@@ -50,15 +50,30 @@ fn ope_rejects_bad_csv_with_line_number() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 3") && err.contains("pscore"), "{err}");
-    // switch-dr without a threshold.
+    // switch-dr without a threshold takes obp 0.4.1's tau = 1 (here every
+    // weight is 1, so it equals DR); a DM row whose evaluation
+    // probabilities sum to 0 is an error naming the row.
     std::fs::write(&path, "action,reward,pscore,pi_0,qhat_0\n0,1,1,1,0.5\n").unwrap();
     let out = duality()
-        .args(["bandit", "ope", "--estimators", "switch-dr", "--logged"])
+        .args(["bandit", "ope", "--estimators", "switch-dr,dr", "--logged"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["switch-dr"], got["dr"]);
+    std::fs::write(&path, "action,reward,pscore,pi_0,qhat_0\n0,1,1,0,0.5\n").unwrap();
+    let out = duality()
+        .args(["bandit", "ope", "--estimators", "dm", "--logged"])
         .arg(&path)
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("tau"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("row 0"));
 }
 
 #[test]
@@ -174,4 +189,53 @@ fn simulate_runs_a_registered_policy_and_rejects_unknown_kinds() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("exp3_q") && err.contains("exp3_p"), "{err}");
+}
+
+#[test]
+fn relax_reports_learner_and_baselines_and_rejects_bad_input() {
+    let out = duality()
+        .args([
+            "bandit",
+            "relax",
+            "--shift",
+            "low",
+            "--systems",
+            "30",
+            "--learner",
+            "chebcb",
+            "--seed",
+            "3",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["learner"], "chebcb");
+    let best = got["best_fixed_iterations"].as_u64().unwrap();
+    assert!(best <= got["gauss_seidel_iterations"].as_u64().unwrap());
+    assert!(
+        got["learner_iterations"].as_u64().unwrap()
+            >= got["instance_optimal_iterations"].as_u64().unwrap() / 2
+    );
+    for (bad, named) in [
+        (["--shift", "medium"], "medium"),
+        (["--learner", "fixed:1.33"], "1.33"),
+        (["--systems", "0"], "number of systems"),
+        (["--solver", "gmres"], "gmres"),
+    ] {
+        let out = duality()
+            .args(["bandit", "relax"])
+            .args(bad)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(named), "{bad:?}: {err}");
+    }
 }
