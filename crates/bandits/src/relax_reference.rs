@@ -766,7 +766,15 @@ pub fn reference_learner(name: &str, grid: &[f64], cap: usize) -> Result<Box<dyn
                 .iter()
                 .position(|g| (g - omega).abs() < 1e-9)
                 .ok_or_else(|| {
-                    Error::invalid("fixed omega", omega, "a grid omega (1, 1.05, ..., 1.95)")
+                    Error::invalid(
+                        "fixed omega",
+                        omega,
+                        format!(
+                            "one of the {k} grid omegas from {:.4} to {:.4}",
+                            grid[0],
+                            grid[k - 1]
+                        ),
+                    )
                 })?;
             Box::new(FixedArm { arm, omega })
         }
