@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 use duality_core::record;
-use duality_eval::adastop::{AdaStop, AdaStopParams, ComparisonOutcome};
+use duality_eval::adastop::{AdaStop, AdaStopParams, ComparisonOutcome, Variant};
 use duality_eval::bootstrap::{BootstrapParams, Interval, IntervalMethod, StratifiedBootstrap};
 use duality_eval::classical::{mcnemar, McNemarTable};
 use duality_eval::plot;
@@ -343,6 +343,14 @@ pub struct AdaStopArgs {
     /// Seed of the random permutations.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Runs per stage per agent where they differ from --n, as
+    /// `NAME=N,NAME=N` (the package's per-agent `n`).
+    #[arg(long)]
+    pub group_sizes: Option<String>,
+    /// `duality` (two-sided joint test, the default) or `adastop-0.1.3`
+    /// (reproduces the Python package's decisions; seed below 2^32).
+    #[arg(long, default_value = "duality")]
+    pub variant: String,
     /// State file: loaded if it exists (earlier stages are not recomputed), saved after.
     #[arg(long)]
     pub state: Option<PathBuf>,
@@ -941,6 +949,39 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
             }
         }
     }
+    let variant = match a.variant.as_str() {
+        "duality" => Variant::Duality,
+        "adastop-0.1.3" => Variant::Adastop013,
+        other => bail!("--variant {other:?}: expected duality or adastop-0.1.3"),
+    };
+    let group_sizes = match &a.group_sizes {
+        None => None,
+        Some(spec) => {
+            let mut sizes = vec![a.n; names.len()];
+            for part in spec.split(',').filter(|p| !p.trim().is_empty()) {
+                let (name, n) = part
+                    .split_once('=')
+                    .with_context(|| format!("--group-sizes entry {part:?}: expected NAME=N"))?;
+                let n: usize = n.trim().parse().with_context(|| {
+                    format!("--group-sizes entry {part:?}: {n:?} is not a run count")
+                })?;
+                let ag = names
+                    .iter()
+                    .position(|x| x == name.trim())
+                    .with_context(|| {
+                        format!(
+                            "--group-sizes names agent {name:?}, which is not in {}",
+                            a.results.display()
+                        )
+                    })?;
+                sizes[ag] = n;
+            }
+            Some(sizes)
+        }
+    };
+    let sizes = group_sizes
+        .clone()
+        .unwrap_or_else(|| vec![a.n; names.len()]);
     let params = AdaStopParams {
         n: a.n,
         stages: a.stages,
@@ -948,6 +989,8 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
         permutations: a.permutations,
         seed: a.seed,
         comparisons: None,
+        group_sizes,
+        variant,
     };
     let mut study = match &a.state {
         Some(p) if p.exists() => {
@@ -965,14 +1008,15 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
             }
             if s.params() != &params {
                 bail!(
-                    "--n/--stages/--alpha/--permutations/--seed differ from the saved state's {:?}",
+                    "--n/--stages/--alpha/--permutations/--seed/--group-sizes/--variant differ from the saved state's {:?}",
                     s.params()
                 );
             }
             for (ag, r) in runs.iter().enumerate() {
                 for st in 0..s.stage() {
                     if let Some(saved) = s.stage_runs(ag, st) {
-                        if !saved.is_empty() && r.get(st * a.n..(st + 1) * a.n) != Some(saved) {
+                        let n = sizes[ag];
+                        if !saved.is_empty() && r.get(st * n..(st + 1) * n) != Some(saved) {
                             bail!(
                                 "runs of agent {:?} in stage {} differ from the saved state",
                                 names[ag],
@@ -992,7 +1036,8 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
         let mut batch = vec![Vec::new(); names.len()];
         let mut complete = true;
         for &ag in &needed {
-            match runs[ag].get(st * a.n..(st + 1) * a.n) {
+            let n = sizes[ag];
+            match runs[ag].get(st * n..(st + 1) * n) {
                 Some(r) => batch[ag] = r.to_vec(),
                 None => complete = false,
             }
@@ -1032,7 +1077,11 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
             println!("{:>16} vs {:<16} {:?}", c.agent, c.other, c.decision);
         }
         if !o.agents_to_run.is_empty() {
-            println!("run {} more runs of: {}", a.n, o.agents_to_run.join(", "));
+            println!(
+                "run another stage ({} runs each unless --group-sizes says otherwise) of: {}",
+                a.n,
+                o.agents_to_run.join(", ")
+            );
         }
     })
 }

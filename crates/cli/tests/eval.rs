@@ -619,3 +619,81 @@ fn comparison_commands_run_and_reject_bad_input() {
     ]);
     assert!(!ok && err.contains("1.5"), "{err}");
 }
+
+/// The package's example (adastop/examples/walker1..5.csv) through the
+/// `adastop-0.1.3` variant gives adastop 0.1.3's decisions
+/// (fixtures/eval/adastop.json): with seed 0 DDPG vs TRPO ends "equal", with
+/// seed 1 "smaller".
+#[test]
+fn adastop_package_variant_on_the_walker_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/eval/adastop");
+    let mut long = String::from("agent,score\n");
+    for j in 1..=5 {
+        let text = std::fs::read_to_string(format!("{root}/walker{j}.csv")).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').skip(1).collect();
+        for line in lines {
+            for (name, v) in header.iter().zip(line.split(',').skip(1)) {
+                long.push_str(&format!("{name},{v}\n"));
+            }
+        }
+    }
+    let f = write(dir.path(), "walker.csv", &long);
+    for (seed, last) in [("0", "equal"), ("1", "smaller")] {
+        let v = json(&[
+            "eval",
+            "adastop",
+            "--results",
+            &f,
+            "--n",
+            "5",
+            "--stages",
+            "5",
+            "--variant",
+            "adastop-0.1.3",
+            "--seed",
+            seed,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(v["finished"], true, "{v}");
+        let got: Vec<&str> = v["comparisons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["decision"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            got,
+            ["larger", "smaller", "larger", "smaller", last, "larger"],
+            "seed {seed}"
+        );
+    }
+    let (ok, _, err) = run(&[
+        "eval",
+        "adastop",
+        "--results",
+        &f,
+        "--n",
+        "5",
+        "--stages",
+        "5",
+        "--variant",
+        "bogus",
+    ]);
+    assert!(!ok && err.contains("bogus"), "{err}");
+    let (ok, _, err) = run(&[
+        "eval",
+        "adastop",
+        "--results",
+        &f,
+        "--n",
+        "5",
+        "--stages",
+        "5",
+        "--group-sizes",
+        "PPO=4,XYZ=3",
+    ]);
+    assert!(!ok && err.contains("XYZ"), "{err}");
+}

@@ -1,15 +1,19 @@
 //! AdaStop: group-sequential permutation tests with step-down multiple
 //! comparisons (Mathieu et al. 2023, "AdaStop: adaptive statistical testing
-//! for sound comparisons of Deep RL agents", Algorithm 1).
+//! for sound comparisons of Deep RL agents", Algorithm 1; reference code: the
+//! `adastop` Python package, 0.1.3 on PyPI).
 //!
-//! Agents are run in batches of `n` runs per stage, for at most `K` stages.
-//! After each stage, for every undecided comparison `c = (i, j)` the statistic
-//! is `T_c = sum(runs of i) - sum(runs of j)` over all stages so far. Its null
-//! distribution comes from permutations that, independently in every stage,
-//! reassign the `2n` pooled runs of `i` and `j` to the two agents (the same
-//! reassignment for every comparison, so the joint law across comparisons is
-//! kept). The level is spent linearly, `alpha_k = alpha k / K`, and the
-//! boundary of stage `k` is the smallest `b` with
+//! Agent `a` is run in batches of `n_a` runs per stage (the same `n` for all
+//! by default; [`AdaStopParams::group_sizes`] lets them differ, as the
+//! package does), for at most `K` stages. After each stage, for every
+//! undecided comparison `c = (i, j)` the statistic is the package's
+//! `T_c = sum over stages s of (mean of i's runs in s - mean of j's runs in s)`
+//! (for equal group sizes, `(sum(i) - sum(j)) / n`). Its null distribution
+//! comes from permutations that, independently in every stage, reassign the
+//! `n_i + n_j` pooled runs of `i` and `j` (one reassignment shared by every
+//! comparison of the same shape `(n_i, n_j)`, so the joint law across
+//! comparisons is kept). The level is spent linearly, `alpha_k = alpha k / K`,
+//! and the boundary of stage `k` is the smallest `b` with
 //! `spent + #{sigma not stopped earlier : max_c |T_c(sigma)| > b} / B <= alpha_k`,
 //! where `spent` is the fraction of permutations that crossed an earlier
 //! boundary. Comparisons with `|T_c| > b` are rejected ("larger" or
@@ -17,22 +21,51 @@
 //! over the rest (step-down) until nothing more is rejected. At the last stage
 //! the remaining comparisons are declared "equal".
 //!
-//! **Two-sided boundary.** The test is two-sided, so the boundary comes from
-//! the permutation distribution of `max_c |T_c|`. The released Python package
-//! (`adastop` 0.1.x) compares the maximum of the *signed* permuted statistics
-//! with `|T_c|`, which puts (roughly) only one tail in the boundary and about
-//! doubles its type-I error; this implementation does not copy that, so its
-//! decisions can differ from the package's on the same data (ours are more
-//! conservative). The family-wise error is checked by simulation in the
-//! tests.
+//! **Where duality differs from `adastop` 0.1.3** ([`Variant::Duality`], the
+//! default). [`Variant::Adastop013`] reproduces the package instead (module
+//! [`compat`]; checked against the package's decisions and boundaries on its
+//! example CSVs, `fixtures/eval/adastop/`).
 //!
-//! Permutations: when the number of possible reassignments
-//! `C(2n, n)^(stages so far)` is at most `B`, all of them are enumerated;
-//! otherwise `B` random ones are drawn, the split of stage `s` in permutation
-//! `b` coming from stream `Seeder::new(seed).child(s).rng(b)`, so results are
+//! 1. *Two-sided boundary.* The test is two-sided, so the boundary is a
+//!    quantile of `max_c |T_c|`. The package takes the quantile of the
+//!    maximum of the *signed* permuted statistics and compares `|T_c|` with
+//!    it, which leaves one tail out and about doubles the type-I error.
+//! 2. *Boundary carried to later stages.* Permutations that crossed stage
+//!    `k`'s boundary are removed from later stages and their mass counts as
+//!    spent. duality carries the **first** boundary of the stage, computed
+//!    over every comparison open at the start of the stage, and counts as
+//!    spent exactly the permutations that crossed it (a consistent test of
+//!    the intersection hypothesis of that set). The package carries the
+//!    boundary of its **last step-down round** (over the comparisons still
+//!    open), and adds that round's tail mass to the level spent.
+//! 3. *`<=` against `<`.* Both use `spent + P(T > b) <= alpha_k` for the
+//!    boundary and strict `|T| > b` for a rejection. The package computes
+//!    `P(T > t)` by position in the sorted permuted values (ties counted as
+//!    above), duality by value (`#{T > b}`, ties not counted), and the
+//!    package's early-accept side (`beta`, not implemented here) uses strict
+//!    `<` for admissibility where its own level bookkeeping uses `<=`.
+//! 4. *Joint against per-comparison permutations.* duality draws one
+//!    reassignment per stage and shape and applies it to every comparison,
+//!    so `max_c` is over a real joint permutation distribution. The package
+//!    draws (when it does not enumerate) separate random permutations for
+//!    each comparison and takes the maximum across them position by
+//!    position, which treats the comparisons as independent; after stage 1
+//!    it extends each kept permutation path by a single new draw and
+//!    normalises by `C^floor(ln B / ln C)` rather than by the number of
+//!    paths.
+//!
+//! Permutations: when every comparison has the same shape and
+//! `C(n_i + n_j, n_i)^(stages so far)` is at most `B`, all of them are
+//! enumerated; otherwise `B` random ones are drawn, the splits of stage `s` in
+//! permutation `b` coming from stream `Seeder::new(seed).child(s).rng(b)`
+//! (one split per shape, shapes in sorted order), so results are
 //! reproducible and independent of the thread count. The state (data seen,
 //! boundaries, decisions) serialises to JSON so a study can be resumed
-//! between stages.
+//! between stages. The family-wise error is checked by simulation in the
+//! tests, and the runs saved against a fixed-size design by the bench
+//! experiment `adastop-budget`.
+
+pub mod compat;
 
 use duality_core::seed::Seeder;
 use duality_core::{Error, Result};
@@ -56,6 +89,25 @@ pub struct AdaStopParams {
     pub seed: u64,
     /// Comparisons as agent index pairs; `None` means all pairs.
     pub comparisons: Option<Vec<(usize, usize)>>,
+    /// Runs per stage of each agent, when they differ (the package's array
+    /// `n`); `None` means `n` for every agent. Each at most 32.
+    pub group_sizes: Option<Vec<usize>>,
+    /// Which procedure decides (see the module docs).
+    pub variant: Variant,
+}
+
+/// The procedure behind the decisions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Variant {
+    /// duality's test: two-sided boundary on `max_c |T_c|`, one permutation
+    /// shared by all comparisons, the first boundary of each stage carried.
+    #[default]
+    Duality,
+    /// A replica of the Python package `adastop` 0.1.3 (`beta = 0`), for
+    /// reproducing its decisions; see [`compat`].
+    #[serde(rename = "adastop-0.1.3")]
+    Adastop013,
 }
 
 impl Default for AdaStopParams {
@@ -67,6 +119,8 @@ impl Default for AdaStopParams {
             permutations: 10_000,
             seed: 0,
             comparisons: None,
+            group_sizes: None,
+            variant: Variant::Duality,
         }
     }
 }
@@ -109,6 +163,10 @@ pub struct AdaStop {
     records: Vec<StageRecord>,
     decisions: Vec<Decision>,
     statistics: Vec<f64>,
+    /// Runs per stage of each agent.
+    sizes: Vec<usize>,
+    /// The package replica's state ([`Variant::Adastop013`] only).
+    compat: Option<compat::CompatState>,
 }
 
 /// A comparison's outcome, for reports.
@@ -120,7 +178,9 @@ pub struct ComparisonOutcome {
     pub other: String,
     /// Decision.
     pub decision: Decision,
-    /// Latest observed statistic `sum(i) - sum(j)`.
+    /// Latest observed statistic `T_c` (sum over stages of the mean
+    /// differences; the package's `(k+1)(mean_i - mean_j)` in the
+    /// `adastop-0.1.3` variant).
     pub statistic: f64,
 }
 
@@ -132,40 +192,71 @@ fn binomial(n: u64, k: u64) -> f64 {
     r.round()
 }
 
-/// All `n`-subsets of `0..2n` as bitmasks, in lexicographic order.
-fn all_splits(n: usize) -> Vec<u64> {
-    let total = 2 * n;
+/// All `k`-subsets of `0..total` as bitmasks, in lexicographic order.
+fn all_splits(k: usize, total: usize) -> Vec<u64> {
     let mut out = Vec::new();
-    let mut idx: Vec<usize> = (0..n).collect();
+    let mut idx: Vec<usize> = (0..k).collect();
     loop {
         out.push(idx.iter().fold(0u64, |m, &i| m | (1 << i)));
         // Next combination.
-        let mut i = n;
-        while i > 0 && idx[i - 1] == total - n + i - 1 {
+        let mut i = k;
+        while i > 0 && idx[i - 1] == total - k + i - 1 {
             i -= 1;
         }
         if i == 0 {
             return out;
         }
         idx[i - 1] += 1;
-        for j in i..n {
+        for j in i..k {
             idx[j] = idx[j - 1] + 1;
         }
     }
+}
+
+/// `mean(pooled[mask]) - mean(pooled[!mask])` where the mask selects `n1`
+/// of the pooled runs (the first agent's share under the permutation).
+fn block_statistic(pooled: &[f64], mask: u64, n1: usize) -> f64 {
+    let n2 = pooled.len() - n1;
+    let (mut a, mut b) = (0.0, 0.0);
+    for (pos, &v) in pooled.iter().enumerate() {
+        if mask >> pos & 1 == 1 {
+            a += v;
+        } else {
+            b += v;
+        }
+    }
+    a / n1 as f64 - b / n2 as f64
 }
 
 impl AdaStop {
     /// A new study over the named agents; validates parameters.
     pub fn new(agents: Vec<String>, params: AdaStopParams) -> Result<Self> {
         duality_core::check::at_least("number of agents", agents.len(), 2)?;
-        duality_core::check::at_least("n", params.n, 1)?;
-        if params.n > 32 {
-            return Err(Error::invalid("n", params.n, "at most 32 runs per stage"));
-        }
         duality_core::check::at_least("stages", params.stages, 1)?;
         duality_core::check::open_unit("alpha", params.alpha)?;
         duality_core::check::at_least("permutations", params.permutations, 1)?;
+        if params.permutations > 10_000_000 {
+            return Err(Error::invalid(
+                "permutations",
+                params.permutations,
+                "at most 10,000,000",
+            ));
+        }
         let l = agents.len();
+        let sizes = match &params.group_sizes {
+            Some(g) => {
+                duality_core::check::same_len("group_sizes", g.len(), "agents", l)?;
+                g.clone()
+            }
+            None => vec![params.n; l],
+        };
+        for (a, &s) in sizes.iter().enumerate() {
+            let what = format!("runs per stage of agent {:?}", agents[a]);
+            duality_core::check::at_least(&what, s, 1)?;
+            if s > 32 {
+                return Err(Error::invalid(what, s, "at most 32 runs per stage"));
+            }
+        }
         let comparisons = match &params.comparisons {
             Some(c) => {
                 duality_core::check::non_empty("comparisons", c)?;
@@ -185,20 +276,31 @@ impl AdaStop {
                 .collect(),
         };
         let m = comparisons.len();
+        let compat = match params.variant {
+            Variant::Duality => None,
+            Variant::Adastop013 => Some(compat::CompatState::new(params.seed, m)?),
+        };
         Ok(AdaStop {
             params,
+            sizes,
             data: vec![Vec::new(); l],
             agents,
             comparisons,
             records: Vec::new(),
             decisions: vec![Decision::Continue; m],
             statistics: vec![0.0; m],
+            compat,
         })
     }
 
     /// Parameters.
     pub fn params(&self) -> &AdaStopParams {
         &self.params
+    }
+
+    /// Runs per stage of each agent.
+    pub fn group_sizes(&self) -> &[usize] {
+        &self.sizes
     }
 
     /// Agent names.
@@ -238,7 +340,7 @@ impl AdaStop {
     }
 
     /// Agents still involved in an undecided comparison (they need another
-    /// batch of `n` runs).
+    /// batch of runs).
     pub fn agents_to_run(&self) -> Vec<usize> {
         let mut v: Vec<usize> = self
             .comparisons
@@ -250,6 +352,11 @@ impl AdaStop {
         v.sort_unstable();
         v.dedup();
         v
+    }
+
+    /// Total runs used so far over all agents.
+    pub fn runs_used(&self) -> usize {
+        self.data.iter().flatten().map(Vec::len).sum()
     }
 
     /// Outcomes with agent names.
@@ -267,9 +374,10 @@ impl AdaStop {
             .collect()
     }
 
-    /// Processes one stage: `batch[a]` holds the `n` new runs of agent `a`
-    /// (agents not in [`agents_to_run`](Self::agents_to_run) may pass an empty
-    /// vector). Returns the decisions after this stage.
+    /// Processes one stage: `batch[a]` holds the new runs of agent `a`
+    /// (its group size of them; agents not in
+    /// [`agents_to_run`](Self::agents_to_run) may pass an empty vector).
+    /// Returns the decisions after this stage.
     pub fn update(&mut self, batch: &[Vec<f64>]) -> Result<&[Decision]> {
         let k = self.records.len();
         if k >= self.params.stages || self.is_finished() {
@@ -289,29 +397,67 @@ impl AdaStop {
                 duality_core::check::same_len(
                     &format!("runs of agent {:?} in stage {}", self.agents[a], k + 1),
                     runs.len(),
-                    "n",
-                    self.params.n,
+                    "its group size",
+                    self.sizes[a],
                 )?;
             }
             duality_core::check::finite(&format!("runs of agent {:?}", self.agents[a]), runs)?;
         }
-        for (a, runs) in batch.iter().enumerate() {
-            self.data[a].push(if needed.contains(&a) {
-                runs.clone()
-            } else {
-                Vec::new()
-            });
-        }
-
         let active: Vec<usize> = (0..self.comparisons.len())
             .filter(|&c| self.decisions[c] == Decision::Continue)
             .collect();
-        let observed: Vec<f64> = self
-            .comparisons
-            .iter()
-            .map(|&(i, j)| {
-                let s = |a: usize| self.data[a].iter().flatten().sum::<f64>();
-                s(i) - s(j)
+        if self.compat.is_some() {
+            // Validate before touching the state, so an error leaves it as it was.
+            let mut data: Vec<Vec<f64>> = self
+                .data
+                .iter()
+                .map(|blocks| blocks.iter().flatten().copied().collect())
+                .collect();
+            for &a in &needed {
+                data[a].extend(&batch[a]);
+            }
+            let mut state = self.compat.clone().unwrap_or_else(|| unreachable!());
+            let out = state.stage(
+                k,
+                &active,
+                &self.comparisons,
+                &self.sizes,
+                &data,
+                self.params.permutations,
+                self.params.alpha,
+                self.params.stages,
+            )?;
+            self.compat = Some(state);
+            self.push_batch(batch, &needed);
+            for (c, t) in out.statistics {
+                self.statistics[c] = t;
+            }
+            for (c, larger) in out.rejected {
+                self.decisions[c] = if larger {
+                    Decision::Larger
+                } else {
+                    Decision::Smaller
+                };
+            }
+            self.finish_stage(k, active, out.boundary, out.level_spent);
+            return Ok(&self.decisions);
+        }
+        self.push_batch(batch, &needed);
+        let observed: Vec<f64> = (0..self.comparisons.len())
+            .map(|c| {
+                let (i, j) = self.comparisons[c];
+                let n1 = self.sizes[i];
+                (0..self.data[i].len())
+                    .filter(|&s| !self.data[i][s].is_empty() && !self.data[j][s].is_empty())
+                    .map(|s| {
+                        let pooled: Vec<f64> = self.data[i][s]
+                            .iter()
+                            .chain(&self.data[j][s])
+                            .copied()
+                            .collect();
+                        block_statistic(&pooled, (1u64 << n1) - 1, n1)
+                    })
+                    .sum()
             })
             .collect();
         for &c in &active {
@@ -378,11 +524,6 @@ impl AdaStop {
             }
             boundary = boundary_for(&remaining);
         }
-        if k + 1 == self.params.stages {
-            for &c in &remaining {
-                self.decisions[c] = Decision::Equal;
-            }
-        }
         let crossed_now = (0..n_perm)
             .filter(|&b| {
                 !crossed_before[b]
@@ -392,28 +533,84 @@ impl AdaStop {
                         > first_boundary
             })
             .count() as f64;
+        self.finish_stage(
+            k,
+            active,
+            first_boundary,
+            spent_before + crossed_now / n_perm as f64,
+        );
+        Ok(&self.decisions)
+    }
+
+    fn push_batch(&mut self, batch: &[Vec<f64>], needed: &[usize]) {
+        for (a, runs) in batch.iter().enumerate() {
+            self.data[a].push(if needed.contains(&a) {
+                runs.clone()
+            } else {
+                Vec::new()
+            });
+        }
+    }
+
+    fn finish_stage(&mut self, k: usize, active: Vec<usize>, boundary: f64, level_spent: f64) {
+        if k + 1 == self.params.stages {
+            for d in &mut self.decisions {
+                if *d == Decision::Continue {
+                    *d = Decision::Equal;
+                }
+            }
+        }
         self.records.push(StageRecord {
             active,
-            boundary: first_boundary,
-            level_spent: spent_before + crossed_now / n_perm as f64,
+            boundary,
+            level_spent,
         });
-        Ok(&self.decisions)
+    }
+
+    /// The distinct `(n_i, n_j)` shapes of the comparisons, sorted: one
+    /// random split per shape and stage is shared by the comparisons of
+    /// that shape.
+    fn shapes(&self) -> Vec<(usize, usize)> {
+        let mut v: Vec<(usize, usize)> = self
+            .comparisons
+            .iter()
+            .map(|&(i, j)| (self.sizes[i], self.sizes[j]))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     /// Returns `(|T_c(sigma_b)| for b, active c (row-major), number of
     /// permutations, crossed-an-earlier-boundary flags)`.
     fn permutation_statistics(&self, active: &[usize]) -> (Vec<f64>, usize, Vec<bool>) {
-        let n = self.params.n;
+        let shapes = self.shapes();
         let stages = self.records.len() + 1;
-        let per_stage = binomial(2 * n as u64, n as u64);
+        // Exact enumeration only when one split serves every comparison.
+        let (n1, n2) = shapes[0];
+        let per_stage = binomial((n1 + n2) as u64, n1 as u64);
         let exact_count = per_stage.powi(stages as i32);
-        let exact = exact_count <= self.params.permutations as f64;
+        let exact = shapes.len() == 1 && exact_count <= self.params.permutations as f64;
         let n_perm = if exact {
             exact_count as usize
         } else {
             self.params.permutations
         };
-        let splits = if exact { all_splits(n) } else { Vec::new() };
+        let splits = if exact {
+            all_splits(n1, n1 + n2)
+        } else {
+            Vec::new()
+        };
+        let shape_of: Vec<usize> = self
+            .comparisons
+            .iter()
+            .map(|&(i, j)| {
+                shapes
+                    .iter()
+                    .position(|&s| s == (self.sizes[i], self.sizes[j]))
+                    .unwrap_or(0)
+            })
+            .collect();
         let root = Seeder::new(self.params.seed);
         let n_comp = self.comparisons.len();
         let results: Vec<(Vec<f64>, bool)> = (0..n_perm)
@@ -422,35 +619,32 @@ impl AdaStop {
                 let mut cum = vec![0.0; n_comp];
                 let mut crossed = false;
                 let mut rest = b;
+                let mut masks = vec![0u64; shapes.len()];
                 for s in 0..stages {
-                    let mask = if exact {
+                    if exact {
                         let d = rest % splits.len();
                         rest /= splits.len();
-                        splits[d]
+                        masks[0] = splits[d];
                     } else {
                         let mut rng = root.child(s as u64).rng(b as u64);
-                        sample(&mut rng, 2 * n, n)
-                            .into_iter()
-                            .fold(0u64, |m, i| m | (1 << i))
-                    };
+                        for (m, &(a, b2)) in masks.iter_mut().zip(&shapes) {
+                            *m = sample(&mut rng, a + b2, a)
+                                .into_iter()
+                                .fold(0u64, |m, i| m | (1 << i));
+                        }
+                    }
                     // Comparisons active at stage s have data for it.
                     let relevant: &[usize] = if s < self.records.len() {
                         &self.records[s].active
                     } else {
                         active
                     };
+                    let mut pooled = Vec::with_capacity(64);
                     for &c in relevant {
                         let (i, j) = self.comparisons[c];
-                        let pooled = self.data[i][s].iter().chain(&self.data[j][s]);
-                        let mut t = 0.0;
-                        for (pos, &v) in pooled.enumerate() {
-                            if mask >> pos & 1 == 1 {
-                                t += v;
-                            } else {
-                                t -= v;
-                            }
-                        }
-                        cum[c] += t;
+                        pooled.clear();
+                        pooled.extend(self.data[i][s].iter().chain(&self.data[j][s]));
+                        cum[c] += block_statistic(&pooled, masks[shape_of[c]], self.sizes[i]);
                     }
                     if s < self.records.len() && !crossed {
                         let rec = &self.records[s];
@@ -500,9 +694,10 @@ mod tests {
 
     #[test]
     fn splits_are_enumerated() {
-        assert_eq!(all_splits(2).len(), 6);
-        assert_eq!(all_splits(5).len(), 252);
-        assert!(all_splits(3).iter().all(|m| m.count_ones() == 3));
+        assert_eq!(all_splits(2, 4).len(), 6);
+        assert_eq!(all_splits(5, 10).len(), 252);
+        assert_eq!(all_splits(2, 5).len(), 10);
+        assert!(all_splits(3, 6).iter().all(|m| m.count_ones() == 3));
     }
 
     #[test]
@@ -582,6 +777,74 @@ mod tests {
         assert!(p(|x| x.comparisons = Some(vec![(0, 0)])).is_err());
         let mut s = AdaStop::new(names.clone(), AdaStopParams::default()).unwrap();
         assert!(s.update(&[vec![1.0; 5], vec![1.0; 4]]).is_err());
+    }
+
+    /// Unequal group sizes: the statistic is a mean difference (centred
+    /// under H0 whatever the sizes), a large gap is found, sizes are checked,
+    /// and under H0 the family-wise error stays below alpha (300 studies).
+    #[test]
+    fn unequal_group_sizes() {
+        let params = AdaStopParams {
+            stages: 3,
+            permutations: 300,
+            group_sizes: Some(vec![3, 6, 4]),
+            ..AdaStopParams::default()
+        };
+        let names: Vec<String> = vec!["a".into(), "b".into(), "c".into()];
+        let mut s = AdaStop::new(names.clone(), params.clone()).unwrap();
+        let err = s
+            .update(&[vec![0.0; 3], vec![0.0; 5], vec![0.0; 4]])
+            .unwrap_err();
+        assert!(err.to_string().contains("\"b\""), "{err}");
+        let bad = AdaStopParams {
+            group_sizes: Some(vec![3, 40, 4]),
+            ..params.clone()
+        };
+        assert!(AdaStop::new(names.clone(), bad)
+            .unwrap_err()
+            .to_string()
+            .contains("40"));
+        let run = |means: [f64; 3], seed: u64, rng: &mut DualityRng| {
+            let p = AdaStopParams {
+                seed,
+                ..params.clone()
+            };
+            let mut st = AdaStop::new(names.clone(), p).unwrap();
+            while !st.is_finished() {
+                let need = st.agents_to_run();
+                let batch: Vec<Vec<f64>> = (0..3)
+                    .map(|a| {
+                        let d = Normal::new(means[a], 1.0).unwrap();
+                        if need.contains(&a) {
+                            (0..st.group_sizes()[a]).map(|_| d.sample(rng)).collect()
+                        } else {
+                            Vec::new()
+                        }
+                    })
+                    .collect();
+                st.update(&batch).unwrap();
+            }
+            st
+        };
+        let mut rng = DualityRng::seed_from_u64(5);
+        let st = run([0.0, 4.0, 0.0], 1, &mut rng);
+        assert_eq!(st.decisions()[0], Decision::Smaller);
+        assert_eq!(st.decisions()[2], Decision::Larger);
+        let reps = 300;
+        let errors: usize = Seeder::new(11)
+            .par_map(reps, |i, rng| {
+                let st = run([5.0, 5.0, 5.0], i as u64, rng);
+                usize::from(
+                    st.decisions()
+                        .iter()
+                        .any(|d| matches!(d, Decision::Larger | Decision::Smaller)),
+                )
+            })
+            .into_iter()
+            .sum();
+        let rate = errors as f64 / reps as f64;
+        let margin = 3.0 * (0.05f64 * 0.95 / reps as f64).sqrt();
+        assert!(rate <= 0.05 + margin, "FWE {rate} > alpha + {margin}");
     }
 
     /// Under H0 (all agents equal), the family-wise error must stay below

@@ -8,6 +8,9 @@
 //!   far tighter than median intervals with few runs (3 runs x 26 tasks);
 //! - `optcs-power`: OptCS (Bai & Jin 2024) against the split and
 //!   random-model baselines on Jin & Candès' setting 1, q in 0.2..0.5;
+//! - `adastop-budget`: AdaStop's mean runs and family-wise error against
+//!   fixed-size designs (the full `n K` budget, and AdaStop's own mean
+//!   budget) under H0 and H1;
 //! - `auroc-vs-auprc`: same-size (in AUROC) improvements of a high- or a
 //!   low-prevalence subgroup, and what AUPRC makes of them.
 //!
@@ -57,6 +60,11 @@ pub fn suite() -> Suite {
                 name: "optcs-power",
                 about: "claim: OptCS controls FDR with more power than split model selection (Bai & Jin 2024)",
                 run: optcs_power,
+            },
+            Experiment {
+                name: "adastop-budget",
+                about: "claim: AdaStop uses fewer runs than a fixed-size design at the same family-wise error (Mathieu et al. 2023)",
+                run: adastop_budget,
             },
             Experiment {
                 name: "auroc-vs-auprc",
@@ -830,6 +838,187 @@ fn auroc_vs_auprc(ctx: &Context) -> anyhow::Result<Outcome> {
         diff,
         1.96 * diff_se,
         if same_auroc && auprc_prefers_high { "held" } else { "did not hold" }
+    ));
+    Ok(out)
+}
+
+/// Parameters of `adastop-budget` (`fixtures/bench/eval.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdaStopBudgetParams {
+    reps: usize,
+    n: usize,
+    stages: usize,
+    alpha: f64,
+    permutations: usize,
+    h1_means: Vec<f64>,
+}
+
+/// One simulated comparison: `(runs used, any true-null rejected or a sign
+/// wrong, fraction of comparisons decided correctly)`.
+fn adastop_study(
+    means: &[f64],
+    params: &crate::adastop::AdaStopParams,
+    rng: &mut DualityRng,
+) -> anyhow::Result<(f64, f64, f64)> {
+    use crate::adastop::{AdaStop, Decision};
+    use rand_distr::{Distribution, Normal};
+    let names = (0..means.len()).map(|i| format!("a{i}")).collect();
+    let mut study = AdaStop::new(names, params.clone())?;
+    while !study.is_finished() {
+        let needed = study.agents_to_run();
+        let batch: Vec<Vec<f64>> = means
+            .iter()
+            .enumerate()
+            .map(|(a, &m)| {
+                let d = Normal::new(m, 1.0).unwrap_or_else(|_| unreachable!());
+                if needed.contains(&a) {
+                    (0..params.n).map(|_| d.sample(rng)).collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        study.update(&batch)?;
+    }
+    let mut error = false;
+    let mut correct = 0usize;
+    for (&(i, j), &d) in study.comparisons().iter().zip(study.decisions()) {
+        let truth = means[i] - means[j];
+        let ok = match d {
+            Decision::Larger => truth > 0.0,
+            Decision::Smaller => truth < 0.0,
+            _ => truth == 0.0,
+        };
+        if matches!(d, Decision::Larger | Decision::Smaller) && !ok {
+            error = true;
+        }
+        correct += usize::from(ok);
+    }
+    Ok((
+        study.runs_used() as f64,
+        f64::from(u8::from(error)),
+        correct as f64 / study.comparisons().len() as f64,
+    ))
+}
+
+fn adastop_budget(ctx: &Context) -> anyhow::Result<Outcome> {
+    use crate::adastop::AdaStopParams;
+    let p: AdaStopBudgetParams = ctx.params()?;
+    anyhow::ensure!(p.h1_means.len() >= 2, "h1_means needs at least 2 agents");
+    let agents = p.h1_means.len();
+    let full = p.n * p.stages;
+    let mut out = Outcome::default();
+    let seq = AdaStopParams {
+        n: p.n,
+        stages: p.stages,
+        alpha: p.alpha,
+        permutations: p.permutations,
+        ..AdaStopParams::default()
+    };
+    let fixed = |n: usize| AdaStopParams {
+        n,
+        stages: 1,
+        ..seq.clone()
+    };
+    let h0 = vec![0.0; agents];
+    let run =
+        |means: &[f64], params: &AdaStopParams, stream: u64| -> anyhow::Result<[(f64, f64); 3]> {
+            let res: Vec<anyhow::Result<(f64, f64, f64)>> =
+                ctx.seeder.child(stream).par_map(p.reps, |i, rng| {
+                    let pi = AdaStopParams {
+                        seed: ctx.seeder.child(stream + 1).seed_for(i as u64),
+                        ..params.clone()
+                    };
+                    adastop_study(means, &pi, rng)
+                });
+            let res: Vec<(f64, f64, f64)> = res.into_iter().collect::<anyhow::Result<_>>()?;
+            let col =
+                |f: fn(&(f64, f64, f64)) -> f64| mean_se(&res.iter().map(f).collect::<Vec<_>>());
+            Ok([col(|r| r.0), col(|r| r.1), col(|r| r.2)])
+        };
+    let mut rows = Vec::new();
+    let mut summary = Vec::new();
+    for (hyp, means, stream) in [("H0", &h0, 100u64), ("H1", &p.h1_means, 200u64)] {
+        let ada = run(means, &seq, stream)?;
+        // Same total budget as AdaStop used on average, one test.
+        let equal_n = ((ada[0].0 / agents as f64).round() as usize).clamp(1, 32);
+        let same_budget = run(means, &fixed(equal_n), stream + 10)?;
+        let full_budget = run(means, &fixed(full.min(32)), stream + 20)?;
+        for (design, r, n_per) in [
+            ("adastop", ada, f64::NAN),
+            ("fixed-same-budget", same_budget, equal_n as f64),
+            ("fixed-full-budget", full_budget, full.min(32) as f64),
+        ] {
+            out.records.push(
+                RunRecord::new(design, hyp, 0)
+                    .with_metric("runs_mean", r[0].0)
+                    .with_metric("runs_se", r[0].1)
+                    .with_metric("fwe", r[1].0)
+                    .with_metric("fwe_se", r[1].1)
+                    .with_metric("correct_fraction", r[2].0)
+                    .with_metric("runs_per_agent_fixed", n_per),
+            );
+            rows.push(format!(
+                "{hyp} {design}: runs {:.1} +- {:.1}, FWE {:.3} +- {:.3}, correct decisions {:.3} +- {:.3}",
+                r[0].0,
+                1.96 * r[0].1,
+                r[1].0,
+                1.96 * r[1].1,
+                r[2].0,
+                1.96 * r[2].1
+            ));
+        }
+        summary.push((hyp, ada, same_budget, full_budget, equal_n));
+    }
+    let (_, a0, _, f0, _) = summary[0];
+    let (_, a1, s1, f1, n1) = summary[1];
+    let margin = |se: f64| 1.96 * se;
+    out.headlines.push(Headline {
+        name: "h1_runs_adastop_over_full".into(),
+        value: a1[0].0 / f1[0].0,
+        digits: 2,
+    });
+    out.headlines.push(Headline {
+        name: "h0_fwe_adastop".into(),
+        value: a0[1].0,
+        digits: 3,
+    });
+    out.headlines.push(Headline {
+        name: "h1_correct_adastop".into(),
+        value: a1[2].0,
+        digits: 2,
+    });
+    out.headlines.push(Headline {
+        name: "h1_correct_fixed_same_budget".into(),
+        value: s1[2].0,
+        digits: 2,
+    });
+    let fwe_ok = a0[1].0 <= p.alpha + margin(a0[1].1).max(1.0 / p.reps as f64);
+    let fewer = a1[0].0 + margin(a1[0].1) < f1[0].0;
+    let held = fwe_ok && fewer;
+    out.notes.push(format!(
+        "Claim (Mathieu et al. 2023): AdaStop stops early when agents differ, using fewer runs than a fixed-size design,          with the family-wise error still at most alpha = {}. Setting: {agents} agents, N(mu, 1) scores, n = {} runs per stage,          K = {} stages, B = {} permutations, {} simulated comparisons per design and hypothesis (H0: all means 0; H1: means {:?}).          Fixed designs are one-stage permutation tests with step-down (AdaStop with K = 1) at the same alpha: the full budget          ({} runs per agent, at most 32) and the same total budget as AdaStop's mean under that hypothesis ({} runs per agent under H1).          Results with 95% MC intervals: {}. Under H0 AdaStop has no early acceptance (beta = 0), so it runs to the last stage          ({} of {} runs); its FWE {:.3} vs full fixed {:.3}. Under H1 it used {:.1} of {} runs ({:.0}%), deciding {:.3} of the          comparisons correctly, against {:.3} for the fixed design with the same budget and {:.3} with the full budget.          The claim (fewer runs under H1, FWE <= alpha under H0) {} on this run.",
+        p.alpha,
+        p.n,
+        p.stages,
+        p.permutations,
+        p.reps,
+        p.h1_means,
+        full.min(32),
+        n1,
+        rows.join("; "),
+        a0[0].0,
+        (full * agents),
+        a0[1].0,
+        f0[1].0,
+        a1[0].0,
+        full * agents,
+        100.0 * a1[0].0 / (full * agents) as f64,
+        a1[2].0,
+        s1[2].0,
+        f1[2].0,
+        if held { "held" } else { "did not hold" },
     ));
     Ok(out)
 }
