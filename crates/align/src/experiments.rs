@@ -66,6 +66,16 @@ pub fn suite() -> Suite {
                 run: rec_staleness,
             },
             Experiment {
+                name: "spo-credit",
+                about: "SPO-chain and SPO-tree vs GRPO and token-level PPO (GRU critic, GAE) at about equal sampled tokens per step on 8-token hidden-reward completions; Guo et al. 2025 claim better credit assignment than both",
+                run: spo_credit,
+            },
+            Experiment {
+                name: "d3s-efficiency",
+                about: "D^3S (max-Var(A) responses, top |A| x entropy tokens, relaxing schedule) vs full GRPO; Wang et al. 2025 claim the same or better reward on a fraction of samples and tokens",
+                run: d3s_efficiency,
+            },
+            Experiment {
                 name: "constrained-rlhf",
                 about: "constrained (Lagrange multipliers, xi-PPO) vs fixed-weight composite reward on thresholded proxies",
                 run: constrained,
@@ -126,6 +136,30 @@ fn group_variant(name: &str, g: &mut GroupConfig) -> anyhow::Result<()> {
         _ => anyhow::bail!("rec-staleness variant {name:?}: expected rec:CLIP:WEIGHT or opmd:FORM"),
     }
     Ok(())
+}
+
+/// Parameters of `spo-credit`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SpoParams {
+    /// Monte Carlo samples for the evaluation.
+    eval_samples: usize,
+    /// Optimizer steps of every method.
+    steps: usize,
+    /// Completion length of the hidden-reward bed.
+    completion_len: usize,
+}
+
+/// Parameters of `d3s-efficiency`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct D3sParams {
+    /// Monte Carlo samples for the evaluation.
+    eval_samples: usize,
+    /// Optimizer steps of both methods.
+    steps: usize,
+    /// Completion length of the hidden-reward bed.
+    completion_len: usize,
 }
 
 /// Parameters of `throughput`.
@@ -862,6 +896,279 @@ fn rec_staleness(ctx: &Context) -> anyhow::Result<Outcome> {
             title: "True reward vs staleness (lag) for the REC clipping x weighting grid and the OPMD forms".into(),
             file: file.into(),
         }],
+        records,
+    })
+}
+
+/// Mean over the log of a per-step metric.
+fn log_mean(r: &RunReport, metric: &str) -> f64 {
+    let v: Vec<f64> = r
+        .log
+        .entries
+        .iter()
+        .filter_map(|e| e.metrics.get(metric).copied())
+        .collect();
+    v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// The training-reward curve of a run: (step, mean reward of the step's
+/// responses).
+fn reward_curve(r: &RunReport) -> Vec<(f64, f64)> {
+    r.log
+        .entries
+        .iter()
+        .filter_map(|e| e.metrics.get("reward").map(|&v| (e.step as f64, v)))
+        .collect()
+}
+
+fn spo_credit(ctx: &Context) -> anyhow::Result<Outcome> {
+    use crate::train::ppo::Ppo;
+    use crate::train::spo::{Spo, SpoEstimator, SpoPartition};
+    let p: SpoParams = ctx.params()?;
+    let prompts = 8;
+    let methods = ["spo-chain", "spo-tree", "grpo", "ppo"];
+    let mut records = Vec::new();
+    type Curves = Vec<Vec<(f64, f64)>>;
+    let mut curves: Vec<(&str, Curves)> = methods.iter().map(|m| (*m, Vec::new())).collect();
+    let mut tokens: Vec<(&str, Vec<f64>)> = methods.iter().map(|m| (*m, Vec::new())).collect();
+    for &seed in &seeds(ctx) {
+        let cfg = |trainer: &str| -> anyhow::Result<RunConfig> {
+            let mut c = base(
+                p.eval_samples,
+                ctx,
+                seed,
+                trainer,
+                TestBedKind::HiddenReward,
+            )?;
+            c.task.completion_len = p.completion_len;
+            Ok(c)
+        };
+        let mut reports = Vec::new();
+        // SPO-chain first: its sampled tokens per step set the baselines' group size.
+        let mut c = cfg(Spo::NAME)?;
+        c.edit_trainer_config::<Spo>(|s| {
+            s.estimator = SpoEstimator::Chain;
+            s.partition = SpoPartition::Cutpoint;
+            s.interval = 2;
+            s.rollouts = 2;
+            s.responses = 2;
+            s.prompts_per_step = prompts;
+            s.steps = p.steps;
+        })?;
+        ctx.progress
+            .set_message(format!("align spo-credit: spo-chain seed {seed}"));
+        let chain = run(&c)?;
+        let per_prompt = log_mean(&chain, "sampled_tokens") / prompts as f64;
+        let g = ((per_prompt / p.completion_len as f64).round() as usize).max(2);
+        reports.push(("spo-chain", chain));
+        let mut c = cfg(Spo::NAME)?;
+        c.edit_trainer_config::<Spo>(|s| {
+            s.estimator = SpoEstimator::Tree;
+            s.interval = 3;
+            s.branch_factors = vec![4, 2, 2];
+            s.prompts_per_step = prompts;
+            s.steps = p.steps;
+        })?;
+        ctx.progress
+            .set_message(format!("align spo-credit: spo-tree seed {seed}"));
+        reports.push(("spo-tree", run(&c)?));
+        let mut c = cfg(Group::NAME)?;
+        c.edit_trainer_config::<Group>(|x| {
+            x.method = GroupMethod::Grpo;
+            x.group_size = g;
+            x.prompts_per_step = prompts;
+            x.steps = p.steps;
+        })?;
+        ctx.progress
+            .set_message(format!("align spo-credit: grpo seed {seed}"));
+        reports.push(("grpo", run(&c)?));
+        let mut c = cfg(Ppo::NAME)?;
+        c.edit_trainer_config::<Ppo>(|x| {
+            x.group_size = g;
+            x.prompts_per_step = prompts;
+            x.steps = p.steps;
+        })?;
+        ctx.progress
+            .set_message(format!("align spo-credit: ppo seed {seed}"));
+        reports.push(("ppo", run(&c)?));
+        for (name, r) in reports {
+            let toks = log_mean(&r, "sampled_tokens") / prompts as f64;
+            records.push(
+                record(name, "hidden-reward", seed, &r)
+                    .with_metric("sampled_tokens_per_prompt", toks),
+            );
+            if let Some(c) = curves.iter_mut().find(|c| c.0 == name) {
+                c.1.push(reward_curve(&r));
+            }
+            if let Some(t) = tokens.iter_mut().find(|t| t.0 == name) {
+                t.1.push(toks);
+            }
+        }
+    }
+    let n = seeds(ctx).len();
+    let mut series = Vec::new();
+    for (name, cs) in &curves {
+        series.push(curve_with_ci(ctx, name, cs)?);
+    }
+    let file = "align_spo_reward_curve.svg";
+    LineChart::new(
+        "SPO vs GRPO vs token-level PPO: training reward at about equal sampled tokens per step",
+        "optimizer step",
+        "mean reward of the step's responses (mean over seeds, 95% CI)",
+    )
+    .draw(ctx.figure_dir.join(file), &series)?;
+    let ci = |alg: &str| -> anyhow::Result<Interval> {
+        let xs: Vec<f64> = values(&records, alg, None, "true_reward")
+            .into_iter()
+            .map(|p| p.1)
+            .collect();
+        mean_ci(ctx, &format!("spo/{alg}"), &xs)
+    };
+    let budget = tokens
+        .iter()
+        .map(|(m, t)| format!("{m} {:.1}", t.iter().sum::<f64>() / t.len().max(1) as f64))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut notes = vec![format!(
+        "Final true reward over {n} seeds ({} steps, {}-token completions): {}. Sampled tokens per prompt per step (rollouts included): {budget}; GRPO and PPO get a group size matching SPO-chain's mean.",
+        p.steps,
+        p.completion_len,
+        methods
+            .iter()
+            .map(|m| Ok(format!("{m} {}", fmt_ci(&ci(m)?))))
+            .collect::<anyhow::Result<Vec<_>>>()?
+            .join(", ")
+    )];
+    for (x, y) in [
+        ("spo-chain", "grpo"),
+        ("spo-chain", "ppo"),
+        ("spo-tree", "grpo"),
+        ("spo-tree", "ppo"),
+    ] {
+        let d = paired(ctx, &records, x, y, None, "true_reward")?;
+        notes.push(format!(
+            "Guo et al. (2025) claim {x} beats {y} at equal samples: true-reward paired difference {} over {n} seeds — {}.",
+            fmt_ci(&d),
+            verdict(&d, n)
+        ));
+    }
+    Ok(Outcome {
+        headlines: methods
+            .iter()
+            .map(|m| headline(&format!("{}_reward", m.replace('-', "_")), mean_of(&records, m, "true_reward")))
+            .collect(),
+        notes,
+        figures: vec![Figure {
+            title: "Training reward curves of SPO-chain, SPO-tree, GRPO and token-level PPO (mean over seeds, 95% CI)".into(),
+            file: file.into(),
+        }],
+        records,
+    })
+}
+
+fn d3s_efficiency(ctx: &Context) -> anyhow::Result<Outcome> {
+    use crate::train::d3s::D3s;
+    let p: D3sParams = ctx.params()?;
+    let (prompts, g) = (8, 8);
+    let mut records = Vec::new();
+    let mut secs: Vec<(&str, Vec<f64>)> = vec![("grpo", Vec::new()), ("d3s", Vec::new())];
+    for &seed in &seeds(ctx) {
+        for name in ["grpo", "d3s"] {
+            let trainer = if name == "grpo" {
+                Group::NAME
+            } else {
+                D3s::NAME
+            };
+            let mut c = base(
+                p.eval_samples,
+                ctx,
+                seed,
+                trainer,
+                TestBedKind::HiddenReward,
+            )?;
+            c.task.completion_len = p.completion_len;
+            c.edit_trainer_config::<Group>(|x| {
+                x.method = GroupMethod::Grpo;
+                x.group_size = g;
+                x.prompts_per_step = prompts;
+                x.steps = p.steps;
+            })?;
+            c.edit_trainer_config::<D3s>(|x| {
+                x.group_size = g;
+                x.prompts_per_step = prompts;
+                x.steps = p.steps;
+            })?;
+            ctx.progress
+                .set_message(format!("align d3s-efficiency: {name} seed {seed}"));
+            let start = std::time::Instant::now();
+            let r = run(&c)?;
+            let per_step = start.elapsed().as_secs_f64() / p.steps as f64;
+            if let Some(s) = secs.iter_mut().find(|s| s.0 == name) {
+                s.1.push(per_step);
+            }
+            let frac = if name == "grpo" {
+                1.0
+            } else {
+                log_mean(&r, "gradient_token_fraction")
+            };
+            records.push(
+                record(name, "hidden-reward", seed, &r)
+                    .with_metric("gradient_token_fraction", frac),
+            );
+        }
+    }
+    let n = seeds(ctx).len();
+    let ci = |alg: &str| -> anyhow::Result<Interval> {
+        let xs: Vec<f64> = values(&records, alg, None, "true_reward")
+            .into_iter()
+            .map(|p| p.1)
+            .collect();
+        mean_ci(ctx, &format!("d3s/{alg}"), &xs)
+    };
+    let d = paired(ctx, &records, "d3s", "grpo", None, "true_reward")?;
+    let frac = mean_of(&records, "d3s", "gradient_token_fraction");
+    let ms = |name: &str| {
+        let v = &secs
+            .iter()
+            .find(|s| s.0 == name)
+            .map(|s| s.1.clone())
+            .unwrap_or_default();
+        1e3 * v.iter().sum::<f64>() / v.len().max(1) as f64
+    };
+    let notes = vec![
+        format!(
+            "True reward over {n} seeds ({} steps, G = {g}, {prompts} prompts, {}-token completions): D^3S {} vs full GRPO {}; paired difference {} — {} (the claim is 'the same or better': a CI containing 0 is consistent with 'the same', a CI below 0 is not).",
+            p.steps,
+            p.completion_len,
+            fmt_ci(&ci("d3s")?),
+            fmt_ci(&ci("grpo")?),
+            fmt_ci(&d),
+            verdict(&d, n)
+        ),
+        format!(
+            "D^3S trained on {:.1}% of the sampled tokens on average over training (schedule 0.5 -> 1 of responses and of tokens, linear over training); wall time per step, evaluation included, on this loaded machine (reported, not asserted): D^3S {:.1} ms, GRPO {:.1} ms.",
+            100.0 * frac,
+            ms("d3s"),
+            ms("grpo")
+        ),
+    ];
+    let fig = interval_figure(
+        ctx,
+        &records,
+        &["grpo", "d3s"],
+        None,
+        "true_reward",
+        "align_d3s_true_reward.svg",
+        "D^3S vs full GRPO: final true reward (mean over seeds, 95% bootstrap CI)",
+    )?;
+    Ok(Outcome {
+        headlines: vec![
+            headline("grpo_reward", mean_of(&records, "grpo", "true_reward")),
+            headline("d3s_reward", mean_of(&records, "d3s", "true_reward")),
+            headline("d3s_gradient_token_fraction", frac),
+        ],
+        notes,
+        figures: vec![fig],
         records,
     })
 }
