@@ -6,6 +6,10 @@
 //!   "bound_seconds": s}` (tour 0-based in file order; B is the Held-Karp
 //!   1-tree bound, valid whatever the iterations); NAME is any method of the
 //!   registry;
+//! - `tsp solve ... --method udc [--udc-model FILE.ot]` (feature `torch`)
+//!   uses UDC's neural divide policy (the shipped checkpoint by default);
+//! - `tsp train-udc --cities 200 --steps N --samples 8 --seed S --reward
+//!   end-to-end|divide-only --out FILE.ot` (feature `torch`) trains it;
 //! - `tsp methods [--format json]` lists the registry: one line per method
 //!   (name, stages, seeded or not, description);
 //! - `assign --costs FILE.csv [--maximize] [--format json]` prints
@@ -33,6 +37,50 @@ pub enum TspCommand {
     Solve(TspSolveArgs),
     /// List the registered methods (names accepted by `tsp solve --method`).
     Methods(TspMethodsArgs),
+    /// Train UDC's neural divide policy (REINFORCE, shared baseline) and save
+    /// a checkpoint for `tsp solve --method udc --udc-model FILE`.
+    #[cfg(feature = "torch")]
+    TrainUdc(TspTrainUdcArgs),
+}
+
+/// Arguments of `duality tsp train-udc`.
+#[cfg(feature = "torch")]
+#[derive(Debug, Args)]
+pub struct TspTrainUdcArgs {
+    /// Cities per uniform training instance.
+    #[arg(long, default_value_t = 200)]
+    pub cities: usize,
+    /// Gradient steps (one fresh instance each).
+    #[arg(long, default_value_t = 3_000)]
+    pub steps: usize,
+    /// Sampled tours per instance (they share the baseline).
+    #[arg(long, default_value_t = 8)]
+    pub samples: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// `end-to-end` (length after conquer and reunion) or `divide-only`.
+    #[arg(long, default_value = "end-to-end")]
+    pub reward: String,
+    /// Where to write the checkpoint.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[cfg(feature = "torch")]
+#[derive(Serialize)]
+struct TrainUdcOut {
+    out: PathBuf,
+    steps: usize,
+    seconds: f64,
+    parameters: usize,
+    /// Mean final length (after conquer and reunion) over the first and the
+    /// last tenth of the steps.
+    first_final_length: f64,
+    last_final_length: f64,
 }
 
 /// Arguments of `duality tsp methods`.
@@ -64,6 +112,9 @@ pub struct TspSolveArgs {
     /// 1-tree bound; the bound is valid either way).
     #[arg(long, default_value_t = 1_000)]
     pub bound_iterations: usize,
+    /// Checkpoint of the `udc` method's divide policy (default: the shipped one).
+    #[arg(long)]
+    pub udc_model: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -150,7 +201,8 @@ pub fn run_tsp(cmd: TspCommand) -> anyhow::Result<()> {
             let params = SolveParams::new(args.method.as_str())
                 .with_time_limit(args.time_limit)
                 .with_seed(args.seed)
-                .with_kicks(args.kicks);
+                .with_kicks(args.kicks)
+                .with_udc_model(args.udc_model.clone());
             let sol = solve(&instance, &params)?;
             let bound_params = BoundParams::default().with_iterations(args.bound_iterations);
             let start = std::time::Instant::now();
@@ -177,6 +229,40 @@ pub fn run_tsp(cmd: TspCommand) -> anyhow::Result<()> {
                     Some(g) => println!("gap      <= {:.3}% (certified)", 100.0 * g),
                     None => println!("gap      (no positive bound)"),
                 }
+            })
+        }
+        #[cfg(feature = "torch")]
+        TspCommand::TrainUdc(args) => {
+            use duality_combopt::tsp::{train_udc, Reward, UdcTrainParams};
+            let reward: Reward = args.reward.parse()?;
+            let params = UdcTrainParams::default()
+                .with_cities(args.cities)
+                .with_steps(args.steps)
+                .with_samples(args.samples)
+                .with_seed(args.seed)
+                .with_reward(reward);
+            let progress = duality_core::progress::Progress::new(args.steps as u64, "train-udc");
+            let run = train_udc(&params, &progress)?;
+            run.policy.save(&args.out)?;
+            let tenth = (run.trace.len() / 10).max(1);
+            let mean = |s: &[duality_combopt::tsp::UdcTrainStep]| {
+                s.iter().map(|t| t.final_length).sum::<f64>() / s.len() as f64
+            };
+            let out = TrainUdcOut {
+                out: args.out.clone(),
+                steps: run.trace.len(),
+                seconds: run.seconds,
+                parameters: run.policy.parameters(),
+                first_final_length: mean(&run.trace[..tenth]),
+                last_final_length: mean(&run.trace[run.trace.len() - tenth..]),
+            };
+            emit(args.format, &out, |o| {
+                println!("saved    {} ({} parameters)", o.out.display(), o.parameters);
+                println!("steps    {} in {:.1} s", o.steps, o.seconds);
+                println!(
+                    "length   {:.4} -> {:.4} (mean after conquer + reunion, first vs last tenth)",
+                    o.first_final_length, o.last_final_length
+                );
             })
         }
         TspCommand::Methods(args) => {

@@ -13,9 +13,9 @@
 //! - [`dag`]: linear SEM generators, NOTEARS, TOPO, SHD/TPR/FDR.
 //! - [`pareto`]: non-dominated sorting, exact hypervolume, R2.
 //!
-//! The non-neural parts build without libtorch; learned components will sit
-//! behind the `torch` feature (see [`tsp::SubpathSolver`] and
-//! [`tsp::TourImprover`] for the seams).
+//! The non-neural parts build without libtorch; with the `torch` feature,
+//! UDC's neural divide policy (`tsp::UdcPolicy`, `tsp::train_udc`) is the
+//! builder of the `udc` method.
 //!
 //! ```
 //! use duality_combopt::prelude::*;

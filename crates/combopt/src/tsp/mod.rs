@@ -33,6 +33,10 @@ mod pipeline;
 mod tour;
 mod tsplib;
 mod two_h_opt;
+#[cfg(feature = "torch")]
+mod udc;
+
+use std::path::{Path, PathBuf};
 
 use duality_core::config::Validate;
 use duality_core::{Error, Result};
@@ -63,6 +67,11 @@ pub use tsplib::{
     parse_tsp, read_optima, read_tsp, to_tsplib, tour_to_tsplib, write_tsp, KnownOptimum,
 };
 pub use two_h_opt::TwoHOptImprover;
+#[cfg(feature = "torch")]
+pub use udc::{
+    train_udc, Reward, UdcBuilder, UdcConfig, UdcPolicy, UdcTrainParams, UdcTrainRun, UdcTrainStep,
+    MAX_CITIES as UDC_MAX_CITIES, SHIPPED_CHECKPOINT, SHIPPED_DIVIDE_ONLY,
+};
 
 use local_search::Neighbourhood::{Or2Opt, OrOpt, TwoOpt};
 
@@ -138,6 +147,14 @@ static METHODS: &[Pipeline] = &[
         &GreedyBuilder,
         &[&TwoHOptImprover],
     ),
+    #[cfg(feature = "torch")]
+    Pipeline::new(
+        "udc",
+        "UDC: neural divide (AGNN policy on the k-NN graph, shipped or --udc-model checkpoint), then the dcr improver",
+        &UdcBuilder,
+        &[&DcrImprover],
+    )
+    .seeded(),
 ];
 
 /// Every built-in method, in report order (what `duality tsp methods` lists).
@@ -157,6 +174,7 @@ pub struct SolveParams {
     seed: u64,
     kicks: Option<usize>,
     dcr: DcrParams,
+    udc_model: Option<PathBuf>,
 }
 
 impl Default for SolveParams {
@@ -168,6 +186,7 @@ impl Default for SolveParams {
             seed: 0,
             kicks: None,
             dcr: DcrParams::default(),
+            udc_model: None,
         }
     }
 }
@@ -210,6 +229,16 @@ impl SolveParams {
     pub fn with_dcr(mut self, dcr: DcrParams) -> Self {
         self.dcr = dcr;
         self
+    }
+    /// Sets the checkpoint of the `udc` method's divide policy (`None`: the
+    /// shipped one).
+    pub fn with_udc_model(mut self, path: Option<PathBuf>) -> Self {
+        self.udc_model = path;
+        self
+    }
+    /// The checkpoint of the `udc` method (`None`: the shipped one).
+    pub fn udc_model(&self) -> Option<&Path> {
+        self.udc_model.as_deref()
     }
     /// The method name.
     pub fn method(&self) -> &str {
