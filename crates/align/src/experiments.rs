@@ -992,7 +992,12 @@ fn spo_credit(ctx: &Context) -> anyhow::Result<Outcome> {
             .set_message(format!("align spo-credit: ppo seed {seed}"));
         reports.push(("ppo", run(&c)?));
         for (name, r) in reports {
-            let toks = log_mean(&r, "sampled_tokens") / prompts as f64;
+            // The group trainer logs no token count: G full responses per prompt.
+            let toks = if name == "grpo" {
+                (g * p.completion_len) as f64
+            } else {
+                log_mean(&r, "sampled_tokens") / prompts as f64
+            };
             records.push(
                 record(name, "hidden-reward", seed, &r)
                     .with_metric("sampled_tokens_per_prompt", toks),
