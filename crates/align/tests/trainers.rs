@@ -280,9 +280,9 @@ fn warm_started_reference_and_out_of_coverage_penalty() {
 
 #[test]
 fn unknown_trainers_and_sections_are_errors_listing_the_registry() {
-    let mut c = base("ppo", TestBedKind::HiddenReward);
+    let mut c = base("trpo", TestBedKind::HiddenReward);
     let e = run(&c).unwrap_err().to_string();
-    assert!(e.contains("\"ppo\"") && e.contains("kto"), "{e}");
+    assert!(e.contains("\"trpo\"") && e.contains("kto"), "{e}");
     c.trainer = Offline::NAME.into();
     c.sections
         .insert("ofline".into(), toml::Value::Table(toml::Table::new()));
@@ -307,7 +307,10 @@ fn unknown_trainers_and_sections_are_errors_listing_the_registry() {
             "group",
             "reward-model",
             "constrained",
-            "kto"
+            "kto",
+            "spo",
+            "ppo",
+            "d3s"
         ]
     );
 }

@@ -84,8 +84,8 @@ pub fn trainers() -> Result<Vec<TrainerInfo>> {
 /// ```
 /// let t = duality_align::train::find_trainer("offline")?;
 /// assert!(t.observed());
-/// let e = duality_align::train::find_trainer("ppo").unwrap_err().to_string();
-/// assert!(e.contains("\"ppo\"") && e.contains("offline, curry"), "{e}");
+/// let e = duality_align::train::find_trainer("trpo").unwrap_err().to_string();
+/// assert!(e.contains("\"trpo\"") && e.contains("offline, curry"), "{e}");
 /// # Ok::<(), duality_core::Error>(())
 /// ```
 pub fn find_trainer(name: &str) -> Result<&'static dyn RegisteredTrainer> {
