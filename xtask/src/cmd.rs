@@ -6,8 +6,15 @@ use std::process::Command;
 use anyhow::{bail, Context};
 
 /// The workspace root (the parent of `xtask/`).
+///
+/// `cargo run` sets `CARGO_MANIFEST_DIR` at run time too; that value wins
+/// over the compile-time one, because a shared `CARGO_TARGET_DIR` can hand a
+/// checkout an `xtask` binary built from another checkout's path.
 pub fn workspace_root() -> PathBuf {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
     manifest.parent().map(PathBuf::from).unwrap_or(manifest)
 }
 

@@ -317,7 +317,14 @@ fn price_with_neural_rules() {
     let out = duality(&["ddp", "price", "--method", "neural-rnn"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("neural-rnn"));
-    let out = duality(&["ddp", "price", "--method", "neural-mlp", "--train-steps", "0"]);
+    let out = duality(&[
+        "ddp",
+        "price",
+        "--method",
+        "neural-mlp",
+        "--train-steps",
+        "0",
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("steps"));
 }

@@ -242,7 +242,7 @@ pub fn lp_upper_bound(instance: &MatchingInstance) -> Result<f64> {
         );
         b.push(1.0);
     }
-    Ok(maximize_packing(&c, &a, &b)?.value)
+    Ok(maximize_packing(&c, &a, &b)?.objective)
 }
 
 /// Empirical competitive ratio: mean matches over `runs` seeded runs

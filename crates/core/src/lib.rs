@@ -14,8 +14,9 @@
 //!   the field;
 //! - [`record`]: the [`RunRecord`](record::RunRecord) (algorithm, task, seed,
 //!   metrics) with JSON and CSV writers and readers;
-//! - [`linalg`]: Cholesky and triangular solves for small dense SPD systems;
-//! - [`numerics`]: the one shared numerics layer (sparse matrices, ...);
+//! - [`linalg`]: the dense solvers of [`numerics`] under their old path;
+//! - [`numerics`]: the one shared numerics layer: dense solves (Cholesky,
+//!   LU), CSR matrices, the simplex method and L-BFGS(-B);
 //! - [`progress`]: an indicatif progress bar that stays quiet off a terminal;
 //! - `tensor` (feature `torch`): device choice, seeding, slice <-> tensor
 //!   conversion with shape checks, a small MLP builder, optimizer setup and
@@ -35,7 +36,6 @@
 pub mod check;
 pub mod config;
 pub mod error;
-pub mod linalg;
 pub mod numerics;
 pub mod progress;
 pub mod record;
@@ -44,6 +44,9 @@ pub mod seed;
 pub mod tensor;
 
 pub use error::{Error, Result};
+/// The dense solvers under their historical path; they live in
+/// [`numerics::dense`].
+pub use numerics::dense as linalg;
 
 /// The most used items, for `use duality_core::prelude::*`.
 pub mod prelude {

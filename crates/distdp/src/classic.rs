@@ -203,31 +203,17 @@ pub fn evaluate_policy(mdp: &FiniteMdp, policy: &[usize]) -> Result<Vec<f64>> {
     solve_dense(m)
 }
 
-/// Solves an augmented `n x (n+1)` system by Gaussian elimination.
-pub(crate) fn solve_dense(mut m: Vec<Vec<f64>>) -> Result<Vec<f64>> {
+/// Solves an augmented `n x (n+1)` system (rows `[A | b]`) with
+/// duality-core's partial-pivoting LU; pivots below `1e-14` mean singular.
+pub(crate) fn solve_dense(m: Vec<Vec<f64>>) -> Result<Vec<f64>> {
     let n = m.len();
-    for col in 0..n {
-        let piv = (col..n)
-            .max_by(|&i, &j| m[i][col].abs().total_cmp(&m[j][col].abs()))
-            .unwrap_or(col);
-        if m[piv][col].abs() < 1e-14 {
-            return Err(Error::Other(format!(
-                "singular policy-evaluation system at column {col}"
-            )));
-        }
-        m.swap(col, piv);
-        for i in 0..n {
-            if i != col {
-                let f = m[i][col] / m[col][col];
-                if f != 0.0 {
-                    for j in col..=n {
-                        m[i][j] -= f * m[col][j];
-                    }
-                }
-            }
-        }
+    let mut a = Vec::with_capacity(n * n);
+    let mut b = Vec::with_capacity(n);
+    for row in m {
+        a.extend_from_slice(&row[..n]);
+        b.push(row[n]);
     }
-    Ok((0..n).map(|i| m[i][n] / m[i][i]).collect())
+    duality_core::linalg::solve_lu(a, b, n, 1e-14)
 }
 
 /// Policy iteration (Howard): exact evaluation, then greedy improvement that

@@ -1,7 +1,7 @@
 //! Small dense linear algebra for DAG learning (d x d matrices, row-major);
-//! the Cholesky solves come from [`duality_core::linalg`].
+//! the Cholesky solves come from [`duality_core::numerics::dense`].
 
-use duality_core::linalg::{cholesky_shifted, solve_cholesky};
+use duality_core::numerics::dense::solve_spd_regularised;
 
 /// `C = A B` for `d x d` matrices.
 pub(crate) fn matmul(a: &[f64], b: &[f64], d: usize) -> Vec<f64> {
@@ -59,21 +59,14 @@ pub(crate) fn identity(d: usize) -> Vec<f64> {
     m
 }
 
-/// Solves the symmetric positive (semi-)definite system `A x = b` by
-/// Cholesky; a tiny ridge is added when `A` is numerically singular.
+/// Solves the symmetric positive (semi-)definite system `A x = b` with
+/// duality-core's regularised Cholesky (a tiny ridge when `A` is numerically
+/// singular).
 pub(crate) fn solve_spd(a: &[f64], b: &[f64], k: usize) -> Vec<f64> {
-    let mut ridge = 0.0;
-    let scale = (0..k).map(|i| a[i * k + i]).fold(0.0, f64::max).max(1e-300);
-    loop {
-        if let Ok(l) = cholesky_shifted(a, k, ridge) {
-            return solve_cholesky(&l, k, b);
-        }
-        ridge = if ridge == 0.0 {
-            1e-12 * scale
-        } else {
-            ridge * 10.0
-        };
-    }
+    // `a` is a covariance submatrix of finite, validated data, hence PSD, and
+    // the regularised solve succeeds; zero weights (no parent contributes)
+    // are the fallback for the case that cannot occur.
+    solve_spd_regularised(a, k, b).unwrap_or_else(|_| vec![0.0; k])
 }
 
 #[cfg(test)]

@@ -1,14 +1,15 @@
 //! DAG structure learning for linear SEMs: data generators, NOTEARS, TOPO
 //! (topological swaps), and recovery metrics.
 
-mod lbfgs;
 mod linalg;
 mod metrics;
 mod notears;
 mod sem;
 mod topo;
 
-pub use lbfgs::{minimize_bounded, minimize_lbfgsb, LbfgsOptions, LbfgsResult, Termination};
+pub use duality_core::numerics::{
+    minimize_bounded, minimize_lbfgsb, LbfgsOptions, LbfgsResult, Termination,
+};
 pub use metrics::{accuracy, Accuracy};
 pub use notears::{
     acyclicity, notears, DagFit, Data, InnerSolver, NotearsParams, ValueAndGradient,

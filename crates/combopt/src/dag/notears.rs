@@ -13,9 +13,9 @@ use duality_core::config::Validate;
 use duality_core::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-use super::lbfgs::{minimize_bounded, minimize_lbfgsb, LbfgsOptions};
 use super::linalg::{expm, matmul};
 use super::sem::Adjacency;
+use duality_core::numerics::{minimize_bounded, minimize_lbfgsb, LbfgsOptions};
 
 /// A smooth function's value and gradient at a point.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,11 +117,11 @@ impl Data {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum InnerSolver {
-    /// Projected L-BFGS ([`super::lbfgs::minimize_bounded`]); no Cauchy point.
+    /// Projected L-BFGS ([`duality_core::numerics::minimize_bounded`]); no Cauchy point.
     #[default]
     ProjectedLbfgs,
     /// L-BFGS-B with generalised Cauchy point and subspace minimisation
-    /// ([`super::lbfgs::minimize_lbfgsb`]), as the reference code's scipy call.
+    /// ([`duality_core::numerics::minimize_lbfgsb`]), as the reference code's scipy call.
     LbfgsB,
 }
 

@@ -1,6 +1,10 @@
-//! A projected L-BFGS for bound-constrained smooth problems (`lo <= x <= hi`).
+//! L-BFGS-B and a projected L-BFGS for bound-constrained smooth problems
+//! (`lo <= x <= hi`).
 //!
-//! NOTEARS minimises over `w+ >= 0, w- >= 0` with L-BFGS-B. This solver is a
+//! Used by combopt's NOTEARS, which minimises over `w+ >= 0, w- >= 0` with
+//! L-BFGS-B; it lives in duality-core so every area shares one
+//! implementation. argmin was considered: its L-BFGS has no bound
+//! constraints, which NOTEARS needs. [`minimize_bounded`] is a
 //! simpler projected variant (in the spirit of Kim, Sra & Dhillon 2010,
 //! "Tackling box-constrained optimization via a new projected quasi-Newton
 //! approach"): variables at a bound whose gradient pushes outward are held
@@ -288,39 +292,11 @@ pub fn minimize_bounded(
     }
 }
 
-/// Solves the dense `k x k` system `a x = b` (row-major `a`) by Gaussian
-/// elimination with partial pivoting; `None` when `a` is numerically singular.
-fn solve_dense(mut a: Vec<f64>, mut b: Vec<f64>, k: usize) -> Option<Vec<f64>> {
-    for col in 0..k {
-        let piv =
-            (col..k).max_by(|&i, &j| a[i * k + col].abs().total_cmp(&a[j * k + col].abs()))?;
-        if a[piv * k + col].abs() < 1e-300 {
-            return None;
-        }
-        if piv != col {
-            for j in 0..k {
-                a.swap(piv * k + j, col * k + j);
-            }
-            b.swap(piv, col);
-        }
-        for i in col + 1..k {
-            let f = a[i * k + col] / a[col * k + col];
-            if f != 0.0 {
-                for j in col..k {
-                    a[i * k + j] -= f * a[col * k + j];
-                }
-                b[i] -= f * b[col];
-            }
-        }
-    }
-    for i in (0..k).rev() {
-        let mut v = b[i];
-        for j in i + 1..k {
-            v -= a[i * k + j] * b[j];
-        }
-        b[i] = v / a[i * k + i];
-    }
-    b.iter().all(|v| v.is_finite()).then_some(b)
+/// Solves the dense `k x k` system `a x = b` with the shared LU solve;
+/// `None` when `a` is numerically singular (the caller then resets its
+/// limited-memory model).
+fn solve_dense(a: Vec<f64>, b: Vec<f64>, k: usize) -> Option<Vec<f64>> {
+    super::dense::solve_lu(a, b, k, 1e-300).ok()
 }
 
 /// The compact limited-memory matrix `B = theta I - W M W^T` with
