@@ -103,7 +103,7 @@ impl HiddenRewardTask {
         let mut rng = duality_core::seed::Seeder::new(seed)
             .named("hidden-reward")
             .rng(0);
-        let normal = Normal::new(0.0, 1.0).map_err(|e| Error::Other(e.to_string()))?;
+        let normal = Normal::new(0.0, 1.0).map_err(|e| Error::wrap("standard normal", e))?;
         let unigram = (0..contexts * vocab)
             .map(|_| normal.sample(&mut rng))
             .collect();

@@ -324,7 +324,7 @@ impl ShiftedLaplacianSequence {
     pub fn generate(grid: usize, t: usize, rng: &mut dyn RngCore) -> Result<Self> {
         check::at_least("number of systems", t, 1)?;
         let base = laplacian_2d(grid)?;
-        let beta = Beta::new(0.5, 1.5).map_err(|e| Error::Other(e.to_string()))?;
+        let beta = Beta::new(0.5, 1.5).map_err(|e| Error::wrap("Beta(0.5, 1.5) shift law", e))?;
         let mut shifts = Vec::with_capacity(t);
         let mut rhs = Vec::with_capacity(t);
         for _ in 0..t {

@@ -82,7 +82,8 @@ impl ShiftLaw {
     /// One shift.
     pub fn sample(self, rng: &mut dyn RngCore) -> Result<f64> {
         let (a, b) = self.beta();
-        let beta = Beta::new(a, b).map_err(|e| Error::Other(e.to_string()))?;
+        let beta =
+            Beta::new(a, b).map_err(|e| Error::wrap(format!("Beta({a}, {b}) shift law"), e))?;
         Ok(-0.15 + 0.6 * beta.sample(rng))
     }
 }

@@ -90,6 +90,17 @@ pub enum Error {
     /// Anything else, with a message.
     #[error("{0}")]
     Other(String),
+    /// An error from a dependency (statrs, tch, ...), with what duality was
+    /// doing; the original error stays reachable through
+    /// [`std::error::Error::source`].
+    #[error("{context}: {source}")]
+    Wrapped {
+        /// What duality was doing (e.g. `Student-t with df = 0`).
+        context: String,
+        /// The dependency's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
 }
 
 fn source_suffix(source: &Option<String>) -> String {
@@ -107,6 +118,17 @@ fn line_suffix(line: Option<usize>) -> String {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// Wraps a dependency's error with context, keeping it as the source.
+    pub fn wrap(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::Wrapped {
+            context: context.into(),
+            source: Box::new(source),
+        }
+    }
+
     /// Shorthand for [`Error::InvalidValue`].
     pub fn invalid(
         name: impl Into<String>,
@@ -174,7 +196,8 @@ impl Error {
 #[cfg(feature = "torch")]
 impl From<tch::TchError> for Error {
     fn from(e: tch::TchError) -> Self {
-        Error::Torch(e.to_string())
+        // Keeps libtorch's error as the source; the message reads as before.
+        Error::wrap("torch error", e)
     }
 }
 
@@ -200,5 +223,14 @@ mod tests {
         );
         let e = Error::parse("a.csv", Some(7), "score is not a number: \"x\"");
         assert_eq!(e.to_string(), "a.csv line 7: score is not a number: \"x\"");
+    }
+
+    #[test]
+    fn wrapped_errors_keep_their_source() {
+        use std::error::Error as _;
+        let io = std::io::Error::other("disk on fire");
+        let e = Error::wrap("reading scores.csv", io);
+        assert_eq!(e.to_string(), "reading scores.csv: disk on fire");
+        assert_eq!(e.source().unwrap().to_string(), "disk on fire");
     }
 }

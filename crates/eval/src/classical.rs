@@ -100,11 +100,12 @@ pub fn mcnemar(table: McNemarTable) -> Result<McNemar> {
             p_mid: 1.0,
         });
     }
-    let chi = ChiSquared::new(1.0).map_err(|e| Error::Other(e.to_string()))?;
+    let chi = ChiSquared::new(1.0).map_err(|e| Error::wrap("chi-squared with 1 df", e))?;
     let diff = (b as f64 - c as f64).abs();
     let chi2_corrected = (diff - 1.0).powi(2) / n as f64;
     let chi2 = diff * diff / n as f64;
-    let binom = Binomial::new(0.5, n).map_err(|e| Error::Other(e.to_string()))?;
+    let binom =
+        Binomial::new(0.5, n).map_err(|e| Error::wrap(format!("Binomial(n = {n}, 0.5)"), e))?;
     let p_exact = (2.0 * binom.cdf(b.min(c))).min(1.0);
     let k = b.min(c);
     let p_mid = (2.0 * binom.cdf(k) - binom.pmf(k)).min(1.0);
@@ -163,7 +164,8 @@ pub fn cochrans_q<T: PartialEq>(y_true: &[T], predictions: &[&[T]]) -> Result<Te
         ));
     }
     let q = numerator / denominator;
-    let chi = ChiSquared::new(m - 1.0).map_err(|e| Error::Other(e.to_string()))?;
+    let chi = ChiSquared::new(m - 1.0)
+        .map_err(|e| Error::wrap(format!("chi-squared with {} df", m - 1.0), e))?;
     Ok(TestResult {
         statistic: q,
         p_value: chi.sf(q),
@@ -171,7 +173,8 @@ pub fn cochrans_q<T: PartialEq>(y_true: &[T], predictions: &[&[T]]) -> Result<Te
 }
 
 fn t_two_sided(t: f64, df: f64) -> Result<f64> {
-    let dist = StudentsT::new(0.0, 1.0, df).map_err(|e| Error::Other(e.to_string()))?;
+    let dist = StudentsT::new(0.0, 1.0, df)
+        .map_err(|e| Error::wrap(format!("Student-t with df = {df}"), e))?;
     Ok(2.0 * dist.sf(t.abs()))
 }
 
@@ -234,7 +237,7 @@ pub fn combined_f_5x2cv(differences: &[[f64; 2]]) -> Result<TestResult> {
         num += d[0] * d[0] + d[1] * d[1];
     }
     let f = num / (2.0 * var_sum);
-    let dist = FisherSnedecor::new(10.0, 5.0).map_err(|e| Error::Other(e.to_string()))?;
+    let dist = FisherSnedecor::new(10.0, 5.0).map_err(|e| Error::wrap("F(10, 5)", e))?;
     Ok(TestResult {
         statistic: f,
         p_value: dist.sf(f),

@@ -21,7 +21,7 @@ use crate::classical::TestResult;
 use crate::scores::ScoreMatrix;
 
 fn t_dist(df: f64) -> Result<StudentsT> {
-    StudentsT::new(0.0, 1.0, df).map_err(|e| Error::Other(e.to_string()))
+    StudentsT::new(0.0, 1.0, df).map_err(|e| Error::wrap(format!("Student-t with df = {df}"), e))
 }
 
 fn mean_var(x: &[f64]) -> (f64, f64) {

@@ -23,10 +23,6 @@ use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, ChiSquared, ContinuousCDF, Discrete, Normal};
 use statrs::function::beta::beta_reg;
 
-fn other(e: impl std::fmt::Display) -> Error {
-    Error::Other(e.to_string())
-}
-
 /// Exact binomial test of a proportion.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ProportionTest {
@@ -54,7 +50,8 @@ pub fn proportion_test(seq: &[bool], p0: f64, confidence: f64) -> Result<Proport
     duality_core::check::open_unit("confidence", confidence)?;
     let n = seq.len() as u64;
     let k = seq.iter().filter(|&&b| b).count() as u64;
-    let binom = Binomial::new(p0, n).map_err(other)?;
+    let binom =
+        Binomial::new(p0, n).map_err(|e| Error::wrap(format!("Binomial(n = {n}, p = {p0})"), e))?;
     let observed = binom.pmf(k);
     let threshold = observed * (1.0 + 1e-7);
     // Sum the small outcomes in log-free form; pmf is unimodal, so only
@@ -214,7 +211,7 @@ pub fn markov_test(seq: &[bool]) -> Result<MarkovTest> {
             chi2_yates += adj * adj / expected;
         }
     }
-    let chi = ChiSquared::new(1.0).map_err(other)?;
+    let chi = ChiSquared::new(1.0).map_err(|e| Error::wrap("chi-squared with 1 df", e))?;
     Ok(MarkovTest {
         transitions: t,
         p_true_after_true: t[1][1] as f64 / row[1] as f64,

@@ -212,9 +212,9 @@ pub fn simulate_linear_sem<R: Rng + ?Sized>(
     let order = w
         .topological_order()
         .ok_or_else(|| Error::invalid("adjacency", "a cyclic graph", "a DAG"))?;
-    let normal = Normal::new(0.0, 1.0).map_err(|e| Error::Other(e.to_string()))?;
-    let exp = Exp::new(1.0).map_err(|e| Error::Other(e.to_string()))?;
-    let gumbel = Gumbel::new(0.0, 1.0).map_err(|e| Error::Other(e.to_string()))?;
+    let normal = Normal::new(0.0, 1.0).map_err(|e| Error::wrap("standard normal noise", e))?;
+    let exp = Exp::new(1.0).map_err(|e| Error::wrap("exponential noise", e))?;
+    let gumbel = Gumbel::new(0.0, 1.0).map_err(|e| Error::wrap("Gumbel noise", e))?;
     let mut x = vec![0.0; n * d];
     for s in 0..n {
         for &j in &order {

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 pub fn save_checkpoint(vs: &VarStore, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
     vs.save(path)
-        .map_err(|e| Error::Torch(format!("cannot save checkpoint {}: {e}", path.display())))
+        .map_err(|e| Error::wrap(format!("cannot save checkpoint {}", path.display()), e))
 }
 
 /// Loads variables saved by [`save_checkpoint`] into `vs` (names and shapes
@@ -24,5 +24,5 @@ pub fn load_checkpoint(vs: &mut VarStore, path: impl AsRef<Path>) -> Result<()> 
         ));
     }
     vs.load(path)
-        .map_err(|e| Error::Torch(format!("cannot load checkpoint {}: {e}", path.display())))
+        .map_err(|e| Error::wrap(format!("cannot load checkpoint {}", path.display()), e))
 }
