@@ -269,6 +269,68 @@ pub fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
     }
 }
 
+/// `bench --list`: every selected experiment with its resolved parameters.
+fn list_experiments(chosen: &[Suite], overrides: &Overrides, quick: bool) -> anyhow::Result<()> {
+    for s in chosen {
+        println!("{:<10} {}", s.name, s.about);
+        if s.experiments.is_empty() {
+            println!("    (no experiments registered yet)");
+        }
+        for e in &s.experiments {
+            println!("    {:<28} {}", e.name, e.about);
+            let p = overrides.resolve(s.name, s.defaults, e.name, quick)?;
+            if !p.table().is_empty() {
+                println!("    {:<28} {}", "", params_line(p.table()));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The console lines for one finished experiment: counts, time, memory,
+/// headlines and peer timings.
+fn print_outcome(
+    suite: &str,
+    experiment: &str,
+    outcome: &Outcome,
+    seconds: f64,
+    peak_memory_mb: Option<f64>,
+    comparisons: &[PeerComparison],
+) {
+    println!(
+        "[{}] {}: {} record(s), {} headline(s), {} figure(s) in {:.1}s{}",
+        suite,
+        experiment,
+        outcome.records.len(),
+        outcome.headlines.len(),
+        outcome.figures.len(),
+        seconds,
+        peak_memory_mb
+            .map(|m| format!(", peak memory {m:.0} MB"))
+            .unwrap_or_default()
+    );
+    for h in &outcome.headlines {
+        println!("    {:<40} {:.*}", h.name, h.digits as usize, h.value);
+    }
+    for c in comparisons {
+        match (&c.skipped, c.ratio_median) {
+            (Some(why), _) => println!("    vs {:<20} skipped: {why}", c.peer),
+            (None, Some(r)) => println!(
+                "    vs {:<20} time ratio duality/peer {:.3} (median), max |diff| {}, max rel diff {}",
+                c.peer,
+                r,
+                c.max_abs_diff
+                    .map(|d| format!("{d:.2e}"))
+                    .unwrap_or_else(|| "-".into()),
+                c.max_rel_diff()
+                    .map(|d| format!("{:.3}%", 100.0 * d))
+                    .unwrap_or_else(|| "-".into())
+            ),
+            (None, None) => println!("    vs {:<20} no timing", c.peer),
+        }
+    }
+}
+
 /// Runs the selected suites and writes the report.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     if let Some(t) = args.threads {
@@ -290,20 +352,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         check_defaults(s.name, s.defaults, &all, false)?;
     }
     if args.list {
-        for s in &chosen {
-            println!("{:<10} {}", s.name, s.about);
-            if s.experiments.is_empty() {
-                println!("    (no experiments registered yet)");
-            }
-            for e in &s.experiments {
-                println!("    {:<28} {}", e.name, e.about);
-                let p = overrides.resolve(s.name, s.defaults, e.name, args.quick)?;
-                if !p.table().is_empty() {
-                    println!("    {:<28} {}", "", params_line(p.table()));
-                }
-            }
-        }
-        return Ok(());
+        return list_experiments(&chosen, &overrides, args.quick);
     }
 
     let n_seeds = args.seeds.unwrap_or(if args.quick { 3 } else { 10 }).max(1);
@@ -382,38 +431,14 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             let summary = summarise(&outcome.records, &stats_seeder);
             let (comparisons, pairs) = ctx.into_requests();
             let improvements = improvements(&outcome.records, &pairs, &stats_seeder);
-            println!(
-                "[{}] {}: {} record(s), {} headline(s), {} figure(s) in {:.1}s{}",
+            print_outcome(
                 suite.name,
                 exp.name,
-                outcome.records.len(),
-                outcome.headlines.len(),
-                outcome.figures.len(),
+                &outcome,
                 seconds,
-                peak_memory_mb
-                    .map(|m| format!(", peak memory {m:.0} MB"))
-                    .unwrap_or_default()
+                peak_memory_mb,
+                &comparisons,
             );
-            for h in &outcome.headlines {
-                println!("    {:<40} {:.*}", h.name, h.digits as usize, h.value);
-            }
-            for c in &comparisons {
-                match (&c.skipped, c.ratio_median) {
-                    (Some(why), _) => println!("    vs {:<20} skipped: {why}", c.peer),
-                    (None, Some(r)) => println!(
-                        "    vs {:<20} time ratio duality/peer {:.3} (median), max |diff| {}, max rel diff {}",
-                        c.peer,
-                        r,
-                        c.max_abs_diff
-                            .map(|d| format!("{d:.2e}"))
-                            .unwrap_or_else(|| "-".into()),
-                        c.max_rel_diff()
-                            .map(|d| format!("{:.3}%", 100.0 * d))
-                            .unwrap_or_else(|| "-".into())
-                    ),
-                    (None, None) => println!("    vs {:<20} no timing", c.peer),
-                }
-            }
             results.experiments.push(ExperimentResult {
                 suite: suite.name.to_string(),
                 name: exp.name.to_string(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
-use super::harness::BenchResults;
+use super::harness::{BenchResults, ExperimentResult};
 use super::machine;
 
 /// Writes the report into `dir`, copies it to `<base>/latest`, prints where.
@@ -96,8 +96,20 @@ pub fn merge(dirs: &[PathBuf], base: &Path) -> anyhow::Result<()> {
 }
 
 fn markdown(r: &BenchResults) -> String {
-    let m = &r.machine;
     let mut s = String::new();
+    machine_section(&mut s, r);
+    overview_section(&mut s, r);
+    for e in &r.experiments {
+        experiment_section(&mut s, e);
+    }
+    peer_section(&mut s, r);
+    micro_section(&mut s, r);
+    s
+}
+
+/// Title, the machine table and how to read the report.
+fn machine_section(s: &mut String, r: &BenchResults) {
+    let m = &r.machine;
     let _ = writeln!(s, "# duality bench report\n");
     let _ = writeln!(
         s,
@@ -128,6 +140,10 @@ fn markdown(r: &BenchResults) -> String {
          against the committed snapshot; peer ratios are duality time / peer time on \
          the same input (below 1 means duality is faster).\n"
     );
+}
+
+/// Suites, failures and the per-experiment time table.
+fn overview_section(s: &mut String, r: &BenchResults) {
     let _ = writeln!(s, "## Suites\n");
     for (name, n) in &r.suites {
         let what = if *n == 0 {
@@ -170,76 +186,83 @@ fn markdown(r: &BenchResults) -> String {
         }
         s.push('\n');
     }
-    for e in &r.experiments {
-        let _ = writeln!(s, "## {} / {}\n", e.suite, e.name);
-        let _ = writeln!(s, "{}\n", e.about);
-        match e.peak_memory_mb {
-            Some(mb) => {
-                let _ = writeln!(s, "Run time: {:.1} s, peak memory {mb:.0} MB\n", e.seconds);
-            }
-            None => {
-                let _ = writeln!(s, "Run time: {:.1} s\n", e.seconds);
-            }
+}
+
+/// One experiment: claim, run time, parameters, notes, headlines, the
+/// summary and P(X > Y) tables, figures.
+fn experiment_section(s: &mut String, e: &ExperimentResult) {
+    let _ = writeln!(s, "## {} / {}\n", e.suite, e.name);
+    let _ = writeln!(s, "{}\n", e.about);
+    match e.peak_memory_mb {
+        Some(mb) => {
+            let _ = writeln!(s, "Run time: {:.1} s, peak memory {mb:.0} MB\n", e.seconds);
         }
-        if let Some(params) = e.params.as_object().filter(|p| !p.is_empty()) {
-            let line: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-            let _ = writeln!(s, "Parameters: `{}`\n", line.join(", "));
-        }
-        for note in &e.outcome.notes {
-            let _ = writeln!(s, "> {note}\n");
-        }
-        if !e.outcome.headlines.is_empty() {
-            let _ = writeln!(s, "| headline | value |\n|---|---|");
-            for h in &e.outcome.headlines {
-                let _ = writeln!(s, "| {} | {:.*} |", h.name, h.digits as usize, h.value);
-            }
-            s.push('\n');
-        }
-        if !e.summary.is_empty() {
-            let _ = writeln!(
-                s,
-                "| task | algorithm | metric | n | mean [95% CI] | IQM [95% CI] | std |\n\
-                 |---|---|---|---|---|---|---|"
-            );
-            for row in &e.summary {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} | {} | {} | {} |",
-                    row.task,
-                    row.algorithm,
-                    row.metric,
-                    row.n,
-                    with_ci(row.mean, row.mean_ci),
-                    with_ci(row.iqm, row.iqm_ci),
-                    num(row.std)
-                );
-            }
-            s.push('\n');
-        }
-        if !e.improvements.is_empty() {
-            let _ = writeln!(
-                s,
-                "| task | metric | P(X > Y) | X | Y | 95% CI |\n|---|---|---|---|---|---|"
-            );
-            for p in &e.improvements {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} | {} | [{}, {}] |",
-                    p.task,
-                    p.metric,
-                    num(p.estimate),
-                    p.x,
-                    p.y,
-                    num(p.ci.0),
-                    num(p.ci.1)
-                );
-            }
-            s.push('\n');
-        }
-        for f in &e.outcome.figures {
-            let _ = writeln!(s, "![{}]({})\n", f.title, f.file);
+        None => {
+            let _ = writeln!(s, "Run time: {:.1} s\n", e.seconds);
         }
     }
+    if let Some(params) = e.params.as_object().filter(|p| !p.is_empty()) {
+        let line: Vec<String> = params.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+        let _ = writeln!(s, "Parameters: `{}`\n", line.join(", "));
+    }
+    for note in &e.outcome.notes {
+        let _ = writeln!(s, "> {note}\n");
+    }
+    if !e.outcome.headlines.is_empty() {
+        let _ = writeln!(s, "| headline | value |\n|---|---|");
+        for h in &e.outcome.headlines {
+            let _ = writeln!(s, "| {} | {:.*} |", h.name, h.digits as usize, h.value);
+        }
+        s.push('\n');
+    }
+    if !e.summary.is_empty() {
+        let _ = writeln!(
+            s,
+            "| task | algorithm | metric | n | mean [95% CI] | IQM [95% CI] | std |\n\
+             |---|---|---|---|---|---|---|"
+        );
+        for row in &e.summary {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                row.task,
+                row.algorithm,
+                row.metric,
+                row.n,
+                with_ci(row.mean, row.mean_ci),
+                with_ci(row.iqm, row.iqm_ci),
+                num(row.std)
+            );
+        }
+        s.push('\n');
+    }
+    if !e.improvements.is_empty() {
+        let _ = writeln!(
+            s,
+            "| task | metric | P(X > Y) | X | Y | 95% CI |\n|---|---|---|---|---|---|"
+        );
+        for p in &e.improvements {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | [{}, {}] |",
+                p.task,
+                p.metric,
+                num(p.estimate),
+                p.x,
+                p.y,
+                num(p.ci.0),
+                num(p.ci.1)
+            );
+        }
+        s.push('\n');
+    }
+    for f in &e.outcome.figures {
+        let _ = writeln!(s, "![{}]({})\n", f.title, f.file);
+    }
+}
+
+/// The peer-comparison table (or why there is none).
+fn peer_section(s: &mut String, r: &BenchResults) {
     let _ = writeln!(s, "## Peer comparisons\n");
     let all: Vec<_> = r.experiments.iter().flat_map(|e| &e.comparisons).collect();
     if !r.compare {
@@ -285,6 +308,10 @@ fn markdown(r: &BenchResults) -> String {
         }
         s.push('\n');
     }
+}
+
+/// Criterion micro-benchmarks, when any were collected.
+fn micro_section(s: &mut String, r: &BenchResults) {
     if !r.micro.is_empty() {
         let _ = writeln!(
             s,
@@ -302,7 +329,6 @@ fn markdown(r: &BenchResults) -> String {
         }
         s.push('\n');
     }
-    s
 }
 
 fn with_ci(x: f64, ci: Option<(f64, f64)>) -> String {
