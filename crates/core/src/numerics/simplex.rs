@@ -134,6 +134,21 @@ struct Tableau {
 }
 
 impl Tableau {
+    /// A tableau of `m` rows as wide as `obj` (`w`) whose starting
+    /// basis is columns `n..n + m` (the slack or artificial identity block
+    /// both callers place right after the `n` structural columns).
+    fn with_slack_basis(rows: Vec<f64>, obj: Vec<f64>, n: usize, m: usize) -> Self {
+        let w = obj.len();
+        Tableau {
+            rows,
+            obj,
+            basis: (n..n + m).collect(),
+            m,
+            w,
+            pivots: 0,
+        }
+    }
+
     fn rhs(&self, i: usize) -> f64 {
         self.rows[i * self.w + self.w - 1]
     }
@@ -276,14 +291,7 @@ pub fn minimize_standard(
             *o -= v;
         }
     }
-    let mut t = Tableau {
-        rows,
-        obj,
-        basis: (n..n + m).collect(),
-        m,
-        w,
-        pivots: 0,
-    };
+    let mut t = Tableau::with_slack_basis(rows, obj, n, m);
     t.optimise(n + m, opts)?;
     if -t.obj[rhs] > 1e-8 {
         return Err(Error::invalid(
@@ -356,14 +364,7 @@ pub fn maximize_packing(
     for j in 0..n {
         obj[j] = -c[j];
     }
-    let mut t = Tableau {
-        rows,
-        obj,
-        basis: (n..n + m).collect(),
-        m,
-        w,
-        pivots: 0,
-    };
+    let mut t = Tableau::with_slack_basis(rows, obj, n, m);
     t.optimise(n + m, opts)?;
     Ok(LpSolution {
         x: t.solution(n),
