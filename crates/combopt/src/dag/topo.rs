@@ -31,7 +31,8 @@ pub struct TopoFit {
 use super::sem::Adjacency;
 
 /// TOPO parameters; `None` sizes follow the reference implementation's
-/// `set_sizes_linear`. [`TopoParams::default`] plus the `with_*` setters,
+/// `set_sizes_linear` (the number of large searches: see `sizes`, one for
+/// every `d`, where the reference's linear default gives none below 10). [`TopoParams::default`] plus the `with_*` setters,
 /// checked once by [`Validate`] when [`topo`] starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -108,7 +109,13 @@ impl TopoParams {
         let large = self
             .size_large
             .unwrap_or_else(|| ((1.5 * df) as usize).max(mid));
-        let searches = self.large_searches.unwrap_or_else(|| (d / 10).min(1));
+        // At most one enlarged search, and at least one for every d >= 1.
+        // The reference's `set_sizes_linear` writes `min(int(d/10), 1)`,
+        // which is 0 for d < 10 (so small graphs never try the large set);
+        // its `set_sizes_nonlinear` writes `min(ceil(d/20), 1)` = 1 for every
+        // d. We follow the nonlinear form, which agrees with the linear one
+        // for d >= 10 and keeps the cap of one.
+        let searches = self.large_searches.unwrap_or_else(|| d.div_ceil(10).min(1));
         (
             small.clamp(1, pairs.max(1)),
             large.clamp(1, pairs.max(1)),
@@ -303,4 +310,19 @@ fn evaluate_swaps(
             (data.loss(&wn).value, i, j)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_allows_one_large_search_for_every_size() {
+        // The old default `(d / 10).min(1)` gave 0 large searches for d < 10.
+        for d in [2, 5, 8, 9, 10, 20, 100] {
+            assert_eq!(TopoParams::default().sizes(d).2, 1, "d = {d}");
+        }
+        let p = TopoParams::default().with_large_searches(Some(3));
+        assert_eq!(p.sizes(8).2, 3);
+    }
 }
