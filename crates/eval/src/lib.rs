@@ -19,6 +19,9 @@
 //!   subgroups;
 //! - [`conformal`]: conformal p-values, BH conformal selection, OptCS and
 //!   OptCS-Full with e-values and eBH (Bai & Jin 2024);
+//! - [`poisoning`]: certified defences against data poisoning — DPA, Finite
+//!   Aggregation and their Run-Off Election variants with certified radii
+//!   (Levine & Feizi 2021; Wang et al. 2022; Rezaei et al. 2023);
 //! - [`sequence`]: tests for binary decision sequences (exact binomial with
 //!   Clopper-Pearson CI, Wald-Wolfowitz runs, first-order Markov chi-square);
 //! - [`tracked`]: tracked-run histories (Open RL Benchmark exports) into
@@ -45,6 +48,7 @@ pub mod conformal;
 #[cfg(feature = "experiments")]
 pub mod experiments;
 pub mod plot;
+pub mod poisoning;
 pub mod profile;
 pub mod ranking;
 pub mod resampling;
