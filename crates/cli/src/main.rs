@@ -22,8 +22,18 @@ mod eval;
 #[derive(Debug, Parser)]
 #[command(name = "duality", version, about, long_about = None)]
 struct Cli {
+    /// Largest memory a request may ask for before it is refused, e.g. `16G`
+    /// (default: 3/4 of the memory available at start; also
+    /// `DUALITY_MAX_MEMORY`). Sizes are checked before allocating, so a typo
+    /// such as `--reps 1e12` is an error instead of an out-of-memory abort.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_memory)]
+    max_memory: Option<u64>,
     #[command(subcommand)]
     command: Command,
+}
+
+fn parse_memory(text: &str) -> Result<u64, String> {
+    duality_core::limits::parse_bytes(text).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -52,6 +62,9 @@ enum Command {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(bytes) = cli.max_memory {
+        duality_core::limits::set_memory_budget(bytes);
+    }
     match cli.command {
         Command::Eval(cmd) => eval::run(cmd),
         Command::Bandit(cmd) => bandit::run(cmd),
@@ -65,11 +78,59 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
+    // Every command prints with `println!`, which panics when stdout fails:
+    // a closed pipe (`duality ... | head -1`) or a full disk (`> /dev/full`).
+    // Threading a writer through every command would touch each area module;
+    // instead the panic is caught here, once. A closed pipe means the reader
+    // has all it wants, so it ends quietly with success (as `cat` does); any
+    // other stdout failure is an ordinary error message. Other panics are bugs
+    // and keep Rust's default report and exit code 101.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if stdout_failure(info.payload()).is_none() {
+            default_hook(info);
+        }
+    }));
+    let outcome = std::panic::catch_unwind(|| {
+        let result = run(Cli::parse());
+        // Flush what is still buffered so a late write error is seen here.
+        result.and_then(|()| std::io::Write::flush(&mut std::io::stdout()).map_err(Into::into))
+    });
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
+        Err(payload) => match stdout_failure(payload.as_ref()) {
+            Some(message) if message.contains("Broken pipe") => ExitCode::SUCCESS,
+            Some(message) => {
+                eprintln!("error: cannot write the output: {message}");
+                ExitCode::FAILURE
+            }
+            None => std::panic::resume_unwind(payload),
+        },
     }
+}
+
+/// The message of a panic raised by `print!`/`println!` when stdout fails,
+/// or `None` for any other panic.
+fn stdout_failure(payload: &(dyn std::any::Any + Send)) -> Option<String> {
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())?;
+    message
+        .strip_prefix("failed printing to stdout: ")
+        .map(str::to_string)
+}
+
+/// Whether an error chain ends in a closed pipe (the reader went away).
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

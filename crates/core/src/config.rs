@@ -19,17 +19,35 @@ pub trait Validate {
 
 /// Parses and validates a config from TOML text. `source_name` (a file name)
 /// is quoted in error messages.
+///
+/// Strict by design: a key the config type does not know is an error naming
+/// it (with the closest known name where serde lists them), never silently
+/// skipped: a misspelt `rep = 50` must not run the default 2,000 repetitions.
+/// This holds for every config type, whether or not it declares
+/// `#[serde(deny_unknown_fields)]`. A UTF-8 byte-order mark is skipped.
 pub fn from_toml_str<T: DeserializeOwned + Validate>(text: &str, source_name: &str) -> Result<T> {
-    let value: T = toml::from_str(text).map_err(|e| {
-        let span_line = e
-            .span()
-            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut ignored: Vec<String> = Vec::new();
+    let value: T = serde_ignored::deserialize(toml::Deserializer::new(text), |path| {
+        ignored.push(path.to_string())
+    })
+    .map_err(|e| {
+        let span_line = e.span().map(|span| line_of(text, span.start));
         Error::Parse {
             path: source_name.to_string(),
             line: span_line,
-            message: e.message().to_string(),
+            message: with_suggestion(e.message()),
         }
     })?;
+    if let Some(path) = ignored.first() {
+        let key = path.rsplit('.').next().unwrap_or(path);
+        let line = key_line(text, key);
+        return Err(Error::Parse {
+            path: source_name.to_string(),
+            line,
+            message: format!("unknown key `{path}`: this config has no such setting (check its spelling and section)"),
+        });
+    }
     value.validate().map_err(|e| match e {
         Error::Config {
             source_name: None,
@@ -43,6 +61,59 @@ pub fn from_toml_str<T: DeserializeOwned + Validate>(text: &str, source_name: &s
         other => other,
     })?;
     Ok(value)
+}
+
+/// 1-based line of byte offset `at` in `text`.
+fn line_of(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    text[..at].matches('\n').count() + 1
+}
+
+/// The first line that assigns `key` (`key = ...`, quoted or not), if any.
+fn key_line(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            let t = line.trim_start();
+            let rest = t
+                .strip_prefix(key)
+                .or_else(|| t.strip_prefix(&format!("\"{key}\"")))
+                .or_else(|| t.strip_prefix(&format!("'{key}'")));
+            rest.is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
+}
+
+/// Appends "did you mean `x`?" to serde's "unknown field `a`, expected one of
+/// `x`, `y`" (and the same for variants) when one expected name is close.
+fn with_suggestion(message: &str) -> String {
+    let unknown = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|prefix| message.find(prefix).map(|i| i + prefix.len()));
+    let Some(start) = unknown else {
+        return message.to_string();
+    };
+    let Some(len) = message[start..].find('`') else {
+        return message.to_string();
+    };
+    let wrong = &message[start..start + len];
+    let Some(expected_at) = message[start + len..].find("expected") else {
+        return message.to_string();
+    };
+    let candidates = message[start + len + expected_at..]
+        .split('`')
+        .skip(1)
+        .step_by(2);
+    let best = candidates
+        .map(|c| (strsim::jaro_winkler(wrong, c), c))
+        .filter(|(similarity, _)| *similarity >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, name)) => format!("{message} (did you mean `{name}`?)"),
+        None => message.to_string(),
+    }
 }
 
 /// Reads, parses and validates a TOML config file.
@@ -124,6 +195,54 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("c.toml line 1"), "{msg}");
+    }
+
+    /// Like `Run` but without `deny_unknown_fields`: serde alone would skip
+    /// unknown keys silently.
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Lenient {
+        reps: usize,
+        policy: Policy,
+    }
+
+    impl Validate for Lenient {
+        fn validate(&self) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_even_without_deny_unknown_fields() {
+        let msg = from_toml_str::<Lenient>("reps = 3\nrep = 50\n", "d.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("unknown key `rep`"), "{msg}");
+        assert!(msg.contains("d.toml line 2"), "{msg}");
+        let msg = from_toml_str::<Lenient>("[policy]\nepsilon = 0.1\neps = 2\n", "e.toml")
+            .unwrap_err()
+            .to_string();
+        // `Policy` denies unknown fields itself: serde's message, plus a guess.
+        assert!(msg.contains("did you mean `epsilon`?"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_fields_suggest_the_closest_name() {
+        let msg = from_toml_str::<Run>("horizn = 4\n", "f.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("did you mean `horizon`?"), "{msg}");
+        // Nothing close: no guess.
+        let msg = from_toml_str::<Run>("zzzzzzzz = 4\n", "f.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(!msg.contains("did you mean"), "{msg}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let run: Run = from_toml_str("\u{feff}horizon = 10\n", "bom.toml").unwrap();
+        assert_eq!(run.horizon, 10);
     }
 
     #[test]

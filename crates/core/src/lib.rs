@@ -12,6 +12,9 @@
 //!   streams, so results do not depend on the rayon thread count;
 //! - [`config`]: TOML + serde config loading with validation errors that name
 //!   the field;
+//! - [`files`]: atomic output files (a temporary file renamed into place);
+//! - [`limits`]: checked size products and a memory budget, so requests too
+//!   large are refused before allocating;
 //! - [`record`]: the [`RunRecord`](record::RunRecord) (algorithm, task, seed,
 //!   metrics) with JSON and CSV writers and readers;
 //! - [`linalg`]: the dense solvers of [`numerics`] under their old path;
@@ -36,6 +39,8 @@
 pub mod check;
 pub mod config;
 pub mod error;
+pub mod files;
+pub mod limits;
 pub mod numerics;
 pub mod progress;
 pub mod record;

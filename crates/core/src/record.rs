@@ -198,20 +198,24 @@ pub fn header_column(
         })
 }
 
-/// Writes records to `path`, choosing JSON or CSV by extension.
+/// Writes records to `path`, choosing JSON or CSV by extension. The file is
+/// written atomically (see [`crate::files`]): complete or not at all.
 pub fn save(records: &[RunRecord], path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let writer = std::io::BufWriter::new(file);
+    // Render in memory first so that a serialisation error leaves no file.
+    let mut buf = Vec::new();
     match path.extension().and_then(|e| e.to_str()) {
-        Some("csv") => write_csv(records, writer),
-        Some("json") => write_json(records, writer),
-        other => Err(Error::invalid(
-            "file extension",
-            format!("{other:?} of {}", path.display()),
-            "`.json` or `.csv`",
-        )),
+        Some("csv") => write_csv(records, &mut buf)?,
+        Some("json") => write_json(records, &mut buf)?,
+        other => {
+            return Err(Error::invalid(
+                "file extension",
+                format!("{other:?} of {}", path.display()),
+                "`.json` or `.csv`",
+            ))
+        }
     }
+    crate::files::write_atomic(path, buf)
 }
 
 #[cfg(test)]
