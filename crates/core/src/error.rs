@@ -114,6 +114,28 @@ fn line_suffix(line: Option<usize>) -> String {
     line.map(|l| format!(" line {l}")).unwrap_or_default()
 }
 
+/// Longest value [`Error::invalid`] quotes in full.
+pub const MAX_VALUE_CHARS: usize = 80;
+
+/// Longest message [`Error::parse`] keeps in full.
+pub const MAX_MESSAGE_CHARS: usize = 400;
+
+/// `text` itself if it has at most `max` characters, else its first `max`
+/// characters, an ellipsis and the full length.
+///
+/// ```
+/// use duality_core::error::shorten;
+/// assert_eq!(shorten("short", 80), "short");
+/// let long = "x".repeat(1000);
+/// assert_eq!(shorten(&long, 3), "xxx... (1000 characters)");
+/// ```
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((cut, _)) => format!("{}... ({} characters)", &text[..cut], text.chars().count()),
+    }
+}
+
 /// `Result` with the workspace [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -129,7 +151,9 @@ impl Error {
         }
     }
 
-    /// Shorthand for [`Error::InvalidValue`].
+    /// Shorthand for [`Error::InvalidValue`]. A value longer than
+    /// [`MAX_VALUE_CHARS`] is cut (a 200 MB CSV line must not be echoed to
+    /// the terminal), keeping its start and its length.
     pub fn invalid(
         name: impl Into<String>,
         value: impl std::fmt::Display,
@@ -137,7 +161,7 @@ impl Error {
     ) -> Self {
         Error::InvalidValue {
             name: name.into(),
-            value: value.to_string(),
+            value: shorten(&value.to_string(), MAX_VALUE_CHARS),
             expected: expected.into(),
         }
     }
@@ -175,12 +199,13 @@ impl Error {
         }
     }
 
-    /// Shorthand for [`Error::Parse`].
+    /// Shorthand for [`Error::Parse`]. A message longer than
+    /// [`MAX_MESSAGE_CHARS`] (one that quotes a huge field) is cut.
     pub fn parse(path: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Self {
         Error::Parse {
             path: path.into(),
             line,
-            message: message.into(),
+            message: shorten(&message.into(), MAX_MESSAGE_CHARS),
         }
     }
 
@@ -223,6 +248,18 @@ mod tests {
         );
         let e = Error::parse("a.csv", Some(7), "score is not a number: \"x\"");
         assert_eq!(e.to_string(), "a.csv line 7: score is not a number: \"x\"");
+    }
+
+    #[test]
+    fn long_values_are_cut() {
+        let line = "9".repeat(200_000);
+        let msg = Error::invalid("score", &line, "a finite number").to_string();
+        assert!(msg.len() < 200, "{}", msg.len());
+        assert!(msg.contains("(200000 characters)"), "{msg}");
+        let msg = Error::parse("big.csv", Some(2), format!("not a number: {line}")).to_string();
+        assert!(msg.len() < 500, "{}", msg.len());
+        // Multi-byte characters are cut at a character boundary.
+        assert_eq!(shorten("ééé", 2), "éé... (3 characters)");
     }
 
     #[test]
