@@ -15,7 +15,10 @@ pub use notears::{
     acyclicity, notears, DagFit, Data, InnerSolver, NotearsParams, ValueAndGradient,
 };
 pub use sem::{random_dag, simulate_linear_sem, Adjacency, GraphType, Noise};
-pub use topo::{fit_order, topo, topo_random_start, TopoFit, TopoParams};
+pub use topo::{
+    fit_order, fit_order_l1, l1_objective, topo, topo_random_start, SwapGradient, TopoFit,
+    TopoParams,
+};
 
 #[cfg(test)]
 mod tests {
