@@ -31,9 +31,11 @@
 //!
 //! The tabular parts build without libtorch. Feature `torch` adds neural
 //! optimal stopping (`stopping::neural_fit`: an MLP on (time, price) and a
-//! 1-D CNN over the last returns, trained by deep optimal stopping); the
-//! stock-augmented deep distributional agents (QR/C51 DQN) are not
-//! implemented yet.
+//! 1-D CNN over the last returns, trained by deep optimal stopping) and
+//! [`deep`]: stock-augmented deep distributional agents (QR-DQN and C51
+//! heads over state features and the stock, acting greedily on the same
+//! objectives as the tabular DP) on every finite-horizon `FiniteMdp` and a
+//! continuous-state inventory problem.
 //!
 //! ```
 //! use duality_distdp::prelude::*;
@@ -52,6 +54,8 @@
 //! ```
 
 pub mod classic;
+#[cfg(feature = "torch")]
+pub mod deep;
 pub mod dist;
 pub mod evaluation;
 #[cfg(feature = "experiments")]
