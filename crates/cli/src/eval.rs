@@ -16,7 +16,9 @@
 //! - `conformal-select --calibration CAL.csv --test TEST.csv --threshold C
 //!   --q Q`: OptCS / OptCS-Full / BH conformal selection;
 //! - `corrected-t`, `paired-ci`, `cluster-accuracy`, `delong-ci`, `plan`:
-//!   model-comparison statistics and the seed-budget planner.
+//!   model-comparison statistics and the seed-budget planner;
+//! - `roe --votes FILE.csv` (`sample,model,class,logit`): certified
+//!   poisoning radii of DPA / DPA+ROE, or FA / FA+ROE with `--shifts`.
 //!
 //! Score files are tidy CSV `algorithm,task,run,score` (or JSON
 //! `{alg: [[run x task]]}`). JSON output with `--format json`.
@@ -72,6 +74,31 @@ pub enum EvalCommand {
     DelongCi(DelongCiArgs),
     /// Runs per task needed for a target IQM CI width or power, from a pilot.
     Plan(PlanArgs),
+    /// Certified data-poisoning radii of DPA and DPA+ROE (or, with
+    /// `--shifts`, FA and FA+ROE) from per-model logits (Rezaei et al. 2023).
+    Roe(RoeArgs),
+}
+
+/// Arguments of `duality eval roe`.
+#[derive(Debug, Args)]
+pub struct RoeArgs {
+    /// Long CSV `sample,model,class,logit`: every model's logit for every
+    /// class on every sample; `model` and `class` are 0-based integers.
+    #[arg(long)]
+    pub votes: PathBuf,
+    /// Finite Aggregation's shifts `s_1,...,s_d`: the file's models are FA's
+    /// `k d` classifiers and training bucket `h` reaches the models
+    /// `(h + s_i) mod kd` (Wang et al. 2022). Without it, each model is one
+    /// DPA partition (k = models).
+    #[arg(long, value_delimiter = ',')]
+    pub shifts: Option<Vec<usize>>,
+    /// Optional CSV `sample,label` (true class per sample): adds the
+    /// certified accuracy at each radius.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `duality eval corrected-t`.
@@ -451,6 +478,7 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
         EvalCommand::ClusterAccuracy(a) => cluster_accuracy(a),
         EvalCommand::DelongCi(a) => delong_ci(a),
         EvalCommand::Plan(a) => plan(a),
+        EvalCommand::Roe(a) => roe(a),
     }
 }
 
@@ -1386,6 +1414,186 @@ fn plan(a: PlanArgs) -> anyhow::Result<()> {
                 "{:>16}: pilot {} runs (IQM CI width {:.4}) -> {} runs per task (predicted {:.4})",
                 r.algorithm, r.plan.pilot_runs, r.plan.pilot_width, r.plan.runs, r.plan.predicted
             );
+        }
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct RoeSample {
+    sample: String,
+    certificates: Vec<RoeCert>,
+}
+
+#[derive(Debug, Serialize)]
+struct RoeCert {
+    method: &'static str,
+    prediction: usize,
+    radius: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct RoeCurve {
+    method: &'static str,
+    /// Certified accuracy at radius 0, 1, ... (until it reaches 0).
+    certified_accuracy: Vec<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct RoeOut {
+    k: usize,
+    d: usize,
+    models: usize,
+    classes: usize,
+    methods: Vec<&'static str>,
+    samples: Vec<RoeSample>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accuracy: Option<Vec<RoeCurve>>,
+}
+
+/// Reads `sample,label` into labels in the order of `names`; every sample
+/// of the votes file needs exactly one label and no other sample may appear.
+fn read_roe_labels(path: &Path, names: &[String], classes: usize) -> anyhow::Result<Vec<usize>> {
+    let (cols, _) = read_columns(path, &[&["sample"], &["label"]], &[])?;
+    let index: std::collections::HashMap<&str, usize> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    let mut labels: Vec<Option<usize>> = vec![None; names.len()];
+    for (row, (s, l)) in cols[0].iter().zip(&cols[1]).enumerate() {
+        let line = row + 2;
+        let Some(&i) = index.get(s.as_str()) else {
+            bail!(
+                "{} line {line}: sample {s:?} is not in the votes file",
+                path.display()
+            );
+        };
+        let label: usize = l.parse().ok().filter(|&c| c < classes).with_context(|| {
+            format!(
+                "{} line {line}: label {l:?}: expected a class index below {classes}",
+                path.display()
+            )
+        })?;
+        if labels[i].replace(label).is_some() {
+            bail!(
+                "{} line {line}: second label for sample {s:?}",
+                path.display()
+            );
+        }
+    }
+    labels
+        .into_iter()
+        .zip(names)
+        .map(|(l, n)| l.with_context(|| format!("{}: no label for sample {n:?}", path.display())))
+        .collect()
+}
+
+fn roe(a: RoeArgs) -> anyhow::Result<()> {
+    use duality_eval::poisoning::{certified_accuracy, Certifier, Layout, LogitTable, Method};
+    let name = a.votes.display().to_string();
+    let (names, table) = LogitTable::read_csv(record::open_buffered(&a.votes)?, &name)?;
+    let models = table.models();
+    let (layout, methods) = match &a.shifts {
+        None => (Layout::dpa(models)?, vec![Method::Dpa, Method::DpaRoe]),
+        Some(shifts) => {
+            let d = shifts.len();
+            if d == 0 || models % d != 0 {
+                bail!(
+                    "--shifts gives d = {d}, but the {models} models of {name} are not k d classifiers for an integer k"
+                );
+            }
+            let layout = Layout::with_shifts(models / d, shifts.clone())?;
+            let methods = if d == 1 {
+                Method::ALL.to_vec()
+            } else {
+                vec![Method::Fa, Method::FaRoe]
+            };
+            (layout, methods)
+        }
+    };
+    let certifier = Certifier::new(&table, &layout)?;
+    let certs: Vec<Vec<duality_eval::poisoning::Certificate>> = methods
+        .iter()
+        .map(|&m| certifier.certify_all(m))
+        .collect::<duality_eval::Result<_>>()?;
+    let accuracy = match &a.labels {
+        None => None,
+        Some(path) => {
+            let labels = read_roe_labels(path, &names, table.classes())?;
+            let max_r = certs.iter().flatten().map(|c| c.radius).max().unwrap_or(0);
+            Some(
+                methods
+                    .iter()
+                    .zip(&certs)
+                    .map(|(m, c)| {
+                        let mut curve = certified_accuracy(c, &labels, max_r + 1)?;
+                        while curve.len() > 1
+                            && curve[curve.len() - 1] == 0.0
+                            && curve[curve.len() - 2] == 0.0
+                        {
+                            curve.pop();
+                        }
+                        Ok(RoeCurve {
+                            method: m.name(),
+                            certified_accuracy: curve,
+                        })
+                    })
+                    .collect::<duality_eval::Result<Vec<_>>>()?,
+            )
+        }
+    };
+    let samples = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| RoeSample {
+            sample: n.clone(),
+            certificates: methods
+                .iter()
+                .zip(&certs)
+                .map(|(m, c)| RoeCert {
+                    method: m.name(),
+                    prediction: c[i].prediction,
+                    radius: c[i].radius,
+                })
+                .collect(),
+        })
+        .collect();
+    let out = RoeOut {
+        k: layout.k(),
+        d: layout.d(),
+        models,
+        classes: table.classes(),
+        methods: methods.iter().map(|m| m.name()).collect(),
+        samples,
+        accuracy,
+    };
+    emit(a.format, &out, |o| {
+        println!(
+            "{} models, {} classes, k = {}, d = {}; radius = poisoned training samples each prediction survives",
+            o.models, o.classes, o.k, o.d
+        );
+        print!("{:>16}", "sample");
+        for m in &o.methods {
+            print!(" {:>10} {:>6}", format!("{m} pred"), "radius");
+        }
+        println!();
+        for s in &o.samples {
+            print!("{:>16}", s.sample);
+            for c in &s.certificates {
+                print!(" {:>10} {:>6}", c.prediction, c.radius);
+            }
+            println!();
+        }
+        if let Some(acc) = &o.accuracy {
+            println!("certified accuracy by radius:");
+            for c in acc {
+                let cells: Vec<String> = c
+                    .certified_accuracy
+                    .iter()
+                    .map(|v| format!("{v:.3}"))
+                    .collect();
+                println!("{:>10}: {}", c.method, cells.join(" "));
+            }
         }
     })
 }

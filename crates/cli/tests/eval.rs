@@ -697,3 +697,94 @@ fn adastop_package_variant_on_the_walker_example() {
     ]);
     assert!(!ok && err.contains("XYZ"), "{err}");
 }
+
+/// Long CSV of one sample `x` from per-model logit rows.
+fn votes_csv(rows: &[&[f64]]) -> String {
+    let mut s = String::from("sample,model,class,logit\n");
+    for (m, row) in rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            s.push_str(&format!("x,{m},{c},{v}\n"));
+        }
+    }
+    s
+}
+
+#[test]
+fn roe_certificates_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    // 8 models, 4 classes: votes 0 x4, 1 x3, 2 x1; everyone ranks 0 over 1
+    // except the class-1 voters. DPA radius 0, DPA+ROE radius 1 (the
+    // hand computation in duality_eval::poisoning's tests).
+    let mut rows: Vec<Vec<f64>> = vec![vec![4.0, 3.0, 2.0, 1.0]; 4];
+    rows.extend(vec![vec![3.0, 4.0, 2.0, 1.0]; 3]);
+    rows.push(vec![3.0, 2.0, 4.0, 1.0]);
+    let refs: Vec<&[f64]> = rows.iter().map(|r| r.as_slice()).collect();
+    let votes = write(dir.path(), "v.csv", &votes_csv(&refs));
+    let labels = write(dir.path(), "l.csv", "sample,label\nx,0\n");
+    let v = json(&[
+        "eval", "roe", "--votes", &votes, "--labels", &labels, "--format", "json",
+    ]);
+    assert_eq!(v["k"], 8);
+    assert_eq!(v["d"], 1);
+    let certs = &v["samples"][0]["certificates"];
+    assert_eq!(certs[0]["method"], "DPA");
+    assert_eq!(certs[0]["prediction"], 0);
+    assert_eq!(certs[0]["radius"], 0);
+    assert_eq!(certs[1]["method"], "DPA+ROE");
+    assert_eq!(certs[1]["radius"], 1);
+    // Certified accuracy: DPA 1 at r = 0 only; DPA+ROE up to r = 1.
+    assert_eq!(
+        v["accuracy"][1]["certified_accuracy"][1].as_f64(),
+        Some(1.0)
+    );
+    assert_eq!(
+        v["accuracy"][0]["certified_accuracy"][1].as_f64(),
+        Some(0.0)
+    );
+    let (ok, table, _) = run(&["eval", "roe", "--votes", &votes]);
+    assert!(ok && table.contains("DPA+ROE"), "{table}");
+
+    // FA with k = 2, d = 2, shifts 0,1: votes 0, 0, 0, 1 -> radius 0.
+    let fa = write(
+        dir.path(),
+        "fa.csv",
+        &votes_csv(&[&[1.0, 0.0], &[1.0, 0.0], &[1.0, 0.0], &[0.0, 1.0]]),
+    );
+    let v = json(&[
+        "eval", "roe", "--votes", &fa, "--shifts", "0,1", "--format", "json",
+    ]);
+    assert_eq!((v["k"].as_u64(), v["d"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(v["methods"], serde_json::json!(["FA", "FA+ROE"]));
+    assert_eq!(v["samples"][0]["certificates"][0]["radius"], 0);
+}
+
+#[test]
+fn roe_bad_inputs_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let one_model = write(dir.path(), "a.csv", &votes_csv(&[&[1.0, 0.0]]));
+    let (ok, _, err) = run(&["eval", "roe", "--votes", &one_model]);
+    assert!(!ok && err.contains("k >= 2"), "{err}");
+    let one_class = write(dir.path(), "b.csv", &votes_csv(&[&[1.0], &[2.0]]));
+    let (ok, _, err) = run(&["eval", "roe", "--votes", &one_class]);
+    assert!(!ok && err.contains("classes"), "{err}");
+    let bad = write(
+        dir.path(),
+        "c.csv",
+        "sample,model,class,logit\nx,0,0,1\nx,0,1,nan\nx,1,0,0\nx,1,1,0\n",
+    );
+    let (ok, _, err) = run(&["eval", "roe", "--votes", &bad]);
+    assert!(
+        !ok && err.contains("line 3") && err.contains("logit"),
+        "{err}"
+    );
+    let good = write(
+        dir.path(),
+        "d.csv",
+        &votes_csv(&[&[1.0, 0.0], &[0.0, 1.0], &[2.0, 0.0]]),
+    );
+    let (ok, _, err) = run(&["eval", "roe", "--votes", &good, "--shifts", "0,1"]);
+    assert!(!ok && err.contains("d = 2"), "{err}");
+    let labels = write(dir.path(), "l.csv", "sample,label\ny,0\n");
+    let (ok, _, err) = run(&["eval", "roe", "--votes", &good, "--labels", &labels]);
+    assert!(!ok && err.contains("\"y\""), "{err}");
+}
