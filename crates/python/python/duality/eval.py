@@ -1,0 +1,361 @@
+"""Evaluation statistics shaped like rliable, scikit-learn and mlxtend.
+
+rliable users switch with::
+
+    from duality.eval import get_interval_estimates
+    points, cis = get_interval_estimates(score_dict, metrics=("iqm", "mean"), reps=50_000)
+
+Scores are ``(num_runs, num_tasks)`` arrays, one per algorithm, as in
+rliable. Bootstrap intervals are duality's stratified bootstrap (seeded,
+bit-identical for any thread count); they estimate the same intervals as
+rliable's but with a different random stream, so they agree within Monte
+Carlo error, not digit for digit. Point estimates agree exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _native
+from ._convert import as_array, as_float, as_int
+
+__all__ = [
+    "aggregate_mean",
+    "aggregate_median",
+    "aggregate_iqm",
+    "aggregate_optimality_gap",
+    "probability_of_improvement",
+    "get_interval_estimates",
+    "create_performance_profile",
+    "performance_profile",
+    "roc_auc_score",
+    "average_precision_score",
+    "delong_test",
+    "mcnemar_table",
+    "mcnemar",
+]
+
+Scores = Any  # a (num_runs, num_tasks) array-like of numbers
+
+
+def _scores(x: Scores, name: str) -> np.ndarray:
+    return as_array(x, name, ndim=2)
+
+
+def aggregate_mean(scores: Scores) -> float:
+    """Mean over tasks of the per-task mean over runs (rliable's ``aggregate_mean``)."""
+    return _native.eval_aggregate("mean", _scores(scores, "scores"))
+
+
+def aggregate_median(scores: Scores) -> float:
+    """Median over tasks of the per-task mean over runs (rliable's ``aggregate_median``)."""
+    return _native.eval_aggregate("median", _scores(scores, "scores"))
+
+
+def aggregate_iqm(scores: Scores) -> float:
+    """Interquartile mean of all runs x tasks scores: the 25% trimmed mean,
+    ``scipy.stats.trim_mean(scores, 0.25, axis=None)`` (rliable's ``aggregate_iqm``)."""
+    return _native.eval_aggregate("iqm", _scores(scores, "scores"))
+
+
+def aggregate_optimality_gap(scores: Scores, gamma: float = 1) -> float:
+    """``gamma - mean(min(scores, gamma))`` (rliable's ``aggregate_optimality_gap``)."""
+    return _native.eval_aggregate(
+        "optimality_gap", _scores(scores, "scores"), as_float(gamma, "gamma")
+    )
+
+
+def probability_of_improvement(scores_x: Scores, scores_y: Scores) -> float:
+    """``P(X > Y)``: the mean over tasks of the Mann-Whitney ``U / (n_x n_y)``
+    (ties count 1/2), rliable's ``probability_of_improvement``. The two
+    matrices need the same tasks but may have different numbers of runs."""
+    return _native.eval_probability_of_improvement(
+        _scores(scores_x, "scores_x"), _scores(scores_y, "scores_y")
+    )
+
+
+# rliable's aggregate functions stand for their metric names, so that
+# ``metrics=(aggregate_iqm, aggregate_mean)`` works like the strings.
+_METRIC_OF: Dict[Callable[..., float], str] = {
+    aggregate_mean: "mean",
+    aggregate_median: "median",
+    aggregate_iqm: "iqm",
+    aggregate_optimality_gap: "optimality_gap",
+}
+
+MetricLike = Union[str, Callable[..., float]]
+
+
+def _metric_names(metrics: Union[MetricLike, Sequence[MetricLike]]) -> Tuple[list, bool]:
+    """Metric names and whether the request is probability of improvement."""
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = [metrics]
+    names = []
+    for m in metrics:
+        if m is probability_of_improvement or m == "probability_of_improvement":
+            names.append("probability_of_improvement")
+        elif callable(m):
+            if m not in _METRIC_OF:
+                raise TypeError(
+                    f"metrics: {getattr(m, '__name__', m)!r} is not one of duality's aggregates; "
+                    "pass names ('iqm', 'mean', 'median', 'optimality_gap') or "
+                    "duality.eval.aggregate_* functions"
+                )
+            names.append(_METRIC_OF[m])
+        elif isinstance(m, str):
+            names.append(m)
+        else:
+            raise TypeError(f"metrics: expected metric names, got {m!r}")
+    if not names:
+        raise ValueError("metrics: expected at least one metric, got none")
+    poi = "probability_of_improvement" in names
+    if poi and len(names) > 1:
+        raise ValueError(
+            "metrics: probability_of_improvement cannot be combined with other metrics"
+        )
+    return names, poi
+
+
+def _confidence(confidence_interval_size: float, confidence: Optional[float]) -> float:
+    if confidence is not None:
+        return as_float(confidence, "confidence")
+    return as_float(confidence_interval_size, "confidence_interval_size")
+
+
+def _check_dict(score_dict: Mapping[str, Any], name: str = "score_dict") -> None:
+    if not isinstance(score_dict, Mapping):
+        raise TypeError(f"{name}: expected a dict of score arrays, got {type(score_dict).__name__}")
+    if not score_dict:
+        raise ValueError(f"{name}: expected at least one algorithm, got an empty dict")
+
+
+def get_interval_estimates(
+    score_dict: Mapping[str, Any],
+    metrics: Union[MetricLike, Sequence[MetricLike]] = ("iqm", "mean", "median", "optimality_gap"),
+    reps: int = 50_000,
+    confidence_interval_size: float = 0.95,
+    method: str = "percentile",
+    task_bootstrap: bool = False,
+    seed: int = 0,
+    gamma: float = 1.0,
+    confidence: Optional[float] = None,
+) -> Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]]:
+    """Point estimates and stratified-bootstrap confidence intervals, shaped as
+    rliable's ``get_interval_estimates``.
+
+    Args:
+        score_dict: ``{algorithm: (num_runs, num_tasks) scores}``; for
+            ``metrics="probability_of_improvement"``, ``{pair name: (scores_x,
+            scores_y)}`` as in rliable.
+        metrics: metric names (``iqm``, ``mean``, ``median``,
+            ``optimality_gap``) or the ``aggregate_*`` functions of this module;
+            this replaces rliable's ``func``.
+        reps: bootstrap replicates (>= 1).
+        confidence_interval_size: coverage in (0, 1) (``confidence`` is an alias).
+        method: ``percentile``, ``basic``, ``bc`` or ``bca``.
+        task_bootstrap: also resample tasks (not with probability of improvement
+            pairs in rliable; here it resamples tasks jointly for both).
+        seed: master seed; each algorithm gets its own stream derived from its
+            name, so adding an algorithm leaves the others' intervals unchanged.
+        gamma: threshold of the optimality gap.
+
+    Returns:
+        ``(point_estimates, interval_estimates)``: per algorithm an array of
+        shape ``(len(metrics),)`` and one of shape ``(2, len(metrics))`` (lower
+        bounds in row 0, upper bounds in row 1).
+    """
+    _check_dict(score_dict)
+    names, poi = _metric_names(metrics)
+    conf = _confidence(confidence_interval_size, confidence)
+    reps_ = as_int(reps, "reps")
+    seed_ = as_int(seed, "seed")
+    keys = [str(k) for k in score_dict]
+    if poi:
+        xs, ys = [], []
+        for k, v in score_dict.items():
+            if isinstance(v, np.ndarray) or len(v) != 2:
+                raise ValueError(
+                    f"score_dict[{k!r}]: probability_of_improvement needs a pair (scores_x, scores_y)"
+                )
+            xs.append(_scores(v[0], f"score_dict[{k!r}][0]"))
+            ys.append(_scores(v[1], f"score_dict[{k!r}][1]"))
+        out = _native.eval_improvement_intervals(
+            keys, xs, ys, reps_, conf, method, bool(task_bootstrap), seed_
+        )
+        points = {k: np.array([e]) for k, (e, _, _) in zip(keys, out)}
+        cis = {k: np.array([[lo], [hi]]) for k, (_, lo, hi) in zip(keys, out)}
+        return points, cis
+    arrays = [_scores(v, f"score_dict[{k!r}]") for k, v in score_dict.items()]
+    out = _native.eval_interval_estimates(
+        keys,
+        arrays,
+        names,
+        as_float(gamma, "gamma"),
+        reps_,
+        conf,
+        method,
+        bool(task_bootstrap),
+        seed_,
+    )
+    points = {k: p for k, (p, _) in zip(keys, out)}
+    cis = {k: c for k, (_, c) in zip(keys, out)}
+    return points, cis
+
+
+def create_performance_profile(
+    score_dict: Mapping[str, Any],
+    tau_list: Any,
+    use_score_distribution: bool = True,
+    method: str = "percentile",
+    task_bootstrap: bool = False,
+    reps: int = 2000,
+    confidence_interval_size: float = 0.95,
+    seed: int = 0,
+) -> Tuple[Dict[str, np.ndarray], Dict[str, np.ndarray]]:
+    """Performance profiles with pointwise bootstrap CIs, shaped as rliable's
+    ``create_performance_profile``: per algorithm the fraction of scores
+    (``use_score_distribution=True``: of all runs x tasks; otherwise of the
+    per-task mean scores) strictly above each ``tau``, an array of shape
+    ``(len(tau_list),)``, and its CI of shape ``(2, len(tau_list))``."""
+    _check_dict(score_dict)
+    taus = as_array(tau_list, "tau_list", ndim=1)
+    keys = [str(k) for k in score_dict]
+    arrays = [_scores(v, f"score_dict[{k!r}]") for k, v in score_dict.items()]
+    out = _native.eval_performance_profile(
+        keys,
+        arrays,
+        taus,
+        bool(use_score_distribution),
+        as_int(reps, "reps"),
+        as_float(confidence_interval_size, "confidence_interval_size"),
+        method,
+        bool(task_bootstrap),
+        as_int(seed, "seed"),
+    )
+    return {k: p for k, (p, _) in zip(keys, out)}, {k: c for k, (_, c) in zip(keys, out)}
+
+
+performance_profile = create_performance_profile
+
+
+def _binary_labels(y_true: Any, pos_label: Any = None) -> np.ndarray:
+    """Boolean positives from binary labels. Without ``pos_label`` the larger
+    of the two classes is positive (scikit-learn's rule for ``{0, 1}``,
+    ``{-1, 1}`` and ``{False, True}``)."""
+    y = np.asarray(y_true) if not isinstance(y_true, np.ndarray) else y_true
+    if y.ndim != 1:
+        raise ValueError(f"y_true: expected a 1-D array, got shape {y.shape}")
+    if y.dtype.kind == "O":
+        raise TypeError("y_true: expected numeric or boolean labels, got dtype object")
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(f"y_true: NaN at index {int(np.flatnonzero(np.isnan(y))[0])}")
+    classes = np.unique(y)
+    if pos_label is None:
+        if len(classes) > 2:
+            raise ValueError(
+                f"y_true: expected binary labels, got {len(classes)} classes {classes[:5].tolist()}"
+            )
+        if len(classes) == 2 or y.dtype.kind == "b":
+            pos = classes[-1] if len(classes) == 2 else True
+        else:
+            pos = 1
+        return np.ascontiguousarray(y == pos)
+    if len(classes) > 2:
+        raise ValueError(
+            f"y_true: expected binary labels, got {len(classes)} classes {classes[:5].tolist()}"
+        )
+    return np.ascontiguousarray(y == pos_label)
+
+
+def _no_weights(sample_weight: Any) -> None:
+    if sample_weight is not None:
+        raise ValueError("sample_weight: weighted scores are not supported (pass None)")
+
+
+def roc_auc_score(
+    y_true: Any,
+    y_score: Any,
+    *,
+    average: Optional[str] = "macro",
+    sample_weight: Any = None,
+    max_fpr: Optional[float] = None,
+) -> float:
+    """Area under the ROC curve of binary labels, ties counting 1/2
+    (scikit-learn's ``roc_auc_score`` for binary ``y_true``; ``average`` is
+    accepted and ignored there too). Needs both classes."""
+    _no_weights(sample_weight)
+    if max_fpr is not None:
+        raise ValueError(f"max_fpr = {max_fpr!r}: partial AUC is not supported (pass None)")
+    labels = _binary_labels(y_true)
+    return _native.eval_roc_auc(labels, as_array(y_score, "y_score", ndim=1))
+
+
+def average_precision_score(
+    y_true: Any,
+    y_score: Any,
+    *,
+    average: Optional[str] = "macro",
+    pos_label: Any = 1,
+    sample_weight: Any = None,
+) -> float:
+    """Average precision, ``sum_n (R_n - R_{n-1}) P_n`` over score thresholds
+    (scikit-learn's ``average_precision_score`` for binary ``y_true``)."""
+    _no_weights(sample_weight)
+    labels = _binary_labels(y_true, pos_label)
+    return _native.eval_average_precision(labels, as_array(y_score, "y_score", ndim=1))
+
+
+def delong_test(
+    y_true: Any, y_score_a: Any, y_score_b: Any, confidence: float = 0.95
+) -> Dict[str, float]:
+    """DeLong's test (DeLong et al. 1988) that two scores of the same samples
+    have equal AUROC. Returns a dict with ``auc_a``, ``auc_b``, ``variance``
+    (of the difference), ``z``, ``p_value`` (two-sided) and ``ci`` (the Wald
+    interval of ``auc_a - auc_b`` at ``confidence``)."""
+    labels = _binary_labels(y_true)
+    a = as_array(y_score_a, "y_score_a", ndim=1)
+    b = as_array(y_score_b, "y_score_b", ndim=1)
+    auc_a, auc_b, var, z, p, lo, hi = _native.eval_delong(
+        labels, a, b, as_float(confidence, "confidence")
+    )
+    return {"auc_a": auc_a, "auc_b": auc_b, "variance": var, "z": z, "p_value": p, "ci": (lo, hi)}
+
+
+def mcnemar_table(y_target: Any, y_model1: Any, y_model2: Any) -> np.ndarray:
+    """mlxtend's ``mcnemar_table``: ``[[both right, 1 right & 2 wrong],
+    [1 wrong & 2 right, both wrong]]`` as a 2x2 int array (labels of any kind)."""
+    arrays = []
+    for name, y in (("y_target", y_target), ("y_model1", y_model1), ("y_model2", y_model2)):
+        a = np.asarray(y)
+        if a.ndim != 1:
+            raise ValueError(f"{name}: expected a 1-D array, got shape {a.shape}")
+        arrays.append(a)
+    lengths = {len(a) for a in arrays}
+    if len(lengths) != 1:
+        raise ValueError(
+            f"y_target, y_model1, y_model2: lengths differ ({', '.join(str(len(a)) for a in arrays)})"
+        )
+    try:
+        _, codes = np.unique(np.concatenate(arrays), return_inverse=True)
+    except TypeError as e:
+        raise TypeError(f"y_target, y_model1, y_model2: labels are not comparable: {e}") from None
+    codes = codes.reshape(-1).astype(np.int64)
+    n = len(arrays[0])
+    return _native.eval_mcnemar_table(
+        np.ascontiguousarray(codes[:n]),
+        np.ascontiguousarray(codes[n : 2 * n]),
+        np.ascontiguousarray(codes[2 * n :]),
+    )
+
+
+def mcnemar(ary: Any, corrected: bool = True, exact: bool = False) -> Tuple[Optional[float], float]:
+    """McNemar's test on a 2x2 table, mlxtend's ``mcnemar``: ``(chi2, p)``;
+    with ``exact=True``, ``(None, p)`` from the two-sided binomial test;
+    ``corrected`` applies Edwards' continuity correction."""
+    table = as_array(ary, "ary", ndim=2, dtype=np.int64)
+    chi2_c, p_c, chi2, p_chi2, p_exact, _p_mid = _native.eval_mcnemar(table)
+    if exact:
+        return None, p_exact
+    return (chi2_c, p_c) if corrected else (chi2, p_chi2)
