@@ -172,13 +172,25 @@ pub struct PlanArgs {
     /// Pilot scores, tidy CSV `algorithm,task,run,score` (>= 2 runs).
     #[arg(long)]
     pub scores: PathBuf,
-    /// Target width of the IQM's 95% CI.
+    /// The statistic planned for: `iqm` (per algorithm) or `improvement`
+    /// (`P(X > Y)` of `--x` over `--y`).
+    #[arg(long, value_enum, default_value_t = PlanStatistic::Iqm)]
+    pub statistic: PlanStatistic,
+    /// Algorithm X of `P(X > Y)` (with `--statistic improvement`).
+    #[arg(long)]
+    pub x: Option<String>,
+    /// Algorithm Y of `P(X > Y)` (with `--statistic improvement`).
+    #[arg(long)]
+    pub y: Option<String>,
+    /// Target width of the statistic's 95% CI.
     #[arg(long)]
     pub target_width: Option<f64>,
-    /// Target power of a two-sided test of an IQM difference `--effect`.
+    /// Target power: of a two-sided test of an IQM difference `--effect`
+    /// (iqm), or of `P(X > Y) = 1/2` against `1/2 + effect` (improvement).
     #[arg(long)]
     pub power: Option<f64>,
-    /// IQM difference to detect (with `--power`).
+    /// Effect to detect (with `--power`): an IQM difference, or
+    /// `P(X > Y) - 1/2` (between 0 and 0.5 in absolute value).
     #[arg(long)]
     pub effect: Option<f64>,
     /// Test level (with `--power`).
@@ -193,6 +205,15 @@ pub struct PlanArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+/// What `duality eval plan` plans for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanStatistic {
+    /// The interquartile mean of each algorithm.
+    Iqm,
+    /// The probability of improvement `P(X > Y)`.
+    Improvement,
 }
 
 /// Arguments of `duality eval conformal-select`.
@@ -1393,26 +1414,62 @@ struct PlanOut {
 }
 
 fn plan(a: PlanArgs) -> anyhow::Result<()> {
-    use duality_eval::comparison::{plan_for_power, plan_for_width};
+    use duality_eval::comparison::{
+        plan_for_power, plan_for_width, plan_improvement_power, plan_improvement_width,
+    };
     let set = load_scores(&a.scores)?;
     let bs = StratifiedBootstrap::new(a.reps, 0.95, a.seed)?;
+    let mode = match (a.target_width, a.power, a.effect) {
+        (Some(w), None, None) => Ok(w),
+        (None, Some(p), Some(d)) => Err((p, d)),
+        _ => bail!("give either --target-width W, or --power P with --effect D"),
+    };
     let mut rows = Vec::new();
-    for m in set.matrices() {
-        let plan = match (a.target_width, a.power, a.effect) {
-            (Some(w), None, None) => plan_for_width(m, w, &bs)?,
-            (None, Some(p), Some(d)) => plan_for_power(m, d, p, a.alpha, &bs)?,
-            _ => bail!("give either --target-width W, or --power P with --effect D"),
-        };
-        rows.push(PlanOut {
-            algorithm: m.algorithm().to_string(),
-            plan,
-        });
+    match a.statistic {
+        PlanStatistic::Iqm => {
+            for m in set.matrices() {
+                let plan = match mode {
+                    Ok(w) => plan_for_width(m, w, &bs)?,
+                    Err((p, d)) => plan_for_power(m, d, p, a.alpha, &bs)?,
+                };
+                rows.push(PlanOut {
+                    algorithm: m.algorithm().to_string(),
+                    plan,
+                });
+            }
+        }
+        PlanStatistic::Improvement => {
+            let (Some(xn), Some(yn)) = (&a.x, &a.y) else {
+                bail!(
+                    "--statistic improvement needs --x A and --y B (algorithms of {})",
+                    a.scores.display()
+                );
+            };
+            let (x, y) = (set.get(xn)?, set.get(yn)?);
+            let plan = match mode {
+                Ok(w) => plan_improvement_width(x, y, w, &bs)?,
+                Err((p, d)) => plan_improvement_power(x, y, d, p, a.alpha, &bs)?,
+            };
+            rows.push(PlanOut {
+                algorithm: format!("P({xn} > {yn})"),
+                plan,
+            });
+        }
     }
+    let what = match a.statistic {
+        PlanStatistic::Iqm => "IQM",
+        PlanStatistic::Improvement => "P(X > Y)",
+    };
     emit(a.format, &rows, |rows| {
         for r in rows {
             println!(
-                "{:>16}: pilot {} runs (IQM CI width {:.4}) -> {} runs per task (predicted {:.4})",
-                r.algorithm, r.plan.pilot_runs, r.plan.pilot_width, r.plan.runs, r.plan.predicted
+                "{:>16}: pilot {} runs ({what} CI width {:.4}) -> {} runs per task (predicted {} {:.4})",
+                r.algorithm,
+                r.plan.pilot_runs,
+                r.plan.pilot_width,
+                r.plan.runs,
+                if mode.is_ok() { "width" } else { "power" },
+                r.plan.predicted
             );
         }
     })

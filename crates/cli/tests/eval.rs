@@ -618,6 +618,55 @@ fn comparison_commands_run_and_reject_bad_input() {
         "eval", "plan", "--scores", &pilot, "--power", "1.5", "--effect", "0.1",
     ]);
     assert!(!ok && err.contains("1.5"), "{err}");
+
+    // P(X > Y) of b over a: width and power plans.
+    let mut two = String::from("algorithm,task,run,score\n");
+    for (alg, shift) in [("a", 0.0), ("b", 0.2)] {
+        for t in 0..4 {
+            for r in 0..4 {
+                let v = t as f64 + shift + 0.1 * ((r * 7 + t * 3) % 5) as f64;
+                two.push_str(&format!("{alg},t{t},{r},{v}\n"));
+            }
+        }
+    }
+    let two = write(dir.path(), "two.csv", &two);
+    let base = [
+        "eval",
+        "plan",
+        "--scores",
+        &two,
+        "--statistic",
+        "improvement",
+        "--x",
+        "b",
+        "--y",
+        "a",
+        "--reps",
+        "500",
+        "--format",
+        "json",
+    ];
+    let w = json(&[&base[..], &["--target-width", "0.1"]].concat());
+    assert_eq!(w[0]["algorithm"], "P(b > a)");
+    assert!(w[0]["runs"].as_u64().unwrap() >= 2, "{w}");
+    let p = json(&[&base[..], &["--power", "0.8", "--effect", "0.2"]].concat());
+    assert!(
+        (p[0]["predicted"].as_f64().unwrap() - 0.8).abs() < 0.1,
+        "{p}"
+    );
+    let (ok, _, err) = run(&[&base[..], &["--power", "0.8", "--effect", "0.7"]].concat());
+    assert!(!ok && err.contains("0.7"), "{err}");
+    let (ok, _, err) = run(&[
+        "eval",
+        "plan",
+        "--scores",
+        &two,
+        "--statistic",
+        "improvement",
+        "--target-width",
+        "0.1",
+    ]);
+    assert!(!ok && err.contains("--x"), "{err}");
 }
 
 /// The package's example (adastop/examples/walker1..5.csv) through the

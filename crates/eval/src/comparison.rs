@@ -1,8 +1,8 @@
 //! Statistics for comparing two models that users keep asking for:
 //! the Nadeau-Bengio corrected resampled t-test, paired-difference
 //! confidence intervals (analytic and bootstrap), cluster-robust standard
-//! errors of an accuracy, and a seed-budget planner for IQM intervals and
-//! power. (Mid-p McNemar is [`crate::classical::McNemar::p_mid`]; the DeLong
+//! errors of an accuracy, and a seed-budget planner for the CI width or the
+//! power of the IQM and of the probability of improvement `P(X > Y)`. (Mid-p McNemar is [`crate::classical::McNemar::p_mid`]; the DeLong
 //! interval of an AUROC difference is [`crate::ranking::DeLong::difference_ci`].)
 //! Cross-checked against SciPy 1.17.1 and statsmodels 0.15.0
 //! (`fixtures/eval/generate_comparison.py`).
@@ -320,6 +320,86 @@ pub fn plan_for_power(
     })
 }
 
+fn pilot_improvement(
+    x: &ScoreMatrix,
+    y: &ScoreMatrix,
+    bootstrap: &StratifiedBootstrap,
+) -> Result<(usize, f64, f64)> {
+    for m in [x, y] {
+        if m.runs() < 2 {
+            return Err(Error::invalid(
+                format!("pilot runs of {}", m.algorithm()),
+                m.runs(),
+                ">= 2 runs per task (one run gives no spread to extrapolate)",
+            ));
+        }
+    }
+    let r = x.runs().min(y.runs());
+    let ci = bootstrap.improvement(x, y)?;
+    let z = Normal::standard().inverse_cdf(0.5 + bootstrap.params().confidence / 2.0);
+    Ok((r, ci.width(), ci.width() / (2.0 * z)))
+}
+
+/// Runs per task (for each of the two algorithms) for a target width of the
+/// stratified-bootstrap CI of the probability of improvement `P(X > Y)`:
+/// the width shrinks as `1 / sqrt(N)` when both algorithms get `N` runs, so
+/// `N = ceil(r (w_r / W)^2)` with `r` the smaller pilot run count.
+pub fn plan_improvement_width(
+    x: &ScoreMatrix,
+    y: &ScoreMatrix,
+    target_width: f64,
+    bootstrap: &StratifiedBootstrap,
+) -> Result<RunPlan> {
+    duality_core::check::positive("target width", target_width)?;
+    let (r, w, se) = pilot_improvement(x, y, bootstrap)?;
+    let runs = ((r as f64 * (w / target_width).powi(2)).ceil() as usize).max(2);
+    Ok(RunPlan {
+        pilot_runs: r,
+        pilot_width: w,
+        pilot_se: se,
+        runs,
+        predicted: w * (r as f64 / runs as f64).sqrt(),
+    })
+}
+
+/// Runs per task (for each algorithm) so that the two-sided level-`alpha`
+/// z-test of `P(X > Y) = 1/2` (standard error from the bootstrap CI)
+/// detects `P(X > Y) = 1/2 + effect` with probability `power`:
+/// `N = ceil(r se_r^2 (z_{1-alpha/2} + z_power)^2 / effect^2)`, `0 < |effect| < 1/2`.
+pub fn plan_improvement_power(
+    x: &ScoreMatrix,
+    y: &ScoreMatrix,
+    effect: f64,
+    power: f64,
+    alpha: f64,
+    bootstrap: &StratifiedBootstrap,
+) -> Result<RunPlan> {
+    if !(effect.abs() > 0.0 && effect.abs() < 0.5) {
+        return Err(Error::invalid(
+            "effect (P(X > Y) - 1/2)",
+            effect,
+            "0 < |effect| < 0.5",
+        ));
+    }
+    duality_core::check::open_unit("power", power)?;
+    duality_core::check::open_unit("alpha", alpha)?;
+    let (r, w, se) = pilot_improvement(x, y, bootstrap)?;
+    let std = Normal::standard();
+    let za = std.inverse_cdf(1.0 - alpha / 2.0);
+    let zb = std.inverse_cdf(power);
+    let runs =
+        ((r as f64 * se * se * (za + zb).powi(2) / (effect * effect)).ceil() as usize).max(2);
+    let se_n = se * (r as f64 / runs as f64).sqrt();
+    let predicted = std.cdf(effect.abs() / se_n - za) + std.cdf(-effect.abs() / se_n - za);
+    Ok(RunPlan {
+        pilot_runs: r,
+        pilot_width: w,
+        pilot_se: se,
+        runs,
+        predicted,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,6 +496,60 @@ mod tests {
             );
             let se = ((cx.width() / 3.92).powi(2) + (cy.width() / 3.92).powi(2)).sqrt();
             (cx.estimate - cy.estimate).abs() / se > 1.96
+        });
+        let power = hits.iter().filter(|&&h| h).count() as f64 / sims as f64;
+        let mc = 3.0 * (0.8f64 * 0.2 / sims as f64).sqrt();
+        assert!(
+            (power - plan.predicted).abs() < mc + 0.1,
+            "planned {plan:?}, achieved power {power}"
+        );
+    }
+
+    /// The P(X > Y) plans: the planned budget achieves the target width and
+    /// the planned power within Monte Carlo error on fresh data.
+    #[test]
+    fn improvement_planner_is_checked_by_simulation() {
+        let shift = 0.3;
+        // Within a task, P(X > Y) = Phi(shift / sqrt 2).
+        let effect = Normal::standard().cdf(shift / 2f64.sqrt()) - 0.5;
+        let bs = StratifiedBootstrap::new(400, 0.95, 1).unwrap();
+        let px = simulate(&mut Seeder::new(21).rng(0), 10, shift);
+        let py = simulate(&mut Seeder::new(21).rng(1), 10, 0.0);
+        let one = simulate(&mut Seeder::new(21).rng(2), 1, 0.0);
+        let e = plan_improvement_width(&px, &one, 0.1, &bs)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pilot runs"), "{e}");
+        assert!(plan_improvement_power(&px, &py, 0.6, 0.8, 0.05, &bs).is_err());
+
+        let plan = plan_improvement_width(&px, &py, 0.15, &bs).unwrap();
+        assert!(plan.runs > 10, "{plan:?}");
+        let sims = 30;
+        let widths = Seeder::new(22).par_map(sims, |i, rng| {
+            let x = simulate(rng, plan.runs, shift);
+            let y = simulate(rng, plan.runs, 0.0);
+            StratifiedBootstrap::new(300, 0.95, i as u64)
+                .unwrap()
+                .improvement(&x, &y)
+                .unwrap()
+                .width()
+        });
+        let mean_w = widths.iter().sum::<f64>() / sims as f64;
+        assert!(
+            (mean_w - 0.15).abs() < 0.25 * 0.15,
+            "planned {plan:?}, achieved width {mean_w}"
+        );
+
+        let plan = plan_improvement_power(&px, &py, effect, 0.8, 0.05, &bs).unwrap();
+        let sims = 100;
+        let hits = Seeder::new(23).par_map(sims, |i, rng| {
+            let x = simulate(rng, plan.runs, shift);
+            let y = simulate(rng, plan.runs, 0.0);
+            let ci = StratifiedBootstrap::new(300, 0.95, i as u64)
+                .unwrap()
+                .improvement(&x, &y)
+                .unwrap();
+            (ci.estimate - 0.5).abs() / (ci.width() / 3.92) > 1.96
         });
         let power = hits.iter().filter(|&&h| h).count() as f64 / sims as f64;
         let mc = 3.0 * (0.8f64 * 0.2 / sims as f64).sqrt();
