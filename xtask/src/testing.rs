@@ -4,7 +4,12 @@ use std::time::Instant;
 
 use clap::Args;
 
-use crate::{cmd, libtorch};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::Context;
+
+use crate::{cmd, libtorch, peers};
 
 /// Options of `cargo xtask test`.
 #[derive(Debug, Args)]
@@ -18,6 +23,13 @@ pub struct TestArgs {
     /// Skip the quick bench regression check.
     #[arg(long)]
     pub no_bench_check: bool,
+    /// Skip the Python bindings (wheel build + pytest).
+    #[arg(long)]
+    pub no_python: bool,
+    /// Only the Python bindings phase (no libtorch, fmt, clippy, Rust tests
+    /// or bench check).
+    #[arg(long, conflicts_with = "no_python")]
+    pub python_only: bool,
 }
 
 /// Prints each phase as it starts and ends, with its elapsed time, and a
@@ -111,10 +123,136 @@ fn bench_check(env: &[(String, String)]) -> anyhow::Result<()> {
     cmd::run_with_env(c, env)
 }
 
+/// What the Python test venv holds, pinned so the cached venv is reused
+/// until this list changes (it is written to a marker file in the venv).
+const PYTHON_TEST_DEPS: &[&str] = &["maturin==1.16.0", "numpy==2.4.6", "pytest==9.2.0"];
+
+/// The cached venv of the Python tests, beside the libtorch venv.
+fn python_venv() -> PathBuf {
+    libtorch::cache_dir().join("python-test-venv")
+}
+
+/// `<venv>/bin/<tool>`.
+fn venv_bin(venv: &Path, tool: &str) -> PathBuf {
+    venv.join("bin")
+        .join(format!("{tool}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// Creates the venv of the Python tests (or completes it) with
+/// [`PYTHON_TEST_DEPS`] from PyPI; a no-op when its marker matches.
+fn provision_python_venv() -> anyhow::Result<PathBuf> {
+    let venv = python_venv();
+    let python = venv_bin(&venv, "python");
+    let marker = venv.join("duality-deps.txt");
+    let wanted = PYTHON_TEST_DEPS.join("\n");
+    if python.exists() && std::fs::read_to_string(&marker).ok().as_deref() == Some(&wanted) {
+        return Ok(venv);
+    }
+    std::fs::create_dir_all(libtorch::cache_dir()).with_context(|| {
+        format!(
+            "cannot create cache dir {}",
+            libtorch::cache_dir().display()
+        )
+    })?;
+    if !python.exists() {
+        let mut c = Command::new("python3");
+        c.args(["-m", "venv"]).arg(&venv);
+        cmd::run_with_env(c, &[])
+            .context("cannot create the Python test venv: install Python 3.9+ with venv support")?;
+    }
+    let mut c = Command::new(&python);
+    c.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--quiet",
+    ])
+    .args(PYTHON_TEST_DEPS);
+    cmd::run_with_env(c, &[]).context("cannot install maturin, numpy and pytest from PyPI")?;
+    std::fs::write(&marker, wanted)
+        .with_context(|| format!("cannot write {}", marker.display()))?;
+    Ok(venv)
+}
+
+/// The Python bindings (crates/python): build the abi3 wheel with maturin
+/// (dev profile, into the shared cargo target dir, so the workspace crates
+/// are compiled once per feature set), install it into the cached test
+/// venv, and run pytest on crates/python/tests. When `cargo xtask peers`
+/// has made the peers venv, its python is handed to the optional peer
+/// tests (`DUALITY_PEERS_PYTHON`); without it they report themselves
+/// skipped.
+fn python_tests() -> anyhow::Result<()> {
+    let venv = provision_python_venv()?;
+    let python = venv_bin(&venv, "python");
+    let root = cmd::workspace_root();
+    let wheels = cmd::target_dir().join("python-wheels");
+    if wheels.is_dir() {
+        std::fs::remove_dir_all(&wheels)
+            .with_context(|| format!("cannot clear {}", wheels.display()))?;
+    }
+    let mut c = Command::new(venv_bin(&venv, "maturin"));
+    c.current_dir(&root)
+        .args([
+            "build",
+            "--quiet",
+            "-m",
+            "crates/python/Cargo.toml",
+            "--interpreter",
+        ])
+        .arg(&python)
+        .arg("--out")
+        .arg(&wheels)
+        .env("CARGO_TARGET_DIR", cmd::target_dir());
+    cmd::run_with_env(c, &[])?;
+    let wheel = std::fs::read_dir(&wheels)
+        .with_context(|| format!("maturin wrote no {}", wheels.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "whl"))
+        .with_context(|| format!("no wheel in {}", wheels.display()))?;
+    let mut c = Command::new(&python);
+    c.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--quiet",
+        "--no-deps",
+        "--force-reinstall",
+    ])
+    .arg(&wheel);
+    cmd::run_with_env(c, &[])?;
+    let mut c = Command::new(&python);
+    c.current_dir(&root).args([
+        "-m",
+        "pytest",
+        "-q",
+        "-rs",
+        "-p",
+        "no:cacheprovider",
+        "crates/python/tests",
+    ]);
+    // No __pycache__ folders in the source tree.
+    let mut env = vec![("PYTHONDONTWRITEBYTECODE".to_string(), "1".to_string())];
+    if let Some(peers) = peers::python() {
+        env.push((
+            "DUALITY_PEERS_PYTHON".to_string(),
+            peers.display().to_string(),
+        ));
+    }
+    cmd::run_with_env(c, &env)
+}
+
 /// Provision libtorch, then fmt, clippy, tests and the bench check, in that
 /// order (cheapest failure first).
 pub fn run(args: &TestArgs) -> anyhow::Result<()> {
     let mut phases = Phases::new();
+    if args.python_only {
+        phases.run("python wheel + pytest", python_tests)?;
+        phases.print_table();
+        return Ok(());
+    }
     let mut env = Vec::new();
     phases.run("provision libtorch", || {
         let lt = libtorch::provision()?;
@@ -158,6 +296,9 @@ pub fn run(args: &TestArgs) -> anyhow::Result<()> {
         cmd::run_with_env(c, &env)
     })?;
 
+    if !args.no_python {
+        phases.run("python wheel + pytest", python_tests)?;
+    }
     if !args.no_bench_check {
         phases.run("bench --quick --check", || bench_check(&env))?;
     }

@@ -63,9 +63,9 @@ fn combopt_solve_tsp<'py>(
     is_matrix: bool,
     method: &str,
     seed_: i128,
-    k: i64,
+    k: i128,
     time_limit: Option<f64>,
-    kicks: Option<i64>,
+    kicks: Option<i128>,
     lower_bound: bool,
 ) -> PyResult<(Bound<'py, PyArray1<i64>>, f64, Option<f64>)> {
     let (values, rows, cols) = slice2(&data, if is_matrix { "distances" } else { "points" })?;

@@ -40,7 +40,7 @@ pub fn slice2<'a, T: Element>(
 
 /// A count from a Python int: at least `min`, named in the error otherwise
 /// (so `reps=-5` says `reps = -5`, not a bare overflow).
-pub fn count(name: &str, value: i64, min: i64) -> PyResult<usize> {
+pub fn count(name: &str, value: i128, min: i128) -> PyResult<usize> {
     if value < min {
         return Err(PyValueError::new_err(format!(
             "invalid {name} = {value}: expected an integer >= {min}"

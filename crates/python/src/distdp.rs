@@ -2,6 +2,7 @@
 //! Andersen-Broadie interval, the CRR lattice) over `duality-distdp`.
 
 use duality_core::config::Validate;
+use duality_core::limits;
 use duality_distdp::stopping::{
     binomial_price, black_scholes_put, lsmc_price, price_interval, Basis, DualParams, Exercise,
     LsmcParams, PriceProcess, PutOption,
@@ -29,14 +30,14 @@ fn distdp_price_bermudan_put<'py>(
     rate: f64,
     sigma: f64,
     maturity: f64,
-    exercise_dates: i64,
-    paths: i64,
+    exercise_dates: i128,
+    paths: i128,
     basis: &str,
     antithetic: bool,
     seed_: i128,
     method: &str,
-    steps: i64,
-    dual_paths: (i64, i64, i64),
+    steps: i128,
+    dual_paths: (i128, i128, i128),
     dual_seed: i128,
 ) -> PyResult<Bound<'py, PyDict>> {
     let opt = PutOption {
@@ -48,10 +49,20 @@ fn distdp_price_bermudan_put<'py>(
     };
     opt.validate().map_err(value_error)?;
     let dates = count("exercise_dates", exercise_dates, 1)?;
+    // Paths x dates spot tables: refused beyond the memory budget before
+    // the simulation allocates them.
+    let paths_n = count("paths", paths, 2)?;
+    let cells =
+        limits::product(&[("paths", paths_n), ("exercise_dates", dates)]).map_err(value_error)?;
+    limits::elements::<f64>(
+        &format!("paths = {paths_n} x exercise_dates = {dates}"),
+        cells,
+    )
+    .map_err(value_error)?;
     let basis: Basis = basis.parse().map_err(value_error)?;
     let lsmc = LsmcParams::default()
         .exercise_dates(dates)
-        .paths(count("paths", paths, 2)?)
+        .paths(paths_n)
         .basis(basis)
         .antithetic(antithetic)
         .seed(seed(seed_)?);
@@ -67,13 +78,27 @@ fn distdp_price_bermudan_put<'py>(
             out.set_item("paths", p.paths)?;
         }
         "interval" => {
-            let dual = DualParams::new(
+            let (lower, outer, inner) = (
                 count("lower_paths", dual_paths.0, 2)?,
                 count("outer_paths", dual_paths.1, 2)?,
                 count("inner_paths", dual_paths.2, 2)?,
-                seed(dual_seed)?,
+            );
+            let cells = limits::product(&[("lower_paths", lower), ("exercise_dates", dates)])
+                .map_err(value_error)?;
+            limits::elements::<f64>(
+                &format!("lower_paths = {lower} x exercise_dates = {dates}"),
+                cells,
             )
             .map_err(value_error)?;
+            let cells = limits::product(&[("inner_paths", inner), ("exercise_dates", dates)])
+                .map_err(value_error)?;
+            limits::elements::<f64>(
+                &format!("inner_paths = {inner} x exercise_dates = {dates}"),
+                cells,
+            )
+            .map_err(value_error)?;
+            let dual =
+                DualParams::new(lower, outer, inner, seed(dual_seed)?).map_err(value_error)?;
             let iv = py
                 .detach(|| price_interval(&opt, &PriceProcess::Gbm, &lsmc, &dual))
                 .map_err(value_error)?;
@@ -89,6 +114,7 @@ fn distdp_price_bermudan_put<'py>(
         }
         "binomial" => {
             let steps = count("steps", steps, 1)?;
+            limits::elements::<f64>(&format!("steps = {steps}"), steps).map_err(value_error)?;
             let p = py
                 .detach(|| binomial_price(&opt, Exercise::Bermudan { dates }, steps))
                 .map_err(value_error)?;

@@ -2,6 +2,7 @@
 //! profiles, scikit-learn's ranking metrics, McNemar and DeLong, over
 //! `duality-eval`.
 
+use duality_core::limits;
 use duality_core::seed::Seeder;
 use duality_eval::aggregate::{self, Metric};
 use duality_eval::bootstrap::{BootstrapParams, Interval, IntervalMethod, StratifiedBootstrap};
@@ -48,15 +49,23 @@ fn metric(name: &str, gamma: f64) -> PyResult<Metric> {
     }
 }
 
+/// The bootstrap, refusing `reps x outputs` replicate tables beyond the
+/// memory budget (`duality_core::limits`) before anything is allocated.
 fn bootstrap(
-    reps: i64,
+    reps: i128,
+    outputs: usize,
     confidence: f64,
     method: &str,
     task_bootstrap: bool,
     seed_: i128,
 ) -> PyResult<StratifiedBootstrap> {
+    let reps = count("reps", reps, 1)?;
+    let cells =
+        limits::product(&[("reps", reps), ("outputs", outputs.max(1))]).map_err(value_error)?;
+    limits::elements::<f64>(&format!("reps = {reps} x {outputs} output(s)"), cells)
+        .map_err(value_error)?;
     StratifiedBootstrap::from_params(BootstrapParams {
-        reps: count("reps", reps, 1)?,
+        reps,
         confidence,
         seed: seed(seed_)?,
         method: IntervalMethod::parse(method).map_err(value_error)?,
@@ -111,13 +120,20 @@ fn eval_interval_estimates<'py>(
     scores: Vec<PyReadonlyArray2<'py, f64>>,
     metrics: Vec<String>,
     gamma: f64,
-    reps: i64,
+    reps: i128,
     confidence: f64,
     method: &str,
     task_bootstrap: bool,
     seed_: i128,
 ) -> PyResult<Vec<Estimates<'py>>> {
-    let boot = bootstrap(reps, confidence, method, task_bootstrap, seed_)?;
+    let boot = bootstrap(
+        reps,
+        metrics.len(),
+        confidence,
+        method,
+        task_bootstrap,
+        seed_,
+    )?;
     let metrics = metrics
         .iter()
         .map(|m| metric(m, gamma))
@@ -148,13 +164,13 @@ fn eval_improvement_intervals<'py>(
     names: Vec<String>,
     scores_x: Vec<PyReadonlyArray2<'py, f64>>,
     scores_y: Vec<PyReadonlyArray2<'py, f64>>,
-    reps: i64,
+    reps: i128,
     confidence: f64,
     method: &str,
     task_bootstrap: bool,
     seed_: i128,
 ) -> PyResult<Vec<(f64, f64, f64)>> {
-    let boot = bootstrap(reps, confidence, method, task_bootstrap, seed_)?;
+    let boot = bootstrap(reps, 1, confidence, method, task_bootstrap, seed_)?;
     let mut pairs = Vec::with_capacity(names.len());
     for ((n, x), y) in names.iter().zip(&scores_x).zip(&scores_y) {
         pairs.push((
@@ -190,14 +206,14 @@ fn eval_performance_profile<'py>(
     scores: Vec<PyReadonlyArray2<'py, f64>>,
     taus: PyReadonlyArray1<'py, f64>,
     use_score_distribution: bool,
-    reps: i64,
+    reps: i128,
     confidence: f64,
     method: &str,
     task_bootstrap: bool,
     seed_: i128,
 ) -> PyResult<Vec<Estimates<'py>>> {
-    let boot = bootstrap(reps, confidence, method, task_bootstrap, seed_)?;
     let taus = slice1(&taus, "tau_list")?;
+    let boot = bootstrap(reps, taus.len(), confidence, method, task_bootstrap, seed_)?;
     let kind = if use_score_distribution {
         ProfileKind::RunScore
     } else {

@@ -51,7 +51,10 @@ def as_int(x: Any, name: str) -> int:
     """A Python int from an integer-like scalar, naming ``name`` otherwise."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer)):
         raise TypeError(f"{name}: expected an integer, got {x!r} ({type(x).__name__})")
-    return int(x)
+    v = int(x)
+    if not -(2**64) < v < 2**64:
+        raise ValueError(f"invalid {name} = {v}: too large (expected a 64-bit integer)")
+    return v
 
 
 def as_float(x: Any, name: str) -> float:
