@@ -15,7 +15,12 @@
 //! - `assign --costs FILE.csv [--maximize] [--format json]` prints
 //!   `{"cost": c, "assignment": [[row, col], ...]}` (`inf` entries are forbidden pairs);
 //! - `dag learn --data FILE.csv --method notears|topo [--lambda L] [--format json]`
-//!   prints the weighted adjacency matrix (`w[i][j]` is the edge `i -> j`).
+//!   prints the weighted adjacency matrix (`w[i][j]` is the edge `i -> j`);
+//! - `vrp solve FILE.vrp [--method savings|sweep|savings-ls|sweep-ls|dcr]
+//!   [--time-limit S] [--seed S] [--format json]` prints `{"cost": c,
+//!   "routes": [[...], ...], "seconds": t}` (customer ids as in CVRPLIB
+//!   `.sol` files: file id - 1 with the depot at file id 1, the depot not
+//!   written); `vrp methods` lists the methods.
 
 use std::path::{Path, PathBuf};
 
@@ -432,6 +437,98 @@ pub fn run_dag(cmd: DagCommand) -> anyhow::Result<()> {
                 for row in &o.w {
                     let cells: Vec<String> = row.iter().map(|v| format!("{v:8.3}")).collect();
                     println!("{}", cells.join(" "));
+                }
+            })
+        }
+    }
+}
+
+/// `duality vrp ...`.
+#[derive(Debug, Subcommand)]
+pub enum VrpCommand {
+    /// Solve a CVRPLIB instance.
+    Solve(VrpSolveArgs),
+    /// List the CVRP methods.
+    Methods(TspMethodsArgs),
+}
+
+/// Arguments of `duality vrp solve`.
+#[derive(Debug, Args)]
+pub struct VrpSolveArgs {
+    /// The CVRPLIB `.vrp` file (EUC_2D, one depot).
+    pub file: PathBuf,
+    /// savings, sweep, savings-ls, sweep-ls or dcr.
+    #[arg(long, default_value = "dcr")]
+    pub method: String,
+    /// Wall-clock limit in seconds (dcr runs rounds until it).
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+    /// Seed (dcr's ruin-and-recreate kicks).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Serialize)]
+struct VrpOut {
+    cost: f64,
+    routes: Vec<Vec<usize>>,
+    seconds: f64,
+}
+
+#[derive(Serialize)]
+struct VrpMethodOut {
+    name: &'static str,
+    about: &'static str,
+}
+
+/// Runs one `vrp` command.
+pub fn run_vrp(cmd: VrpCommand) -> anyhow::Result<()> {
+    use duality_combopt::vrp::{read_vrp, solve_vrp, VrpParams, VRP_METHODS};
+    use duality_core::config::Validate;
+    match cmd {
+        VrpCommand::Solve(args) => {
+            let params = VrpParams {
+                time_limit: args.time_limit,
+                seed: args.seed,
+                ..VrpParams::new(args.method.as_str())
+            };
+            // Bad options fail before a large file is read.
+            params.validate()?;
+            let instance = read_vrp(&args.file)?;
+            let sol = solve_vrp(&instance, &params)?;
+            let out = VrpOut {
+                cost: sol.cost,
+                routes: sol.routes,
+                seconds: sol.seconds,
+            };
+            emit(args.format, &out, |o| {
+                println!(
+                    "instance {} ({} customers, capacity {}), method {}",
+                    instance.name(),
+                    instance.customers(),
+                    instance.capacity(),
+                    params.method
+                );
+                println!("cost     {}", o.cost);
+                println!("routes   {}", o.routes.len());
+                println!("seconds  {:.3}", o.seconds);
+                for (k, r) in o.routes.iter().enumerate() {
+                    let ids: Vec<String> = r.iter().map(|v| v.to_string()).collect();
+                    println!("Route #{}: {}", k + 1, ids.join(" "));
+                }
+            })
+        }
+        VrpCommand::Methods(args) => {
+            let list: Vec<VrpMethodOut> = VRP_METHODS
+                .iter()
+                .map(|&(name, about)| VrpMethodOut { name, about })
+                .collect();
+            emit(args.format, &list, |list| {
+                for m in list {
+                    println!("{:10}  {}", m.name, m.about);
                 }
             })
         }

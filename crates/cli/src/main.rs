@@ -52,6 +52,9 @@ enum Command {
     /// DAG structure learning (NOTEARS, topological swaps).
     #[command(subcommand)]
     Dag(combopt::DagCommand),
+    /// Capacitated vehicle routing: solve CVRPLIB instances.
+    #[command(subcommand)]
+    Vrp(combopt::VrpCommand),
     /// Distributional dynamic programming and optimal stopping.
     #[command(subcommand)]
     Ddp(distdp::DdpCommand),
@@ -71,6 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tsp(cmd) => combopt::run_tsp(cmd),
         Command::Assign(args) => combopt::run_assign(args),
         Command::Dag(cmd) => combopt::run_dag(cmd),
+        Command::Vrp(cmd) => combopt::run_vrp(cmd),
         Command::Ddp(cmd) => distdp::run(cmd),
         #[cfg(feature = "torch")]
         Command::Align(cmd) => align::run(cmd),

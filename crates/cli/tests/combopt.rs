@@ -245,3 +245,55 @@ fn tsp_train_udc_writes_a_checkpoint_that_solve_reads() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("bogus"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn vrp_solve_prints_feasible_routes() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/combopt/cvrplib");
+    // E-n22-k4: 21 customers, capacity 6000, proven optimum 375.
+    let demand: Vec<u64> = vec![
+        0, 1100, 700, 800, 1400, 2100, 400, 800, 100, 500, 600, 1200, 1300, 1300, 300, 900, 2100,
+        1000, 900, 2500, 1800, 700,
+    ];
+    for method in ["savings", "sweep", "savings-ls", "sweep-ls", "dcr"] {
+        let out = duality()
+            .args(["vrp", "solve"])
+            .arg(dir.join("E-n22-k4.vrp"))
+            .args(["--method", method, "--seed", "2", "--format", "json"])
+            .output()
+            .unwrap();
+        let v = json(&out);
+        let cost = v["cost"].as_f64().unwrap();
+        assert!((375.0..=375.0 * 1.4).contains(&cost), "{method}: {cost}");
+        assert!(v["seconds"].as_f64().is_some());
+        let mut seen = Vec::new();
+        for r in v["routes"].as_array().unwrap() {
+            let r: Vec<u64> = r
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap())
+                .collect();
+            assert!(r.iter().map(|&c| demand[c as usize]).sum::<u64>() <= 6000);
+            seen.extend(r);
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (1..22).collect::<Vec<u64>>(), "{method}");
+    }
+    let bad = duality()
+        .args(["vrp", "solve"])
+        .arg(dir.join("E-n22-k4.vrp"))
+        .args(["--method", "nope"])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("nope"));
+    let timed = duality()
+        .args(["vrp", "solve"])
+        .arg(dir.join("E-n22-k4.vrp"))
+        .args(["--time-limit", "0.5", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(json(&timed)["cost"].as_f64().unwrap() >= 375.0);
+    let methods = duality().args(["vrp", "methods"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&methods.stdout).contains("savings-ls"));
+}

@@ -25,6 +25,16 @@
 //!   same-objective comparison (both with the L1 term, paired CI); TOPO's
 //!   two swap-candidate gradients (log-det, exp).
 //! - `auctions`: VCG welfare/revenue and the cascade greedy-vs-optimal ratio.
+//! - `vrp-gaps`: every CVRP method (`vrp::VRP_METHODS`) on the shipped
+//!   CVRPLIB instances (gap to the proven optimum, `dcr` once per seed), and
+//!   `dcr` vs `savings-ls` vs `savings` on seeded X-style uniform instances
+//!   (quick: 100 customers; full: 200 and 500) with paired t CIs.
+//! - `udc` (feature `torch`): UDC with the shipped end-to-end checkpoint vs
+//!   `dcr` (greedy divide) vs UDC with the shipped divide-only checkpoint, on
+//!   seeded uniform instances of each size in `cities` (quick: 200; full:
+//!   500 and 1,000), the same DCR conquer + reunion after each divide; paired
+//!   t CIs over instances for claim (a) udc < dcr and claim (b) end-to-end <
+//!   divide-only. No training in the bench.
 //!
 //! Headlines only use deterministic quantities (no timings, no time limits).
 //! Each experiment reads one typed parameter struct (`ctx.params()`); notes
@@ -95,6 +105,17 @@ pub fn suite() -> Suite {
                 name: "dag-learning",
                 about: "NOTEARS vs TOPO on linear SEMs (claim: TOPO reaches a lower score than NOTEARS)",
                 run: dag_learning,
+            },
+            #[cfg(feature = "torch")]
+            Experiment {
+                name: "udc",
+                about: "UDC (shipped end-to-end checkpoint) vs dcr (greedy divide) vs the divide-only ablation on uniform instances, same conquer budget (claims a and b of the UDC paper), paired CIs",
+                run: udc,
+            },
+            Experiment {
+                name: "vrp-gaps",
+                about: "CVRP: gap to the proven optimum per method on fixtures/combopt/cvrplib; dcr vs savings-ls on seeded X-style uniform instances (paired CI)",
+                run: vrp_gaps,
             },
             Experiment {
                 name: "auctions",
@@ -961,6 +982,277 @@ fn dag_learning(ctx: &Context) -> anyhow::Result<Outcome> {
         np.inner(),
         TopoParams::default().w_threshold()
     ));
+    Ok(out)
+}
+
+/// Parameters of `udc`.
+#[cfg(feature = "torch")]
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UdcParams {
+    /// Uniform instance sizes; one instance per size and seed.
+    cities: Vec<usize>,
+    /// The divide-only checkpoint, relative to fixtures/.
+    divide_only: String,
+}
+
+/// Paired comparison `a` vs `b` (lengths per instance) as relative
+/// differences `100 (a / b - 1)`: mean, 95% paired t CI, wins, verdict.
+#[cfg(feature = "torch")]
+fn paired_pct(a: &[f64], b: &[f64]) -> anyhow::Result<(f64, String)> {
+    let pct: Vec<f64> = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| 100.0 * (x / y - 1.0))
+        .collect();
+    let zeros = vec![0.0; pct.len()];
+    let wins = pct.iter().filter(|v| **v < 0.0).count();
+    let mean = pct.iter().sum::<f64>() / pct.len().max(1) as f64;
+    let text = match duality_eval::comparison::PairedScores::new(pct.clone(), zeros) {
+        Ok(pair) => {
+            let iv = pair.analytic_ci(0.95)?;
+            let verdict = if iv.hi < 0.0 {
+                "HELD (CI below 0)"
+            } else if iv.lo > 0.0 {
+                "NOT held (CI above 0: the claim is reversed)"
+            } else {
+                "NOT shown (CI covers 0)"
+            };
+            format!(
+                "{:+.2}% (95% paired t CI [{:+.2}, {:+.2}]), shorter on {wins}/{} -> {verdict}",
+                iv.estimate,
+                iv.lo,
+                iv.hi,
+                pct.len()
+            )
+        }
+        Err(e) => format!("{mean:+.2}% (no CI: {e}), shorter on {wins}/{}", pct.len()),
+    };
+    Ok((mean, text))
+}
+
+#[cfg(feature = "torch")]
+fn udc(ctx: &Context) -> anyhow::Result<Outcome> {
+    use crate::tsp::UdcPolicy;
+    let p: UdcParams = ctx.params()?;
+    let divide_only = duality_bench::fixtures_dir().join(&p.divide_only);
+    if !divide_only.is_file() {
+        anyhow::bail!(
+            "parameter divide_only: no checkpoint at {}",
+            divide_only.display()
+        );
+    }
+    let e2e_policy = UdcPolicy::shipped()?;
+    let do_policy = UdcPolicy::load(&divide_only)?;
+    let mut out = Outcome::default();
+    for &n in &p.cities {
+        let task = format!("uniform{n}");
+        let (mut dcr, mut e2e, mut dvo) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut div_e2e, mut div_do) = (Vec::new(), Vec::new());
+        for &seed in &ctx.seeds {
+            let inst = Instance::random_uniform(n, &mut ctx.seeder.named(&task).rng(seed))?;
+            let seed_run = ctx.seeder.seed_for(seed);
+            let runs = [
+                ("dcr", SolveParams::new("dcr")),
+                ("udc", SolveParams::new("udc")),
+                (
+                    "udc-divide-only",
+                    SolveParams::new("udc").with_udc_model(Some(divide_only.clone())),
+                ),
+            ];
+            for (name, params) in runs {
+                let sol = solve(&inst, &params.with_seed(seed_run))?;
+                let mut rec = RunRecord::new(name, task.as_str(), seed)
+                    .with_metric("length", sol.length)
+                    .with_metric("seconds", sol.seconds);
+                let divide = match name {
+                    "udc" => Some(e2e_policy.divide(&inst, 0)?.length(&inst)),
+                    "udc-divide-only" => Some(do_policy.divide(&inst, 0)?.length(&inst)),
+                    _ => None,
+                };
+                if let Some(len) = divide {
+                    rec = rec.with_metric("divide_length", len);
+                }
+                out.records.push(rec);
+                match name {
+                    "dcr" => dcr.push(sol.length),
+                    "udc" => {
+                        e2e.push(sol.length);
+                        div_e2e.extend(divide);
+                    }
+                    _ => {
+                        dvo.push(sol.length);
+                        div_do.extend(divide);
+                    }
+                }
+            }
+        }
+        let (a_mean, a_text) = paired_pct(&e2e, &dcr)?;
+        let (b_mean, b_text) = paired_pct(&e2e, &dvo)?;
+        out.headlines.push(Headline {
+            name: format!("udc_vs_dcr_pct_{task}"),
+            value: a_mean,
+            digits: 2,
+        });
+        out.headlines.push(Headline {
+            name: format!("end_to_end_vs_divide_only_pct_{task}"),
+            value: b_mean,
+            digits: 2,
+        });
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        out.notes.push(format!(
+            "{task} ({} instances): claim (a) UDC after conquer + reunion shorter than the heuristic (greedy + Or-2opt) divide at the same DCR budget: udc vs dcr {a_text}. Claim (b) end-to-end reward beats divide-only: {b_text}. Mean divide-tour lengths before conquer: end-to-end policy {:.2}, divide-only policy {:.2}",
+            dcr.len(),
+            mean(&div_e2e),
+            mean(&div_do),
+        ));
+    }
+    out.notes.push(format!(
+        "both checkpoints are the shipped 200-city ones (fixtures/combopt/udc, 600 REINFORCE steps each; no training in the bench); the end-to-end one is embedded, the divide-only one read from {}; UDC's divide is greedy decoding from city 0, then the same DCR improver as dcr (default DcrParams), seeds shared per instance",
+        p.divide_only
+    ));
+    Ok(out)
+}
+
+/// Parameters of `vrp-gaps`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VrpGapsParams {
+    /// Customers of the generated X-style uniform instances (one per seed).
+    generated: Vec<usize>,
+    /// DCR rounds and kicks per group.
+    rounds: usize,
+    kicks: usize,
+}
+
+fn vrp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
+    use crate::vrp::{read_vrp, solve_vrp, VrpParams, XGenerator, VRP_METHODS};
+    let p: VrpGapsParams = ctx.params()?;
+    let dir = duality_bench::fixtures_dir().join("combopt/cvrplib");
+    let table = std::fs::read_to_string(dir.join("optima.csv"))
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", dir.join("optima.csv").display()))?;
+    let mut out = Outcome::default();
+    let params = |m: &str, seed: u64| VrpParams {
+        rounds: p.rounds,
+        kicks: p.kicks,
+        seed,
+        ..VrpParams::new(m)
+    };
+    let mut gaps: Vec<Vec<f64>> = vec![Vec::new(); VRP_METHODS.len()];
+    let mut names = Vec::new();
+    for line in table.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (name, opt): (&str, f64) = match f.as_slice() {
+            [name, _, _, opt] => (name, opt.trim().parse()?),
+            _ => anyhow::bail!("optima.csv: bad line {line:?}"),
+        };
+        names.push(name.to_string());
+        let inst = read_vrp(dir.join(format!("{name}.vrp")))?;
+        for (k, (method, _)) in VRP_METHODS.iter().enumerate() {
+            let seeds: Vec<u64> = if *method == "dcr" {
+                ctx.seeds.clone()
+            } else {
+                vec![0]
+            };
+            let mut sum = 0.0;
+            for &seed in &seeds {
+                let sol = solve_vrp(&inst, &params(method, ctx.seeder.seed_for(seed)))?;
+                let gap = 100.0 * (sol.cost / opt - 1.0);
+                sum += gap;
+                out.records.push(
+                    RunRecord::new(*method, name, seed)
+                        .with_metric("cost", sol.cost)
+                        .with_metric("gap_pct", gap)
+                        .with_metric("routes", sol.routes.len() as f64)
+                        .with_metric("seconds", sol.seconds),
+                );
+            }
+            gaps[k].push(sum / seeds.len() as f64);
+        }
+    }
+    let mut summary = Vec::new();
+    for (k, (method, _)) in VRP_METHODS.iter().enumerate() {
+        let mean = gaps[k].iter().sum::<f64>() / gaps[k].len().max(1) as f64;
+        out.headlines.push(Headline {
+            name: format!("mean_gap_pct_{}", method.replace('-', "_")),
+            value: mean,
+            digits: 2,
+        });
+        let per: Vec<String> = names
+            .iter()
+            .zip(&gaps[k])
+            .map(|(n, g)| format!("{n} {g:.2}%"))
+            .collect();
+        summary.push(format!("{method}: mean {mean:.2}% ({})", per.join(", ")));
+    }
+    out.notes.push(format!(
+        "gap to the proven optimum (CVRPLIB rounding) on {} shipped instances; dcr averaged over {} seeds ({} rounds, {} kicks per group): {}",
+        names.len(),
+        ctx.seeds.len(),
+        p.rounds,
+        p.kicks,
+        summary.join("; ")
+    ));
+    for &n in &p.generated {
+        let task = format!("x-uniform{n}");
+        let (mut dcr, mut ls, mut sav) = (Vec::new(), Vec::new(), Vec::new());
+        for &seed in &ctx.seeds {
+            let inst =
+                XGenerator::uniform(n).generate(&mut ctx.seeder.named(&task).rng(seed), &task)?;
+            for (method, acc) in [
+                ("savings", &mut sav),
+                ("savings-ls", &mut ls),
+                ("dcr", &mut dcr),
+            ] {
+                let sol = solve_vrp(&inst, &params(method, ctx.seeder.seed_for(seed)))?;
+                acc.push(sol.cost);
+                out.records.push(
+                    RunRecord::new(method, task.as_str(), seed)
+                        .with_metric("cost", sol.cost)
+                        .with_metric("routes", sol.routes.len() as f64)
+                        .with_metric("seconds", sol.seconds),
+                );
+            }
+        }
+        let pct = |a: &[f64], b: &[f64]| -> anyhow::Result<String> {
+            let d: Vec<f64> = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| 100.0 * (x / y - 1.0))
+                .collect();
+            let mean = d.iter().sum::<f64>() / d.len().max(1) as f64;
+            Ok(
+                match duality_eval::comparison::PairedScores::new(d.clone(), vec![0.0; d.len()]) {
+                    Ok(pair) => {
+                        let iv = pair.analytic_ci(0.95)?;
+                        format!(
+                            "{:+.2}% (95% paired t CI [{:+.2}, {:+.2}])",
+                            iv.estimate, iv.lo, iv.hi
+                        )
+                    }
+                    Err(_) => format!("{mean:+.2}% (no CI: fewer than 2 seeds)"),
+                },
+            )
+        };
+        let mean_rel = dcr
+            .iter()
+            .zip(&ls)
+            .map(|(a, b)| 100.0 * (a / b - 1.0))
+            .sum::<f64>()
+            / dcr.len().max(1) as f64;
+        out.headlines.push(Headline {
+            name: format!("dcr_vs_savings_ls_pct_{}", task.replace('-', "_")),
+            value: mean_rel,
+            digits: 2,
+        });
+        out.notes.push(format!(
+            "{task} ({} seeds, X-style: uniform depot and customers on the 1000 grid, demands U[1,10], 10 customers per route): dcr vs savings-ls {}; savings-ls vs savings {}",
+            dcr.len(),
+            pct(&dcr, &ls)?,
+            pct(&ls, &sav)?,
+        ));
+    }
+    out.notes.push("no PyVRP comparison yet: the peer needs `pyvrp` in xtask's peer list (see docs/combopt.md)".into());
     Ok(out)
 }
 

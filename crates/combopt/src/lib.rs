@@ -12,6 +12,8 @@
 //! - [`auction`]: position auctions (VCG, MNL, cascade).
 //! - [`dag`]: linear SEM generators, NOTEARS, TOPO, SHD/TPR/FDR.
 //! - [`pareto`]: non-dominated sorting, exact hypervolume, R2.
+//! - [`vrp`]: CVRP (CVRPLIB reader/writer, X-style generator, savings,
+//!   sweep, local search, divide-conquer-reunion over route groups).
 //!
 //! The non-neural parts build without libtorch; with the `torch` feature,
 //! UDC's neural divide policy (`tsp::UdcPolicy`, `tsp::train_udc`) is the
@@ -39,6 +41,7 @@ pub mod matching;
 pub mod pareto;
 pub mod simplex;
 pub mod tsp;
+pub mod vrp;
 
 pub use duality_core::{Error, Result};
 

@@ -1048,8 +1048,8 @@ struct RoeParams {
 
 fn roe_certified(ctx: &Context) -> anyhow::Result<Outcome> {
     use crate::poisoning::{
-        certified_accuracy, train_and_score, Certifier, ImageDataset, Layout, LogisticParams,
-        Method, PartitionHash,
+        certified_accuracy, partition, train_and_score, Certifier, ImageDataset, Layout,
+        LogisticParams, Method, PartitionHash,
     };
     let p: RoeParams = ctx.params()?;
     let path = duality_bench::fixtures_dir().join("eval/digits.csv");
@@ -1070,7 +1070,7 @@ fn roe_certified(ctx: &Context) -> anyhow::Result<Outcome> {
         let max_r = k;
         // acc[method][seed][radius]
         let mut acc: Vec<Vec<Vec<f64>>> = vec![Vec::new(); 4];
-        let mut diagnostics: Vec<[f64; 3]> = Vec::new();
+        let mut diagnostics: Vec<[f64; 4]> = Vec::new();
         for &seed in &ctx.seeds {
             let key = ctx.seeder.child(k as u64).seed_for(seed);
             let hash = PartitionHash::Keyed(key);
@@ -1078,12 +1078,25 @@ fn roe_certified(ctx: &Context) -> anyhow::Result<Outcome> {
             let fa_layout = Layout::finite_aggregation(k, p.d, splitmix_key(key))?;
             let dpa_table = train_and_score(&train, &test, &dpa_layout, hash, &lr)?;
             let fa_table = train_and_score(&train, &test, &fa_layout, hash, &lr)?;
-            let diag = runoff_diagnostics(&dpa_table, test.labels());
+            let mut diag = runoff_diagnostics(&dpa_table, test.labels());
+            // Share of (model, class) pairs whose partition has no image of
+            // the class: such a model ranks the class low in every run-off.
+            let classes = train.classes();
+            let absent: usize = partition(&train, &dpa_layout, hash)
+                .iter()
+                .map(|rows| {
+                    let mut seen = vec![false; classes];
+                    rows.iter().for_each(|&r| seen[train.labels()[r]] = true);
+                    seen.iter().filter(|&&s| !s).count()
+                })
+                .sum();
+            diag[3] = absent as f64 / (k * classes) as f64;
             out.records.push(
                 RunRecord::new("DPA-base", format!("k{k}"), seed)
                     .with_metric("base_accuracy", diag[0])
                     .with_metric("plurality_gap", diag[1])
-                    .with_metric("runoff_margin", diag[2]),
+                    .with_metric("runoff_margin", diag[2])
+                    .with_metric("absent_class_share", diag[3]),
             );
             diagnostics.push(diag);
             for (mi, method) in Method::ALL.iter().enumerate() {
@@ -1209,9 +1222,12 @@ fn roe_certified(ctx: &Context) -> anyhow::Result<Outcome> {
                 |i: usize| diagnostics.iter().map(|d| d[i]).sum::<f64>() / diagnostics.len() as f64;
             if plain == 0 {
                 verdicts.push(format!(
-                    "k = {k}: base classifiers {:.3} accurate; where DPA is right, the plurality \
-                     gap n_y - n_s averages {:.1} votes and the run-off margin of y over s {:.1}",
+                    "k = {k}: base classifiers {:.3} accurate, {:.0}% of (partition, class) \
+                     pairs without a training image of the class; where DPA is right, the \
+                     plurality gap n_y - n_s averages {:.1} votes and the run-off margin of y \
+                     over s {:.1}",
                     dmean(0),
+                    100.0 * dmean(3),
                     dmean(1),
                     dmean(2)
                 ));
@@ -1251,7 +1267,7 @@ fn roe_certified(ctx: &Context) -> anyhow::Result<Outcome> {
 /// right, the mean plurality gap `n_y - n_s` (winner minus runner-up) and
 /// the mean run-off margin `#{y > s} - #{s > y}` over all models: ROE
 /// certifies more than plurality only where the second exceeds the first.
-fn runoff_diagnostics(table: &crate::poisoning::LogitTable, labels: &[usize]) -> [f64; 3] {
+fn runoff_diagnostics(table: &crate::poisoning::LogitTable, labels: &[usize]) -> [f64; 4] {
     let (mut base, mut gap, mut margin, mut right) = (0usize, 0i64, 0i64, 0usize);
     for (s, &label) in labels.iter().enumerate() {
         let (votes, counts) = table.votes(s);
@@ -1277,6 +1293,7 @@ fn runoff_diagnostics(table: &crate::poisoning::LogitTable, labels: &[usize]) ->
         base as f64 / (labels.len() * table.models()) as f64,
         gap as f64 / n,
         margin as f64 / n,
+        0.0,
     ]
 }
 
