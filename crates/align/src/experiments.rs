@@ -14,11 +14,12 @@ use crate::evaluate::cyclic_worst_case_win_rate;
 use crate::loss::LossKind;
 use crate::run::{run, run_trained, RunConfig, RunReport};
 use crate::testbed::{CyclicOracle, HiddenRewardTask, TestBedKind};
-use crate::train::constrained::Constrained;
+use crate::train::constrained::{Constrained, MultiplierSquash};
 use crate::train::curry::Curry;
 use crate::train::dno::Dno;
 use crate::train::group::{Group, GroupConfig, GroupMethod, OpmdForm, RecClip, RecWeight};
 use crate::train::hypo::Hypo;
+use crate::train::nm_ppo::NmPpo;
 use crate::train::offline::Offline;
 use crate::train::online::{Online, OnlineMethod};
 use crate::train::reward_model::RewardModelRlhf;
@@ -77,7 +78,7 @@ pub fn suite() -> Suite {
             },
             Experiment {
                 name: "constrained-rlhf",
-                about: "constrained (Lagrange multipliers, xi-PPO) vs fixed-weight composite reward on thresholded proxies",
+                about: "constrained RLHF (xi-PPO: tanh multipliers, KL-to-reference advantage, per-component normalisation, thresholds at the proxy points), its clipped-multiplier form and NM-PPO (thresholds searched by Nelder-Mead) vs a fixed-weight composite reward on thresholded proxies; Moskovitz et al. 2024 claim the constrained agent's true reward beats the fixed-weight agent's",
                 run: constrained,
             },
             Experiment {
@@ -218,6 +219,13 @@ fn base(
         r.rlhf = group.clone();
     })?;
     c.edit_trainer_config::<Constrained>(|k| k.group = group.clone())?;
+    c.edit_trainer_config::<NmPpo>(|k| {
+        k.constrained.group = group.clone();
+        // The authors' proportions: segments of a tenth of the run,
+        // evaluated twice each.
+        k.segment_steps = group.steps / 10;
+        k.eval_every = group.steps / 20;
+    })?;
     c.edit_trainer_config::<Dno>(|d| {
         d.iterations = 4;
         d.prompts = 32;
@@ -1186,8 +1194,31 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
             Box::new(|_c: &mut RunConfig| -> duality_core::Result<()> { Ok(()) }),
         ),
         (
+            "constrained-clip",
+            Box::new(|c: &mut RunConfig| {
+                c.edit_trainer_config::<Constrained>(|k| {
+                    k.squash = MultiplierSquash::Clip;
+                    k.initial_multipliers = vec![1.0, 1.0];
+                    k.kl_advantage = false;
+                    k.normalize_components = false;
+                })
+            }),
+        ),
+        (
+            "nm-ppo",
+            Box::new(|_c: &mut RunConfig| -> duality_core::Result<()> { Ok(()) }),
+        ),
+        (
             "fixed-weight",
-            Box::new(|c: &mut RunConfig| c.edit_trainer_config::<Constrained>(|k| k.adapt = false)),
+            Box::new(|c: &mut RunConfig| {
+                c.edit_trainer_config::<Constrained>(|k| {
+                    k.adapt = false;
+                    k.squash = MultiplierSquash::Clip;
+                    k.initial_multipliers = vec![1.0, 1.0];
+                    k.kl_advantage = false;
+                    k.normalize_components = false;
+                })
+            }),
         ),
     ];
     let Compared { records, done } = compare(
@@ -1195,13 +1226,23 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
         p.eval_samples,
         "thresholded-proxies",
         &variants,
-        |_| (Constrained::NAME, TestBedKind::Proxies),
+        |name| {
+            if name == "nm-ppo" {
+                (NmPpo::NAME, TestBedKind::Proxies)
+            } else {
+                (Constrained::NAME, TestBedKind::Proxies)
+            }
+        },
     )?;
     ctx.report_improvement("constrained", "fixed-weight");
     let n = seeds(ctx).len();
-    let (con, fixed) = (
-        mean_of(&records, "constrained", "true_reward"),
-        mean_of(&records, "fixed-weight", "true_reward"),
+    let mean = |alg: &str| mean_of(&records, alg, "true_reward");
+    let reference = mean_of(&records, "fixed-weight", "reference_reward");
+    let (con, clip, nm, fixed) = (
+        mean("constrained"),
+        mean("constrained-clip"),
+        mean("nm-ppo"),
+        mean("fixed-weight"),
     );
     let d = paired(
         ctx,
@@ -1211,6 +1252,37 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
         None,
         "true_reward",
     )?;
+    let d_clip = paired(
+        ctx,
+        &records,
+        "constrained-clip",
+        "fixed-weight",
+        None,
+        "true_reward",
+    )?;
+    let d_nm = paired(ctx, &records, "nm-ppo", "fixed-weight", None, "true_reward")?;
+    let d_nm_con = paired(ctx, &records, "nm-ppo", "constrained", None, "true_reward")?;
+    // Where NM-PPO's search ended (mean over seeds of the last thresholds).
+    let nm_runs: Vec<&Done> = done.iter().filter(|d| d.name == "nm-ppo").collect();
+    let last_mean = |key: &str| {
+        let v: Vec<f64> = nm_runs
+            .iter()
+            .filter_map(|d| d.report.log.last(key))
+            .collect();
+        v.iter().sum::<f64>() / v.len().max(1) as f64
+    };
+    let nm_note = format!(
+        "NM-PPO (Sec. 5.3; thresholds searched online by Nelder-Mead on the true reward, {:.1} evaluations and {:.1} simplex iterations per run on average): true reward {nm:.3}; vs fixed weights {} — {}; vs constrained with the true proxy points {} — {}. Its final thresholds average ({:.2}, {:.2}); the proxy points are {:?}.",
+        last_mean("nm_evaluations"),
+        last_mean("nm_iterations"),
+        fmt_ci(&d_nm),
+        verdict(&d_nm, n),
+        fmt_ci(&d_nm_con),
+        verdict(&d_nm_con, n),
+        last_mean("theta_0"),
+        last_mean("theta_1"),
+        done.first().map(|d| d.config.task.proxy_thresholds.clone()).unwrap_or_default(),
+    );
     // Component rewards along training, mean over seeds.
     let mut series = Vec::new();
     let Some(first) = done.first() else {
@@ -1219,7 +1291,7 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
     let settings = first.config.trainer_config::<Constrained>()?;
     // The constraint thresholds are the bed's proxy points.
     let thresholds = first.config.task.proxy_thresholds.clone();
-    for name in ["constrained", "fixed-weight"] {
+    for name in ["constrained", "nm-ppo", "fixed-weight"] {
         let runs: Vec<&Done> = done.iter().filter(|d| d.name == name).collect();
         let k = thresholds.len();
         for i in 0..k {
@@ -1253,12 +1325,25 @@ fn constrained(ctx: &Context) -> anyhow::Result<Outcome> {
     )
     .draw(ctx.figure_dir.join(file), &series)?;
     Ok(Outcome {
-        headlines: vec![headline("constrained_true_reward", con), headline("fixed_true_reward", fixed)],
-        notes: vec![format!(
-            "Moskovitz et al. (2024) claim constrained RLHF avoids proxy overoptimisation: true reward {con:.3} vs fixed weights {fixed:.3}; paired difference {} over {n} seeds — {}.",
-            fmt_ci(&d),
-            verdict(&d, n)
-        )],
+        headlines: vec![
+            headline("constrained_true_reward", con),
+            headline("constrained_clip_true_reward", clip),
+            headline("nm_ppo_true_reward", nm),
+            headline("fixed_true_reward", fixed),
+        ],
+        notes: vec![
+            format!(
+                "Moskovitz et al. (2024) claim the constrained agent's true reward is above the fixed-weight agent's: xi-PPO as the authors run it (tanh multipliers from 0, KL-to-reference advantage, per-component normalisation, thresholds at the bed's proxy points) {con:.3} vs fixed weights {fixed:.3} (the initial policy: {reference:.3}); paired difference {} over {n} seeds — {}.",
+                fmt_ci(&d),
+                verdict(&d, n)
+            ),
+            format!(
+                "The clipped-multiplier form (mu_i in [-5, 5] from 1, composite reward through GRPO, no KL term): {clip:.3}; vs fixed weights {} — {}.",
+                fmt_ci(&d_clip),
+                verdict(&d_clip, n)
+            ),
+            nm_note,
+        ],
         figures: vec![Figure {
             title: "Component rewards along training, constrained (Lagrange multipliers) vs fixed weights, with the constraint thresholds".into(),
             file: file.into(),

@@ -12,16 +12,21 @@ use duality_align::train::dno::Dno;
 use duality_align::train::group::Group;
 use duality_align::train::hypo::Hypo;
 use duality_align::train::kto::Kto;
+use duality_align::train::nm_ppo::NmPpo;
 use duality_align::train::offline::Offline;
 use duality_align::train::online::Online;
 use duality_align::train::registered;
 use duality_align::train::reward_model::RewardModelRlhf;
 use duality_align::train::{TrainLog, Trainer};
 
+/// libtorch's default generator is process-wide (policy initialisation
+/// seeds it), so the tests of this file run one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A small run of `trainer` (a bed it accepts; a few steps of every known
 /// trainer, defaults for any other).
 fn small(trainer: &str) -> RunConfig {
-    let testbed = if trainer == Constrained::NAME {
+    let testbed = if trainer == Constrained::NAME || trainer == NmPpo::NAME {
         TestBedKind::Proxies
     } else {
         TestBedKind::HiddenReward
@@ -64,6 +69,12 @@ fn small(trainer: &str) -> RunConfig {
     .unwrap();
     c.edit_trainer_config::<Constrained>(|k| k.group = group.clone())
         .unwrap();
+    c.edit_trainer_config::<NmPpo>(|k| {
+        k.constrained.group = group.clone();
+        k.segment_steps = 2;
+        k.eval_every = 1;
+    })
+    .unwrap();
     c
 }
 
@@ -97,6 +108,7 @@ fn log_bits(log: &TrainLog) -> Vec<(usize, String, u64)> {
 
 #[test]
 fn every_registered_trainer_is_bit_identical_for_one_seed_on_cpu() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     duality_align::tch::set_num_threads(1);
     let names: Vec<&str> = registered().iter().map(|t| t.name()).collect();
     assert!(names.len() >= 9, "{names:?}");
@@ -123,4 +135,59 @@ fn every_registered_trainer_is_bit_identical_for_one_seed_on_cpu() {
         };
         assert_eq!(eval(&a), eval(&b), "{name}: evaluation differs");
     }
+}
+
+/// Cached reference log-probs (`[offline] reference_cache`): training that
+/// writes the cache, training that reads it back, and training that runs
+/// the reference every step end bit-identical on CPU (one thread); a cache
+/// made for other pairs is refused.
+#[test]
+fn offline_training_on_cached_reference_log_probs_equals_recomputing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    duality_align::tch::set_num_threads(1);
+    let path = std::env::temp_dir().join(format!(
+        "duality-align-refcache-{}.json",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&path);
+    let plain = small(Offline::NAME);
+    let mut cached = plain.clone();
+    cached
+        .edit_trainer_config::<Offline>(|o| o.reference_cache = path.display().to_string())
+        .unwrap();
+    let a = run_trained(&plain).unwrap();
+    let b = run_trained(&cached).unwrap();
+    assert!(path.exists(), "the first cached run writes the file");
+    let c = run_trained(&cached).unwrap();
+    for (label, r) in [("writing", &b), ("reading", &c)] {
+        assert_eq!(
+            parameter_bits(&a),
+            parameter_bits(r),
+            "{label}: parameters differ"
+        );
+        assert_eq!(
+            log_bits(&a.report.log),
+            log_bits(&r.report.log),
+            "{label}: logged metrics differ"
+        );
+    }
+    // The cached values are what training reads: shift one and the result moves.
+    let mut file = duality_align::train::reference_cache::ReferenceLogProbs::load(&path).unwrap();
+    file.chosen[0] += 1.0;
+    file.save(&path).unwrap();
+    let d = run_trained(&cached).unwrap();
+    assert_ne!(
+        parameter_bits(&a),
+        parameter_bits(&d),
+        "the cache was not read"
+    );
+    // Another seed draws other pairs (and initialises another reference).
+    let mut other = cached.clone();
+    other.seed += 1;
+    let Err(e) = run_trained(&other) else {
+        panic!("a stale cache is refused")
+    };
+    let e = e.to_string();
+    assert!(e.contains("fingerprint") && e.contains("refcache"), "{e}");
+    let _ = std::fs::remove_file(&path);
 }

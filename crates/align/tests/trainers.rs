@@ -307,6 +307,7 @@ fn unknown_trainers_and_sections_are_errors_listing_the_registry() {
             "group",
             "reward-model",
             "constrained",
+            "nm-ppo",
             "kto",
             "spo",
             "ppo",

@@ -6,7 +6,8 @@ use anyhow::Context as _;
 use clap::Subcommand;
 use duality_align::loss::{loss_values, LossConfig, LossKind, PairLogProbs};
 use duality_align::run::{run as run_config, RunConfig, RunReport};
-use duality_align::train::TrainerInfo;
+use duality_align::train::offline::Offline;
+use duality_align::train::{Trainer, TrainerInfo};
 use serde::Serialize;
 
 use crate::output::{emit, Format};
@@ -44,6 +45,12 @@ pub enum AlignCommand {
         /// TOML config (see `duality_align::run`).
         #[arg(long)]
         config: PathBuf,
+        /// Cached reference log-probs of the training pairs (offline
+        /// trainer): read when the file exists (refused unless made for
+        /// the same pairs and reference), else computed once and written.
+        /// Overrides `[offline] reference_cache`. Format: docs/align.md.
+        #[arg(long)]
+        reference_cache: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -156,8 +163,25 @@ pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
                 }
             })
         }
-        AlignCommand::Train { config, format } => {
-            let cfg = RunConfig::load_toml(&config)?;
+        AlignCommand::Train {
+            config,
+            reference_cache,
+            format,
+        } => {
+            let mut cfg = RunConfig::load_toml(&config)?;
+            if let Some(path) = reference_cache {
+                if cfg.trainer != Offline::NAME {
+                    anyhow::bail!(
+                        "--reference-cache applies to trainer \"offline\" only (the config's trainer is {:?})",
+                        cfg.trainer
+                    );
+                }
+                let path = path
+                    .to_str()
+                    .with_context(|| format!("--reference-cache {}: not UTF-8", path.display()))?
+                    .to_string();
+                cfg.edit_trainer_config::<Offline>(|o| o.reference_cache = path)?;
+            }
             let report = run_config(&cfg)?;
             emit(format, &report, |r: &RunReport| {
                 println!("trainer   {} on {} (seed {})", r.trainer, r.testbed, r.seed);

@@ -167,3 +167,41 @@ fn train_accepts_any_registered_trainer_and_lists_them_on_a_typo() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("line 3"), "{err}");
 }
+
+#[test]
+fn train_writes_and_reuses_a_reference_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("ref.json");
+    let train = |with_cache: bool| {
+        let mut cmd = duality();
+        cmd.args(["align", "train", "--format", "json", "--config"])
+            .arg(format!("{FIXTURES}/train_offline.toml"));
+        if with_cache {
+            cmd.arg("--reference-cache").arg(&cache);
+        }
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["log"].clone()
+    };
+    let plain = train(false);
+    let written = train(true);
+    let text = std::fs::read_to_string(&cache).unwrap();
+    assert!(text.contains("duality-align-reference-logprobs"), "{text}");
+    let read = train(true);
+    assert_eq!(plain, written);
+    assert_eq!(plain, read);
+    let out = duality()
+        .args(["align", "train", "--config"])
+        .arg(format!("{FIXTURES}/train_kto.toml"))
+        .arg("--reference-cache")
+        .arg(&cache)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("offline"), "{err}");
+}

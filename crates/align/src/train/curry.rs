@@ -34,7 +34,8 @@ impl Default for CurryConfig {
 
 impl Validate for CurryConfig {
     fn validate(&self) -> Result<()> {
-        self.offline.validate()
+        self.offline.validate()?;
+        super::offline::refuse_reference_cache("curry", &self.offline)
     }
 }
 

@@ -64,6 +64,7 @@ impl Default for HypoConfig {
 impl Validate for HypoConfig {
     fn validate(&self) -> Result<()> {
         self.offline.validate()?;
+        super::offline::refuse_reference_cache("hypo", &self.offline)?;
         positive_count("online_batch", self.online_batch)?;
         duality_core::check::at_least("samples_per_prompt", self.samples_per_prompt, 2)?;
         if !(self.kl_coef.is_finite() && self.kl_coef >= 0.0) {

@@ -28,9 +28,12 @@ pub mod dno;
 pub mod group;
 pub mod hypo;
 pub mod kto;
+pub mod nelder_mead;
+pub mod nm_ppo;
 pub mod offline;
 pub mod online;
 pub mod ppo;
+pub mod reference_cache;
 mod registry;
 pub mod reward_model;
 pub mod spo;
@@ -51,6 +54,7 @@ static REGISTRY: &[&dyn RegisteredTrainer] = &[
     &Registered::<group::Group>::ENTRY,
     &Registered::<reward_model::RewardModelRlhf>::ENTRY,
     &Registered::<constrained::Constrained>::ENTRY,
+    &Registered::<nm_ppo::NmPpo>::ENTRY,
     &Registered::<kto::Kto>::ENTRY,
     &Registered::<spo::Spo>::ENTRY,
     &Registered::<ppo::Ppo>::ENTRY,

@@ -10,13 +10,44 @@ use duality_core::Result;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
+use super::reference_cache::ReferenceLogProbs;
 use super::{
     finite_loss, notify, pair_log_probs, positive_count, Observer, PairBatch, TrainContext,
     TrainLog, Trainer,
 };
-use crate::loss::{pair_metrics, Loss, LossConfig};
+use crate::loss::{pair_metrics, Loss, LossConfig, PairLogProbs};
 use crate::policy::Policy;
-use crate::testbed::PreferencePair;
+use crate::testbed::{full_mask, PreferencePair};
+
+/// Fails when a trainer that embeds [`OfflineConfig`] but cannot use a
+/// reference cache (`trainer`) is given one.
+pub(crate) fn refuse_reference_cache(trainer: &str, config: &OfflineConfig) -> Result<()> {
+    if config.reference_cache.is_empty() {
+        Ok(())
+    } else {
+        Err(duality_core::Error::config(
+            "offline.reference_cache",
+            format!("{trainer} does not read cached reference log-probs (only the offline trainer does)"),
+        ))
+    }
+}
+
+/// Policy log-probs of a batch with the reference's from `cache` (rows
+/// `idx` of the training pairs), as [`super::pair_log_probs`] returns them.
+fn cached_pair_log_probs(
+    policy: &Policy,
+    batch: &PairBatch,
+    cache: &ReferenceLogProbs,
+    idx: &[usize],
+) -> Result<PairLogProbs> {
+    let b = batch.chosen.size()[0] as usize;
+    let mc = full_mask(b, batch.chosen.size()[1] as usize);
+    let mr = full_mask(b, batch.rejected.size()[1] as usize);
+    let pc = policy.completion_log_probs(&batch.prompts, &batch.chosen, &mc)?;
+    let pr = policy.completion_log_probs(&batch.prompts, &batch.rejected, &mr)?;
+    let (rc, rr) = cache.gather(idx, policy.var_store().device())?;
+    Ok(PairLogProbs::new(pc.sum, pr.sum, rc, rr).with_tokens(pc.tokens, pr.tokens))
+}
 
 /// Offline trainer settings (the `[offline]` section).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +63,13 @@ pub struct OfflineConfig {
     pub optimizer: OptimizerConfig,
     /// Seed of the data order.
     pub seed: u64,
+    /// File of cached reference log-probs of the training pairs
+    /// ([`ReferenceLogProbs`]; empty: none, the reference runs every step).
+    /// Read when it exists (and refused unless made for these pairs and
+    /// this reference), else computed once and written. Used by the
+    /// `offline` trainer only (Curry-DPO changes its reference between
+    /// stages, HyPO refuses it).
+    pub reference_cache: String,
 }
 
 impl Default for OfflineConfig {
@@ -42,6 +80,7 @@ impl Default for OfflineConfig {
             batch_size: 32,
             optimizer: OptimizerConfig::adam(1e-2),
             seed: 0,
+            reference_cache: String::new(),
         }
     }
 }
@@ -103,12 +142,47 @@ impl Offline {
         eval: &[PreferencePair],
     ) -> Result<TrainLog> {
         let seed = ctx.trainer_seed(self.config.seed);
-        self.fit(
+        let cache = if self.config.reference_cache.is_empty() {
+            None
+        } else {
+            let path = std::path::Path::new(&self.config.reference_cache);
+            let (c, _computed) = ReferenceLogProbs::load_or_compute(
+                path,
+                ctx.reference,
+                train,
+                self.config.batch_size,
+            )?;
+            Some(c)
+        };
+        self.fit_cached(
             ctx.policy,
             ctx.reference,
             train,
             eval,
             seed,
+            cache.as_ref(),
+            &mut ctx.observer,
+        )
+    }
+
+    /// [`Offline::train_on`] with reference log-probs of `train` taken from
+    /// `cache` (checked against the pairs and `ctx`'s reference) instead of
+    /// the reference's forward passes.
+    pub fn train_on_cached(
+        &self,
+        ctx: &mut TrainContext<'_>,
+        train: &[PreferencePair],
+        cache: &ReferenceLogProbs,
+    ) -> Result<TrainLog> {
+        cache.check_matches("reference cache", ctx.reference, train)?;
+        let seed = ctx.trainer_seed(self.config.seed);
+        self.fit_cached(
+            ctx.policy,
+            ctx.reference,
+            train,
+            &[],
+            seed,
+            Some(cache),
             &mut ctx.observer,
         )
     }
@@ -122,6 +196,22 @@ impl Offline {
         train: &[PreferencePair],
         eval: &[PreferencePair],
         seed: u64,
+        observer: &mut Option<&mut dyn Observer>,
+    ) -> Result<TrainLog> {
+        self.fit_cached(policy, reference, train, eval, seed, None, observer)
+    }
+
+    /// The training loop; with `cache`, the reference log-probs of `train`
+    /// (and of the evaluation set when it is `train`) come from it.
+    #[allow(clippy::too_many_arguments)]
+    fn fit_cached(
+        &self,
+        policy: &mut Policy,
+        reference: &Policy,
+        train: &[PreferencePair],
+        eval: &[PreferencePair],
+        seed: u64,
+        cache: Option<&ReferenceLogProbs>,
         observer: &mut Option<&mut dyn Observer>,
     ) -> Result<TrainLog> {
         let config = &self.config;
@@ -143,7 +233,10 @@ impl Offline {
             for chunk in order.chunks(config.batch_size) {
                 let refs: Vec<&PreferencePair> = chunk.iter().map(|&i| &train[i]).collect();
                 let batch = PairBatch::new(&refs)?;
-                let pairs = pair_log_probs(policy, reference, &batch)?;
+                let pairs = match cache {
+                    Some(c) => cached_pair_log_probs(policy, &batch, c, chunk)?,
+                    None => pair_log_probs(policy, reference, &batch)?,
+                };
                 let loss = self.loss.batch_loss(&pairs)?;
                 total += finite_loss(step, &loss)?;
                 opt.backward_step(&loss);
@@ -152,7 +245,14 @@ impl Offline {
             }
             let m = {
                 let _g = duality_core::tensor::tch::no_grad_guard();
-                pair_metrics(&self.loss, &pair_log_probs(policy, reference, &eval_batch)?)?
+                let pairs = match cache {
+                    Some(c) if eval.is_empty() => {
+                        let all: Vec<usize> = (0..train.len()).collect();
+                        cached_pair_log_probs(policy, &eval_batch, c, &all)?
+                    }
+                    _ => pair_log_probs(policy, reference, &eval_batch)?,
+                };
+                pair_metrics(&self.loss, &pairs)?
             };
             log.push(
                 epoch,
