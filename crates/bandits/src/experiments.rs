@@ -59,6 +59,11 @@ pub fn suite() -> Suite {
                 run: tallying,
             },
             Experiment {
+                name: "best-arm",
+                about: "fixed-confidence best-arm identification on Bernoulli (0.3, 0.25, 0.2, 0.1): Track-and-Stop and LUCB1 sample complexity against T*(mu) ln(1/delta); uniform and successive halving at Track-and-Stop's budget",
+                run: best_arm,
+            },
+            Experiment {
                 name: "ope-error",
                 about: "RMSE of IPW / SNIPW / DM / DR / Switch-DR vs ground truth as the log grows (DR beats IPW and DM)",
                 run: ope_error,
@@ -689,6 +694,188 @@ fn tallying(ctx: &Context) -> anyhow::Result<Outcome> {
         held_on(&|v: &(bool, bool, bool)| v.0),
         held_on(&|v: &(bool, bool, bool)| v.2),
         held_on(&|v: &(bool, bool, bool)| v.1),
+    ));
+    Ok(out)
+}
+
+/// Parameters of `best-arm`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BestArmParams {
+    /// Error probabilities of the fixed-confidence runs.
+    deltas: Vec<f64>,
+    /// Runs per (strategy, delta, seed).
+    repetitions: usize,
+    /// Safety cap on samples per run.
+    max_samples: u64,
+}
+
+impl Validate for BestArmParams {
+    fn validate(&self) -> duality_core::Result<()> {
+        check::non_empty("deltas", &self.deltas)?;
+        for (i, &d) in self.deltas.iter().enumerate() {
+            check::open_unit(&format!("deltas[{i}]"), d)?;
+        }
+        check::at_least("repetitions", self.repetitions, 2)?;
+        if self.max_samples < 10 {
+            return Err(duality_core::Error::invalid(
+                "max_samples",
+                self.max_samples,
+                "at least 10 samples per run",
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn best_arm(ctx: &Context) -> anyhow::Result<Outcome> {
+    use crate::best_arm::{identify_runs, optimal_weights, BestArmStrategy};
+    use crate::math::kl_bernoulli;
+    let p: BestArmParams = params(ctx)?;
+    // The authors' experiment (jsfunc/best-arm-identification, mainBAI.jl).
+    let mu = [0.3, 0.25, 0.2, 0.1];
+    let env = StochasticBandit::bernoulli(&mu)?;
+    let opt = optimal_weights(&mu)?;
+    let t_star = opt.characteristic_time;
+    let task = "bernoulli-0.3-0.25-0.2-0.1";
+    let mut out = Outcome::default();
+    let mut verdicts = Vec::new();
+    let mut plot: Vec<(String, Vec<(f64, f64)>)> = vec![
+        ("track-and-stop".into(), Vec::new()),
+        ("lucb1".into(), Vec::new()),
+        ("T* ln(1/delta)".into(), Vec::new()),
+    ];
+    for &delta in &p.deltas {
+        let strategies = [
+            (
+                "track-and-stop",
+                BestArmStrategy::TrackAndStop {
+                    delta,
+                    max_samples: p.max_samples,
+                },
+            ),
+            (
+                "lucb1",
+                BestArmStrategy::Lucb {
+                    delta,
+                    max_samples: p.max_samples,
+                },
+            ),
+        ];
+        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); strategies.len()];
+        let mut errors = vec![0usize; strategies.len()];
+        for &seed in &ctx.seeds {
+            for (i, (name, s)) in strategies.iter().enumerate() {
+                ctx.progress
+                    .set_message(format!("best-arm {name} delta {delta} seed {seed}"));
+                let runs = identify_runs(s, &env, p.repetitions, ctx.seeder.seed_for(seed))?;
+                let n: Vec<f64> = runs.iter().map(|r| r.samples as f64).collect();
+                let err = runs.iter().filter(|r| r.arm != 0).count();
+                out.records.push(
+                    RunRecord::new(*name, format!("{task}-delta{delta}"), seed)
+                        .with_metric("mean_samples", mean(&n))
+                        .with_metric("error_rate", err as f64 / runs.len() as f64),
+                );
+                samples[i].extend(n);
+                errors[i] += err;
+            }
+        }
+        let n_runs = samples[0].len();
+        let tas = MeanSe::of(&samples[0]);
+        let lucb = MeanSe::of(&samples[1]);
+        let bound = t_star * (1.0 / delta).ln();
+        let lower = t_star * kl_bernoulli(delta, 1.0 - delta);
+        // Fixed-budget strategies at Track-and-Stop's mean sample count.
+        let budget = tas.mean.round().max(mu.len() as f64) as u64;
+        let mut fixed = Vec::new();
+        for (name, s) in [
+            ("uniform", BestArmStrategy::Uniform { budget }),
+            (
+                "successive-halving",
+                BestArmStrategy::SuccessiveHalving { budget },
+            ),
+        ] {
+            let mut err = 0;
+            for &seed in &ctx.seeds {
+                let runs = identify_runs(&s, &env, p.repetitions, ctx.seeder.seed_for(seed))?;
+                let e = runs.iter().filter(|r| r.arm != 0).count();
+                out.records.push(
+                    RunRecord::new(name, format!("{task}-delta{delta}"), seed)
+                        .with_metric("error_rate", e as f64 / runs.len() as f64)
+                        .with_metric("budget", budget as f64),
+                );
+                err += e;
+            }
+            fixed.push((name, err as f64 / n_runs as f64));
+        }
+        out.headlines.push(headline(
+            format!("delta {delta}: track-and-stop mean samples"),
+            tas.mean,
+            0,
+        ));
+        out.headlines.push(headline(
+            format!("delta {delta}: lucb1 mean samples"),
+            lucb.mean,
+            0,
+        ));
+        out.headlines.push(headline(
+            format!("delta {delta}: track-and-stop samples / (T* ln(1/delta))"),
+            tas.mean / bound,
+            2,
+        ));
+        // delta-correct: the error count is within two binomial standard
+        // deviations of delta n (the runs are too few to resolve small delta).
+        let nf = n_runs as f64;
+        let slack = 2.0 * (nf * delta * (1.0 - delta)).sqrt();
+        let correct = errors[0] as f64 <= delta * nf + slack;
+        let fewer = tas.welch_z(&lucb) < -2.0;
+        verdicts.push(correct && fewer);
+        out.notes.push(format!(
+            "delta = {delta} ({n_runs} runs per strategy): Track-and-Stop {:.0} +- {:.0} samples (95% CI), {} errors; LUCB1 {:.0} +- {:.0}, {} errors; \
+             T*(mu) = {t_star:.1}, T* ln(1/delta) = {bound:.0} (Track-and-Stop / that = {:.2}), the non-asymptotic lower bound T* kl(delta, 1 - delta) = {lower:.0}. \
+             At Track-and-Stop's mean budget {budget}: uniform error {:.3}, successive halving error {:.3}. Track-and-Stop {} and {}.",
+            tas.mean,
+            1.96 * tas.se,
+            errors[0],
+            lucb.mean,
+            1.96 * lucb.se,
+            errors[1],
+            tas.mean / bound,
+            fixed[0].1,
+            fixed[1].1,
+            if correct { "delta-correct here" } else { "NOT delta-correct here" },
+            if fewer { "uses fewer samples than LUCB1 (held)" } else { "does NOT use fewer samples than LUCB1" },
+        ));
+        plot[0].1.push((1.0 / delta, tas.mean));
+        plot[1].1.push((1.0 / delta, lucb.mean));
+        plot[2].1.push((1.0 / delta, bound));
+    }
+    if p.deltas.len() > 1 {
+        let file = "bandits_best_arm.svg";
+        let series: Vec<Series> = plot
+            .into_iter()
+            .map(|(name, pts)| Series::new(name, pts))
+            .collect();
+        LineChart::new(
+            format!("fixed-confidence best-arm identification, mu = {mu:?}"),
+            "1 / delta",
+            "mean samples",
+        )
+        .log_x(true)
+        .markers(true)
+        .y_from_zero(true)
+        .draw(ctx.figure_dir.join(file), &series)?;
+        out.figures.push(Figure {
+            title: "Sample complexity against 1/delta".into(),
+            file: file.into(),
+        });
+    }
+    out.notes.push(format!(
+        "Claim (Garivier & Kaufmann 2016, Theorem 14): Track-and-Stop (D-tracking, GLR stopping at beta(t, delta) = ln((ln t + 1) / delta), \
+         the threshold of the paper's experiments) is delta-correct and asymptotically optimal, E[tau] / ln(1/delta) -> T*(mu), so it needs fewer \
+         samples than LUCB1. w*(mu) = [{}]. {}",
+        opt.weights.iter().map(|w| format!("{w:.3}")).collect::<Vec<_>>().join(", "),
+        if verdicts.iter().all(|&v| v) { "HELD at every delta." } else { "NOT held at every delta (see above)." }
     ));
     Ok(out)
 }
@@ -1606,6 +1793,7 @@ mod tests {
                 "simulation-speed",
                 "adversarial-regret",
                 "tallying",
+                "best-arm",
                 "ope-error",
                 "sor-tuning",
                 "relax-reference"
@@ -1615,6 +1803,7 @@ mod tests {
             for name in &names[..4] {
                 typed::<RunSize>(&suite, name, quick);
             }
+            typed::<BestArmParams>(&suite, "best-arm", quick);
             typed::<OpeErrorParams>(&suite, "ope-error", quick);
             typed::<SorTuningParams>(&suite, "sor-tuning", quick);
             typed::<RelaxReferenceParams>(&suite, "relax-reference", quick);
@@ -1638,5 +1827,11 @@ mod tests {
             obp_rounds: 10,
         };
         assert!(p.validate().unwrap_err().to_string().contains("sizes"));
+        let p = BestArmParams {
+            deltas: vec![0.1, 1.0],
+            repetitions: 5,
+            max_samples: 100,
+        };
+        assert!(p.validate().unwrap_err().to_string().contains("deltas[1]"));
     }
 }

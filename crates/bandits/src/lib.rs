@@ -21,7 +21,8 @@
 //!   a synthetic logger with ground truth, off-policy learning;
 //! - [`linear`]: LinUCB (disjoint and shared), linear Thompson sampling,
 //!   contextual epsilon-greedy (Slivkins ch. 8);
-//! - [`best_arm`]: uniform allocation, successive halving, LUCB;
+//! - [`best_arm`]: uniform allocation, successive halving, LUCB,
+//!   Track-and-Stop and the optimal allocation `w*(mu)`, `T*(mu)`;
 //! - [`knapsacks`]: bandits with knapsacks, primal-dual LagrangeBwK;
 //! - [`combinatorial`]: semi-bandits, Exp2 and FTPL (top-k, matchings);
 //! - [`lipschitz`]: the zooming algorithm for Lipschitz arms on [0, 1];
