@@ -10,6 +10,7 @@
 //! Errors: a workspace error becomes `ValueError` with its message, which
 //! names the bad value; an array of the wrong kind becomes `TypeError`.
 
+mod adastop;
 mod bandits;
 mod combopt;
 mod convert;
@@ -23,6 +24,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     eval::register(m)?;
+    adastop::register(m)?;
     combopt::register(m)?;
     bandits::register(m)?;
     distdp::register(m)?;

@@ -35,6 +35,7 @@ __all__ = [
     "delong_test",
     "mcnemar_table",
     "mcnemar",
+    "AdaStop",
 ]
 
 Scores = Any  # a (num_runs, num_tasks) array-like of numbers
@@ -359,3 +360,124 @@ def mcnemar(ary: Any, corrected: bool = True, exact: bool = False) -> Tuple[Opti
     if exact:
         return None, p_exact
     return (chi2_c, p_c) if corrected else (chi2, p_chi2)
+
+
+class AdaStop:
+    """AdaStop (Mathieu et al. 2023): a group-sequential permutation test that
+    compares agents stage by stage and says when to stop running them.
+
+    Each stage, feed ``n`` new evaluation values of every agent in
+    :attr:`agents_to_run` (``partial_compare``, named like the ``adastop``
+    package's method); after at most ``K`` stages every comparison is decided
+    (``larger``, ``smaller`` or ``equal``). ``B`` permutations, level
+    ``alpha``; ``variant="adastop-0.1.3"`` reproduces the Python package's
+    decisions, the default is duality's two-sided test (see duality-eval's
+    ``adastop`` docs). The state is resumable: ``to_json()`` then
+    ``AdaStop.from_json(text)``.
+    """
+
+    def __init__(
+        self,
+        agents: Sequence[str],
+        n: Union[int, Sequence[int]] = 5,
+        K: int = 5,
+        B: int = 10_000,
+        alpha: float = 0.05,
+        seed: int = 0,
+        comparisons: Optional[Sequence[Tuple[Any, Any]]] = None,
+        variant: str = "duality",
+    ) -> None:
+        names = [str(a) for a in agents]
+        group_sizes = None
+        if not isinstance(n, (int, np.integer)):
+            group_sizes = [as_int(g, "n") for g in n]
+            n_ = max(group_sizes) if group_sizes else 1
+        else:
+            n_ = as_int(n, "n")
+        pairs = None
+        if comparisons is not None:
+            pairs = [(self._index(names, i), self._index(names, j)) for i, j in comparisons]
+        self._native = _native.AdaStop(
+            names,
+            n_,
+            as_int(K, "K"),
+            as_float(alpha, "alpha"),
+            as_int(B, "B"),
+            as_int(seed, "seed"),
+            pairs,
+            group_sizes,
+            str(variant),
+        )
+
+    @staticmethod
+    def _index(names: Sequence[str], agent: Any) -> int:
+        if isinstance(agent, (int, np.integer)) and not isinstance(agent, bool):
+            return int(agent)
+        if str(agent) not in names:
+            raise ValueError(f"comparisons: unknown agent {agent!r}; agents are {list(names)}")
+        return list(names).index(str(agent))
+
+    @classmethod
+    def from_json(cls, text: str) -> "AdaStop":
+        """A study resumed from :meth:`to_json`."""
+        self = cls.__new__(cls)
+        self._native = _native.AdaStop.from_json(str(text))
+        return self
+
+    def to_json(self) -> str:
+        """The whole state (parameters, runs kept, decisions) as JSON."""
+        return self._native.to_json()
+
+    @property
+    def agents(self) -> list:
+        """Agent names."""
+        return self._native.agents
+
+    @property
+    def agents_to_run(self) -> list:
+        """Names of the agents that need runs in the next stage."""
+        names = self._native.agents
+        return [names[i] for i in self._native.agents_to_run]
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether every comparison is decided."""
+        return self._native.is_finished
+
+    @property
+    def stage(self) -> int:
+        """Stages processed so far."""
+        return self._native.stage
+
+    @property
+    def decisions(self) -> Dict[Tuple[str, str], str]:
+        """``{(agent, other): "continue" | "larger" | "smaller" | "equal"}``."""
+        return {(o["agent"], o["other"]): o["decision"] for o in self._native.outcomes()}
+
+    def outcomes(self) -> list:
+        """Per comparison: ``agent``, ``other``, ``decision``, ``statistic``."""
+        return self._native.outcomes()
+
+    def partial_compare(self, eval_values: Union[Mapping[str, Any], Sequence[Any]]) -> Dict[Tuple[str, str], str]:
+        """Processes one stage: ``eval_values[agent]`` holds the agent's new
+        runs (agents not in :attr:`agents_to_run` may be left out). Returns
+        :attr:`decisions`."""
+        names = self._native.agents
+        if isinstance(eval_values, Mapping):
+            unknown = [k for k in eval_values if str(k) not in names]
+            if unknown:
+                raise ValueError(f"eval_values: unknown agents {unknown}; agents are {names}")
+            values = {str(k): v for k, v in eval_values.items()}
+            batch = [values.get(a, ()) for a in names]
+        else:
+            batch = list(eval_values)
+        arrays = [as_array(v, f"eval_values[{a!r}]", ndim=1) for a, v in zip(names, batch)]
+        if len(arrays) != len(names):
+            raise ValueError(f"eval_values: {len(arrays)} agents given, expected {len(names)}")
+        self._native.update(arrays)
+        return self.decisions
+
+    update = partial_compare
+
+    def __repr__(self) -> str:
+        return f"AdaStop(agents={self.agents}, stage={self.stage}, finished={self.is_finished})"
