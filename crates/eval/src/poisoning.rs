@@ -1240,6 +1240,55 @@ mod tests {
     }
 
     #[test]
+    fn three_way_vote_tie_by_hand() {
+        // 6 models, 3 classes, votes 0, 0, 1, 1, 2, 2: a three-way tie, so
+        // round 1 orders 0, 1, 2 by index; DPA predicts 0 (gap(0, 1) = 1,
+        // radius 0). Run-off 0 vs 1: the class-2 voters prefer 1 -> 2 vs 4,
+        // ROE predicts 1 with s = 0. CertR1: gaps from 1 are 0 (class 0) and
+        // 1 (class 2): dp(0, 1) = 1. CertR2: c = 0: max(0, ceil(2/2)) = 1;
+        // c = 2: max(ceil(1/2), ceil((2 + 1)/2)) = 2. Radius min(1, 1) - 1 = 0.
+        let t = one_sample(&[
+            &[3.0, 2.0, 1.0],
+            &[3.0, 2.0, 1.0],
+            &[2.0, 3.0, 1.0],
+            &[2.0, 3.0, 1.0],
+            &[1.0, 2.0, 3.0],
+            &[1.0, 2.0, 3.0],
+        ]);
+        let l = Layout::dpa(6).unwrap();
+        let c = Certifier::new(&t, &l).unwrap();
+        let cert = |m| c.certify(0, m).unwrap();
+        assert_eq!(
+            cert(Method::Dpa),
+            Certificate {
+                prediction: 0,
+                radius: 0
+            }
+        );
+        assert_eq!(
+            cert(Method::Fa),
+            Certificate {
+                prediction: 0,
+                radius: 0
+            }
+        );
+        assert_eq!(
+            cert(Method::DpaRoe),
+            Certificate {
+                prediction: 1,
+                radius: 0
+            }
+        );
+        assert_eq!(
+            cert(Method::FaRoe),
+            Certificate {
+                prediction: 1,
+                radius: 0
+            }
+        );
+    }
+
+    #[test]
     fn certv1_greedy() {
         assert_eq!(certv1(0, &mut [3, 1]), 0);
         assert_eq!(certv1(-2, &mut [3, 1]), 0);
