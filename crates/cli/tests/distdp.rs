@@ -328,3 +328,63 @@ fn price_with_neural_rules() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("steps"));
 }
+
+/// The deep agent from the CLI (torch build): a short QR run on the
+/// brute-force MDP reports the executed policy's exact value next to the DP
+/// optimum and the risk-neutral policy's value; same seed, same output.
+#[cfg(feature = "torch")]
+#[test]
+fn deep_agent_reports_exact_values() {
+    let run = |head: &str| {
+        json(&[
+            "ddp",
+            "deep",
+            "--mdp",
+            MDP,
+            "--objective",
+            "cvar:0.5",
+            "--head",
+            head,
+            "--steps",
+            "600",
+            "--seed",
+            "3",
+            "--format",
+            "json",
+        ])
+    };
+    for head in ["qr", "c51"] {
+        let v = run(head);
+        let opt = v["dp_optimum"].as_f64().unwrap();
+        assert!((opt - 3.3775).abs() < 1e-9, "{v}");
+        let value = v["objective_value"].as_f64().unwrap();
+        assert!(value <= opt + 1e-9, "{v}");
+        assert!(v["risk_neutral_value"].as_f64().unwrap() <= opt + 1e-9);
+        assert_eq!(v["head"], head);
+        if head == "qr" {
+            assert_eq!(run(head)["objective_value"], v["objective_value"]);
+        }
+    }
+}
+
+#[test]
+fn deep_agent_bad_settings_are_named() {
+    let err = |extra: &[&str]| {
+        let mut a = vec!["ddp", "deep", "--mdp", MDP];
+        a.extend_from_slice(extra);
+        let out = duality(&a);
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    if cfg!(feature = "torch") {
+        let e = err(&["--steps", "0"]);
+        assert!(e.contains("steps") && e.contains('0'), "{e}");
+        let e = err(&["--objective", "cvar:1.5"]);
+        assert!(e.contains("alpha") && e.contains("1.5"), "{e}");
+        let e = err(&["--head", "dqn"]);
+        assert!(e.contains("dqn"), "{e}");
+    } else {
+        let e = err(&[]);
+        assert!(e.contains("torch build"), "{e}");
+    }
+}

@@ -136,9 +136,10 @@ fn widen(lo: f64, hi: f64) -> (f64, f64) {
     }
 }
 
-/// `mdp` with its horizon set to `horizon` (everything else unchanged): the
-/// finite-horizon version of an infinite-horizon instance.
-pub fn with_horizon(mdp: &FiniteMdp, horizon: usize) -> Result<FiniteMdp> {
+/// `mdp` with its horizon set to `horizon` and its discount to `gamma`
+/// (everything else unchanged): the finite-horizon version of an
+/// infinite-horizon instance.
+pub fn with_horizon(mdp: &FiniteMdp, horizon: usize, gamma: f64) -> Result<FiniteMdp> {
     duality_core::check::at_least("horizon", horizon, 1)?;
     let outcomes = (0..mdp.n_states())
         .map(|s| {
@@ -147,7 +148,7 @@ pub fn with_horizon(mdp: &FiniteMdp, horizon: usize) -> Result<FiniteMdp> {
                 .collect()
         })
         .collect();
-    FiniteMdp::builder(outcomes, mdp.gamma())
+    FiniteMdp::builder(outcomes, gamma)
         .name(mdp.name())
         .horizon(Some(horizon))
         .start(mdp.start())
@@ -422,10 +423,11 @@ mod tests {
         let inf = library::chain(3, 0.1, 0.9).unwrap();
         let e = MdpEnv::new(inf.clone()).unwrap_err().to_string();
         assert!(e.contains("horizon"), "{e}");
-        let finite = with_horizon(&inf, 4).unwrap();
+        let finite = with_horizon(&inf, 4, 1.0).unwrap();
         assert_eq!(finite.horizon(), Some(4));
         assert!(MdpEnv::new(finite).is_ok());
-        assert!(with_horizon(&inf, 0).is_err());
+        assert!(with_horizon(&inf, 0, 1.0).is_err());
+        assert!(with_horizon(&inf, 3, 1.5).is_err());
     }
 
     #[test]

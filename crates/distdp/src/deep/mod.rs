@@ -858,6 +858,9 @@ pub struct MdpEvaluation {
     pub initial_stock: f64,
     /// Mean of the executed return law.
     pub mean_return: f64,
+    /// The exact return law of the executed policy.
+    #[serde(skip)]
+    pub law: FiniteSupport,
 }
 
 /// Executes `agent` on `env` from its start stock ([`DeepAgent::start_stock`])
@@ -877,6 +880,7 @@ pub fn evaluate_mdp(agent: &DeepAgent, env: &MdpEnv) -> Result<MdpEvaluation> {
         predicted_value: predicted,
         initial_stock: c0,
         mean_return: crate::dist::ReturnDistribution::mean(&law),
+        law,
     })
 }
 

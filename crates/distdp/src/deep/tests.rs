@@ -106,7 +106,8 @@ fn bad_settings_are_named() {
     let e = "cvar:0".parse::<Objective>().unwrap_err().to_string();
     assert!(e.contains("alpha"), "{e}");
     // Exponential utility is not optimisable at gamma < 1: refused before training.
-    let env = MdpEnv::new(with_horizon(&library::chain(3, 0.1, 0.9).unwrap(), 3).unwrap()).unwrap();
+    let env =
+        MdpEnv::new(with_horizon(&library::chain(3, 0.1, 0.9).unwrap(), 3, 0.9).unwrap()).unwrap();
     let o: Objective = "utility:exp:1".parse().unwrap();
     let e = train_on(
         &env,
