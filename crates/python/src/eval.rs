@@ -7,6 +7,7 @@ use duality_core::seed::Seeder;
 use duality_eval::aggregate::{self, Metric};
 use duality_eval::bootstrap::{BootstrapParams, Interval, IntervalMethod, StratifiedBootstrap};
 use duality_eval::classical::{mcnemar, McNemarTable};
+use duality_eval::conformal;
 use duality_eval::profile::{performance_profile, ProfileKind};
 use duality_eval::ranking;
 use duality_eval::scores::ScoreMatrix;
@@ -17,6 +18,12 @@ use crate::convert::{array2, count, seed, slice1, slice2, value_error};
 
 /// A point-estimate vector and its `2 x k` interval array (rliable's pair).
 type Estimates<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray2<f64>>);
+
+/// Selected indices and the p-values of every test point.
+type Selected<'py> = (Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>);
+
+/// Calibration and test scores.
+type ScorePair<'py> = (Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>);
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eval_aggregate, m)?)?;
@@ -29,6 +36,8 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eval_delong, m)?)?;
     m.add_function(wrap_pyfunction!(eval_mcnemar_table, m)?)?;
     m.add_function(wrap_pyfunction!(eval_mcnemar, m)?)?;
+    m.add_function(wrap_pyfunction!(eval_conformal_select, m)?)?;
+    m.add_function(wrap_pyfunction!(eval_clipped_scores, m)?)?;
     Ok(())
 }
 
@@ -338,4 +347,41 @@ fn eval_mcnemar(table: PyReadonlyArray2<'_, i64>) -> PyResult<(f64, f64, f64, f6
         r.p_exact,
         r.p_mid,
     ))
+}
+
+/// BH conformal selection (Jin & Candes 2023): `(selected indices, p-values)`.
+#[pyfunction]
+fn eval_conformal_select<'py>(
+    py: Python<'py>,
+    calibration: PyReadonlyArray1<'py, f64>,
+    test: PyReadonlyArray1<'py, f64>,
+    q: f64,
+) -> PyResult<Selected<'py>> {
+    let cal = slice1(&calibration, "calibration_scores")?;
+    let tst = slice1(&test, "test_scores")?;
+    let sel = py
+        .detach(|| conformal::conformal_select(cal, tst, q))
+        .map_err(value_error)?;
+    // Indices of the test array, which fit in an i64.
+    let idx: Vec<i64> = sel.selected.iter().map(|&i| i as i64).collect();
+    Ok((idx.into_pyarray(py), sel.p_values.into_pyarray(py)))
+}
+
+/// Jin & Candes' clipped scores for selecting outcomes above `threshold`:
+/// `(calibration scores, test scores)`.
+#[pyfunction]
+fn eval_clipped_scores<'py>(
+    py: Python<'py>,
+    outcomes: PyReadonlyArray1<'py, f64>,
+    calibration: PyReadonlyArray1<'py, f64>,
+    test: PyReadonlyArray1<'py, f64>,
+    threshold: f64,
+) -> PyResult<ScorePair<'py>> {
+    let y = slice1(&outcomes, "y_calib")?;
+    let cal = slice1(&calibration, "mu_calib")?;
+    let tst = slice1(&test, "mu_test")?;
+    let (c, t) = conformal::ClippedScore::new(threshold)
+        .and_then(|s| s.scores(y, cal, tst))
+        .map_err(value_error)?;
+    Ok((c.into_pyarray(py), t.into_pyarray(py)))
 }

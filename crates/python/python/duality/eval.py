@@ -36,6 +36,7 @@ __all__ = [
     "mcnemar_table",
     "mcnemar",
     "AdaStop",
+    "conformal_select",
 ]
 
 Scores = Any  # a (num_runs, num_tasks) array-like of numbers
@@ -360,6 +361,46 @@ def mcnemar(ary: Any, corrected: bool = True, exact: bool = False) -> Tuple[Opti
     if exact:
         return None, p_exact
     return (chi2_c, p_c) if corrected else (chi2, p_chi2)
+
+
+def conformal_select(
+    calibration_scores: Any = None,
+    test_scores: Any = None,
+    q: float = 0.1,
+    *,
+    y_calib: Any = None,
+    mu_calib: Any = None,
+    mu_test: Any = None,
+    threshold: Optional[float] = None,
+) -> Dict[str, np.ndarray]:
+    """Conformal selection with FDR control (Jin & Candes 2023, Algorithm 1):
+    conformal p-values ``(1 + #{V_i < V_j}) / (n + 1)`` of the test scores
+    against the calibration scores (smaller score = more likely selected),
+    then Benjamini-Hochberg at level ``q``.
+
+    Give either the scores, or labelled outcomes with predictions
+    (``y_calib``, ``mu_calib``, ``mu_test``) and ``threshold`` ``c`` to
+    select test points with ``Y > c`` through the clipped score
+    ``V = M 1{y > c} + c 1{y <= c} - mu`` (J&C eq. 7).
+
+    Returns ``{"selected": int64 indices of test points, "p_values": array}``.
+    """
+    if threshold is not None:
+        if calibration_scores is not None or test_scores is not None:
+            raise ValueError("conformal_select: give scores or (y_calib, mu_calib, mu_test, threshold), not both")
+        cal, tst = _native.eval_clipped_scores(
+            as_array(y_calib, "y_calib", ndim=1),
+            as_array(mu_calib, "mu_calib", ndim=1),
+            as_array(mu_test, "mu_test", ndim=1),
+            as_float(threshold, "threshold"),
+        )
+    else:
+        if calibration_scores is None or test_scores is None:
+            raise ValueError("conformal_select: calibration_scores and test_scores are required")
+        cal = as_array(calibration_scores, "calibration_scores", ndim=1)
+        tst = as_array(test_scores, "test_scores", ndim=1)
+    selected, p_values = _native.eval_conformal_select(cal, tst, as_float(q, "q"))
+    return {"selected": selected, "p_values": p_values}
 
 
 class AdaStop:
