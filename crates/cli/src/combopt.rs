@@ -13,7 +13,9 @@
 //! - `tsp methods [--format json]` lists the registry: one line per method
 //!   (name, stages, seeded or not, description);
 //! - `assign --costs FILE.csv [--maximize] [--format json]` prints
-//!   `{"cost": c, "assignment": [[row, col], ...]}` (`inf` entries are forbidden pairs);
+//!   `{"cost": c, "assignment": [[row, col], ...], "dual_bound": b,
+//!   "certified_gap": g}` (`inf` entries are forbidden pairs; `b` is the
+//!   assignment LP's dual bound, equal to `c` at the optimum);
 //! - `dag learn --data FILE.csv --method notears|topo [--lambda L] [--format json]`
 //!   prints the weighted adjacency matrix (`w[i][j]` is the edge `i -> j`);
 //! - `vrp solve FILE.vrp [--method savings|sweep|savings-ls|sweep-ls|dcr]
@@ -353,6 +355,12 @@ fn read_matrix(path: &Path, allow_header: bool) -> anyhow::Result<HeaderAndRows>
 struct AssignOut {
     cost: f64,
     assignment: Vec<[usize; 2]>,
+    /// The LP dual bound (lower bound on the cost; upper bound on the
+    /// profit with --maximize).
+    dual_bound: f64,
+    /// `|cost - dual_bound| / |dual_bound|` (`null` when the bound is 0):
+    /// 0 up to rounding certifies optimality.
+    certified_gap: Option<f64>,
 }
 
 /// Runs `assign`.
@@ -374,12 +382,19 @@ pub fn run_assign(args: AssignArgs) -> anyhow::Result<()> {
     let out = AssignOut {
         cost: a.cost,
         assignment: a.pairs.iter().map(|&(r, c)| [r, c]).collect(),
+        dual_bound: a.dual_bound,
+        certified_gap: (a.dual_bound != 0.0)
+            .then(|| (a.cost - a.dual_bound).abs() / a.dual_bound.abs()),
     };
     emit(args.format, &out, |o| {
         println!(
             "total {}: {}",
             if args.maximize { "profit" } else { "cost" },
             o.cost
+        );
+        println!(
+            "dual bound: {} (LP dual, certifies optimality)",
+            o.dual_bound
         );
         for [r, c] in &o.assignment {
             println!("row {r} -> column {c}");

@@ -159,6 +159,9 @@ fn assign_minimises_and_maximises() {
     );
     assert_eq!(v["cost"].as_f64().unwrap(), 5.0);
     assert_eq!(v["assignment"], serde_json::json!([[0, 1], [1, 0], [2, 2]]));
+    // The LP dual bound meets the optimum.
+    assert!((v["dual_bound"].as_f64().unwrap() - 5.0).abs() < 1e-12);
+    assert!(v["certified_gap"].as_f64().unwrap() < 1e-12);
     let v = json(
         &duality()
             .args(["assign", "--maximize", "--costs"])
@@ -168,6 +171,7 @@ fn assign_minimises_and_maximises() {
             .unwrap(),
     );
     assert_eq!(v["cost"].as_f64().unwrap(), 11.0);
+    assert!((v["dual_bound"].as_f64().unwrap() - 11.0).abs() < 1e-12);
     std::fs::write(&f, "4,1\n2,x\n").unwrap();
     let out = duality()
         .args(["assign", "--costs"])

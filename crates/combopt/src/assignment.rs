@@ -18,6 +18,15 @@ pub struct Assignment {
     pub cost: f64,
     /// `(row, column)` pairs sorted by row, one per row of the shorter side.
     pub pairs: Vec<(usize, usize)>,
+    /// The LP dual bound: a lower bound on the cost when minimising (an
+    /// upper bound on the profit when maximising). The final column duals
+    /// `v` of the augmenting-path method, clipped to `v <= 0`, with row
+    /// duals `u_i = min_j (c_ij - v_j)` form a feasible solution of the
+    /// dual of the assignment LP (rows matched exactly once, columns at most
+    /// once), so `sum u + sum v` bounds every assignment whatever the
+    /// primal; at the optimum it equals `cost` up to rounding (strong
+    /// duality), which certifies optimality.
+    pub dual_bound: f64,
 }
 
 /// A dense cost matrix (row-major), validated once.
@@ -109,6 +118,7 @@ pub fn linear_sum_assignment(costs: &CostMatrix, maximize: bool) -> Result<Assig
         return Ok(Assignment {
             cost: 0.0,
             pairs: Vec::new(),
+            dual_bound: 0.0,
         });
     }
     let forbidden = if maximize {
@@ -149,7 +159,18 @@ pub fn linear_sum_assignment(costs: &CostMatrix, maximize: bool) -> Result<Assig
         }
         std::borrow::Cow::Owned(cost)
     };
-    let col4row = shortest_augmenting_path(r, c, &cost)?;
+    let (col4row, v) = shortest_augmenting_path(r, c, &cost)?;
+    // Dual feasible point from the column duals (see `Assignment::dual_bound`).
+    let mut bound: f64 = v.iter().map(|&x| x.min(0.0)).sum();
+    for i in 0..r {
+        let row = &cost[i * c..(i + 1) * c];
+        bound += row
+            .iter()
+            .zip(&v)
+            .map(|(&cij, &vj)| cij - vj.min(0.0))
+            .fold(f64::INFINITY, f64::min);
+    }
+    let dual_bound = if maximize { -bound } else { bound };
     let mut pairs: Vec<(usize, usize)> = col4row
         .iter()
         .enumerate()
@@ -157,11 +178,16 @@ pub fn linear_sum_assignment(costs: &CostMatrix, maximize: bool) -> Result<Assig
         .collect();
     pairs.sort_unstable();
     let total = pairs.iter().map(|&(i, j)| costs.get(i, j)).sum();
-    Ok(Assignment { cost: total, pairs })
+    Ok(Assignment {
+        cost: total,
+        pairs,
+        dual_bound,
+    })
 }
 
-/// Core of Crouse's Algorithm 1 for `r <= c`: returns the column of each row.
-fn shortest_augmenting_path(r: usize, c: usize, cost: &[f64]) -> Result<Vec<usize>> {
+/// Core of Crouse's Algorithm 1 for `r <= c`: returns the column of each
+/// row and the final column duals.
+fn shortest_augmenting_path(r: usize, c: usize, cost: &[f64]) -> Result<(Vec<usize>, Vec<f64>)> {
     const NONE: usize = usize::MAX;
     let mut u = vec![0.0; r];
     let mut v = vec![0.0; c];
@@ -250,7 +276,7 @@ fn shortest_augmenting_path(r: usize, c: usize, cost: &[f64]) -> Result<Vec<usiz
             }
         }
     }
-    Ok(col4row)
+    Ok((col4row, v))
 }
 
 #[cfg(test)]
@@ -314,6 +340,8 @@ mod tests {
             let a = linear_sum_assignment(&m, maximize).unwrap();
             prop_assert_eq!(a.pairs.len(), r.min(c));
             prop_assert!((a.cost - brute(&m, maximize).unwrap()).abs() < 1e-9);
+            // Strong duality: the dual bound meets the optimum.
+            prop_assert!((a.dual_bound - a.cost).abs() < 1e-9, "{} vs {}", a.dual_bound, a.cost);
         }
 
         #[test]
@@ -323,7 +351,10 @@ mod tests {
             let data: Vec<f64> = (0..n * n).map(|_| if rng.random_bool(0.3) { f64::INFINITY } else { rng.random_range(0.0..10.0) }).collect();
             let m = CostMatrix::new(n, n, data).unwrap();
             match (linear_sum_assignment(&m, false), brute(&m, false)) {
-                (Ok(a), Some(b)) => prop_assert!((a.cost - b).abs() < 1e-9),
+                (Ok(a), Some(b)) => {
+                    prop_assert!((a.cost - b).abs() < 1e-9);
+                    prop_assert!((a.dual_bound - b).abs() < 1e-9);
+                }
                 (Err(_), None) => {}
                 (a, b) => prop_assert!(false, "solver {:?} vs brute {:?}", a, b),
             }
