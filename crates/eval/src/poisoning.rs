@@ -1460,6 +1460,24 @@ mod tests {
     }
 
     #[test]
+    fn image_csv_errors_are_named() {
+        let e = ImageDataset::read_csv("label,p0\n1,3\n0,x\n".as_bytes(), "img.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 3") && e.contains("p0"), "{e}");
+        let e = ImageDataset::read_csv("label,p0\n0,3\n0,4\n".as_bytes(), "img.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("classes"), "{e}");
+        let e = ImageDataset::read_csv("p0,p1\n0,3\n".as_bytes(), "img.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("label"), "{e}");
+        let d = ImageDataset::read_csv("label,p0\n1,3\n0,4\n".as_bytes(), "img.csv").unwrap();
+        assert!(d.split(0).is_err() && d.split(2).is_err() && d.split(1).is_ok());
+    }
+
+    #[test]
     fn csv_round_trip() {
         let csv = "sample,model,class,logit\nb,1,1,0.5\nb,0,0,2\nb,0,1,1\nb,1,0,0.25\nz,0,0,0\nz,0,1,0\nz,1,0,0\nz,1,1,3\n";
         let (names, t) = LogitTable::read_csv(csv.as_bytes(), "v.csv").unwrap();
