@@ -1,7 +1,7 @@
 //! Online bipartite matching with stochastic rewards (Mehta & Panigrahi
 //! 2012, "Online matching with stochastic rewards"; Goyal & Udwani 2020,
 //! "Online matching with stochastic rewards: optimal competitive ratio via
-//! path-based formulation"; Huang & Zhang 2020).
+//! path-based formulation"; Huang & Zhang 2020, STOC).
 //!
 //! Offline vertices `u` are known; online vertices `v` arrive one at a time
 //! and must be irrevocably assigned to an available neighbour (or dropped).
@@ -17,11 +17,24 @@
 //! online vertex and `sum_v p_uv x_uv <= 1` per offline vertex, an upper
 //! bound on any offline algorithm's expected reward.
 //!
-//! Proven ratios versus this LP: 1/2 for Greedy; 0.567 for Balance/Stochastic
-//! Balance with equal vanishing probabilities (Mehta & Panigrahi 2012);
-//! 0.576 for Ranking-type algorithms with vanishing probabilities
-//! (Goyal & Udwani 2020); the upper bound 0.621 < 1 - 1/e for any online
-//! algorithm against this LP.
+//! Proven guarantees, each against its own benchmark (the empirical ratios
+//! here all divide by the budget LP, the largest of them, so they are lower
+//! bounds on the ratio against any of the others):
+//! - Greedy: 1/2 against the budget LP.
+//! - Balance / Stochastic Balance: about 0.567 for equal vanishing
+//!   probabilities against the budget LP (Mehta & Panigrahi 2012, who also
+//!   show that no online algorithm exceeds 0.621 < 1 - 1/e against it).
+//! - Stochastic Balance: 0.576 for equal and 0.572 for unequal vanishing
+//!   probabilities against the *configuration LP* (Huang & Zhang 2020,
+//!   "Online primal dual meets online matching with stochastic rewards:
+//!   configuration LP to the rescue", STOC 2020), whose optimum is at most
+//!   the budget LP's.
+//! - Ranking-type (perturbed greedy): 1 - 1/e when `p_uv = p_u p_v`
+//!   factorises, and a deterministic 0.596 for heterogeneous vanishing
+//!   probabilities, both against Goyal & Udwani's path-based LP (the
+//!   clairvoyant offline benchmark).
+//!
+//! The configuration and path-based LP bounds are not computed here.
 
 use duality_core::seed::Seeder;
 use duality_core::{Error, Result};
