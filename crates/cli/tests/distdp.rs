@@ -383,6 +383,42 @@ fn deep_agent_bad_settings_are_named() {
         assert!(e.contains("alpha") && e.contains("1.5"), "{e}");
         let e = err(&["--head", "dqn"]);
         assert!(e.contains("dqn"), "{e}");
+        let e = err(&["--horizon", "0"]);
+        assert!(e.contains("horizon"), "{e}");
+        // An infinite-horizon file needs --horizon (exact evaluation).
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("loop.toml");
+        std::fs::write(
+            &file,
+            "name = \"loop\"\nstates = 1\nactions = 1\ngamma = 0.9\nstart = 0\n\n\
+             [[transition]]\nstate = 0\naction = 0\noutcomes = [{ next = 0, reward = 1.0, prob = 1.0 }]\n",
+        )
+        .unwrap();
+        let path = file.to_str().unwrap();
+        let out = duality(&["ddp", "deep", "--mdp", path, "--steps", "10"]);
+        assert!(!out.status.success());
+        let e = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(e.contains("horizon") && e.contains("--horizon"), "{e}");
+        let v = json(&[
+            "ddp",
+            "deep",
+            "--mdp",
+            path,
+            "--horizon",
+            "3",
+            "--objective",
+            "mean",
+            "--steps",
+            "200",
+            "--format",
+            "json",
+        ]);
+        let value = v["objective_value"].as_f64().unwrap();
+        assert!((value - 2.71).abs() < 1e-9, "{v}");
+        assert!(
+            (v["dp_optimum"].as_f64().unwrap() - 2.71).abs() < 1e-9,
+            "{v}"
+        );
     } else {
         let e = err(&[]);
         assert!(e.contains("torch build"), "{e}");
