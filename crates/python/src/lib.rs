@@ -16,6 +16,7 @@ mod combopt;
 mod convert;
 mod distdp;
 mod eval;
+mod simulate;
 
 use pyo3::prelude::*;
 
@@ -27,6 +28,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     adastop::register(m)?;
     combopt::register(m)?;
     bandits::register(m)?;
+    simulate::register(m)?;
     distdp::register(m)?;
     Ok(())
 }

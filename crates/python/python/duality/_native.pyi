@@ -82,6 +82,7 @@ def bandits_ope(
     estimated_rewards: Optional[F64] = None,
     tau: Optional[float] = None,
 ) -> Tuple[float, F64]: ...
+def bandits_simulate(config: str, is_json: bool) -> Dict[str, object]: ...
 def distdp_price_bermudan_put(
     s0: float,
     strike: float,

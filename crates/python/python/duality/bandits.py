@@ -14,7 +14,8 @@ position); ``position`` selects the slot of each round (default 0).
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import json
+from typing import Any, Dict, Mapping, Optional, Union
 
 import numpy as np
 
@@ -32,6 +33,7 @@ __all__ = [
     "dm",
     "dr",
     "switch_dr",
+    "simulate",
 ]
 
 
@@ -212,3 +214,34 @@ def dr(reward: Any, action: Any, pscore: Any, action_dist: Any, estimated_reward
 def switch_dr(reward: Any, action: Any, pscore: Any, action_dist: Any, estimated_rewards_by_reg_model: Any, position: Any = None, tau: float = 1.0) -> float:
     """Switch-DR estimate (see :class:`SwitchDoublyRobust`)."""
     return SwitchDoublyRobust(tau).estimate_policy_value(reward, action, pscore, action_dist, estimated_rewards_by_reg_model, position)
+
+
+def simulate(config: Union[Mapping[str, Any], str]) -> Dict[str, Any]:
+    """Runs the bandit simulator (``duality bandit simulate``) and returns the
+    regret curves as arrays.
+
+    ``config`` is a dict with the keys of the simulate TOML (``horizon``,
+    ``repetitions``, ``seed``, ``checkpoints``, ``environment`` with its
+    ``kind``, ``policies``: a list of dicts with ``kind`` and parameters,
+    ``ci``), or that TOML as a string. Unknown keys are errors naming them.
+    Repetition ``r`` uses seed stream ``r`` for every policy (common random
+    numbers), so the same config gives the same curves.
+
+    Returns ``{"environment", "horizon", "checkpoints": int64 (c,),
+    "policies": {name: {"pseudo_regret": (repetitions, c),
+    "realised_regret": (repetitions, c), "pulls": int64 (repetitions, arms),
+    "total_reward": (repetitions,)}}}``.
+    """
+    if isinstance(config, str):
+        return _native.bandits_simulate(config, False)
+    if not isinstance(config, Mapping):
+        raise TypeError(f"config: expected a dict or TOML text, got {type(config).__name__}")
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            return v.tolist()
+        if isinstance(v, np.generic):
+            return v.item()
+        raise TypeError(f"config: {v!r} ({type(v).__name__}) is not a number, string, list or dict")
+
+    return _native.bandits_simulate(json.dumps(dict(config), default=plain, allow_nan=False), True)
