@@ -16,6 +16,7 @@ mod combopt;
 mod convert;
 mod distdp;
 mod eval;
+mod mdp;
 mod simulate;
 
 use pyo3::prelude::*;
@@ -30,5 +31,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bandits::register(m)?;
     simulate::register(m)?;
     distdp::register(m)?;
+    mdp::register(m)?;
     Ok(())
 }

@@ -83,6 +83,15 @@ def bandits_ope(
     tau: Optional[float] = None,
 ) -> Tuple[float, F64]: ...
 def bandits_simulate(config: str, is_json: bool) -> Dict[str, object]: ...
+def distdp_solve_mdp(
+    p: npt.NDArray[np.float64],
+    r: npt.NDArray[np.float64],
+    gamma: float,
+    method: str,
+    tol: float,
+    max_iter: int,
+    mu: F64,
+) -> Dict[str, object]: ...
 def distdp_price_bermudan_put(
     s0: float,
     strike: float,

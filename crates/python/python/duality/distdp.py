@@ -1,13 +1,16 @@
-"""Optimal stopping from duality-distdp: Bermudan put prices."""
+"""Dynamic programming from duality-distdp: Bermudan put prices and
+discounted finite MDPs."""
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
+
+import numpy as np
 
 from . import _native
-from ._convert import as_float, as_int
+from ._convert import as_array, as_float, as_int
 
-__all__ = ["price_bermudan_put"]
+__all__ = ["price_bermudan_put", "solve_mdp"]
 
 
 def price_bermudan_put(
@@ -62,4 +65,43 @@ def price_bermudan_put(
         as_int(steps, "steps"),
         (as_int(lower_paths, "lower_paths"), as_int(outer_paths, "outer_paths"), as_int(inner_paths, "inner_paths")),
         as_int(dual_seed, "dual_seed"),
+    )
+
+
+def solve_mdp(
+    transitions: Any,
+    reward: Any,
+    discount: float,
+    method: str = "value_iteration",
+    *,
+    epsilon: float = 1e-10,
+    max_iter: int = 100_000,
+    mu: Optional[Any] = None,
+) -> Dict[str, Any]:
+    """Optimal values and a deterministic policy of a discounted finite MDP,
+    in pymdptoolbox's layout: ``transitions[a, s, s']`` of shape ``(A, S, S)``
+    (rows sum to 1), ``reward`` of shape ``(S, A)`` (per state and action) or
+    ``(A, S, S)`` (per transition), ``discount`` in ``[0, 1)``.
+
+    Methods: ``value_iteration`` (until the sup-norm change is below
+    ``epsilon``), ``policy_iteration``, ``lp`` (the primal-dual linear
+    program, with initial distribution ``mu``, uniform by default; also
+    returns the ``occupancy`` measure, ``(S, A)``).
+
+    Returns ``{"values": (S,), "policy": int64 (S,), "iterations": int}``.
+    """
+    p = as_array(transitions, "transitions", ndim=3)
+    r = np.asarray(reward) if not isinstance(reward, np.ndarray) else reward
+    if r.ndim == 2:
+        r2 = as_array(r, "reward", ndim=2)
+        if r2.shape != (p.shape[1], p.shape[0]):
+            raise ValueError(
+                f"reward: shape {r2.shape} does not match transitions {p.shape}: expected (S, A) = ({p.shape[1]}, {p.shape[0]})"
+            )
+        r3 = np.ascontiguousarray(np.broadcast_to(r2.T[:, :, None], p.shape))
+    else:
+        r3 = as_array(r, "reward", ndim=3)
+    m = np.zeros(0) if mu is None else as_array(mu, "mu", ndim=1)
+    return _native.distdp_solve_mdp(
+        p, r3, as_float(discount, "discount"), str(method), as_float(epsilon, "epsilon"), as_int(max_iter, "max_iter"), m
     )
