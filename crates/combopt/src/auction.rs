@@ -115,11 +115,18 @@ pub fn mnl_welfare(bids: &[f64], v: &[Vec<f64>], slots: &[Option<usize>]) -> f64
     num / den
 }
 
-/// Exact welfare-maximising allocation under MNL choice: Dinkelbach's
-/// method (Dinkelbach 1967) — for the current ratio `lambda`, solve the
-/// assignment `max sum (b_i - lambda) v_ki` (pairs with non-positive value
-/// are left empty), update `lambda` to the new ratio; it stops at the exact
-/// optimum after finitely many assignments.
+/// Exact welfare-maximising allocation under MNL choice, with VCG
+/// payments. Allocation: Dinkelbach's method (Dinkelbach 1967) — for the
+/// current ratio `lambda`, solve the assignment `max sum (b_i - lambda)
+/// v_ki` (pairs with non-positive value are left empty), update `lambda` to
+/// the new ratio; it stops at the exact optimum after finitely many
+/// assignments. Payments (Clarke pivot, as [`PositionAuction::vcg`] under
+/// the MNL welfare): a shown creative `i` pays `W*_{-i} - (W* - b_i
+/// P_i)`, the welfare the others lose because `i` takes part, where `P_i =
+/// v_ki / (1 + sum v)` is its click probability and `W*_{-i}` the optimum
+/// without `i`; so `0 <= payment_i <= b_i P_i` (individually rational), and
+/// truthful because the allocation maximises the reported welfare exactly.
+/// (Before issue 21 the payments were all zero.)
 pub fn mnl_optimal(bids: &[f64], v: &[Vec<f64>]) -> Result<AuctionOutcome> {
     duality_core::check::finite_non_empty("bids", bids)?;
     duality_core::check::non_empty("attractiveness rows", v)?;
@@ -134,6 +141,42 @@ pub fn mnl_optimal(bids: &[f64], v: &[Vec<f64>]) -> Result<AuctionOutcome> {
             ));
         }
     }
+    let n = bids.len();
+    let slots = mnl_allocate(bids, v)?;
+    let welfare = mnl_welfare(bids, v, &slots);
+    let den = 1.0
+        + slots
+            .iter()
+            .enumerate()
+            .filter_map(|(k, s)| s.map(|i| v[k][i]))
+            .sum::<f64>();
+    let mut payments = vec![0.0; n];
+    for (k, s) in slots.iter().enumerate() {
+        if let Some(i) = *s {
+            let without_i: Vec<Vec<f64>> = v
+                .iter()
+                .map(|row| {
+                    let mut r = row.clone();
+                    r[i] = 0.0;
+                    r
+                })
+                .collect();
+            let others = mnl_welfare(bids, &without_i, &mnl_allocate(bids, &without_i)?);
+            let own = bids[i] * v[k][i] / den;
+            payments[i] = (others - (welfare - own)).clamp(0.0, own);
+        }
+    }
+    let revenue = payments.iter().sum();
+    Ok(AuctionOutcome {
+        slots,
+        welfare,
+        payments,
+        revenue,
+    })
+}
+
+/// Dinkelbach iterations of [`mnl_optimal`] on validated input.
+fn mnl_allocate(bids: &[f64], v: &[Vec<f64>]) -> Result<Vec<Option<usize>>> {
     let n = bids.len();
     let mut lambda = 0.0;
     let mut slots = vec![None; v.len()];
@@ -156,13 +199,7 @@ pub fn mnl_optimal(bids: &[f64], v: &[Vec<f64>]) -> Result<AuctionOutcome> {
         lambda = ratio;
         slots = new_slots;
     }
-    let welfare = mnl_welfare(bids, v, &slots);
-    Ok(AuctionOutcome {
-        slots,
-        welfare,
-        payments: vec![0.0; n],
-        revenue: 0.0,
-    })
+    Ok(slots)
 }
 
 /// Creatives in the cascade model: viewed top-down, creative `i` is clicked
@@ -290,19 +327,48 @@ mod tests {
             let v: Vec<Vec<f64>> = (0..2)
                 .map(|_| (0..4).map(|_| rng.random_range(0.0..2.0)).collect())
                 .collect();
-            let got = mnl_optimal(&bids, &v).unwrap().welfare;
-            // Brute force over slot contents (None or a creative, distinct).
-            let mut best: f64 = 0.0;
-            for a in 0..5 {
-                for b in 0..5 {
-                    if a == b && a < 4 {
-                        continue;
+            let out = mnl_optimal(&bids, &v).unwrap();
+            let got = out.welfare;
+            // Brute force over slot contents (None or a creative, distinct),
+            // optionally without creative `skip`.
+            let brute = |skip: Option<usize>| {
+                let mut best: f64 = 0.0;
+                for a in 0..5 {
+                    for b in 0..5 {
+                        if (a == b && a < 4)
+                            || (skip.is_some() && (Some(a) == skip || Some(b) == skip))
+                        {
+                            continue;
+                        }
+                        let s = [(a < 4).then_some(a), (b < 4).then_some(b)];
+                        best = best.max(mnl_welfare(&bids, &v, &s));
                     }
-                    let s = [(a < 4).then_some(a), (b < 4).then_some(b)];
-                    best = best.max(mnl_welfare(&bids, &v, &s));
+                }
+                best
+            };
+            let best = brute(None);
+            assert!((got - best).abs() < 1e-9, "{got} vs {best}");
+            // VCG payments: W*_{-i} - (W* - own_i), between 0 and own_i.
+            let den = 1.0
+                + out
+                    .slots
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, s)| s.map(|i| v[k][i]))
+                    .sum::<f64>();
+            for (k, s) in out.slots.iter().enumerate() {
+                if let Some(i) = *s {
+                    let own = bids[i] * v[k][i] / den;
+                    let want = (brute(Some(i)) - (best - own)).clamp(0.0, own);
+                    assert!(
+                        (out.payments[i] - want).abs() < 1e-9,
+                        "{} vs {want}",
+                        out.payments[i]
+                    );
+                    assert!(out.payments[i] >= 0.0 && out.payments[i] <= own + 1e-12);
                 }
             }
-            assert!((got - best).abs() < 1e-9, "{got} vs {best}");
+            assert!((out.revenue - out.payments.iter().sum::<f64>()).abs() < 1e-12);
         }
     }
 

@@ -1125,10 +1125,12 @@ struct VrpGapsParams {
     /// DCR rounds and kicks per group.
     rounds: usize,
     kicks: usize,
+    /// Equal time budget (seconds) of `dcr` and PyVRP under `--compare`.
+    compare_seconds: f64,
 }
 
 fn vrp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
-    use crate::vrp::{read_vrp, solve_vrp, VrpParams, XGenerator, VRP_METHODS};
+    use crate::vrp::{read_vrp, solve_vrp, write_vrp, VrpParams, XGenerator, VRP_METHODS};
     let p: VrpGapsParams = ctx.params()?;
     let dir = duality_bench::fixtures_dir().join("combopt/cvrplib");
     let table = std::fs::read_to_string(dir.join("optima.csv"))
@@ -1142,6 +1144,7 @@ fn vrp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
     };
     let mut gaps: Vec<Vec<f64>> = vec![Vec::new(); VRP_METHODS.len()];
     let mut names = Vec::new();
+    let mut comparisons: Vec<(f64, PeerComparison)> = Vec::new();
     for line in table.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         let f: Vec<&str> = line.split(',').collect();
         let (name, opt): (&str, f64) = match f.as_slice() {
@@ -1150,6 +1153,24 @@ fn vrp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
         };
         names.push(name.to_string());
         let inst = read_vrp(dir.join(format!("{name}.vrp")))?;
+        let spec = PeerSpec {
+            name: format!("dcr-vs-pyvrp-{name}"),
+            peer: "pyvrp".into(),
+            script: "fixtures/combopt/peer_pyvrp.py".into(),
+            input: serde_json::json!({
+                "vrp_text": write_vrp(&inst),
+                "seconds": p.compare_seconds,
+                "seed": 0,
+            }),
+            reps: 1,
+        };
+        let timed = VrpParams {
+            time_limit: Some(p.compare_seconds),
+            ..VrpParams::new("dcr")
+        };
+        if let Some(c) = ctx.compare_with_peer(&spec, || Ok(vec![solve_vrp(&inst, &timed)?.cost])) {
+            comparisons.push((opt, c));
+        }
         for (k, (method, _)) in VRP_METHODS.iter().enumerate() {
             let seeds: Vec<u64> = if *method == "dcr" {
                 ctx.seeds.clone()
@@ -1254,7 +1275,34 @@ fn vrp_gaps(ctx: &Context) -> anyhow::Result<Outcome> {
             pct(&ls, &sav)?,
         ));
     }
-    out.notes.push("no PyVRP comparison yet: the peer needs `pyvrp` in xtask's peer list (see docs/combopt.md)".into());
+    if ctx.compare {
+        let lines: Vec<String> = comparisons
+            .iter()
+            .map(|(opt, c)| {
+                if let Some(why) = &c.skipped {
+                    return format!("{}: skipped ({why})", c.name);
+                }
+                match (c.duality_result.first(), c.peer_result.first()) {
+                    (Some(&ours), Some(&peer)) if peer > 0.0 => format!(
+                        "{}: dcr {ours} ({:+.2}% vs optimum) vs PyVRP {peer} ({:+.2}%), dcr/PyVRP - 1 = {:+.2}%, time ratio {}",
+                        c.name,
+                        100.0 * (ours / opt - 1.0),
+                        100.0 * (peer / opt - 1.0),
+                        100.0 * (ours / peer - 1.0),
+                        c.ratio_median.map_or("n/a".into(), |r| format!("{r:.2}")),
+                    ),
+                    _ => format!("{}: ran, but returned no comparable costs", c.name),
+                }
+            })
+            .collect();
+        out.notes.push(format!(
+            "--compare, equal time budget of {} s each (dcr with --time-limit, PyVRP MaxRuntime): {}",
+            p.compare_seconds,
+            lines.join("; ")
+        ));
+    } else {
+        out.notes.push("PyVRP comparison (peer fixtures/combopt/peer_pyvrp.py, pyvrp 0.14.1) only under --compare; the peers venv needs `pyvrp` (see docs/combopt.md)".into());
+    }
     Ok(out)
 }
 
