@@ -57,6 +57,7 @@ pub mod classic;
 #[cfg(feature = "torch")]
 pub mod deep;
 pub mod dist;
+pub mod dual_rl;
 pub mod evaluation;
 #[cfg(feature = "experiments")]
 pub mod experiments;
