@@ -6,7 +6,7 @@ and shape the results. Arrays passed here must already be C-contiguous of
 the stated dtype (float64, bool or int64); anything else is a TypeError.
 """
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -78,10 +78,12 @@ def bandits_ope(
     reward: F64,
     action: I64,
     pscore: F64,
-    action_dist: F64,
-    estimated_rewards: Optional[F64] = None,
+    action_dist: npt.NDArray[np.float64],
+    position: I64,
+    estimated_rewards: Optional[npt.NDArray[np.float64]] = None,
     tau: Optional[float] = None,
-) -> Tuple[float, F64]: ...
+    round_rewards: bool = False,
+) -> Union[float, F64]: ...
 def bandits_simulate(config: str, is_json: bool) -> Dict[str, object]: ...
 def distdp_solve_mdp(
     p: npt.NDArray[np.float64],

@@ -37,26 +37,14 @@ __all__ = [
 ]
 
 
-def _at_position(x: Any, name: str, position: Any) -> np.ndarray:
-    """``x[i, :, position[i]]`` of a 3-D array (obp's layout), or a 2-D array as is."""
+def _three_d(x: Any, name: str) -> np.ndarray:
+    """obp's ``(n_rounds, n_actions, len_list)`` array as C-contiguous float64
+    (a 2-D ``(n_rounds, n_actions)`` array is one slot); the slot of each
+    round is picked on the Rust side while copying, so the data is copied once."""
     arr = np.asarray(x) if not isinstance(x, np.ndarray) else x
-    if arr.ndim == 3:
-        n = arr.shape[0]
-        if position is None:
-            pos = np.zeros(n, dtype=np.int64)
-        else:
-            pos = as_array(position, "position", ndim=1, dtype=np.int64)
-            if len(pos) != n:
-                raise ValueError(
-                    f"position: length {len(pos)} differs from {name}'s {n} rounds"
-                )
-            bad = np.flatnonzero((pos < 0) | (pos >= arr.shape[2]))
-            if len(bad):
-                raise ValueError(
-                    f"invalid position[{bad[0]}] = {pos[bad[0]]}: expected a slot in 0..{arr.shape[2]}"
-                )
-        arr = as_array(arr, name, ndim=3)[np.arange(n), :, pos]
-    return as_array(arr, name, ndim=2)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    return as_array(arr, name, ndim=3)
 
 
 def _estimate(
@@ -70,18 +58,18 @@ def _estimate(
     tau: Optional[float] = None,
     round_rewards: bool = False,
 ) -> Any:
-    dist = _at_position(action_dist, "action_dist", position)
+    dist = _three_d(action_dist, "action_dist")
     n = dist.shape[0]
     r = as_array(reward, "reward", ndim=1) if reward is not None else np.zeros(n)
     a = as_array(action, "action", ndim=1, dtype=np.int64) if action is not None else np.zeros(n, np.int64)
     p = as_array(pscore, "pscore", ndim=1) if pscore is not None else np.ones(n)
+    pos = np.zeros(0, np.int64) if position is None else as_array(position, "position", ndim=1, dtype=np.int64)
     q = (
         None
         if estimated_rewards_by_reg_model is None
-        else _at_position(estimated_rewards_by_reg_model, "estimated_rewards_by_reg_model", position)
+        else _three_d(estimated_rewards_by_reg_model, "estimated_rewards_by_reg_model")
     )
-    value, rounds = _native.bandits_ope(kind, r, a, p, dist, q, tau)
-    return rounds if round_rewards else value
+    return _native.bandits_ope(kind, r, a, p, dist, pos, q, tau, round_rewards)
 
 
 class _Estimator:
