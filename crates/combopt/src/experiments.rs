@@ -721,12 +721,22 @@ fn assignment(ctx: &Context) -> anyhow::Result<Outcome> {
                     comparisons.extend(ctx.compare_with_peer(&spec, || {
                         Ok(vec![linear_sum_assignment(mref, false)?.cost])
                     }));
+                    // The same matrix against LAPJV (`lap`).
+                    let spec = PeerSpec {
+                        name: format!("assignment-{kind}-{n}-lap"),
+                        peer: "lap".into(),
+                        script: "fixtures/combopt/peer_lap.py".into(),
+                        ..spec
+                    };
+                    comparisons.extend(ctx.compare_with_peer(&spec, || {
+                        Ok(vec![linear_sum_assignment(mref, false)?.cost])
+                    }));
                 }
             }
         }
     }
     out.notes.push(format!(
-        "scipy's linear_sum_assignment implements the same algorithm (Crouse 2016) in C++; costs must agree to rounding. Target: median duality/scipy time ratio at most {} at {n} x {n} (uniform [0,1) and integer 0..999 costs, seed 0, --compare)",
+        "scipy's linear_sum_assignment implements the same algorithm (Crouse 2016) in C++, lap's lapjv the Jonker-Volgenant LAPJV; costs must agree to rounding. Target: median duality/peer time ratio at most {} at {n} x {n} (uniform [0,1) and integer 0..999 costs, seed 0, --compare); issue 21's target is no slower than the faster of scipy and lap (lap needs `lap` in the peers venv, else skipped)",
         p.target_time_ratio
     ));
     if ctx.compare {
