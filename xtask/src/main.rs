@@ -4,6 +4,9 @@
 //!   (-D warnings), the whole test suite, and the quick bench regression check;
 //! - `cargo xtask bench`  run the experiment suites and write the report under
 //!   `target/duality-bench/`;
+//! - `cargo xtask shard-check` the quick suite sharded 3 and 7 ways and as a
+//!   4-task Slurm job array, against the last single-process quick run (part
+//!   of `test`);
 //! - `cargo xtask doctor` show which libtorch is used and why;
 //! - `cargo xtask env`    print the `export` lines that let plain `cargo`
 //!   commands build the torch crates.
@@ -13,6 +16,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod cluster;
 mod cmd;
 mod libtorch;
 mod peers;
@@ -30,7 +34,11 @@ enum Command {
     /// Provision libtorch, then fmt check, clippy -D warnings, tests, bench check.
     Test(testing::TestArgs),
     /// Run the experiment suites and write the report (target/duality-bench/).
-    Bench(bench::BenchArgs),
+    Bench(Box<bench::BenchArgs>),
+    /// Check that sharded runs (3 and 7 shards, and a 4-task Slurm job array
+    /// on a single-node cluster started for the purpose) reproduce the last
+    /// single-process `bench --quick` run; `test` runs it after the bench check.
+    ShardCheck,
     /// Print the libtorch in use, where it came from, and the toolchain.
     Doctor,
     /// Print `export` lines so that plain `cargo build/test` find libtorch.
@@ -48,7 +56,12 @@ enum Command {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Test(args) => testing::run(&args),
-        Command::Bench(args) => bench::run(args),
+        Command::Bench(args) => bench::run(*args),
+        Command::ShardCheck => {
+            let lt = libtorch::provision()?;
+            let single = cmd::target_dir().join("duality-bench/latest/results.json");
+            cluster::shard_checks(&std::env::current_exe()?, &lt.cargo_env(), &single)
+        }
         Command::Doctor => libtorch::doctor(),
         Command::Env => {
             let lt = libtorch::provision()?;

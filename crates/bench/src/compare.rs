@@ -54,9 +54,11 @@ pub struct PeerComparison {
     pub max_abs_diff: Option<f64>,
     /// duality's result (last repetition), for relative comparisons.
     #[serde(default)]
+    #[serde(deserialize_with = "duality_core::record::nan_as_null::vec")]
     pub duality_result: Vec<f64>,
     /// The peer's result (last repetition).
     #[serde(default)]
+    #[serde(deserialize_with = "duality_core::record::nan_as_null::vec")]
     pub peer_result: Vec<f64>,
 }
 

@@ -194,7 +194,8 @@ pub struct Figure {
 pub struct Headline {
     /// Name, unique within the experiment.
     pub name: String,
-    /// Value.
+    /// Value (`null` in a result file reads back as NaN).
+    #[serde(deserialize_with = "duality_core::record::nan_as_null::f64")]
     pub value: f64,
     /// Decimal digits at which the value is stable for a fixed seed.
     pub digits: u32,

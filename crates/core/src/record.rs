@@ -23,7 +23,10 @@ pub struct RunRecord {
     pub task: String,
     /// The seed of this run.
     pub seed: u64,
-    /// Named metrics; ordered so that output is stable.
+    /// Named metrics; ordered so that output is stable. In JSON a
+    /// non-finite metric is `null` (serde_json's encoding), read back as NaN;
+    /// [`read_json`] refuses it, the bench's own result files keep it.
+    #[serde(deserialize_with = "nan_as_null::map")]
     pub metrics: BTreeMap<String, f64>,
 }
 
@@ -75,9 +78,51 @@ pub fn write_json<W: Write>(records: &[RunRecord], writer: W) -> Result<()> {
     Ok(())
 }
 
-/// Reads records from a JSON array.
+/// Reads records from a JSON array. Every metric must be finite (`null`,
+/// JSON's stand-in for NaN, is an error naming the record and metric).
 pub fn read_json<R: Read>(reader: R) -> Result<Vec<RunRecord>> {
-    Ok(serde_json::from_reader(reader)?)
+    let records: Vec<RunRecord> = serde_json::from_reader(reader)?;
+    for r in &records {
+        r.check_finite()?;
+    }
+    Ok(records)
+}
+
+/// Serde readers for numbers that serde_json wrote as `null` because they
+/// were NaN or infinite (JSON has neither): `null` reads back as NaN, so a
+/// result file round-trips. Use them for stored results, not for user input,
+/// which must be finite.
+pub mod nan_as_null {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer};
+
+    /// One number; `null` is NaN.
+    pub fn f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+
+    /// A pair of numbers; each `null` is NaN.
+    pub fn pair<'de, D: Deserializer<'de>>(d: D) -> Result<(f64, f64), D::Error> {
+        let (a, b) = <(Option<f64>, Option<f64>)>::deserialize(d)?;
+        Ok((a.unwrap_or(f64::NAN), b.unwrap_or(f64::NAN)))
+    }
+
+    /// A list of numbers; each `null` is NaN.
+    pub fn vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        Ok(Vec::<Option<f64>>::deserialize(d)?
+            .into_iter()
+            .map(|x| x.unwrap_or(f64::NAN))
+            .collect())
+    }
+
+    /// Named numbers; each `null` is NaN.
+    pub fn map<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, f64>, D::Error> {
+        Ok(BTreeMap::<String, Option<f64>>::deserialize(d)?
+            .into_iter()
+            .map(|(k, v)| (k, v.unwrap_or(f64::NAN)))
+            .collect())
+    }
 }
 
 /// Writes records as long-format CSV: `algorithm,task,seed,metric,value`.
@@ -236,6 +281,15 @@ mod tests {
         let mut buf = Vec::new();
         write_json(&sample(), &mut buf).unwrap();
         assert_eq!(read_json(&buf[..]).unwrap(), sample());
+    }
+
+    #[test]
+    fn null_metrics_read_as_nan_but_user_json_must_be_finite() {
+        let text = r#"[{"algorithm":"a","task":"t","seed":0,"metrics":{"m":null}}]"#;
+        let raw: Vec<RunRecord> = serde_json::from_str(text).unwrap();
+        assert!(raw[0].metrics["m"].is_nan());
+        let msg = read_json(text.as_bytes()).unwrap_err().to_string();
+        assert!(msg.contains("metric `m` of a on t"), "{msg}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use duality_bench::{check_defaults, Context, Outcome, Overrides, PeerComparison, Suite};
 
-use super::{machine, micro, registry, report, snapshot, BenchArgs};
+use super::{cells, machine, micro, registry, report, shard, snapshot, BenchArgs};
 use crate::cmd;
 
 /// Per (task, algorithm, metric): statistics over seeds, with bootstrap CIs
@@ -32,14 +32,17 @@ pub struct SummaryRow {
     /// Number of seeds.
     pub n: usize,
     /// Mean over seeds.
+    #[serde(deserialize_with = "duality_core::record::nan_as_null::f64")]
     pub mean: f64,
     /// 95% percentile-bootstrap CI of the mean (None for one seed).
     pub mean_ci: Option<(f64, f64)>,
     /// Interquartile mean over seeds.
+    #[serde(deserialize_with = "duality_core::record::nan_as_null::f64")]
     pub iqm: f64,
     /// 95% percentile-bootstrap CI of the IQM (None for one seed).
     pub iqm_ci: Option<(f64, f64)>,
     /// Sample standard deviation over seeds (0 for one seed).
+    #[serde(deserialize_with = "duality_core::record::nan_as_null::f64")]
     pub std: f64,
 }
 
@@ -55,8 +58,10 @@ pub struct ImprovementRow {
     /// Algorithm Y.
     pub y: String,
     /// Probability that a run of X scores higher than a run of Y (ties 1/2).
+    #[serde(deserialize_with = "duality_core::record::nan_as_null::f64")]
     pub estimate: f64,
     /// 95% stratified-bootstrap CI.
+    #[serde(deserialize_with = "duality_core::record::nan_as_null::pair")]
     pub ci: (f64, f64),
 }
 
@@ -239,50 +244,91 @@ fn selected(args: &BenchArgs) -> anyhow::Result<Vec<Suite>> {
             );
         }
     }
-    if let Some(shard) = &args.shard {
-        let (i, n) = parse_shard(shard)?;
-        // Deterministic slice of the grid: experiment k (in registry order)
-        // belongs to shard (k mod n) + 1.
+    if let Some(text) = &args.shard {
+        let (i, n) = shard::resolve(text, args.shards, |k| std::env::var(k).ok())?;
+        let ids = grid(&chosen);
+        let costs = shard::CostTable::load(&shard::CostTable::default_path())?;
+        let owner = shard::assign(&ids, costs.mode(args.quick), n);
         let mut k = 0usize;
         for s in &mut chosen {
             s.experiments.retain(|_| {
-                let keep = k % n == i - 1;
+                let keep = owner[k] == i;
                 k += 1;
                 keep
             });
         }
+        println!(
+            "shard {i}/{n}: {} of {} experiment(s)",
+            owner.iter().filter(|&&o| o == i).count(),
+            ids.len()
+        );
     }
     Ok(chosen)
 }
 
-/// Parses `I/N` (1-based shard I of N).
-pub fn parse_shard(text: &str) -> anyhow::Result<(usize, usize)> {
-    let parsed = text.split_once('/').and_then(|(i, n)| {
-        Some((
-            i.trim().parse::<usize>().ok()?,
-            n.trim().parse::<usize>().ok()?,
-        ))
-    });
-    match parsed {
-        Some((i, n)) if n >= 1 && (1..=n).contains(&i) => Ok((i, n)),
-        _ => bail!("invalid --shard {text:?}: expected I/N with 1 <= I <= N, e.g. 2/8"),
-    }
+/// `suite/experiment` of every selected experiment, in registry order.
+fn grid(chosen: &[Suite]) -> Vec<String> {
+    chosen
+        .iter()
+        .flat_map(|s| {
+            s.experiments
+                .iter()
+                .map(move |e| format!("{}/{}", s.name, e.name))
+        })
+        .collect()
 }
 
-/// `bench --list`: every selected experiment with its resolved parameters.
+/// The full default suite should finish within this many seconds on the
+/// project's 2-core machine (issue #24); `--list` warns past it.
+const FULL_SUITE_BUDGET_SECS: f64 = 20.0 * 60.0;
+
+/// `bench --list`: every selected experiment with its resolved parameters
+/// and its expected time from the cost table.
 fn list_experiments(chosen: &[Suite], overrides: &Overrides, quick: bool) -> anyhow::Result<()> {
+    let costs = shard::CostTable::load(&shard::CostTable::default_path())?;
+    let costs = costs.mode(quick);
+    let mut total = 0.0;
+    let mut unknown = 0usize;
     for s in chosen {
         println!("{:<10} {}", s.name, s.about);
         if s.experiments.is_empty() {
             println!("    (no experiments registered yet)");
         }
         for e in &s.experiments {
-            println!("    {:<28} {}", e.name, e.about);
+            let expected = match costs.get(&format!("{}/{}", s.name, e.name)) {
+                Some(&secs) => {
+                    total += secs;
+                    format!("~{secs:.0}s")
+                }
+                None => {
+                    unknown += 1;
+                    "?".to_string()
+                }
+            };
+            println!("    {:<28} {:>6}  {}", e.name, expected, e.about);
             let p = overrides.resolve(s.name, s.defaults, e.name, quick)?;
             if !p.table().is_empty() {
-                println!("    {:<28} {}", "", params_line(p.table()));
+                println!("    {:<28} {:>6}  {}", "", "", params_line(p.table()));
             }
         }
+    }
+    println!(
+        "expected time ({} mode, from fixtures/bench/costs.toml): {:.0}s{}",
+        if quick { "quick" } else { "full" },
+        total,
+        if unknown > 0 {
+            format!(" + {unknown} experiment(s) not measured yet")
+        } else {
+            String::new()
+        }
+    );
+    if !quick && total > FULL_SUITE_BUDGET_SECS {
+        println!(
+            "warning: the cost table sums to {:.1} min, over the {:.0}-minute budget of the full \
+             suite: shrink sizes in fixtures/bench/<suite>.toml",
+            total / 60.0,
+            FULL_SUITE_BUDGET_SECS / 60.0
+        );
     }
     Ok(())
 }
@@ -339,6 +385,10 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             .build_global()
             .context("cannot configure the rayon thread pool")?;
     }
+    let grid_ids = grid(&selected(&BenchArgs {
+        shard: None,
+        ..args.clone()
+    })?);
     let chosen = selected(args)?;
     let overrides = Overrides::load(args.config.as_deref(), &args.set)?;
     overrides.validate(&registry::defaults())?;
@@ -373,11 +423,37 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             .map(|s| (s.name.to_string(), s.experiments.len()))
             .collect(),
         compare: args.compare,
-        shard: args.shard.clone(),
+        shard: args.shard.clone().map(|text| {
+            shard::resolve(&text, args.shards, |k| std::env::var(k).ok())
+                .map(|(i, n)| format!("{i}/{n}"))
+                .unwrap_or(text)
+        }),
         micro: micro::collect(&cmd::target_dir()),
         experiments: Vec::new(),
         failures: Vec::new(),
     };
+
+    // One bar for the whole run, measured in expected seconds from the cost
+    // table (1 s for an experiment never measured), so its ETA is honest
+    // when a long experiment comes first.
+    let costs = shard::CostTable::load(&shard::CostTable::default_path())?;
+    let expected = |suite: &str, exp: &str| -> u64 {
+        costs
+            .mode(args.quick)
+            .get(&format!("{suite}/{exp}"))
+            .map(|&secs| (secs * 1000.0).max(1.0) as u64)
+            .unwrap_or(1000)
+    };
+    let total_ms: u64 = chosen
+        .iter()
+        .flat_map(|s| s.experiments.iter().map(|e| expected(s.name, e.name)))
+        .sum();
+    let progress = Progress::new(total_ms, "bench (expected seconds x 1000)");
+    let results_dir = args
+        .results_dir
+        .clone()
+        .unwrap_or_else(|| out_dir.join("cells"));
+    let version = cells::code_version(&results.machine);
 
     for suite in &chosen {
         if suite.experiments.is_empty() {
@@ -387,9 +463,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             );
             continue;
         }
-        let progress = Progress::new(suite.experiments.len() as u64, suite.name);
         for exp in &suite.experiments {
-            progress.set_message(exp.name);
+            progress.set_message(format!("{}/{}", suite.name, exp.name));
             let params = overrides.resolve(suite.name, suite.defaults, exp.name, args.quick)?;
             // --seeds wins over the experiment's own `seeds`, which wins over
             // the run's default.
@@ -399,6 +474,30 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             }
             .max(1);
             let params_json = serde_json::to_value(params.table())?;
+            let key = cells::CellKey {
+                suite: suite.name.to_string(),
+                experiment: exp.name.to_string(),
+                seed: args.seed,
+                quick: args.quick,
+                seeds,
+                params: params_json.clone(),
+                version: version.clone(),
+            };
+            if let Some(cell) = cells::load(&results_dir, &key)? {
+                // Done by an earlier (pre-empted or repeated) run: reuse it.
+                println!(
+                    "[{}] {}: already computed ({}), skipped",
+                    suite.name,
+                    exp.name,
+                    results_dir.join(key.file_name()).display()
+                );
+                for f in &cell.result.outcome.figures {
+                    let _ = std::fs::copy(results_dir.join(&f.file), out_dir.join(&f.file));
+                }
+                results.experiments.push(cell.result);
+                progress.inc(expected(suite.name, exp.name));
+                continue;
+            }
             let mut ctx = Context::new(
                 format!("{}/{}", suite.name, exp.name),
                 params,
@@ -421,7 +520,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                     let id = format!("{}/{}", suite.name, exp.name);
                     println!("[{}] {}: FAILED: {err:#}", suite.name, exp.name);
                     results.failures.push((id, format!("{err:#}")));
-                    progress.inc(1);
+                    progress.inc(expected(suite.name, exp.name));
                     continue;
                 }
             };
@@ -439,7 +538,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 peak_memory_mb,
                 &comparisons,
             );
-            results.experiments.push(ExperimentResult {
+            let result = ExperimentResult {
                 suite: suite.name.to_string(),
                 name: exp.name.to_string(),
                 about: exp.about.to_string(),
@@ -450,10 +549,34 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 comparisons,
                 params: params_json,
                 outcome,
-            });
-            progress.inc(1);
+            };
+            let cell = cells::Cell {
+                key,
+                grid: grid_ids.clone(),
+                machine: results.machine.clone(),
+                result,
+            };
+            cells::write(&results_dir, &cell, &out_dir)?;
+            results.experiments.push(cell.result);
+            progress.inc(expected(suite.name, exp.name));
         }
-        progress.finish();
+    }
+    progress.finish();
+
+    if args.update_costs {
+        let mut table = shard::CostTable::load(&shard::CostTable::default_path())?;
+        table.update(
+            args.quick,
+            results
+                .experiments
+                .iter()
+                .map(|e| (format!("{}/{}", e.suite, e.name), e.seconds)),
+        );
+        table.save(&shard::CostTable::default_path())?;
+        println!(
+            "cost table updated: {}",
+            shard::CostTable::default_path().display()
+        );
     }
 
     report::publish(&results, &out_dir, &base)?;
@@ -523,14 +646,6 @@ mod tests {
         let rows = improvements(&recs, &[("good".into(), "bad".into())], &Seeder::new(3));
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].estimate, 1.0);
-    }
-
-    #[test]
-    fn shard_parsing() {
-        assert_eq!(parse_shard("2/8").unwrap(), (2, 8));
-        assert!(parse_shard("0/8").is_err());
-        assert!(parse_shard("9/8").is_err());
-        assert!(parse_shard("x").is_err());
     }
 
     #[test]

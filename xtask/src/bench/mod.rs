@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 #[cfg(feature = "suites")]
+mod cells;
+#[cfg(feature = "suites")]
 mod harness;
 #[cfg(feature = "suites")]
 mod machine;
@@ -19,6 +21,8 @@ mod micro;
 mod registry;
 #[cfg(feature = "suites")]
 mod report;
+#[cfg(feature = "suites")]
+mod shard;
 #[cfg(feature = "suites")]
 mod snapshot;
 
@@ -68,10 +72,26 @@ pub struct BenchArgs {
     /// (needs `cargo xtask peers` once).
     #[arg(long)]
     pub compare: bool,
-    /// Run only shard I of N of the experiment grid (e.g. `--shard 3/8` in a
-    /// Slurm job array); combine with `cargo xtask bench merge DIR...`.
-    #[arg(long, value_name = "I/N")]
+    /// Run only shard I of N of the experiment grid (e.g. `--shard 3/8`), or
+    /// `auto`: the index of a Slurm job array (`SLURM_ARRAY_TASK_ID`) or a
+    /// Kubernetes Indexed Job (`JOB_COMPLETION_INDEX` with `--shards N`).
+    /// Shards are balanced by `fixtures/bench/costs.toml`; combine them with
+    /// `cargo xtask bench merge`.
+    #[arg(long, value_name = "I/N|auto")]
     pub shard: Option<String>,
+    /// Number of shards for `--shard auto` under a Kubernetes Indexed Job.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<usize>,
+    /// Folder for the per-experiment result files (default: `cells/` in the
+    /// report folder). Shared by every task of a job array: an experiment
+    /// whose file is already there (same parameters, seeds and code) is
+    /// skipped, so a re-run resumes.
+    #[arg(long, value_name = "DIR")]
+    pub results_dir: Option<PathBuf>,
+    /// Write this run's experiment times into `fixtures/bench/costs.toml`
+    /// (used to balance shards and by `--list`).
+    #[arg(long)]
+    pub update_costs: bool,
     /// Run every crate's criterion benches first and list them in the report.
     #[arg(long)]
     pub micro: bool,
@@ -80,11 +100,18 @@ pub struct BenchArgs {
 /// Sub-actions of `cargo xtask bench`.
 #[derive(Debug, Clone, Subcommand)]
 pub enum BenchAction {
-    /// Merge the `results.json` of several (shard) report folders into one report.
+    /// Merge shard results into one report: result folders (`--results-dir`
+    /// or a report's `cells/`), single cell files, or report folders.
     Merge {
-        /// Report folders (each containing results.json).
+        /// Cell files, folders of cell files, or report folders.
         #[arg(required = true)]
-        dirs: Vec<PathBuf>,
+        paths: Vec<PathBuf>,
+        /// Publish even if some experiments of the grid are missing.
+        #[arg(long)]
+        partial: bool,
+        /// Then compare the merged headlines with the committed snapshots.
+        #[arg(long)]
+        check: bool,
     },
 }
 
@@ -93,8 +120,20 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     #[cfg(feature = "suites")]
     {
         match &args.action {
-            Some(BenchAction::Merge { dirs }) => {
-                report::merge(dirs, &crate::cmd::target_dir().join("duality-bench"))
+            Some(BenchAction::Merge {
+                paths,
+                partial,
+                check,
+            }) => {
+                let merged = report::merge(
+                    paths,
+                    *partial,
+                    &crate::cmd::target_dir().join("duality-bench"),
+                )?;
+                if *check {
+                    snapshot::check(&merged, *partial)?;
+                }
+                Ok(())
             }
             None => harness::run(&args),
         }

@@ -1,11 +1,13 @@
 //! The bench report: `results.json` (every number), `report.md`, and a
 //! self-contained `report.html` with the SVG figures inlined.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
 
+use super::cells::{self, Cell};
 use super::harness::{BenchResults, ExperimentResult};
 use super::machine;
 
@@ -21,7 +23,7 @@ pub fn publish(results: &BenchResults, dir: &Path, base: &Path) -> anyhow::Resul
 /// Writes `results.json`, `report.md` and `report.html` into `dir`.
 pub fn write(results: &BenchResults, dir: &Path) -> anyhow::Result<()> {
     let write = |name: &str, text: String| {
-        std::fs::write(dir.join(name), text)
+        duality_core::files::write_atomic(dir.join(name), text)
             .with_context(|| format!("cannot write {}", dir.join(name).display()))
     };
     write(
@@ -34,55 +36,190 @@ pub fn write(results: &BenchResults, dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cargo xtask bench merge DIR...`: merges shard reports into one.
-pub fn merge(dirs: &[PathBuf], base: &Path) -> anyhow::Result<()> {
-    if dirs.is_empty() {
-        bail!("merge needs at least one report directory");
+/// `cargo xtask bench merge PATH...`: combines result cells (files or
+/// folders of them, as `--results-dir` collects them) and whole report
+/// folders into one report. Cells computed twice (a retried task) count once;
+/// cells computed under different settings, parameters or code are an error
+/// naming the difference; experiments of the grid that no cell covers are
+/// listed, and are an error unless `partial`. Returns the merged results.
+pub fn merge(paths: &[PathBuf], partial: bool, base: &Path) -> anyhow::Result<BenchResults> {
+    if paths.is_empty() {
+        bail!("merge needs at least one cell file or folder");
     }
-    let mut merged: Option<BenchResults> = None;
+    // (cell, folder its figures are in)
+    let mut found: Vec<(Cell, PathBuf)> = Vec::new();
+    let mut reports: Vec<(BenchResults, PathBuf)> = Vec::new();
+    for p in paths {
+        if p.is_dir() && p.join("results.json").exists() {
+            let path = p.join("results.json");
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let r: BenchResults = serde_json::from_str(&text)
+                .with_context(|| format!("malformed {}", path.display()))?;
+            reports.push((r, p.clone()));
+        } else if p.is_dir() {
+            let files = cells::list(p)?;
+            if files.is_empty() {
+                bail!("{} holds no result cells (*__*-<hash>.json)", p.display());
+            }
+            for f in files {
+                found.push((cells::read(&f)?, p.clone()));
+            }
+        } else {
+            let folder = p.parent().map(Path::to_path_buf).unwrap_or_default();
+            found.push((cells::read(p)?, folder));
+        }
+    }
+
+    // Settings shared by every cell: the first one's.
+    let reference = found.first().map(|(c, _)| {
+        (
+            c.key.seed,
+            c.key.quick,
+            c.key.version.clone(),
+            c.machine.clone(),
+        )
+    });
+    let mut by_id: BTreeMap<String, (Cell, PathBuf)> = BTreeMap::new();
+    let mut grid: Vec<String> = Vec::new();
+    for (cell, folder) in found {
+        let (seed, quick, version, _) = reference.clone().expect("non-empty");
+        let k = &cell.key;
+        let id = format!("{}/{}", k.suite, k.experiment);
+        if (k.seed, k.quick, &k.version) != (seed, quick, &version) {
+            bail!(
+                "{id} was computed with seed {} / quick {} / code {}, unlike the first cell \
+                 (seed {seed} / quick {quick} / code {version}): shards must share settings",
+                k.seed,
+                k.quick,
+                k.version
+            );
+        }
+        for g in &cell.grid {
+            if !grid.contains(g) {
+                grid.push(g.clone());
+            }
+        }
+        match by_id.get(&id) {
+            Some((prev, _)) if prev.key == cell.key => {} // a retried task: same numbers
+            Some((prev, _)) => bail!(
+                "{id} appears with different parameters or seed counts: {} seed(s) with {} \
+                 against {} seed(s) with {}",
+                prev.key.seeds,
+                prev.key.params,
+                k.seeds,
+                k.params
+            ),
+            None => {
+                by_id.insert(id, (cell, folder));
+            }
+        }
+    }
+
     let out_dir = base.join(format!("{}-merged", machine::timestamp()));
     std::fs::create_dir_all(&out_dir)?;
-    for d in dirs {
-        let path = d.join("results.json");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let r: BenchResults =
-            serde_json::from_str(&text).with_context(|| format!("malformed {}", path.display()))?;
-        // Figures travel with their experiments.
+    let mut merged: Option<BenchResults> = None;
+    if let Some((seed, quick, _, machine)) = reference {
+        let mut experiments = Vec::new();
+        // Registry (grid) order, so the report reads as a single run's.
+        let mut ids: Vec<&String> = by_id.keys().collect();
+        ids.sort_by_key(|id| grid.iter().position(|g| g == *id).unwrap_or(usize::MAX));
+        for id in ids {
+            let (cell, folder) = &by_id[id];
+            for f in &cell.result.outcome.figures {
+                let _ = std::fs::copy(folder.join(&f.file), out_dir.join(&f.file));
+            }
+            experiments.push(cell.result.clone());
+        }
+        let mut suites: Vec<(String, usize)> = Vec::new();
+        for e in &experiments {
+            match suites.iter_mut().find(|(s, _)| *s == e.suite) {
+                Some((_, n)) => *n += 1,
+                None => suites.push((e.suite.clone(), 1)),
+            }
+        }
+        let seeds = by_id.values().map(|(c, _)| c.key.seeds).max().unwrap_or(0);
+        merged = Some(BenchResults {
+            machine,
+            seed,
+            quick,
+            seeds,
+            suites,
+            compare: false,
+            shard: None,
+            micro: Vec::new(),
+            experiments,
+            failures: Vec::new(),
+        });
+    }
+    for (r, dir) in reports {
         for e in &r.experiments {
             for f in &e.outcome.figures {
-                let _ = std::fs::copy(d.join(&f.file), out_dir.join(&f.file));
+                let _ = std::fs::copy(dir.join(&f.file), out_dir.join(&f.file));
             }
         }
         match &mut merged {
             None => merged = Some(r),
             Some(m) => {
-                if m.seed != r.seed || m.quick != r.quick || m.seeds != r.seeds {
+                if m.seed != r.seed || m.quick != r.quick {
                     bail!(
-                        "{} was run with seed {} / quick {} / {} seeds, unlike the first \
-                         report (seed {} / quick {} / {} seeds): shards must share settings",
-                        d.display(),
+                        "{} was run with seed {} / quick {}, unlike the others (seed {} / \
+                         quick {}): shards must share settings",
+                        dir.display(),
                         r.seed,
                         r.quick,
-                        r.seeds,
                         m.seed,
-                        m.quick,
-                        m.seeds
+                        m.quick
                     );
                 }
-                m.experiments.extend(r.experiments);
-                m.failures.extend(r.failures);
-                for (name, n) in r.suites {
-                    match m.suites.iter_mut().find(|(s, _)| *s == name) {
-                        Some((_, count)) => *count += n,
-                        None => m.suites.push((name, n)),
+                for e in r.experiments {
+                    if !m
+                        .experiments
+                        .iter()
+                        .any(|x| x.suite == e.suite && x.name == e.name)
+                    {
+                        match m.suites.iter_mut().find(|(s, _)| *s == e.suite) {
+                            Some((_, n)) => *n += 1,
+                            None => m.suites.push((e.suite.clone(), 1)),
+                        }
+                        m.experiments.push(e);
                     }
                 }
+                m.failures.extend(r.failures);
             }
         }
     }
-    let mut m = merged.expect("at least one directory");
-    m.shard = Some(format!("merged from {} report(s)", dirs.len()));
+    let mut m = merged.expect("at least one input");
+    let missing: Vec<&String> = grid
+        .iter()
+        .filter(|g| {
+            !m.experiments
+                .iter()
+                .any(|e| format!("{}/{}", e.suite, e.name) == **g)
+        })
+        .collect();
+    m.shard = Some(format!(
+        "merged: {} experiment(s) from {} input(s){}",
+        m.experiments.len(),
+        paths.len(),
+        if missing.is_empty() {
+            String::new()
+        } else {
+            format!(", {} missing", missing.len())
+        }
+    ));
+    if !missing.is_empty() {
+        let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+        if !partial {
+            bail!(
+                "{} experiment(s) of the grid have no result yet: {} (re-run their shards, or \
+                 merge with --partial)",
+                list.len(),
+                list.join(", ")
+            );
+        }
+        println!("missing (merged anyway, --partial): {}", list.join(", "));
+    }
     publish(&m, &out_dir, base)?;
     if !m.failures.is_empty() {
         let ids: Vec<&str> = m.failures.iter().map(|(id, _)| id.as_str()).collect();
@@ -92,7 +229,7 @@ pub fn merge(dirs: &[PathBuf], base: &Path) -> anyhow::Result<()> {
             ids.join(", ")
         );
     }
-    Ok(())
+    Ok(m)
 }
 
 fn markdown(r: &BenchResults) -> String {
