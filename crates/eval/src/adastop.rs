@@ -154,6 +154,10 @@ pub struct StageRecord {
 /// An AdaStop study: resumable state plus decisions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdaStop {
+    /// Format version of the saved state ([`STATE_VERSION`]; files written
+    /// before the field existed read as version 1).
+    #[serde(default = "state_version")]
+    version: u32,
     params: AdaStopParams,
     agents: Vec<String>,
     comparisons: Vec<(usize, usize)>,
@@ -167,7 +171,28 @@ pub struct AdaStop {
     sizes: Vec<usize>,
     /// The package replica's state ([`Variant::Adastop013`] only).
     compat: Option<compat::CompatState>,
+    /// Statistics are computed on the runs times `2^scale_exp` (0 unless
+    /// the first stage's runs exceed `2^500` in magnitude), so finite runs
+    /// near `1e308` do not overflow the sums. Scaling by a power of two is
+    /// exact, so the decisions are those of the unscaled data; the stored
+    /// statistics and boundaries are in scaled units.
+    #[serde(default)]
+    scale_exp: i32,
 }
+
+/// Version of the saved-state format this build reads and writes.
+pub const STATE_VERSION: u32 = 1;
+
+fn state_version() -> u32 {
+    STATE_VERSION
+}
+
+/// Most agents a study accepts: `L` agents make `L (L - 1) / 2` comparisons,
+/// and each stage stores and scans `permutations x comparisons` statistics.
+/// 1,000 agents (499,500 comparisons) is far beyond any practical study;
+/// the memory of a request is also checked against the memory budget
+/// (`duality_core::limits`).
+pub const MAX_AGENTS: usize = 1_000;
 
 /// A comparison's outcome, for reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -232,6 +257,13 @@ impl AdaStop {
     /// A new study over the named agents; validates parameters.
     pub fn new(agents: Vec<String>, params: AdaStopParams) -> Result<Self> {
         duality_core::check::at_least("number of agents", agents.len(), 2)?;
+        if agents.len() > MAX_AGENTS {
+            return Err(Error::invalid(
+                "number of agents",
+                agents.len(),
+                format!("at most {MAX_AGENTS} (MAX_AGENTS)"),
+            ));
+        }
         duality_core::check::at_least("stages", params.stages, 1)?;
         duality_core::check::open_unit("alpha", params.alpha)?;
         duality_core::check::at_least("permutations", params.permutations, 1)?;
@@ -276,11 +308,22 @@ impl AdaStop {
                 .collect(),
         };
         let m = comparisons.len();
+        // Each stage holds `permutations x comparisons` statistics (plus a
+        // per-permutation copy while they are collected).
+        duality_core::limits::check_memory(
+            &format!(
+                "AdaStop permutations x comparisons ({} x {m})",
+                params.permutations
+            ),
+            (params.permutations as u128) * (m as u128) * 16,
+        )?;
         let compat = match params.variant {
             Variant::Duality => None,
             Variant::Adastop013 => Some(compat::CompatState::new(params.seed, m)?),
         };
         Ok(AdaStop {
+            version: STATE_VERSION,
+            scale_exp: 0,
             params,
             sizes,
             data: vec![Vec::new(); l],
@@ -334,9 +377,192 @@ impl AdaStop {
         &self.decisions
     }
 
-    /// Whether every comparison is decided.
+    /// Whether every comparison is decided (a study without comparisons,
+    /// which only a damaged state file can describe, is not).
     pub fn is_finished(&self) -> bool {
-        self.decisions.iter().all(|d| *d != Decision::Continue)
+        !self.decisions.is_empty() && self.decisions.iter().all(|d| *d != Decision::Continue)
+    }
+
+    /// Reads a saved state (JSON from `serde_json::to_string(&study)`) and
+    /// [validates](Self::validate) it; `source` names the file in errors.
+    pub fn from_json_str(text: &str, source: &str) -> Result<Self> {
+        let study: AdaStop = serde_json::from_str(text).map_err(|e| {
+            Error::parse(
+                source,
+                Some(e.line()),
+                format!("malformed AdaStop state: {e}"),
+            )
+        })?;
+        study
+            .validate()
+            .map_err(|e| Error::parse(source, None, e.to_string()))?;
+        Ok(study)
+    }
+
+    /// Checks that a state read from a file is consistent: the version, the
+    /// parameters (as [`new`](Self::new) checks them), the agents, the
+    /// comparisons (those `new` derives from the parameters), the stage
+    /// (at most the maximum number of stages), one decision and statistic per
+    /// comparison, one block of runs per agent and stage with its group size
+    /// of finite runs (or none, when the agent was not needed) and runs for
+    /// both agents of every comparison open at that stage, and the decisions
+    /// against the stages run. A hand-edited state that passes cannot make
+    /// [`update`](Self::update) index out of bounds.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |what: &str, value: String, expected: String| {
+            Err(Error::invalid(
+                format!("AdaStop state: {what}"),
+                value,
+                expected,
+            ))
+        };
+        if self.version != STATE_VERSION {
+            return bad(
+                "version",
+                self.version.to_string(),
+                format!("{STATE_VERSION} (the format this build reads)"),
+            );
+        }
+        let fresh = AdaStop::new(self.agents.clone(), self.params.clone())?;
+        if self.comparisons != fresh.comparisons {
+            return bad(
+                "comparisons",
+                format!("{} pairs", self.comparisons.len()),
+                format!(
+                    "the {} pairs the parameters give ({:?}...)",
+                    fresh.comparisons.len(),
+                    &fresh.comparisons[..fresh.comparisons.len().min(3)]
+                ),
+            );
+        }
+        if self.sizes != fresh.sizes {
+            return bad(
+                "sizes",
+                format!("{:?}", self.sizes),
+                format!("{:?} (from n and group_sizes)", fresh.sizes),
+            );
+        }
+        let m = self.comparisons.len();
+        let k = self.records.len();
+        if k > self.params.stages {
+            return bad(
+                "stage",
+                format!("{k} of {}", self.params.stages),
+                format!("at most {} stages", self.params.stages),
+            );
+        }
+        if self.decisions.len() != m || self.statistics.len() != m {
+            return bad(
+                "decisions / statistics",
+                format!("{} / {}", self.decisions.len(), self.statistics.len()),
+                format!("one per comparison ({m})"),
+            );
+        }
+        if self.statistics.iter().any(|x| !x.is_finite()) {
+            return bad(
+                "statistics",
+                "a non-finite value".into(),
+                "finite numbers".into(),
+            );
+        }
+        if !(-1100..=1100).contains(&self.scale_exp) {
+            return bad(
+                "scale_exp",
+                self.scale_exp.to_string(),
+                "an exponent in [-1100, 1100]".into(),
+            );
+        }
+        if self.data.len() != self.agents.len() {
+            return bad(
+                "data",
+                format!("{} agents", self.data.len()),
+                format!("one list per agent ({})", self.agents.len()),
+            );
+        }
+        for (a, blocks) in self.data.iter().enumerate() {
+            let name = &self.agents[a];
+            if blocks.len() != k {
+                return bad(
+                    &format!("data of agent {name:?}"),
+                    format!("{} stages", blocks.len()),
+                    format!("one block per stage run ({k})"),
+                );
+            }
+            for (st, b) in blocks.iter().enumerate() {
+                if !b.is_empty() && b.len() != self.sizes[a] {
+                    return bad(
+                        &format!("runs of agent {name:?} in stage {}", st + 1),
+                        format!("{} runs", b.len()),
+                        format!("{} runs (its group size) or none", self.sizes[a]),
+                    );
+                }
+                if b.iter().any(|x| !x.is_finite()) {
+                    return bad(
+                        &format!("runs of agent {name:?} in stage {}", st + 1),
+                        "a non-finite value".into(),
+                        "finite numbers".into(),
+                    );
+                }
+            }
+        }
+        let mut open_now: Vec<usize> = (0..m).collect();
+        for (st, rec) in self.records.iter().enumerate() {
+            let sorted = rec.active.windows(2).all(|w| w[0] < w[1]);
+            if !sorted || rec.active.iter().any(|&c| !open_now.contains(&c)) {
+                return bad(
+                    &format!("active comparisons of stage {}", st + 1),
+                    format!("{:?}", rec.active),
+                    "increasing indices of comparisons still open at that stage".into(),
+                );
+            }
+            for &c in &rec.active {
+                let (i, j) = self.comparisons[c];
+                if self.data[i][st].is_empty() || self.data[j][st].is_empty() {
+                    return bad(
+                        &format!("data of stage {}", st + 1),
+                        format!("no runs of {:?} or {:?}", self.agents[i], self.agents[j]),
+                        "runs for both agents of every comparison open at that stage".into(),
+                    );
+                }
+            }
+            if rec.boundary.is_nan() || !(0.0..=1.0).contains(&rec.level_spent) {
+                return bad(
+                    &format!("record of stage {}", st + 1),
+                    format!("boundary {} level_spent {}", rec.boundary, rec.level_spent),
+                    "a boundary and a level in [0, 1]".into(),
+                );
+            }
+            open_now = rec.active.clone();
+        }
+        // Decisions: open ones were open at the last stage; all are made
+        // after the last stage; none before stage 1.
+        for (c, d) in self.decisions.iter().enumerate() {
+            let ok = match d {
+                Decision::Continue => k < self.params.stages && (k == 0 || open_now.contains(&c)),
+                _ => k > 0,
+            };
+            if !ok {
+                return bad(
+                    &format!("decision of comparison {c}"),
+                    format!("{d:?} after {k} of {} stages", self.params.stages),
+                    "continue while stages remain, a decision once made".into(),
+                );
+            }
+        }
+        match (&self.compat, self.params.variant) {
+            (None, Variant::Duality) => Ok(()),
+            (Some(state), Variant::Adastop013) => {
+                let open: Vec<usize> = (0..m)
+                    .filter(|&c| self.decisions[c] == Decision::Continue)
+                    .collect();
+                state.validate(m, &open)
+            }
+            _ => bad(
+                "compat",
+                "a replica state that does not match the variant".into(),
+                "replica state exactly for variant adastop-0.1.3".into(),
+            ),
+        }
     }
 
     /// Agents still involved in an undecided comparison (they need another
@@ -369,7 +595,7 @@ impl AdaStop {
                 agent: self.agents[i].clone(),
                 other: self.agents[j].clone(),
                 decision,
-                statistic,
+                statistic: ldexp(statistic, -self.scale_exp.clamp(-1100, 1100)),
             })
             .collect()
     }
@@ -427,6 +653,19 @@ impl AdaStop {
                 self.params.alpha,
                 self.params.stages,
             )?;
+            if let Some((c, _)) = out.statistics.iter().find(|(_, t)| !t.is_finite()) {
+                let (i, j) = self.comparisons[*c];
+                return Err(Error::invalid(
+                    format!(
+                        "AdaStop statistic of {:?} vs {:?} at stage {}",
+                        self.agents[i],
+                        self.agents[j],
+                        k + 1
+                    ),
+                    "an overflow to a non-finite value",
+                    "runs on a scale whose sums stay finite (rescale the scores)",
+                ));
+            }
             self.compat = Some(state);
             self.push_batch(batch, &needed);
             for (c, t) in out.statistics {
@@ -442,6 +681,28 @@ impl AdaStop {
             self.finish_stage(k, active, out.boundary, out.level_spent);
             return Ok(&self.decisions);
         }
+        // Rescale by a power of two (exact) so sums of runs near 1e308 stay
+        // finite; refuse a batch that would still overflow, before touching
+        // the state.
+        let batch_max = needed
+            .iter()
+            .flat_map(|&a| &batch[a])
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        let scale_exp = if k == 0 && batch_max > pow2(500) {
+            -(batch_max.log2().ceil() as i32)
+        } else {
+            self.scale_exp
+        };
+        let scaled_max = batch_max * pow2(scale_exp);
+        if !(scaled_max * 4.0 * self.params.stages as f64).is_finite() {
+            return Err(Error::invalid(
+                format!("runs of stage {} (AdaStop statistic)", k + 1),
+                format!("a run of magnitude {batch_max:e}"),
+                "runs on a scale whose stage sums stay finite (rescale the scores)",
+            ));
+        }
+        self.scale_exp = scale_exp;
+        let scale = pow2(scale_exp);
         self.push_batch(batch, &needed);
         let observed: Vec<f64> = (0..self.comparisons.len())
             .map(|c| {
@@ -453,7 +714,7 @@ impl AdaStop {
                         let pooled: Vec<f64> = self.data[i][s]
                             .iter()
                             .chain(&self.data[j][s])
-                            .copied()
+                            .map(|v| v * scale)
                             .collect();
                         block_statistic(&pooled, (1u64 << n1) - 1, n1)
                     })
@@ -470,13 +731,19 @@ impl AdaStop {
         let spent_before = crossed_before.iter().filter(|&&x| x).count() as f64 / n_perm as f64;
         let level = self.params.alpha * (k + 1) as f64 / self.params.stages as f64;
 
+        // Position of each comparison in `active` (a lookup table, so the
+        // step-down rounds stay linear in the number of comparisons).
+        let mut pos_of = vec![0usize; self.comparisons.len()];
+        for (p, &c) in active.iter().enumerate() {
+            pos_of[c] = p;
+        }
         let boundary_for = |set: &[usize]| -> f64 {
             // max_c |T_c(sigma)| over the current set, for permutations not stopped earlier.
             let mut maxima: Vec<f64> = (0..n_perm)
                 .filter(|&b| !crossed_before[b])
                 .map(|b| {
                     set.iter()
-                        .map(|&c| perm_stats[b * active.len() + active_pos(&active, c)])
+                        .map(|&c| perm_stats[b * active.len() + pos_of[c]])
                         .fold(0.0, f64::max)
                 })
                 .collect();
@@ -613,6 +880,7 @@ impl AdaStop {
             .collect();
         let root = Seeder::new(self.params.seed);
         let n_comp = self.comparisons.len();
+        let scale = pow2(self.scale_exp);
         let results: Vec<(Vec<f64>, bool)> = (0..n_perm)
             .into_par_iter()
             .map(|b| {
@@ -643,7 +911,12 @@ impl AdaStop {
                     for &c in relevant {
                         let (i, j) = self.comparisons[c];
                         pooled.clear();
-                        pooled.extend(self.data[i][s].iter().chain(&self.data[j][s]));
+                        pooled.extend(
+                            self.data[i][s]
+                                .iter()
+                                .chain(&self.data[j][s])
+                                .map(|v| v * scale),
+                        );
                         cum[c] += block_statistic(&pooled, masks[shape_of[c]], self.sizes[i]);
                     }
                     if s < self.records.len() && !crossed {
@@ -665,8 +938,17 @@ impl AdaStop {
     }
 }
 
-fn active_pos(active: &[usize], c: usize) -> usize {
-    active.iter().position(|&a| a == c).unwrap_or(0)
+/// `x 2^e`, in two steps so neither factor overflows on its own.
+fn ldexp(x: f64, e: i32) -> f64 {
+    let half = e / 2;
+    x * 2f64.powi(half) * 2f64.powi(e - half)
+}
+
+/// `2^e`, exact also where `2^e` alone would overflow or underflow the
+/// exponent range of one `powi`.
+fn pow2(e: i32) -> f64 {
+    let half = e / 2;
+    2f64.powi(half) * 2f64.powi(e - half)
 }
 
 #[cfg(test)]
@@ -877,5 +1159,143 @@ mod tests {
         let rate = errors as f64 / reps as f64;
         let margin = 3.0 * (0.05f64 * 0.95 / reps as f64).sqrt();
         assert!(rate <= 0.05 + margin, "FWE {rate} > alpha + {margin}");
+    }
+}
+
+/// Regression tests of issue #25: damaged state files, huge studies and
+/// runs near the largest f64.
+#[cfg(test)]
+mod reliability_tests {
+    use super::*;
+
+    fn params() -> AdaStopParams {
+        AdaStopParams {
+            n: 4,
+            stages: 3,
+            permutations: 500,
+            ..AdaStopParams::default()
+        }
+    }
+
+    fn batch(scale: f64, stage: usize) -> Vec<Vec<f64>> {
+        (0..3)
+            .map(|a| {
+                (0..4)
+                    .map(|r| {
+                        scale
+                            * (((a * 7 + r * 3 + stage * 5) % 11) as f64 / 16.0 + a as f64 * 0.375)
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn one_stage() -> AdaStop {
+        let mut s = AdaStop::new(vec!["a".into(), "b".into(), "c".into()], params()).unwrap();
+        s.update(&batch(1.0, 0)).unwrap();
+        s
+    }
+
+    fn edited(study: &AdaStop, edit: impl FnOnce(&mut serde_json::Value)) -> Result<AdaStop> {
+        let mut v = serde_json::to_value(study).unwrap();
+        edit(&mut v);
+        AdaStop::from_json_str(&v.to_string(), "state.json")
+    }
+
+    #[test]
+    fn edited_states_are_refused_before_use() {
+        let s = one_stage();
+        assert_eq!(
+            AdaStop::from_json_str(&serde_json::to_string(&s).unwrap(), "x").unwrap(),
+            s
+        );
+        type Edit = Box<dyn FnOnce(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Edit)> = vec![
+            ("version", Box::new(|v| v["version"] = 7.into())),
+            (
+                "comparisons",
+                Box::new(|v| v["comparisons"] = serde_json::json!([])),
+            ),
+            (
+                "comparisons",
+                Box::new(|v| v["comparisons"] = serde_json::json!([[0, 9], [0, 2], [1, 2]])),
+            ),
+            (
+                "decisions",
+                Box::new(|v| v["decisions"] = serde_json::json!(["continue"])),
+            ),
+            (
+                "runs of agent",
+                Box::new(|v| v["data"][1] = serde_json::json!([[1.0, 2.0]])),
+            ),
+            (
+                "data",
+                Box::new(|v| v["data"] = serde_json::json!([[], []])),
+            ),
+            (
+                "stage",
+                Box::new(|v| {
+                    let r = v["records"][0].clone();
+                    v["records"] =
+                        serde_json::json!([r.clone(), r.clone(), r.clone(), r.clone(), r]);
+                }),
+            ),
+            (
+                "active",
+                Box::new(|v| v["records"][0]["active"] = serde_json::json!([0, 40])),
+            ),
+            (
+                "number of agents",
+                Box::new(|v| v["agents"] = serde_json::json!(["a"])),
+            ),
+        ];
+        for (what, edit) in cases {
+            let e = edited(&s, edit).unwrap_err().to_string();
+            assert!(e.contains(what) && e.contains("state.json"), "{what}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_study_without_comparisons_is_not_finished() {
+        let mut s = one_stage();
+        s.decisions.clear();
+        assert!(!s.is_finished());
+        assert!(s.validate().is_err());
+    }
+
+    #[test]
+    fn too_many_agents_are_refused_at_once() {
+        let names: Vec<String> = (0..3_000).map(|i| format!("a{i}")).collect();
+        let e = AdaStop::new(names, params()).unwrap_err().to_string();
+        assert!(e.contains("number of agents") && e.contains("1000"), "{e}");
+    }
+
+    #[test]
+    fn runs_near_the_largest_f64_decide_as_unscaled_runs() {
+        let run = |scale: f64| {
+            let mut s = AdaStop::new(vec!["a".into(), "b".into(), "c".into()], params()).unwrap();
+            let mut st = 0;
+            while !s.is_finished() {
+                s.update(&batch(scale, st)).unwrap();
+                st += 1;
+            }
+            s
+        };
+        let small = run(1.0);
+        // 2^1020 ~ 1.1e307: sums of such runs overflow without rescaling.
+        let big = run(2f64.powi(1020));
+        assert_eq!(small.decisions(), big.decisions());
+        assert!(small.decisions().iter().any(|d| *d != Decision::Equal));
+        for (a, b) in small.outcomes().iter().zip(big.outcomes()) {
+            assert!(b.statistic.is_finite());
+            assert_eq!(a.statistic * 2f64.powi(1020), b.statistic);
+        }
+        // A later stage far larger than the first cannot be rescaled: refused.
+        let mut s = AdaStop::new(vec!["a".into(), "b".into(), "c".into()], params()).unwrap();
+        s.update(&batch(1.0, 0)).unwrap();
+        let before = s.clone();
+        let e = s.update(&batch(5e307, 1)).unwrap_err().to_string();
+        assert!(e.contains("AdaStop statistic"), "{e}");
+        assert_eq!(s, before);
     }
 }

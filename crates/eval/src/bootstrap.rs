@@ -239,10 +239,54 @@ impl StratifiedBootstrap {
             .iter()
             .map(|m| {
                 let seeder = self.seeder().named(m.algorithm());
-                Ok((
-                    m.algorithm().to_string(),
-                    self.intervals_of(m, metrics, seeder)?,
-                ))
+                // Scores beyond 2^500 in magnitude are scaled by a power of
+                // two (exact: the same resamples give the same intervals,
+                // scaled), so sums of finite scores near 1e308 do not
+                // overflow; every metric here is positively homogeneous
+                // (with gamma scaled alike).
+                let max = m.data().iter().fold(0.0f64, |a, v| a.max(v.abs()));
+                let intervals = if max > 2f64.powi(500) {
+                    let e = max.log2().ceil() as i32;
+                    let scaled = ScoreMatrix::from_flat(
+                        m.algorithm(),
+                        m.task_names().to_vec(),
+                        m.runs(),
+                        m.data().iter().map(|&v| ldexp(v, -e)).collect(),
+                    )?;
+                    let scaled_metrics: Vec<Metric> = metrics
+                        .iter()
+                        .map(|x| match *x {
+                            Metric::OptimalityGap { gamma } => Metric::OptimalityGap {
+                                gamma: ldexp(gamma, -e),
+                            },
+                            other => other,
+                        })
+                        .collect();
+                    self.intervals_of(&scaled, &scaled_metrics[..], seeder)?
+                        .into_iter()
+                        .map(|i| Interval {
+                            estimate: ldexp(i.estimate, e),
+                            lo: ldexp(i.lo, e),
+                            hi: ldexp(i.hi, e),
+                        })
+                        .collect()
+                } else {
+                    self.intervals_of(m, metrics, seeder)?
+                };
+                for (metric, i) in metrics.iter().zip(&intervals) {
+                    if !(i.estimate.is_finite() && i.lo.is_finite() && i.hi.is_finite()) {
+                        return Err(Error::invalid(
+                            format!(
+                                "{} of algorithm {:?}",
+                                metric.name(),
+                                duality_core::error::shorten(m.algorithm(), 80)
+                            ),
+                            format!("{} [{}, {}]", i.estimate, i.lo, i.hi),
+                            "a finite result (it overflows f64: rescale the scores)",
+                        ));
+                    }
+                }
+                Ok((m.algorithm().to_string(), intervals))
             })
             .collect()
     }
@@ -560,6 +604,12 @@ pub fn interval_from_replicates(
     })
 }
 
+/// `x 2^e`, in two steps so neither power of two leaves the f64 range.
+fn ldexp(x: f64, e: i32) -> f64 {
+    let half = e / 2;
+    x * 2f64.powi(half) * 2f64.powi(e - half)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,5 +710,51 @@ mod tests {
             .interval(&m, Metric::Mean)
             .unwrap();
         assert!(tasks.width() > plain.width());
+    }
+}
+
+/// Regression tests of issue #25.
+#[cfg(test)]
+mod reliability_tests {
+    use super::*;
+
+    #[test]
+    fn scores_near_the_largest_f64_give_finite_scaled_intervals() {
+        let rows = |s: f64| -> Vec<Vec<f64>> {
+            (0..6)
+                .map(|r| {
+                    (0..3)
+                        .map(|t| s * (0.5 + ((r * 3 + t) % 5) as f64 / 10.0))
+                        .collect()
+                })
+                .collect()
+        };
+        let metrics = [
+            Metric::Mean,
+            Metric::Iqm,
+            Metric::Median,
+            Metric::OptimalityGap { gamma: 1.0 },
+        ];
+        let bs = StratifiedBootstrap::new(200, 0.95, 3).unwrap();
+        let small = ScoreSet::new(vec![ScoreMatrix::from_rows("a", &rows(1.0)).unwrap()]).unwrap();
+        let k = 2f64.powi(1023);
+        let big = ScoreSet::new(vec![ScoreMatrix::from_rows("a", &rows(k)).unwrap()]).unwrap();
+        let big_metrics = [
+            Metric::Mean,
+            Metric::Iqm,
+            Metric::Median,
+            Metric::OptimalityGap { gamma: k },
+        ];
+        let s = bs.intervals_for_set(&small, &metrics).unwrap();
+        let b = bs.intervals_for_set(&big, &big_metrics).unwrap();
+        for (x, y) in s[0].1.iter().zip(&b[0].1) {
+            assert!(
+                y.estimate.is_finite() && y.lo.is_finite() && y.hi.is_finite(),
+                "{y:?}"
+            );
+            assert_eq!(x.estimate * k, y.estimate);
+            assert_eq!(x.lo * k, y.lo);
+            assert_eq!(x.hi * k, y.hi);
+        }
     }
 }

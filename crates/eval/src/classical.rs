@@ -60,6 +60,26 @@ impl McNemarTable {
         }
         Ok(t)
     }
+
+    /// The table from text labels (as read from a CSV file), refusing an
+    /// empty label: an empty prediction equal to an empty truth would
+    /// otherwise count as correct. Errors name the column and the data row
+    /// (1-based).
+    pub fn from_labels<S: AsRef<str>>(y_true: &[S], pred_a: &[S], pred_b: &[S]) -> Result<Self> {
+        for (name, col) in [("y_true", y_true), ("pred_a", pred_a), ("pred_b", pred_b)] {
+            if let Some(row) = col.iter().position(|v| v.as_ref().trim().is_empty()) {
+                return Err(Error::invalid(
+                    format!("{name} of data row {}", row + 1),
+                    "an empty cell",
+                    "a label (an empty cell is missing data, not a class)",
+                ));
+            }
+        }
+        fn trimmed<S: AsRef<str>>(c: &[S]) -> Vec<&str> {
+            c.iter().map(|v| v.as_ref().trim()).collect()
+        }
+        Self::from_predictions(&trimmed(y_true), &trimmed(pred_a), &trimmed(pred_b))
+    }
 }
 
 /// McNemar's test results.
@@ -338,5 +358,28 @@ mod tests {
         assert!(paired_t_test(&[1.0]).is_err());
         assert!(paired_t_5x2cv(&[[0.0, 0.1]; 4]).is_err());
         assert!(cochrans_q(&[1, 0], &[&[1, 0]]).is_err());
+    }
+}
+
+/// Regression tests of issue #25.
+#[cfg(test)]
+mod reliability_tests {
+    use super::*;
+
+    #[test]
+    fn empty_cells_are_not_counted_as_correct() {
+        let e = McNemarTable::from_labels(&["x", "", "y"], &["x", "", "y"], &["x", "y", "y"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("y_true") && e.contains("row 2"), "{e}");
+        let e = McNemarTable::from_labels(&["x", "y"], &["x", " "], &["x", "y"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pred_a"), "{e}");
+        let t = McNemarTable::from_labels(&["x", "y"], &["x ", "n"], &["n", "y"]).unwrap();
+        assert_eq!(
+            (t.both_correct, t.only_a, t.only_b, t.both_wrong),
+            (0, 1, 1, 0)
+        );
     }
 }

@@ -244,67 +244,71 @@ impl LineChart {
             self.y_label.clone()
         };
         let err = plot_err(path);
-        let root = SVGBackend::new(path, self.size).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let mut builder = ChartBuilder::on(&root);
-        builder
-            .caption(&self.title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(60);
-        // The coordinate type differs between a linear and a log x axis, so
-        // the drawing is written once and instantiated for both.
-        macro_rules! draw_on {
-            ($chart:expr) => {{
-                let mut chart = $chart.map_err(&err)?;
-                chart
-                    .configure_mesh()
-                    .x_desc(self.x_label.as_str())
-                    .y_desc(y_desc.as_str())
-                    .draw()
-                    .map_err(&err)?;
-                for (i, band) in bands.iter().enumerate() {
-                    if let Some(poly) = band.as_ref().filter(|p| p.len() >= 4) {
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, self.size).into_drawing_area();
+            root.fill(&WHITE).map_err(&err)?;
+            let mut builder = ChartBuilder::on(&root);
+            builder
+                .caption(&self.title, ("sans-serif", 20))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(60);
+            // The coordinate type differs between a linear and a log x axis, so
+            // the drawing is written once and instantiated for both.
+            macro_rules! draw_on {
+                ($chart:expr) => {{
+                    let mut chart = $chart.map_err(&err)?;
+                    chart
+                        .configure_mesh()
+                        .x_desc(self.x_label.as_str())
+                        .y_desc(y_desc.as_str())
+                        .draw()
+                        .map_err(&err)?;
+                    for (i, band) in bands.iter().enumerate() {
+                        if let Some(poly) = band.as_ref().filter(|p| p.len() >= 4) {
+                            let c = series_color(i);
+                            chart
+                                .draw_series(std::iter::once(Polygon::new(
+                                    poly.clone(),
+                                    c.mix(0.18).filled(),
+                                )))
+                                .map_err(&err)?;
+                        }
+                    }
+                    for (i, (s, p)) in series.iter().zip(&pts).enumerate() {
                         let c = series_color(i);
                         chart
-                            .draw_series(std::iter::once(Polygon::new(
-                                poly.clone(),
-                                c.mix(0.18).filled(),
-                            )))
-                            .map_err(&err)?;
+                            .draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2)))
+                            .map_err(&err)?
+                            .label(s.label.clone())
+                            .legend(move |(x, y)| {
+                                PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
+                            });
+                        if self.markers {
+                            chart
+                                .draw_series(p.iter().map(|&q| Circle::new(q, 3, c.filled())))
+                                .map_err(&err)?;
+                        }
                     }
-                }
-                for (i, (s, p)) in series.iter().zip(&pts).enumerate() {
-                    let c = series_color(i);
                     chart
-                        .draw_series(LineSeries::new(p.iter().copied(), c.stroke_width(2)))
-                        .map_err(&err)?
-                        .label(s.label.clone())
-                        .legend(move |(x, y)| {
-                            PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2))
-                        });
-                    if self.markers {
-                        chart
-                            .draw_series(p.iter().map(|&q| Circle::new(q, 3, c.filled())))
-                            .map_err(&err)?;
-                    }
-                }
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.8))
-                    .border_style(BLACK)
-                    .position(SeriesLabelPosition::UpperLeft)
-                    .draw()
-                    .map_err(&err)?;
-            }};
+                        .configure_series_labels()
+                        .background_style(WHITE.mix(0.8))
+                        .border_style(BLACK)
+                        .position(SeriesLabelPosition::UpperLeft)
+                        .draw()
+                        .map_err(&err)?;
+                }};
+            }
+            if self.log_x {
+                draw_on!(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1));
+            } else {
+                let padx = ((x1 - x0) * 0.03).max(1e-9);
+                draw_on!(builder.build_cartesian_2d((x0 - padx)..(x1 + padx), y0..y1));
+            }
+            root.present().map_err(&err)?;
         }
-        if self.log_x {
-            draw_on!(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1));
-        } else {
-            let padx = ((x1 - x0) * 0.03).max(1e-9);
-            draw_on!(builder.build_cartesian_2d((x0 - padx)..(x1 + padx), y0..y1));
-        }
-        root.present().map_err(&err)?;
+        duality_core::files::write_atomic(path, svg)?;
         Ok(())
     }
 }
@@ -355,45 +359,49 @@ pub fn interval_estimates(
     }
     let width = 260 * metric_names.len() as u32 + 120;
     let height = 60 + 36 * rows.len() as u32;
-    let root = SVGBackend::new(path, (width, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_err(path))?;
-    let (left, right) = root.split_horizontally(120);
-    let n_alg = rows.len();
-    for (a, (alg, _)) in rows.iter().enumerate() {
-        let y = 30 + (36 * a as i32) + 18;
-        left.draw(&Text::new(
-            alg.clone(),
-            (8, y),
-            ("sans-serif", 14).into_font().color(&series_color(a)),
-        ))
-        .map_err(plot_err(path))?;
-    }
-    let panels = right.split_evenly((1, metric_names.len()));
-    for (m, panel) in panels.iter().enumerate() {
-        let lo = rows.iter().map(|r| r.1[m].lo).fold(f64::INFINITY, f64::min);
-        let hi = rows
-            .iter()
-            .map(|r| r.1[m].hi)
-            .fold(f64::NEG_INFINITY, f64::max);
-        let (lo, hi) = padded_range(lo, hi);
-        let mut chart = ChartBuilder::on(panel)
-            .caption(metric_names[m], ("sans-serif", 16))
-            .margin(8)
-            .x_label_area_size(28)
-            .build_cartesian_2d(lo..hi, 0f64..n_alg as f64)
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err(path))?;
+        let (left, right) = root.split_horizontally(120);
+        let n_alg = rows.len();
+        for (a, (alg, _)) in rows.iter().enumerate() {
+            let y = 30 + (36 * a as i32) + 18;
+            left.draw(&Text::new(
+                alg.clone(),
+                (8, y),
+                ("sans-serif", 14).into_font().color(&series_color(a)),
+            ))
             .map_err(plot_err(path))?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .disable_y_axis()
-            .x_labels(5)
-            .draw()
-            .map_err(plot_err(path))?;
-        for (a, (_, v)) in rows.iter().enumerate() {
-            interval_bar(&mut chart, n_alg - a, a, &v[m]).map_err(plot_err(path))?;
         }
+        let panels = right.split_evenly((1, metric_names.len()));
+        for (m, panel) in panels.iter().enumerate() {
+            let lo = rows.iter().map(|r| r.1[m].lo).fold(f64::INFINITY, f64::min);
+            let hi = rows
+                .iter()
+                .map(|r| r.1[m].hi)
+                .fold(f64::NEG_INFINITY, f64::max);
+            let (lo, hi) = padded_range(lo, hi);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(metric_names[m], ("sans-serif", 16))
+                .margin(8)
+                .x_label_area_size(28)
+                .build_cartesian_2d(lo..hi, 0f64..n_alg as f64)
+                .map_err(plot_err(path))?;
+            chart
+                .configure_mesh()
+                .disable_y_mesh()
+                .disable_y_axis()
+                .x_labels(5)
+                .draw()
+                .map_err(plot_err(path))?;
+            for (a, (_, v)) in rows.iter().enumerate() {
+                interval_bar(&mut chart, n_alg - a, a, &v[m]).map_err(plot_err(path))?;
+            }
+        }
+        root.present().map_err(plot_err(path))?;
     }
-    root.present().map_err(plot_err(path))?;
+    duality_core::files::write_atomic(path, svg)?;
     Ok(())
 }
 
@@ -403,41 +411,45 @@ pub fn improvement_bars(path: impl AsRef<Path>, rows: &[(String, Interval)]) -> 
     let path = path.as_ref();
     duality_core::check::non_empty("comparisons", rows)?;
     let height = 70 + 36 * rows.len() as u32;
-    let root = SVGBackend::new(path, (640, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_err(path))?;
-    let (left, right) = root.split_horizontally(200);
-    let n = rows.len();
-    for (a, (label, _)) in rows.iter().enumerate() {
-        let y = 36 + 36 * a as i32 + 14;
-        left.draw(&Text::new(
-            label.clone(),
-            (8, y),
-            ("sans-serif", 13).into_font(),
-        ))
-        .map_err(plot_err(path))?;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err(path))?;
+        let (left, right) = root.split_horizontally(200);
+        let n = rows.len();
+        for (a, (label, _)) in rows.iter().enumerate() {
+            let y = 36 + 36 * a as i32 + 14;
+            left.draw(&Text::new(
+                label.clone(),
+                (8, y),
+                ("sans-serif", 13).into_font(),
+            ))
+            .map_err(plot_err(path))?;
+        }
+        let mut chart = ChartBuilder::on(&right)
+            .caption("P(X > Y)", ("sans-serif", 16))
+            .margin(8)
+            .x_label_area_size(28)
+            .build_cartesian_2d(0f64..1f64, 0f64..n as f64)
+            .map_err(plot_err(path))?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .disable_y_axis()
+            .draw()
+            .map_err(plot_err(path))?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(0.5, 0.0), (0.5, n as f64)],
+                RGBColor(120, 120, 120).stroke_width(1),
+            )))
+            .map_err(plot_err(path))?;
+        for (a, (_, ci)) in rows.iter().enumerate() {
+            interval_bar(&mut chart, n - a, a, ci).map_err(plot_err(path))?;
+        }
+        root.present().map_err(plot_err(path))?;
     }
-    let mut chart = ChartBuilder::on(&right)
-        .caption("P(X > Y)", ("sans-serif", 16))
-        .margin(8)
-        .x_label_area_size(28)
-        .build_cartesian_2d(0f64..1f64, 0f64..n as f64)
-        .map_err(plot_err(path))?;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .disable_y_axis()
-        .draw()
-        .map_err(plot_err(path))?;
-    chart
-        .draw_series(std::iter::once(PathElement::new(
-            vec![(0.5, 0.0), (0.5, n as f64)],
-            RGBColor(120, 120, 120).stroke_width(1),
-        )))
-        .map_err(plot_err(path))?;
-    for (a, (_, ci)) in rows.iter().enumerate() {
-        interval_bar(&mut chart, n - a, a, ci).map_err(plot_err(path))?;
-    }
-    root.present().map_err(plot_err(path))?;
+    duality_core::files::write_atomic(path, svg)?;
     Ok(())
 }
 

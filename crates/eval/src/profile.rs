@@ -34,16 +34,23 @@ pub fn tau_grid(start: f64, stop: f64, count: usize) -> Result<Vec<f64>> {
     duality_core::check::finite_scalar("tau start", start)?;
     duality_core::check::finite_scalar("tau stop", stop)?;
     duality_core::check::at_least("tau count", count, 1)?;
+    duality_core::limits::elements::<f64>("tau count", count)?;
     if count == 1 {
         return Ok(vec![start]);
     }
     let step = (stop - start) / (count - 1) as f64;
+    let last = (count - 1) as f64;
     Ok((0..count)
         .map(|i| {
             if i == count - 1 {
                 stop
-            } else {
+            } else if step.is_finite() {
                 start + i as f64 * step
+            } else {
+                // stop - start overflows (e.g. -1e308..1e308): interpolate
+                // with weights, which stays within [start, stop].
+                let t = i as f64 / last;
+                start * (1.0 - t) + stop * t
             }
         })
         .collect())
@@ -215,5 +222,23 @@ mod tests {
         }
         let curve = sample_efficiency(&[m.clone(), m], &[1.0, 2.0], Metric::Iqm, &bs).unwrap();
         assert_eq!(curve.points.len(), 2);
+    }
+}
+
+/// Regression tests of issue #25.
+#[cfg(test)]
+mod reliability_tests {
+    use super::*;
+
+    #[test]
+    fn grids_across_the_whole_range_stay_finite_and_huge_counts_are_refused() {
+        let g = tau_grid(-1e308, 1e308, 3).unwrap();
+        assert_eq!(g, vec![-1e308, 0.0, 1e308]);
+        assert!(tau_grid(-f64::MAX, f64::MAX, 1000)
+            .unwrap()
+            .iter()
+            .all(|v| v.is_finite()));
+        let e = tau_grid(0.0, 1.0, usize::MAX / 2).unwrap_err().to_string();
+        assert!(e.contains("tau count"), "{e}");
     }
 }

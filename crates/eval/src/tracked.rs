@@ -490,47 +490,55 @@ impl TrackedRuns {
             .collect()
     }
 
-    /// Builds a [`ScoreSet`] from one number per curve.
+    /// Builds a [`ScoreSet`] from one number per curve (hash lookups, so
+    /// linear in the number of curves).
     fn assemble(&self, score: impl Fn(&RunCurve) -> Result<f64>) -> Result<ScoreSet> {
         let mut algs: Vec<&str> = Vec::new();
+        let mut alg_index: HashMap<&str, usize> = HashMap::new();
         let mut tasks: Vec<&str> = Vec::new();
+        let mut task_index: HashMap<&str, usize> = HashMap::new();
+        // Per algorithm: runs in first-appearance order, and (run, task) -> curve.
+        let mut runs: Vec<Vec<&str>> = Vec::new();
+        let mut run_index: Vec<HashMap<&str, usize>> = Vec::new();
+        let mut cell: Vec<HashMap<(usize, usize), &RunCurve>> = Vec::new();
         for c in &self.curves {
-            if !algs.contains(&c.algorithm.as_str()) {
+            let a = *alg_index.entry(&c.algorithm).or_insert_with(|| {
                 algs.push(&c.algorithm);
-            }
-            if !tasks.contains(&c.task.as_str()) {
+                runs.push(Vec::new());
+                run_index.push(HashMap::new());
+                cell.push(HashMap::new());
+                algs.len() - 1
+            });
+            let t = *task_index.entry(&c.task).or_insert_with(|| {
                 tasks.push(&c.task);
-            }
+                tasks.len() - 1
+            });
+            let rs = &mut runs[a];
+            let r = *run_index[a].entry(&c.run).or_insert_with(|| {
+                rs.push(&c.run);
+                rs.len() - 1
+            });
+            cell[a].insert((r, t), c);
         }
         let mut matrices = Vec::with_capacity(algs.len());
-        for alg in algs {
-            let mine: Vec<&RunCurve> = self.curves.iter().filter(|c| c.algorithm == alg).collect();
-            let mut runs: Vec<&str> = Vec::new();
-            for c in &mine {
-                if !runs.contains(&c.run.as_str()) {
-                    runs.push(&c.run);
-                }
-            }
-            let mut data = Vec::with_capacity(runs.len() * tasks.len());
-            for run in &runs {
-                for task in &tasks {
-                    let c = mine
-                        .iter()
-                        .find(|c| c.run == *run && c.task == *task)
-                        .ok_or_else(|| {
-                            Error::invalid(
-                                "tracked runs",
-                                format!("algorithm {alg:?} has no run {run:?} on task {task:?}"),
-                                "the same runs (seeds) on every task within an algorithm",
-                            )
-                        })?;
+        for (a, alg) in algs.iter().enumerate() {
+            let mut data = Vec::with_capacity(runs[a].len() * tasks.len());
+            for (r, run) in runs[a].iter().enumerate() {
+                for (t, task) in tasks.iter().enumerate() {
+                    let c = cell[a].get(&(r, t)).ok_or_else(|| {
+                        Error::invalid(
+                            "tracked runs",
+                            format!("algorithm {alg:?} has no run {run:?} on task {task:?}"),
+                            "the same runs (seeds) on every task within an algorithm",
+                        )
+                    })?;
                     data.push(score(c)?);
                 }
             }
             matrices.push(ScoreMatrix::from_flat(
-                alg,
+                *alg,
                 tasks.iter().map(|t| t.to_string()).collect(),
-                runs.len(),
+                runs[a].len(),
                 data,
             )?);
         }
@@ -538,8 +546,16 @@ impl TrackedRuns {
     }
 }
 
+/// Mean that stays finite for finite inputs near the largest f64 (the sum
+/// of two values near 1e308 overflows; the sum of their n-ths does not).
 fn mean(xs: &[f64]) -> f64 {
-    xs.iter().sum::<f64>() / xs.len() as f64
+    let n = xs.len() as f64;
+    let sum = xs.iter().sum::<f64>();
+    if sum.is_finite() {
+        sum / n
+    } else {
+        xs.iter().map(|x| x / n).sum()
+    }
 }
 
 #[cfg(test)]
@@ -659,5 +675,36 @@ Step,CartPole-v1__ppo__1__1680000000 - charts/episodic_return,CartPole-v1__ppo__
             .to_string();
         assert!(e.contains("oops"), "{e}");
         assert!(TrackedRuns::read_wide_csv("x,y\n".as_bytes(), "w.csv").is_err());
+    }
+}
+
+/// Regression tests of issue #25.
+#[cfg(test)]
+mod reliability_tests {
+    use super::*;
+
+    #[test]
+    fn many_curves_assemble_and_huge_values_average_finitely() {
+        let curves: Vec<RunCurve> = (0..20_000)
+            .map(|i| RunCurve {
+                algorithm: format!("alg,{}", i % 4),
+                task: format!("task{}", (i / 4) % 50),
+                run: format!("seed{}", i / 200),
+                steps: vec![1.0, 2.0],
+                values: vec![1.7e308, 1.6e308],
+            })
+            .collect();
+        let set = TrackedRuns::new(curves)
+            .unwrap()
+            .final_scores(FinalScore::LastEpisodes(2))
+            .unwrap();
+        assert_eq!(set.matrices().len(), 4);
+        let m = set.get("alg,1").unwrap();
+        assert_eq!((m.runs(), m.tasks()), (100, 50));
+        assert!(
+            m.data().iter().all(|v| (*v - 1.65e308).abs() < 1e293),
+            "{:?}",
+            m.get(0, 0)
+        );
     }
 }

@@ -247,6 +247,61 @@ pub(crate) struct CompatStage {
 }
 
 impl CompatState {
+    /// Checks a state read from a file against the study's comparison
+    /// count and the open comparisons, so a hand-edited file cannot index
+    /// out of bounds.
+    pub(crate) fn validate(&self, comparisons: usize, open: &[usize]) -> Result<()> {
+        let bad = |what: &str, value: String, expected: String| {
+            Err(Error::invalid(
+                format!("AdaStop state: {what}"),
+                value,
+                expected,
+            ))
+        };
+        if self.rng.key.len() != MT_N || self.rng.pos > MT_N {
+            return bad(
+                "compat rng",
+                format!("{} words at position {}", self.rng.key.len(), self.rng.pos),
+                format!("{MT_N} words at a position <= {MT_N}"),
+            );
+        }
+        if self.mean_diffs.len() != comparisons {
+            return bad(
+                "compat mean_diffs",
+                format!("{} lists", self.mean_diffs.len()),
+                format!("one per comparison ({comparisons})"),
+            );
+        }
+        let lens: Vec<usize> = open.iter().map(|&c| self.mean_diffs[c].len()).collect();
+        if lens.windows(2).any(|w| w[0] != w[1]) {
+            return bad(
+                "compat mean_diffs",
+                format!("lengths {lens:?}"),
+                "the same number of paths for every open comparison".into(),
+            );
+        }
+        for v in self
+            .mean_diffs
+            .iter()
+            .flatten()
+            .chain([&self.normalization, &self.level_spent])
+        {
+            if v.is_nan() {
+                return bad("compat numbers", "NaN".into(), "numbers".into());
+            }
+        }
+        if self.normalization.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+            || !(0.0..=1.0).contains(&self.level_spent)
+        {
+            return bad(
+                "compat normalization / level_spent",
+                format!("{} / {}", self.normalization, self.level_spent),
+                "a positive normalization and a level in [0, 1]".into(),
+            );
+        }
+        Ok(())
+    }
+
     /// A fresh state; the package's seed is a 32-bit integer.
     pub fn new(seed: u64, n_comparisons: usize) -> Result<Self> {
         let seed = u32::try_from(seed).map_err(|_| {
