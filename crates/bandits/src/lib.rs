@@ -31,6 +31,8 @@
 //! - [`relax_reference`]: *Learning to Relax* as the authors' MATLAB scripts
 //!   run it (10,000-iteration cap, truncated-Gaussian right-hand sides, both
 //!   shift laws, reference Tsallis-INF / ChebCB / Tsallis-INF-CB);
+//! - [`relax_heat`]: its third setting, the 2-D heat equation's
+//!   Crank-Nicolson systems (`scripts/h2d.m`) solved by SSOR-PCG;
 //! - [`config`], [`plot`], [`stats`]: TOML simulation specs, SVG curves,
 //!   bootstrap CIs through `duality-eval`.
 //!
@@ -67,6 +69,7 @@ pub mod policy;
 pub(crate) mod posterior;
 pub mod registry;
 pub mod relax;
+pub mod relax_heat;
 pub mod relax_reference;
 pub mod simulator;
 pub mod stats;

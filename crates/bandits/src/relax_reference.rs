@@ -167,9 +167,29 @@ pub fn ssor_pcg(
     tol: f64,
     max_iter: usize,
 ) -> Result<SorResult> {
+    ssor_pcg_from(a, b, None, omega, tol, max_iter)
+}
+
+/// [`ssor_pcg`] from the initial guess `x0` (`None`: zero), as
+/// `ssor_pcg(A, b, x0, omega, epsilon)` in `scripts/h2d.m`, which warm-starts
+/// each time step from the previous solution; the relative residual is
+/// `||b - A x|| / ||b||` as MATLAB's `pcg`, and a guess that already meets
+/// `tol` costs 0 iterations.
+pub fn ssor_pcg_from(
+    a: &CsrMatrix,
+    b: &[f64],
+    x0: Option<&[f64]>,
+    omega: f64,
+    tol: f64,
+    max_iter: usize,
+) -> Result<SorResult> {
     let n = a.n();
     check::same_len("matrix rows", n, "b", b.len())?;
     check::finite("b", b)?;
+    if let Some(x0) = x0 {
+        check::same_len("matrix rows", n, "x0", x0.len())?;
+        check::finite("x0", x0)?;
+    }
     if !(omega > 0.0 && omega < 2.0) {
         return Err(Error::invalid(
             "omega",
@@ -215,8 +235,13 @@ pub fn ssor_pcg(
         z.iter_mut().for_each(|v| *v *= f);
     };
     let bnorm = dot(b, b).sqrt().max(f64::MIN_POSITIVE);
-    let mut x = vec![0.0; n];
+    let mut x = x0.map_or_else(|| vec![0.0; n], <[f64]>::to_vec);
     let mut r = b.to_vec();
+    if x0.is_some() {
+        let mut ax = vec![0.0; n];
+        a.matvec(&x, &mut ax)?;
+        r.iter_mut().zip(&ax).for_each(|(ri, v)| *ri -= v);
+    }
     let mut z = vec![0.0; n];
     let mut p = vec![0.0; n];
     let mut q = vec![0.0; n];
