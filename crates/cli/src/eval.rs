@@ -23,12 +23,12 @@
 //! Score files are tidy CSV `algorithm,task,run,score` (or JSON
 //! `{alg: [[run x task]]}`). JSON output with `--format json`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
-use duality_core::record;
+use duality_core::{files, limits, record};
 use duality_eval::adastop::{AdaStop, AdaStopParams, ComparisonOutcome, Variant};
 use duality_eval::bootstrap::{BootstrapParams, Interval, IntervalMethod, StratifiedBootstrap};
 use duality_eval::classical::{mcnemar, McNemarTable};
@@ -268,15 +268,42 @@ pub struct BootstrapOpts {
 }
 
 impl BootstrapOpts {
-    fn build(&self, default_reps: usize) -> anyhow::Result<StratifiedBootstrap> {
+    /// The bootstrap, after checking that `--reps x outputs` replicates
+    /// (`outputs` numbers per replicate, `what` says which) fit in memory.
+    fn build(
+        &self,
+        default_reps: usize,
+        outputs: usize,
+        what: &str,
+    ) -> anyhow::Result<StratifiedBootstrap> {
+        let reps = self.reps.unwrap_or(default_reps);
+        check_reps("--reps", reps, outputs, what)?;
+        if !self.confidence.is_finite() {
+            bail!(
+                "--confidence {}: expected a level in (0, 1)",
+                self.confidence
+            );
+        }
         Ok(StratifiedBootstrap::from_params(BootstrapParams {
-            reps: self.reps.unwrap_or(default_reps),
+            reps,
             confidence: self.confidence,
             seed: self.seed,
             method: IntervalMethod::parse(&self.method)?,
             task_bootstrap: self.task_bootstrap,
         })?)
     }
+}
+
+/// Refuses `flag` = `reps` bootstrap replicates of `outputs` numbers each
+/// when they (stored, plus a sorted copy) exceed the memory budget, before
+/// anything is allocated.
+fn check_reps(flag: &str, reps: usize, outputs: usize, what: &str) -> anyhow::Result<()> {
+    let n = limits::product(&[(flag, reps), (what, outputs.max(1))])?;
+    limits::check_memory(
+        &format!("{flag} {reps} x {} {what}", outputs.max(1)),
+        (n as u128) * 16,
+    )?;
+    Ok(())
 }
 
 /// Arguments of `duality eval aggregate`.
@@ -632,38 +659,65 @@ fn import_runs(a: ImportRunsArgs) -> anyhow::Result<()> {
         other => bail!("--layout must be long, wide or json, got {other:?}"),
     };
     // Runs are numbered 0.. within each algorithm (as in tidy score files).
-    fn write_set(out: &mut String, set: &ScoreSet, step: Option<f64>) {
+    // Rows go through csv::Writer, so names with commas, quotes or line
+    // breaks are quoted and read back as the same names.
+    fn write_set<W: std::io::Write>(
+        out: &mut csv::Writer<W>,
+        set: &ScoreSet,
+        step: Option<f64>,
+    ) -> csv::Result<()> {
         for m in set.matrices() {
             for r in 0..m.runs() {
                 for (t, task) in m.task_names().iter().enumerate() {
-                    let v = m.get(r, t).unwrap_or(f64::NAN);
-                    let step = step.map(|s| format!("{s},")).unwrap_or_default();
-                    out.push_str(&format!("{},{task},{r},{step}{v}\n", m.algorithm()));
+                    let v = m.get(r, t).unwrap_or(f64::NAN).to_string();
+                    let run = r.to_string();
+                    match step {
+                        Some(s) => {
+                            out.write_record([m.algorithm(), task, &run, &s.to_string(), &v])?
+                        }
+                        None => out.write_record([m.algorithm(), task, &run, &v])?,
+                    }
                 }
             }
         }
+        Ok(())
     }
-    let mut out = String::new();
+    // Every score is computed (and every error raised) before anything is
+    // written.
+    let mut out = csv::Writer::from_writer(Vec::new());
     match &a.checkpoints {
         None => {
             let set = runs.final_scores(parse_final_score(&a.final_score)?)?;
-            out.push_str("algorithm,task,run,score\n");
-            write_set(&mut out, &set, None);
+            out.write_record(["algorithm", "task", "run", "score"])?;
+            write_set(&mut out, &set, None)?;
         }
         Some(spec) => {
             let steps = parse_grid(spec, "--checkpoints")?;
+            // One score per curve and checkpoint, kept until written.
+            let cells = limits::product(&[
+                ("--checkpoints count", steps.len()),
+                ("runs", runs.curves().len()),
+            ])?;
+            limits::check_memory(
+                &format!("--checkpoints {spec} x {} runs", runs.curves().len()),
+                (cells as u128) * 64,
+            )?;
             let sets = runs.scores_at(&steps, a.window)?;
-            out.push_str("algorithm,task,run,step,score\n");
+            out.write_record(["algorithm", "task", "run", "step", "score"])?;
             for (set, &s) in sets.iter().zip(&steps) {
-                write_set(&mut out, set, Some(s));
+                write_set(&mut out, set, Some(s))?;
             }
         }
     }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot assemble the tidy CSV: {}", e.error()))?;
     match &a.output {
-        Some(path) => {
-            std::fs::write(path, out).with_context(|| format!("cannot write {}", path.display()))?
+        Some(path) => files::write_atomic(path, bytes)?,
+        None => {
+            use std::io::Write as _;
+            std::io::stdout().lock().write_all(&bytes)?;
         }
-        None => print!("{out}"),
     }
     Ok(())
 }
@@ -704,8 +758,13 @@ fn aggregate(a: AggregateArgs) -> anyhow::Result<()> {
             })
         })
         .collect::<duality_eval::Result<_>>()?;
-    let bs = a.bootstrap.build(50_000)?;
+    if !a.gamma.is_finite() {
+        bail!("--gamma {}: expected a finite target score", a.gamma);
+    }
+    let bs = a.bootstrap.build(50_000, metrics.len(), "metrics")?;
     let rows = bs.intervals_for_set(&set, &metrics)?;
+    // Drawn last: every check above has passed, and the file goes into
+    // place atomically.
     if let Some(svg) = &a.svg {
         let names: Vec<&str> = metrics.iter().map(|m| m.name()).collect();
         plot::interval_estimates(svg, &names, &rows)?;
@@ -739,7 +798,13 @@ fn aggregate(a: AggregateArgs) -> anyhow::Result<()> {
 fn improvement(a: ImprovementArgs) -> anyhow::Result<()> {
     let set = load_scores(&a.scores)?;
     let (x, y) = (set.get(&a.x)?, set.get(&a.y)?);
-    let ci = a.bootstrap.build(50_000)?.improvement(x, y)?;
+    let ci = a
+        .bootstrap
+        .build(50_000, 1, "probability")?
+        .improvement(x, y)?;
+    if !(ci.estimate.is_finite() && ci.lo.is_finite() && ci.hi.is_finite()) {
+        bail!("P({} > {}) is not finite: {ci:?}", a.x, a.y);
+    }
     if let Some(svg) = &a.svg {
         plot::improvement_bars(svg, &[(format!("P({} > {})", a.x, a.y), ci)])?;
     }
@@ -762,11 +827,30 @@ fn parse_grid(spec: &str, flag: &str) -> anyhow::Result<Vec<f64>> {
             .with_context(|| format!("{flag} {what} {:?} is not a number", parts[i]))
     };
     let (start, stop) = (number(0, "start")?, number(1, "stop")?);
-    let count: usize = parts[2]
-        .trim()
-        .parse()
-        .with_context(|| format!("{flag} count {:?} is not a whole number", parts[2]))?;
-    Ok(tau_grid(start, stop, count)?)
+    for (i, v) in [(0, start), (1, stop)] {
+        if !v.is_finite() {
+            bail!(
+                "{flag} {spec:?}: {} {:?} is not a finite number",
+                if i == 0 { "start" } else { "stop" },
+                parts[i]
+            );
+        }
+    }
+    let count: usize = parts[2].trim().parse().with_context(|| {
+        format!(
+            "{flag} {spec:?}: count {:?} is not a whole number",
+            parts[2]
+        )
+    })?;
+    if count == 0 {
+        bail!("{flag} {spec:?}: count must be at least 1");
+    }
+    limits::elements::<f64>(&format!("{flag} count {}", parts[2].trim()), count)?;
+    let grid = tau_grid(start, stop, count).with_context(|| format!("{flag} {spec:?}"))?;
+    if let Some(v) = grid.iter().find(|v| !v.is_finite()) {
+        bail!("{flag} {spec:?} gives the non-finite point {v}");
+    }
+    Ok(grid)
 }
 
 #[derive(Debug, Serialize)]
@@ -784,7 +868,7 @@ fn profile(a: ProfileArgs) -> anyhow::Result<()> {
         "average-score" => ProfileKind::AverageScore,
         other => bail!("--kind must be run-score or average-score, got {other:?}"),
     };
-    let bs = a.bootstrap.build(2_000)?;
+    let bs = a.bootstrap.build(2_000, taus.len(), "--tau points")?;
     let profiles = set
         .matrices()
         .iter()
@@ -906,6 +990,9 @@ struct AucOut {
 }
 
 fn auc(a: AucArgs) -> anyhow::Result<()> {
+    if a.reps > 0 {
+        check_reps("--reps", a.reps, 2, "metrics (AUROC, AUPRC)")?;
+    }
     let (cols, opt) = read_columns(&a.input, &[&["label"], &["score"]], &["group"])?;
     let labels_f = parse_numbers(&a.input, "label", &cols[0])?;
     let labels: Vec<bool> = labels_f
@@ -988,11 +1075,20 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
     let (cols, _) = read_columns(&a.results, &[&["agent", "algorithm"], &["score"]], &[])?;
     let scores = parse_numbers(&a.results, "score", &cols[1])?;
     let mut names: Vec<String> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
     let mut runs: Vec<Vec<f64>> = Vec::new();
     for (agent, &s) in cols[0].iter().zip(&scores) {
-        match names.iter().position(|n| n == agent) {
-            Some(i) => runs[i].push(s),
+        match index.get(agent.as_str()) {
+            Some(&i) => runs[i].push(s),
             None => {
+                if names.len() == duality_eval::adastop::MAX_AGENTS {
+                    bail!(
+                        "{}: more than {} agents (AdaStop's limit, MAX_AGENTS)",
+                        a.results.display(),
+                        duality_eval::adastop::MAX_AGENTS
+                    );
+                }
+                index.insert(agent, names.len());
                 names.push(agent.clone());
                 runs.push(vec![s]);
             }
@@ -1014,15 +1110,12 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
                 let n: usize = n.trim().parse().with_context(|| {
                     format!("--group-sizes entry {part:?}: {n:?} is not a run count")
                 })?;
-                let ag = names
-                    .iter()
-                    .position(|x| x == name.trim())
-                    .with_context(|| {
-                        format!(
-                            "--group-sizes names agent {name:?}, which is not in {}",
-                            a.results.display()
-                        )
-                    })?;
+                let ag = index.get(name.trim()).copied().with_context(|| {
+                    format!(
+                        "--group-sizes names agent {name:?}, which is not in {}",
+                        a.results.display()
+                    )
+                })?;
                 sizes[ag] = n;
             }
             Some(sizes)
@@ -1045,8 +1138,9 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
         Some(p) if p.exists() => {
             let text = std::fs::read_to_string(p)
                 .with_context(|| format!("cannot read {}", p.display()))?;
-            let s: AdaStop = serde_json::from_str(&text)
-                .with_context(|| format!("malformed AdaStop state {}", p.display()))?;
+            // Validated in full (version, agents, comparisons, stage, data
+            // lengths) before any of it is used.
+            let s = AdaStop::from_json_str(&text, &p.display().to_string())?;
             if s.agents() != names.as_slice() {
                 bail!(
                     "agents in {} ({:?}) differ from the state's ({:?})",
@@ -1096,10 +1190,6 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
         }
         study.update(&batch)?;
     }
-    if let Some(p) = &a.state {
-        std::fs::write(p, serde_json::to_string_pretty(&study)?)
-            .with_context(|| format!("cannot write {}", p.display()))?;
-    }
     let out = AdaStopOut {
         stage: study.stage(),
         stages: a.stages,
@@ -1115,6 +1205,17 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
                 .collect()
         },
     };
+    if let Some(c) = out.comparisons.iter().find(|c| !c.statistic.is_finite()) {
+        bail!(
+            "the AdaStop statistic of {:?} vs {:?} overflows f64: rescale the scores",
+            c.agent,
+            c.other
+        );
+    }
+    // Saved once everything is checked, atomically.
+    if let Some(p) = &a.state {
+        files::write_atomic(p, serde_json::to_string_pretty(&study)?)?;
+    }
     emit(a.format, &out, |o| {
         println!(
             "stage {} of {}{}",
@@ -1137,7 +1238,8 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
 
 fn run_mcnemar(a: McNemarArgs) -> anyhow::Result<()> {
     let (cols, _) = read_columns(&a.input, &[&["y_true"], &["pred_a"], &["pred_b"]], &[])?;
-    let table = McNemarTable::from_predictions(&cols[0], &cols[1], &cols[2])?;
+    let table = McNemarTable::from_labels(&cols[0], &cols[1], &cols[2])
+        .with_context(|| format!("{}", a.input.display()))?;
     let r = mcnemar(table)?;
     emit(a.format, &r, |r| {
         let t = &r.table;

@@ -837,3 +837,313 @@ fn roe_bad_inputs_are_named() {
     let (ok, _, err) = run(&["eval", "roe", "--votes", &good, "--labels", &labels]);
     assert!(!ok && err.contains("\"y\""), "{err}");
 }
+
+// ---- Issue #25: bad input gives a clean error, never a panic, an abort, a
+// non-finite answer or a half-written file.
+
+/// Runs `duality` and checks it ended with an error (exit 1, not a panic).
+fn refused(args: &[&str]) -> String {
+    let out = common::output(args);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn edited_adastop_states_are_refused_not_panicked_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = String::from("agent,score\n");
+    for (a, shift) in [("a", 0.0), ("b", 0.25), ("c", 0.5)] {
+        for r in 0..4 {
+            rows.push_str(&format!("{a},{}\n", shift + r as f64 * 0.125));
+        }
+    }
+    let results = write(dir.path(), "r.csv", &rows);
+    let state = dir.path().join("state.json");
+    let st = state.to_str().unwrap().to_string();
+    let args: Vec<&str> = vec![
+        "eval",
+        "adastop",
+        "--results",
+        &results,
+        "--n",
+        "4",
+        "--stages",
+        "3",
+        "--permutations",
+        "200",
+        "--state",
+        &st,
+    ];
+    let (ok, _, err) = run(&args);
+    assert!(ok, "{err}");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "comparisons",
+            Box::new(|v| v["comparisons"] = serde_json::json!([])),
+        ),
+        (
+            "decisions",
+            Box::new(|v| v["decisions"] = serde_json::json!([])),
+        ),
+        (
+            "stage",
+            Box::new(|v| {
+                let r = v["records"][0].clone();
+                v["records"] = serde_json::json!([r.clone(), r.clone(), r.clone(), r.clone(), r]);
+            }),
+        ),
+        (
+            "runs of agent",
+            Box::new(|v| v["data"][2] = serde_json::json!([[1.0]])),
+        ),
+        (
+            "data",
+            Box::new(|v| v["data"] = serde_json::json!([[[1.0]]])),
+        ),
+        ("version", Box::new(|v| v["version"] = 2.into())),
+    ];
+    for (what, edit) in edits {
+        let mut v = saved.clone();
+        edit(&mut v);
+        std::fs::write(&state, v.to_string()).unwrap();
+        let err = refused(&args);
+        assert!(
+            err.contains(what) && err.contains("state.json"),
+            "{what}: {err}"
+        );
+        assert!(!err.contains("finished"), "{err}");
+    }
+}
+
+#[test]
+fn huge_counts_are_refused_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let scores = write(dir.path(), "s.csv", &scores_csv());
+    let svg = dir.path().join("late.svg");
+    let svg_s = svg.to_str().unwrap();
+    for args in [
+        vec![
+            "eval",
+            "aggregate",
+            "--scores",
+            &scores,
+            "--reps",
+            "1000000000000",
+            "--svg",
+            svg_s,
+        ],
+        vec![
+            "eval",
+            "improvement",
+            "--scores",
+            &scores,
+            "--x",
+            "dqn",
+            "--y",
+            "spr",
+            "--reps",
+            "1000000000000",
+        ],
+        vec![
+            "eval",
+            "profile",
+            "--scores",
+            &scores,
+            "--tau",
+            "0:1:3",
+            "--reps",
+            "1000000000000",
+        ],
+    ] {
+        let err = refused(&args);
+        assert!(
+            err.contains("--reps") && err.contains("--max-memory"),
+            "{err}"
+        );
+    }
+    let err = refused(&[
+        "eval",
+        "profile",
+        "--scores",
+        &scores,
+        "--tau",
+        "0:1:1000000000000",
+    ]);
+    assert!(err.contains("--tau"), "{err}");
+    let labels = write(
+        dir.path(),
+        "l.csv",
+        "label,score\n1,0.9\n0,0.1\n1,0.4\n0,0.5\n",
+    );
+    let err = refused(&["eval", "auc", "--input", &labels, "--reps", "1000000000000"]);
+    assert!(err.contains("--reps"), "{err}");
+    // Nothing was drawn before the error.
+    assert!(!svg.exists());
+}
+
+#[test]
+fn scores_near_the_largest_double_stay_finite() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = String::from("algorithm,task,run,score\n");
+    for r in 0..5 {
+        s.push_str(&format!("a,t,{r},{}\n", 1.7e308 - r as f64 * 1e307));
+        s.push_str(&format!("b,t,{r},{}\n", 1.0e308 - r as f64 * 1e307));
+    }
+    let scores = write(dir.path(), "big.csv", &s);
+    let v = json(&[
+        "eval",
+        "aggregate",
+        "--scores",
+        &scores,
+        "--metrics",
+        "mean,iqm,median",
+        "--reps",
+        "100",
+        "--format",
+        "json",
+    ]);
+    let mean = v["a"]["mean"]["estimate"].as_f64().unwrap();
+    assert!((mean - 1.5e308).abs() < 1e294, "{v}");
+    assert!(!v.to_string().contains("null"), "{v}");
+    // The grid the user typed, not a NaN they never typed.
+    let v = json(&[
+        "eval",
+        "profile",
+        "--scores",
+        &scores,
+        "--tau=-1e308:1e308:3",
+        "--reps",
+        "50",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["taus"][1].as_f64(), Some(0.0), "{v}");
+    let err = refused(&["eval", "profile", "--scores", &scores, "--tau=nan:1:3"]);
+    assert!(err.contains("--tau") && err.contains("\"nan\""), "{err}");
+}
+
+#[test]
+fn adastop_decides_the_same_on_scaled_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = |scale: f64| {
+        let mut s = String::from("agent,score\n");
+        for stage in 0..3 {
+            for (a, shift) in [("a", 0.0), ("b", 2.0)] {
+                for r in 0..4 {
+                    let x = shift + ((stage * 7 + r * 3) % 5) as f64 * 0.25;
+                    s.push_str(&format!("{a},{:e}\n", x * scale));
+                }
+            }
+        }
+        s
+    };
+    let decide = |name: &str, scale: f64| {
+        let f = write(dir.path(), name, &rows(scale));
+        json(&[
+            "eval",
+            "adastop",
+            "--results",
+            &f,
+            "--n",
+            "4",
+            "--stages",
+            "3",
+            "--permutations",
+            "300",
+            "--format",
+            "json",
+        ])
+    };
+    let small = decide("small.csv", 1.0);
+    let big = decide("big.csv", 2f64.powi(1020));
+    assert_eq!(
+        small["comparisons"][0]["decision"],
+        big["comparisons"][0]["decision"]
+    );
+    assert_eq!(small["comparisons"][0]["decision"], "smaller", "{small}");
+    assert!(big["comparisons"][0]["statistic"].is_f64(), "{big}");
+}
+
+#[test]
+fn mcnemar_refuses_empty_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(
+        dir.path(),
+        "m.csv",
+        "y_true,pred_a,pred_b\nx,x,y\n,,y\ny,y,y\n",
+    );
+    let err = refused(&["eval", "mcnemar", "--input", &f]);
+    assert!(
+        err.contains("m.csv") && err.contains("y_true") && err.contains("row 2"),
+        "{err}"
+    );
+}
+
+#[test]
+fn duplicate_json_keys_are_refused_with_the_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "dup.json", r#"{"a": [[1.0]], "a": [[2.0]]}"#);
+    let err = refused(&["eval", "aggregate", "--scores", &f, "--reps", "10"]);
+    assert!(
+        err.contains("dup.json") && err.contains("duplicate"),
+        "{err}"
+    );
+}
+
+#[test]
+fn import_runs_quotes_names_and_reads_many_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut long = String::from("exp_name,env_id,seed,global_step,charts/episodic_return\n");
+    // Names with a comma, a quote and a line break survive the round trip.
+    for alg in ["\"ppo, tuned\"", "\"dqn \"\"v2\"\"\nnew\""] {
+        for seed in 0..200 {
+            for env in 0..50 {
+                long.push_str(&format!("{alg},env{env},{seed},1,{}\n", seed + env));
+            }
+        }
+    }
+    let input = write(dir.path(), "runs.csv", &long);
+    let out = dir.path().join("tidy.csv");
+    let (ok, _, err) = run(&[
+        "eval",
+        "import-runs",
+        "--input",
+        &input,
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    let v = json(&[
+        "eval",
+        "aggregate",
+        "--scores",
+        out.to_str().unwrap(),
+        "--metrics",
+        "mean",
+        "--reps",
+        "20",
+        "--format",
+        "json",
+    ]);
+    let names: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(names, ["dqn \"v2\"\nnew", "ppo, tuned"], "{v}");
+    // A late error leaves an existing output untouched.
+    std::fs::write(&out, "keep").unwrap();
+    let err = refused(&[
+        "eval",
+        "import-runs",
+        "--input",
+        &input,
+        "--output",
+        out.to_str().unwrap(),
+        "--final-score",
+        "last-episodes:0",
+    ]);
+    assert!(err.contains("episode"), "{err}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep");
+}
