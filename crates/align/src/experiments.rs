@@ -43,12 +43,12 @@ pub fn suite() -> Suite {
         experiments: vec![
             Experiment {
                 name: "ranked-dpo-family",
-                about: "DPO vs IPO vs SLiC (best-vs-worst pair) vs Curry-DPO (all ranked pairs, easy->hard) on ranked data; Curry-DPO claims to beat single-pair DPO",
+                about: "DPO vs IPO vs SLiC vs SLiC-HF (best-vs-worst pair of the 4 ranked responses) vs DPO on all ranked pairs at once vs Curry-DPO (the same pairs, easy->hard, reference refreshed) on ranked data; Curry-DPO claims to beat single-pair DPO",
                 run: ranked,
             },
             Experiment {
                 name: "poor-coverage",
-                about: "offline DPO vs online IPO vs IPO-MD vs Nash-MD vs HyPO when offline data covers half the vocabulary; HyPO/online claim to beat offline DPO",
+                about: "offline DPO / IPO vs online DPO / IPO vs IPO-MD vs Nash-MD vs HyPO when offline data covers half the vocabulary (offline and online IPO at the same beta and sequence-sum margin); HyPO/online claim to beat offline DPO",
                 run: coverage,
             },
             Experiment {
@@ -446,14 +446,15 @@ fn ranked(ctx: &Context) -> anyhow::Result<Outcome> {
     type Tweak = Box<dyn Fn(&mut RunConfig) -> duality_core::Result<()>>;
     let single = |k: LossKind| -> Tweak {
         Box::new(move |c: &mut RunConfig| {
-            // Single-pair baselines train on the Curry data's easiest stage
-            // only (best vs worst), for as many epochs as Curry-DPO in total.
+            // Single-pair baselines train on the same k ranked responses per
+            // prompt as Curry-DPO, but only its first stage (best vs worst),
+            // for as many epochs as Curry-DPO in total, one reference.
             let stages = c.task.responses_per_prompt - 1;
-            c.task.responses_per_prompt = 2;
             c.edit_trainer_config::<Curry>(|k2| {
                 k2.offline.loss.kind = k;
                 k2.offline.epochs *= stages;
                 k2.refresh_reference = false;
+                k2.stages = 1;
             })
         })
     };
@@ -461,6 +462,18 @@ fn ranked(ctx: &Context) -> anyhow::Result<Outcome> {
         ("dpo", single(LossKind::Dpo)),
         ("ipo", single(LossKind::Ipo)),
         ("slic", single(LossKind::Slic)),
+        ("slic-hf", single(LossKind::SlicHf)),
+        (
+            "dpo-all-pairs",
+            Box::new(|c: &mut RunConfig| {
+                let stages = c.task.responses_per_prompt - 1;
+                c.edit_trainer_config::<Curry>(|k2| {
+                    k2.offline.epochs *= stages;
+                    k2.refresh_reference = false;
+                    k2.merge_stages = true;
+                })
+            }),
+        ),
         (
             "curry-dpo",
             Box::new(|_c: &mut RunConfig| -> duality_core::Result<()> { Ok(()) }),
@@ -482,12 +495,28 @@ fn ranked(ctx: &Context) -> anyhow::Result<Outcome> {
             .collect();
         mean_ci(ctx, &format!("ranked/{a}"), &xs)
     };
-    let (dpo, curry) = (win("dpo")?, win("curry-dpo")?);
+    let (dpo, curry, all) = (win("dpo")?, win("curry-dpo")?, win("dpo-all-pairs")?);
     let d = paired(ctx, &records, "curry-dpo", "dpo", None, "win_rate")?;
+    let d_all = paired(
+        ctx,
+        &records,
+        "curry-dpo",
+        "dpo-all-pairs",
+        None,
+        "win_rate",
+    )?;
+    let (ipo, slic, slic_hf) = (win("ipo")?, win("slic")?, win("slic-hf")?);
     let fig = interval_figure(
         ctx,
         &records,
-        &["dpo", "ipo", "slic", "curry-dpo"],
+        &[
+            "dpo",
+            "ipo",
+            "slic",
+            "slic-hf",
+            "dpo-all-pairs",
+            "curry-dpo",
+        ],
         None,
         "win_rate",
         "align_ranked_win_rate.svg",
@@ -496,15 +525,30 @@ fn ranked(ctx: &Context) -> anyhow::Result<Outcome> {
     Ok(Outcome {
         headlines: vec![
             headline("dpo_win_rate", dpo.estimate),
+            headline("dpo_all_pairs_win_rate", all.estimate),
             headline("curry_win_rate", curry.estimate),
         ],
-        notes: vec![format!(
-            "Curry-DPO (Pattnaik et al. 2024) claims to beat single-pair DPO on ranked data: win rate {} vs {} over {n} seeds; paired difference {} — {}. The single-pair baselines see only the best-vs-worst response of 2 drawn per prompt (fewer responses), so the comparison mixes data quantity with curriculum.",
-            fmt_ci(&curry),
-            fmt_ci(&dpo),
-            fmt_ci(&d),
-            verdict(&d, n)
-        )],
+        notes: vec![
+            format!(
+                "Curry-DPO (Pattnaik et al. 2024) claims to beat single-pair DPO on ranked data: win rate {} vs {} over {n} seeds; paired difference {} — {}. Both see the same 4 ranked responses per prompt: the baseline is Curry-DPO's first stage (best vs worst) for as many epochs in total.",
+                fmt_ci(&curry),
+                fmt_ci(&dpo),
+                fmt_ci(&d),
+                verdict(&d, n)
+            ),
+            format!(
+                "Curriculum vs the same pairs without it: DPO on all three (best, j-th) pairs per prompt at once, one reference, {}; Curry-DPO minus it {} — {}.",
+                fmt_ci(&all),
+                fmt_ci(&d_all),
+                verdict(&d_all, n)
+            ),
+            format!(
+                "Other single-pair losses on the same data: IPO (sequence-sum margin) {}, SLiC as RSO / TRL's hinge on reference log-ratios {}, SLiC-HF (reference-free hinge + chosen NLL, delta 1, lambda 0.1) {}.",
+                fmt_ci(&ipo),
+                fmt_ci(&slic),
+                fmt_ci(&slic_hf)
+            ),
+        ],
         figures: vec![fig],
         records,
     })
@@ -528,6 +572,20 @@ fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
     };
     let variants: Vec<Variant> = vec![
         ("offline-dpo", Box::new(cov)),
+        (
+            "offline-ipo",
+            Box::new(move |c: &mut RunConfig| {
+                cov(c)?;
+                // The online IPO's beta and margin (sequence sums).
+                let beta = c.trainer_config::<Online>()?.beta;
+                c.edit_trainer_config::<Offline>(|o| {
+                    o.loss.kind = LossKind::Ipo;
+                    o.loss.beta = beta;
+                    o.loss.ipo_normalization = crate::loss::IpoNormalization::Sum;
+                })
+            }),
+        ),
+        ("online-dpo", online(OnlineMethod::Dpo)),
         ("online-ipo", online(OnlineMethod::Ipo)),
         ("ipo-md", online(OnlineMethod::IpoMd)),
         ("nash-md", online(OnlineMethod::NashMd)),
@@ -536,7 +594,7 @@ fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
     let task = "hidden-reward-coverage-0.5";
     let Compared { records, done } = compare(ctx, p.eval_samples, task, &variants, |name| {
         let t = match name {
-            "offline-dpo" => Offline::NAME,
+            "offline-dpo" | "offline-ipo" => Offline::NAME,
             "hypo" => Hypo::NAME,
             _ => Online::NAME,
         };
@@ -545,7 +603,15 @@ fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
     ctx.report_improvement("hypo", "offline-dpo");
     ctx.report_improvement("online-ipo", "offline-dpo");
     let n = seeds(ctx).len();
-    let names = ["offline-dpo", "online-ipo", "ipo-md", "nash-md", "hypo"];
+    let names = [
+        "offline-dpo",
+        "offline-ipo",
+        "online-dpo",
+        "online-ipo",
+        "ipo-md",
+        "nash-md",
+        "hypo",
+    ];
     let mut series = Vec::new();
     for name in names {
         let curves: Vec<Vec<(f64, f64)>> = done
@@ -585,6 +651,15 @@ fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
             verdict(&d, n)
         ));
     }
+    // One change at a time: online vs offline at the same loss.
+    for (x, y) in [("online-ipo", "offline-ipo"), ("online-dpo", "offline-dpo")] {
+        let d = paired(ctx, &records, x, y, None, "true_reward")?;
+        notes.push(format!(
+            "Online vs offline at the same loss and beta: {x} minus {y}, true reward {} over {n} seeds — {}.",
+            fmt_ci(&d),
+            verdict(&d, n)
+        ));
+    }
     let mean = |a: &str, m: &str| mean_of(&records, a, m);
     notes.insert(
         0,
@@ -606,6 +681,12 @@ fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
                 mean("offline-dpo", "true_reward"),
             ),
             headline("hypo_true_reward", mean("hypo", "true_reward")),
+            headline(
+                "offline_ipo_true_reward",
+                mean("offline-ipo", "true_reward"),
+            ),
+            headline("online_ipo_true_reward", mean("online-ipo", "true_reward")),
+            headline("online_dpo_true_reward", mean("online-dpo", "true_reward")),
         ],
         notes,
         figures: vec![

@@ -26,12 +26,26 @@ pub enum LossKind {
     /// -(1-e) log sigmoid(beta h) - e log sigmoid(-beta h).
     Cdpo,
     /// IPO (Azar et al. 2024, "A General Theoretical Paradigm to Understand
-    /// Learning from Human Preferences", Eq. 17): (h - 1/(2 beta))^2; with
-    /// token counts, TRL's length-normalised form
-    /// (h_w/|y_w| - h_l/|y_l| - 1/(2 beta))^2.
+    /// Learning from Human Preferences", Eq. 17): (h - 1/(2 beta))^2 on
+    /// sequence log-likelihoods (the paper's definition and TRL's
+    /// `OnlineDPOTrainer`; the online trainer uses the same), or with
+    /// [`IpoNormalization::Length`] TRL's `DPOTrainer` form
+    /// (h_w/|y_w| - h_l/|y_l| - 1/(2 beta))^2 (needs token counts).
     Ipo,
-    /// SLiC-HF hinge (Zhao et al. 2023, Eq. 2 calibration term): relu(1 - beta h).
+    /// The hinge on reference log-ratios, relu(1 - beta h): RSO's hinge
+    /// (Liu et al. 2024, "Statistical Rejection Sampling Improves Preference
+    /// Optimization", Eq. 8) and TRL's `loss_type = "hinge"`, often called
+    /// SLiC. Not SLiC-HF itself: that is [`LossKind::SlicHf`].
     Slic,
+    /// SLiC-HF (Zhao et al. 2023, "SLiC-HF: Sequence Likelihood Calibration
+    /// with Human Feedback", Eq. 2 with the chosen response as the
+    /// regularisation target, their "SLiC-HF direct"): reference-free,
+    /// max(0, delta - log pi(y_w|x) + log pi(y_l|x)) - lambda log pi(y_w|x)
+    /// on sequence log-likelihoods, delta = `slic_delta`, lambda =
+    /// `slic_lambda` (`beta` unused). No TRL counterpart: checked against a
+    /// hand computation.
+    #[serde(rename = "slic-hf")]
+    SlicHf,
     /// Robust DPO (Chowdhury et al. 2024, "Provably Robust DPO", Eq. 8):
     /// [-(1-e) log sigmoid(beta h) + e log sigmoid(-beta h)] / (1 - 2e).
     Robust,
@@ -54,6 +68,7 @@ crate::util::named_enum!(LossKind, "loss", {
     Cdpo => "cdpo",
     Ipo => "ipo",
     Slic => "slic",
+    SlicHf => "slic-hf",
     Robust => "robust",
     Simpo => "simpo",
     Orpo => "orpo",
@@ -62,9 +77,29 @@ crate::util::named_enum!(LossKind, "loss", {
 impl LossKind {
     /// Whether the loss uses the reference policy's log-probs.
     pub fn needs_reference(self) -> bool {
-        !matches!(self, LossKind::Simpo | LossKind::Orpo)
+        !matches!(self, LossKind::Simpo | LossKind::Orpo | LossKind::SlicHf)
     }
 }
+
+/// How IPO measures the log-ratio margin h.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum IpoNormalization {
+    /// Sequence log-likelihood sums (Azar et al. 2024, Eq. 17; TRL's
+    /// `OnlineDPOTrainer`).
+    #[default]
+    Sum,
+    /// Per-token averages h_w/|y_w| - h_l/|y_l| (TRL's `DPOTrainer`); on
+    /// completions of L tokens this is the sum form with beta / L in the
+    /// target and the loss scaled by 1/L^2.
+    Length,
+}
+
+crate::util::named_enum!(IpoNormalization, "ipo normalization", {
+    Sum => "sum",
+    Length => "length",
+});
 
 /// Hyper-parameters of a pairwise loss, as written in TOML; checked once by
 /// [`LossConfig::check`] into a [`Loss`], which is what computes losses.
@@ -80,6 +115,12 @@ pub struct LossConfig {
     pub label_smoothing: f64,
     /// SimPO's target margin gamma (>= 0), applied as beta * (... - gamma/beta) like TRL.
     pub simpo_gamma: f64,
+    /// IPO's margin: sequence sums (default) or per-token averages.
+    pub ipo_normalization: IpoNormalization,
+    /// SLiC-HF's calibration margin delta (> 0).
+    pub slic_delta: f64,
+    /// SLiC-HF's weight lambda of the chosen response's NLL (>= 0).
+    pub slic_lambda: f64,
 }
 
 impl Default for LossConfig {
@@ -89,6 +130,9 @@ impl Default for LossConfig {
             beta: 0.1,
             label_smoothing: 0.0,
             simpo_gamma: 0.5,
+            ipo_normalization: IpoNormalization::Sum,
+            slic_delta: 1.0,
+            slic_lambda: 0.1,
         }
     }
 }
@@ -106,6 +150,19 @@ impl LossConfig {
     /// Sets the label-smoothing rate, builder-style.
     pub fn label_smoothing(mut self, e: f64) -> Self {
         self.label_smoothing = e;
+        self
+    }
+
+    /// Sets IPO's normalisation, builder-style.
+    pub fn ipo_normalization(mut self, n: IpoNormalization) -> Self {
+        self.ipo_normalization = n;
+        self
+    }
+
+    /// Sets SLiC-HF's margin delta and NLL weight lambda, builder-style.
+    pub fn slic_hf(mut self, delta: f64, lambda: f64) -> Self {
+        self.slic_delta = delta;
+        self.slic_lambda = lambda;
         self
     }
 
@@ -139,6 +196,20 @@ impl Validate for LossConfig {
             return Err(Error::invalid(
                 "simpo_gamma",
                 self.simpo_gamma,
+                "a finite number >= 0",
+            ));
+        }
+        if !(self.slic_delta.is_finite() && self.slic_delta > 0.0) {
+            return Err(Error::invalid(
+                "slic_delta",
+                self.slic_delta,
+                "a finite number > 0",
+            ));
+        }
+        if !(self.slic_lambda.is_finite() && self.slic_lambda >= 0.0) {
+            return Err(Error::invalid(
+                "slic_lambda",
+                self.slic_lambda,
                 "a finite number >= 0",
             ));
         }
@@ -429,11 +500,24 @@ impl Loss {
             }
             LossKind::Ipo => {
                 let r = pairs.log_ratios()?;
-                let h = match pairs.tokens("ipo")? {
-                    Some((nc, nr)) => r.chosen / nc - r.rejected / nr,
-                    None => r.chosen - r.rejected,
+                let h = match c.ipo_normalization {
+                    IpoNormalization::Sum => r.chosen - r.rejected,
+                    IpoNormalization::Length => {
+                        let (nc, nr) = pairs.tokens("ipo")?.ok_or_else(|| {
+                            Error::invalid(
+                                "token counts for ipo",
+                                "missing",
+                                "chosen_tokens and rejected_tokens (ipo_normalization = \"length\")",
+                            )
+                        })?;
+                        r.chosen / nc - r.rejected / nr
+                    }
                 };
                 (h - 1.0 / (2.0 * beta)).square()
+            }
+            LossKind::SlicHf => {
+                let margin = &pairs.policy_chosen - &pairs.policy_rejected;
+                (-margin + c.slic_delta).relu() - &pairs.policy_chosen * c.slic_lambda
             }
             LossKind::Simpo | LossKind::Orpo => {
                 let (nc, nr) = pairs.tokens(&c.kind.to_string())?.ok_or_else(|| {
@@ -513,11 +597,12 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    const KINDS: [LossKind; 7] = [
+    const KINDS: [LossKind; 8] = [
         LossKind::Dpo,
         LossKind::Cdpo,
         LossKind::Ipo,
         LossKind::Slic,
+        LossKind::SlicHf,
         LossKind::Robust,
         LossKind::Simpo,
         LossKind::Orpo,
@@ -563,6 +648,9 @@ mod tests {
                 .label_smoothing(case["label_smoothing"].as_f64().unwrap());
             if let Some(g) = case.get("simpo_gamma") {
                 config = config.simpo_gamma(g.as_f64().unwrap());
+            }
+            if name == "ipo_normalised" {
+                config = config.ipo_normalization(IpoNormalization::Length);
             }
             let config = config.check().unwrap();
             let tokens = case["length_normalised"]
@@ -708,5 +796,87 @@ mod tests {
             let toml = toml::Value::try_from(kind).unwrap();
             assert_eq!(toml.as_str(), Some(kind.to_string().as_str()), "serde name");
         }
+    }
+
+    /// SLiC-HF by hand (delta 1, lambda 0.1): pair 1 margin -3 - (-4) = 1
+    /// gives hinge 0 and NLL term 0.3; pair 2 margin -2 - (-1.5) = -0.5
+    /// gives hinge 1.5 and NLL 0.2; the reference is not read.
+    #[test]
+    fn slic_hf_matches_a_hand_computation() {
+        let config = LossConfig::new(LossKind::SlicHf, 0.1)
+            .slic_hf(1.0, 0.1)
+            .check()
+            .unwrap();
+        let pairs =
+            PairLogProbs::from_slices(&[-3.0, -2.0], &[-4.0, -1.5], &[0.0; 2], &[0.0; 2], None)
+                .unwrap();
+        let got = loss_values(&config, &pairs).unwrap();
+        let want = [0.3, 1.5 + 0.2];
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() < 1e-12, "{got:?}");
+        }
+        // delta 2, lambda 0: the hinge alone, relu(2 - 1) and relu(2 + 0.5).
+        let got = loss_values(
+            &LossConfig::new(LossKind::SlicHf, 0.1)
+                .slic_hf(2.0, 0.0)
+                .check()
+                .unwrap(),
+            &pairs,
+        )
+        .unwrap();
+        assert!(
+            (got[0] - 1.0).abs() < 1e-12 && (got[1] - 2.5).abs() < 1e-12,
+            "{got:?}"
+        );
+        assert!(!LossKind::SlicHf.needs_reference());
+        let e = LossConfig::new(LossKind::SlicHf, 0.1)
+            .slic_hf(0.0, 0.1)
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("slic_delta"), "{e}");
+        let e = LossConfig::new(LossKind::SlicHf, 0.1)
+            .slic_hf(1.0, -1.0)
+            .check()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("slic_lambda"), "{e}");
+    }
+
+    /// IPO's two margins: sums by default (token counts ignored), per-token
+    /// averages with `Length` (which needs the counts); on equal lengths L
+    /// the length form is the sum form with beta/L, scaled by 1/L^2.
+    #[test]
+    fn ipo_normalization_sum_by_default_length_on_request() {
+        let (beta, l) = (0.5, 4.0);
+        let pairs =
+            PairLogProbs::from_slices(&[-3.0], &[-5.0], &[-3.5], &[-4.0], Some((&[l], &[l])))
+                .unwrap();
+        let h: f64 = (-3.0 + 3.5) - (-5.0 + 4.0);
+        let sum = loss_values(
+            &LossConfig::new(LossKind::Ipo, beta).check().unwrap(),
+            &pairs,
+        )
+        .unwrap()[0];
+        assert!((sum - (h - 1.0 / (2.0 * beta)).powi(2)).abs() < 1e-12);
+        let length =
+            LossConfig::new(LossKind::Ipo, beta).ipo_normalization(IpoNormalization::Length);
+        let v = loss_values(&length.check().unwrap(), &pairs).unwrap()[0];
+        assert!((v - (h / l - 1.0 / (2.0 * beta)).powi(2)).abs() < 1e-12);
+        let scaled = loss_values(
+            &LossConfig::new(LossKind::Ipo, beta / l).check().unwrap(),
+            &pairs,
+        )
+        .unwrap()[0];
+        assert!((v - scaled / (l * l)).abs() < 1e-12);
+        let plain = PairLogProbs::from_slices(&[-3.0], &[-5.0], &[-3.5], &[-4.0], None).unwrap();
+        let e = loss_values(&length.check().unwrap(), &plain)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("token counts"), "{e}");
+        assert_eq!(
+            "length".parse::<IpoNormalization>().unwrap(),
+            IpoNormalization::Length
+        );
     }
 }

@@ -211,9 +211,11 @@ impl Policy {
     /// A freshly initialised policy; `seed` fixes the initial weights.
     pub fn new(config: &PolicyConfig, seed: u64) -> Result<Self> {
         config.validate()?;
-        duality_core::tensor::manual_seed(seed);
-        let vs = nn::VarStore::new(Device::Cpu);
-        let net = build_net(config, &vs.root());
+        let (vs, net) = crate::util::seeded_init(seed, || {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let net = build_net(config, &vs.root());
+            (vs, net)
+        });
         Ok(Policy {
             config: config.clone(),
             vs,
@@ -239,8 +241,11 @@ impl Policy {
     /// A copy with identical weights and no gradients (the frozen
     /// reference pi_ref of DPO and friends).
     pub fn frozen_copy(&self) -> Result<Policy> {
-        let mut vs = nn::VarStore::new(Device::Cpu);
-        let net = build_net(&self.config, &vs.root());
+        let (mut vs, net) = crate::util::with_generator(|| {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let net = build_net(&self.config, &vs.root());
+            (vs, net)
+        });
         vs.copy(&self.vs)?;
         vs.freeze();
         Ok(Policy {

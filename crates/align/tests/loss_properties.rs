@@ -21,7 +21,7 @@ proptest! {
         nc in 1.0..50.0f64, nr in 1.0..50.0f64,
     ) {
         let pairs = PairLogProbs::from_slices(&[pc], &[pr], &[rc], &[rr], Some((&[nc], &[nr]))).unwrap();
-        for name in ["dpo", "cdpo", "ipo", "slic", "robust", "simpo", "orpo"] {
+        for name in ["dpo", "cdpo", "ipo", "slic", "slic-hf", "robust", "simpo", "orpo"] {
             let kind: LossKind = name.parse().unwrap();
             let l = LossConfig::new(kind, beta).label_smoothing(e).check().unwrap();
             let v = loss_values(&l, &pairs).unwrap();

@@ -21,6 +21,14 @@ pub struct CurryConfig {
     pub offline: OfflineConfig,
     /// Refresh the reference to the current policy after each stage.
     pub refresh_reference: bool,
+    /// Train only the first `stages` stages (0: all). `stages = 1` with
+    /// `epochs` times the number of stages is single-pair DPO on the same
+    /// ranked data (best vs worst of the k responses), the like-for-like
+    /// baseline.
+    pub stages: usize,
+    /// Train on every stage's pairs at once, shuffled together (no
+    /// curriculum, one reference): DPO on all ranked pairs.
+    pub merge_stages: bool,
 }
 
 impl Default for CurryConfig {
@@ -28,6 +36,8 @@ impl Default for CurryConfig {
         CurryConfig {
             offline: OfflineConfig::default(),
             refresh_reference: true,
+            stages: 0,
+            merge_stages: false,
         }
     }
 }
@@ -80,7 +90,13 @@ impl Curry {
         ctx: &mut TrainContext<'_>,
         ranked: &[RankedResponses],
     ) -> Result<TrainLog> {
-        let stages = curriculum(ranked)?;
+        let mut stages = curriculum(ranked)?;
+        if self.config.stages > 0 {
+            stages.truncate(self.config.stages);
+        }
+        if self.config.merge_stages {
+            stages = vec![stages.concat()];
+        }
         let offline = &self.config.offline;
         let mut log = TrainLog::new(format!("curry-{}", offline.loss.kind));
         let mut current_ref = ctx.reference.frozen_copy()?;

@@ -17,7 +17,28 @@
 //! - **Nash-MD** (Munos et al. 2024, "Nash Learning from Human Feedback",
 //!   Nash-MD-PG, Sec. 7): y ~ pi, y' ~ mixture, policy gradient of
 //!   P(y ≻ y') - beta KL(pi || pi_ref), i.e. the score-function loss
-//!   -[(p - 1/2) - beta sg(log pi(y) - log pi_ref(y))] log pi(y).
+//!   -[(p - 1/2) - beta sg(log pi(y) - log pi_ref(y))] log pi(y)
+//!   (`nash_md_kl = "sequence"`, the paper's form: one sequence log-ratio
+//!   weights the whole sequence's score), or TRL's `NashMDTrainer` form
+//!   (`"token"`): -(p - 1/2) log pi(y) + beta sum_t sg(log pi(y_t) - log
+//!   pi_ref(y_t)) log pi(y_t), each token's score weighted by its own
+//!   log-ratio only.
+//!
+//! IPO's margin h is the same as the offline loss's
+//! ([`crate::loss::IpoNormalization`]): sequence sums by default (Azar et
+//! al. 2024, Eq. 17; TRL's `OnlineDPOTrainer`), per-token averages with
+//! `ipo_normalization = "length"`.
+//!
+//! Labels of online IPO / IPO-MD ([`PreferenceLabels`]): our default draws
+//! I ~ Bernoulli(P(y ≻ y')), whose expectation is P(y ≻ y'), so the
+//! expected loss is the regression on P that Calandriello et al. show to
+//! share Nash-MD's fixed point (the regularised Nash equilibrium of the
+//! preference game). TRL's `OnlineDPOTrainer` instead labels the pair by
+//! its judge's argmax, I = 1[P(y ≻ y') > 1/2]: the regression target is
+//! then a step function of P, which is the game of the deterministic
+//! majority preference — a different fixed point whenever preferences are
+//! not certain. `labels = "argmax"` offers TRL's labels (ties, P = 1/2, get
+//! the label 1/2).
 
 use duality_core::config::Validate;
 use duality_core::progress::Progress;
@@ -29,6 +50,7 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 
 use super::{finite_loss, notify, positive_count, TrainContext, TrainLog, Trainer};
+use crate::loss::IpoNormalization;
 use crate::policy::{Policy, SamplingConfig};
 use crate::testbed::{full_mask, tensor_rows, token_tensor, PreferenceOracle, Task};
 
@@ -44,6 +66,11 @@ pub enum OnlineMethod {
     IpoMd,
     /// Nash-MD-PG: one sample from the policy, one from the mixture.
     NashMd,
+    /// Online DPO (Guo et al. 2024, "Direct Language Model Alignment from
+    /// Online AI Feedback"; TRL's `OnlineDPOTrainer`): both samples from
+    /// the policy, labelled like online IPO, DPO's logistic loss on the
+    /// sequence-sum margin, -[I log sigma(beta h) + (1 - I) log sigma(-beta h)].
+    Dpo,
 }
 
 /// How the oracle labels a sampled pair for online IPO / IPO-MD.
@@ -58,17 +85,40 @@ pub enum PreferenceLabels {
     /// The expected preference P(y ≻ y') as a soft label (same expected
     /// gradient, less variance).
     Expected,
+    /// TRL's `OnlineDPOTrainer` labels: the judge's argmax,
+    /// 1[P(y ≻ y') > 1/2] (1/2 on a tie); changes the fixed point (module
+    /// docs).
+    Argmax,
 }
+
+/// Nash-MD's KL term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum NashMdKl {
+    /// The paper's: sg(log pi(y)/pi_ref(y)) log pi(y), sequence sums.
+    #[default]
+    Sequence,
+    /// TRL's `NashMDTrainer`: sum_t sg(log pi(y_t)/pi_ref(y_t)) log pi(y_t).
+    Token,
+}
+
+crate::util::named_enum!(NashMdKl, "nash-md kl", {
+    Sequence => "sequence",
+    Token => "token",
+});
 
 crate::util::named_enum!(OnlineMethod, "online method", {
     Ipo => "ipo",
     IpoMd => "ipo-md",
     NashMd => "nash-md",
+    Dpo => "dpo",
 });
 
 crate::util::named_enum!(PreferenceLabels, "labels", {
     Sampled => "sampled",
     Expected => "expected",
+    Argmax => "argmax",
 });
 
 /// Online trainer settings (the `[online]` section).
@@ -83,6 +133,11 @@ pub struct OnlineConfig {
     pub mixture: f64,
     /// Labels of online IPO / IPO-MD pairs (Nash-MD always uses P(y ≻ y')).
     pub labels: PreferenceLabels,
+    /// IPO's margin: sequence sums (default) or per-token averages, as the
+    /// offline loss's `ipo_normalization`.
+    pub ipo_normalization: IpoNormalization,
+    /// Nash-MD's KL term: the paper's sequence form or TRL's per-token form.
+    pub nash_md_kl: NashMdKl,
     /// Optimizer steps.
     pub steps: usize,
     /// Prompts per step.
@@ -102,6 +157,8 @@ impl Default for OnlineConfig {
             beta: 0.1,
             mixture: 0.125,
             labels: PreferenceLabels::Sampled,
+            ipo_normalization: IpoNormalization::Sum,
+            nash_md_kl: NashMdKl::Sequence,
             steps: 100,
             batch_size: 32,
             optimizer: OptimizerConfig::adam(1e-2),
@@ -128,6 +185,42 @@ impl Validate for OnlineConfig {
 /// it is the expected-label form.
 pub fn ipo_regression(h: &Tensor, label: &Tensor, beta: f64) -> Tensor {
     (h - (label - 0.5) / beta).square()
+}
+
+/// Nash-MD-PG's per-row loss from per-token log-probs `[B, T]` of y under
+/// the policy (`policy_tokens`, with gradients) and the reference, and
+/// P(y ≻ y') `p` `[B]`: the paper's sequence form
+/// -[(p - 1/2) - beta sg(sum_t r_t)] sum_t log pi(y_t), or TRL's token form
+/// beta sum_t sg(r_t) log pi(y_t) - (p - 1/2) sum_t log pi(y_t), with
+/// r_t = log pi(y_t) - log pi_ref(y_t) (zeros outside the mask).
+pub fn nash_md_loss(
+    policy_tokens: &Tensor,
+    reference_tokens: &Tensor,
+    p: &Tensor,
+    beta: f64,
+    kl: NashMdKl,
+) -> Tensor {
+    let kind = policy_tokens.kind();
+    let rows = |t: &Tensor| t.sum_dim_intlist([1i64].as_slice(), false, kind);
+    let ratio = (policy_tokens - reference_tokens).detach();
+    let lp = rows(policy_tokens);
+    let score = p - 0.5;
+    match kl {
+        NashMdKl::Sequence => -((score - rows(&ratio) * beta) * lp),
+        NashMdKl::Token => rows(&(ratio * policy_tokens)) * beta - score * lp,
+    }
+}
+
+/// TRL's argmax label of a pair with preference probability `p`: 1 when
+/// the first response is preferred, 0 when the second, 1/2 on a tie.
+pub fn argmax_label(p: f64) -> f64 {
+    if p > 0.5 {
+        1.0
+    } else if p < 0.5 {
+        0.0
+    } else {
+        0.5
+    }
 }
 
 /// Online IPO / IPO-MD / Nash-MD (registry name `online`) against the
@@ -165,6 +258,7 @@ impl Trainer for Online {
             OnlineMethod::Ipo => "online-ipo",
             OnlineMethod::IpoMd => "ipo-md",
             OnlineMethod::NashMd => "nash-md",
+            OnlineMethod::Dpo => "online-dpo",
         };
         let mut log = TrainLog::new(name);
         let b = config.batch_size;
@@ -223,7 +317,7 @@ fn sample_batch<R: Rng>(
         policy.sample_geometric_mixture(reference, config.mixture, &x, len, config.sampling, rng)
     };
     let (y, y2) = match config.method {
-        OnlineMethod::Ipo => (
+        OnlineMethod::Ipo | OnlineMethod::Dpo => (
             policy.sample(&x, len, config.sampling, rng)?,
             policy.sample(&x, len, config.sampling, rng)?,
         ),
@@ -245,6 +339,7 @@ fn sample_batch<R: Rng>(
             .iter()
             .map(|&q| if rng.random::<f64>() < q { 1.0 } else { 0.0 })
             .collect(),
+        (_, PreferenceLabels::Argmax) => p.iter().map(|&q| argmax_label(q)).collect(),
     };
     Ok(OnlineBatch {
         prompts: x,
@@ -268,12 +363,18 @@ impl OnlineBatch {
         let (x, y, y2) = (&self.prompts, &self.first, &self.second);
         let mask = full_mask(config.batch_size, crate::util::shape_of(y)[1]);
         let p_t = Tensor::from_slice(&self.target).to_kind(duality_core::tensor::tch::Kind::Float);
-        let lp_a = policy.completion_log_probs(x, y, &mask)?.sum;
-        let lr_a = {
+        let seq_a = policy.completion_log_probs(x, y, &mask)?;
+        let ref_a = {
             let _g = duality_core::tensor::tch::no_grad_guard();
-            reference.completion_log_probs(x, y, &mask)?.sum
+            reference.completion_log_probs(x, y, &mask)?
         };
-        let ratio_a = &lp_a - &lr_a;
+        let lp_a = &seq_a.sum;
+        let ratio_a = lp_a - &ref_a.sum;
+        let len = crate::util::shape_of(y)[1] as f64;
+        let per_len = |h: Tensor| match config.ipo_normalization {
+            IpoNormalization::Sum => h,
+            IpoNormalization::Length => h / len,
+        };
         let loss = match config.method {
             OnlineMethod::Ipo | OnlineMethod::IpoMd => {
                 let lp_b = policy.completion_log_probs(x, y2, &mask)?.sum;
@@ -281,13 +382,26 @@ impl OnlineBatch {
                     let _g = duality_core::tensor::tch::no_grad_guard();
                     reference.completion_log_probs(x, y2, &mask)?.sum
                 };
-                let h = &ratio_a - (lp_b - lr_b);
+                let h = per_len(&ratio_a - (lp_b - lr_b));
                 ipo_regression(&h, &p_t, config.beta).mean(None)
             }
-            OnlineMethod::NashMd => {
-                let advantage = (p_t - 0.5) - ratio_a.detach() * config.beta;
-                -(advantage * &lp_a).mean(None)
+            OnlineMethod::Dpo => {
+                let lp_b = policy.completion_log_probs(x, y2, &mask)?.sum;
+                let lr_b = {
+                    let _g = duality_core::tensor::tch::no_grad_guard();
+                    reference.completion_log_probs(x, y2, &mask)?.sum
+                };
+                let z = (&ratio_a - (lp_b - lr_b)) * config.beta;
+                -(&p_t * z.log_sigmoid() + (-&p_t + 1.0) * (-z).log_sigmoid()).mean(None)
             }
+            OnlineMethod::NashMd => nash_md_loss(
+                &seq_a.per_token,
+                &ref_a.per_token,
+                &p_t,
+                config.beta,
+                config.nash_md_kl,
+            )
+            .mean(None),
         };
         self.mean_log_ratio = crate::util::scalar(&ratio_a.mean(None));
         Ok(loss)
@@ -343,5 +457,90 @@ mod tests {
         let (p, h0) = (0.3, 0.4);
         let g = |label: f64| 2.0 * (h0 - (label - 0.5) / beta);
         assert!((p * g(1.0) + (1.0 - p) * g(0.0) - g(p)).abs() < 1e-12);
+    }
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::*;
+    use duality_core::tensor::tch::Kind;
+
+    /// Nash-MD's two KL forms by hand on one row of two tokens: policy
+    /// log-probs (-1, -2), reference (-1.5, -1), p = 0.8, beta = 0.5, so
+    /// r = (0.5, -1), sum r = -0.5, sum log pi = -3. Values: sequence
+    /// -[0.3 - 0.5 (-0.5)] (-3) = 1.65, token 0.5 (0.5 (-1) + (-1)(-2)) -
+    /// 0.3 (-3) = 1.65 (equal here by chance); gradients in log pi(y_t):
+    /// sequence -(0.3 + 0.25) = -0.55 for both tokens, token 0.5 r_t - 0.3
+    /// = -0.05 and -0.8.
+    #[test]
+    fn nash_md_token_and_sequence_forms_by_hand() {
+        let lp = Tensor::from_slice(&[-1.0f64, -2.0])
+            .reshape([1, 2])
+            .set_requires_grad(true);
+        let rf = Tensor::from_slice(&[-1.5f64, -1.0]).reshape([1, 2]);
+        let p = Tensor::from_slice(&[0.8f64]);
+        let grad = |kl: NashMdKl| {
+            let l = nash_md_loss(&lp, &rf, &p, 0.5, kl).sum(Kind::Double);
+            let v = l.double_value(&[]);
+            let g = Tensor::run_backward(&[&l], &[&lp], false, false);
+            (v, crate::util::tensor_to_f64(&g[0].flatten(0, -1)).unwrap())
+        };
+        let (vs, gs) = grad(NashMdKl::Sequence);
+        let (vt, gt) = grad(NashMdKl::Token);
+        assert!(
+            (vs - 1.65).abs() < 1e-12 && (vt - 1.65).abs() < 1e-12,
+            "{vs} {vt}"
+        );
+        for g in &gs {
+            assert!((g + 0.55).abs() < 1e-12, "{gs:?}");
+        }
+        assert!(
+            (gt[0] + 0.05).abs() < 1e-12 && (gt[1] + 0.8).abs() < 1e-12,
+            "{gt:?}"
+        );
+    }
+
+    #[test]
+    fn argmax_labels_length_ipo_and_token_nash_md_train() {
+        duality_core::tensor::tch::set_num_threads(1);
+        for (method, tweak) in [
+            (OnlineMethod::Dpo, 0),
+            (OnlineMethod::Ipo, 0),
+            (OnlineMethod::IpoMd, 1),
+            (OnlineMethod::NashMd, 2),
+        ] {
+            let mut c = crate::run::RunConfig {
+                trainer: Online::NAME.into(),
+                eval_samples: 20,
+                ..crate::run::RunConfig::default()
+            };
+            c.edit_trainer_config::<Online>(|o| {
+                o.method = method;
+                o.steps = 2;
+                o.batch_size = 4;
+                match tweak {
+                    0 => o.labels = PreferenceLabels::Argmax,
+                    1 => o.ipo_normalization = IpoNormalization::Length,
+                    _ => o.nash_md_kl = NashMdKl::Token,
+                }
+            })
+            .unwrap();
+            let log = crate::run::run(&c).unwrap().log;
+            assert_eq!(log.entries.len(), 2);
+            assert!(log.last("loss").unwrap().is_finite());
+        }
+    }
+
+    #[test]
+    fn argmax_labels_threshold_the_preference() {
+        assert_eq!(
+            [0.9, 0.51, 0.5, 0.2].map(argmax_label),
+            [1.0, 1.0, 0.5, 0.0]
+        );
+        assert_eq!(
+            "argmax".parse::<PreferenceLabels>().unwrap(),
+            PreferenceLabels::Argmax
+        );
+        assert_eq!("token".parse::<NashMdKl>().unwrap(), NashMdKl::Token);
     }
 }

@@ -103,16 +103,17 @@ struct Critic {
 
 impl Critic {
     fn new(vocab: usize, hidden: usize, seed: u64) -> Self {
-        duality_core::tensor::manual_seed(seed);
-        let vs = nn::VarStore::new(Device::Cpu);
-        let root = vs.root();
-        let (v, h) = (vocab as i64, hidden as i64);
-        Critic {
-            embed: nn::embedding(&root / "embed", v, h, Default::default()),
-            gru: nn::gru(&root / "gru", h, h, Default::default()),
-            head: nn::linear(&root / "head", h, 1, Default::default()),
-            vs,
-        }
+        crate::util::seeded_init(seed, || {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let root = vs.root();
+            let (v, h) = (vocab as i64, hidden as i64);
+            Critic {
+                embed: nn::embedding(&root / "embed", v, h, Default::default()),
+                gru: nn::gru(&root / "gru", h, h, Default::default()),
+                head: nn::linear(&root / "head", h, 1, Default::default()),
+                vs,
+            }
+        })
     }
 
     /// Values of the states before each completion token: `x` `[B, P]`,

@@ -78,21 +78,22 @@ impl RewardModel {
     /// A freshly initialised model.
     pub fn new(config: &RewardModelConfig) -> Result<Self> {
         config.validate()?;
-        duality_core::tensor::manual_seed(config.seed);
-        let vs = nn::VarStore::new(Device::Cpu);
-        let root = vs.root();
-        let (v, e, h) = (
-            config.vocab as i64,
-            config.embed as i64,
-            config.hidden as i64,
-        );
-        Ok(RewardModel {
-            embed: nn::embedding(&root / "embed", v, e, Default::default()),
-            gru: nn::gru(&root / "gru", e, h, Default::default()),
-            head: nn::linear(&root / "head", h, 1, Default::default()),
-            vs,
-            vocab: config.vocab,
-        })
+        Ok(crate::util::seeded_init(config.seed, || {
+            let vs = nn::VarStore::new(Device::Cpu);
+            let root = vs.root();
+            let (v, e, h) = (
+                config.vocab as i64,
+                config.embed as i64,
+                config.hidden as i64,
+            );
+            RewardModel {
+                embed: nn::embedding(&root / "embed", v, e, Default::default()),
+                gru: nn::gru(&root / "gru", e, h, Default::default()),
+                head: nn::linear(&root / "head", h, 1, Default::default()),
+                vs,
+                vocab: config.vocab,
+            }
+        }))
     }
 
     /// Scores `[B, P]` prompts with `[B, C]` completions -> `[B]`.
