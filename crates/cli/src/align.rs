@@ -22,7 +22,8 @@ pub enum AlignCommand {
         /// CSV file (header required).
         #[arg(long)]
         input: PathBuf,
-        /// dpo | cdpo | ipo | slic | robust (simpo and orpo need token counts).
+        /// dpo | cdpo | ipo | slic | slic-hf | robust (simpo and orpo need
+        /// token counts; slic-hf ignores the ref_* columns).
         #[arg(long, default_value = "dpo")]
         loss: LossKind,
         /// beta (> 0).
@@ -131,9 +132,9 @@ pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
             beta,
             label_smoothing,
         } => {
-            if !loss.needs_reference() {
+            if matches!(loss, LossKind::Simpo | LossKind::Orpo) {
                 anyhow::bail!(
-                    "loss `{loss}` needs token counts; use dpo, cdpo, ipo, slic or robust"
+                    "loss `{loss}` needs token counts; use dpo, cdpo, ipo, slic, slic-hf or robust"
                 );
             }
             let checked = LossConfig::new(loss, beta)

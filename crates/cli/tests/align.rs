@@ -205,3 +205,20 @@ fn train_writes_and_reuses_a_reference_cache() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("offline"), "{err}");
 }
+
+#[test]
+fn loss_accepts_slic_hf_without_token_counts() {
+    let out = duality()
+        .args(["align", "loss", "--input"])
+        .arg(format!("{FIXTURES}/pairs.csv"))
+        .args(["--loss", "slic-hf"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["losses"].as_array().unwrap().len(), 3);
+}
