@@ -716,7 +716,10 @@ fn import_runs(a: ImportRunsArgs) -> anyhow::Result<()> {
         Some(path) => files::write_atomic(path, bytes)?,
         None => {
             use std::io::Write as _;
-            std::io::stdout().lock().write_all(&bytes)?;
+            std::io::stdout()
+                .lock()
+                .write_all(&bytes)
+                .context("cannot write the tidy CSV to standard output")?;
         }
     }
     Ok(())
