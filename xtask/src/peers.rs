@@ -30,6 +30,9 @@ pub const PEERS: &[&str] = &[
     "SMPyBandits==0.9.7",
     "elkai==2.0.1",
     "pymoo==0.6.2",
+    // CVRP peer (combopt vrp-gaps) and LAPJV (combopt assignment).
+    "pyvrp==0.14.1",
+    "lap==0.5.13",
     // obp 0.4.1's own dependencies (it is installed with --no-deps below,
     // since obp 0.5.7 refuses Python 3.11 and 0.4.1 pins old versions).
     "tqdm",
@@ -125,7 +128,7 @@ try:
         scipy.special.btdtri = scipy.special.betaincinv
 except ImportError:
     pass
-mods = ["numpy", "scipy", "sklearn", "rliable", "adastop", "mlxtend", "mabwiser", "SMPyBandits", "elkai", "pymoo", "obp", "torch"]
+mods = ["numpy", "scipy", "sklearn", "rliable", "adastop", "mlxtend", "mabwiser", "SMPyBandits", "elkai", "pymoo", "pyvrp", "lap", "obp", "torch"]
 out = {}
 for m in mods:
     try:
