@@ -9,7 +9,7 @@ use std::process::Command;
 
 use anyhow::Context;
 
-use crate::{cmd, libtorch, peers};
+use crate::{cluster, cmd, libtorch, peers};
 
 /// Options of `cargo xtask test`.
 #[derive(Debug, Args)]
@@ -23,6 +23,9 @@ pub struct TestArgs {
     /// Skip the quick bench regression check.
     #[arg(long)]
     pub no_bench_check: bool,
+    /// Skip the sharding checks (3 and 7 shards, and a Slurm job array).
+    #[arg(long)]
+    pub no_shards: bool,
     /// Skip the Python bindings (wheel build + pytest).
     #[arg(long)]
     pub no_python: bool,
@@ -100,9 +103,7 @@ fn human(secs: f64) -> String {
 /// would resolve features without the dev-dependencies and rebuild much of
 /// the dependency graph a second time, so run that binary directly.
 fn bench_check(env: &[(String, String)]) -> anyhow::Result<()> {
-    let built = cmd::target_dir()
-        .join("debug")
-        .join(format!("xtask{}", std::env::consts::EXE_SUFFIX));
+    let built = built_xtask();
     let args = ["bench", "--quick", "--check"];
     if built.is_file() {
         let mut c = std::process::Command::new(&built);
@@ -121,6 +122,13 @@ fn bench_check(env: &[(String, String)]) -> anyhow::Result<()> {
     ])
     .args(args);
     cmd::run_with_env(c, env)
+}
+
+/// The xtask binary of the test build (with the `suites` feature).
+fn built_xtask() -> PathBuf {
+    cmd::target_dir()
+        .join("debug")
+        .join(format!("xtask{}", std::env::consts::EXE_SUFFIX))
 }
 
 /// What the Python test venv holds, pinned so the cached venv is reused
@@ -301,6 +309,14 @@ pub fn run(args: &TestArgs) -> anyhow::Result<()> {
     }
     if !args.no_bench_check {
         phases.run("bench --quick --check", || bench_check(&env))?;
+        if !args.no_shards {
+            // Against the run the bench check just made (its results.json
+            // is `latest/` until the shards publish theirs).
+            phases.run("shard check: 3, 7 shards, Slurm array of 4", || {
+                let single = cmd::target_dir().join("duality-bench/latest/results.json");
+                cluster::shard_checks(&built_xtask(), &env, &single)
+            })?;
+        }
     }
     phases.print_table();
     eprintln!("xtask: all checks passed");
