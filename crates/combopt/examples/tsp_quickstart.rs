@@ -1,7 +1,7 @@
 //! The README example: a random TSP, an assignment, a hypervolume and a
 //! small NOTEARS run.
 //!
-//! `cargo run -p duality-combopt --example quickstart`
+//! `cargo run -p duality-combopt --example tsp_quickstart`
 
 use duality_combopt::dag::{accuracy, random_dag, simulate_linear_sem, GraphType, Noise};
 use duality_combopt::prelude::*;
