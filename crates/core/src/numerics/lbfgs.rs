@@ -145,6 +145,16 @@ fn relative_decrease(fx: f64, fn_: f64) -> f64 {
     (fx - fn_) / fx.abs().max(fn_.abs()).max(1.0)
 }
 
+/// Moves the iterate `(x, fx, g)` to an accepted step (both solvers share
+/// this); true when the relative decrease met `ftol`, scipy's stop.
+fn advance(x: &mut Vec<f64>, fx: &mut f64, g: &mut Vec<f64>, step: Step, ftol: f64) -> bool {
+    let rel = relative_decrease(*fx, step.f);
+    *x = step.x;
+    *fx = step.f;
+    *g = step.g;
+    rel <= ftol
+}
+
 /// Variables not stuck at a bound with the gradient pushing outward.
 fn free_variables(x: &[f64], g: &[f64], lo: &[f64], hi: &[f64]) -> Vec<bool> {
     (0..x.len())
@@ -275,11 +285,7 @@ pub fn minimize_bounded(
                 y_hist.remove(0);
             }
         }
-        let rel = relative_decrease(fx, step.f);
-        x = step.x;
-        fx = step.f;
-        g = step.g;
-        if rel <= opts.ftol {
+        if advance(&mut x, &mut fx, &mut g, step, opts.ftol) {
             termination = Termination::FunctionTolerance;
             break;
         }
@@ -471,11 +477,7 @@ pub fn minimize_lbfgsb(
         let s: Vec<f64> = (0..n).map(|i| accepted.x[i] - x[i]).collect();
         let y: Vec<f64> = (0..n).map(|i| accepted.g[i] - g[i]).collect();
         cm.update(s, y, opts.memory.max(1));
-        let rel = relative_decrease(fx, accepted.f);
-        x = accepted.x;
-        fx = accepted.f;
-        g = accepted.g;
-        if rel <= opts.ftol {
+        if advance(&mut x, &mut fx, &mut g, accepted, opts.ftol) {
             termination = Termination::FunctionTolerance;
             break;
         }
