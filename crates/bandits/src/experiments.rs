@@ -1548,6 +1548,25 @@ struct LawRuns {
 }
 
 impl LawRuns {
+    /// Mean and standard error over sequences of `top`'s total divided by
+    /// `bottom`'s (NaN when either did not run).
+    fn ratio(&self, top: &str, bottom: &str) -> MeanSe {
+        let find = |name: &str| self.names.iter().position(|n| n == name);
+        match (find(top), find(bottom)) {
+            (Some(t), Some(b)) => MeanSe::of(
+                &self.totals[t]
+                    .iter()
+                    .zip(&self.totals[b])
+                    .map(|(x, y)| x / y)
+                    .collect::<Vec<_>>(),
+            ),
+            _ => MeanSe {
+                mean: f64::NAN,
+                se: f64::NAN,
+            },
+        }
+    }
+
     fn push(&mut self, name: &str, paid: &[usize]) {
         let i = match self.names.iter().position(|n| n == name) {
             Some(i) => i,
@@ -1864,21 +1883,7 @@ fn relax_reference(ctx: &Context) -> anyhow::Result<Outcome> {
             ));
         }
         // Per-sequence ratio Tsallis-INF / best fixed.
-        let ti = runs.names.iter().position(|n| n == "tsallis-inf");
-        let bi = runs.names.iter().position(|n| n == "best fixed omega");
-        let ratio = match (ti, bi) {
-            (Some(t), Some(b)) => MeanSe::of(
-                &runs.totals[t]
-                    .iter()
-                    .zip(&runs.totals[b])
-                    .map(|(x, y)| x / y)
-                    .collect::<Vec<_>>(),
-            ),
-            _ => MeanSe {
-                mean: f64::NAN,
-                se: f64::NAN,
-            },
-        };
+        let ratio = runs.ratio("tsallis-inf", "best fixed omega");
         out.headlines.push(headline(
             format!("{law}: tsallis-inf / best fixed omega"),
             ratio.mean,
@@ -1916,24 +1921,7 @@ fn relax_reference(ctx: &Context) -> anyhow::Result<Outcome> {
                 if cb.mean < ts.mean { "HELD" } else { "NOT held" }
             ),
         };
-        let cg_ratio = match (
-            runs.names.iter().position(|n| n == "ssor-cg: tsallis-inf"),
-            runs.names
-                .iter()
-                .position(|n| n == "ssor-cg: best fixed omega"),
-        ) {
-            (Some(t), Some(b)) => MeanSe::of(
-                &runs.totals[t]
-                    .iter()
-                    .zip(&runs.totals[b])
-                    .map(|(x, y)| x / y)
-                    .collect::<Vec<_>>(),
-            ),
-            _ => MeanSe {
-                mean: f64::NAN,
-                se: f64::NAN,
-            },
-        };
+        let cg_ratio = runs.ratio("ssor-cg: tsallis-inf", "ssor-cg: best fixed omega");
         out.headlines.push(headline(
             format!("{law}: ssor-cg: tsallis-inf / best fixed omega"),
             cg_ratio.mean,
