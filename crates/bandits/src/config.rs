@@ -310,6 +310,105 @@ impl SimulationSpec {
     }
 }
 
+/// Bytes per stored `f64` / `usize` value.
+const WORD: u128 = 8;
+/// Heap overhead of one `Vec` (pointer, length, capacity).
+const VEC_HEADER: u128 = 24;
+/// Rough per-arm state of one policy instance (counts, sums, indices,
+/// weights): a generous bound over the registered policies.
+const POLICY_BYTES_PER_ARM: u128 = 64;
+
+impl SimulationSpec {
+    /// The number of arms the environment spec asks for (before building it).
+    fn requested_arms(&self) -> usize {
+        match &self.environment {
+            EnvironmentSpec::Bernoulli { means } | EnvironmentSpec::Gaussian { means, .. } => {
+                means.len()
+            }
+            EnvironmentSpec::Arms { arms } => arms.len(),
+            EnvironmentSpec::AdversarialSwitch { k }
+            | EnvironmentSpec::ShiftedCoins { k, .. }
+            | EnvironmentSpec::Adaptive { k } => *k,
+        }
+    }
+
+    /// Refuses a spec whose estimated memory exceeds
+    /// [`duality_core::limits::memory_budget`], naming the fields that drive
+    /// the estimate. Counted: the environment's reward table
+    /// (`adversarial_switch`: `horizon x k`; `shifted_coins`: `rounds x k`),
+    /// the checkpoints, every repetition's two regret curves and per-arm
+    /// pull counts (kept for the report), one policy and environment state
+    /// per arm and thread, and the bootstrap's `ci.reps x repetitions`
+    /// resamples.
+    fn check_sizes(&self) -> Result<()> {
+        use duality_core::limits::{check_memory, product};
+        let field = |e: Error| Error::config("size", e.to_string());
+        let k = self.requested_arms();
+        let policies = self.policies.len();
+        let reps = self.repetitions;
+        // log_checkpoints allocates `checkpoints` values before deduplicating.
+        let stored = self.checkpoints.min(self.horizon.saturating_add(1));
+        let threads = rayon::current_num_threads().max(1) as u128;
+        // (what the user asked for, estimated bytes)
+        let mut parts: Vec<(String, u128)> = Vec::new();
+        parts.push((
+            format!("checkpoints = {}", self.checkpoints),
+            self.checkpoints as u128 * WORD,
+        ));
+        let curves = product(&[
+            ("repetitions", reps),
+            ("policies", policies),
+            ("checkpoints", stored),
+        ])
+        .map_err(field)?;
+        parts.push((
+            format!(
+                "repetitions = {reps} x {policies} policies x checkpoints = {} (regret curves)",
+                self.checkpoints
+            ),
+            curves as u128 * 2 * WORD,
+        ));
+        let pulls = product(&[("repetitions", reps), ("policies", policies), ("arms", k)])
+            .map_err(field)?;
+        parts.push((
+            format!("repetitions = {reps} x {policies} policies x {k} arms (pull counts)"),
+            pulls as u128 * WORD,
+        ));
+        parts.push((
+            format!("{k} arms (policy and environment state)"),
+            k as u128 * (policies as u128 + 2) * threads * POLICY_BYTES_PER_ARM,
+        ));
+        let table_rows = match &self.environment {
+            EnvironmentSpec::AdversarialSwitch { .. } => Some(("horizon", self.horizon)),
+            EnvironmentSpec::ShiftedCoins { rounds, .. } => Some(("environment.rounds", *rounds)),
+            _ => None,
+        };
+        if let Some((name, rows)) = table_rows {
+            let cells = product(&[(name, rows), ("arms", k)]).map_err(field)?;
+            parts.push((
+                format!("{name} = {rows} x {k} arms (reward table)"),
+                cells as u128 * WORD + rows as u128 * VEC_HEADER,
+            ));
+        }
+        let resamples =
+            product(&[("ci.reps", self.ci.reps), ("repetitions", reps)]).map_err(field)?;
+        parts.push((
+            format!(
+                "ci.reps = {} x repetitions = {reps} (bootstrap)",
+                self.ci.reps
+            ),
+            resamples as u128 * WORD,
+        ));
+        let total: u128 = parts.iter().map(|p| p.1).sum();
+        let largest = parts
+            .iter()
+            .max_by_key(|p| p.1)
+            .map(|p| p.0.clone())
+            .unwrap_or_default();
+        check_memory(&largest, total).map_err(field)
+    }
+}
+
 impl Validate for SimulationSpec {
     fn validate(&self) -> Result<()> {
         if self.horizon == 0 {
@@ -336,6 +435,12 @@ impl Validate for SimulationSpec {
                 format!("must be in (0, 1), got {}", self.ci.confidence),
             ));
         }
+        if self.ci.reps == 0 {
+            return Err(Error::config("ci.reps", "must be >= 1, got 0"));
+        }
+        // Sizes are refused before anything is allocated (issue #25: a
+        // config asking for 10^12 arms or checkpoints aborted the process).
+        self.check_sizes()?;
         // Building checks every environment and policy parameter.
         self.build().map(|_| ())
     }
@@ -389,5 +494,104 @@ mod tests {
         let again: SimulationSpec =
             from_toml_str(&toml::to_string(&spec).unwrap(), "again.toml").unwrap();
         assert_eq!(again, spec);
+    }
+
+    const BASE: &str = "horizon = 100\nrepetitions = 2\n[environment]\nkind = \"bernoulli\"\n\
+                        means = [0.2, 0.8]\n[[policies]]\nkind = \"ucb1\"\n";
+
+    fn parse_err(text: &str) -> String {
+        from_toml_str::<SimulationSpec>(text, "sim.toml")
+            .unwrap_err()
+            .to_string()
+    }
+
+    /// Issue #25: huge K, horizon, repetitions or checkpoints are refused
+    /// before anything is allocated, naming the field.
+    #[test]
+    fn huge_sizes_are_refused_before_allocating() {
+        let adv = |k: &str, horizon: &str| {
+            format!(
+                "horizon = {horizon}\nrepetitions = 2\n[environment]\nkind = \"adversarial_switch\"\n\
+                 k = {k}\n[[policies]]\nkind = \"ucb1\"\n"
+            )
+        };
+        let err = parse_err(&adv("1000000000000", "100"));
+        assert!(err.contains("arms") && err.contains("memory"), "{err}");
+        let err = parse_err(&adv("4", "1000000000000"));
+        assert!(err.contains("horizon = 1000000000000"), "{err}");
+        let err = parse_err(&adv("9223372036854775807", "9223372036854775807"));
+        assert!(err.contains("horizon x arms"), "{err}");
+        let adaptive = "horizon = 10\nrepetitions = 2\n[environment]\nkind = \"adaptive\"\n\
+                        k = 1000000000000\n[[policies]]\nkind = \"ucb1\"\n";
+        let err = parse_err(adaptive);
+        assert!(err.contains("arms") && err.contains("memory"), "{err}");
+        let coins = "horizon = 10\nrepetitions = 2\n[environment]\nkind = \"shifted_coins\"\n\
+                     k = 3\ngap = 0.1\nrounds = 1000000000000\nseed = 1\n[[policies]]\nkind = \"ucb1\"\n";
+        let err = parse_err(coins);
+        assert!(err.contains("environment.rounds"), "{err}");
+        let err = parse_err(&BASE.replace("repetitions = 2", "repetitions = 1000000000000"));
+        assert!(err.contains("repetitions = 1000000000000"), "{err}");
+        let err = parse_err(&BASE.replace(
+            "repetitions = 2",
+            "repetitions = 2\ncheckpoints = 1000000000000",
+        ));
+        assert!(err.contains("checkpoints = 1000000000000"), "{err}");
+        let err = parse_err(&format!("{BASE}[ci]\nreps = 1000000000000000\n"));
+        assert!(err.contains("ci.reps"), "{err}");
+        let err = parse_err(&format!("{BASE}[ci]\nreps = 0\n"));
+        assert!(err.contains("ci.reps"), "{err}");
+        // Reasonable sizes still pass.
+        assert!(from_toml_str::<SimulationSpec>(&adv("4", "1000"), "sim.toml").is_ok());
+    }
+
+    /// Issue #25: a non-finite parameter anywhere is an error naming it.
+    #[test]
+    fn non_finite_parameters_are_rejected() {
+        for bad in ["nan", "inf", "-inf"] {
+            let err = parse_err(&BASE.replace("0.8]", &format!("{bad}]")));
+            assert!(
+                err.contains("environment") && err.contains("arms[1]"),
+                "{bad}: {err}"
+            );
+            let gauss = format!(
+                "horizon = 10\nrepetitions = 2\n[environment]\nkind = \"gaussian\"\n\
+                 means = [0.0, 1.0]\nsd = {bad}\n[[policies]]\nkind = \"ucb1\"\n"
+            );
+            assert!(parse_err(&gauss).contains("sd"), "{bad}");
+            let err = parse_err(&format!("{BASE}[ci]\nconfidence = {bad}\n"));
+            assert!(err.contains("ci.confidence"), "{bad}: {err}");
+            // Every float parameter of every registered policy.
+            for entry in crate::registry::policies() {
+                for key in entry
+                    .params
+                    .split(',')
+                    .filter_map(|p| p.split('=').next())
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty() && !k.contains(' '))
+                {
+                    let text = BASE.replace(
+                        "kind = \"ucb1\"",
+                        &format!("kind = \"{}\"\n{key} = {bad}", entry.name),
+                    );
+                    let result = from_toml_str::<SimulationSpec>(&text, "sim.toml");
+                    assert!(result.is_err(), "{} {key} = {bad} accepted", entry.name);
+                }
+            }
+        }
+    }
+
+    /// Issue #25: config parsing goes through `from_toml_str`, so an unknown
+    /// key is an error that names it and suggests the closest known one.
+    #[test]
+    fn unknown_keys_are_errors_with_a_suggestion() {
+        let err = parse_err(&BASE.replace("repetitions = 2", "rep = 2"));
+        assert!(err.contains("rep"), "{err}");
+        let err = parse_err(&BASE.replace("horizon = 100", "horizon = 100\nrepetitons = 5"));
+        assert!(
+            err.contains("repetitons") && err.contains("did you mean `repetitions`"),
+            "{err}"
+        );
+        let err = parse_err(&format!("{BASE}[ci]\nconfidense = 0.9\n"));
+        assert!(err.contains("confidense"), "{err}");
     }
 }

@@ -253,13 +253,27 @@ struct SimulateReport {
 }
 
 fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
+    // Everything is validated before anything is written (issue #25): the
+    // spec (sizes included), the records file's extension, then the run and
+    // its summary; only then are `--svg` and `--records` written, each
+    // atomically (a temporary file renamed into place).
     let spec: SimulationSpec = duality_core::config::load_toml(&args.config)?;
+    if let Some(path) = &args.records {
+        check_records_extension(path)?;
+    }
     let BuiltSimulation {
         environment: env,
         policies,
     } = spec.build()?;
     let sim = Simulator::new(spec.simulator_config().progress(true))?;
     let result = sim.run(env.as_ref(), &policies)?;
+    let report = SimulateReport {
+        environment: result.environment.clone(),
+        horizon: spec.horizon(),
+        repetitions: spec.repetitions(),
+        seed: spec.seed(),
+        policies: result.summary(spec.ci())?,
+    };
     if let Some(svg) = &args.svg {
         duality_bandits::plot::regret_svg(
             &result,
@@ -271,13 +285,6 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.records {
         duality_core::record::save(&result.records(), path)?;
     }
-    let report = SimulateReport {
-        environment: result.environment.clone(),
-        horizon: spec.horizon(),
-        repetitions: spec.repetitions(),
-        seed: spec.seed(),
-        policies: result.summary(spec.ci())?,
-    };
     emit(args.format, &report, |r| {
         println!(
             "{} arms env `{}`, T = {}, {} repetitions, seed {}",
@@ -307,6 +314,19 @@ fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
             );
         }
     })
+}
+
+/// `--records` must name a `.json` or `.csv` file; checked before the run.
+fn check_records_extension(path: &std::path::Path) -> anyhow::Result<()> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json" | "csv") => Ok(()),
+        other => Err(duality_core::Error::invalid(
+            "--records",
+            format!("{} (extension {other:?})", path.display()),
+            "a `.json` or `.csv` file",
+        )
+        .into()),
+    }
 }
 
 fn ope(args: OpeArgs) -> anyhow::Result<()> {

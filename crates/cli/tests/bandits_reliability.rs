@@ -1,0 +1,101 @@
+//! Issue #25 regression tests for `duality bandit ...`: sizes refused before
+//! allocating, non-finite parameters, unknown keys, and output files written
+//! only after every check (and atomically).
+
+mod common;
+
+use common::duality;
+
+const SPEC: &str = "horizon = 50\nrepetitions = 2\n[environment]\nkind = \"bernoulli\"\n\
+                    means = [0.2, 0.8]\n[[policies]]\nkind = \"ucb1\"\n";
+
+fn simulate(spec: &str, extra: &[&str]) -> (bool, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sim.toml");
+    std::fs::write(&path, spec).unwrap();
+    let out = duality()
+        .args(["bandit", "simulate", "--config"])
+        .arg(&path)
+        .args(
+            extra
+                .iter()
+                .map(|a| a.replace("DIR", &dir.path().display().to_string())),
+        )
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        dir,
+    )
+}
+
+#[test]
+fn huge_config_sizes_are_refused_with_the_field_named() {
+    let spec = "horizon = 100\nrepetitions = 2\n[environment]\nkind = \"adaptive\"\n\
+                k = 1000000000000\n[[policies]]\nkind = \"ucb1\"\n";
+    let (ok, err, _dir) = simulate(spec, &["--svg", "DIR/out.svg"]);
+    assert!(!ok);
+    assert!(
+        err.contains("arms") && err.contains("memory limit"),
+        "{err}"
+    );
+    let (ok, err, _dir) = simulate(
+        &SPEC.replace("repetitions = 2", "repetitions = 1000000000000"),
+        &[],
+    );
+    assert!(!ok && err.contains("repetitions = 1000000000000"), "{err}");
+    let (ok, err, _dir) = simulate(
+        &SPEC.replace(
+            "repetitions = 2",
+            "repetitions = 2\ncheckpoints = 100000000000000",
+        ),
+        &[],
+    );
+    assert!(!ok && err.contains("checkpoints"), "{err}");
+}
+
+#[test]
+fn non_finite_and_unknown_keys_are_errors() {
+    let (ok, err, _dir) = simulate(&SPEC.replace("0.8]", "nan]"), &[]);
+    assert!(!ok && err.contains("NaN"), "{err}");
+    let (ok, err, _dir) = simulate(&SPEC.replace("repetitions = 2", "repetitons = 2"), &[]);
+    assert!(
+        !ok && err.contains("repetitons") && err.contains("did you mean"),
+        "{err}"
+    );
+}
+
+#[test]
+fn outputs_are_written_only_after_validation() {
+    // A bad --records extension is found before the run, so the SVG is not
+    // written either.
+    let (ok, err, dir) = simulate(SPEC, &["--svg", "DIR/out.svg", "--records", "DIR/out.txt"]);
+    assert!(!ok && err.contains("--records"), "{err}");
+    assert!(!dir.path().join("out.svg").exists());
+    assert!(!dir.path().join("out.txt").exists());
+    // An invalid spec leaves an existing output untouched.
+    let (_, _, dir) = simulate(SPEC, &[]);
+    let svg = dir.path().join("old.svg");
+    std::fs::write(&svg, "old").unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, SPEC.replace("horizon = 50", "horizon = 0")).unwrap();
+    let out = duality()
+        .args(["bandit", "simulate", "--config"])
+        .arg(&bad)
+        .arg("--svg")
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(std::fs::read_to_string(&svg).unwrap(), "old");
+    // A good run writes both, with no temporary file left beside them.
+    let (ok, err, dir) = simulate(SPEC, &["--svg", "DIR/out.svg", "--records", "DIR/out.json"]);
+    assert!(ok, "{err}");
+    assert!(dir.path().join("out.svg").exists() && dir.path().join("out.json").exists());
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
