@@ -154,6 +154,13 @@ fn relax(args: RelaxArgs) -> anyhow::Result<()> {
     } else {
         reference_grid()
     };
+    // The sequence and the iteration table hold systems x grid values.
+    anyhow::ensure!(args.systems >= 1, "--systems 0: expected at least 1 system");
+    let cells = duality_core::limits::product(&[
+        ("--systems", args.systems),
+        ("omega grid", grid.len() + 2),
+    ])?;
+    duality_core::limits::elements::<usize>("--systems", cells)?;
     let mut learner = reference_learner(&args.learner, &grid, REFERENCE_MAX_ITER)?;
     let seq = reference_sequence(REFERENCE_GRID, args.systems, law, args.seed)?;
     let table = if cg {
@@ -360,6 +367,13 @@ fn ope(args: OpeArgs) -> anyhow::Result<()> {
         (true, None) => Some(duality_bandits::ope::OBP_BOOTSTRAP_REPS),
         (false, None) => None,
     };
+    if let Some(reps) = reps {
+        // One f64 per replicate and estimator, refused before allocating.
+        anyhow::ensure!(reps >= 1, "--ci-reps 0: expected at least 1 replicate");
+        let cells =
+            duality_core::limits::product(&[("--ci-reps", reps), ("estimators", kinds.len())])?;
+        duality_core::limits::elements::<f64>("--ci-reps", cells)?;
+    }
     let ci = reps.map(|reps| CiParams {
         reps,
         confidence: 0.95,

@@ -99,3 +99,27 @@ fn outputs_are_written_only_after_validation() {
         .collect();
     assert_eq!(names.len(), 3, "{names:?}");
 }
+
+#[test]
+fn huge_flag_sizes_are_refused() {
+    let out = duality()
+        .args(["bandit", "relax", "--systems", "1000000000000000"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--systems"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log.csv");
+    std::fs::write(
+        &path,
+        "action,reward,pscore,pi_0,pi_1\n0,1,0.5,1,0\n1,0,0.5,0.5,0.5\n",
+    )
+    .unwrap();
+    let out = duality()
+        .args(["bandit", "ope", "--ci-reps", "1000000000000000", "--logged"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("--ci-reps"), "{err}");
+}
