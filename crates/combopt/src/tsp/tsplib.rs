@@ -3,13 +3,37 @@
 //! Supported: `TYPE: TSP`, `EDGE_WEIGHT_TYPE` in `EUC_2D`, `CEIL_2D`, `ATT`,
 //! `GEO`, `EXPLICIT` (formats `FULL_MATRIX`, `UPPER_ROW`, `LOWER_ROW`,
 //! `UPPER_DIAG_ROW`, `LOWER_DIAG_ROW`), `NODE_COORD_SECTION`,
-//! `EDGE_WEIGHT_SECTION`, `EOF`. Everything malformed is an error naming the
-//! line: a missing or wrong `DIMENSION`, a node id out of range or repeated,
-//! a non-numeric or non-finite coordinate, too few or too many entries.
+//! `EDGE_WEIGHT_SECTION`, `EOF`. A leading UTF-8 byte-order mark is skipped.
+//!
+//! Input handling (issue #25): everything malformed is an error naming the
+//! source, the line and the value as written, and nothing is allocated
+//! before its size is checked:
+//!
+//! - `DIMENSION` must be an integer >= 3 given once; a data section must fit
+//!   in the file (a node needs a line, a weight at least one character), and
+//!   the arrays it needs go through [`duality_core::limits`] (checked
+//!   products, the memory budget) before they are allocated, so
+//!   `DIMENSION 18446744073709551615` or an `EXPLICIT` matrix of dimension
+//!   5e9 is an error, never an overflow or an allocation abort;
+//! - every keyword and section appears at most once (TSPLIB defines no
+//!   meaning for a repeat, and "the later one wins" silently changes the
+//!   instance), and a section must match `EDGE_WEIGHT_TYPE` (weights only for
+//!   `EXPLICIT`, coordinates only for the coordinate types);
+//! - a `TYPE: TSP` instance is symmetric: a `FULL_MATRIX` whose entry
+//!   `(i, j)` differs from `(j, i)` is refused (an asymmetric instance is
+//!   `TYPE: ATSP`, which is not supported), never symmetrised;
+//! - coordinates and weights are finite, weights >= 0, `GEO` coordinates are
+//!   latitudes in [-90, 90] and longitudes in [-180, 180] degrees (read as
+//!   TSPLIB's `DDD.MM`);
+//! - the longest possible tour is finite in f64: `n` times the largest
+//!   distance (the largest weight, or the diagonal of the coordinates'
+//!   bounding box) must not overflow, so no tour length read from a file can
+//!   become `inf`.
 
+use std::collections::HashMap;
 use std::path::Path;
 
-use duality_core::{Error, Result};
+use duality_core::{limits, Error, Result};
 
 use super::instance::{Instance, Metric};
 use super::tour::Tour;
@@ -84,16 +108,24 @@ pub fn read_optima(path: impl AsRef<Path>) -> Result<Vec<KnownOptimum>> {
 ///
 /// Reads the specification part (keywords before the data sections), then
 /// `NODE_COORD_SECTION` or `EDGE_WEIGHT_SECTION`, and builds the instance;
-/// every error names `source` and the offending line.
+/// every error names `source`, the offending line and the value as written
+/// (see the module documentation for what is checked).
 pub fn parse_tsp(text: &str, source: &str) -> Result<Instance> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut p = Parser {
         lines: text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())),
         source,
         last_line: 0,
+        total_lines: text.lines().count(),
+        total_bytes: text.len(),
     };
     let mut spec = Spec::default();
-    let mut coords: Option<Vec<[f64; 2]>> = None;
-    let mut weights: Option<Vec<f64>> = None;
+    let mut coords: Option<(Vec<[f64; 2]>, Vec<usize>, usize)> = None;
+    let mut weights: Option<Weights> = None;
+    // Keyword or section -> the line it was first seen on.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    // The data section read last, and how many entries it had.
+    let mut last_section: Option<(&'static str, usize, usize)> = None;
     while let Some((ln, line)) = p.next_line() {
         if line.is_empty() {
             continue;
@@ -105,15 +137,52 @@ pub fn parse_tsp(text: &str, source: &str) -> Result<Instance> {
             Some((k, v)) => (k.trim(), v.trim()),
             None => (line, ""),
         };
+        let known = matches!(
+            key,
+            "NAME"
+                | "TYPE"
+                | "DIMENSION"
+                | "EDGE_WEIGHT_TYPE"
+                | "EDGE_WEIGHT_FORMAT"
+                | "NODE_COORD_TYPE"
+                | "DISPLAY_DATA_TYPE"
+                | "NODE_COORD_SECTION"
+                | "EDGE_WEIGHT_SECTION"
+        );
+        if known {
+            if let Some(first) = seen.insert(key.to_string(), ln) {
+                seen.insert(key.to_string(), first);
+                return Err(p.err(
+                    ln,
+                    format!(
+                        "{key} appears twice (first on line {first}): a TSPLIB file gives each keyword and section once"
+                    ),
+                ));
+            }
+            if key == "EDGE_WEIGHT_FORMAT" {
+                if let Some(at) = seen.get("EDGE_WEIGHT_SECTION") {
+                    return Err(p.err(
+                        ln,
+                        format!(
+                            "EDGE_WEIGHT_FORMAT {value:?} comes after EDGE_WEIGHT_SECTION (line {at}), which was read as FULL_MATRIX: give the format first"
+                        ),
+                    ));
+                }
+            }
+        }
         match key {
             "NODE_COORD_SECTION" => {
                 let n = spec.dimension_for(&p, ln, key)?;
-                coords = Some(p.node_coords(n)?);
+                let (cs, lines) = p.node_coords(n, spec.dimension_line())?;
+                last_section = Some(("NODE_COORD_SECTION", n, ln));
+                coords = Some((cs, lines, ln));
             }
             "EDGE_WEIGHT_SECTION" => {
                 let n = spec.dimension_for(&p, ln, key)?;
                 let fmt = spec.format.clone().unwrap_or_else(|| "FULL_MATRIX".into());
-                weights = Some(p.edge_weights(n, &fmt, ln)?);
+                let w = p.edge_weights(n, &fmt, ln, spec.dimension_line())?;
+                last_section = Some(("EDGE_WEIGHT_SECTION", n, ln));
+                weights = Some(w);
             }
             "DISPLAY_DATA_SECTION" | "FIXED_EDGES_SECTION" | "TOUR_SECTION" => {
                 return Err(p.err(ln, format!("{key} is not supported")));
@@ -121,12 +190,17 @@ pub fn parse_tsp(text: &str, source: &str) -> Result<Instance> {
             _ if spec.keyword(&p, ln, key, value)? => {}
             other => {
                 // A data line where a keyword was expected: typically more
-                // nodes than DIMENSION announced.
-                if let (Some((n, dl)), Some(_)) = (spec.dimension, coords.as_ref()) {
-                    return Err(p.err(
-                        ln,
-                        format!("unexpected line {other:?} after {n} nodes: DIMENSION {n} (line {dl}) is smaller than the node list"),
-                    ));
+                // nodes or weights than DIMENSION announced.
+                if let Some((section, n, at)) = last_section {
+                    if other.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '.') {
+                        let dl = spec.dimension_line();
+                        return Err(p.err(
+                            ln,
+                            format!(
+                                "unexpected line {other:?} after the {section} of line {at}: DIMENSION {n} (line {dl}) is smaller than the data"
+                            ),
+                        ));
+                    }
                 }
                 return Err(p.err(ln, format!("unknown keyword {other:?}")));
             }
@@ -135,12 +209,23 @@ pub fn parse_tsp(text: &str, source: &str) -> Result<Instance> {
     spec.instance(&p, coords, weights)
 }
 
+/// An `EXPLICIT` matrix as read: row-major `n x n`, and the line and value
+/// of its largest entry (for the overflow check).
+struct Weights {
+    matrix: Vec<f64>,
+    largest: (f64, usize),
+}
+
 /// Line reader over TSPLIB text that remembers the last line read (for
 /// errors at the end of the file) and names the source in errors.
 struct Parser<'t, I: Iterator<Item = (usize, &'t str)>> {
     lines: I,
     source: &'t str,
     last_line: usize,
+    /// Lines in the whole text (a node needs one).
+    total_lines: usize,
+    /// Bytes in the whole text (a weight needs at least one).
+    total_bytes: usize,
 }
 
 impl<'t, I: Iterator<Item = (usize, &'t str)>> Parser<'t, I> {
@@ -156,9 +241,24 @@ impl<'t, I: Iterator<Item = (usize, &'t str)>> Parser<'t, I> {
         Error::parse(self.source, Some(line), msg)
     }
 
-    /// The `n` lines `id x y` of a `NODE_COORD_SECTION`, in id order.
-    fn node_coords(&mut self, n: usize) -> Result<Vec<[f64; 2]>> {
+    /// The `n` lines `id x y` of a `NODE_COORD_SECTION`, in id order, with
+    /// the line each node was read from. `dim_line` is `DIMENSION`'s line.
+    fn node_coords(&mut self, n: usize, dim_line: usize) -> Result<(Vec<[f64; 2]>, Vec<usize>)> {
+        let left = self.total_lines.saturating_sub(self.last_line);
+        if n > left {
+            return Err(self.err(
+                dim_line,
+                format!(
+                    "DIMENSION {n} asks for {n} node lines but only {left} line(s) follow NODE_COORD_SECTION (line {})",
+                    self.last_line
+                ),
+            ));
+        }
+        // Coordinates, an occupancy flag and a line number per node.
+        limits::check_memory(&format!("DIMENSION {n} (line {dim_line})"), n as u128 * 40)
+            .map_err(|e| self.err(dim_line, e.to_string()))?;
         let mut cs: Vec<Option<[f64; 2]>> = vec![None; n];
+        let mut lines = vec![0usize; n];
         let mut count = 0;
         while count < n {
             let Some((ln, line)) = self.next_line() else {
@@ -178,12 +278,19 @@ impl<'t, I: Iterator<Item = (usize, &'t str)>> Parser<'t, I> {
             }
             let (id, xy) = self.node_line(ln, line, n)?;
             if cs[id - 1].is_some() {
-                return Err(self.err(ln, format!("node id {id} appears twice")));
+                return Err(self.err(
+                    ln,
+                    format!(
+                        "node id {id} appears twice (first on line {})",
+                        lines[id - 1]
+                    ),
+                ));
             }
             cs[id - 1] = Some(xy);
+            lines[id - 1] = ln;
             count += 1;
         }
-        Ok(cs.into_iter().flatten().collect())
+        Ok((cs.into_iter().flatten().collect(), lines))
     }
 
     /// One `id x y` line: a 1-based id in `1..=n` and finite coordinates.
@@ -203,11 +310,15 @@ impl<'t, I: Iterator<Item = (usize, &'t str)>> Parser<'t, I> {
         }
         let mut xy = [0.0; 2];
         for k in 0..2 {
-            let v: f64 = toks[k + 1].parse().map_err(|_| {
-                self.err(ln, format!("coordinate {:?} is not a number", toks[k + 1]))
-            })?;
+            let tok = toks[k + 1];
+            let v: f64 = tok
+                .parse()
+                .map_err(|_| self.err(ln, format!("coordinate {tok:?} is not a number")))?;
             if !v.is_finite() {
-                return Err(self.err(ln, format!("coordinate {v} of node {id} is not finite")));
+                return Err(self.err(
+                    ln,
+                    format!("coordinate {tok:?} of node {id} is not a finite number"),
+                ));
             }
             xy[k] = v;
         }
@@ -215,28 +326,51 @@ impl<'t, I: Iterator<Item = (usize, &'t str)>> Parser<'t, I> {
     }
 
     /// The weights of an `EDGE_WEIGHT_SECTION` in format `fmt` (keyword on
-    /// line `at`), expanded to a full symmetric `n x n` matrix.
-    fn edge_weights(&mut self, n: usize, fmt: &str, at: usize) -> Result<Vec<f64>> {
+    /// line `at`, `DIMENSION` on line `dim_line`), as a full `n x n` matrix.
+    /// In `FULL_MATRIX` the entry `(i, j)` below the diagonal must equal the
+    /// `(j, i)` read before it.
+    fn edge_weights(&mut self, n: usize, fmt: &str, at: usize, dim_line: usize) -> Result<Weights> {
+        let dim = |e: Error| self.err(dim_line, e.to_string());
+        let full = limits::product(&[("DIMENSION", n), ("DIMENSION", n)]).map_err(dim)?;
         let needed = match fmt {
-            "FULL_MATRIX" => n * n,
-            "UPPER_ROW" | "LOWER_ROW" => n * (n - 1) / 2,
-            "UPPER_DIAG_ROW" | "LOWER_DIAG_ROW" => n * (n + 1) / 2,
+            "FULL_MATRIX" => full,
+            "UPPER_ROW" | "LOWER_ROW" => (full - n) / 2,
+            "UPPER_DIAG_ROW" | "LOWER_DIAG_ROW" => (full - n) / 2 + n,
             other => {
-                return Err(self.err(at, format!("EDGE_WEIGHT_FORMAT {other:?} is not supported")))
+                return Err(self.err(at, format!("EDGE_WEIGHT_FORMAT {other:?} is not supported: expected FULL_MATRIX, UPPER_ROW, LOWER_ROW, UPPER_DIAG_ROW or LOWER_DIAG_ROW")))
             }
         };
-        let mut ws = Vec::with_capacity(needed);
-        while ws.len() < needed {
+        // A weight takes at least one character and a separator.
+        if needed / 2 > self.total_bytes {
+            return Err(self.err(
+                dim_line,
+                format!(
+                    "DIMENSION {n} with {fmt} needs {needed} edge weights, more than a file of {} bytes can hold",
+                    self.total_bytes
+                ),
+            ));
+        }
+        // The matrix read here, then the rows and the instance's copy.
+        limits::check_memory(
+            &format!("DIMENSION {n} (line {dim_line}): an {n} x {n} distance matrix"),
+            full as u128 * 8 * 2,
+        )
+        .map_err(|e| self.err(dim_line, e.to_string()))?;
+        let mut m = vec![0.0; full];
+        let mut cells = Cells::new(fmt, n);
+        let mut count = 0usize;
+        let mut largest = (0.0f64, at);
+        while count < needed {
             let Some((ln, line)) = self.next_line() else {
                 return Err(self.err(
                     self.last_line + 1,
-                    format!("EDGE_WEIGHT_SECTION ended after {} weight(s); {fmt} with DIMENSION {n} needs {needed}", ws.len()),
+                    format!("EDGE_WEIGHT_SECTION ended after {count} weight(s); {fmt} with DIMENSION {n} needs {needed}"),
                 ));
             };
             if line == "EOF" || line.ends_with("SECTION") {
                 return Err(self.err(
                     ln,
-                    format!("EDGE_WEIGHT_SECTION has {} weight(s); {fmt} with DIMENSION {n} needs {needed}", ws.len()),
+                    format!("EDGE_WEIGHT_SECTION has {count} weight(s); {fmt} with DIMENSION {n} needs {needed}"),
                 ));
             }
             for tok in line.split_whitespace() {
@@ -244,20 +378,106 @@ impl<'t, I: Iterator<Item = (usize, &'t str)>> Parser<'t, I> {
                     .parse()
                     .map_err(|_| self.err(ln, format!("edge weight {tok:?} is not a number")))?;
                 if !v.is_finite() || v < 0.0 {
-                    return Err(
-                        self.err(ln, format!("edge weight {v} is not a finite number >= 0"))
-                    );
-                }
-                if ws.len() == needed {
                     return Err(self.err(
                         ln,
-                        format!("too many edge weights for {fmt} with DIMENSION {n}"),
+                        format!("edge weight {tok:?} is not a finite number >= 0"),
                     ));
                 }
-                ws.push(v);
+                let Some((i, j)) = cells.next() else {
+                    return Err(self.err(
+                        ln,
+                        format!("too many edge weights for {fmt} with DIMENSION {n}: {tok:?} is weight {} of {needed}", count + 1),
+                    ));
+                };
+                if fmt == "FULL_MATRIX" && j < i && m[j * n + i] != v {
+                    return Err(self.err(
+                        ln,
+                        format!(
+                            "edge weight {tok:?} at row {}, column {} differs from {} at row {}, column {}: TYPE TSP needs a symmetric matrix (an asymmetric instance is ATSP, not supported)",
+                            i + 1,
+                            j + 1,
+                            m[j * n + i],
+                            j + 1,
+                            i + 1
+                        ),
+                    ));
+                }
+                m[i * n + j] = v;
+                m[j * n + i] = v;
+                if v > largest.0 {
+                    largest = (v, ln);
+                }
+                count += 1;
             }
         }
-        Ok(expand_matrix(&ws, n, fmt))
+        Ok(Weights { matrix: m, largest })
+    }
+}
+
+/// The `(row, column)` cells of an `n x n` matrix in the order a TSPLIB
+/// `EDGE_WEIGHT_FORMAT` lists them (0-based).
+struct Cells {
+    lower: bool,
+    diagonal: bool,
+    full: bool,
+    n: usize,
+    i: usize,
+    j: usize,
+}
+
+impl Cells {
+    fn new(fmt: &str, n: usize) -> Self {
+        let (full, lower, diagonal) = match fmt {
+            "FULL_MATRIX" => (true, false, true),
+            "UPPER_ROW" => (false, false, false),
+            "LOWER_ROW" => (false, true, false),
+            "UPPER_DIAG_ROW" => (false, false, true),
+            _ => (false, true, true), // LOWER_DIAG_ROW
+        };
+        let mut c = Cells {
+            lower,
+            diagonal,
+            full,
+            n,
+            i: 0,
+            j: 0,
+        };
+        c.j = c.first_column(0);
+        c
+    }
+
+    /// First column listed in row `i`.
+    fn first_column(&self, i: usize) -> usize {
+        match (self.full, self.lower, self.diagonal) {
+            (true, _, _) | (false, true, _) => 0,
+            (false, false, true) => i,
+            (false, false, false) => i + 1,
+        }
+    }
+
+    /// One past the last column listed in row `i`.
+    fn end_column(&self, i: usize) -> usize {
+        match (self.full, self.lower, self.diagonal) {
+            (true, _, _) | (false, false, _) => self.n,
+            (false, true, true) => i + 1,
+            (false, true, false) => i,
+        }
+    }
+}
+
+impl Iterator for Cells {
+    type Item = (usize, usize);
+    fn next(&mut self) -> Option<(usize, usize)> {
+        while self.i < self.n {
+            if self.j < self.end_column(self.i) {
+                let cell = (self.i, self.j);
+                self.j += 1;
+                return Some(cell);
+            }
+            self.i += 1;
+            self.j = self.first_column(self.i);
+        }
+        None
     }
 }
 
@@ -267,7 +487,8 @@ struct Spec {
     name: Option<String>,
     /// `(value, line)`.
     dimension: Option<(usize, usize)>,
-    metric: Option<Metric>,
+    /// `(value, line)`.
+    metric: Option<(Metric, usize)>,
     format: Option<String>,
 }
 
@@ -289,20 +510,27 @@ impl Spec {
             "TYPE" => {}
             "DIMENSION" => {
                 let d: usize = value.parse().map_err(|_| {
-                    p.err(ln, format!("DIMENSION {value:?} is not a positive integer"))
+                    p.err(
+                        ln,
+                        format!("DIMENSION {value:?} is not a positive integer (written in digits, at most {})", usize::MAX),
+                    )
                 })?;
                 if d < 3 {
-                    return Err(p.err(ln, format!("DIMENSION {d} is too small: expected at least 3")));
+                    return Err(p.err(
+                        ln,
+                        format!("DIMENSION {d} is too small: expected at least 3"),
+                    ));
                 }
                 self.dimension = Some((d, ln));
             }
             "EDGE_WEIGHT_TYPE" => {
-                self.metric = Some(value.parse::<Metric>().map_err(|_| {
+                let metric = value.parse::<Metric>().map_err(|_| {
                     p.err(
                         ln,
                         format!("EDGE_WEIGHT_TYPE {value:?} is not supported: expected EUC_2D, CEIL_2D, ATT, GEO or EXPLICIT"),
                     )
-                })?)
+                })?;
+                self.metric = Some((metric, ln));
             }
             "EDGE_WEIGHT_FORMAT" => self.format = Some(value.to_string()),
             _ => return Ok(false),
@@ -322,82 +550,127 @@ impl Spec {
             .ok_or_else(|| p.err(ln, format!("{section} before DIMENSION")))
     }
 
+    /// The line of `DIMENSION` (0 before it is read).
+    fn dimension_line(&self) -> usize {
+        self.dimension.map_or(0, |(_, l)| l)
+    }
+
     /// The instance described, once the whole file has been read.
     fn instance<'t, I: Iterator<Item = (usize, &'t str)>>(
         self,
         p: &Parser<'t, I>,
-        coords: Option<Vec<[f64; 2]>>,
-        weights: Option<Vec<f64>>,
+        coords: Option<(Vec<[f64; 2]>, Vec<usize>, usize)>,
+        weights: Option<Weights>,
     ) -> Result<Instance> {
         let end = p.last_line.max(1);
         let name = self.name.unwrap_or_else(|| "unnamed".into());
         let (n, dim_line) = self
             .dimension
             .ok_or_else(|| p.err(end, "missing DIMENSION".into()))?;
-        let metric = self
+        let (metric, metric_line) = self
             .metric
             .ok_or_else(|| p.err(end, "missing EDGE_WEIGHT_TYPE".into()))?;
         if metric == Metric::Explicit {
+            if let Some((_, _, at)) = coords {
+                return Err(p.err(
+                    at,
+                    format!("NODE_COORD_SECTION in an EXPLICIT instance (EDGE_WEIGHT_TYPE on line {metric_line}): the distances come from EDGE_WEIGHT_SECTION"),
+                ));
+            }
             let w = weights.ok_or_else(|| {
                 p.err(end, "EXPLICIT instance without EDGE_WEIGHT_SECTION".into())
             })?;
-            let rows: Vec<Vec<f64>> = w.chunks(n).map(|r| r.to_vec()).collect();
+            let (big, big_line) = w.largest;
+            if !(big * n as f64).is_finite() {
+                return Err(p.err(
+                    big_line,
+                    format!(
+                        "edge weight {big}: a tour of {n} such edges overflows f64 (with DIMENSION {n} the weights must stay below {:e})",
+                        f64::MAX / n as f64
+                    ),
+                ));
+            }
+            let rows: Vec<Vec<f64>> = w.matrix.chunks(n).map(|r| r.to_vec()).collect();
+            drop(w.matrix);
             return Instance::from_matrix(name, &rows).map_err(|e| p.err(dim_line, e.to_string()));
         }
-        let cs = coords.ok_or_else(|| p.err(end, "missing NODE_COORD_SECTION".into()))?;
+        if weights.is_some() {
+            return Err(p.err(
+                metric_line,
+                format!("EDGE_WEIGHT_TYPE {metric} takes its distances from NODE_COORD_SECTION, but the file has an EDGE_WEIGHT_SECTION: use EDGE_WEIGHT_TYPE EXPLICIT"),
+            ));
+        }
+        let (cs, lines, _) =
+            coords.ok_or_else(|| p.err(end, "missing NODE_COORD_SECTION".into()))?;
+        if metric == Metric::Geo {
+            check_geo(p, &cs, &lines)?;
+        }
+        check_span(p, &cs, &lines)?;
         Instance::from_coords(name, cs, metric)
     }
 }
 
-fn expand_matrix(ws: &[f64], n: usize, fmt: &str) -> Vec<f64> {
-    let mut m = vec![0.0; n * n];
-    let mut it = ws.iter().copied();
-    let mut set = |i: usize, j: usize, v: f64| {
-        m[i * n + j] = v;
-        m[j * n + i] = v;
-    };
-    match fmt {
-        "FULL_MATRIX" => {
-            for i in 0..n {
-                for j in 0..n {
-                    let v = it.next().unwrap_or(0.0);
-                    if i <= j {
-                        set(i, j, v);
-                    }
-                }
-            }
-        }
-        "UPPER_ROW" => {
-            for i in 0..n {
-                for j in i + 1..n {
-                    set(i, j, it.next().unwrap_or(0.0));
-                }
-            }
-        }
-        "UPPER_DIAG_ROW" => {
-            for i in 0..n {
-                for j in i..n {
-                    set(i, j, it.next().unwrap_or(0.0));
-                }
-            }
-        }
-        "LOWER_ROW" => {
-            for i in 0..n {
-                for j in 0..i {
-                    set(i, j, it.next().unwrap_or(0.0));
-                }
-            }
-        }
-        _ => {
-            // LOWER_DIAG_ROW
-            for i in 0..n {
-                for j in 0..=i {
-                    set(i, j, it.next().unwrap_or(0.0));
-                }
+/// GEO coordinates are `DDD.MM` latitude (x) and longitude (y): the degrees
+/// they stand for must lie in [-90, 90] and [-180, 180].
+fn check_geo<'t, I: Iterator<Item = (usize, &'t str)>>(
+    p: &Parser<'t, I>,
+    cs: &[[f64; 2]],
+    lines: &[usize],
+) -> Result<()> {
+    for (node, (xy, &ln)) in cs.iter().zip(lines).enumerate() {
+        for (k, (what, max)) in [("latitude", 90.0), ("longitude", 180.0)]
+            .into_iter()
+            .enumerate()
+        {
+            let v = xy[k];
+            let deg = v.trunc() + 5.0 * (v - v.trunc()) / 3.0;
+            if deg.abs() > max {
+                return Err(p.err(
+                    ln,
+                    format!(
+                        "GEO {what} {v} of node {} is outside [-{max}, {max}] degrees (TSPLIB GEO coordinates are DDD.MM)",
+                        node + 1
+                    ),
+                ));
             }
         }
     }
-    m
+    Ok(())
+}
+
+/// The longest tour through coordinates spanning `sx x sy` is at most
+/// `n * (sqrt(sx^2 + sy^2) + 1)` under every TSPLIB coordinate metric:
+/// refuse coordinates for which that (or a squared distance) overflows.
+fn check_span<'t, I: Iterator<Item = (usize, &'t str)>>(
+    p: &Parser<'t, I>,
+    cs: &[[f64; 2]],
+    lines: &[usize],
+) -> Result<()> {
+    let mut lo = [f64::INFINITY; 2];
+    let mut hi = [f64::NEG_INFINITY; 2];
+    let mut far = (0.0f64, 0usize);
+    for (xy, &ln) in cs.iter().zip(lines) {
+        for k in 0..2 {
+            lo[k] = lo[k].min(xy[k]);
+            hi[k] = hi[k].max(xy[k]);
+            if xy[k].abs() > far.0 {
+                far = (xy[k].abs(), ln);
+            }
+        }
+    }
+    let (sx, sy) = (hi[0] - lo[0], hi[1] - lo[1]);
+    let sq = sx * sx + sy * sy;
+    let n = cs.len() as f64;
+    if !sq.is_finite() || !((sq.sqrt() + 1.0) * n).is_finite() {
+        return Err(p.err(
+            far.1,
+            format!(
+                "coordinate {} is so large that distances or a tour length overflow f64 (the coordinates span {sx:e} x {sy:e})",
+                far.0
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Renders an instance as TSPLIB text (coordinates, or a `FULL_MATRIX`).
@@ -444,10 +717,11 @@ pub fn to_tsplib(instance: &Instance) -> String {
     s
 }
 
-/// Writes an instance to a `.tsp` file.
+/// Writes an instance to a `.tsp` file (atomically: a temporary file beside
+/// it, renamed into place).
 pub fn write_tsp(instance: &Instance, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();
-    std::fs::write(path, to_tsplib(instance)).map_err(|e| Error::io(path, e))
+    duality_core::files::write_atomic(path, to_tsplib(instance))
 }
 
 /// Renders a tour as a TSPLIB `.tour` file (1-based ids, `-1` terminator).
