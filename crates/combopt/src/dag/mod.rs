@@ -12,7 +12,8 @@ pub use duality_core::numerics::{
 };
 pub use metrics::{accuracy, Accuracy};
 pub use notears::{
-    acyclicity, notears, DagFit, Data, InnerSolver, NotearsParams, ValueAndGradient,
+    acyclicity, matrix_bytes, notears, DagFit, Data, InnerSolver, NotearsParams, ValueAndGradient,
+    SOLVER_MATRICES,
 };
 pub use sem::{random_dag, simulate_linear_sem, Adjacency, GraphType, Noise};
 pub use topo::{
@@ -69,3 +70,6 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod hostile;

@@ -41,6 +41,19 @@ pub fn acyclicity(w: &[f64], d: usize) -> ValueAndGradient {
     ValueAndGradient { value: h, grad: g }
 }
 
+/// `d x d` matrices NOTEARS and TOPO hold at once on `d` variables: the
+/// covariance, the split variables `W+, W-` with their bounds, iterates and
+/// gradients, the matrix exponential's workspace and L-BFGS's 10 pairs of
+/// `2 d^2` history vectors (L-BFGS-B adds its compact `2 d^2 x 20` factor).
+pub const SOLVER_MATRICES: u128 = 96;
+
+/// Bytes of [`SOLVER_MATRICES`] `d x d` f64 matrices; an error naming `d`
+/// when `d^2` overflows.
+pub fn matrix_bytes(d: usize) -> Result<u128> {
+    let dd = duality_core::limits::product(&[("variables", d), ("variables", d)])?;
+    Ok(dd as u128 * 8 * SOLVER_MATRICES)
+}
+
 /// Centred data summarised by its covariance `S = X^T X / n`; the
 /// least-squares score and its gradient only need `S`.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,7 +68,13 @@ pub struct Data {
 
 impl Data {
     /// From row-major `n x d` samples; centres each column. Fails on empty or
-    /// non-finite data, or when `x.len()` is not a multiple of `d`.
+    /// non-finite data, when `x.len()` is not a multiple of `d`, on fewer
+    /// than 2 samples (a covariance needs two), when the `d x d` matrices
+    /// of the solvers ([`matrix_bytes`]) exceed the memory budget of
+    /// [`duality_core::limits`] (checked before allocating: a 1 x 100,000
+    /// file asks for 80 GB per matrix), and when the covariance overflows
+    /// f64 (values near 1e155 and beyond: rescale the data), naming the
+    /// columns.
     pub fn new(x: &[f64], d: usize) -> Result<Self> {
         duality_core::check::at_least("d (variables)", d, 1)?;
         duality_core::check::finite_non_empty("data", x)?;
@@ -67,6 +86,17 @@ impl Data {
             ));
         }
         let n = x.len() / d;
+        if n < 2 {
+            return Err(Error::invalid(
+                "number of samples (data rows)",
+                n,
+                format!("at least 2 samples of the {d} variable(s): a covariance needs two"),
+            ));
+        }
+        duality_core::limits::check_memory(
+            &format!("{d} variables (data columns)"),
+            matrix_bytes(d)?,
+        )?;
         let mut mean = vec![0.0; d];
         for row in x.chunks(d) {
             for j in 0..d {
@@ -83,6 +113,16 @@ impl Data {
             }
         }
         cov.iter_mut().for_each(|v| *v /= n as f64);
+        if let Some(k) = cov.iter().position(|v| !v.is_finite()) {
+            let big = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            return Err(Error::invalid(
+                format!("covariance of data columns {} and {}", k / d + 1, k % d + 1),
+                cov[k],
+                format!(
+                    "a finite number: the data (largest |value| {big:e}) overflow f64 when squared; rescale them"
+                ),
+            ));
+        }
         Ok(Data { d, n, cov })
     }
 
@@ -219,10 +259,10 @@ impl Validate for NotearsParams {
         }
         duality_core::check::positive("h_tol", self.h_tol)?;
         duality_core::check::positive("rho_max", self.rho_max)?;
-        if self.w_threshold.is_nan() || self.w_threshold < 0.0 {
+        if !(self.w_threshold >= 0.0 && self.w_threshold.is_finite()) {
             return Err(Error::config(
                 "w_threshold",
-                format!("must be >= 0, got {}", self.w_threshold),
+                format!("must be a finite number >= 0, got {}", self.w_threshold),
             ));
         }
         Ok(())
@@ -261,6 +301,7 @@ pub struct DagFit {
 pub fn notears(data: &Data, params: &NotearsParams) -> Result<DagFit> {
     params.validate()?;
     let d = data.d;
+    duality_core::limits::check_memory(&format!("NOTEARS on {d} variables"), matrix_bytes(d)?)?;
     let dd = d * d;
     let adj = |w: &[f64]| -> Vec<f64> { (0..dd).map(|k| w[k] - w[dd + k]).collect() };
     let mut lo = vec![0.0; 2 * dd];
@@ -319,12 +360,41 @@ pub fn notears(data: &Data, params: &NotearsParams) -> Result<DagFit> {
     let raw = Adjacency::new(d, adj(&w_est))?;
     let w = raw.thresholded(params.w_threshold);
     let loss = data.loss(&w.w).value;
+    finite_fit("NOTEARS", &raw, h, loss)?;
     Ok(DagFit {
         w,
         w_raw: raw,
         h,
         loss,
     })
+}
+
+/// A fit whose weights, acyclicity `h` or least-squares loss are not finite
+/// is an error naming the quantity (issue #25: no NaN or inf is printed as
+/// a result).
+pub(crate) fn finite_fit(method: &str, raw: &Adjacency, h: f64, loss: f64) -> Result<()> {
+    if let Some(k) = raw.w.iter().position(|v| !v.is_finite()) {
+        return Err(Error::invalid(
+            format!("{method} weight W[{}][{}]", k / raw.d + 1, k % raw.d + 1),
+            raw.w[k],
+            "a finite weight (the fit overflowed f64; rescale the data)",
+        ));
+    }
+    if !h.is_finite() {
+        return Err(Error::invalid(
+            format!("{method} acyclicity h(W)"),
+            h,
+            "a finite number (the fit overflowed f64; rescale the data)",
+        ));
+    }
+    if !loss.is_finite() {
+        return Err(Error::invalid(
+            format!("{method} least-squares loss"),
+            loss,
+            "a finite number (the fit overflowed f64; rescale the data)",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

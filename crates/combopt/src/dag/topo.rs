@@ -272,6 +272,10 @@ fn fit_column_lasso(data: &Data, order: &[usize], k: usize, lambda: f64, w: &mut
 pub fn topo(data: &Data, initial: &[usize], params: &TopoParams) -> Result<TopoFit> {
     params.validate()?;
     let d = data.d;
+    duality_core::limits::check_memory(
+        &format!("TOPO on {d} variables"),
+        super::notears::matrix_bytes(d)?,
+    )?;
     let mut check = initial.to_vec();
     check.sort_unstable();
     if check != (0..d).collect::<Vec<_>>() {
@@ -338,6 +342,7 @@ pub fn topo(data: &Data, initial: &[usize], params: &TopoParams) -> Result<TopoF
     let raw = Adjacency::new(d, w)?;
     let thr = raw.thresholded(params.w_threshold());
     let loss_thr = data.loss(&thr.w).value;
+    super::notears::finite_fit("TOPO", &raw, 0.0, loss_thr)?;
     Ok(TopoFit {
         fit: DagFit {
             w: thr,
