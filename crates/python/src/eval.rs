@@ -6,7 +6,7 @@ use duality_core::limits;
 use duality_core::seed::Seeder;
 use duality_eval::aggregate::{self, Metric};
 use duality_eval::bootstrap::{BootstrapParams, Interval, IntervalMethod, StratifiedBootstrap};
-use duality_eval::classical::{mcnemar, McNemarTable};
+use duality_eval::classical::{combined_f_5x2cv, mcnemar, paired_t_5x2cv, McNemarTable};
 use duality_eval::conformal;
 use duality_eval::profile::{performance_profile, ProfileKind};
 use duality_eval::ranking;
@@ -36,6 +36,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(eval_delong, m)?)?;
     m.add_function(wrap_pyfunction!(eval_mcnemar_table, m)?)?;
     m.add_function(wrap_pyfunction!(eval_mcnemar, m)?)?;
+    m.add_function(wrap_pyfunction!(eval_five_by_two, m)?)?;
     m.add_function(wrap_pyfunction!(eval_conformal_select, m)?)?;
     m.add_function(wrap_pyfunction!(eval_clipped_scores, m)?)?;
     Ok(())
@@ -310,6 +311,31 @@ fn eval_mcnemar_table<'py>(
         .map(|&c| i64::try_from(c).map_err(value_error))
         .collect::<PyResult<Vec<_>>>()?;
     array2(py, 2, 2, data)
+}
+
+/// Dietterich's (1998) 5x2cv paired t-test and Alpaydin's (1999) combined
+/// 5x2cv F-test on the `(5, 2)` score differences of the ten fits (row `i`:
+/// replication `i`, column `j`: fold `j`), by `duality_eval::classical`:
+/// `(t, p_t, f, p_f)`. The refitting of the estimators is Python's
+/// (`duality.eval.paired_ttest_5x2cv`).
+#[pyfunction]
+fn eval_five_by_two(
+    py: Python<'_>,
+    differences: PyReadonlyArray2<'_, f64>,
+) -> PyResult<(f64, f64, f64, f64)> {
+    let (data, rows, cols) = slice2(&differences, "differences")?;
+    if (rows, cols) != (5, 2) {
+        return Err(value_error(format!(
+            "invalid differences shape = ({rows}, {cols}): expected (5, 2), \
+             5 replications of 2 folds"
+        )));
+    }
+    let d: Vec<[f64; 2]> = data.chunks_exact(2).map(|c| [c[0], c[1]]).collect();
+    py.detach(|| {
+        let t = paired_t_5x2cv(&d).map_err(value_error)?;
+        let f = combined_f_5x2cv(&d).map_err(value_error)?;
+        Ok((t.statistic, t.p_value, f.statistic, f.p_value))
+    })
 }
 
 /// McNemar's test on a 2x2 table (mlxtend's layout):

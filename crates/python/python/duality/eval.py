@@ -35,6 +35,8 @@ __all__ = [
     "delong_test",
     "mcnemar_table",
     "mcnemar",
+    "paired_ttest_5x2cv",
+    "combined_ftest_5x2cv",
     "AdaStop",
     "conformal_select",
 ]
@@ -361,6 +363,193 @@ def mcnemar(ary: Any, corrected: bool = True, exact: bool = False) -> Tuple[Opti
     if exact:
         return None, p_exact
     return (chi2_c, p_c) if corrected else (chi2, p_chi2)
+
+
+def _estimator_type(estimator: Any) -> Optional[str]:
+    """``"classifier"``, ``"regressor"`` or ``None``, as mlxtend infers it
+    (scikit-learn's tags when sklearn imports, else ``_estimator_type``)."""
+    try:
+        from sklearn.utils import get_tags
+
+        return get_tags(estimator).estimator_type
+    except Exception:
+        return getattr(estimator, "_estimator_type", None)
+
+
+def _accuracy(estimator: Any, X: Any, y: Any) -> float:
+    return float(np.mean(np.asarray(estimator.predict(X)) == np.asarray(y)))
+
+
+def _r2(estimator: Any, X: Any, y: Any) -> float:
+    # scikit-learn's r2_score, operation for operation (columns, axis-0 sums).
+    y = np.asarray(y, dtype=float).reshape(-1, 1)
+    pred = np.asarray(estimator.predict(X), dtype=float).reshape(-1, 1)
+    ss_res = float(((y - pred) ** 2).sum(axis=0, dtype=np.float64)[0])
+    ss_tot = float(((y - np.average(y, axis=0)) ** 2).sum(axis=0, dtype=np.float64)[0])
+    if ss_tot == 0.0:  # scikit-learn's force_finite
+        return 1.0 if ss_res == 0.0 else 0.0
+    return 1.0 - ss_res / ss_tot
+
+
+_BUILTIN_SCORERS = {"accuracy": _accuracy, "r2": _r2}
+
+
+def _scorer(scoring: Any, estimator1: Any, y_ndim: int) -> Callable[[Any, Any, Any], float]:
+    """mlxtend's choice of scorer: ``None`` means accuracy for a classifier
+    and R^2 for a regressor; a string is a scikit-learn scorer name; a
+    callable is used as ``scorer(estimator, X, y)``. Accuracy and R^2 of a
+    1-D target are computed here, as scikit-learn's ``accuracy_score`` and
+    ``r2_score`` do (same operations, same digits), so they need neither
+    scikit-learn nor scikit-learn's estimator tags; other names go to
+    ``sklearn.metrics.get_scorer``."""
+    if scoring is None:
+        kind = _estimator_type(estimator1)
+        if kind == "classifier":
+            scoring = "accuracy"
+        elif kind == "regressor":
+            scoring = "r2"
+        else:
+            raise TypeError(
+                f"estimator1: cannot infer the scoring of {type(estimator1).__name__} "
+                f"(estimator type {kind!r}): give scoring= or a classifier or regressor"
+            )
+    if isinstance(scoring, str):
+        if scoring in _BUILTIN_SCORERS and y_ndim == 1:
+            return _BUILTIN_SCORERS[scoring]
+        try:
+            from sklearn.metrics import get_scorer
+        except ImportError:
+            raise ValueError(
+                f"invalid scoring = {scoring!r}: without scikit-learn installed only "
+                f"{sorted(_BUILTIN_SCORERS)} (1-D y) or a callable scorer(estimator, X, y) are available"
+            ) from None
+        try:
+            return get_scorer(scoring)
+        except (ValueError, KeyError) as e:
+            raise ValueError(f"invalid scoring = {scoring!r}: {e}") from None
+    if callable(scoring):
+        return scoring
+    raise TypeError(
+        f"scoring: expected None, a string or a callable scorer(estimator, X, y), "
+        f"got {scoring!r} ({type(scoring).__name__})"
+    )
+
+
+def _num_samples(x: Any, name: str) -> int:
+    shape = getattr(x, "shape", None)
+    if shape is not None:
+        if len(shape) == 0:
+            raise ValueError(f"{name}: expected an array of samples, got a 0-d array")
+        return int(shape[0])
+    try:
+        return len(x)
+    except TypeError:
+        raise TypeError(f"{name}: expected an array-like of samples, got {type(x).__name__}") from None
+
+
+def _take(x: Any, idx: np.ndarray) -> Any:
+    """Rows ``idx`` of ``x`` (pandas by position, arrays and sparse
+    matrices by fancy indexing, lists element by element), as
+    scikit-learn's ``train_test_split`` returns them."""
+    if hasattr(x, "iloc"):
+        return x.iloc[idx]
+    if hasattr(x, "shape"):
+        return x[idx]
+    return [x[i] for i in idx]
+
+
+def _five_by_two_differences(
+    estimator1: Any, estimator2: Any, X: Any, y: Any, scoring: Any, random_seed: Any
+) -> np.ndarray:
+    """The ``(5, 2)`` score differences of Dietterich's 5x2cv design, with
+    mlxtend 0.25's splits: replication ``i`` draws ``randint(0, 32767)`` from
+    ``RandomState(random_seed)`` and splits as scikit-learn's
+    ``train_test_split(test_size=0.5, random_state=that)`` (a permutation of
+    ``RandomState(that)``: the first ``ceil(n / 2)`` indices test, the rest
+    train); fold 0 trains on the train half and scores on the test half,
+    fold 1 the reverse. Both estimators are refitted in place."""
+    n = _num_samples(X, "X")
+    ny = _num_samples(y, "y")
+    if n != ny:
+        raise ValueError(f"X, y: numbers of samples differ (X has {n}, y has {ny})")
+    if n < 2:
+        raise ValueError(f"invalid number of samples = {n}: 5x2cv needs at least 2")
+    if random_seed is not None:
+        seed = as_int(random_seed, "random_seed")
+        if not 0 <= seed < 2**32:
+            raise ValueError(f"invalid random_seed = {seed}: expected an integer in 0..2**32 or None")
+        random_seed = seed
+    try:
+        y_ndim = int(np.ndim(y))
+    except Exception:
+        y_ndim = 1
+    scorer = _scorer(scoring, estimator1, y_ndim)
+    rng = np.random.RandomState(random_seed)
+    n_test = int(np.ceil(0.5 * n))
+
+    def score(estimator: Any, name: str, x: Any, y_: Any, i: int, j: int) -> float:
+        s = scorer(estimator, x, y_)
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, float, np.integer, np.floating)):
+            raise TypeError(
+                f"score of {name} in replication {i}, fold {j}: the scorer returned {s!r}, not a real number"
+            )
+        return float(s)
+
+    def diff(x_fit: Any, y_fit: Any, x_score: Any, y_score: Any, i: int, j: int) -> float:
+        estimator1.fit(x_fit, y_fit)
+        estimator2.fit(x_fit, y_fit)
+        return score(estimator1, "estimator1", x_score, y_score, i, j) - score(
+            estimator2, "estimator2", x_score, y_score, i, j
+        )
+
+    out = np.empty((5, 2))
+    for i in range(5):
+        split_seed = rng.randint(low=0, high=32767)
+        perm = np.random.RandomState(split_seed).permutation(n)
+        test, train = perm[:n_test], perm[n_test:]
+        x1, x2, y1, y2 = _take(X, train), _take(X, test), _take(y, train), _take(y, test)
+        out[i, 0] = diff(x1, y1, x2, y2, i, 0)
+        out[i, 1] = diff(x2, y2, x1, y1, i, 1)
+    return out
+
+
+def paired_ttest_5x2cv(
+    estimator1: Any, estimator2: Any, X: Any, y: Any, scoring: Any = None, random_seed: Optional[int] = None
+) -> Tuple[float, float]:
+    """Dietterich's (1998) 5x2cv paired t-test, mlxtend's
+    ``paired_ttest_5x2cv``: ``(t, p)``.
+
+    Five times, ``X, y`` are split in two halves; each estimator is fitted
+    on one half and scored on the other, both ways round, giving the
+    differences ``d_ij`` (estimator1 minus estimator2). Then
+    ``t = d_11 / sqrt(sum_i s_i^2 / 5)`` with ``s_i^2 = sum_j (d_ij -
+    mean_i)^2`` (Dietterich 1998, Neural Computation 10(7), eq. 7.2 / the
+    5x2cv t~), two-sided p from Student's t with 5 d.f.; the statistic is
+    ``duality_eval::classical::paired_t_5x2cv`` in Rust.
+
+    The splits equal mlxtend 0.25's for the same ``random_seed`` (an int
+    or ``None`` for fresh entropy, as there), so ``(t, p)`` equal mlxtend's
+    for deterministic estimators. ``scoring``: ``None`` (accuracy for
+    classifiers, R^2 for regressors), a scikit-learn scorer name, or a
+    callable ``scorer(estimator, X, y)``. ``X`` and ``y`` may be arrays,
+    lists, sparse matrices or pandas objects; the estimators are any
+    objects with scikit-learn's ``fit`` / ``predict``.
+    """
+    d = _five_by_two_differences(estimator1, estimator2, X, y, scoring, random_seed)
+    t, p, _f, _pf = _native.eval_five_by_two(d)
+    return float(t), float(p)
+
+
+def combined_ftest_5x2cv(
+    estimator1: Any, estimator2: Any, X: Any, y: Any, scoring: Any = None, random_seed: Optional[int] = None
+) -> Tuple[float, float]:
+    """Alpaydin's (1999) combined 5x2cv F-test, mlxtend's
+    ``combined_ftest_5x2cv``: ``(f, p)`` with ``f = sum_ij d_ij^2 / (2
+    sum_i s_i^2)`` ~ F(10, 5), on the same splits and differences as
+    :func:`paired_ttest_5x2cv`."""
+    d = _five_by_two_differences(estimator1, estimator2, X, y, scoring, random_seed)
+    _t, _p, f, pf = _native.eval_five_by_two(d)
+    return float(f), float(pf)
 
 
 def conformal_select(
