@@ -227,7 +227,7 @@ fn deep(args: DeepArgs) -> anyhow::Result<()> {
     let fit = train(&env, &objective, &params, &progress)?;
     progress.finish();
     if let Some(path) = &args.save {
-        duality_core::tensor::save_checkpoint(fit.agent.var_store(), path)?;
+        save_atomic(fit.agent.var_store(), path)?;
     }
     let ev = evaluate_mdp(&fit.agent, &env)?;
     let report = DeepReport {
@@ -258,6 +258,36 @@ fn deep(args: DeepArgs) -> anyhow::Result<()> {
         println!("stock-augmented DP optimum: {:.4}", r.dp_optimum);
         println!("risk-neutral greedy policy: {:.4}", r.risk_neutral_value);
     })
+}
+
+/// Saves a checkpoint atomically (issue 25): libtorch writes a temporary
+/// file beside `path`, which is renamed into place only once complete, so
+/// an interrupted save never leaves a truncated checkpoint.
+#[cfg(feature = "torch")]
+fn save_atomic(
+    vs: &duality_core::tensor::tch::nn::VarStore,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| anyhow::anyhow!("--save {}: expected a file name", path.display()))?;
+    if path.is_dir() {
+        anyhow::bail!("--save {}: a folder, expected a file name", path.display());
+    }
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    let tmp = path.with_file_name(tmp_name);
+    let saved = duality_core::tensor::save_checkpoint(vs, &tmp)
+        .map_err(anyhow::Error::from)
+        .and_then(|()| {
+            std::fs::rename(&tmp, path)
+                .map_err(|e| anyhow::anyhow!("--save {}: {e}", path.display()))
+        });
+    if saved.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    saved
 }
 
 #[cfg(not(feature = "torch"))]
@@ -419,6 +449,8 @@ fn price(args: PriceArgs) -> anyhow::Result<()> {
         .paths(args.paths)
         .seed(args.seed)
         .basis(basis);
+    // Every size is checked before anything is simulated (issue 25).
+    params.validate()?;
     // Lower bound and dual from streams of a seed apart from the training one.
     let dual = DualParams::new(
         args.lower_paths,

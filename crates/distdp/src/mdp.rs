@@ -19,6 +19,30 @@ use serde::{Deserialize, Serialize};
 /// Tolerance for probability rows summing to one.
 pub const ROW_TOLERANCE: f64 = 1e-9;
 
+/// The largest finite horizon accepted (issue 25: a horizon of 10^12 must be
+/// refused before a solver loops over it or allocates per-time tables).
+pub const MAX_HORIZON: usize = 1_000_000;
+
+/// Refuses MDP sizes whose outcome table (`states x actions` rows) would not
+/// fit in the memory budget ([`duality_core::limits`]), or a horizon over
+/// [`MAX_HORIZON`], before anything is allocated. Errors name the field.
+pub fn check_sizes(states: usize, actions: usize, horizon: Option<usize>) -> Result<()> {
+    let cells = duality_core::limits::product(&[("states", states), ("actions", actions)])?;
+    // One outcome list (a Vec header) and one "listed" flag per cell.
+    let bytes = cells as u128 * (std::mem::size_of::<Vec<Outcome>>() as u128 + 1);
+    duality_core::limits::check_memory(&format!("states x actions = {states} x {actions}"), bytes)?;
+    if let Some(h) = horizon {
+        if h > MAX_HORIZON {
+            return Err(Error::invalid(
+                "horizon",
+                h,
+                format!("at most {MAX_HORIZON} decisions"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One possible result of taking an action: next state, reward and probability.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
@@ -150,6 +174,47 @@ impl MdpBuilder {
     }
 }
 
+/// serde's "unknown field `x`, expected one of `a`, `b`" with "(did you
+/// mean `a`?)" appended when a known name is within two edits (the TOML
+/// route gets the same from `duality_core::config`).
+fn suggest_key(message: &str) -> String {
+    let Some(start) = message.find("unknown field `").map(|i| i + 15) else {
+        return message.to_string();
+    };
+    let Some(len) = message[start..].find('`') else {
+        return message.to_string();
+    };
+    let wrong = &message[start..start + len];
+    let rest = &message[start + len + 1..];
+    let best = rest
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|c| (edit_distance(wrong, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((_, name)) => format!("{message} (did you mean `{name}`?)"),
+        None => message.to_string(),
+    }
+}
+
+/// Levenshtein distance between two short keys.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 /// File format of an MDP (TOML or JSON): one `[[transition]]` table per
 /// (state, action) pair.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -204,6 +269,7 @@ impl Validate for MdpFile {
     fn validate(&self) -> Result<()> {
         duality_core::check::at_least("states", self.states, 1)?;
         duality_core::check::at_least("actions", self.actions, 1)?;
+        check_sizes(self.states, self.actions, self.horizon)?;
         let mut seen = vec![vec![false; self.actions]; self.states];
         for entry in &self.transition {
             if entry.state >= self.states {
@@ -280,6 +346,7 @@ impl Validate for FiniteMdp {
     fn validate(&self) -> Result<()> {
         duality_core::check::at_least("n_states", self.n_states, 1)?;
         duality_core::check::at_least("n_actions", self.n_actions, 1)?;
+        check_sizes(self.n_states, self.n_actions, self.horizon)?;
         if !self.gamma.is_finite() || self.gamma < 0.0 || self.gamma > 1.0 {
             return Err(Error::invalid("gamma", self.gamma, "a discount in [0, 1]"));
         }
@@ -329,6 +396,20 @@ impl Validate for FiniteMdp {
             for (a, outs) in row.iter().enumerate() {
                 self.validate_row(s, a, outs)?;
             }
+        }
+        // Finite rewards can still sum to an infinite return (1e308 over two
+        // steps): every mean, quantile and objective would then overflow.
+        let b = self.return_bounds();
+        if !(b.lo.is_finite() && b.hi.is_finite()) {
+            let r = self.reward_range();
+            return Err(Error::invalid(
+                "return bounds",
+                format!("[{}, {}]", b.lo, b.hi),
+                format!(
+                    "finite discounted returns (rewards in [{:e}, {:e}] over the horizon overflow f64; rescale the rewards)",
+                    r.lo, r.hi
+                ),
+            ));
         }
         Ok(())
     }
@@ -501,8 +582,9 @@ impl FiniteMdp {
 
     /// Parses an MDP from JSON text; `source` names the file in errors.
     pub fn from_json_str(text: &str, source: &str) -> Result<Self> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let file: MdpFile = serde_json::from_str(text)
-            .map_err(|e| Error::parse(source, Some(e.line()), e.to_string()))?;
+            .map_err(|e| Error::parse(source, Some(e.line()), suggest_key(&e.to_string())))?;
         FiniteMdp::try_from(file)
     }
 

@@ -27,7 +27,7 @@ use duality_core::{Error, Result};
 use serde::Serialize;
 
 use crate::classic::IterParams;
-use crate::dist::{uniform_support, FiniteSupport, Representation};
+use crate::dist::{uniform_support, FiniteSupport, Representation, ReturnDistribution};
 use crate::mdp::FiniteMdp;
 use crate::objective::{InitialStock, Objective};
 use crate::stock::exact::solve_exact;
@@ -139,6 +139,11 @@ pub enum RepresentationSpec {
     Quantile(usize),
 }
 
+/// The most atoms `exact:BUDGET`, `categorical:N` and `quantile:N` accept
+/// (issue 25: `categorical:1e12` must be refused before its support is
+/// allocated).
+pub const MAX_REPRESENTATION_ATOMS: usize = 1_000_000;
+
 /// The atom budget of `exact` on an infinite horizon, where unlimited atoms
 /// would grow without bound.
 const INFINITE_HORIZON_BUDGET: usize = 128;
@@ -191,13 +196,21 @@ impl FromStr for RepresentationSpec {
     fn from_str(text: &str) -> Result<Self> {
         let parts: Vec<&str> = text.trim().split(':').collect();
         let size = |s: &str| {
-            s.parse::<usize>().map_err(|_| {
+            let n = s.parse::<usize>().map_err(|_| {
                 Error::invalid(
                     format!("representation size in `{text}`"),
                     s,
                     "a whole number",
                 )
-            })
+            })?;
+            if n > MAX_REPRESENTATION_ATOMS {
+                return Err(Error::invalid(
+                    format!("representation size in `{text}`"),
+                    s,
+                    format!("at most {MAX_REPRESENTATION_ATOMS} atoms"),
+                ));
+            }
+            Ok(n)
         };
         match parts.as_slice() {
             ["exact"] => Ok(RepresentationSpec::Exact),
@@ -366,18 +379,99 @@ impl Solution {
 /// ```
 pub fn solve(mdp: &FiniteMdp, spec: &SolveSpec) -> Result<Solution> {
     spec.objective.check_optimisable(mdp.gamma())?;
-    match spec.stock {
+    let atoms = atoms_needed(mdp, spec)?;
+    let sol = match spec.stock {
         StockModel::Exact => solve_exact_model(mdp, spec),
-        StockModel::Grid(grid) => solve_grid_model(mdp, spec, grid),
+        StockModel::Grid(grid) => {
+            check_grid_memory(mdp, grid.buckets(), atoms)?;
+            solve_grid_model(mdp, spec, grid)
+        }
         StockModel::Buckets(n) => {
             let grid = if spec.objective.stock_blind() {
                 StockGrid::single()
             } else {
                 StockGrid::for_mdp(mdp, n)?
             };
+            check_grid_memory(mdp, grid.buckets(), atoms)?;
             solve_grid_model(mdp, spec, grid)
         }
+    }?;
+    // Issue 25: never report a non-finite answer.
+    for (what, x) in [
+        ("objective value", sol.value),
+        ("initial stock", sol.initial_stock),
+        ("start-state mean return", sol.law.mean()),
+    ] {
+        if !x.is_finite() {
+            return Err(Error::invalid(
+                what,
+                x,
+                "a finite number (the computation overflowed: rescale the rewards or choose a milder objective parameter)",
+            ));
+        }
     }
+    Ok(sol)
+}
+
+/// Most reachable `(state, return)` pairs per step that the exact
+/// representation (unlimited atoms) and the exact stock model accept: the
+/// same cap as [`achievable_returns`]' enumeration.
+pub const MAX_EXACT_PAIRS: usize = 1_000_000;
+
+/// Atoms per return law the representation can hold, checked before any
+/// table is allocated. Unlimited exact atoms on a finite horizon (the CLI's
+/// default `exact`) and the exact stock model are capped like the exact
+/// stock search: more than [`MAX_EXACT_PAIRS`] reachable `(state, return)`
+/// pairs in one step (e.g. gamma 0.5 over 28 steps, where no two returns
+/// coincide) is refused with the alternatives, instead of growing to
+/// gigabytes.
+fn atoms_needed(mdp: &FiniteMdp, spec: &SolveSpec) -> Result<usize> {
+    let unlimited = matches!(spec.representation, Representation::Exact { budget: None });
+    let exact_stock = matches!(spec.stock, StockModel::Exact);
+    if (unlimited || exact_stock) && mdp.horizon().is_some() {
+        let returns = achievable_returns(mdp).map_err(|_| {
+            Error::invalid(
+                if exact_stock {
+                    "stock exact"
+                } else {
+                    "representation exact"
+                },
+                format!(
+                    "MDP {:?} with horizon {}",
+                    mdp.name(),
+                    mdp.horizon().unwrap_or(0)
+                ),
+                format!(
+                    "at most {MAX_EXACT_PAIRS} reachable (state, return) pairs per step (this MDP has more); use a grid stock (grid:BUCKETS) with exact:BUDGET, categorical:N or quantile:N"
+                ),
+            )
+        })?;
+        return Ok(returns.len().max(1));
+    }
+    Ok(match &spec.representation {
+        Representation::Exact { budget: Some(b) } => *b,
+        Representation::Exact { budget: None } => INFINITE_HORIZON_BUDGET,
+        Representation::Categorical { support } => support.len(),
+        Representation::Quantile { n } => *n,
+    })
+}
+
+/// Refuses a grid solve whose tables (two return-law tables of
+/// `states x buckets` laws of `atoms` atoms, and a policy of `states x
+/// buckets` actions per time step) exceed the memory budget.
+fn check_grid_memory(mdp: &FiniteMdp, buckets: usize, atoms: usize) -> Result<()> {
+    let cells =
+        duality_core::limits::product(&[("states", mdp.n_states()), ("stock buckets", buckets)])?;
+    let law = std::mem::size_of::<FiniteSupport>() as u128 + 16 * atoms as u128;
+    let steps = mdp.horizon().unwrap_or(1).max(1) as u128;
+    let bytes = cells as u128 * (2 * law + 8 * steps);
+    duality_core::limits::check_memory(
+        &format!(
+            "stock grid: {} states x {buckets} buckets x {atoms} atoms (x {steps} policy steps)",
+            mdp.n_states()
+        ),
+        bytes,
+    )
 }
 
 /// Strict improvement needed for a later candidate of the outer search to

@@ -330,8 +330,25 @@ pub fn achievable_returns(mdp: &FiniteMdp) -> Result<Vec<f64>> {
     let mut frontier: Vec<(usize, f64)> = vec![(mdp.start(), 0.0)];
     let mut discount = 1.0;
     let mut done: Vec<f64> = Vec::new();
+    // Successors of one (state, return) pair, at most.
+    let branching = (0..mdp.n_states())
+        .map(|s| {
+            (0..mdp.n_actions())
+                .map(|a| mdp.outcomes(s, a).len())
+                .sum::<usize>()
+        })
+        .max()
+        .unwrap_or(1);
     for _ in 0..h {
-        let mut next = Vec::new();
+        let pairs = duality_core::limits::product(&[
+            ("reachable (state, return) pairs", frontier.len()),
+            ("outcomes per state", branching),
+        ])?;
+        duality_core::limits::check_memory(
+            "reachable (state, return) pairs of the next step",
+            pairs as u128 * std::mem::size_of::<(usize, f64)>() as u128,
+        )?;
+        let mut next = Vec::with_capacity(pairs.min(1 << 20));
         for &(s, g) in &frontier {
             if mdp.is_terminal(s) {
                 done.push(g);

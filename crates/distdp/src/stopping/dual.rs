@@ -168,6 +168,7 @@ pub fn policy_value<P: ExercisePolicy>(
 ) -> Result<McPrice> {
     let dates = check_dates(opt, process, policy)?;
     duality_core::check::at_least("lower paths", paths, 2)?;
+    super::check_path_memory("lower paths", paths, dates)?;
     let spots = simulate_paths(process, opt, dates, paths, seed);
     let n_paths = spots.len() / dates;
     let dt = opt.maturity / dates as f64;
@@ -306,6 +307,22 @@ pub fn andersen_broadie<P: ExercisePolicy>(
     let dates = check_dates(opt, process, policy)?;
     duality_core::check::at_least("outer paths", outer, 2)?;
     duality_core::check::at_least("inner paths", inner, 2)?;
+    // Nested simulation costs about outer x inner x dates^2 / 2 steps.
+    let work = duality_core::limits::product(&[
+        ("outer paths", outer),
+        ("inner paths", inner),
+        ("exercise dates", dates),
+        ("exercise dates", dates),
+    ])
+    .ok()
+    .filter(|&w| w <= MAX_DUAL_WORK);
+    if work.is_none() {
+        return Err(Error::invalid(
+            "outer paths x inner paths x dates^2",
+            format!("{outer} x {inner} x {dates}^2"),
+            format!("at most {MAX_DUAL_WORK:e} simulated steps (fewer outer or inner paths)"),
+        ));
+    }
     let nested = Nested {
         opt,
         policy,
@@ -316,6 +333,11 @@ pub fn andersen_broadie<P: ExercisePolicy>(
     let units = Seeder::new(seed).par_map(outer, |_, rng| nested.dual_path(rng));
     Ok(mc_price(&units, outer, f64::NEG_INFINITY))
 }
+
+/// The most nested-simulation work `outer x inner x dates^2` that
+/// [`andersen_broadie`] accepts (about an hour on two cores; the
+/// defaults are 500 x 100 x 50^2 = 1.25e8).
+pub const MAX_DUAL_WORK: usize = 100_000_000_000;
 
 /// The price of the put as an interval under a rule: [`policy_value`] on
 /// fresh paths (lower), [`andersen_broadie`] (upper), both from streams of
@@ -342,13 +364,28 @@ pub fn bounds<P: ExercisePolicy>(
         params.inner_paths(),
         seeder.seed_for(1),
     )?;
-    Ok(PriceBounds {
+    let b = PriceBounds {
         lower,
         upper,
         ci_low: lower.price - 1.96 * lower.std_error,
         ci_high: upper.price + 1.96 * upper.std_error,
         gap: upper.price - lower.price,
-    })
+    };
+    for (what, x) in [
+        ("lower bound", b.lower.price),
+        ("lower bound's standard error", b.lower.std_error),
+        ("dual upper bound", b.upper.price),
+        ("dual upper bound's standard error", b.upper.std_error),
+    ] {
+        if !x.is_finite() {
+            return Err(Error::invalid(
+                what,
+                x,
+                "a finite price (the simulation overflowed: check s0, strike, rate, sigma and maturity)",
+            ));
+        }
+    }
+    Ok(b)
 }
 
 /// What [`price_interval`] returns: the fitted LSMC rule (with its

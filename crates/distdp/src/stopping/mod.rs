@@ -162,15 +162,71 @@ impl std::str::FromStr for Basis {
             d.parse::<usize>()
                 .map_err(|_| Error::invalid("basis degree", d, "a whole number"))
         };
-        match text.trim().split_once(':') {
-            Some(("laguerre", d)) => Ok(Basis::Laguerre(degree(d)?)),
-            Some(("poly", d)) => Ok(Basis::Polynomial(degree(d)?)),
-            _ => Err(Error::invalid(
-                "basis",
-                text,
-                "laguerre:DEGREE | poly:DEGREE",
-            )),
+        let basis = match text.trim().split_once(':') {
+            Some(("laguerre", d)) => Basis::Laguerre(degree(d)?),
+            Some(("poly", d)) => Basis::Polynomial(degree(d)?),
+            _ => {
+                return Err(Error::invalid(
+                    "basis",
+                    text,
+                    "laguerre:DEGREE | poly:DEGREE",
+                ))
+            }
+        };
+        basis.validate()?;
+        Ok(basis)
+    }
+}
+
+/// The most exercise dates accepted (issue 25: `--steps 1e12` must be
+/// refused before a path matrix or a lattice is allocated).
+pub const MAX_EXERCISE_DATES: usize = 100_000;
+
+/// The highest regression-basis degree accepted: beyond a few degrees the
+/// normal equations are numerically singular anyway, and `laguerre:1e12`
+/// must not loop for hours.
+pub const MAX_BASIS_DEGREE: usize = 20;
+
+/// The most binomial-lattice steps accepted (the lattice is `O(steps^2)`).
+pub const MAX_LATTICE_STEPS: usize = 200_000;
+
+/// Refuses more than [`MAX_EXERCISE_DATES`] dates; `what` names the flag.
+pub(crate) fn check_dates_limit(what: &str, dates: usize) -> Result<()> {
+    if dates > MAX_EXERCISE_DATES {
+        return Err(Error::invalid(
+            what,
+            dates,
+            format!("at most {MAX_EXERCISE_DATES} exercise dates"),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses `paths x dates` simulated spots (two f64 copies: per pair and
+/// date-major) over the memory budget, naming `what` (the paths flag).
+pub(crate) fn check_path_memory(what: &str, paths: usize, dates: usize) -> Result<()> {
+    let n = duality_core::limits::product(&[
+        (what, paths.saturating_add(1)),
+        ("exercise dates", dates),
+    ])?;
+    duality_core::limits::check_memory(
+        &format!("{what} x exercise dates = {paths} x {dates}"),
+        n as u128 * 16,
+    )
+}
+
+impl Validate for Basis {
+    /// A degree of at most [`MAX_BASIS_DEGREE`].
+    fn validate(&self) -> Result<()> {
+        let (Basis::Laguerre(d) | Basis::Polynomial(d)) = *self;
+        if d > MAX_BASIS_DEGREE {
+            return Err(Error::invalid(
+                "basis degree",
+                d,
+                format!("at most {MAX_BASIS_DEGREE}"),
+            ));
         }
+        Ok(())
     }
 }
 
@@ -233,7 +289,10 @@ impl Validate for LsmcParams {
     /// At least one exercise date and two paths.
     fn validate(&self) -> Result<()> {
         duality_core::check::at_least("exercise_dates", self.exercise_dates, 1)?;
-        duality_core::check::at_least("paths", self.paths, 2)
+        duality_core::check::at_least("paths", self.paths, 2)?;
+        check_dates_limit("exercise_dates", self.exercise_dates)?;
+        self.basis.validate()?;
+        check_path_memory("paths", self.paths, self.exercise_dates)
     }
 }
 
@@ -542,6 +601,13 @@ pub enum Exercise {
 pub fn binomial_price(opt: &PutOption, exercise: Exercise, steps: usize) -> Result<f64> {
     opt.validate()?;
     duality_core::check::at_least("steps", steps, 1)?;
+    if steps > MAX_LATTICE_STEPS {
+        return Err(Error::invalid(
+            "lattice steps",
+            steps,
+            format!("at most {MAX_LATTICE_STEPS}"),
+        ));
+    }
     let (n, every) = match exercise {
         Exercise::European => (steps, usize::MAX),
         Exercise::American => (steps, 1),

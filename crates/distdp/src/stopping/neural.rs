@@ -226,6 +226,7 @@ impl Validate for NeuralStopParams {
     fn validate(&self) -> Result<()> {
         self.net.validate()?;
         duality_core::check::at_least("exercise_dates", self.exercise_dates, 1)?;
+        super::check_dates_limit("exercise_dates", self.exercise_dates)?;
         duality_core::check::at_least("batch paths", self.batch_paths, 2)?;
         duality_core::check::at_least("steps", self.steps, 1)?;
         duality_core::check::positive("lr", self.lr)?;
