@@ -62,6 +62,20 @@ fn prompts(
     rng: &mut impl Rng,
 ) -> Result<(Vec<Vec<i64>>, duality_core::tensor::tch::Tensor)> {
     duality_core::check::at_least("evaluation samples", n, 2)?;
+    crate::limits::check_bytes(
+        format!(
+            "evaluation samples = {n} of {} tokens",
+            bed.completion_len()
+        ),
+        crate::limits::mul(&[
+            n,
+            bed.completion_len()
+                .saturating_add(crate::limits::MAX_PROMPT_LEN)
+                .saturating_add(8),
+            bed.vocab().saturating_add(8),
+            4 * 6,
+        ]),
+    )?;
     let rows: Vec<Vec<i64>> = (0..n).map(|_| bed.sample_prompt(rng)).collect();
     let refs: Vec<&[i64]> = rows.iter().map(|r| r.as_slice()).collect();
     let t = token_tensor(&refs)?;

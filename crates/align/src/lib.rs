@@ -16,6 +16,8 @@
 //!   reward-model RLHF, constrained RLHF, group-relative REINFORCE (GRPO,
 //!   OPMD, AsymRE) on stale samples, KTO — and the registry that names them;
 //! - [`evaluate`]: win rate against the reference, true reward, KL;
+//! - [`limits`]: size and hyper-parameter limits checked before allocating
+//!   or training;
 //! - [`run`]: one registered trainer on one test bed from a TOML config (the
 //!   CLI's `align train`).
 //!
@@ -36,6 +38,7 @@
 pub mod evaluate;
 #[cfg(feature = "experiments")]
 pub mod experiments;
+pub mod limits;
 pub mod logprob;
 pub mod loss;
 pub mod policy;

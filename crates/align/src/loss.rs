@@ -470,10 +470,57 @@ fn log1mexp(x: &Tensor) -> Tensor {
     a.where_self(&small, &b)
 }
 
+/// The log-ratio margin h = (pc - rc) - (pr - rr) scaled by `scale`,
+/// computed as 4 scale ((pc/2 - rc/2)/2 - (pr/2 - rr/2)/2): halving is exact
+/// in binary floating point, so for ordinary inputs this is bit-identical to
+/// the direct form, while every intermediate stays finite for any finite
+/// log-probs (the direct form overflows to inf - inf = NaN near 1e308).
+/// The product can still overflow when the true value is beyond f64, which
+/// the public loss path reports as an error.
+fn scaled_margin(r: &LogRatioParts<'_>, scale: f64) -> Tensor {
+    let a = (r.pc / 2.0 - r.rc / 2.0) / 2.0;
+    let b = (r.pr / 2.0 - r.rr / 2.0) / 2.0;
+    (a - b) * scale * 4.0
+}
+
+/// The four log-prob tensors a reference-based margin is built from.
+struct LogRatioParts<'a> {
+    pc: &'a Tensor,
+    pr: &'a Tensor,
+    rc: &'a Tensor,
+    rr: &'a Tensor,
+}
+
+impl PairLogProbs {
+    fn parts(&self) -> Result<LogRatioParts<'_>> {
+        let (rc, rr) = self.reference()?;
+        Ok(LogRatioParts {
+            pc: &self.policy_chosen,
+            pr: &self.policy_rejected,
+            rc,
+            rr,
+        })
+    }
+}
+
 impl PreferenceLoss for Loss {
+    /// Checks the pairs, computes the losses, and fails (naming the loss,
+    /// the pair and its value) if a loss is not finite: the true value is
+    /// beyond f64 (e.g. IPO's square of a margin near 1e200).
     fn per_pair(&self, pairs: &PairLogProbs) -> Result<Tensor> {
         pairs.check()?;
-        self.compute(pairs)
+        let out = self.compute(pairs)?;
+        if !all_finite(&out) {
+            let vals = crate::util::tensor_to_f64(&out)?;
+            if let Some((i, v)) = vals.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Err(Error::invalid(
+                    format!("{} loss of pair {i}", self.kind()),
+                    *v,
+                    "a finite loss (the log-probs are so far apart that the loss overflows f64)",
+                ));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -486,8 +533,7 @@ impl Loss {
         let e = c.label_smoothing;
         let out = match c.kind {
             LossKind::Dpo | LossKind::Cdpo | LossKind::Robust | LossKind::Slic => {
-                let r = pairs.log_ratios()?;
-                let z = (r.chosen - r.rejected) * beta;
+                let z = scaled_margin(&pairs.parts()?, beta);
                 match c.kind {
                     LossKind::Dpo => neg_log_sigmoid(&z),
                     LossKind::Cdpo => neg_log_sigmoid(&z) * (1.0 - e) + neg_log_sigmoid(&-&z) * e,
@@ -499,10 +545,10 @@ impl Loss {
                 }
             }
             LossKind::Ipo => {
-                let r = pairs.log_ratios()?;
                 let h = match c.ipo_normalization {
-                    IpoNormalization::Sum => r.chosen - r.rejected,
+                    IpoNormalization::Sum => scaled_margin(&pairs.parts()?, 1.0),
                     IpoNormalization::Length => {
+                        let r = pairs.log_ratios()?;
                         let (nc, nr) = pairs.tokens("ipo")?.ok_or_else(|| {
                             Error::invalid(
                                 "token counts for ipo",

@@ -211,6 +211,13 @@ impl Policy {
     /// A freshly initialised policy; `seed` fixes the initial weights.
     pub fn new(config: &PolicyConfig, seed: u64) -> Result<Self> {
         config.validate()?;
+        crate::limits::check_bytes(
+            format!(
+                "policy (vocab = {}, embed = {}, hidden = {}, max_len = {})",
+                config.vocab, config.embed, config.hidden, config.max_len
+            ),
+            crate::limits::policy_bytes(config),
+        )?;
         let (vs, net) = crate::util::seeded_init(seed, || {
             let vs = nn::VarStore::new(Device::Cpu);
             let net = build_net(config, &vs.root());
@@ -434,6 +441,13 @@ fn sample_with(
         let lp = next_log_probs(&seq)?;
         let v = shape_of(&lp).get(1).copied().unwrap_or(0);
         let flat: Vec<f64> = crate::util::tensor_to_f64(&lp)?;
+        if let Some(bad) = flat.iter().find(|x| x.is_nan() || **x == f64::INFINITY) {
+            return Err(Error::invalid(
+                "policy next-token log-probability",
+                *bad,
+                "a finite log-probability (the policy's weights are not finite; lower the learning rate)",
+            ));
+        }
         let mut next = Vec::with_capacity(batch);
         for row in flat.chunks(v.max(1)) {
             next.push(draw(row, sampling, rng) as i64);

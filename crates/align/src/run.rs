@@ -45,7 +45,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::evaluate::{win_rate, Estimate};
 use crate::policy::{Policy, PolicyConfig, SamplingConfig};
-use crate::testbed::{covered_tokens, token_tensor, TaskConfig, TestBed, TestBedKind};
+use crate::testbed::{covered_tokens, token_tensor, Task, TaskConfig, TestBed, TestBedKind};
 use crate::train::{
     find_trainer, registered, section_config, to_section, DataSpec, Observer, TrainContext,
     TrainLog, Trainer,
@@ -176,13 +176,17 @@ impl Validate for RunConfig {
         policy.vocab = policy.vocab.max(2);
         policy.max_len = policy.max_len.max(1);
         policy.validate()?;
+        self.check_sizes()?;
         for (key, section) in &self.sections {
             let entry = find_trainer(key).map_err(|_| {
                 let names: Vec<&str> = registered().iter().map(|t| t.name()).collect();
+                let hint = crate::util::closest(key, RUN_KEYS.iter().copied().chain(names.iter().copied()))
+                    .map(|k| format!(" (did you mean `{k}`?)"))
+                    .unwrap_or_default();
                 Error::config(
                     key.clone(),
                     format!(
-                        "unknown key: neither a run setting ({}) nor a registered trainer ({})",
+                        "unknown key: neither a run setting ({}) nor a registered trainer ({}){hint}",
                         RUN_KEYS.join(", "),
                         names.join(", ")
                     ),
@@ -195,6 +199,80 @@ impl Validate for RunConfig {
 }
 
 impl RunConfig {
+    /// The vocabulary and completion length of the configured bed
+    /// (CountDown's are fixed; the others take `task.vocab` and
+    /// `task.completion_len`).
+    fn bed_sizes(&self) -> (usize, usize) {
+        match self.testbed {
+            TestBedKind::Countdown => {
+                let c = crate::testbed::CountDown;
+                (c.vocab(), c.completion_len())
+            }
+            _ => (self.task.vocab, self.task.completion_len),
+        }
+    }
+
+    /// Refuses sizes whose memory would exceed the budget
+    /// ([`duality_core::limits::memory_budget`]) before anything is
+    /// allocated: the bed's tables, the offline and ranked data, the policy,
+    /// and the evaluation and curve batches. Errors name the fields.
+    fn check_sizes(&self) -> Result<()> {
+        use crate::limits::{batch_bytes, check_bytes, mul, MAX_PROMPT_LEN};
+        let t = &self.task;
+        let (vocab, len) = self.bed_sizes();
+        let seq = len.saturating_add(MAX_PROMPT_LEN);
+        check_bytes(
+            format!("task.vocab = {} (hidden reward tables)", t.vocab),
+            mul(&[t.contexts.saturating_add(t.vocab), t.vocab, 8]),
+        )?;
+        check_bytes(
+            format!(
+                "task.pairs = {} of task.completion_len = {len} tokens",
+                t.pairs
+            ),
+            mul(&[t.pairs, seq.saturating_mul(2).saturating_add(16), 8]),
+        )?;
+        check_bytes(
+            format!(
+                "task.ranked_prompts = {} x task.responses_per_prompt = {} of {len} tokens",
+                t.ranked_prompts, t.responses_per_prompt
+            ),
+            mul(&[
+                t.ranked_prompts,
+                t.responses_per_prompt,
+                seq.saturating_add(8),
+                8,
+            ]),
+        )?;
+        let mut policy = self.policy.clone();
+        policy.vocab = vocab;
+        policy.max_len = policy.max_len.max(seq);
+        check_bytes(
+            format!(
+                "policy (vocab = {vocab}, embed = {}, hidden = {}, max_len = {})",
+                policy.embed, policy.hidden, policy.max_len
+            ),
+            crate::limits::policy_bytes(&policy),
+        )?;
+        check_bytes(
+            format!(
+                "eval_samples = {} sequences of task.completion_len = {len} tokens (vocab {vocab})",
+                self.eval_samples
+            ),
+            batch_bytes(self.eval_samples, seq, &policy),
+        )?;
+        if self.curve_every > 0 {
+            check_bytes(
+                format!(
+                    "curve_samples = {} sequences of {len} tokens (vocab {vocab})",
+                    self.curve_samples
+                ),
+                batch_bytes(self.curve_samples, seq, &policy),
+            )?;
+        }
+        Ok(())
+    }
+
     /// A run of trainer `T` with `config`, everything else at its default.
     pub fn for_trainer<T: Trainer>(config: &T::Config) -> Result<Self> {
         let mut c = RunConfig::default();
@@ -415,6 +493,14 @@ pub fn run_trained(config: &RunConfig) -> Result<TrainedRun> {
             .with_observer(&mut curve);
         entry.train(config.sections.get(&config.trainer), &mut ctx)?
     };
+    let steps = log.entries.last().map_or(0, |e| e.step);
+    crate::train::finite_parameters(
+        &policy,
+        &format!(
+            "after training ({}, last logged step {steps})",
+            config.trainer
+        ),
+    )?;
     let points = std::mem::take(&mut curve.points);
     let mut eval_rng = seeder.named("eval").rng(0);
     let eval = bed.evaluate(

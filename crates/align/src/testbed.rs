@@ -100,6 +100,10 @@ impl HiddenRewardTask {
                 format!("at most vocab = {vocab}"),
             ));
         }
+        crate::limits::check_bytes(
+            format!("vocab = {vocab} (hidden reward tables)"),
+            crate::limits::mul(&[contexts.saturating_add(vocab), vocab, 8]),
+        )?;
         let mut rng = duality_core::seed::Seeder::new(seed)
             .named("hidden-reward")
             .rng(0);
@@ -340,28 +344,41 @@ pub fn offline_pairs(
     duality_core::check::at_least("number of pairs", n, 1)?;
     let covered = covered_tokens(coverage, bed.vocab())?;
     let len = bed.completion_len();
-    Ok((0..n)
-        .map(|_| {
+    crate::limits::check_bytes(
+        format!("pairs = {n} of {len} tokens"),
+        crate::limits::mul(&[
+            n,
+            len.saturating_add(crate::limits::MAX_PROMPT_LEN)
+                .saturating_mul(2)
+                .saturating_add(16),
+            8,
+        ]),
+    )?;
+    (0..n)
+        .map(|i| {
             let prompt = bed.sample_prompt(rng);
             let a = random_completion(len, covered, rng);
             let b = random_completion(len, covered, rng);
             let p = oracle.prob_prefer(&prompt, &a, &b);
-            let (chosen, rejected) = if rng.random_bool(p.clamp(0.0, 1.0)) {
-                (a, b)
-            } else {
-                (b, a)
-            };
+            if !(0.0..=1.0).contains(&p) {
+                return Err(Error::invalid(
+                    format!("oracle preference probability of pair {i}"),
+                    p,
+                    "a probability in [0, 1] (check the oracle's scale)",
+                ));
+            }
+            let (chosen, rejected) = if rng.random_bool(p) { (a, b) } else { (b, a) };
             let gap = reward.map_or(0.0, |r| {
                 r.reward(&prompt, &chosen) - r.reward(&prompt, &rejected)
             });
-            PreferencePair {
+            Ok(PreferencePair {
                 prompt,
                 chosen,
                 rejected,
                 gap,
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// A reward that penalises responses outside the offline data's coverage:
@@ -413,6 +430,16 @@ pub fn ranked_responses(
 ) -> Result<Vec<RankedResponses>> {
     duality_core::check::at_least("prompts", prompts, 1)?;
     duality_core::check::at_least("responses per prompt", k, 2)?;
+    crate::limits::check_bytes(
+        format!("prompts = {prompts} x responses per prompt = {k}"),
+        crate::limits::mul(&[
+            prompts,
+            k,
+            bed.completion_len()
+                .saturating_add(crate::limits::MAX_PROMPT_LEN + 8),
+            8,
+        ]),
+    )?;
     Ok((0..prompts)
         .map(|_| {
             let prompt = bed.sample_prompt(rng);

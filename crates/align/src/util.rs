@@ -80,3 +80,43 @@ pub(crate) fn with_generator<T>(f: impl FnOnce() -> T) -> T {
     let _guard = TORCH_GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
     f()
 }
+
+/// The candidate closest to `wrong` (Jaro-Winkler similarity >= 0.8, the
+/// threshold `duality_core::config` uses for its own suggestions), if any.
+pub(crate) fn closest<'a>(
+    wrong: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(wrong, c), c))
+        .filter(|(similarity, _)| *similarity >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Appends "(did you mean `x`?)" to serde's "unknown field `a`, expected
+/// one of `x`, `y`" when one expected name is close (trainer sections are
+/// parsed outside `duality_core::config::from_toml_str`, which does the same
+/// for the run's typed keys).
+pub(crate) fn with_suggestion(message: &str) -> String {
+    let prefix = "unknown field `";
+    let Some(start) = message.find(prefix).map(|i| i + prefix.len()) else {
+        return message.to_string();
+    };
+    let Some(len) = message[start..].find('`') else {
+        return message.to_string();
+    };
+    let wrong = &message[start..start + len];
+    let Some(expected) = message[start + len..].find("expected") else {
+        return message.to_string();
+    };
+    let candidates = message[start + len + expected..]
+        .split('`')
+        .skip(1)
+        .step_by(2);
+    match closest(wrong, candidates) {
+        Some(name) => format!("{message} (did you mean `{name}`?)"),
+        None => message.to_string(),
+    }
+}

@@ -115,7 +115,7 @@ impl Validate for D3sConfig {
             }
         }
         duality_core::check::probability("relax_fraction", self.relax_fraction)?;
-        self.optimizer.validate()
+        crate::limits::check_optimizer("optimizer", &self.optimizer)
     }
 }
 
@@ -228,6 +228,14 @@ impl Trainer for D3s {
             .reward()
             .ok_or_else(|| Error::config("testbed", "d3s needs a reward (not the cyclic bed)"))?;
         let c = &self.config;
+        super::check_batch(
+            ctx.policy,
+            bed.completion_len(),
+            &[
+                ("prompts_per_step", c.prompts_per_step),
+                ("group_size", c.group_size),
+            ],
+        )?;
         let seeder = Seeder::new(ctx.trainer_seed(c.seed)).named("d3s");
         let mut opt = c.optimizer.build(ctx.policy.var_store())?;
         let progress = Progress::new(c.steps as u64, "d3s");

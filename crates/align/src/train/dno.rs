@@ -69,7 +69,7 @@ impl Validate for DnoConfig {
         duality_core::check::positive("eta", self.eta)?;
         positive_count("epochs", self.epochs)?;
         positive_count("batch_size", self.batch_size)?;
-        self.optimizer.validate()
+        crate::limits::check_optimizer("optimizer", &self.optimizer)
     }
 }
 
@@ -123,6 +123,11 @@ fn train_dno(
     let mut log = TrainLog::new("dno");
     let k = config.samples_per_prompt;
     let len = bed.completion_len();
+    super::check_batch(
+        policy,
+        len,
+        &[("prompts", config.prompts), ("samples_per_prompt", k)],
+    )?;
     for it in 0..config.iterations {
         let mut rng = seeder.rng(it as u64);
         let anchor = policy.frozen_copy()?;

@@ -217,7 +217,7 @@ impl Validate for GroupConfig {
                 return Err(Error::invalid(name, v, "a finite number >= 0"));
             }
         }
-        self.optimizer.validate()
+        crate::limits::check_optimizer("optimizer", &self.optimizer)
     }
 }
 
@@ -360,13 +360,20 @@ impl Group {
         observer: &mut Option<&mut dyn Observer>,
     ) -> Result<TrainLog> {
         let config = &self.config;
+        let g = config.group_size;
+        let len = bed.completion_len();
+        let rows = super::check_batch(
+            policy,
+            len,
+            &[
+                ("prompts_per_step", config.prompts_per_step),
+                ("group_size", g),
+            ],
+        )?;
         let mut opt = config.optimizer.build(policy.var_store())?;
         let seeder = Seeder::new(seed).named("group");
         let progress = Progress::new(config.steps as u64, "group");
         let mut log = TrainLog::new(format!("{}-lag{}", config.method, config.lag));
-        let g = config.group_size;
-        let rows = config.prompts_per_step * g;
-        let len = bed.completion_len();
         let mask = full_mask(rows, len);
         // Snapshots of past policies; the front is the behaviour policy.
         let mut history: VecDeque<Policy> = VecDeque::new();

@@ -154,7 +154,14 @@ impl Hypo {
         let mut log = TrainLog::new("hypo");
         let len = ctx.bed.completion_len();
         let k = config.samples_per_prompt;
-        let rows = config.online_batch * k;
+        let rows = super::check_batch(
+            policy,
+            len,
+            &[
+                ("online_batch", config.online_batch),
+                ("samples_per_prompt", k),
+            ],
+        )?;
         let mask = full_mask(rows, len);
         let mut step = 0usize;
         for epoch in 1..=oc.epochs {

@@ -73,7 +73,7 @@ impl Validate for KtoConfig {
         duality_core::check::positive("undesirable_weight", self.undesirable_weight)?;
         positive_count("epochs", self.epochs)?;
         positive_count("batch_size", self.batch_size)?;
-        self.optimizer.validate()
+        crate::limits::check_optimizer("optimizer", &self.optimizer)
     }
 }
 

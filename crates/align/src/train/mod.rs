@@ -204,6 +204,41 @@ pub(crate) fn pair_log_probs(
     Ok(PairLogProbs::new(pc.sum, pr.sum, rc, rr).with_tokens(pc.tokens, pr.tokens))
 }
 
+/// Refuses a batch of sequences whose forward and backward pass through
+/// `policy` would exceed the memory budget, before anything is sampled:
+/// the batch is the product of `factors` (config fields and their values,
+/// multiplied without overflow), each a row of a prompt and `len` completion
+/// tokens. Returns the number of rows.
+pub(crate) fn check_batch(policy: &Policy, len: usize, factors: &[(&str, usize)]) -> Result<usize> {
+    let rows = duality_core::limits::product(factors)?;
+    let names: Vec<String> = factors.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+    crate::limits::check_bytes(
+        format!("{} (sequences of {len} tokens per step)", names.join(" x ")),
+        crate::limits::batch_bytes(
+            rows,
+            len.saturating_add(crate::limits::MAX_PROMPT_LEN),
+            policy.config(),
+        ),
+    )?;
+    Ok(rows)
+}
+
+/// Fails unless every parameter of `policy` is finite: a step that
+/// diverged is an error naming the parameter (and `when`, e.g. the trainer
+/// and its last step), not NaN weights evaluated or saved silently.
+pub fn finite_parameters(policy: &Policy, when: &str) -> Result<()> {
+    for (name, t) in policy.var_store().variables() {
+        if !crate::util::all_finite(&t) {
+            return Err(Error::invalid(
+                format!("policy parameter `{name}` {when}"),
+                "not finite",
+                "finite weights (training diverged: lower the learning rate or beta)",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Fails unless `n >= 1` (named).
 pub(crate) fn positive_count(name: &str, n: usize) -> Result<()> {
     duality_core::check::at_least(name, n, 1)

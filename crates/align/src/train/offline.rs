@@ -90,7 +90,7 @@ impl Validate for OfflineConfig {
         self.loss.validate()?;
         positive_count("epochs", self.epochs)?;
         positive_count("batch_size", self.batch_size)?;
-        self.optimizer.validate()
+        crate::limits::check_optimizer("optimizer", &self.optimizer)
     }
 }
 

@@ -174,7 +174,7 @@ impl Validate for OnlineConfig {
         duality_core::check::probability("mixture", self.mixture)?;
         positive_count("steps", self.steps)?;
         positive_count("batch_size", self.batch_size)?;
-        self.optimizer.validate()
+        crate::limits::check_optimizer("optimizer", &self.optimizer)
     }
 }
 
@@ -252,6 +252,12 @@ impl Trainer for Online {
         let seeder = Seeder::new(ctx.trainer_seed(config.seed)).named("online");
         let (policy, reference, bed) = (&mut *ctx.policy, ctx.reference, ctx.bed);
         let oracle = bed.oracle();
+        // Each prompt gets two responses (and the reference scores both).
+        super::check_batch(
+            policy,
+            bed.completion_len(),
+            &[("batch_size", config.batch_size), ("responses", 2)],
+        )?;
         let mut opt = config.optimizer.build(policy.var_store())?;
         let progress = Progress::new(config.steps as u64, "online");
         let name = match config.method {

@@ -88,8 +88,8 @@ impl Validate for PpoConfig {
                 "at most 4096",
             ));
         }
-        self.optimizer.validate()?;
-        self.critic_optimizer.validate()
+        crate::limits::check_optimizer("optimizer", &self.optimizer)?;
+        crate::limits::check_optimizer("critic_optimizer", &self.critic_optimizer)
     }
 }
 
@@ -184,6 +184,22 @@ impl Trainer for Ppo {
             .reward()
             .ok_or_else(|| Error::config("testbed", "ppo needs a reward (not the cyclic bed)"))?;
         let c = &self.config;
+        super::check_batch(
+            ctx.policy,
+            bed.completion_len(),
+            &[
+                ("prompts_per_step", c.prompts_per_step),
+                ("group_size", c.group_size),
+            ],
+        )?;
+        crate::limits::check_bytes(
+            format!("critic_hidden = {}", c.critic_hidden),
+            crate::limits::mul(&[
+                c.critic_hidden,
+                c.critic_hidden.saturating_add(bed.vocab()),
+                4 * 20,
+            ]),
+        )?;
         let seed = ctx.trainer_seed(c.seed);
         let seeder = Seeder::new(seed).named("ppo");
         let critic = Critic::new(

@@ -52,7 +52,10 @@ pub(crate) fn section_config<T: Trainer>(section: Option<&toml::Value>) -> Resul
     match section {
         None => Ok(T::Config::default()),
         Some(v) => v.clone().try_into().map_err(|e: toml::de::Error| {
-            Error::config(T::NAME, e.message().trim_end().to_string())
+            Error::config(
+                T::NAME,
+                crate::util::with_suggestion(e.message().trim_end()),
+            )
         }),
     }
 }
@@ -101,7 +104,7 @@ impl<T: Trainer> RegisteredTrainer for Registered<T> {
                 line: e
                     .span()
                     .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
-                message: e.message().trim_end().to_string(),
+                message: crate::util::with_suggestion(e.message().trim_end()),
             })?;
         match found {
             Some(config) => config.validate().map_err(|e| match in_section::<T>(e) {

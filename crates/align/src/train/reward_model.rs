@@ -60,7 +60,7 @@ impl Validate for RewardModelConfig {
         positive_count("hidden", self.hidden)?;
         positive_count("epochs", self.epochs)?;
         positive_count("batch_size", self.batch_size)?;
-        self.optimizer.validate()
+        crate::limits::check_optimizer("optimizer", &self.optimizer)
     }
 }
 

@@ -188,7 +188,7 @@ impl Validate for SpoConfig {
                 ));
             }
         }
-        self.optimizer.validate()
+        crate::limits::check_optimizer("optimizer", &self.optimizer)
     }
 }
 
@@ -237,6 +237,25 @@ impl Trainer for Spo {
                         depth - 1
                     ),
                 ));
+            }
+        }
+        match config.estimator {
+            SpoEstimator::Chain => {
+                super::check_batch(
+                    ctx.policy,
+                    len,
+                    &[
+                        ("prompts_per_step", config.prompts_per_step),
+                        ("responses", config.responses),
+                        ("rollouts", config.rollouts),
+                        ("cuts (completion length)", len),
+                    ],
+                )?;
+            }
+            SpoEstimator::Tree => {
+                let mut factors = vec![("prompts_per_step", config.prompts_per_step)];
+                factors.extend(config.branch_factors.iter().map(|&b| ("branch_factors", b)));
+                super::check_batch(ctx.policy, len, &factors)?;
             }
         }
         let seed = ctx.trainer_seed(config.seed);
