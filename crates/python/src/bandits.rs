@@ -49,6 +49,39 @@ fn at_position(
     Ok((out, n, k))
 }
 
+/// A `duality-bandits` message in obp's argument names: `rewards` ->
+/// `reward`, `actions` -> `action`, `pscores` -> `pscore`, `qhat` ->
+/// `estimated_rewards_by_reg_model` (whole words only). Indices into the
+/// `(n, n_actions)` data of one slot are flat (`round * n_actions + action`),
+/// which the message then says.
+fn obp_names(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len() + 64);
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        out.push_str(match word.as_str() {
+            "rewards" => "reward",
+            "actions" => "action",
+            "pscores" => "pscore",
+            "qhat" => "estimated_rewards_by_reg_model",
+            w => w,
+        });
+        word.clear();
+    };
+    for c in msg.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    if msg.contains("qhat[") || msg.contains("action_dist[") {
+        out.push_str(" (flat index: round * n_actions + action, at the round's position)");
+    }
+    out
+}
+
 /// One off-policy estimator (`ipw`, `snipw`, `dm`, `dr`, `switch-dr`) on
 /// logged data: the estimate, or (`round_rewards`) the per-round values
 /// whose mean it is. `action_dist` and `estimated_rewards` are obp's
@@ -110,7 +143,7 @@ fn bandits_ope<'py>(
                 Ok((Some(est.estimate(&data)?), None))
             }
         })
-        .map_err(value_error)?;
+        .map_err(|e| value_error(obp_names(&e.to_string())))?;
     match out {
         (Some(v), _) => Ok(v.into_pyobject(py)?.into_any().unbind()),
         (_, Some(values)) => {

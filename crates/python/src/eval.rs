@@ -252,7 +252,8 @@ fn eval_roc_auc(
     scores: PyReadonlyArray1<'_, f64>,
 ) -> PyResult<f64> {
     let (l, s) = (slice1(&labels, "y_true")?, slice1(&scores, "y_score")?);
-    py.detach(|| ranking::auroc(l, s)).map_err(value_error)
+    py.detach(|| ranking::auroc(l, s))
+        .map_err(|e| value_error(format!("y_true (labels), y_score (scores): {e}")))
 }
 
 /// Average precision (scikit-learn's step-wise AUPRC).
@@ -264,7 +265,7 @@ fn eval_average_precision(
 ) -> PyResult<f64> {
     let (l, s) = (slice1(&labels, "y_true")?, slice1(&scores, "y_score")?);
     py.detach(|| ranking::average_precision(l, s))
-        .map_err(value_error)
+        .map_err(|e| value_error(format!("y_true (labels), y_score (scores): {e}")))
 }
 
 /// DeLong's test: `(auroc_a, auroc_b, variance, z, p_value, ci_lo, ci_hi)`
@@ -286,7 +287,11 @@ fn eval_delong(
             let ci = d.difference_ci(confidence)?;
             Ok::<_, duality_core::Error>((d, ci))
         })
-        .map_err(value_error)?;
+        .map_err(|e| {
+            value_error(format!(
+                "y_true (labels), y_score_a (scores_a), y_score_b (scores_b): {e}"
+            ))
+        })?;
     Ok((
         d.auroc_a, d.auroc_b, d.variance, d.z, d.p_value, ci.lo, ci.hi,
     ))

@@ -104,7 +104,7 @@ def test_nan_is_named():
     p = np.random.rand(5, 2)
     p[3, 0] = np.inf
     raises(ValueError, r"coords\[3\]\[x\]", combopt.solve_tsp, p)
-    raises(ValueError, "rewards", bandits.ips, np.array([0.0, np.nan]), np.zeros(2, int), np.full(2, 0.5), np.full((2, 2, 1), 0.5))
+    raises(ValueError, r"reward\[1\] = NaN", bandits.ips, np.array([0.0, np.nan]), np.zeros(2, int), np.full(2, 0.5), np.full((2, 2, 1), 0.5))
     raises(ValueError, "gamma", ev.aggregate_optimality_gap, GOOD, gamma=float("nan"))
     raises(ValueError, "sigma", distdp.price_bermudan_put, sigma=float("nan"))
 
@@ -144,9 +144,9 @@ def test_bad_labels_and_logs():
     raises(ValueError, "binary|classes", ev.roc_auc_score, [0, 1, 2], [0.1, 0.2, 0.3])
     raises(ValueError, "positive|negative|class", ev.roc_auc_score, [1, 1, 1], [0.1, 0.2, 0.3])
     raises(ValueError, r"action\[1\] = -1", bandits.ips, np.zeros(2), np.array([0, -1]), np.full(2, 0.5), np.full((2, 2, 1), 0.5))
-    raises(ValueError, r"actions\[1\]", bandits.ips, np.zeros(2), np.array([0, 5]), np.full(2, 0.5), np.full((2, 2, 1), 0.5))
+    raises(ValueError, r"action\[1\] = 5", bandits.ips, np.zeros(2), np.array([0, 5]), np.full(2, 0.5), np.full((2, 2, 1), 0.5))
     raises(ValueError, "action", bandits.ips, np.zeros(2), np.array([0.0, 0.5]), np.full(2, 0.5), np.full((2, 2, 1), 0.5))
-    raises(ValueError, r"pscores\[0\]", bandits.ips, np.zeros(2), np.zeros(2, int), np.array([0.0, 0.5]), np.full((2, 2, 1), 0.5))
+    raises(ValueError, r"pscore\[0\] = 0", bandits.ips, np.zeros(2), np.zeros(2, int), np.array([0.0, 0.5]), np.full((2, 2, 1), 0.5))
     raises(ValueError, "forbidden|infeasible|inf", combopt.linear_sum_assignment, np.full((2, 2), np.inf))
     raises(ValueError, r"ary\[0\]\[1\] = -1", ev.mcnemar, [[1, -1], [2, 3]])
 
@@ -184,3 +184,114 @@ def test_direct_native_calls_with_wrong_arrays_raise_not_crash():
         _native.eval_aggregate("mean", np.zeros((4, 4))[:, ::2])
     with pytest.raises(TypeError):
         _native.combopt_linear_sum_assignment("cost", False)
+
+
+# ------------------------------------------- every array argument, swept
+
+_RNG = np.random.default_rng(0)
+_N, _K = 6, 3
+_S = _RNG.random((4, 3))
+_OPE = dict(
+    reward=_RNG.random(_N),
+    action=_RNG.integers(0, _K, _N),
+    pscore=np.full(_N, 1 / _K),
+    action_dist=np.full((_N, _K, 1), 1 / _K),
+)
+# name -> (function, good keyword arguments): each array argument in turn
+# gets every bad value below, everything else stays good.
+SWEEP = {
+    "aggregate_iqm": (ev.aggregate_iqm, dict(scores=_S)),
+    "probability_of_improvement": (ev.probability_of_improvement, dict(scores_x=_S, scores_y=_S + 0.1)),
+    "get_interval_estimates": (lambda score_dict: ev.get_interval_estimates({"a": score_dict}, reps=10), dict(score_dict=_S)),
+    "create_performance_profile": (
+        lambda score_dict, tau_list: ev.create_performance_profile({"a": score_dict}, tau_list, reps=10),
+        dict(score_dict=_S, tau_list=np.array([0.2, 0.5])),
+    ),
+    "roc_auc_score": (ev.roc_auc_score, dict(y_true=np.array([0, 1, 0, 1]), y_score=np.array([0.1, 0.4, 0.35, 0.8]))),
+    "average_precision_score": (ev.average_precision_score, dict(y_true=np.array([0, 1, 0, 1]), y_score=np.array([0.1, 0.4, 0.35, 0.8]))),
+    "delong_test": (
+        ev.delong_test,
+        dict(y_true=np.array([0, 1, 0, 1, 1]), y_score_a=np.array([0.1, 0.4, 0.35, 0.8, 0.7]), y_score_b=np.array([0.2, 0.3, 0.1, 0.9, 0.5])),
+    ),
+    "mcnemar": (ev.mcnemar, dict(ary=np.array([[3, 2], [1, 4]]))),
+    "conformal_select": (ev.conformal_select, dict(calibration_scores=_RNG.random(10), test_scores=_RNG.random(5))),
+    "ips": (bandits.ips, dict(_OPE)),
+    "dr": (bandits.dr, dict(_OPE, estimated_rewards_by_reg_model=_RNG.random((_N, _K, 1)))),
+    "dm": (bandits.dm, dict(action_dist=_OPE["action_dist"], estimated_rewards_by_reg_model=_RNG.random((_N, _K, 1)))),
+    "linear_sum_assignment": (combopt.linear_sum_assignment, dict(cost_matrix=_RNG.random((4, 4)))),
+    "solve_tsp": (combopt.solve_tsp, dict(points=_RNG.random((6, 2)))),
+    "hypervolume": (combopt.hypervolume, dict(data=np.array([[1.0, 2.0], [2.0, 1.0]]), ref=np.array([3.0, 3.0]))),
+    "solve_mdp": (distdp.solve_mdp, dict(transitions=np.full((2, 3, 3), 1 / 3), reward=_RNG.random((3, 2)), discount=0.9)),
+}
+
+# Variants that are valid input, not bad: fewer rows of a matrix (fewer runs,
+# rounds or cities) and labels of any kind where the peer takes them too
+# (scikit-learn's roc_auc_score takes string labels, the larger positive).
+VALID = {
+    ("aggregate_iqm", "scores", "truncated"),
+    ("probability_of_improvement", "scores_x", "truncated"),
+    ("probability_of_improvement", "scores_y", "truncated"),
+    ("get_interval_estimates", "score_dict", "truncated"),
+    ("create_performance_profile", "score_dict", "truncated"),
+    ("create_performance_profile", "tau_list", "truncated"),
+    ("roc_auc_score", "y_true", "string"),
+    ("delong_test", "y_true", "string"),
+    ("conformal_select", "calibration_scores", "truncated"),
+    ("conformal_select", "test_scores", "truncated"),
+    ("linear_sum_assignment", "cost_matrix", "truncated"),
+    ("solve_tsp", "points", "truncated"),
+    ("hypervolume", "data", "truncated"),
+}
+
+# Names the Rust side uses for an argument, besides the argument's own.
+ALIASES = {
+    "score_dict": {"score"},
+    "tau_list": {"tau"},
+    "cost_matrix": {"cost"},
+    "y_true": {"labels", "pos_label"},
+}
+
+
+def _bad_variants(good):
+    g = np.asarray(good)
+    out = {
+        "object": np.array(g.tolist(), dtype=object),
+        "string": g.astype(str),
+        "0d": np.array(1.0),
+        "ragged": [[1.0, 2.0], [3.0]],
+        "truncated": g[:-1],
+    }
+    if g.dtype.kind == "f":
+        nan = g.copy()
+        nan.flat[0] = np.nan
+        out["nan"] = nan
+    return out
+
+
+def _sweep_cases():
+    for fname, (fn, good) in SWEEP.items():
+        for arg, value in good.items():
+            if not isinstance(value, np.ndarray):
+                continue
+            for vname, bad in _bad_variants(value).items():
+                if (fname, arg, vname) not in VALID:
+                    yield pytest.param(fn, good, arg, bad, id=f"{fname}-{arg}-{vname}")
+
+
+def test_sweep_good_inputs_run():
+    for fname, (fn, good) in SWEEP.items():
+        fn(**good)
+
+
+@pytest.mark.parametrize("fn,good,arg,bad", list(_sweep_cases()))
+def test_sweep_every_array_argument_refuses_bad_values_by_name(fn, good, arg, bad):
+    """Object, string, 0-d, ragged, NaN and wrongly sized values of every
+    array argument raise ValueError or TypeError (nothing else, no crash),
+    and the message names the argument."""
+    kwargs = dict(good)
+    kwargs[arg] = bad
+    with pytest.raises((ValueError, TypeError)) as info:
+        fn(**kwargs)
+    msg = str(info.value)
+    names = {arg, arg.replace("_", " ")} | ALIASES.get(arg, set())
+    assert any(n in msg for n in names), f"{arg} not named in: {msg}"

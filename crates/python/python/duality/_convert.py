@@ -15,6 +15,26 @@ import numpy as np
 _NUMERIC_KINDS = "biuf"
 
 
+def any_array(x: Any, name: str) -> np.ndarray:
+    """``x`` as a NumPy array of whatever dtype it has (no copy of an
+    array); ragged nesting raises ``ValueError`` naming ``name``."""
+    if isinstance(x, np.ndarray):
+        return x
+    try:
+        return np.asarray(x)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"{name}: not a rectangular array (ragged nesting?): {e}") from None
+
+
+def named(names: str, call: Any, *args: Any) -> Any:
+    """``call(*args)``, with a ``ValueError`` from the Rust side prefixed
+    by the Python argument ``names`` it concerns."""
+    try:
+        return call(*args)
+    except ValueError as e:
+        raise ValueError(f"{names}: {e}") from None
+
+
 def as_array(x: Any, name: str, ndim: Optional[int] = None, dtype: Any = np.float64) -> np.ndarray:
     """``x`` as a C-contiguous ``dtype`` array with ``ndim`` dimensions.
 

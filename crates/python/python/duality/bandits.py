@@ -20,7 +20,7 @@ from typing import Any, Dict, Mapping, Optional, Union
 import numpy as np
 
 from . import _native
-from ._convert import as_array, as_float
+from ._convert import any_array, as_array, as_float
 
 __all__ = [
     "InverseProbabilityWeighting",
@@ -41,7 +41,7 @@ def _three_d(x: Any, name: str) -> np.ndarray:
     """obp's ``(n_rounds, n_actions, len_list)`` array as C-contiguous float64
     (a 2-D ``(n_rounds, n_actions)`` array is one slot); the slot of each
     round is picked on the Rust side while copying, so the data is copied once."""
-    arr = np.asarray(x) if not isinstance(x, np.ndarray) else x
+    arr = any_array(x, name)
     if arr.ndim == 2:
         arr = arr[:, :, None]
     return as_array(arr, name, ndim=3)

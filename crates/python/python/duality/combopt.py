@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from . import _native
-from ._convert import as_array, as_float, as_int
+from ._convert import as_array, as_float, as_int, named
 
 __all__ = ["linear_sum_assignment", "solve_tsp", "tsp_methods", "hypervolume"]
 
@@ -71,7 +71,9 @@ def solve_tsp(
         raise ValueError("solve_tsp: give exactly one of points (n, 2) or distances (n, n)")
     is_matrix = distances is not None
     data = as_array(distances if is_matrix else points, "distances" if is_matrix else "points", ndim=2)
-    tour, length, bound = _native.combopt_solve_tsp(
+    tour, length, bound = named(
+        "distances" if is_matrix else "points (coords)",
+        _native.combopt_solve_tsp,
         data,
         is_matrix,
         str(method),
@@ -90,4 +92,4 @@ def hypervolume(data: Any, ref: Any) -> float:
     points not strictly better than ``ref`` in every objective add nothing."""
     pts = as_array(data, "data", ndim=2)
     r = as_array(ref, "ref", ndim=1)
-    return _native.combopt_hypervolume(pts, r)
+    return named("data (points), ref", _native.combopt_hypervolume, pts, r)

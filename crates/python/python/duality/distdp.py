@@ -8,7 +8,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from . import _native
-from ._convert import as_array, as_float, as_int
+from ._convert import any_array, as_array, as_float, as_int, named
 
 __all__ = ["price_bermudan_put", "solve_mdp"]
 
@@ -91,7 +91,7 @@ def solve_mdp(
     Returns ``{"values": (S,), "policy": int64 (S,), "iterations": int}``.
     """
     p = as_array(transitions, "transitions", ndim=3)
-    r = np.asarray(reward) if not isinstance(reward, np.ndarray) else reward
+    r = any_array(reward, "reward")
     if r.ndim == 2:
         r2 = as_array(r, "reward", ndim=2)
         if r2.shape != (p.shape[1], p.shape[0]):
@@ -102,6 +102,14 @@ def solve_mdp(
     else:
         r3 = as_array(r, "reward", ndim=3)
     m = np.zeros(0) if mu is None else as_array(mu, "mu", ndim=1)
-    return _native.distdp_solve_mdp(
-        p, r3, as_float(discount, "discount"), str(method), as_float(epsilon, "epsilon"), as_int(max_iter, "max_iter"), m
+    return named(
+        "transitions, reward",
+        _native.distdp_solve_mdp,
+        p,
+        r3,
+        as_float(discount, "discount"),
+        str(method),
+        as_float(epsilon, "epsilon"),
+        as_int(max_iter, "max_iter"),
+        m,
     )

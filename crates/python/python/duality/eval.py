@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Unio
 import numpy as np
 
 from . import _native
-from ._convert import as_array, as_float, as_int
+from ._convert import any_array, as_array, as_float, as_int
 
 __all__ = [
     "aggregate_mean",
@@ -247,28 +247,55 @@ performance_profile = create_performance_profile
 def _binary_labels(y_true: Any, pos_label: Any = None) -> np.ndarray:
     """Boolean positives from binary labels. Without ``pos_label`` the larger
     of the two classes is positive (scikit-learn's rule for ``{0, 1}``,
-    ``{-1, 1}`` and ``{False, True}``)."""
-    y = np.asarray(y_true) if not isinstance(y_true, np.ndarray) else y_true
+    ``{-1, 1}`` and ``{False, True}``).
+
+    A C-contiguous boolean array is used as it is (no copy); numeric labels
+    are classified in linear time (min, max and two comparisons, no sort),
+    and ``labels == positive`` is their one conversion."""
+    y = any_array(y_true, "y_true")
     if y.ndim != 1:
         raise ValueError(f"y_true: expected a 1-D array, got shape {y.shape}")
     if y.dtype.kind == "O":
         raise TypeError("y_true: expected numeric or boolean labels, got dtype object")
-    if y.dtype.kind == "f" and np.isnan(y).any():
-        raise ValueError(f"y_true: NaN at index {int(np.flatnonzero(np.isnan(y))[0])}")
-    classes = np.unique(y)
-    if pos_label is None:
+    if y.dtype.kind == "c":
+        raise TypeError(f"y_true: expected numeric or boolean labels, got dtype {y.dtype}")
+    if y.dtype.kind == "b":
+        if pos_label is None or (not isinstance(pos_label, str) and pos_label == 1):
+            return np.ascontiguousarray(y)
+        if not isinstance(pos_label, str) and pos_label == 0:
+            return np.ascontiguousarray(~y)
+        raise ValueError(f"invalid pos_label = {pos_label!r}: not one of the labels [False, True]")
+    if y.dtype.kind == "f" and y.size and not np.isfinite(y).all():
+        bad = int(np.flatnonzero(~np.isfinite(y))[0])
+        raise ValueError(f"invalid y_true[{bad}] = {y[bad]}: expected a finite label")
+    if y.dtype.kind in "iuf":
+        if y.size == 0:
+            return np.zeros(0, dtype=bool)  # the Rust side names the empty input
+        lo, hi = y.min(), y.max()
+        is_hi = y == hi
+        count = int(np.count_nonzero(is_hi)) + (int(np.count_nonzero(y == lo)) if lo != hi else 0)
+        if count != y.size:
+            classes = np.unique(y)
+            raise ValueError(
+                f"y_true: expected binary labels, got {len(classes)} classes {classes[:5].tolist()}"
+            )
+        classes = np.array([lo, hi]) if lo != hi else np.array([hi])
+        if pos_label is None:
+            if len(classes) == 2 or hi == 1:
+                return is_hi
+            return y == 1
+    else:
+        classes = np.unique(y)
         if len(classes) > 2:
             raise ValueError(
                 f"y_true: expected binary labels, got {len(classes)} classes {classes[:5].tolist()}"
             )
-        if len(classes) == 2 or y.dtype.kind == "b":
-            pos = classes[-1] if len(classes) == 2 else True
-        else:
-            pos = 1
-        return np.ascontiguousarray(y == pos)
-    if len(classes) > 2:
+        if pos_label is None:
+            return np.ascontiguousarray(y == classes[-1]) if len(classes) == 2 else np.zeros(y.shape, bool)
+    if len(classes) == 2 and not np.any(classes == pos_label):
+        # scikit-learn: "pos_label=1 is not a valid label" (e.g. string labels).
         raise ValueError(
-            f"y_true: expected binary labels, got {len(classes)} classes {classes[:5].tolist()}"
+            f"invalid pos_label = {pos_label!r}: not one of the labels {classes.tolist()}"
         )
     return np.ascontiguousarray(y == pos_label)
 
@@ -332,7 +359,7 @@ def mcnemar_table(y_target: Any, y_model1: Any, y_model2: Any) -> np.ndarray:
     [1 wrong & 2 right, both wrong]]`` as a 2x2 int array (labels of any kind)."""
     arrays = []
     for name, y in (("y_target", y_target), ("y_model1", y_model1), ("y_model2", y_model2)):
-        a = np.asarray(y)
+        a = any_array(y, name)
         if a.ndim != 1:
             raise ValueError(f"{name}: expected a 1-D array, got shape {a.shape}")
         arrays.append(a)
