@@ -11,6 +11,8 @@
 //!   ([`simplex`]).
 //! - [`auction`]: position auctions (VCG, MNL, cascade).
 //! - [`dag`]: linear SEM generators, NOTEARS, TOPO, SHD/TPR/FDR.
+//! - [`milp`]: MILP branch-and-bound (bounded dual simplex, branching
+//!   rules, MPS, instance generators).
 //! - [`pareto`]: non-dominated sorting, exact hypervolume, R2.
 //! - [`vrp`]: CVRP (CVRPLIB reader/writer, X-style generator, savings,
 //!   sweep, local search, divide-conquer-reunion over route groups).
@@ -38,6 +40,7 @@ pub mod dag;
 #[cfg(feature = "experiments")]
 pub mod experiments;
 pub mod matching;
+pub mod milp;
 pub mod pareto;
 pub mod simplex;
 pub mod tsp;

@@ -1,0 +1,49 @@
+//! Mixed-integer linear programming by LP-based branch-and-bound with
+//! pluggable branching (the ReviBranch paper's setting: Wang et al. 2025,
+//! *ReviBranch: Deep Reinforcement Learning for Branch-and-Bound with
+//! Revived Trajectories*).
+//!
+//! - [`problem`]: the model ([`Milp`]);
+//! - [`lp`]: the bounded dual simplex with warm starts ([`DualSimplex`]);
+//! - [`bnb`]: branch-and-bound ([`branch_and_bound`]): best-bound or
+//!   depth-first, propagation, reduced-cost fixing, limits, [`Termination`];
+//! - [`branching`]: the [`BranchingRule`] trait and its registry
+//!   ([`BranchingRegistry`]): most fractional, pseudo-cost, full strong,
+//!   reliability;
+//! - [`mps`]: MPS reading and writing;
+//! - [`generators`]: set cover, combinatorial auctions, capacitated facility
+//!   location, maximum independent set (Gasse et al. 2019).
+//!
+//! ```
+//! use duality_combopt::milp::{branch_and_bound, generators, BnbParams, BranchingRegistry, RuleOptions, Termination};
+//! use duality_core::seed::Seeder;
+//!
+//! let p = generators::generate("setcover", 30, &mut Seeder::new(1).rng(0))?;
+//! let mut rule = BranchingRegistry::builtin().make("reliability", &RuleOptions::default())?;
+//! let r = branch_and_bound(&p, rule.as_mut(), &BnbParams::default())?;
+//! assert_eq!(r.status, Termination::Optimal);
+//! assert!(p.max_violation(r.x.as_ref().unwrap()) < 1e-6);
+//! # Ok::<(), duality_combopt::Error>(())
+//! ```
+
+pub mod bnb;
+pub mod branching;
+pub mod generators;
+pub mod lp;
+pub mod mps;
+pub mod problem;
+
+pub use bnb::{
+    branch_and_bound, branch_and_bound_observed, propagate, BnbParams, BnbResult, NodeEvent,
+    NodeSelection, Termination,
+};
+pub use branching::{
+    BranchState, BranchingRegistry, BranchingRule, Candidate, Pseudocosts, RuleOptions,
+    StrongResult,
+};
+pub use lp::{Basis, DualSimplex, LpStatus};
+pub use mps::{parse_mps, read_mps, write_mps, write_mps_string};
+pub use problem::{Milp, Row};
+
+#[cfg(test)]
+mod tests;
