@@ -33,6 +33,11 @@ use serde::Serialize;
 
 use crate::mdp::FiniteMdp;
 
+pub mod recoil;
+pub use recoil::{
+    behaviour_cloning, one_hot, policy_value, recoil, rollouts, RecoilParams, RecoilSolution,
+};
+
 /// The f-divergence of the value loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
