@@ -94,6 +94,12 @@ pub trait Statistic: Sync {
     /// Writes the outputs for matrix `m` into `out` (length [`outputs`](Self::outputs)),
     /// using `scratch` as reusable working memory.
     fn evaluate(&self, m: MatrixRef<'_>, scratch: &mut Vec<f64>, out: &mut [f64]);
+    /// The statistic as aggregate metrics, when it is one: the bootstrap
+    /// then evaluates replicates from resample counts (see
+    /// [`StratifiedBootstrap::replicates`]) instead of resampled copies.
+    fn as_metrics(&self) -> Option<&[Metric]> {
+        None
+    }
 }
 
 impl Statistic for Metric {
@@ -102,6 +108,9 @@ impl Statistic for Metric {
     }
     fn evaluate(&self, m: MatrixRef<'_>, scratch: &mut Vec<f64>, out: &mut [f64]) {
         out[0] = self.eval(m, scratch);
+    }
+    fn as_metrics(&self) -> Option<&[Metric]> {
+        Some(std::slice::from_ref(self))
     }
 }
 
@@ -113,6 +122,9 @@ impl Statistic for [Metric] {
         for (o, metric) in out.iter_mut().zip(self) {
             *o = metric.eval(m, scratch);
         }
+    }
+    fn as_metrics(&self) -> Option<&[Metric]> {
+        Some(self)
     }
 }
 
@@ -333,6 +345,20 @@ impl StratifiedBootstrap {
         let reps = self.params.reps;
         let task_boot = self.params.task_bootstrap;
         let progress = self.progress.clone();
+        if let Some(metrics) = stat.as_metrics() {
+            let plan = CountPlan::new(m, metrics);
+            return seeder.par_blocks(reps, BLOCK, |_, n, rng| {
+                let mut out = vec![0.0; n * k];
+                let mut work = plan.workspace();
+                for chunk in out.chunks_exact_mut(k) {
+                    plan.replicate(task_boot, rng, &mut work, chunk);
+                }
+                if let Some(p) = &progress {
+                    p.inc(1);
+                }
+                out
+            });
+        }
         seeder.par_blocks(reps, BLOCK, |_, n, rng| {
             let mut out = vec![0.0; n * k];
             let mut buf = vec![0.0; m.data.len()];
@@ -400,6 +426,260 @@ impl StratifiedBootstrap {
             0.0
         };
         interval_from_replicates(&mut reps_v, estimate, accel, &self.params)
+    }
+}
+
+/// Replicates of aggregate metrics from resample *counts* (issue #26).
+///
+/// A replicate of the stratified bootstrap is a multiset of the original
+/// cells, so every metric here is a function of how often each cell was
+/// drawn. The cells are sorted once; a replicate then draws its
+/// `runs x tasks` run indices (the same draws, in the same order, as
+/// [`resample_into`]), adds one to the count of each drawn cell's sorted
+/// position, and
+///
+/// - the IQM (`scipy.stats.trim_mean(x, 0.25)`) is one sweep over the sorted
+///   positions that sums `value x overlap` of each position's count range
+///   with the kept window `[cut, n - cut)` and stops at its end: no copy of
+///   the resample and no selection;
+/// - the optimality gap is the count-weighted sum of `min(value, gamma)`;
+/// - the mean and the median of per-task means accumulate each task's drawn
+///   scores in run order, exactly as [`crate::aggregate::task_means`] does on
+///   a resampled copy (same numbers bit for bit).
+///
+/// The IQM and the optimality gap sum the same values in another order than
+/// a resampled copy would (sorted, multiplied by their counts), so they may
+/// differ from it in the last bits. Working memory per block: one count per
+/// cell and one sum per task, reused by every replicate.
+struct CountPlan<'a> {
+    m: MatrixRef<'a>,
+    metrics: &'a [Metric],
+    /// `order[p]`: the cell at sorted position `p`.
+    order: Vec<u32>,
+    /// `nibble[p]`: task and bit offset (`4 x run`) of the cell at sorted
+    /// position `p`, for the packed counts.
+    nibble: Vec<(u32, u32)>,
+    /// The cells' scores in ascending order (`sorted[p] = data[order[p]]`).
+    sorted: Vec<f64>,
+    /// Whether a metric needs per-task means (mean, median).
+    task_means: bool,
+}
+
+/// Reusable per-block buffers of [`CountPlan::replicate`].
+struct CountWork {
+    /// Draws of each cell (indexed like the matrix), when not packed.
+    counts: Vec<u32>,
+    /// Packed draws: 4 bits per run in one word per task (up to 15 runs,
+    /// no task bootstrap), so that counting is a register add rather than
+    /// a read-modify-write of memory that the next draw often hits again.
+    packed: Vec<u64>,
+    task_sums: Vec<f64>,
+    scratch: Vec<f64>,
+    words: Words,
+}
+
+/// Runs up to which a task's counts pack into one `u64` (4 bits per run,
+/// counts at most `runs <= 15`).
+const PACKED_RUNS: usize = 15;
+
+impl<'a> CountPlan<'a> {
+    fn new(m: MatrixRef<'a>, metrics: &'a [Metric]) -> Self {
+        let mut order: Vec<u32> = (0..m.data.len() as u32).collect();
+        order.sort_by(|&a, &b| m.data[a as usize].total_cmp(&m.data[b as usize]));
+        let tasks = m.tasks as u32;
+        CountPlan {
+            m,
+            metrics,
+            sorted: order.iter().map(|&c| m.data[c as usize]).collect(),
+            nibble: order
+                .iter()
+                .map(|&c| (c % tasks, 4 * (c / tasks)))
+                .collect(),
+            order,
+            task_means: metrics
+                .iter()
+                .any(|x| matches!(x, Metric::Mean | Metric::Median)),
+        }
+    }
+
+    fn workspace(&self) -> CountWork {
+        CountWork {
+            counts: vec![0; self.sorted.len()],
+            packed: vec![0; self.m.tasks],
+            task_sums: Vec::with_capacity(self.m.tasks),
+            scratch: Vec::with_capacity(self.m.tasks),
+            words: Words::new(),
+        }
+    }
+
+    /// One replicate: draws as [`resample_into`], then every metric into `out`.
+    #[inline]
+    fn replicate(&self, task_boot: bool, rng: &mut DualityRng, w: &mut CountWork, out: &mut [f64]) {
+        let (runs, tasks) = (self.m.runs as u32, self.m.tasks);
+        let packed = !task_boot && self.m.runs <= PACKED_RUNS;
+        w.task_sums.clear();
+        w.task_sums.resize(tasks, 0.0);
+        if packed {
+            for j in 0..tasks {
+                let mut bits = 0u64;
+                if self.task_means {
+                    let mut s = 0.0;
+                    for _ in 0..runs {
+                        let r = w.words.below(rng, runs);
+                        bits += 1 << (4 * r);
+                        s += self.m.data[r as usize * tasks + j];
+                    }
+                    w.task_sums[j] = s;
+                } else {
+                    for _ in 0..runs {
+                        bits += 1 << (4 * w.words.below(rng, runs));
+                    }
+                }
+                w.packed[j] = bits;
+            }
+        } else {
+            w.counts.fill(0);
+            for j in 0..tasks {
+                let src = if task_boot {
+                    w.words.below(rng, tasks as u32) as usize
+                } else {
+                    j
+                };
+                let mut s = 0.0;
+                for _ in 0..runs {
+                    let cell = w.words.below(rng, runs) as usize * tasks + src;
+                    w.counts[cell] += 1;
+                    if self.task_means {
+                        s += self.m.data[cell];
+                    }
+                }
+                w.task_sums[j] = s;
+            }
+        }
+        if self.task_means {
+            let inv = 1.0 / self.m.runs as f64;
+            for s in w.task_sums.iter_mut() {
+                *s *= inv;
+            }
+        }
+        for (o, metric) in out.iter_mut().zip(self.metrics) {
+            *o = match *metric {
+                Metric::Iqm if packed => self.trimmed_mean(0.25, |p| {
+                    let (t, shift) = self.nibble[p];
+                    ((w.packed[t as usize] >> shift) & 15) as u32
+                }),
+                Metric::Iqm => self.trimmed_mean(0.25, |p| w.counts[self.order[p] as usize]),
+                Metric::OptimalityGap { gamma } => {
+                    let mut s = 0.0;
+                    for (p, &v) in self.sorted.iter().enumerate() {
+                        let c = if packed {
+                            let (t, shift) = self.nibble[p];
+                            ((w.packed[t as usize] >> shift) & 15) as u32
+                        } else {
+                            w.counts[self.order[p] as usize]
+                        };
+                        s += c as f64 * v.min(gamma);
+                    }
+                    gamma - s / self.sorted.len() as f64
+                }
+                Metric::Mean => w.task_sums.iter().sum::<f64>() / tasks as f64,
+                Metric::Median => {
+                    w.scratch.clear();
+                    w.scratch.extend_from_slice(&w.task_sums);
+                    crate::aggregate::median_in_place(&mut w.scratch)
+                }
+            };
+        }
+    }
+
+    /// `trim_mean` of the counted multiset (`count(p)`: draws of the cell at
+    /// sorted position `p`): the sum over sorted positions of
+    /// `value x |[below, below + count) ∩ [cut, cut + keep)|`, divided by
+    /// `keep`, in four interleaved partial sums (no serial chain of float
+    /// additions), skipping the positions below the window with integer
+    /// adds alone and stopping once the window is passed.
+    #[inline]
+    fn trimmed_mean(&self, proportion: f64, count: impl Fn(usize) -> u32) -> f64 {
+        let n = self.sorted.len();
+        let cut = (proportion * n as f64).floor() as usize;
+        let keep = n.saturating_sub(2 * cut);
+        if keep == 0 {
+            return f64::NAN;
+        }
+        let (lo, hi) = (cut as u32, (cut + keep) as u32);
+        // Below the window only counts matter: integer adds alone.
+        let (mut below, mut p) = (0u32, 0usize);
+        while p < n {
+            let next = below + count(p);
+            if next > lo {
+                break;
+            }
+            below = next;
+            p += 1;
+        }
+        let mut acc = [0.0f64; 4];
+        while p < n && below < hi {
+            let end = (p + 4).min(n);
+            for (lane, q) in (p..end).enumerate() {
+                let next = below + count(q);
+                let take = next.min(hi).saturating_sub(below.max(lo));
+                acc[lane] += self.sorted[q] * take as f64;
+                below = next;
+            }
+            p = end;
+        }
+        ((acc[0] + acc[1]) + (acc[2] + acc[3])) / keep as f64
+    }
+}
+
+/// Bounded random integers exactly as `rng.random_range(0..range)` draws
+/// them for `u32` in `rand` 0.9 (Canon's widening multiply, one word and a
+/// second one in the rare biased case), from 32-bit words pulled from the
+/// generator in bulk (`Rng::fill`, the same word sequence as repeated
+/// `next_u32`). Every draw of a block goes through one `Words`, so the
+/// stream is consumed in the same order as draw-by-draw code; words left
+/// at the end of a block are never used.
+pub(crate) struct Words {
+    buf: Vec<u32>,
+    pos: usize,
+}
+
+impl Words {
+    const LEN: usize = 512;
+
+    pub(crate) fn new() -> Self {
+        Words {
+            buf: vec![0; Self::LEN],
+            pos: Self::LEN,
+        }
+    }
+
+    #[inline(always)]
+    fn next(&mut self, rng: &mut DualityRng) -> u32 {
+        if self.pos == self.buf.len() {
+            self.refill(rng);
+        }
+        let w = self.buf[self.pos];
+        self.pos += 1;
+        w
+    }
+
+    #[inline(never)]
+    fn refill(&mut self, rng: &mut DualityRng) {
+        rng.fill(&mut self.buf[..]);
+        self.pos = 0;
+    }
+
+    /// A draw in `0..range` (`range >= 1`), equal to `random_range(0..range)`.
+    #[inline(always)]
+    pub(crate) fn below(&mut self, rng: &mut DualityRng, range: u32) -> u32 {
+        let m = u64::from(self.next(rng)) * u64::from(range);
+        let (mut result, lo) = ((m >> 32) as u32, m as u32);
+        if lo > range.wrapping_neg() {
+            let hi2 = ((u64::from(self.next(rng)) * u64::from(range)) >> 32) as u32;
+            result += u32::from(lo.checked_add(hi2).is_none());
+        }
+        result
     }
 }
 
@@ -539,14 +819,7 @@ pub fn percentile_sorted(sorted: &[f64], q: f64) -> f64 {
     let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
     let lo = h.floor() as usize;
     let hi = (lo + 1).min(n - 1);
-    let t = h - lo as f64;
-    let (a, b) = (sorted[lo], sorted[hi]);
-    // NumPy's lerp: exact at both ends.
-    if t >= 0.5 {
-        b - (b - a) * (1.0 - t)
-    } else {
-        a + (b - a) * t
-    }
+    lerp(sorted[lo], sorted[hi], h - lo as f64)
 }
 
 fn std_normal() -> Normal {
@@ -554,19 +827,21 @@ fn std_normal() -> Normal {
     Normal::standard()
 }
 
-/// Forms the interval of one statistic from its replicates (sorted in place).
+/// Forms the interval of one statistic from its replicates (reordered in
+/// place). Only the order statistics the interval needs are selected
+/// (`select_nth_unstable`, O(reps) each) instead of sorting all replicates;
+/// they are the same numbers a sort would give.
 pub fn interval_from_replicates(
     reps: &mut [f64],
     estimate: f64,
     acceleration: f64,
     params: &BootstrapParams,
 ) -> Result<Interval> {
-    reps.sort_unstable_by(f64::total_cmp);
     let tail = (1.0 - params.confidence) / 2.0;
     let (q_lo, q_hi) = match params.method {
         IntervalMethod::Percentile | IntervalMethod::Basic => (tail, 1.0 - tail),
         IntervalMethod::BiasCorrected | IntervalMethod::Bca => {
-            let below = reps.partition_point(|&v| v < estimate);
+            let below = reps.iter().filter(|&&v| v < estimate).count();
             let p0 = below as f64 / reps.len() as f64;
             if p0 <= 0.0 || p0 >= 1.0 {
                 return Err(Error::invalid(
@@ -593,7 +868,7 @@ pub fn interval_from_replicates(
             )
         }
     };
-    let (lo, hi) = (percentile_sorted(reps, q_lo), percentile_sorted(reps, q_hi));
+    let (lo, hi) = (percentile_select(reps, q_lo), percentile_select(reps, q_hi));
     Ok(match params.method {
         IntervalMethod::Basic => Interval {
             estimate,
@@ -602,6 +877,32 @@ pub fn interval_from_replicates(
         },
         _ => Interval { estimate, lo, hi },
     })
+}
+
+/// [`percentile_sorted`] of `xs` as if sorted (by `f64::total_cmp`), by
+/// selection; reorders `xs`.
+pub fn percentile_select(xs: &mut [f64], q: f64) -> f64 {
+    let n = xs.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let h = (n - 1) as f64 * q.clamp(0.0, 1.0);
+    let lo = h.floor() as usize;
+    let (_, a, right) = xs.select_nth_unstable_by(lo, f64::total_cmp);
+    let a = *a;
+    // The next order statistic is the least element right of `lo`.
+    let b = right.iter().copied().min_by(f64::total_cmp).unwrap_or(a);
+    lerp(a, b, h - lo as f64)
+}
+
+/// NumPy's lerp: exact at both ends.
+#[inline]
+fn lerp(a: f64, b: f64, t: f64) -> f64 {
+    if t >= 0.5 {
+        b - (b - a) * (1.0 - t)
+    } else {
+        a + (b - a) * t
+    }
 }
 
 /// `x 2^e`, in two steps so neither power of two leaves the f64 range.
@@ -697,6 +998,95 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("runs"), "{err}");
+    }
+
+    /// The metrics behind a statistic that hides them, so that the bootstrap
+    /// takes the resampled-copy path.
+    struct Opaque<'a>(&'a [Metric]);
+
+    impl Statistic for Opaque<'_> {
+        fn outputs(&self) -> usize {
+            self.0.len()
+        }
+        fn evaluate(&self, m: MatrixRef<'_>, scratch: &mut Vec<f64>, out: &mut [f64]) {
+            self.0.evaluate(m, scratch, out)
+        }
+    }
+
+    #[test]
+    fn count_replicates_equal_resampled_copies() {
+        let metrics = [
+            Metric::Iqm,
+            Metric::Mean,
+            Metric::Median,
+            Metric::OptimalityGap { gamma: 1.1 },
+        ];
+        let smooth = random_matrix(7, 9, 4);
+        // Ties: scores on a grid of 0.25.
+        let tied = ScoreMatrix::from_flat(
+            "t",
+            (0..9).map(|t| format!("t{t}")).collect(),
+            7,
+            smooth
+                .data()
+                .iter()
+                .map(|v| (v * 4.0).round() / 4.0)
+                .collect(),
+        )
+        .unwrap();
+        for m in [&smooth, &tied] {
+            for task_boot in [false, true] {
+                let bs = StratifiedBootstrap::new(700, 0.95, 3)
+                    .unwrap()
+                    .with_task_bootstrap(task_boot);
+                let fast = bs.replicates(m, &metrics[..]);
+                let slow = bs.replicates(m, &Opaque(&metrics));
+                assert_eq!(fast.len(), slow.len());
+                for (i, (x, y)) in fast.iter().zip(&slow).enumerate() {
+                    match metrics[i % metrics.len()] {
+                        // Per-task means: the same sums in the same order.
+                        Metric::Mean | Metric::Median => assert_eq!(x, y, "replicate {i}"),
+                        // Sorted sums: equal up to rounding.
+                        _ => assert!((x - y).abs() <= 1e-12 * y.abs().max(1.0), "{i}: {x} vs {y}"),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bulk_words_draw_as_random_range() {
+        for range in [1u32, 2, 3, 10, 26, 1000, 3_000_000_000, u32::MAX] {
+            let mut a = DualityRng::seed_from_u64(u64::from(range));
+            let mut b = a.clone();
+            let mut words = Words::new();
+            for i in 0..5_000 {
+                assert_eq!(
+                    words.below(&mut b, range),
+                    a.random_range(0..range),
+                    "{range} {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn percentile_by_selection_equals_percentile_of_sorted() {
+        let mut rng = DualityRng::seed_from_u64(8);
+        for n in [1usize, 2, 3, 10, 101, 1000] {
+            let xs: Vec<f64> = (0..n)
+                .map(|_| (rng.random::<f64>() * 20.0).round())
+                .collect();
+            let mut sorted = xs.clone();
+            sorted.sort_by(f64::total_cmp);
+            for q in [0.0, 0.025, 0.1, 0.5, 0.77, 0.975, 1.0] {
+                let mut work = xs.clone();
+                assert_eq!(
+                    percentile_select(&mut work, q),
+                    percentile_sorted(&sorted, q)
+                );
+            }
+        }
     }
 
     #[test]
