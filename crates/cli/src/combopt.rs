@@ -549,3 +549,239 @@ pub fn run_vrp(cmd: VrpCommand) -> anyhow::Result<()> {
         }
     }
 }
+
+/// `duality milp ...` (needs `Milp(combopt::MilpCommand)` in main.rs's
+/// command enum and `Command::Milp(cmd) => combopt::run_milp(cmd)`).
+///
+/// - `milp solve FILE.mps [--branching NAME] [--node-selection
+///   best-bound|depth-first] [--max-nodes N] [--max-lp-iterations N]
+///   [--time-limit S] [--no-propagate] [--no-reduced-cost-fixing]
+///   [--format json]` prints `{"status": ..., "objective": v, "bound": b,
+///   "gap": g, "nodes": n, "lp_iterations": i, "strong_iterations": s,
+///   "seconds": t, "x": {name: value, ...}}` (nonzeros only);
+/// - `milp generate --family setcover|auction|facility|indset --scale K
+///   --seed S --out FILE.mps` writes a generated instance;
+/// - `milp rules` lists the branching rules.
+#[derive(Debug, Subcommand)]
+pub enum MilpCommand {
+    /// Solve an MPS file by branch-and-bound.
+    Solve(MilpSolveArgs),
+    /// Write a generated instance (Gasse et al. 2019 families) as MPS.
+    Generate(MilpGenerateArgs),
+    /// List the branching rules.
+    Rules(MilpRulesArgs),
+}
+
+/// Arguments of `duality milp solve`.
+#[derive(Debug, Args)]
+pub struct MilpSolveArgs {
+    /// The MPS file (free or fixed format, names without spaces).
+    pub file: PathBuf,
+    /// Branching rule (`duality milp rules` lists them).
+    #[arg(long, default_value = "reliability")]
+    pub branching: String,
+    /// `best-bound` or `depth-first`.
+    #[arg(long, default_value = "best-bound")]
+    pub node_selection: String,
+    /// Most nodes processed.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_nodes: u64,
+    /// Most dual simplex pivots (node LPs and strong branching).
+    #[arg(long)]
+    pub max_lp_iterations: Option<u64>,
+    /// Wall-clock limit in seconds.
+    #[arg(long)]
+    pub time_limit: Option<f64>,
+    /// Turn off bound propagation at the nodes.
+    #[arg(long)]
+    pub no_propagate: bool,
+    /// Turn off reduced-cost fixing.
+    #[arg(long)]
+    pub no_reduced_cost_fixing: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality milp generate`.
+#[derive(Debug, Args)]
+pub struct MilpGenerateArgs {
+    /// `setcover`, `auction`, `facility` or `indset`.
+    #[arg(long)]
+    pub family: String,
+    /// Size (rows of set cover, items of auctions, customers of facility
+    /// location, nodes of independent set).
+    #[arg(long)]
+    pub scale: usize,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Where to write the MPS file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Arguments of `duality milp rules`.
+#[derive(Debug, Args)]
+pub struct MilpRulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Serialize)]
+struct MilpSolveOut {
+    name: String,
+    variables: usize,
+    rows: usize,
+    branching: String,
+    status: duality_combopt::milp::Termination,
+    objective: Option<f64>,
+    bound: f64,
+    gap: Option<f64>,
+    root_bound: Option<f64>,
+    nodes: u64,
+    lp_iterations: u64,
+    strong_iterations: u64,
+    tightenings: u64,
+    seconds: f64,
+    x: std::collections::BTreeMap<String, f64>,
+}
+
+#[derive(Serialize)]
+struct MilpGenerateOut {
+    out: PathBuf,
+    name: String,
+    variables: usize,
+    rows: usize,
+    nonzeros: usize,
+}
+
+#[derive(Serialize)]
+struct MilpRuleOut {
+    name: &'static str,
+    about: &'static str,
+}
+
+/// Runs `duality milp ...`.
+pub fn run_milp(cmd: MilpCommand) -> anyhow::Result<()> {
+    use duality_combopt::milp::{
+        branch_and_bound, generators, read_mps, write_mps, BnbParams, BranchingRegistry,
+        NodeSelection, RuleOptions,
+    };
+    match cmd {
+        MilpCommand::Solve(args) => {
+            // Bad options fail before the file is read.
+            let registry = BranchingRegistry::builtin();
+            let mut rule = registry
+                .make(&args.branching, &RuleOptions::default())
+                .context("--branching")?;
+            let node_selection: NodeSelection =
+                args.node_selection.parse().context("--node-selection")?;
+            if let Some(t) = args.time_limit {
+                if t.is_nan() || t < 0.0 {
+                    bail!("--time-limit {t}: expected a number of seconds >= 0");
+                }
+            }
+            let params = BnbParams {
+                node_selection,
+                max_nodes: args.max_nodes,
+                max_lp_iterations: args.max_lp_iterations.unwrap_or(u64::MAX),
+                time_limit: args.time_limit,
+                propagate: !args.no_propagate,
+                reduced_cost_fixing: !args.no_reduced_cost_fixing,
+                cutoff: None,
+            };
+            let p = read_mps(&args.file)?;
+            let r = branch_and_bound(&p, rule.as_mut(), &params)?;
+            let x =
+                r.x.as_ref()
+                    .map(|x| {
+                        x.iter()
+                            .enumerate()
+                            .filter(|(_, v)| **v != 0.0)
+                            .map(|(j, v)| (p.var_names[j].clone(), *v))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            let out = MilpSolveOut {
+                name: p.name.clone(),
+                variables: p.num_vars(),
+                rows: p.num_rows(),
+                branching: r.branching.clone(),
+                status: r.status,
+                objective: r.objective,
+                bound: r.bound,
+                gap: r.gap,
+                root_bound: r.root_bound,
+                nodes: r.nodes,
+                lp_iterations: r.lp_iterations,
+                strong_iterations: r.strong_iterations,
+                tightenings: r.tightenings,
+                seconds: r.seconds,
+                x,
+            };
+            emit(args.format, &out, |o| {
+                println!(
+                    "problem {} ({} variables, {} rows), branching {}",
+                    o.name, o.variables, o.rows, o.branching
+                );
+                println!("status      {:?}", o.status);
+                match o.objective {
+                    Some(v) => println!("objective   {v}"),
+                    None => println!("objective   none"),
+                }
+                println!("bound       {}", o.bound);
+                if let Some(g) = o.gap {
+                    println!("gap         {:.3e}", g);
+                }
+                println!("nodes       {}", o.nodes);
+                println!(
+                    "lp pivots   {} (+{} strong branching)",
+                    o.lp_iterations, o.strong_iterations
+                );
+                println!("seconds     {:.3}", o.seconds);
+                for (name, v) in &o.x {
+                    println!("  {name} = {v}");
+                }
+            })
+        }
+        MilpCommand::Generate(args) => {
+            let seeder = duality_core::seed::Seeder::new(args.seed);
+            let p = generators::generate(&args.family, args.scale, &mut seeder.rng(0))?;
+            write_mps(&p, &args.out)?;
+            let out = MilpGenerateOut {
+                out: args.out.clone(),
+                name: p.name.clone(),
+                variables: p.num_vars(),
+                rows: p.num_rows(),
+                nonzeros: p.nonzeros(),
+            };
+            emit(args.format, &out, |o| {
+                println!(
+                    "wrote {} ({}: {} variables, {} rows, {} nonzeros)",
+                    o.out.display(),
+                    o.name,
+                    o.variables,
+                    o.rows,
+                    o.nonzeros
+                );
+            })
+        }
+        MilpCommand::Rules(args) => {
+            let list: Vec<MilpRuleOut> = BranchingRegistry::builtin()
+                .list()
+                .into_iter()
+                .map(|(name, about)| MilpRuleOut { name, about })
+                .collect();
+            emit(args.format, &list, |list| {
+                for r in list {
+                    println!("{:16}  {}", r.name, r.about);
+                }
+            })
+        }
+    }
+}
