@@ -4,10 +4,32 @@
 //! `--format json`, and can write SVG plots where a picture reads better.
 //! The commands are thin: parsing and printing live here, the work in the
 //! area crates. One module per area mirrors the crates.
+//!
+//! # Two binaries from these sources
+//!
+//! Linking libtorch costs every start-up about 0.6 s (the dynamic loader maps
+//! and relocates `libtorch_cpu.so` and runs its static initialisers before
+//! `main`), even for `duality --version`. So the commands that need libtorch
+//! live in a companion binary, as git runs its external subcommands:
+//!
+//! - `duality` (package `duality`, built without the `torch` feature) runs
+//!   every other command in process and never links libtorch;
+//! - `duality-torch` (package `duality-torch`, `crates/cli-torch`) is these
+//!   same sources built with the `torch` feature: every command, in process.
+//!
+//! For `align ...`, `tsp train-udc`, `tsp solve --method udc`, `ddp deep` and
+//! `ddp price --method neural-mlp|neural-cnn`, `duality` replaces itself
+//! (`exec`) with `duality-torch` and the same arguments, so standard
+//! input/output/error, the exit status and `--format` pass through
+//! unchanged. The companion is looked up as `$DUALITY_TORCH`, then next to
+//! the running executable, then on `PATH`; a missing one is an error naming
+//! the command and where it looked. A `duality` built with `--features
+//! torch` is the old all-in-one binary (everything in process, so it loads
+//! libtorch at every start); see `crates/cli/README.md`.
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod output;
 
@@ -55,13 +77,22 @@ enum Command {
     /// Capacitated vehicle routing: solve CVRPLIB instances.
     #[command(subcommand)]
     Vrp(combopt::VrpCommand),
+    /// Mixed-integer linear programs: branch and bound on MPS files.
+    #[command(subcommand)]
+    Milp(combopt::MilpCommand),
     /// Distributional dynamic programming and optimal stopping.
     #[command(subcommand)]
     Ddp(distdp::DdpCommand),
-    /// Preference alignment (needs the `torch` feature).
+    /// Preference alignment: losses, trainers and training runs (libtorch: run
+    /// by `duality-torch`).
     #[cfg(feature = "torch")]
     #[command(subcommand)]
     Align(align::AlignCommand),
+    /// Preference alignment: losses, trainers and training runs (libtorch: run
+    /// by `duality-torch`).
+    #[cfg(not(feature = "torch"))]
+    #[command(disable_help_flag = true)]
+    Align(companion::Forwarded),
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -75,9 +106,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Assign(args) => combopt::run_assign(args),
         Command::Dag(cmd) => combopt::run_dag(cmd),
         Command::Vrp(cmd) => combopt::run_vrp(cmd),
+        Command::Milp(cmd) => combopt::run_milp(cmd),
         Command::Ddp(cmd) => distdp::run(cmd),
         #[cfg(feature = "torch")]
         Command::Align(cmd) => align::run(cmd),
+        // Reached only when the argument scan in `main` did not forward
+        // (it always does for `align`); forward now.
+        #[cfg(not(feature = "torch"))]
+        Command::Align(_) => Err(companion::exec("align")),
     }
 }
 
@@ -95,8 +131,14 @@ fn main() -> ExitCode {
             default_hook(info);
         }
     }));
+    #[cfg(not(feature = "torch"))]
+    if let Some(what) = companion::route(&std::env::args_os().skip(1).collect::<Vec<_>>()) {
+        let err = companion::exec(what);
+        eprintln!("error: {err:#}");
+        return ExitCode::FAILURE;
+    }
     let outcome = std::panic::catch_unwind(|| {
-        let result = run(Cli::parse());
+        let result = parse().and_then(run);
         // Flush what is still buffered so a late write error is seen here.
         result.and_then(|()| std::io::Write::flush(&mut std::io::stdout()).map_err(Into::into))
     });
@@ -118,6 +160,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Parses the command line (clap prints help, version and usage errors
+/// itself and exits). Without the `torch` feature the help also lists the
+/// companion's subcommands that have no in-process variant here.
+fn parse() -> anyhow::Result<Cli> {
+    let command = Cli::command();
+    #[cfg(not(feature = "torch"))]
+    let command = companion::describe(command);
+    let mut matches = command.get_matches();
+    Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.exit())
+}
+
 /// The message of a panic raised by `print!`/`println!` when stdout fails,
 /// or `None` for any other panic.
 fn stdout_failure(payload: &(dyn std::any::Any + Send)) -> Option<String> {
@@ -137,4 +190,250 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// The companion binary `duality-torch` and the commands forwarded to it
+/// (only in the build without the `torch` feature).
+#[cfg(not(feature = "torch"))]
+mod companion {
+    use std::ffi::{OsStr, OsString};
+    use std::path::{Path, PathBuf};
+
+    /// File name of the companion (with `.exe` on Windows).
+    fn file_name() -> String {
+        format!("duality-torch{}", std::env::consts::EXE_SUFFIX)
+    }
+
+    /// Environment variable naming the companion's path explicitly.
+    pub const PATH_VAR: &str = "DUALITY_TORCH";
+
+    /// Set in the companion's environment by `exec`: a `duality` that finds
+    /// it set was itself started as the companion, so `DUALITY_TORCH` (or
+    /// the file found) is a build without the `torch` feature; refusing
+    /// then stops an endless chain of `exec`s.
+    const FORWARDED_VAR: &str = "DUALITY_FORWARDED";
+
+    /// Everything after `duality align` (never parsed here: the companion
+    /// parses it, `--help` included).
+    #[derive(Debug, clap::Args)]
+    pub struct Forwarded {
+        /// Arguments for `duality-torch align`.
+        // Parsed only to describe `align` in the help: the companion gets
+        // this process's own arguments.
+        #[allow(dead_code)]
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        args: Vec<OsString>,
+    }
+
+    /// The commands that need libtorch, from the raw arguments (after the
+    /// program name): `Some(command)` for those forwarded to the companion.
+    /// The scan only decides where a command runs; both binaries parse the
+    /// arguments the same way, so forwarding changes no result, only the
+    /// start-up cost.
+    pub fn route(args: &[OsString]) -> Option<&'static str> {
+        // Positional words, skipping the one global option with a value.
+        let mut words = Vec::new();
+        let mut iter = args.iter().map(OsString::as_os_str);
+        while let Some(arg) = iter.next() {
+            if arg == "--max-memory" {
+                iter.next();
+            } else if arg == "--" {
+                break;
+            } else if !arg.to_string_lossy().starts_with('-') {
+                words.push(arg);
+                if words.len() == 2 {
+                    break;
+                }
+            } else if words.is_empty() {
+                // A flag before any command (`--help`, `--version`):
+                // clap answers it here.
+                if !arg.to_string_lossy().starts_with("--max-memory=") {
+                    return None;
+                }
+            }
+        }
+        let word = |i: usize| words.get(i).and_then(|w: &&OsStr| w.to_str());
+        let option = |name: &str| option_value(args, name);
+        match (word(0)?, word(1)) {
+            ("align", _) => Some("align"),
+            ("tsp", Some("train-udc")) => Some("tsp train-udc"),
+            ("tsp", Some("solve")) if option("--method").as_deref() == Some("udc") => {
+                Some("tsp solve --method udc")
+            }
+            ("ddp", Some("deep")) => Some("ddp deep"),
+            ("ddp", Some("price")) => match option("--method").as_deref() {
+                Some("neural-mlp") => Some("ddp price --method neural-mlp"),
+                Some("neural-cnn") => Some("ddp price --method neural-cnn"),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The last value of `--name VALUE` or `--name=VALUE` (clap would refuse
+    /// a repeated one; the companion reports that).
+    fn option_value(args: &[OsString], name: &str) -> Option<String> {
+        let mut value = None;
+        let mut iter = args.iter().map(|a| a.to_string_lossy());
+        while let Some(arg) = iter.next() {
+            if arg == "--" {
+                break;
+            }
+            if arg == name {
+                value = iter.next().map(|v| v.into_owned());
+            } else if let Some(v) = arg.strip_prefix(name).and_then(|r| r.strip_prefix('=')) {
+                value = Some(v.to_string());
+            }
+        }
+        value
+    }
+
+    /// Where the companion is: `$DUALITY_TORCH`, next to this executable,
+    /// then on `PATH`; else an error naming `what` and where it looked.
+    fn locate(what: &str) -> anyhow::Result<PathBuf> {
+        if let Some(path) = std::env::var_os(PATH_VAR).filter(|p| !p.is_empty()) {
+            let path = PathBuf::from(path);
+            if path.is_file() {
+                return Ok(path);
+            }
+            anyhow::bail!(
+                "`{what}` needs the torch build of duality: {PATH_VAR}={} is not a file",
+                path.display()
+            );
+        }
+        let name = file_name();
+        let here = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.to_path_buf()));
+        if let Some(candidate) = here.as_ref().map(|dir| dir.join(&name)) {
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+        if let Some(paths) = std::env::var_os("PATH") {
+            if let Some(found) = std::env::split_paths(&paths)
+                .map(|dir| dir.join(&name))
+                .find(|candidate| candidate.is_file())
+            {
+                return Ok(found);
+            }
+        }
+        let beside = here.map_or_else(
+            || "next to this executable".to_string(),
+            |dir| format!("in {}", dir.display()),
+        );
+        anyhow::bail!(
+            "`{what}` needs the torch build of duality: this `duality` does not link \
+             libtorch and runs such commands in the companion binary `{name}`, which is \
+             neither {beside} nor on PATH. Build it with `cargo build --release -p \
+             duality-torch` (it lands next to `duality`), or install it with `cargo install \
+             --path crates/cli-torch`, or set {PATH_VAR} to its path"
+        )
+    }
+
+    /// Replaces this process with the companion, given this process's own
+    /// arguments, and returns only on failure (the error to print). On
+    /// platforms without `exec` the companion runs as a child and this
+    /// process exits with its status.
+    pub fn exec(what: &str) -> anyhow::Error {
+        if std::env::var_os(FORWARDED_VAR).is_some() {
+            return anyhow::anyhow!(
+                "`{what}` needs the torch build of duality, but this program was itself started \
+                 as the companion `duality-torch` ({PATH_VAR} or the file found is a build \
+                 without the `torch` feature)"
+            );
+        }
+        let path = match locate(what) {
+            Ok(path) => path,
+            Err(err) => return err,
+        };
+        let mut args = std::env::args_os();
+        let argv0 = args.next().unwrap_or_else(|| OsString::from("duality"));
+        let mut command = std::process::Command::new(&path);
+        command.args(args).env(FORWARDED_VAR, "1");
+        run(command, argv0, &path)
+    }
+
+    #[cfg(unix)]
+    fn run(mut command: std::process::Command, argv0: OsString, path: &Path) -> anyhow::Error {
+        use std::os::unix::process::CommandExt as _;
+        // The companion's clap then names itself as the user typed it.
+        let err = command.arg0(argv0).exec();
+        anyhow::anyhow!("cannot run {}: {err}", path.display())
+    }
+
+    #[cfg(not(unix))]
+    fn run(mut command: std::process::Command, _argv0: OsString, path: &Path) -> anyhow::Error {
+        match command.status() {
+            Ok(status) => std::process::exit(status.code().unwrap_or(1)),
+            Err(err) => anyhow::anyhow!("cannot run {}: {err}", path.display()),
+        }
+    }
+
+    /// Adds the companion-only subcommands to the help (they are forwarded
+    /// before parsing, so these entries only describe them).
+    pub fn describe(command: clap::Command) -> clap::Command {
+        command.mut_subcommand("tsp", |tsp| {
+            tsp.subcommand(
+                clap::Command::new("train-udc")
+                    .about(
+                        "Train UDC's neural divide policy and save a checkpoint for \
+                         `tsp solve --method udc` (libtorch: run by `duality-torch`)",
+                    )
+                    .disable_help_flag(true)
+                    .arg(
+                        clap::Arg::new("args")
+                            .num_args(0..)
+                            .trailing_var_arg(true)
+                            .allow_hyphen_values(true),
+                    ),
+            )
+        })
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn routed(line: &str) -> Option<&'static str> {
+            let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
+            route(&args)
+        }
+
+        #[test]
+        fn torch_commands_are_routed_and_the_rest_run_here() {
+            assert_eq!(routed("align loss --input x.csv"), Some("align"));
+            assert_eq!(routed("--max-memory 1G align trainers"), Some("align"));
+            assert_eq!(routed("--max-memory=1G align --help"), Some("align"));
+            assert_eq!(routed("tsp train-udc --out m.ot"), Some("tsp train-udc"));
+            assert_eq!(
+                routed("tsp solve a.tsp --method udc"),
+                Some("tsp solve --method udc")
+            );
+            assert_eq!(
+                routed("tsp solve a.tsp --method=udc"),
+                Some("tsp solve --method udc")
+            );
+            assert_eq!(routed("ddp deep --mdp m.toml"), Some("ddp deep"));
+            assert_eq!(
+                routed("ddp price --method neural-cnn"),
+                Some("ddp price --method neural-cnn")
+            );
+            for here in [
+                "",
+                "--version",
+                "--help",
+                "help align",
+                "tsp solve a.tsp",
+                "tsp solve a.tsp --method or2opt --udc-model m.ot",
+                "tsp methods",
+                "ddp price --method lsmc",
+                "ddp price --method neural-rnn",
+                "eval aggregate --input udc",
+                "tsp solve a.tsp -- --method udc",
+            ] {
+                assert_eq!(routed(here), None, "{here}");
+            }
+        }
+    }
 }
