@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 #[cfg(feature = "suites")]
+mod adaptive;
+#[cfg(feature = "suites")]
 mod cells;
 #[cfg(feature = "suites")]
 mod harness;
@@ -25,6 +27,8 @@ mod report;
 mod shard;
 #[cfg(feature = "suites")]
 mod snapshot;
+#[cfg(not(feature = "suites"))]
+mod startup;
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, Clone, Args)]
@@ -92,6 +96,18 @@ pub struct BenchArgs {
     /// (used to balance shards and by `--list`).
     #[arg(long)]
     pub update_costs: bool,
+    /// Seeds in AdaStop stages: an experiment that names comparison pairs
+    /// stops adding seeds once AdaStop has decided them all (or at the cap
+    /// of `--adaptive-n` x `--adaptive-stages`); the report says how many
+    /// seeds each used and why. Not with `--shard`.
+    #[arg(long, conflicts_with_all = ["shard", "seeds"])]
+    pub adaptive: bool,
+    /// Seeds per AdaStop stage (default 5; 2 with --quick; at most 32).
+    #[arg(long, value_name = "N", requires = "adaptive")]
+    pub adaptive_n: Option<usize>,
+    /// Most AdaStop stages (default 4; 3 with --quick).
+    #[arg(long, value_name = "K", requires = "adaptive")]
+    pub adaptive_stages: Option<usize>,
     /// Run every crate's criterion benches first and list them in the report.
     #[arg(long)]
     pub micro: bool,
@@ -149,6 +165,9 @@ fn reinvoke(args: &BenchArgs) -> anyhow::Result<()> {
     use crate::{cmd, libtorch};
     let lt = libtorch::provision()?;
     let mut env = lt.cargo_env();
+    if startup::only(args) {
+        return startup::run(args, &env);
+    }
     if args.micro {
         let mut c = cmd::cargo();
         c.args(["bench", "--workspace", "--all-features"]);
@@ -163,5 +182,9 @@ fn reinvoke(args: &BenchArgs) -> anyhow::Result<()> {
     c.args(["--package", "xtask", "--features", "suites", "--"]);
     c.args(std::env::args_os().skip(1));
     env.push(("DUALITY_LIBTORCH_VERSION".into(), lt.version.clone()));
-    cmd::run_with_env(c, &env)
+    cmd::run_with_env(c, &env)?;
+    if startup::after_suites(args) {
+        startup::run(args, &env)?;
+    }
+    Ok(())
 }
