@@ -131,3 +131,43 @@ def test_mlxtend_live():
     assert tb.tolist() == out[0]
     np.testing.assert_allclose(ev.mcnemar(tb), out[1], rtol=1e-10)
     assert ev.mcnemar(tb, exact=True)[1] == pytest.approx(out[2], rel=1e-10)
+
+
+def test_mlxtend_5x2cv_live():
+    """paired_ttest_5x2cv / combined_ftest_5x2cv on fresh data: mlxtend
+    refits a nearest-centroid and a 1-NN classifier (written there with
+    scikit-learn's bases, which its scorers need), duality the same numpy
+    estimators without them."""
+    from test_five_by_two import NearestCentroid, OneNN
+
+    rng = np.random.default_rng(16)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] - X[:, 2] + rng.normal(scale=0.7, size=80) > 0).astype(int)
+    out = peer(
+        "mlxtend",
+        "from mlxtend.evaluate import paired_ttest_5x2cv, combined_ftest_5x2cv\n"
+        "from sklearn.base import BaseEstimator, ClassifierMixin\n"
+        "class NearestCentroid(ClassifierMixin, BaseEstimator):\n"
+        "    def fit(self, X, y):\n"
+        "        self.classes_ = np.unique(y)\n"
+        "        self.centroids_ = np.array([X[y == c].mean(axis=0) for c in self.classes_])\n"
+        "        return self\n"
+        "    def predict(self, X):\n"
+        "        d = ((X[:, None, :] - self.centroids_[None, :, :]) ** 2).sum(axis=2)\n"
+        "        return self.classes_[np.argmin(d, axis=1)]\n"
+        "class OneNN(ClassifierMixin, BaseEstimator):\n"
+        "    def fit(self, X, y):\n"
+        "        self.X_, self.y_ = X, y\n"
+        "        self.classes_ = np.unique(y)\n"
+        "        return self\n"
+        "    def predict(self, X):\n"
+        "        d = ((X[:, None, :] - self.X_[None, :, :]) ** 2).sum(axis=2)\n"
+        "        return self.y_[np.argmin(d, axis=1)]\n"
+        "X, y = np.array(data['X']), np.array(data['y'])\n"
+        "out = list(paired_ttest_5x2cv(NearestCentroid(), OneNN(), X, y, random_seed=4))\n"
+        "out += list(combined_ftest_5x2cv(NearestCentroid(), OneNN(), X, y, random_seed=4))",
+        {"X": X.tolist(), "y": y.tolist()},
+    )
+    ours = list(ev.paired_ttest_5x2cv(NearestCentroid(), OneNN(), X, y, random_seed=4))
+    ours += list(ev.combined_ftest_5x2cv(NearestCentroid(), OneNN(), X, y, random_seed=4))
+    np.testing.assert_allclose(ours, out, rtol=1e-12, atol=1e-14)
