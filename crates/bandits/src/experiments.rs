@@ -28,6 +28,9 @@ use duality_eval::plot::{LineChart, Series};
 use rayon::prelude::*;
 use serde::Deserialize;
 
+#[path = "experiments_papers.rs"]
+mod papers;
+
 use duality_bench::PeerSpec;
 use duality_bench::{Context, Experiment, Figure, Headline, Outcome, Suite};
 
@@ -82,6 +85,11 @@ pub fn suite() -> Suite {
                 name: "relax-heat",
                 about: "Learning to Relax's heat-equation setting (scripts/h2d.m): Crank-Nicolson systems of the 2-D heat equation with time-varying diffusion, SSOR-PCG omega tuned by Tsallis-INF, Tsallis-INF-CB and ChebCB vs fixed, best fixed and per-step best omega",
                 run: relax_heat,
+            },
+            Experiment {
+                name: "portfolio-ensemble",
+                about: "Ensembling portfolio strategies (Lam 2024): UCRP, Cover's universal portfolio, EG, ONS, Anticor and their ensemble (universal mixture and follow-the-leader over constant combinations) on GBM, mean-reverting and regime-switching markets; worst-market log-wealth gap to the best base strategy",
+                run: papers::portfolio_ensemble,
             },
         ],
     }
@@ -1971,7 +1979,8 @@ mod tests {
                 "ope-error",
                 "sor-tuning",
                 "relax-reference",
-                "relax-heat"
+                "relax-heat",
+                "portfolio-ensemble"
             ]
         );
         for quick in [false, true] {
@@ -1983,6 +1992,7 @@ mod tests {
             typed::<SorTuningParams>(&suite, "sor-tuning", quick);
             typed::<RelaxReferenceParams>(&suite, "relax-reference", quick);
             typed::<RelaxHeatParams>(&suite, "relax-heat", quick);
+            typed::<papers::PortfolioParams>(&suite, "portfolio-ensemble", quick);
         }
         duality_bench::check_defaults(suite.name, suite.defaults, &names, true).unwrap();
     }

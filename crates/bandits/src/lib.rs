@@ -66,6 +66,7 @@ pub mod offpolicy;
 pub mod ope;
 pub mod plot;
 pub mod policy;
+pub mod portfolio;
 pub(crate) mod posterior;
 pub mod registry;
 pub mod relax;

@@ -12,6 +12,11 @@
 //!   scripts run it (`duality_bandits::relax_reference`): total SOR
 //!   iterations of the learner, the best fixed omega in hindsight, omega = 1
 //!   and the instance-optimal omega;
+//! - `portfolio [--market gbm|mean-reverting|regime-switching | --prices
+//!   FILE.csv] [--assets M] [--periods T] [--cost C] [--seed S]`: online
+//!   portfolio selection (`duality_bandits::portfolio`): base strategies,
+//!   the best CRP in hindsight and the ensembles of Lam (2024), with final
+//!   wealth, annualised growth, maximum drawdown and turnover;
 //! - `policies [--format json]`: the registered policies (the `kind`s a
 //!   simulation spec may name), their parameters and sources, read from
 //!   `duality_bandits::registry`, so a new policy appears without a change
@@ -39,6 +44,34 @@ pub enum BanditCommand {
     Policies(PoliciesArgs),
     /// Tune SOR's omega online over a sequence of shifted Laplacian systems (Learning to Relax).
     Relax(RelaxArgs),
+    /// Online portfolio selection: base strategies and their ensemble (Lam 2024) on a synthetic market or a price CSV.
+    Portfolio(PortfolioArgs),
+}
+
+/// Arguments of `duality bandit portfolio`.
+#[derive(Debug, Args)]
+pub struct PortfolioArgs {
+    /// Synthetic market: gbm, mean-reverting or regime-switching (ignored with --prices).
+    #[arg(long, default_value = "gbm")]
+    pub market: String,
+    /// CSV of prices with header date,asset,price (ISO dates); replaces the synthetic market.
+    #[arg(long)]
+    pub prices: Option<PathBuf>,
+    /// Assets of the synthetic market.
+    #[arg(long, default_value_t = 3)]
+    pub assets: usize,
+    /// Trading days of the synthetic market.
+    #[arg(long, default_value_t = 2520)]
+    pub periods: usize,
+    /// Proportional transaction cost in [0, 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub cost: f64,
+    /// Seed of the market and of the Monte Carlo simplex samples.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `duality bandit relax`.
@@ -120,7 +153,73 @@ pub fn run(cmd: BanditCommand) -> anyhow::Result<()> {
         BanditCommand::Ope(args) => ope(args),
         BanditCommand::Policies(args) => list_policies(args),
         BanditCommand::Relax(args) => relax(args),
+        BanditCommand::Portfolio(args) => portfolio(args),
     }
+}
+
+#[derive(Debug, Serialize)]
+struct PortfolioReport {
+    market: String,
+    assets: Vec<String>,
+    periods: usize,
+    cost: f64,
+    seed: u64,
+    strategies: Vec<duality_bandits::portfolio::Performance>,
+}
+
+fn portfolio(args: PortfolioArgs) -> anyhow::Result<()> {
+    use duality_bandits::portfolio::{compare, Market};
+    anyhow::ensure!(
+        args.cost.is_finite() && (0.0..1.0).contains(&args.cost),
+        "--cost {}: expected a transaction cost in [0, 1)",
+        args.cost
+    );
+    let (name, market) = match &args.prices {
+        Some(path) => {
+            let file = File::open(path).map_err(|e| duality_core::Error::io(path, e))?;
+            let market = Market::from_prices_csv(
+                std::io::BufReader::new(file),
+                &path.display().to_string(),
+            )?;
+            (path.display().to_string(), market)
+        }
+        None => (
+            args.market.clone(),
+            Market::synthetic(&args.market, args.assets, args.periods, args.seed)?,
+        ),
+    };
+    let report = PortfolioReport {
+        market: name,
+        assets: market.assets.clone(),
+        periods: market.n_periods(),
+        cost: args.cost,
+        seed: args.seed,
+        strategies: compare(&market, args.cost, args.seed)?,
+    };
+    emit(args.format, &report, |r| {
+        println!(
+            "market {} ({} assets, {} periods), transaction cost {}, seed {}",
+            r.market,
+            r.assets.len(),
+            r.periods,
+            r.cost,
+            r.seed
+        );
+        println!(
+            "{:<24} {:>14} {:>12} {:>12} {:>10}",
+            "strategy", "final wealth", "growth/yr", "max drawdn", "turnover"
+        );
+        for p in &r.strategies {
+            println!(
+                "{:<24} {:>14.4} {:>11.2}% {:>11.2}% {:>10.4}",
+                p.strategy,
+                p.final_wealth,
+                100.0 * p.annualised_growth,
+                100.0 * p.max_drawdown,
+                p.turnover
+            );
+        }
+    })
 }
 
 #[derive(Debug, Serialize)]

@@ -1,0 +1,74 @@
+//! End-to-end tests of issue #17's bandit commands: `bandit portfolio`.
+
+mod common;
+
+use common::duality;
+
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/bandits/");
+
+fn run(args: &[&str]) -> (bool, String, String) {
+    let out = duality().args(args).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn portfolio_on_the_price_fixture_and_a_synthetic_market() {
+    let prices = format!("{FIXTURES}prices_sample.csv");
+    let (ok, out, err) = run(&[
+        "bandit",
+        "portfolio",
+        "--prices",
+        &prices,
+        "--cost",
+        "0.001",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["assets"].as_array().unwrap().len(), 3);
+    assert_eq!(v["periods"], 59);
+    let names: Vec<&str> = v["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["strategy"].as_str().unwrap())
+        .collect();
+    for want in ["ucrp", "universal", "ons", "ensemble", "ensemble-leader"] {
+        assert!(names.contains(&want), "{names:?}");
+    }
+    for s in v["strategies"].as_array().unwrap() {
+        assert!(s["final_wealth"].as_f64().unwrap() > 0.0);
+    }
+    let (ok, out, err) = run(&[
+        "bandit",
+        "portfolio",
+        "--market",
+        "regime-switching",
+        "--periods",
+        "300",
+    ]);
+    assert!(
+        ok && out.contains("ensemble") && out.contains("max drawdn"),
+        "{err}"
+    );
+}
+
+#[test]
+fn portfolio_bad_input_names_the_value() {
+    let (ok, _, err) = run(&["bandit", "portfolio", "--cost", "1"]);
+    assert!(!ok && err.contains("--cost"), "{err}");
+    let (ok, _, err) = run(&["bandit", "portfolio", "--market", "random-walk"]);
+    assert!(!ok && err.contains("random-walk"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.csv");
+    std::fs::write(&path, "date,asset,price\nd1,A,1\nd2,A,-2\n").unwrap();
+    let (ok, _, err) = run(&["bandit", "portfolio", "--prices", path.to_str().unwrap()]);
+    assert!(!ok && err.contains("-2") && err.contains("p.csv"), "{err}");
+    let (ok, _, err) = run(&["bandit", "portfolio", "--periods", "100000000000000"]);
+    assert!(!ok && err.contains("periods"), "{err}");
+}
