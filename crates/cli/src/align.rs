@@ -8,6 +8,7 @@ use duality_align::loss::{loss_values, LossConfig, LossKind, PairLogProbs};
 use duality_align::run::{run as run_config, RunConfig, RunReport};
 use duality_align::train::offline::Offline;
 use duality_align::train::{Trainer, TrainerInfo};
+use duality_core::error::{shorten, MAX_VALUE_CHARS};
 use serde::Serialize;
 
 use crate::output::{emit, Format};
@@ -17,7 +18,7 @@ use crate::output::{emit, Format};
 pub enum AlignCommand {
     /// Pairwise preference losses of sequence log-probs from a CSV with columns
     /// policy_chosen,policy_rejected,ref_chosen,ref_rejected; prints one loss per row
-    /// and the mean as JSON.
+    /// and the mean (JSON by default).
     Loss {
         /// CSV file (header required).
         #[arg(long)]
@@ -32,6 +33,9 @@ pub enum AlignCommand {
         /// Label smoothing e in [0, 0.5) (cdpo, robust).
         #[arg(long, default_value_t = 0.0)]
         label_smoothing: f64,
+        /// Output format (JSON by default, as before `--format` existed).
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
     },
     /// Lists the registered trainers (the names `trainer = "..."` accepts in
     /// a `train` config) with what they do and their default settings.
@@ -75,9 +79,13 @@ const COLUMNS: [&str; 4] = [
 ];
 
 fn read_pairs(path: &PathBuf) -> anyhow::Result<[Vec<f64>; 4]> {
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let headers = reader.headers()?.clone();
+    let name = path.display().to_string();
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("cannot open {name}"))?;
+    // A directory opens but fails at the first read: name the file.
+    let headers = reader
+        .headers()
+        .with_context(|| format!("{name}: cannot read the CSV header"))?
+        .clone();
     let idx: Vec<usize> = COLUMNS
         .iter()
         .map(|c| {
@@ -85,32 +93,30 @@ fn read_pairs(path: &PathBuf) -> anyhow::Result<[Vec<f64>; 4]> {
                 .iter()
                 .position(|h| h.trim() == *c)
                 .with_context(|| {
-                    format!(
-                        "{}: missing column `{c}` (need {})",
-                        path.display(),
-                        COLUMNS.join(",")
-                    )
+                    format!("{name}: missing column `{c}` (need {})", COLUMNS.join(","))
                 })
         })
         .collect::<anyhow::Result<_>>()?;
     let mut cols: [Vec<f64>; 4] = Default::default();
     for (row, rec) in reader.records().enumerate() {
         let line = row + 2;
-        let rec = rec.with_context(|| format!("{} line {line}: malformed CSV", path.display()))?;
+        let rec = rec.with_context(|| format!("{name} line {line}: malformed CSV"))?;
         for (k, &i) in idx.iter().enumerate() {
             let field = rec.get(i).unwrap_or("").trim();
+            // A huge field is quoted by its start and length only.
+            let shown = || shorten(&format!("{field:?}"), MAX_VALUE_CHARS);
             let v: f64 = field.parse().map_err(|_| {
                 duality_core::Error::parse(
-                    path.display().to_string(),
+                    name.clone(),
                     Some(line),
-                    format!("{} is not a number: {field:?}", COLUMNS[k]),
+                    format!("{} is not a number: {}", COLUMNS[k], shown()),
                 )
             })?;
             if !v.is_finite() {
                 return Err(duality_core::Error::parse(
-                    path.display().to_string(),
+                    name.clone(),
                     Some(line),
-                    format!("{} is not finite: {field:?}", COLUMNS[k]),
+                    format!("{} is not finite: {}", COLUMNS[k], shown()),
                 )
                 .into());
             }
@@ -118,9 +124,24 @@ fn read_pairs(path: &PathBuf) -> anyhow::Result<[Vec<f64>; 4]> {
         }
     }
     if cols[0].is_empty() {
-        anyhow::bail!("{}: no data rows", path.display());
+        anyhow::bail!("{name}: no data rows");
     }
     Ok(cols)
+}
+
+/// The mean of finite losses without overflow (each term divided first,
+/// so two losses near f64::MAX do not sum to infinity), or an error if even
+/// that is not finite. `-0.0` prints as `0`.
+fn finite_mean(losses: &[f64]) -> anyhow::Result<f64> {
+    let n = losses.len() as f64;
+    let mean = losses.iter().map(|l| l / n).sum::<f64>() + 0.0;
+    if !mean.is_finite() {
+        anyhow::bail!(
+            "the mean loss over {} pairs is not finite: {mean}",
+            losses.len()
+        );
+    }
+    Ok(mean)
 }
 
 /// Runs one `align` command.
@@ -131,6 +152,7 @@ pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
             loss,
             beta,
             label_smoothing,
+            format,
         } => {
             if matches!(loss, LossKind::Simpo | LossKind::Orpo) {
                 anyhow::bail!(
@@ -142,8 +164,18 @@ pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
                 .check()?;
             let [pc, pr, rc, rr] = read_pairs(&input)?;
             let pairs = PairLogProbs::from_slices(&pc, &pr, &rc, &rr, None)?;
-            let losses = loss_values(&checked, &pairs)?;
-            let mean = losses.iter().sum::<f64>() / losses.len() as f64;
+            let mut losses = loss_values(&checked, &pairs)?;
+            for (row, l) in losses.iter_mut().enumerate() {
+                if !l.is_finite() {
+                    anyhow::bail!(
+                        "{}: the loss of the pair on line {} is not finite: {l}",
+                        input.display(),
+                        row + 2
+                    );
+                }
+                *l += 0.0; // -0.0 prints as 0
+            }
+            let mean = finite_mean(&losses)?;
             let out = LossOutput {
                 loss: loss.to_string(),
                 beta,
@@ -151,8 +183,17 @@ pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
                 losses,
                 mean,
             };
-            println!("{}", serde_json::to_string_pretty(&out)?);
-            Ok(())
+            emit(format, &out, |o: &LossOutput| {
+                println!(
+                    "{} loss, beta {}, label smoothing {}",
+                    o.loss, o.beta, o.label_smoothing
+                );
+                println!("{:>6}  loss", "line");
+                for (row, l) in o.losses.iter().enumerate() {
+                    println!("{:>6}  {l:.6}", row + 2);
+                }
+                println!("  mean  {:.6}  ({} pairs)", o.mean, o.losses.len());
+            })
         }
         AlignCommand::Trainers { format } => {
             let list = duality_align::train::trainers()?;
@@ -196,5 +237,18 @@ pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
                 println!("KL        {:.3}", r.kl.mean);
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::finite_mean;
+
+    #[test]
+    fn the_mean_of_huge_losses_does_not_overflow() {
+        let m = finite_mean(&[f64::MAX, f64::MAX, 0.0]).unwrap();
+        assert!((m - f64::MAX * (2.0 / 3.0)).abs() <= f64::MAX * 1e-15);
+        assert_eq!(finite_mean(&[-0.0]).unwrap().to_bits(), 0.0f64.to_bits());
+        assert!(finite_mean(&[f64::INFINITY]).is_err());
     }
 }

@@ -4,7 +4,6 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 /// How a command prints its result.
-#[allow(dead_code)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum Format {
     /// A human-readable table or summary.
@@ -15,8 +14,6 @@ pub enum Format {
 }
 
 /// Prints `value` as pretty JSON, or calls `table` to print it for humans.
-// Used by the area commands as they land; allowed until the first one does.
-#[allow(dead_code)]
 pub fn emit<T: Serialize>(format: Format, value: &T, table: impl FnOnce(&T)) -> anyhow::Result<()> {
     match format {
         Format::Json => println!("{}", serde_json::to_string_pretty(value)?),

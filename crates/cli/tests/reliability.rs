@@ -63,3 +63,75 @@ fn a_full_disk_is_an_error_message_not_a_panic() {
     assert!(stderr.contains("No space left"), "stderr: {stderr}");
     assert!(!stderr.contains("panicked"), "stderr: {stderr}");
 }
+
+/// `align loss` (torch build): a directory as input is an error naming it;
+/// log-probs near f64::MAX give finite losses and a finite mean (never
+/// `null`); a huge non-number is quoted by its start and length only; the
+/// table format prints every pair and the mean.
+#[cfg(feature = "torch")]
+#[test]
+fn align_loss_names_the_file_keeps_results_finite_and_cuts_long_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let as_str = |p: &std::path::Path| p.display().to_string();
+    let header = "policy_chosen,policy_rejected,ref_chosen,ref_rejected\n";
+
+    let out = duality()
+        .args(["align", "loss", "--input", &as_str(dir.path())])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&as_str(dir.path())), "{err}");
+
+    let huge = dir.path().join("huge.csv");
+    std::fs::write(
+        &huge,
+        format!("{header}-1,-2,-1,-2\n-1,-2,-1,-1e308\n-1,-2,1e308,-2\n"),
+    )
+    .unwrap();
+    let out = duality()
+        .args(["align", "loss", "--beta", "1", "--input", &as_str(&huge)])
+        .output()
+        .unwrap();
+    let v = common::json_of(&out);
+    let mean = v["mean"].as_f64().expect("a finite mean, not null");
+    assert!(mean.is_finite() && mean > 1e307, "{v}");
+    assert!(v["losses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l.as_f64().is_some_and(f64::is_finite)));
+
+    let long = dir.path().join("long.csv");
+    std::fs::write(&long, format!("{header}-1,-2,-1,{}\n", "7x".repeat(50_000))).unwrap();
+    let out = duality()
+        .args(["align", "loss", "--input", &as_str(&long)])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("ref_rejected") && err.contains("line 2") && err.len() < 1_000,
+        "{} bytes: {}",
+        err.len(),
+        &err[..err.len().min(400)]
+    );
+
+    let out = duality()
+        .args([
+            "align",
+            "loss",
+            "--format",
+            "table",
+            "--input",
+            &as_str(&huge),
+        ])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        table.contains("mean") && table.lines().count() == 6,
+        "{table}"
+    );
+}
