@@ -7,7 +7,8 @@
 //! "The same numbers" means every headline, summary row, probability of
 //! improvement and record metric of every experiment, bit for bit, except the
 //! metrics that measure time (their names contain `second`) and the
-//! per-experiment wall time and memory.
+//! per-experiment wall time and memory. A shard killed midway must also
+//! resume without recomputing the cells it finished.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -42,11 +43,123 @@ pub fn shard_checks(xtask: &Path, env: &[(String, String)], single: &Path) -> an
         compare(&reference, &merged, &format!("{n} shards"))?;
         println!("shard check: {n} shards give the single run's numbers");
     }
+    kill_and_resume(xtask, env, &scratch, &reference)?;
     let cells = scratch.join("cells-slurm");
     slurm_array(xtask, env, &cells, 4)?;
     let merged = merge(xtask, env, &cells)?;
     compare(&reference, &merged, "a 4-task Slurm array")?;
     println!("shard check: a 4-task Slurm job array gives the single run's numbers");
+    Ok(())
+}
+
+/// Kills a shard (the eval suite, which has an experiment split by seed)
+/// once it has written its first seed cell, re-runs it, and checks that the
+/// re-run rewrote none of the finished cells, reused the finished seeds, and
+/// gives the single run's numbers.
+fn kill_and_resume(
+    xtask: &Path,
+    env: &[(String, String)],
+    scratch: &Path,
+    reference: &BTreeMap<String, Value>,
+) -> anyhow::Result<()> {
+    let cells = scratch.join("cells-resume");
+    let shard = |out: Stdio| {
+        let mut c = bench(xtask, env);
+        c.args([
+            "--quick",
+            "--suite",
+            "eval",
+            "--shard",
+            "1/1",
+            "--results-dir",
+        ])
+        .arg(&cells)
+        .stdout(out)
+        .stderr(Stdio::null());
+        c
+    };
+    let finished = || -> BTreeMap<PathBuf, (std::time::SystemTime, u64)> {
+        std::fs::read_dir(&cells)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                name.ends_with(".json") || name.ends_with(".cbor")
+            })
+            .filter_map(|e| {
+                let m = e.metadata().ok()?;
+                Some((e.path(), (m.modified().ok()?, m.len())))
+            })
+            .collect()
+    };
+    let has_seed_cell = |files: &BTreeMap<PathBuf, _>| {
+        files
+            .keys()
+            .any(|p| p.extension().is_some_and(|e| e == "cbor"))
+    };
+    let mut child = shard(Stdio::null())
+        .spawn()
+        .context("cannot start the shard to kill")?;
+    let start = Instant::now();
+    loop {
+        if has_seed_cell(&finished()) {
+            break;
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("resume check: the shard ended ({status}) before writing a seed cell");
+        }
+        if start.elapsed() > Duration::from_secs(600) {
+            let _ = child.kill();
+            bail!("resume check: no seed cell after 10 minutes");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().context("cannot kill the shard")?;
+    let _ = child.wait();
+    let before = finished();
+    let output = shard(Stdio::piped())
+        .output()
+        .context("cannot re-run the killed shard")?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "resume check: the re-run failed ({}):\n{stdout}",
+            output.status
+        );
+    }
+    let after = finished();
+    let rewritten: Vec<String> = before
+        .iter()
+        .filter(|(p, stamp)| after.get(*p) != Some(stamp))
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    if !rewritten.is_empty() {
+        bail!(
+            "resume check: the re-run recomputed finished cells: {}",
+            rewritten.join(", ")
+        );
+    }
+    if !stdout.contains("reused from earlier cells") {
+        bail!("resume check: the re-run did not reuse the killed run's seed cells:\n{stdout}");
+    }
+    let resumed = numbers(
+        &cmd::target_dir()
+            .join("duality-bench")
+            .join("latest")
+            .join("results.json"),
+    )?;
+    let eval: BTreeMap<String, Value> = reference
+        .iter()
+        .filter(|(k, _)| k.starts_with("eval/"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    compare(&eval, &resumed, "a killed and resumed shard")?;
+    println!(
+        "shard check: a shard killed after {} finished cell(s) resumed without recomputing them \
+         and gave the single run's numbers",
+        before.len()
+    );
     Ok(())
 }
 

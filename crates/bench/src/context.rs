@@ -1,7 +1,8 @@
 //! Suites, experiments and the context an experiment runs in.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use duality_core::progress::Progress;
 use duality_core::record::RunRecord;
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::compare::{self, PeerComparison, PeerSpec};
 use crate::params::{Overrides, Params};
+use crate::seeds::{self, SeedLog, SeedStore, SeedsPending};
 
 /// A named group of experiments, one per area.
 pub struct Suite {
@@ -56,6 +58,8 @@ pub struct Context {
     peer_python: Option<PathBuf>,
     comparisons: Mutex<Vec<PeerComparison>>,
     pairs: Mutex<Vec<(String, String)>>,
+    seed_store: Option<Arc<dyn SeedStore>>,
+    seed_log: Mutex<SeedLog>,
 }
 
 /// Parameter keys the runner reads itself; [`Context::params`] leaves them
@@ -85,7 +89,110 @@ impl Context {
             peer_python: None,
             comparisons: Mutex::default(),
             pairs: Mutex::default(),
+            seed_store: None,
+            seed_log: Mutex::default(),
         }
+    }
+
+    /// Attaches a store for seed cells (see [`Context::per_seed`]): stored
+    /// seeds are loaded instead of computed, and only the seeds the store
+    /// owns are computed here.
+    pub fn with_seed_store(mut self, store: Arc<dyn SeedStore>) -> Self {
+        self.seed_store = Some(store);
+        self
+    }
+
+    /// Runs `f` once per seed of [`Context::seeds`] and returns the values in
+    /// seed order: the per-seed half of an experiment, whose cells the runner
+    /// can spread over shards, keep across a killed run, and extend with
+    /// `--adaptive`. `f` must depend on nothing but its seed and the
+    /// parameters (derive randomness from [`Context::seeder`] and the seed,
+    /// never from the seed's position), so that one seed's value is the same
+    /// whatever else runs. Call it at most once per experiment (cells are
+    /// keyed by experiment and seed); a second call is an error.
+    ///
+    /// Seeds not yet stored run in parallel (rayon). Each value makes one
+    /// exact binary round trip (CBOR) before it is returned, stored or not,
+    /// so the summary that follows sees identical numbers however the seeds
+    /// were split. When some seeds belong to other shards this returns
+    /// [`SeedsPending`] (after computing this shard's share); the runner
+    /// treats that as "finish later", not as a failure.
+    pub fn per_seed<T, F>(&self, f: F) -> anyhow::Result<Vec<T>>
+    where
+        T: Serialize + DeserializeOwned + Send,
+        F: Fn(u64) -> anyhow::Result<T> + Sync + Send,
+    {
+        use rayon::prelude::*;
+        // Cells are keyed by (experiment, seed): a second split in the same
+        // experiment would read the first one's cells.
+        if self.seed_log.lock().map(|l| l.used).unwrap_or(false) {
+            anyhow::bail!(
+                "{}: per_seed may run once per experiment (its cells are keyed by experiment \
+                 and seed); compute everything a seed needs in one closure",
+                self.id
+            );
+        }
+        let mut slots: Vec<Option<T>> = (0..self.seeds.len()).map(|_| None).collect();
+        let mut todo = Vec::new();
+        let mut pending = Vec::new();
+        let mut loaded = Vec::new();
+        for (i, &seed) in self.seeds.iter().enumerate() {
+            let stored = match &self.seed_store {
+                Some(store) => store.load(seed)?,
+                None => None,
+            };
+            // A cell that no longer decodes (the value's type changed without
+            // the code version moving) is recomputed, never trusted.
+            match stored.map(|bytes| seeds::decode::<T>(&bytes)) {
+                Some(Ok(value)) => {
+                    slots[i] = Some(value);
+                    loaded.push(seed);
+                }
+                _ if self.seed_store.as_ref().is_none_or(|s| s.owns(seed)) => todo.push(i),
+                _ => pending.push(seed),
+            }
+        }
+        let computed: Vec<(usize, T, f64)> = todo
+            .par_iter()
+            .map(|&i| {
+                let seed = self.seeds[i];
+                let start = Instant::now();
+                let value = f(seed).map_err(|e| e.context(format!("seed {seed}")))?;
+                let bytes = seeds::encode(&value)?;
+                let seconds = start.elapsed().as_secs_f64();
+                if let Some(store) = &self.seed_store {
+                    store.save(seed, &bytes, seconds)?;
+                }
+                Ok((i, seeds::decode::<T>(&bytes)?, seconds))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let mut log = SeedLog {
+            used: true,
+            computed: Vec::new(),
+            loaded,
+        };
+        for (i, value, seconds) in computed {
+            log.computed.push((self.seeds[i], seconds));
+            slots[i] = Some(value);
+        }
+        if let Ok(mut l) = self.seed_log.lock() {
+            *l = log.clone();
+        }
+        if !pending.is_empty() {
+            return Err(SeedsPending {
+                experiment: self.id.clone(),
+                computed: log.computed.iter().map(|&(s, _)| s).collect(),
+                pending,
+            }
+            .into());
+        }
+        Ok(slots.into_iter().flatten().collect())
+    }
+
+    /// What [`Context::per_seed`] did in this context (nothing, if the
+    /// experiment does not split by seed).
+    pub fn seed_log(&self) -> SeedLog {
+        self.seed_log.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// Turns on peer comparisons (`--compare`); `python` is the peers venv's

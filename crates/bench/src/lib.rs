@@ -11,7 +11,11 @@
 //!   TOML table (full or `quick` profile, after `--config` / `--set`) into
 //!   the experiment's own `#[derive(Deserialize)]` struct;
 //! - [`Context::compare_with_peer`] times a Python reference library on the
-//!   same input ([`PeerSpec`] -> [`PeerComparison`]).
+//!   same input ([`PeerSpec`] -> [`PeerComparison`]);
+//! - [`Context::per_seed`] marks an experiment's per-seed work, whose
+//!   results become (experiment, seed) cells that the runner can spread over
+//!   shards, keep across a killed run and extend adaptively ([`SeedStore`],
+//!   [`SeedsPending`]).
 //!
 //! Each area crate exposes `experiments::suite()` behind its `experiments`
 //! feature; `xtask` holds only the registry (one line per area), the runner,
@@ -48,10 +52,12 @@
 mod compare;
 mod context;
 mod params;
+mod seeds;
 
 pub use compare::{PeerComparison, PeerSpec};
 pub use context::{Context, Experiment, Figure, Headline, Outcome, Suite};
 pub use params::{check_defaults, Overrides, Params};
+pub use seeds::{decode as decode_seed, encode as encode_seed, SeedLog, SeedStore, SeedsPending};
 
 /// The repository's `fixtures/` folder, where experiments read their input
 /// data (TSPLIB instances, cross-check vectors) and peer scripts live.

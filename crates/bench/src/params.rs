@@ -42,6 +42,17 @@ pub struct Params {
 }
 
 impl Params {
+    /// Parameters of `id` (`suite/experiment`) from an already resolved
+    /// table, as a result file records them: `bench merge` rebuilds an
+    /// experiment's context from its stored cells with this.
+    pub fn from_table(id: impl Into<String>, quick: bool, values: Table) -> Self {
+        Self {
+            id: id.into(),
+            quick,
+            values,
+        }
+    }
+
     /// The value of `key`, deserialised as `T` (integers, floats, strings,
     /// booleans and arrays of them).
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> anyhow::Result<T> {

@@ -1031,6 +1031,21 @@ fn adastop_budget(ctx: &Context) -> anyhow::Result<Outcome> {
     Ok(out)
 }
 
+/// One seed of `roe-certified`: per k, its records, run-off diagnostics and
+/// the four methods' certified-accuracy curves.
+#[derive(Debug, Default, serde::Serialize, Deserialize)]
+struct RoeSeed {
+    per_k: Vec<RoeCell>,
+}
+
+/// One (seed, k) of `roe-certified`.
+#[derive(Debug, serde::Serialize, Deserialize)]
+struct RoeCell {
+    records: Vec<RunRecord>,
+    diag: [f64; 4],
+    curves: Vec<Vec<f64>>,
+}
+
 /// Parameters of `roe-certified`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1062,16 +1077,12 @@ fn roe_certified(ctx: &Context) -> anyhow::Result<Outcome> {
         l2: p.l2,
         ..LogisticParams::default()
     };
-    let mut out = Outcome::default();
-    let mut verdicts = Vec::new();
-    let mut held = true;
-    let z = 1.96;
-    for &k in &p.k {
-        let max_r = k;
-        // acc[method][seed][radius]
-        let mut acc: Vec<Vec<Vec<f64>>> = vec![Vec::new(); 4];
-        let mut diagnostics: Vec<[f64; 4]> = Vec::new();
-        for &seed in &ctx.seeds {
+    // One cell per seed (the expensive part: 2 x k base classifiers per k),
+    // so that `--shard` spreads the seeds of this experiment over tasks.
+    let cells = ctx.per_seed(|seed| -> anyhow::Result<RoeSeed> {
+        let mut cell = RoeSeed::default();
+        for &k in &p.k {
+            let max_r = k;
             let key = ctx.seeder.child(k as u64).seed_for(seed);
             let hash = PartitionHash::Keyed(key);
             let dpa_layout = Layout::dpa(k)?;
@@ -1091,15 +1102,13 @@ fn roe_certified(ctx: &Context) -> anyhow::Result<Outcome> {
                 })
                 .sum();
             diag[3] = absent as f64 / (k * classes) as f64;
-            out.records.push(
-                RunRecord::new("DPA-base", format!("k{k}"), seed)
-                    .with_metric("base_accuracy", diag[0])
-                    .with_metric("plurality_gap", diag[1])
-                    .with_metric("runoff_margin", diag[2])
-                    .with_metric("absent_class_share", diag[3]),
-            );
-            diagnostics.push(diag);
-            for (mi, method) in Method::ALL.iter().enumerate() {
+            let mut records = vec![RunRecord::new("DPA-base", format!("k{k}"), seed)
+                .with_metric("base_accuracy", diag[0])
+                .with_metric("plurality_gap", diag[1])
+                .with_metric("runoff_margin", diag[2])
+                .with_metric("absent_class_share", diag[3])];
+            let mut curves = Vec::new();
+            for method in Method::ALL.iter() {
                 let (table, layout) = if method.needs_dpa_layout() {
                     (&dpa_table, &dpa_layout)
                 } else {
@@ -1123,14 +1132,38 @@ fn roe_certified(ctx: &Context) -> anyhow::Result<Outcome> {
                     v.sort_by(f64::total_cmp);
                     v[v.len() / 2]
                 };
-                out.records.push(
+                records.push(
                     RunRecord::new(method.name(), format!("k{k}"), seed)
                         .with_metric("accuracy", curve[0])
                         .with_metric(format!("certified_r{}", k / 10), curve[k / 10])
                         .with_metric(format!("certified_r{}", k / 5), curve[k / 5])
                         .with_metric("median_radius", median_radius),
                 );
-                acc[mi].push(curve);
+                curves.push(curve);
+            }
+            cell.per_k.push(RoeCell {
+                records,
+                diag,
+                curves,
+            });
+        }
+        Ok(cell)
+    })?;
+    let mut out = Outcome::default();
+    let mut verdicts = Vec::new();
+    let mut held = true;
+    let z = 1.96;
+    for (ki, &k) in p.k.iter().enumerate() {
+        let max_r = k;
+        // acc[method][seed][radius]
+        let mut acc: Vec<Vec<Vec<f64>>> = vec![Vec::new(); 4];
+        let mut diagnostics: Vec<[f64; 4]> = Vec::new();
+        for cell in &cells {
+            let c = &cell.per_k[ki];
+            out.records.extend(c.records.iter().cloned());
+            diagnostics.push(c.diag);
+            for (mi, curve) in c.curves.iter().enumerate() {
+                acc[mi].push(curve.clone());
             }
         }
         // Radii up to the last one where any method certifies anything.

@@ -1,4 +1,6 @@
-//! Content-addressed result files: one per experiment of a run.
+//! Content-addressed result files: one per experiment of a run, and one per
+//! (experiment, seed) for experiments that split their work by seed
+//! (`Context::per_seed`).
 //!
 //! Each finished experiment is written, atomically, to
 //! `<results dir>/<suite>__<experiment>-<hash>.json`, where the hash covers
@@ -9,6 +11,7 @@
 //! task resumes instead of starting over, and `bench merge` can combine any
 //! set of these files, whichever shard or retry wrote them.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -94,6 +97,172 @@ pub fn code_version(machine: &Machine) -> String {
     format!("{}+dirty-{:016x}", machine.commit, fnv1a(diff.as_bytes()))
 }
 
+/// What one seed's value depends on. Unlike [`CellKey`] it leaves out the
+/// seed count: a seed's value does not depend on how many others run, so
+/// `--adaptive` stages and runs with more seeds reuse it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedCellKey {
+    /// Suite name.
+    pub suite: String,
+    /// Experiment name.
+    pub experiment: String,
+    /// Master seed of the run.
+    pub seed: u64,
+    /// Quick mode.
+    pub quick: bool,
+    /// The experiment seed this cell holds.
+    pub index: u64,
+    /// Resolved parameters.
+    pub params: serde_json::Value,
+    /// Code version.
+    pub version: String,
+}
+
+impl SeedCellKey {
+    /// `suite__experiment-s<index>-<hash>.cbor` (not `.json`, so that
+    /// [`list`] of experiment cells never picks it up).
+    pub fn file_name(&self) -> String {
+        let text = serde_json::to_string(self).unwrap_or_default();
+        format!(
+            "{}__{}-s{}-{:016x}.cbor",
+            self.suite,
+            self.experiment,
+            self.index,
+            fnv1a(text.as_bytes())
+        )
+    }
+}
+
+/// One stored seed value with what the merge needs to finish its experiment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeedCell {
+    /// The key, as JSON text (checked against the file name's promise).
+    pub key: String,
+    /// Seeds the run that wrote it was asked for (merge finishes the
+    /// experiment over `0..seeds`).
+    pub seeds: usize,
+    /// Every experiment of that run's grid.
+    pub grid: Vec<String>,
+    /// Seconds the seed took.
+    pub seconds: f64,
+    /// The value, encoded by `duality_bench::encode_seed`.
+    pub payload: ciborium::Value,
+}
+
+impl SeedCell {
+    /// The key this cell was written under.
+    pub fn key(&self) -> anyhow::Result<SeedCellKey> {
+        serde_json::from_str(&self.key).context("a seed cell's key is malformed")
+    }
+}
+
+/// Reads one seed cell file.
+pub fn read_seed(path: &Path) -> anyhow::Result<SeedCell> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    ciborium::from_reader(bytes.as_slice())
+        .map_err(|e| anyhow::anyhow!("{} is not a seed cell: {e}", path.display()))
+}
+
+/// Every seed cell file directly inside `dir`.
+pub fn list_seeds(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.contains("__") && name.ends_with(".cbor") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The runner's [`duality_bench::SeedStore`]: seed cells as files in one or
+/// more folders (the first is where new cells go), owning a set of seeds
+/// (`None`: all of them).
+pub struct FileSeedStore {
+    dirs: Vec<PathBuf>,
+    template: SeedCellKey,
+    owned: Option<BTreeSet<u64>>,
+    seeds: usize,
+    grid: Vec<String>,
+}
+
+impl FileSeedStore {
+    /// A store writing into `dirs[0]` and reading from all of `dirs`, for the
+    /// experiment `template` describes (its `index` is replaced per seed).
+    pub fn new(
+        dirs: Vec<PathBuf>,
+        template: SeedCellKey,
+        owned: Option<BTreeSet<u64>>,
+        seeds: usize,
+        grid: Vec<String>,
+    ) -> Self {
+        Self {
+            dirs,
+            template,
+            owned,
+            seeds,
+            grid,
+        }
+    }
+
+    fn key(&self, seed: u64) -> SeedCellKey {
+        SeedCellKey {
+            index: seed,
+            ..self.template.clone()
+        }
+    }
+}
+
+impl duality_bench::SeedStore for FileSeedStore {
+    fn load(&self, seed: u64) -> anyhow::Result<Option<Vec<u8>>> {
+        let key = self.key(seed);
+        let name = key.file_name();
+        for dir in &self.dirs {
+            let path = dir.join(&name);
+            if !path.exists() {
+                continue;
+            }
+            let cell = read_seed(&path)?;
+            anyhow::ensure!(
+                cell.key()? == key,
+                "{} does not hold the seed its name promises (edited by hand?): remove it",
+                path.display()
+            );
+            let mut bytes = Vec::new();
+            ciborium::into_writer(&cell.payload, &mut bytes)
+                .map_err(|e| anyhow::anyhow!("cannot re-encode {}: {e}", path.display()))?;
+            return Ok(Some(bytes));
+        }
+        Ok(None)
+    }
+
+    fn owns(&self, seed: u64) -> bool {
+        self.owned.as_ref().is_none_or(|o| o.contains(&seed))
+    }
+
+    fn save(&self, seed: u64, bytes: &[u8], seconds: f64) -> anyhow::Result<()> {
+        let dir = &self.dirs[0];
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let key = self.key(seed);
+        let payload: ciborium::Value = ciborium::from_reader(bytes)
+            .map_err(|e| anyhow::anyhow!("a seed's value is not CBOR: {e}"))?;
+        let cell = SeedCell {
+            key: serde_json::to_string(&key)?,
+            seeds: self.seeds,
+            grid: self.grid.clone(),
+            seconds,
+            payload,
+        };
+        let mut out = Vec::new();
+        ciborium::into_writer(&cell, &mut out)
+            .map_err(|e| anyhow::anyhow!("cannot encode a seed cell: {e}"))?;
+        duality_core::files::write_atomic(dir.join(key.file_name()), out)?;
+        Ok(())
+    }
+}
+
 /// Loads the cell for `key` from `dir`, if a run already wrote it.
 pub fn load(dir: &Path, key: &CellKey) -> anyhow::Result<Option<Cell>> {
     let path = dir.join(key.file_name());
@@ -169,6 +338,52 @@ mod tests {
             params: serde_json::json!({"n": 10, "b": [1, 2]}),
             version: "abc".into(),
         }
+    }
+
+    #[test]
+    fn seed_cells_are_files_that_a_second_store_reads_back() {
+        use duality_bench::{Context, Suite};
+        let dir = tempfile::tempdir().unwrap();
+        let suite = Suite {
+            name: "demo",
+            about: "",
+            defaults: "[e]\nn = 1\n",
+            experiments: vec![],
+        };
+        let template = SeedCellKey {
+            suite: "demo".into(),
+            experiment: "e".into(),
+            seed: 1,
+            quick: true,
+            index: 0,
+            params: serde_json::json!({"n": 1}),
+            version: "v".into(),
+        };
+        let store = |owned: Option<BTreeSet<u64>>| {
+            std::sync::Arc::new(FileSeedStore::new(
+                vec![dir.path().to_path_buf()],
+                template.clone(),
+                owned,
+                3,
+                vec!["demo/e".into()],
+            ))
+        };
+        let first = Context::for_test(&suite, "e", true)
+            .unwrap()
+            .with_seed_store(store(None));
+        let values = first
+            .per_seed(|s| Ok(vec![s as f64 / 3.0, f64::NAN]))
+            .unwrap();
+        assert_eq!(list_seeds(dir.path()).unwrap().len(), 3);
+        let second = Context::for_test(&suite, "e", true)
+            .unwrap()
+            .with_seed_store(store(Some(BTreeSet::new())));
+        let again: Vec<Vec<f64>> = second.per_seed(|_| anyhow::bail!("recomputed")).unwrap();
+        assert_eq!(format!("{values:?}"), format!("{again:?}"));
+        assert_eq!(second.seed_log().loaded, vec![0, 1, 2]);
+        let cell = read_seed(&list_seeds(dir.path()).unwrap()[0]).unwrap();
+        assert_eq!(cell.key().unwrap().index, 0);
+        assert_eq!(cell.grid, vec!["demo/e".to_string()]);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! seeded context, summarises records over seeds, writes the report and
 //! checks the headline snapshots.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
@@ -14,9 +16,12 @@ use duality_eval::bootstrap::StratifiedBootstrap;
 use duality_eval::scores::ScoreMatrix;
 use serde::{Deserialize, Serialize};
 
-use duality_bench::{check_defaults, Context, Outcome, Overrides, PeerComparison, Suite};
+use duality_bench::{
+    check_defaults, Context, Experiment, Outcome, Overrides, Params, PeerComparison, SeedsPending,
+    Suite,
+};
 
-use super::{cells, machine, micro, registry, report, shard, snapshot, BenchArgs};
+use super::{adaptive, cells, machine, micro, registry, report, shard, snapshot, BenchArgs};
 use crate::cmd;
 
 /// Per (task, algorithm, metric): statistics over seeds, with bootstrap CIs
@@ -123,6 +128,14 @@ pub struct BenchResults {
     /// causes); the run goes on without them and exits non-zero at the end.
     #[serde(default)]
     pub failures: Vec<(String, String)>,
+    /// Experiments this shard computed its seeds of but could not finish,
+    /// because other shards own the remaining seeds (`bench merge`
+    /// finishes them from the seed cells).
+    #[serde(default)]
+    pub pending: Vec<String>,
+    /// With `--adaptive`: seeds used per experiment, and why.
+    #[serde(default)]
+    pub adaptive: Vec<adaptive::AdaptiveRow>,
 }
 
 /// Bootstrap replicates for the per-row CIs (n <= a few dozen seeds).
@@ -244,25 +257,6 @@ fn selected(args: &BenchArgs) -> anyhow::Result<Vec<Suite>> {
             );
         }
     }
-    if let Some(text) = &args.shard {
-        let (i, n) = shard::resolve(text, args.shards, |k| std::env::var(k).ok())?;
-        let ids = grid(&chosen);
-        let costs = shard::CostTable::load(&shard::CostTable::default_path())?;
-        let owner = shard::assign(&ids, costs.mode(args.quick), n);
-        let mut k = 0usize;
-        for s in &mut chosen {
-            s.experiments.retain(|_| {
-                let keep = owner[k] == i;
-                k += 1;
-                keep
-            });
-        }
-        println!(
-            "shard {i}/{n}: {} of {} experiment(s)",
-            owner.iter().filter(|&&o| o == i).count(),
-            ids.len()
-        );
-    }
     Ok(chosen)
 }
 
@@ -377,6 +371,442 @@ fn print_outcome(
     }
 }
 
+/// How much of one experiment this process runs.
+#[derive(Debug, Clone, PartialEq)]
+enum Share {
+    /// All of it.
+    All,
+    /// Only these seeds (the experiment splits by seed; other shards own
+    /// the rest).
+    Seeds(BTreeSet<u64>),
+    /// None of it (another shard's).
+    Nothing,
+}
+
+/// One experiment of the grid with its resolved parameters and share.
+struct Planned<'a> {
+    suite: &'a Suite,
+    exp: &'a Experiment,
+    params: Params,
+    seeds: usize,
+    share: Share,
+}
+
+impl Planned<'_> {
+    fn id(&self) -> String {
+        format!("{}/{}", self.suite.name, self.exp.name)
+    }
+}
+
+/// Seeds of one experiment: `--seeds` wins over the experiment's own
+/// `seeds` parameter, which wins over the run's default.
+fn seed_count(args: &BenchArgs, params: &Params, default: usize) -> anyhow::Result<usize> {
+    Ok(match args.seeds {
+        Some(n) => n,
+        None => params.get_or("seeds", default)?,
+    }
+    .max(1))
+}
+
+/// Resolves every selected experiment and, with `--shard`, decides which
+/// units (whole experiments, or single seeds of experiments the cost table
+/// lists as split by seed) this shard runs.
+fn plan<'a>(
+    args: &BenchArgs,
+    chosen: &'a [Suite],
+    overrides: &Overrides,
+    default_seeds: usize,
+) -> anyhow::Result<Vec<Planned<'a>>> {
+    let mut planned = Vec::new();
+    for suite in chosen {
+        for exp in &suite.experiments {
+            let params = overrides.resolve(suite.name, suite.defaults, exp.name, args.quick)?;
+            let seeds = seed_count(args, &params, default_seeds)?;
+            planned.push(Planned {
+                suite,
+                exp,
+                params,
+                seeds,
+                share: Share::All,
+            });
+        }
+    }
+    let Some(text) = &args.shard else {
+        return Ok(planned);
+    };
+    let (i, n) = shard::resolve(text, args.shards, |k| std::env::var(k).ok())?;
+    let costs = shard::CostTable::load(&shard::CostTable::default_path())?;
+    // (unit id, experiment index, seed if a seed unit)
+    let mut units: Vec<(String, usize, Option<u64>)> = Vec::new();
+    for (k, p) in planned.iter().enumerate() {
+        let id = p.id();
+        if costs.per_seed(args.quick).contains_key(&id) {
+            for seed in 0..p.seeds as u64 {
+                units.push((shard::seed_unit(&id, seed), k, Some(seed)));
+            }
+        } else {
+            units.push((id, k, None));
+        }
+    }
+    let ids: Vec<String> = units.iter().map(|u| u.0.clone()).collect();
+    let owner = shard::assign(&ids, &costs.unit_costs(args.quick, &ids), n);
+    for p in &mut planned {
+        p.share = Share::Nothing;
+    }
+    let mut mine = 0usize;
+    for ((_, k, seed), &o) in units.iter().zip(&owner) {
+        if o != i {
+            continue;
+        }
+        mine += 1;
+        let p = &mut planned[*k];
+        p.share = match (seed, std::mem::replace(&mut p.share, Share::Nothing)) {
+            (None, _) => Share::All,
+            (Some(s), Share::Seeds(mut set)) => {
+                set.insert(*s);
+                Share::Seeds(set)
+            }
+            (Some(s), _) => Share::Seeds(BTreeSet::from([*s])),
+        };
+    }
+    println!(
+        "shard {i}/{n}: {mine} of {} unit(s) (experiments, or seeds of experiments that split \
+         by seed), touching {} experiment(s)",
+        units.len(),
+        planned.iter().filter(|p| p.share != Share::Nothing).count()
+    );
+    Ok(planned)
+}
+
+/// Summaries, improvements and the stored form of one finished experiment.
+#[allow(clippy::too_many_arguments)]
+fn experiment_result(
+    suite: &Suite,
+    exp: &Experiment,
+    ctx: Context,
+    outcome: Outcome,
+    seconds: f64,
+    peak_memory_mb: Option<f64>,
+    params: serde_json::Value,
+) -> ExperimentResult {
+    let stats_seeder = ctx.seeder.named("summary");
+    let summary = summarise(&outcome.records, &stats_seeder);
+    let (comparisons, pairs) = ctx.into_requests();
+    let improvements = improvements(&outcome.records, &pairs, &stats_seeder);
+    ExperimentResult {
+        suite: suite.name.to_string(),
+        name: exp.name.to_string(),
+        about: exp.about.to_string(),
+        seconds,
+        peak_memory_mb,
+        summary,
+        improvements,
+        comparisons,
+        params,
+        outcome,
+    }
+}
+
+/// Whether `err` (or one of its causes) says that other shards own seeds.
+pub fn as_pending(err: &anyhow::Error) -> Option<&SeedsPending> {
+    err.chain().find_map(|c| c.downcast_ref::<SeedsPending>())
+}
+
+/// `bench merge`: finishes experiment `key.suite/key.experiment` from the
+/// seed cells found in `dirs` (written by the shards), running only its
+/// summary code. `Ok(Err(pending))` when some seeds have no cell yet.
+pub fn finish_from_seed_cells(
+    key: &cells::SeedCellKey,
+    seeds: usize,
+    grid: &[String],
+    dirs: &[PathBuf],
+    out_dir: &Path,
+) -> anyhow::Result<Result<ExperimentResult, SeedsPending>> {
+    let reg = registry::registry();
+    let id = format!("{}/{}", key.suite, key.experiment);
+    let suite = reg
+        .iter()
+        .find(|s| s.name == key.suite)
+        .with_context(|| format!("seed cells of {id}: no suite {:?} in this build", key.suite))?;
+    let exp = suite
+        .experiments
+        .iter()
+        .find(|e| e.name == key.experiment)
+        .with_context(|| format!("seed cells of {id}: no such experiment in this build"))?;
+    let table: toml::Table = serde_json::from_value(key.params.clone())
+        .with_context(|| format!("seed cells of {id}: parameters are not a table"))?;
+    let params = Params::from_table(&id, key.quick, table);
+    let store = cells::FileSeedStore::new(
+        dirs.to_vec(),
+        key.clone(),
+        Some(BTreeSet::new()),
+        seeds,
+        grid.to_vec(),
+    );
+    let ctx = Context::new(
+        id.clone(),
+        params,
+        (0..seeds as u64).collect(),
+        Seeder::new(key.seed).named(suite.name).named(exp.name),
+        out_dir.to_path_buf(),
+        Progress::hidden(),
+    )
+    .with_seed_store(Arc::new(store));
+    let start = Instant::now();
+    match (exp.run)(&ctx) {
+        Ok(outcome) => Ok(Ok(experiment_result(
+            suite,
+            exp,
+            ctx,
+            outcome,
+            start.elapsed().as_secs_f64(),
+            None,
+            key.params.clone(),
+        ))),
+        Err(err) => match as_pending(&err) {
+            Some(p) => Ok(Err(p.clone())),
+            None => Err(err.context(format!("finishing {id} from its seed cells"))),
+        },
+    }
+}
+
+/// What running one experiment gave.
+enum Ran {
+    /// Its result.
+    Done(Box<ExperimentResult>),
+    /// This shard did its seeds; others own the rest.
+    Pending,
+    /// It failed (the error with its causes).
+    Failed(String),
+}
+
+/// The state shared by the experiments of one run.
+struct Runner<'a> {
+    args: &'a BenchArgs,
+    root: Seeder,
+    out_dir: PathBuf,
+    results_dir: PathBuf,
+    version: String,
+    grid: Vec<String>,
+    machine: machine::Machine,
+    progress: Progress,
+    /// Per experiment: seconds per computed seed (Some) or "ran whole" (None).
+    seed_costs: BTreeMap<String, Option<f64>>,
+    /// Experiments whose whole time this process measured (every seed
+    /// computed here), for the cost table.
+    timed_whole: BTreeSet<String>,
+}
+
+impl Runner<'_> {
+    /// Runs `p` with `seeds` seeds: reuses its result cell if an earlier run
+    /// wrote one, else runs it (reusing seed cells) and writes the cell.
+    fn run(&mut self, p: &Planned<'_>, seeds: usize) -> anyhow::Result<Ran> {
+        let (args, suite, exp) = (self.args, p.suite, p.exp);
+        let id = p.id();
+        self.progress.set_message(id.clone());
+        let params_json = serde_json::to_value(p.params.table())?;
+        let key = cells::CellKey {
+            suite: suite.name.to_string(),
+            experiment: exp.name.to_string(),
+            seed: args.seed,
+            quick: args.quick,
+            seeds,
+            params: params_json.clone(),
+            version: self.version.clone(),
+        };
+        if let Some(cell) = cells::load(&self.results_dir, &key)? {
+            // Done by an earlier (pre-empted or repeated) run: reuse it.
+            println!(
+                "[{}] {}: already computed ({}), skipped",
+                suite.name,
+                exp.name,
+                self.results_dir.join(key.file_name()).display()
+            );
+            for f in &cell.result.outcome.figures {
+                let _ = std::fs::copy(self.results_dir.join(&f.file), self.out_dir.join(&f.file));
+            }
+            return Ok(Ran::Done(Box::new(cell.result)));
+        }
+        let store = cells::FileSeedStore::new(
+            vec![self.results_dir.clone()],
+            cells::SeedCellKey {
+                suite: suite.name.to_string(),
+                experiment: exp.name.to_string(),
+                seed: args.seed,
+                quick: args.quick,
+                index: 0,
+                params: params_json.clone(),
+                version: self.version.clone(),
+            },
+            match &p.share {
+                Share::Seeds(set) => Some(set.clone()),
+                _ => None,
+            },
+            seeds,
+            self.grid.clone(),
+        );
+        let mut ctx = Context::new(
+            id.clone(),
+            p.params.clone(),
+            (0..seeds as u64).collect(),
+            self.root.named(suite.name).named(exp.name),
+            self.out_dir.clone(),
+            self.progress.clone(),
+        )
+        .with_seed_store(Arc::new(store));
+        if args.compare {
+            ctx = ctx.with_peers(crate::peers::python());
+        }
+        machine::reset_peak_memory();
+        let start = Instant::now();
+        let run = (exp.run)(&ctx);
+        let log = ctx.seed_log();
+        if !log.loaded.is_empty() {
+            println!(
+                "[{}] {}: seed(s) {:?} reused from earlier cells, {} computed now",
+                suite.name,
+                exp.name,
+                log.loaded,
+                log.computed.len()
+            );
+        }
+        if log.used && !log.computed.is_empty() {
+            let per_seed =
+                log.computed.iter().map(|c| c.1).sum::<f64>() / log.computed.len() as f64;
+            self.seed_costs.insert(id.clone(), Some(per_seed));
+        } else if !log.used {
+            self.seed_costs.insert(id.clone(), None);
+        }
+        let outcome = match run {
+            Ok(outcome) => outcome,
+            Err(err) => {
+                if let Some(pending) = as_pending(&err) {
+                    println!(
+                        "[{}] {}: computed seed(s) {:?} in {:.1}s; seed(s) {:?} belong to other \
+                         shards (`bench merge` finishes it)",
+                        suite.name,
+                        exp.name,
+                        pending.computed,
+                        start.elapsed().as_secs_f64(),
+                        pending.pending
+                    );
+                    return Ok(Ran::Pending);
+                }
+                // One broken experiment (e.g. missing input data) must not
+                // hide the others: record it, report it, go on, and fail the
+                // run at the end.
+                println!("[{}] {}: FAILED: {err:#}", suite.name, exp.name);
+                return Ok(Ran::Failed(format!("{err:#}")));
+            }
+        };
+        if matches!(p.share, Share::Seeds(_)) && !log.used {
+            println!(
+                "[{}] {}: the cost table says it splits by seed, but it ran whole (every shard \
+                 that owns one of its seeds repeats it): refresh the table with --update-costs",
+                suite.name, exp.name
+            );
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        // Whole-experiment time only when this process computed every seed.
+        if p.share == Share::All && log.loaded.is_empty() {
+            self.timed_whole.insert(id.clone());
+        }
+        let peak_memory_mb = machine::peak_memory_bytes().map(|b| b as f64 / 1e6);
+        let result = experiment_result(
+            suite,
+            exp,
+            ctx,
+            outcome,
+            seconds,
+            peak_memory_mb,
+            params_json,
+        );
+        print_outcome(
+            suite.name,
+            exp.name,
+            &result.outcome,
+            seconds,
+            peak_memory_mb,
+            &result.comparisons,
+        );
+        let cell = cells::Cell {
+            key,
+            grid: self.grid.clone(),
+            machine: self.machine.clone(),
+            result,
+        };
+        cells::write(&self.results_dir, &cell, &self.out_dir)?;
+        Ok(Ran::Done(Box::new(cell.result)))
+    }
+
+    /// `--adaptive`: runs `p` in AdaStop stages of `plan.n` seeds until its
+    /// comparison pairs are all decided or `plan.stages` stages ran; an
+    /// experiment without pairs runs its fixed seed count.
+    fn adaptive(
+        &mut self,
+        p: &Planned<'_>,
+        plan: adaptive::Plan,
+    ) -> anyhow::Result<(Ran, adaptive::AdaptiveRow)> {
+        let id = p.id();
+        let row = |seeds: usize, reason: String, decisions: Vec<String>| adaptive::AdaptiveRow {
+            experiment: id.clone(),
+            seeds,
+            fixed: p.seeds,
+            reason,
+            decisions,
+        };
+        for stage in 1..=plan.stages {
+            let seeds = plan.n * stage;
+            let ran = self.run(p, seeds)?;
+            let Ran::Done(result) = &ran else {
+                return Ok((ran, row(seeds, "did not finish".into(), Vec::new())));
+            };
+            let pairs = adaptive::pairs(result);
+            if pairs.is_empty() {
+                if seeds == p.seeds {
+                    return Ok((
+                        ran,
+                        row(seeds, "names no comparison pairs".into(), Vec::new()),
+                    ));
+                }
+                let fixed = self.run(p, p.seeds)?;
+                return Ok((
+                    fixed,
+                    row(
+                        p.seeds,
+                        "names no comparison pairs: its fixed seed count".into(),
+                        Vec::new(),
+                    ),
+                ));
+            }
+            let seed = self.root.named(&id).named("adaptive").seed_for(0);
+            let (decided, decisions) =
+                adaptive::decide(&result.outcome.records, &pairs, plan, stage, seed)?;
+            if decided && stage < plan.stages {
+                let reason = format!(
+                    "AdaStop decided its {} comparison(s) after {stage} of {} stage(s) of {} seeds",
+                    decisions.len(),
+                    plan.stages,
+                    plan.n
+                );
+                return Ok((ran, row(seeds, reason, decisions)));
+            }
+            if stage == plan.stages {
+                let equal = decisions.iter().filter(|d| d.ends_with("Equal")).count();
+                let reason = format!(
+                    "cap: {} stage(s) of {} seeds; the last stage decides every comparison \
+                     ({equal} of {} found no difference)",
+                    plan.stages,
+                    plan.n,
+                    decisions.len()
+                );
+                return Ok((ran, row(seeds, reason, decisions)));
+            }
+        }
+        unreachable!("the loop returns at its last stage")
+    }
+}
+
 /// Runs the selected suites and writes the report.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     if let Some(t) = args.threads {
@@ -385,11 +815,8 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             .build_global()
             .context("cannot configure the rayon thread pool")?;
     }
-    let grid_ids = grid(&selected(&BenchArgs {
-        shard: None,
-        ..args.clone()
-    })?);
     let chosen = selected(args)?;
+    let grid_ids = grid(&chosen);
     let overrides = Overrides::load(args.config.as_deref(), &args.set)?;
     overrides.validate(&registry::defaults())?;
     for s in &chosen {
@@ -406,6 +833,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     }
 
     let n_seeds = args.seeds.unwrap_or(if args.quick { 3 } else { 10 }).max(1);
+    let planned = plan(args, &chosen, &overrides, n_seeds)?;
     let root = Seeder::new(args.seed);
     let stamp = machine::timestamp();
     let base = cmd::target_dir().join("duality-bench");
@@ -420,7 +848,13 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         seeds: n_seeds,
         suites: chosen
             .iter()
-            .map(|s| (s.name.to_string(), s.experiments.len()))
+            .map(|s| {
+                let n = planned
+                    .iter()
+                    .filter(|p| p.suite.name == s.name && p.share != Share::Nothing)
+                    .count();
+                (s.name.to_string(), n)
+            })
             .collect(),
         compare: args.compare,
         shard: args.shard.clone().map(|text| {
@@ -431,22 +865,31 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         micro: micro::collect(&cmd::target_dir()),
         experiments: Vec::new(),
         failures: Vec::new(),
+        pending: Vec::new(),
+        adaptive: Vec::new(),
     };
 
     // One bar for the whole run, measured in expected seconds from the cost
     // table (1 s for an experiment never measured), so its ETA is honest
     // when a long experiment comes first.
     let costs = shard::CostTable::load(&shard::CostTable::default_path())?;
-    let expected = |suite: &str, exp: &str| -> u64 {
-        costs
-            .mode(args.quick)
-            .get(&format!("{suite}/{exp}"))
-            .map(|&secs| (secs * 1000.0).max(1.0) as u64)
-            .unwrap_or(1000)
+    let expected = |p: &Planned<'_>| -> u64 {
+        let id = p.id();
+        let secs = match &p.share {
+            Share::Nothing => 0.0,
+            Share::Seeds(set) => costs
+                .per_seed(args.quick)
+                .get(&id)
+                .map(|s| s * set.len() as f64)
+                .unwrap_or(1.0),
+            Share::All => costs.mode(args.quick).get(&id).copied().unwrap_or(1.0),
+        };
+        (secs * 1000.0).max(1.0) as u64
     };
-    let total_ms: u64 = chosen
+    let total_ms: u64 = planned
         .iter()
-        .flat_map(|s| s.experiments.iter().map(|e| expected(s.name, e.name)))
+        .filter(|p| p.share != Share::Nothing)
+        .map(&expected)
         .sum();
     let progress = Progress::new(total_ms, "bench (expected seconds x 1000)");
     let results_dir = args
@@ -454,6 +897,18 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| out_dir.join("cells"));
     let version = cells::code_version(&results.machine);
+    let mut runner = Runner {
+        args,
+        root,
+        out_dir: out_dir.clone(),
+        results_dir,
+        version,
+        grid: grid_ids,
+        machine: results.machine.clone(),
+        progress: progress.clone(),
+        seed_costs: BTreeMap::new(),
+        timed_whole: BTreeSet::new(),
+    };
 
     for suite in &chosen {
         if suite.experiments.is_empty() {
@@ -461,122 +916,57 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 "[{}] no experiments registered yet: nothing to run ({})",
                 suite.name, suite.about
             );
-            continue;
-        }
-        for exp in &suite.experiments {
-            progress.set_message(format!("{}/{}", suite.name, exp.name));
-            let params = overrides.resolve(suite.name, suite.defaults, exp.name, args.quick)?;
-            // --seeds wins over the experiment's own `seeds`, which wins over
-            // the run's default.
-            let seeds = match args.seeds {
-                Some(n) => n,
-                None => params.get_or("seeds", n_seeds)?,
-            }
-            .max(1);
-            let params_json = serde_json::to_value(params.table())?;
-            let key = cells::CellKey {
-                suite: suite.name.to_string(),
-                experiment: exp.name.to_string(),
-                seed: args.seed,
-                quick: args.quick,
-                seeds,
-                params: params_json.clone(),
-                version: version.clone(),
-            };
-            if let Some(cell) = cells::load(&results_dir, &key)? {
-                // Done by an earlier (pre-empted or repeated) run: reuse it.
-                println!(
-                    "[{}] {}: already computed ({}), skipped",
-                    suite.name,
-                    exp.name,
-                    results_dir.join(key.file_name()).display()
-                );
-                for f in &cell.result.outcome.figures {
-                    let _ = std::fs::copy(results_dir.join(&f.file), out_dir.join(&f.file));
-                }
-                results.experiments.push(cell.result);
-                progress.inc(expected(suite.name, exp.name));
-                continue;
-            }
-            let mut ctx = Context::new(
-                format!("{}/{}", suite.name, exp.name),
-                params,
-                (0..seeds as u64).collect(),
-                root.named(suite.name).named(exp.name),
-                out_dir.clone(),
-                progress.clone(),
-            );
-            if args.compare {
-                ctx = ctx.with_peers(crate::peers::python());
-            }
-            machine::reset_peak_memory();
-            let start = Instant::now();
-            let outcome = match (exp.run)(&ctx) {
-                Ok(outcome) => outcome,
-                Err(err) => {
-                    // One broken experiment (e.g. missing input data) must
-                    // not hide the others: record it, report it, go on, and
-                    // fail the run at the end.
-                    let id = format!("{}/{}", suite.name, exp.name);
-                    println!("[{}] {}: FAILED: {err:#}", suite.name, exp.name);
-                    results.failures.push((id, format!("{err:#}")));
-                    progress.inc(expected(suite.name, exp.name));
-                    continue;
-                }
-            };
-            let seconds = start.elapsed().as_secs_f64();
-            let peak_memory_mb = machine::peak_memory_bytes().map(|b| b as f64 / 1e6);
-            let stats_seeder = ctx.seeder.named("summary");
-            let summary = summarise(&outcome.records, &stats_seeder);
-            let (comparisons, pairs) = ctx.into_requests();
-            let improvements = improvements(&outcome.records, &pairs, &stats_seeder);
-            print_outcome(
-                suite.name,
-                exp.name,
-                &outcome,
-                seconds,
-                peak_memory_mb,
-                &comparisons,
-            );
-            let result = ExperimentResult {
-                suite: suite.name.to_string(),
-                name: exp.name.to_string(),
-                about: exp.about.to_string(),
-                seconds,
-                peak_memory_mb,
-                summary,
-                improvements,
-                comparisons,
-                params: params_json,
-                outcome,
-            };
-            let cell = cells::Cell {
-                key,
-                grid: grid_ids.clone(),
-                machine: results.machine.clone(),
-                result,
-            };
-            cells::write(&results_dir, &cell, &out_dir)?;
-            results.experiments.push(cell.result);
-            progress.inc(expected(suite.name, exp.name));
         }
     }
+    let plan = adaptive::Plan::new(args.quick, args.adaptive_n, args.adaptive_stages);
+    for p in &planned {
+        if p.share == Share::Nothing {
+            continue;
+        }
+        let id = p.id();
+        let ran = if args.adaptive {
+            let (ran, row) = runner.adaptive(p, plan)?;
+            println!(
+                "[{}] {}: adaptive: {} seed(s) (fixed: {}): {}",
+                p.suite.name, p.exp.name, row.seeds, row.fixed, row.reason
+            );
+            results.adaptive.push(row);
+            ran
+        } else {
+            runner.run(p, p.seeds)?
+        };
+        match ran {
+            Ran::Done(result) => results.experiments.push(*result),
+            Ran::Pending => results.pending.push(id),
+            Ran::Failed(err) => results.failures.push((id, err)),
+        }
+        progress.inc(expected(p));
+    }
+    let Runner {
+        seed_costs,
+        timed_whole,
+        ..
+    } = runner;
     progress.finish();
 
     if args.update_costs {
-        let mut table = shard::CostTable::load(&shard::CostTable::default_path())?;
+        let path = shard::CostTable::default_path();
+        let mut table = shard::CostTable::load(&path)?;
+        // An experiment's whole time is kept only from a process that
+        // computed all of it (not one that loaded seeds from other shards).
         table.update(
             args.quick,
             results
                 .experiments
                 .iter()
+                .filter(|e| timed_whole.contains(&format!("{}/{}", e.suite, e.name)))
                 .map(|e| (format!("{}/{}", e.suite, e.name), e.seconds)),
         );
-        table.save(&shard::CostTable::default_path())?;
-        println!(
-            "cost table updated: {}",
-            shard::CostTable::default_path().display()
-        );
+        for (id, per_seed) in &seed_costs {
+            table.update_per_seed(args.quick, id, *per_seed);
+        }
+        table.save(&path)?;
+        println!("cost table updated: {}", path.display());
     }
 
     report::publish(&results, &out_dir, &base)?;

@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 #[cfg(feature = "suites")]
+mod adaptive;
+#[cfg(feature = "suites")]
 mod cells;
 #[cfg(feature = "suites")]
 mod harness;
@@ -94,6 +96,18 @@ pub struct BenchArgs {
     /// (used to balance shards and by `--list`).
     #[arg(long)]
     pub update_costs: bool,
+    /// Seeds in AdaStop stages: an experiment that names comparison pairs
+    /// stops adding seeds once AdaStop has decided them all (or at the cap
+    /// of `--adaptive-n` x `--adaptive-stages`); the report says how many
+    /// seeds each used and why. Not with `--shard`.
+    #[arg(long, conflicts_with_all = ["shard", "seeds"])]
+    pub adaptive: bool,
+    /// Seeds per AdaStop stage (default 5; 2 with --quick; at most 32).
+    #[arg(long, value_name = "N", requires = "adaptive")]
+    pub adaptive_n: Option<usize>,
+    /// Most AdaStop stages (default 4; 3 with --quick).
+    #[arg(long, value_name = "K", requires = "adaptive")]
+    pub adaptive_stages: Option<usize>,
     /// Run every crate's criterion benches first and list them in the report.
     #[arg(long)]
     pub micro: bool,

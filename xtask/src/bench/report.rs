@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 
 use super::cells::{self, Cell};
-use super::harness::{BenchResults, ExperimentResult};
+use super::harness::{self, BenchResults, ExperimentResult};
 use super::machine;
 
 /// Writes the report into `dir`, copies it to `<base>/latest`, prints where.
@@ -49,6 +49,8 @@ pub fn merge(paths: &[PathBuf], partial: bool, base: &Path) -> anyhow::Result<Be
     // (cell, folder its figures are in)
     let mut found: Vec<(Cell, PathBuf)> = Vec::new();
     let mut reports: Vec<(BenchResults, PathBuf)> = Vec::new();
+    // Folders that may hold seed cells of unfinished experiments.
+    let mut seed_dirs: Vec<PathBuf> = Vec::new();
     for p in paths {
         if p.is_dir() && p.join("results.json").exists() {
             let path = p.join("results.json");
@@ -56,30 +58,79 @@ pub fn merge(paths: &[PathBuf], partial: bool, base: &Path) -> anyhow::Result<Be
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let r: BenchResults = serde_json::from_str(&text)
                 .with_context(|| format!("malformed {}", path.display()))?;
+            if p.join("cells").is_dir() {
+                seed_dirs.push(p.join("cells"));
+            }
             reports.push((r, p.clone()));
         } else if p.is_dir() {
             let files = cells::list(p)?;
-            if files.is_empty() {
-                bail!("{} holds no result cells (*__*-<hash>.json)", p.display());
+            let seeds = cells::list_seeds(p)?;
+            if files.is_empty() && seeds.is_empty() {
+                bail!(
+                    "{} holds no result cells (*__*-<hash>.json or seed cells *.cbor)",
+                    p.display()
+                );
             }
             for f in files {
                 found.push((cells::read(&f)?, p.clone()));
             }
+            seed_dirs.push(p.clone());
         } else {
             let folder = p.parent().map(Path::to_path_buf).unwrap_or_default();
             found.push((cells::read(p)?, folder));
         }
     }
 
+    // Seed cells, grouped by experiment: (template key, seeds asked, grid).
+    let mut seed_groups: BTreeMap<String, (cells::SeedCellKey, usize, Vec<String>)> =
+        BTreeMap::new();
+    for dir in &seed_dirs {
+        for f in cells::list_seeds(dir)? {
+            let cell = cells::read_seed(&f)?;
+            let key = cell.key()?;
+            let id = format!("{}/{}", key.suite, key.experiment);
+            let template = cells::SeedCellKey { index: 0, ..key };
+            match seed_groups.get_mut(&id) {
+                Some((t, seeds, _)) if *t == template => *seeds = (*seeds).max(cell.seeds),
+                Some((t, _, _)) => bail!(
+                    "{id}: seed cells under different settings ({} with {} / quick {} / code {} \
+                     against {} / quick {} / code {}): shards must share settings",
+                    f.display(),
+                    template.seed,
+                    template.quick,
+                    template.version,
+                    t.seed,
+                    t.quick,
+                    t.version
+                ),
+                None => {
+                    seed_groups.insert(id, (template, cell.seeds, cell.grid));
+                }
+            }
+        }
+    }
+
     // Settings shared by every cell: the first one's.
-    let reference = found.first().map(|(c, _)| {
-        (
-            c.key.seed,
-            c.key.quick,
-            c.key.version.clone(),
-            c.machine.clone(),
-        )
-    });
+    let reference = found
+        .first()
+        .map(|(c, _)| {
+            (
+                c.key.seed,
+                c.key.quick,
+                c.key.version.clone(),
+                c.machine.clone(),
+            )
+        })
+        .or_else(|| {
+            seed_groups.values().next().map(|(t, _, _)| {
+                (
+                    t.seed,
+                    t.quick,
+                    t.version.clone(),
+                    machine::Machine::detect(),
+                )
+            })
+        });
     let mut by_id: BTreeMap<String, (Cell, PathBuf)> = BTreeMap::new();
     let mut grid: Vec<String> = Vec::new();
     for (cell, folder) in found {
@@ -118,13 +169,56 @@ pub fn merge(paths: &[PathBuf], partial: bool, base: &Path) -> anyhow::Result<Be
 
     let out_dir = base.join(format!("{}-merged", machine::timestamp()));
     std::fs::create_dir_all(&out_dir)?;
+    // Experiments no shard could finish alone: run their summary code over
+    // the seed cells every shard wrote.
+    let mut finished: BTreeMap<String, ExperimentResult> = BTreeMap::new();
+    let mut unfinished: Vec<String> = Vec::new();
+    for (id, (template, seeds, cell_grid)) in &seed_groups {
+        if let Some((seed, quick, version, _)) = &reference {
+            if (template.seed, template.quick, &template.version) != (*seed, *quick, version) {
+                bail!(
+                    "seed cells of {id} were computed with seed {} / quick {} / code {}, unlike \
+                     the other cells (seed {seed} / quick {quick} / code {version})",
+                    template.seed,
+                    template.quick,
+                    template.version
+                );
+            }
+        }
+        for g in cell_grid {
+            if !grid.contains(g) {
+                grid.push(g.clone());
+            }
+        }
+        let done = by_id.contains_key(id)
+            || reports.iter().any(|(r, _)| {
+                r.experiments
+                    .iter()
+                    .any(|e| format!("{}/{}", e.suite, e.name) == *id)
+            });
+        if done {
+            continue;
+        }
+        match harness::finish_from_seed_cells(template, *seeds, cell_grid, &seed_dirs, &out_dir)? {
+            Ok(result) => {
+                println!("{id}: finished from {seeds} seed cell(s)");
+                finished.insert(id.clone(), result);
+            }
+            Err(p) => unfinished.push(format!("{id} (seeds {:?} missing)", p.pending)),
+        }
+    }
+
     let mut merged: Option<BenchResults> = None;
     if let Some((seed, quick, _, machine)) = reference {
         let mut experiments = Vec::new();
         // Registry (grid) order, so the report reads as a single run's.
-        let mut ids: Vec<&String> = by_id.keys().collect();
+        let mut ids: Vec<&String> = by_id.keys().chain(finished.keys()).collect();
         ids.sort_by_key(|id| grid.iter().position(|g| g == *id).unwrap_or(usize::MAX));
         for id in ids {
+            if let Some(result) = finished.get(id) {
+                experiments.push(result.clone());
+                continue;
+            }
             let (cell, folder) = &by_id[id];
             for f in &cell.result.outcome.figures {
                 let _ = std::fs::copy(folder.join(&f.file), out_dir.join(&f.file));
@@ -138,7 +232,12 @@ pub fn merge(paths: &[PathBuf], partial: bool, base: &Path) -> anyhow::Result<Be
                 None => suites.push((e.suite.clone(), 1)),
             }
         }
-        let seeds = by_id.values().map(|(c, _)| c.key.seeds).max().unwrap_or(0);
+        let seeds = by_id
+            .values()
+            .map(|(c, _)| c.key.seeds)
+            .chain(seed_groups.values().map(|g| g.1))
+            .max()
+            .unwrap_or(0);
         merged = Some(BenchResults {
             machine,
             seed,
@@ -150,6 +249,8 @@ pub fn merge(paths: &[PathBuf], partial: bool, base: &Path) -> anyhow::Result<Be
             micro: Vec::new(),
             experiments,
             failures: Vec::new(),
+            pending: Vec::new(),
+            adaptive: Vec::new(),
         });
     }
     for (r, dir) in reports {
@@ -210,6 +311,12 @@ pub fn merge(paths: &[PathBuf], partial: bool, base: &Path) -> anyhow::Result<Be
     ));
     if !missing.is_empty() {
         let list: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+        if !unfinished.is_empty() {
+            println!(
+                "unfinished (some seed cells missing): {}",
+                unfinished.join(", ")
+            );
+        }
         if !partial {
             bail!(
                 "{} experiment(s) of the grid have no result yet: {} (re-run their shards, or \
@@ -232,10 +339,45 @@ pub fn merge(paths: &[PathBuf], partial: bool, base: &Path) -> anyhow::Result<Be
     Ok(m)
 }
 
+/// `--adaptive`: seeds used per experiment, and the total against the fixed
+/// counts.
+fn adaptive_section(s: &mut String, r: &BenchResults) {
+    if r.adaptive.is_empty() {
+        return;
+    }
+    let used: usize = r.adaptive.iter().map(|a| a.seeds).sum();
+    let fixed: usize = r.adaptive.iter().map(|a| a.fixed).sum();
+    let _ = writeln!(s, "## Adaptive seeds (AdaStop stages)\n");
+    let _ = writeln!(
+        s,
+        "{used} seed(s) in all against {fixed} with the fixed counts: {} saved ({:+.0}%). \
+         Each (task, metric) is its own AdaStop study at level 0.05; studies are not \
+         corrected against each other.\n",
+        fixed as i64 - used as i64,
+        100.0 * (used as f64 - fixed as f64) / fixed.max(1) as f64
+    );
+    let _ = writeln!(
+        s,
+        "| experiment | seeds | fixed | why |\n|---|---:|---:|---|"
+    );
+    for a in &r.adaptive {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            a.experiment,
+            a.seeds,
+            a.fixed,
+            escape(&a.reason)
+        );
+    }
+    let _ = writeln!(s);
+}
+
 fn markdown(r: &BenchResults) -> String {
     let mut s = String::new();
     machine_section(&mut s, r);
     overview_section(&mut s, r);
+    adaptive_section(&mut s, r);
     for e in &r.experiments {
         experiment_section(&mut s, e);
     }

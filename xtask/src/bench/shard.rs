@@ -1,12 +1,15 @@
 //! Splitting the experiment grid over the tasks of a job array.
 //!
-//! The unit a shard runs is one experiment (all its seeds). Shards are
-//! balanced by the measured cost of each experiment, read from the committed
-//! cost table `fixtures/bench/costs.toml` (written by `bench
+//! The unit a shard runs is one (experiment, seed) cell for experiments that
+//! split their work by seed (`Context::per_seed`; the cost table lists them
+//! under `[per_seed.*]` with their seconds per seed), and one whole
+//! experiment otherwise. Units are balanced by their measured cost, read from
+//! the committed cost table `fixtures/bench/costs.toml` (written by `bench
 //! --update-costs`), with longest-processing-time-first assignment: the most
-//! expensive experiment goes to the least loaded shard, and so on. Without a
-//! table the grid is dealt round-robin. Results never depend on the split,
-//! because every experiment draws from its own named seed stream.
+//! expensive unit goes to the least loaded shard, and so on. Without a table
+//! the grid is dealt round-robin. Results never depend on the split, because
+//! every experiment draws from its own named seed stream and every seed's
+//! value from its own seed.
 //!
 //! `--shard auto` takes the index from the scheduler: Slurm job arrays
 //! (`SLURM_ARRAY_TASK_ID` with `SLURM_ARRAY_TASK_COUNT`, or with
@@ -97,6 +100,26 @@ pub struct CostTable {
     /// Quick-mode seconds.
     #[serde(default)]
     pub quick: BTreeMap<String, f64>,
+    /// Seconds per seed of the experiments that split by seed.
+    #[serde(default)]
+    pub per_seed: PerSeedCosts,
+}
+
+/// Seconds per seed, full and quick mode, of the experiments whose seeds are
+/// separate units of work.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PerSeedCosts {
+    /// Full-mode seconds per seed.
+    #[serde(default)]
+    pub full: BTreeMap<String, f64>,
+    /// Quick-mode seconds per seed.
+    #[serde(default)]
+    pub quick: BTreeMap<String, f64>,
+}
+
+/// The id of seed `seed` of experiment `id` as a unit of the grid.
+pub fn seed_unit(id: &str, seed: u64) -> String {
+    format!("{id}#seed{seed}")
 }
 
 impl CostTable {
@@ -134,6 +157,48 @@ impl CostTable {
             &self.quick
         } else {
             &self.full
+        }
+    }
+
+    /// Seconds per seed in the mode, for experiments that split by seed.
+    pub fn per_seed(&self, quick: bool) -> &BTreeMap<String, f64> {
+        if quick {
+            &self.per_seed.quick
+        } else {
+            &self.per_seed.full
+        }
+    }
+
+    /// Cost of every unit id (whole experiments and `id#seedK` cells).
+    pub fn unit_costs(&self, quick: bool, units: &[String]) -> BTreeMap<String, f64> {
+        let mut out = BTreeMap::new();
+        for u in units {
+            let cost = match u.split_once("#seed") {
+                Some((id, _)) => self.per_seed(quick).get(id),
+                None => self.mode(quick).get(u),
+            };
+            if let Some(&c) = cost {
+                out.insert(u.clone(), c);
+            }
+        }
+        out
+    }
+
+    /// Records (`Some(seconds per seed)`) or forgets (`None`: it ran whole)
+    /// that experiment `id` splits by seed.
+    pub fn update_per_seed(&mut self, quick: bool, id: &str, per_seed: Option<f64>) {
+        let map = if quick {
+            &mut self.per_seed.quick
+        } else {
+            &mut self.per_seed.full
+        };
+        match per_seed {
+            Some(secs) => {
+                map.insert(id.to_string(), ((secs * 100.0).round() / 100.0).max(0.01));
+            }
+            None => {
+                map.remove(id);
+            }
         }
     }
 
@@ -244,6 +309,30 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted.len(), 5);
+    }
+
+    #[test]
+    fn seed_units_spread_one_expensive_experiment_over_shards() {
+        let mut t = CostTable::default();
+        t.update(
+            true,
+            [("a/big".to_string(), 30.0), ("a/small".to_string(), 1.0)],
+        );
+        t.update_per_seed(true, "a/big", Some(10.0));
+        let units = vec![
+            seed_unit("a/big", 0),
+            seed_unit("a/big", 1),
+            seed_unit("a/big", 2),
+            "a/small".to_string(),
+        ];
+        let costs = t.unit_costs(true, &units);
+        assert_eq!(costs[&units[1]], 10.0);
+        let owner = assign(&units, &costs, 3);
+        let mut seeds: Vec<usize> = owner[..3].to_vec();
+        seeds.sort_unstable();
+        assert_eq!(seeds, vec![1, 2, 3], "each shard takes one seed: {owner:?}");
+        t.update_per_seed(true, "a/big", None);
+        assert!(t.per_seed(true).is_empty());
     }
 
     #[test]
