@@ -78,11 +78,171 @@ fn radix_sort(keys: &mut Vec<u64>) {
     }
 }
 
-/// Scores split by class and sorted ascending (as order-preserving keys).
+/// Distinct scores up to which [`SortedClasses::new`] groups ties with a
+/// hash table instead of sorting (the table, 24 bytes a slot at load <= 1/2,
+/// then stays within the L2 cache).
+const MAX_GROUPS: usize = 1 << 15;
+
+/// Scores at which the grouping pass is split over rayon tasks.
+const GROUP_CHUNK: usize = 1 << 20;
+
+/// One slot of the tie-grouping hash table (`key == 0`: empty; no finite
+/// score maps to key 0).
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    key: u64,
+    pos: u64,
+    neg: u64,
+}
+
+/// Open-addressing table from score key to class counts.
+struct GroupTable {
+    slots: Vec<Slot>,
+    shift: u32,
+    len: usize,
+}
+
+impl GroupTable {
+    fn with_bits(bits: u32) -> Self {
+        GroupTable {
+            slots: vec![Slot::default(); 1 << bits],
+            shift: 64 - bits,
+            len: 0,
+        }
+    }
+
+    /// Adds `pos` positives and `neg` negatives at `key`; false once the
+    /// table would hold more than [`MAX_GROUPS`] distinct keys.
+    #[inline(always)]
+    fn add(&mut self, key: u64, pos: u64, neg: u64) -> bool {
+        let mask = self.slots.len() - 1;
+        let mut h = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize;
+        loop {
+            let slot = &mut self.slots[h];
+            if slot.key == key {
+                slot.pos += pos;
+                slot.neg += neg;
+                return true;
+            }
+            if slot.key == 0 {
+                *slot = Slot { key, pos, neg };
+                self.len += 1;
+                if 2 * self.len > self.slots.len() {
+                    return self.grow();
+                }
+                return true;
+            }
+            h = (h + 1) & mask;
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self) -> bool {
+        if self.len > MAX_GROUPS {
+            return false;
+        }
+        let bits = 65 - self.shift;
+        let old = std::mem::replace(self, GroupTable::with_bits(bits));
+        for s in old.slots.into_iter().filter(|s| s.key != 0) {
+            self.add(s.key, s.pos, s.neg);
+        }
+        true
+    }
+
+    /// Counts one chunk of scores; `None` when it has too many distinct
+    /// scores or a non-finite one.
+    fn of_chunk(labels: &[bool], scores: &[f64]) -> Option<GroupTable> {
+        let mut t = GroupTable::with_bits(10);
+        for (&l, &x) in labels.iter().zip(scores) {
+            if !x.is_finite() || !t.add(key(x), u64::from(l), u64::from(!l)) {
+                return None;
+            }
+        }
+        Some(t)
+    }
+
+    fn merge(mut self, other: GroupTable) -> Option<GroupTable> {
+        for s in other.slots.into_iter().filter(|s| s.key != 0) {
+            if !self.add(s.key, s.pos, s.neg) {
+                return None;
+            }
+        }
+        Some(self)
+    }
+}
+
+/// Tie groups of few distinct scores: one hash pass over the input (in
+/// parallel chunks, merged; the counts are integers, so the result does not
+/// depend on the split), then a sort of the distinct keys. `None` when the
+/// scores have more than [`MAX_GROUPS`] distinct values (or a non-finite
+/// one, left to the caller's check).
+fn group_ties(labels: &[bool], scores: &[f64]) -> Option<Grouped> {
+    use rayon::prelude::*;
+    let table = labels
+        .par_chunks(GROUP_CHUNK)
+        .zip(scores.par_chunks(GROUP_CHUNK))
+        .map(|(l, x)| GroupTable::of_chunk(l, x))
+        .try_reduce_with(|a, b| a.merge(b))??;
+    let mut groups: Vec<Slot> = table.slots.into_iter().filter(|s| s.key != 0).collect();
+    groups.sort_unstable_by_key(|s| s.key);
+    Some(Grouped {
+        keys: groups.iter().map(|s| s.key).collect(),
+        pos: groups.iter().map(|s| s.pos).collect(),
+        neg: groups.iter().map(|s| s.neg).collect(),
+        n_pos: groups.iter().map(|s| s.pos).sum::<u64>() as usize,
+        n_neg: groups.iter().map(|s| s.neg).sum::<u64>() as usize,
+    })
+}
+
+/// Distinct scores (ascending keys) with the count of each class.
 #[derive(Debug, Clone)]
-pub struct SortedClasses {
+struct Grouped {
+    keys: Vec<u64>,
     pos: Vec<u64>,
     neg: Vec<u64>,
+    n_pos: usize,
+    n_neg: usize,
+}
+
+/// Scores sorted ascending (as order-preserving keys) by class: either
+/// each class's keys sorted, or, when there are few distinct scores, the
+/// distinct keys with the count of each class (the same thresholds and
+/// counts; positives and negatives keep their sorted order inside a group,
+/// so bootstrap weights address the same elements).
+#[derive(Debug, Clone)]
+enum Repr {
+    Split { pos: Vec<u64>, neg: Vec<u64> },
+    Grouped(Grouped),
+}
+
+/// Each class's keys, radix-sorted.
+fn split_sorted(labels: &[bool], scores: &[f64]) -> Repr {
+    let n_pos = labels.iter().filter(|&&l| l).count();
+    let mut pos = Vec::with_capacity(n_pos);
+    let mut neg = Vec::with_capacity(labels.len() - n_pos);
+    for (&l, &s) in labels.iter().zip(scores) {
+        if l {
+            pos.push(key(s));
+        } else {
+            neg.push(key(s));
+        }
+    }
+    radix_sort(&mut pos);
+    radix_sort(&mut neg);
+    Repr::Split { pos, neg }
+}
+
+/// Scores split by class and sorted ascending (as order-preserving keys).
+///
+/// Speed (issue #26): scores with at most 32,768 distinct values (rounded
+/// classifier outputs, the tied case) are grouped by one hash pass over the
+/// input, in parallel chunks, and only the distinct values are sorted:
+/// AUROC and AP then sweep the groups. More distinct values fall back to
+/// splitting by class and an LSD radix sort of each class. Extra memory:
+/// O(distinct values) when grouped, about the score array's size otherwise.
+#[derive(Debug, Clone)]
+pub struct SortedClasses {
+    repr: Repr,
 }
 
 impl SortedClasses {
@@ -90,8 +250,18 @@ impl SortedClasses {
     /// or a single class.
     pub fn new(labels: &[bool], scores: &[f64]) -> Result<Self> {
         duality_core::check::same_len("labels", labels.len(), "scores", scores.len())?;
-        duality_core::check::finite_non_empty("scores", scores)?;
-        let n_pos = labels.iter().filter(|&&l| l).count();
+        if scores.is_empty() {
+            duality_core::check::finite_non_empty("scores", scores)?;
+        }
+        let repr = match group_ties(labels, scores) {
+            Some(g) => Repr::Grouped(g),
+            None => {
+                duality_core::check::finite_non_empty("scores", scores)?;
+                split_sorted(labels, scores)
+            }
+        };
+        let sc = SortedClasses { repr };
+        let n_pos = sc.positives();
         if n_pos == 0 || n_pos == labels.len() {
             return Err(Error::invalid(
                 "labels",
@@ -99,59 +269,95 @@ impl SortedClasses {
                 "both classes present (AUROC and AP are undefined with one class)",
             ));
         }
-        let mut pos = Vec::with_capacity(n_pos);
-        let mut neg = Vec::with_capacity(labels.len() - n_pos);
-        for (&l, &s) in labels.iter().zip(scores) {
-            if l {
-                pos.push(key(s));
-            } else {
-                neg.push(key(s));
-            }
-        }
-        radix_sort(&mut pos);
-        radix_sort(&mut neg);
-        Ok(SortedClasses { pos, neg })
+        Ok(sc)
     }
 
     /// Number of positives.
     pub fn positives(&self) -> usize {
-        self.pos.len()
+        match &self.repr {
+            Repr::Split { pos, .. } => pos.len(),
+            Repr::Grouped(g) => g.n_pos,
+        }
     }
 
     /// Number of negatives.
     pub fn negatives(&self) -> usize {
-        self.neg.len()
+        match &self.repr {
+            Repr::Split { neg, .. } => neg.len(),
+            Repr::Grouped(g) => g.n_neg,
+        }
+    }
+
+    /// Each class's keys, sorted ascending (expanded from the groups).
+    fn split_keys(&self) -> (std::borrow::Cow<'_, [u64]>, std::borrow::Cow<'_, [u64]>) {
+        use std::borrow::Cow;
+        match &self.repr {
+            Repr::Split { pos, neg } => (Cow::Borrowed(pos), Cow::Borrowed(neg)),
+            Repr::Grouped(g) => {
+                let expand = |counts: &[u64]| -> Vec<u64> {
+                    g.keys
+                        .iter()
+                        .zip(counts)
+                        .flat_map(|(&k, &c)| std::iter::repeat_n(k, c as usize))
+                        .collect()
+                };
+                (Cow::Owned(expand(&g.pos)), Cow::Owned(expand(&g.neg)))
+            }
+        }
     }
 
     /// Walks distinct thresholds from the highest down, calling
     /// `f(threshold_key, new_pos, new_neg)` with the counts at each threshold.
-    /// Optional weights (bootstrap multiplicities) multiply the counts.
+    /// Optional weights (bootstrap multiplicities, indexed by each class's
+    /// sorted order) multiply the counts.
     fn walk(&self, wp: Option<&[u32]>, wn: Option<&[u32]>, mut f: impl FnMut(u64, u64, u64)) {
-        let (mut i, mut j) = (self.pos.len(), self.neg.len());
-        while i > 0 || j > 0 {
-            let t = match (i > 0, j > 0) {
-                (true, true) => self.pos[i - 1].max(self.neg[j - 1]),
-                (true, false) => self.pos[i - 1],
-                _ => self.neg[j - 1],
-            };
-            let (mut c, mut d) = (0u64, 0u64);
-            while i > 0 && self.pos[i - 1] == t {
-                i -= 1;
-                c += wp.map_or(1, |w| u64::from(w[i]));
+        match &self.repr {
+            Repr::Split { pos, neg } => {
+                let (mut i, mut j) = (pos.len(), neg.len());
+                while i > 0 || j > 0 {
+                    let t = match (i > 0, j > 0) {
+                        (true, true) => pos[i - 1].max(neg[j - 1]),
+                        (true, false) => pos[i - 1],
+                        _ => neg[j - 1],
+                    };
+                    let (mut c, mut d) = (0u64, 0u64);
+                    while i > 0 && pos[i - 1] == t {
+                        i -= 1;
+                        c += wp.map_or(1, |w| u64::from(w[i]));
+                    }
+                    while j > 0 && neg[j - 1] == t {
+                        j -= 1;
+                        d += wn.map_or(1, |w| u64::from(w[j]));
+                    }
+                    f(t, c, d);
+                }
             }
-            while j > 0 && self.neg[j - 1] == t {
-                j -= 1;
-                d += wn.map_or(1, |w| u64::from(w[j]));
+            Repr::Grouped(g) => {
+                let weighted = |w: Option<&[u32]>, end: usize, count: u64| -> u64 {
+                    w.map_or(count, |w| {
+                        w[end - count as usize..end]
+                            .iter()
+                            .map(|&x| u64::from(x))
+                            .sum()
+                    })
+                };
+                let (mut i, mut j) = (g.n_pos, g.n_neg);
+                for ((&t, &cp), &cn) in g.keys.iter().zip(&g.pos).zip(&g.neg).rev() {
+                    let c = weighted(wp, i, cp);
+                    let d = weighted(wn, j, cn);
+                    i -= cp as usize;
+                    j -= cn as usize;
+                    f(t, c, d);
+                }
             }
-            f(t, c, d);
         }
     }
 
     fn auroc_ap(&self, wp: Option<&[u32]>, wn: Option<&[u32]>) -> (f64, f64) {
-        let total_pos: u64 = wp.map_or(self.pos.len() as u64, |w| {
+        let total_pos: u64 = wp.map_or(self.positives() as u64, |w| {
             w.iter().map(|&x| u64::from(x)).sum()
         });
-        let total_neg: u64 = wn.map_or(self.neg.len() as u64, |w| {
+        let total_neg: u64 = wn.map_or(self.negatives() as u64, |w| {
             w.iter().map(|&x| u64::from(x)).sum()
         });
         let (mut tp, mut fp) = (0u64, 0u64);
@@ -168,6 +374,11 @@ impl SortedClasses {
         });
         let auroc = twice_area as f64 / (2.0 * total_pos as f64 * total_neg as f64);
         (auroc, ap)
+    }
+
+    /// AUROC and average precision from one sweep.
+    pub fn auroc_and_average_precision(&self) -> (f64, f64) {
+        self.auroc_ap(None, None)
     }
 
     /// AUROC (`sklearn.metrics.roc_auc_score`).
@@ -333,15 +544,16 @@ fn placements(labels: &[bool], scores: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
     let (np, nn) = (sc.positives() as f64, sc.negatives() as f64);
     let mut v10 = Vec::with_capacity(sc.positives());
     let mut v01 = Vec::with_capacity(sc.negatives());
+    let (pos, neg) = sc.split_keys();
     for (&l, &s) in labels.iter().zip(scores) {
         let k = key(s);
         if l {
-            let below = sc.neg.partition_point(|&x| x < k);
-            let at_most = sc.neg.partition_point(|&x| x <= k);
+            let below = neg.partition_point(|&x| x < k);
+            let at_most = neg.partition_point(|&x| x <= k);
             v10.push((below as f64 + 0.5 * (at_most - below) as f64) / nn);
         } else {
-            let above = sc.pos.len() - sc.pos.partition_point(|&x| x <= k);
-            let at_least = sc.pos.len() - sc.pos.partition_point(|&x| x < k);
+            let above = pos.len() - pos.partition_point(|&x| x <= k);
+            let at_least = pos.len() - pos.partition_point(|&x| x < k);
             v01.push((above as f64 + 0.5 * (at_least - above) as f64) / np);
         }
     }
@@ -472,8 +684,8 @@ pub fn bootstrap_ci(
     // 64 replicates per stream (fixed: it defines which draws each replicate sees).
     const BLOCK: usize = 64;
     let all: Vec<(f64, f64)> = seeder.par_blocks(params.reps, BLOCK, |_, n, rng| {
-        let mut wp = vec![0u32; sc.pos.len()];
-        let mut wn = vec![0u32; sc.neg.len()];
+        let mut wp = vec![0u32; sc.positives()];
+        let mut wn = vec![0u32; sc.negatives()];
         (0..n)
             .map(|_| {
                 wp.iter_mut().for_each(|w| *w = 0);
@@ -581,6 +793,40 @@ mod tests {
         assert_eq!(keys, expect);
         assert_eq!(unkey(key(-2.5)), -2.5);
         assert!(key(-1.0) < key(-0.5) && key(-0.0) == key(0.0) && key(0.0) < key(1e-300));
+    }
+
+    #[test]
+    fn grouped_ties_equal_the_sorted_classes() {
+        use rand::{Rng as _, SeedableRng};
+        let mut rng = duality_core::seed::DualityRng::seed_from_u64(2);
+        // 3 million scores in 3 x 2^20-score chunks (merged tables), ties.
+        let n = 3 << 20;
+        let labels: Vec<bool> = (0..n).map(|_| rng.random::<f64>() < 0.2).collect();
+        let scores: Vec<f64> = labels
+            .iter()
+            .map(|&y| ((rng.random::<f64>() + if y { 0.3 } else { 0.0 }) * 500.0).round() - 20.0)
+            .collect();
+        let grouped = SortedClasses::new(&labels, &scores).unwrap();
+        assert!(matches!(grouped.repr, Repr::Grouped(_)));
+        let split = SortedClasses {
+            repr: split_sorted(&labels, &scores),
+        };
+        assert_eq!(grouped.positives(), split.positives());
+        assert_eq!(grouped.negatives(), split.negatives());
+        assert_eq!(grouped.auroc_ap(None, None), split.auroc_ap(None, None));
+        let wp: Vec<u32> = (0..grouped.positives()).map(|i| (i % 3) as u32).collect();
+        let wn: Vec<u32> = (0..grouped.negatives()).map(|i| (i % 5) as u32).collect();
+        assert_eq!(
+            grouped.auroc_ap(Some(&wp), Some(&wn)),
+            split.auroc_ap(Some(&wp), Some(&wn))
+        );
+        let (gp, gn) = grouped.split_keys();
+        let (sp, sn) = split.split_keys();
+        assert_eq!((gp, gn), (sp, sn));
+        // Many distinct scores: the radix path.
+        let smooth: Vec<f64> = (0..100_000).map(|_| rng.random::<f64>()).collect();
+        let sc = SortedClasses::new(&labels[..100_000], &smooth).unwrap();
+        assert!(matches!(sc.repr, Repr::Split { .. }));
     }
 
     #[test]
