@@ -89,7 +89,16 @@ fn every_crate_on_duality_core_embeds_the_libtorch_rpath() {
         let on_core = manifest
             .lines()
             .any(|l| l.trim_start().starts_with("duality-core"));
-        let build = std::fs::read_to_string(dir.join("build.rs")).unwrap_or_default();
+        // `build = "<path>"` in [package] names a build script elsewhere
+        // (crates/cli-torch shares crates/cli's).
+        let script = manifest
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == "build").then(|| v.trim().trim_matches('"').to_string())
+            })
+            .unwrap_or_else(|| "build.rs".to_string());
+        let build = std::fs::read_to_string(dir.join(script)).unwrap_or_default();
         if on_core && !build.contains("DEP_DUALITY_CORE_LIBTORCH_LIB") {
             missing.push(
                 dir.strip_prefix(&root)
