@@ -91,6 +91,16 @@ pub fn suite() -> Suite {
                 about: "Ensembling portfolio strategies (Lam 2024): UCRP, Cover's universal portfolio, EG, ONS, Anticor and their ensemble (universal mixture and follow-the-leader over constant combinations) on GBM, mean-reverting and regime-switching markets; worst-market log-wealth gap to the best base strategy",
                 run: papers::portfolio_ensemble,
             },
+            Experiment {
+                name: "private-counting",
+                about: "continual counting under differential privacy: max error over T of the binary tree mechanism (Laplace, Gaussian) and the square-root factorisation mechanism against their analytic errors (factorisation has the smaller constant)",
+                run: papers::private_counting,
+            },
+            Experiment {
+                name: "private-ucb",
+                about: "UCB on private sums (tree mechanism, Laplace, epsilon-DP) against UCB1 on Bernoulli K=5: regret as a function of epsilon",
+                run: papers::private_ucb,
+            },
         ],
     }
 }
@@ -1980,7 +1990,9 @@ mod tests {
                 "sor-tuning",
                 "relax-reference",
                 "relax-heat",
-                "portfolio-ensemble"
+                "portfolio-ensemble",
+                "private-counting",
+                "private-ucb"
             ]
         );
         for quick in [false, true] {
@@ -1993,6 +2005,8 @@ mod tests {
             typed::<RelaxReferenceParams>(&suite, "relax-reference", quick);
             typed::<RelaxHeatParams>(&suite, "relax-heat", quick);
             typed::<papers::PortfolioParams>(&suite, "portfolio-ensemble", quick);
+            typed::<papers::PrivateCountingParams>(&suite, "private-counting", quick);
+            typed::<papers::PrivateUcbParams>(&suite, "private-ucb", quick);
         }
         duality_bench::check_defaults(suite.name, suite.defaults, &names, true).unwrap();
     }

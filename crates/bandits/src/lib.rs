@@ -33,6 +33,10 @@
 //!   shift laws, reference Tsallis-INF / ChebCB / Tsallis-INF-CB);
 //! - [`relax_heat`]: its third setting, the 2-D heat equation's
 //!   Crank-Nicolson systems (`scripts/h2d.m`) solved by SSOR-PCG;
+//! - [`portfolio`]: online portfolio selection and the ensemble of
+//!   *Ensembling Portfolio Strategies* (Lam 2024);
+//! - [`continual`]: differential privacy under continual observation (tree
+//!   and square-root factorisation counters, private UCB);
 //! - [`config`], [`plot`], [`stats`]: TOML simulation specs, SVG curves,
 //!   bootstrap CIs through `duality-eval`.
 //!
@@ -53,6 +57,7 @@ pub mod analysis;
 pub mod best_arm;
 pub mod combinatorial;
 pub mod config;
+pub mod continual;
 pub mod driver;
 pub mod env;
 #[cfg(feature = "experiments")]

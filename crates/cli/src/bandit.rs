@@ -17,6 +17,10 @@
 //!   portfolio selection (`duality_bandits::portfolio`): base strategies,
 //!   the best CRP in hindsight and the ensembles of Lam (2024), with final
 //!   wealth, annualised growth, maximum drawdown and turnover;
+//! - `private-count --stream FILE.csv --epsilon E [--mechanism
+//!   tree|tree-gaussian|factorization] [--delta D] [--seed S]`: private
+//!   running counts under continual observation
+//!   (`duality_bandits::continual`);
 //! - `policies [--format json]`: the registered policies (the `kind`s a
 //!   simulation spec may name), their parameters and sources, read from
 //!   `duality_bandits::registry`, so a new policy appears without a change
@@ -46,6 +50,31 @@ pub enum BanditCommand {
     Relax(RelaxArgs),
     /// Online portfolio selection: base strategies and their ensemble (Lam 2024) on a synthetic market or a price CSV.
     Portfolio(PortfolioArgs),
+    /// Differentially private running counts of a stream (binary tree or square-root factorisation mechanism).
+    PrivateCount(PrivateCountArgs),
+}
+
+/// Arguments of `duality bandit private-count`.
+#[derive(Debug, Args)]
+pub struct PrivateCountArgs {
+    /// CSV with one value in [0, 1] per row (first column; a non-numeric first row is a header).
+    #[arg(long)]
+    pub stream: PathBuf,
+    /// Privacy budget epsilon > 0.
+    #[arg(long)]
+    pub epsilon: f64,
+    /// Mechanism: tree (Laplace noise, epsilon-DP), tree-gaussian or factorization (Gaussian noise, (epsilon, delta)-DP).
+    #[arg(long, default_value = "tree")]
+    pub mechanism: String,
+    /// The delta of the Gaussian mechanisms, in (0, 1).
+    #[arg(long, default_value_t = 1e-6)]
+    pub delta: f64,
+    /// Seed of the noise.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `duality bandit portfolio`.
@@ -154,7 +183,87 @@ pub fn run(cmd: BanditCommand) -> anyhow::Result<()> {
         BanditCommand::Policies(args) => list_policies(args),
         BanditCommand::Relax(args) => relax(args),
         BanditCommand::Portfolio(args) => portfolio(args),
+        BanditCommand::PrivateCount(args) => private_count(args),
     }
+}
+
+#[derive(Debug, Serialize)]
+struct PrivateCountReport {
+    mechanism: String,
+    epsilon: f64,
+    delta: Option<f64>,
+    seed: u64,
+    /// Private running counts, one per input.
+    counts: Vec<f64>,
+    /// Standard deviation of each count's noise (data-independent).
+    error_sd: Vec<f64>,
+}
+
+/// Reads the stream: the first column of each row, values in [0, 1].
+fn read_stream(path: &std::path::Path) -> anyhow::Result<Vec<f64>> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| duality_core::Error::io(path, e))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let field = line.split(',').next().unwrap_or("").trim();
+        if field.is_empty() {
+            continue;
+        }
+        match field.parse::<f64>() {
+            Ok(x) if x.is_finite() && (0.0..=1.0).contains(&x) => out.push(x),
+            Ok(_) => anyhow::bail!(
+                "{name} line {}: value {field:?}: expected a number in [0, 1]",
+                i + 1
+            ),
+            Err(_) if i == 0 => {} // header
+            Err(_) => anyhow::bail!("{name} line {}: {field:?} is not a number", i + 1),
+        }
+    }
+    anyhow::ensure!(
+        !out.is_empty(),
+        "{name}: the stream is empty (expected one value in [0, 1] per row)"
+    );
+    Ok(out)
+}
+
+fn private_count(args: PrivateCountArgs) -> anyhow::Result<()> {
+    use duality_bandits::continual::{private_counts, Mechanism};
+    anyhow::ensure!(
+        args.epsilon.is_finite() && args.epsilon > 0.0,
+        "--epsilon {}: expected a finite privacy budget > 0",
+        args.epsilon
+    );
+    let mechanism: Mechanism = args.mechanism.parse()?;
+    let stream = read_stream(&args.stream)?;
+    let mut counter = mechanism.build(stream.len(), args.epsilon, args.delta)?;
+    let mut rng = duality_core::seed::Seeder::new(args.seed)
+        .named("private-count")
+        .rng(0);
+    let counts = private_counts(counter.as_mut(), &stream, &mut rng)?;
+    let error_sd = (1..=stream.len()).map(|t| counter.error_sd(t)).collect();
+    let report = PrivateCountReport {
+        mechanism: counter.name(),
+        epsilon: args.epsilon,
+        delta: (mechanism != Mechanism::TreeLaplace).then_some(args.delta),
+        seed: args.seed,
+        counts,
+        error_sd,
+    };
+    emit(args.format, &report, |r| {
+        println!(
+            "{} mechanism, epsilon {}{}, seed {}: {} private running counts",
+            r.mechanism,
+            r.epsilon,
+            r.delta.map(|d| format!(", delta {d}")).unwrap_or_default(),
+            r.seed,
+            r.counts.len()
+        );
+        println!("{:>8} {:>14} {:>12}", "t", "private count", "noise sd");
+        for (t, (c, sd)) in r.counts.iter().zip(&r.error_sd).enumerate() {
+            println!("{:>8} {:>14.3} {:>12.3}", t + 1, c, sd);
+        }
+    })
 }
 
 #[derive(Debug, Serialize)]

@@ -72,3 +72,103 @@ fn portfolio_bad_input_names_the_value() {
     let (ok, _, err) = run(&["bandit", "portfolio", "--periods", "100000000000000"]);
     assert!(!ok && err.contains("periods"), "{err}");
 }
+
+#[test]
+fn private_count_prints_private_running_counts() {
+    let stream = format!("{FIXTURES}stream_sample.csv");
+    for mech in ["tree", "tree-gaussian", "factorization"] {
+        let (ok, out, err) = run(&[
+            "bandit",
+            "private-count",
+            "--stream",
+            &stream,
+            "--epsilon",
+            "1",
+            "--mechanism",
+            mech,
+            "--seed",
+            "3",
+            "--format",
+            "json",
+        ]);
+        assert!(ok, "{mech}: {err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["counts"].as_array().unwrap().len(), 100);
+        // Same seed, same output.
+        let (_, again, _) = run(&[
+            "bandit",
+            "private-count",
+            "--stream",
+            &stream,
+            "--epsilon",
+            "1",
+            "--mechanism",
+            mech,
+            "--seed",
+            "3",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out, again);
+    }
+    let (ok, out, _) = run(&[
+        "bandit",
+        "private-count",
+        "--stream",
+        &stream,
+        "--epsilon",
+        "2",
+    ]);
+    assert!(ok && out.contains("private count"));
+}
+
+#[test]
+fn private_count_bad_input_names_the_value() {
+    let stream = format!("{FIXTURES}stream_sample.csv");
+    for eps in ["0", "-1", "nan", "inf"] {
+        let (ok, _, err) = run(&[
+            "bandit",
+            "private-count",
+            "--stream",
+            &stream,
+            &format!("--epsilon={eps}"),
+        ]);
+        assert!(!ok && err.contains("--epsilon"), "{eps}: {err}");
+    }
+    let (ok, _, err) = run(&[
+        "bandit",
+        "private-count",
+        "--stream",
+        &stream,
+        "--epsilon",
+        "1",
+        "--mechanism",
+        "oak",
+    ]);
+    assert!(!ok && err.contains("oak"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.csv");
+    std::fs::write(&path, "x\n0\n1.5\n").unwrap();
+    let (ok, _, err) = run(&[
+        "bandit",
+        "private-count",
+        "--stream",
+        path.to_str().unwrap(),
+        "--epsilon",
+        "1",
+    ]);
+    assert!(
+        !ok && err.contains("1.5") && err.contains("line 3"),
+        "{err}"
+    );
+    std::fs::write(&path, "x\n").unwrap();
+    let (ok, _, err) = run(&[
+        "bandit",
+        "private-count",
+        "--stream",
+        path.to_str().unwrap(),
+        "--epsilon",
+        "1",
+    ]);
+    assert!(!ok && err.contains("empty"), "{err}");
+}
