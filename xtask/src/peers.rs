@@ -33,6 +33,9 @@ pub const PEERS: &[&str] = &[
     // CVRP peer (combopt vrp-gaps) and LAPJV (combopt assignment).
     "pyvrp==0.14.1",
     "lap==0.5.13",
+    // Builds duality's own wheel for the in-process timings of
+    // `bench --suite python --compare` (same pin as the Python test venv).
+    "maturin==1.16.0",
     // obp 0.4.1's own dependencies (it is installed with --no-deps below,
     // since obp 0.5.7 refuses Python 3.11 and 0.4.1 pins old versions).
     "tqdm",

@@ -4,6 +4,10 @@
 
 use duality_bench::Suite;
 
+// The Python bindings' suite (#23) lives in xtask: it drives the wheel.
+#[path = "python_api.rs"]
+mod python_api;
+
 /// Every registered suite, in report order.
 pub fn registry() -> Vec<Suite> {
     vec![
@@ -12,6 +16,7 @@ pub fn registry() -> Vec<Suite> {
         duality_combopt::experiments::suite(),
         duality_distdp::experiments::suite(),
         duality_align::experiments::suite(),
+        python_api::suite(),
     ]
 }
 
