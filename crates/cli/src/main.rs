@@ -254,6 +254,20 @@ mod companion {
         }
         let word = |i: usize| words.get(i).and_then(|w: &&OsStr| w.to_str());
         let option = |name: &str| option_value(args, name);
+        // `ddp deep`, `ddp price` and `tsp solve` are defined here too, so
+        // their help is the same here (and needs no libtorch).
+        let help = args
+            .iter()
+            .take_while(|a| *a != "--")
+            .any(|a| a == "--help" || a == "-h");
+        if help
+            && !matches!(
+                (word(0)?, word(1)),
+                ("align", _) | ("tsp", Some("train-udc"))
+            )
+        {
+            return None;
+        }
         match (word(0)?, word(1)) {
             ("align", _) => Some("align"),
             ("tsp", Some("train-udc")) => Some("tsp train-udc"),
@@ -406,6 +420,7 @@ mod companion {
             assert_eq!(routed("--max-memory 1G align trainers"), Some("align"));
             assert_eq!(routed("--max-memory=1G align --help"), Some("align"));
             assert_eq!(routed("tsp train-udc --out m.ot"), Some("tsp train-udc"));
+            assert_eq!(routed("tsp train-udc --help"), Some("tsp train-udc"));
             assert_eq!(
                 routed("tsp solve a.tsp --method udc"),
                 Some("tsp solve --method udc")
@@ -431,6 +446,9 @@ mod companion {
                 "ddp price --method neural-rnn",
                 "eval aggregate --input udc",
                 "tsp solve a.tsp -- --method udc",
+                "ddp deep --help",
+                "ddp price --method neural-mlp -h",
+                "tsp solve a.tsp --method udc --help",
             ] {
                 assert_eq!(routed(here), None, "{here}");
             }

@@ -255,6 +255,8 @@ mod forwarding {
             &["--version"][..],
             &["tsp", "methods", "--format", "json"],
             &["ddp", "price", "--method", "lsmc", "--help"],
+            &["ddp", "deep", "--help"],
+            &["tsp", "solve", "a.tsp", "--method", "udc", "-h"],
         ] {
             let out = run_with(&companion, args, "");
             assert!(out.status.success(), "{args:?}");
