@@ -45,7 +45,10 @@ pub fn from_toml_str<T: DeserializeOwned + Validate>(text: &str, source_name: &s
         return Err(Error::Parse {
             path: source_name.to_string(),
             line,
-            message: format!("unknown key `{path}`: this config has no such setting (check its spelling and section)"),
+            message: format!(
+                "unknown key `{}`: this config has no such setting (check its spelling and section)",
+                crate::error::shorten(path, crate::error::MAX_VALUE_CHARS)
+            ),
         });
     }
     value.validate().map_err(|e| match e {
@@ -110,9 +113,13 @@ fn with_suggestion(message: &str) -> String {
         .map(|c| (strsim::jaro_winkler(wrong, c), c))
         .filter(|(similarity, _)| *similarity >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0));
+    // The unknown name as the user wrote it, cut: a 10,000-character key
+    // must not be echoed in full (the suggestion stays visible).
+    let short = crate::error::shorten(wrong, crate::error::MAX_VALUE_CHARS);
+    let message = message.replacen(&format!("`{wrong}`"), &format!("`{short}`"), 1);
     match best {
         Some((_, name)) => format!("{message} (did you mean `{name}`?)"),
-        None => message.to_string(),
+        None => message,
     }
 }
 

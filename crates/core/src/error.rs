@@ -9,11 +9,22 @@ use std::path::PathBuf;
 
 /// Errors shared by every duality crate. New variants may be added, so
 /// matches outside this crate need a wildcard arm.
+///
+/// Display cuts every user-derived part however the error was built (a
+/// struct literal bypasses [`Error::invalid`] and [`Error::parse`]): names
+/// and file names to [`MAX_NAME_CHARS`], values to [`MAX_VALUE_CHARS`],
+/// messages to [`MAX_MESSAGE_CHARS`] (issue #25: a 10,000-character key
+/// must not come back in full).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// A parameter or input value is outside its valid range.
-    #[error("invalid {name} = {value}: expected {expected}")]
+    #[error(
+        "invalid {} = {}: expected {}",
+        shorten(.name, MAX_NAME_CHARS),
+        shorten(.value, MAX_NAME_CHARS),
+        shorten(.expected, MAX_MESSAGE_CHARS)
+    )]
     InvalidValue {
         /// Name of the parameter or input (e.g. `alpha`, `scores[3][1]`).
         name: String,
@@ -53,7 +64,12 @@ pub enum Error {
         got: Vec<usize>,
     },
     /// A configuration file or struct failed validation.
-    #[error("invalid config{}: field `{field}`: {message}", source_suffix(.source_name))]
+    #[error(
+        "invalid config{}: field `{}`: {}",
+        source_suffix(.source_name),
+        shorten(.field, MAX_NAME_CHARS),
+        shorten(.message, MAX_MESSAGE_CHARS)
+    )]
     Config {
         /// Where the config came from (file path), if known.
         source_name: Option<String>,
@@ -63,7 +79,12 @@ pub enum Error {
         message: String,
     },
     /// A data file could not be parsed.
-    #[error("{path}{}: {message}", line_suffix(*.line))]
+    #[error(
+        "{}{}: {}",
+        shorten(.path, MAX_NAME_CHARS),
+        line_suffix(*.line),
+        shorten(.message, MAX_MESSAGE_CHARS)
+    )]
     Parse {
         /// File (or stream) name.
         path: String,
@@ -88,7 +109,7 @@ pub enum Error {
     #[error("torch error: {0}")]
     Torch(String),
     /// Anything else, with a message.
-    #[error("{0}")]
+    #[error("{}", shorten(.0, MAX_MESSAGE_CHARS))]
     Other(String),
     /// An error from a dependency (statrs, tch, ...), with what duality was
     /// doing; the original error stays reachable through
@@ -119,6 +140,10 @@ pub const MAX_VALUE_CHARS: usize = 80;
 
 /// Longest message [`Error::parse`] keeps in full.
 pub const MAX_MESSAGE_CHARS: usize = 400;
+
+/// Longest field, parameter or file name an error message shows in full
+/// (a config key can be as long as the user typed it).
+pub const MAX_NAME_CHARS: usize = 160;
 
 /// `text` itself if it has at most `max` characters, else its first `max`
 /// characters, an ellipsis and the full length.
@@ -260,6 +285,35 @@ mod tests {
         assert!(msg.len() < 500, "{}", msg.len());
         // Multi-byte characters are cut at a character boundary.
         assert_eq!(shorten("ééé", 2), "éé... (3 characters)");
+    }
+
+    #[test]
+    fn errors_built_as_literals_are_cut_too() {
+        // A 10,000-character config key (found by the align-config fuzz
+        // target, issue #25) must not come back in full.
+        let key = "offline".repeat(1_500);
+        let e = Error::Config {
+            source_name: Some("run.toml".into()),
+            field: key.clone(),
+            message: format!("unknown trainer {key}"),
+        };
+        let msg = e.to_string();
+        assert!(msg.len() < 700, "{}", msg.len());
+        assert!(msg.contains("(10500 characters)"), "{msg}");
+        let e = Error::Parse {
+            path: "m.toml".into(),
+            line: Some(23),
+            message: format!("unknown field `{key}`"),
+        };
+        let msg = e.to_string();
+        assert!(msg.starts_with("m.toml line 23: unknown field"), "{msg}");
+        assert!(msg.len() < 500, "{}", msg.len());
+        let e = Error::InvalidValue {
+            name: key.clone(),
+            value: key.clone(),
+            expected: key,
+        };
+        assert!(e.to_string().len() < 900, "{}", e.to_string().len());
     }
 
     #[test]
