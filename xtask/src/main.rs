@@ -7,6 +7,8 @@
 //! - `cargo xtask shard-check` the quick suite sharded 3 and 7 ways and as a
 //!   4-task Slurm job array, against the last single-process quick run (part
 //!   of `test`);
+//! - `cargo xtask fuzz`   run the fuzz targets of `crates/fuzz` over the
+//!   corpus in `fixtures/fuzz/` (stable harness, or `--libfuzzer`);
 //! - `cargo xtask doctor` show which libtorch is used and why;
 //! - `cargo xtask env`    print the `export` lines that let plain `cargo`
 //!   commands build the torch crates.
@@ -18,6 +20,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod cluster;
 mod cmd;
+mod fuzz;
 mod libtorch;
 mod peers;
 mod testing;
@@ -39,6 +42,8 @@ enum Command {
     /// on a single-node cluster started for the purpose) reproduce the last
     /// single-process `bench --quick` run; `test` runs it after the bench check.
     ShardCheck,
+    /// Fuzz every parser for --seconds per target (crates/fuzz, corpus in fixtures/fuzz).
+    Fuzz(fuzz::FuzzArgs),
     /// Print the libtorch in use, where it came from, and the toolchain.
     Doctor,
     /// Print `export` lines so that plain `cargo build/test` find libtorch.
@@ -61,6 +66,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let lt = libtorch::provision()?;
             let single = cmd::target_dir().join("duality-bench/latest/results.json");
             cluster::shard_checks(&std::env::current_exe()?, &lt.cargo_env(), &single)
+        }
+        Command::Fuzz(args) => {
+            let lt = libtorch::provision()?;
+            fuzz::run(&args, &lt.cargo_env())
         }
         Command::Doctor => libtorch::doctor(),
         Command::Env => {

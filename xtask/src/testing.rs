@@ -304,6 +304,9 @@ pub fn run(args: &TestArgs) -> anyhow::Result<()> {
         cmd::run_with_env(c, &env)
     })?;
 
+    phases.run("fuzz: corpus + fixed mutations per target", || {
+        crate::fuzz::fixed_run(&env)
+    })?;
     if !args.no_python {
         phases.run("python wheel + pytest", python_tests)?;
     }
