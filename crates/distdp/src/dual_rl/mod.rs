@@ -35,7 +35,8 @@ use crate::mdp::FiniteMdp;
 
 pub mod recoil;
 pub use recoil::{
-    behaviour_cloning, one_hot, policy_value, recoil, rollouts, RecoilParams, RecoilSolution,
+    behaviour_cloning, one_hot, policy_value, recoil, rollouts, Behaviour, RecoilParams,
+    RecoilSolution,
 };
 
 /// The f-divergence of the value loss.

@@ -444,6 +444,78 @@ pub fn policy_value(mdp: &FiniteMdp, policy: &[Vec<f64>]) -> Result<f64> {
     Ok(v.iter().sum::<f64>() / n as f64)
 }
 
+/// Behaviour policies of the offline datasets, built around an expert's
+/// deterministic policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Behaviour {
+    /// Uniformly random actions.
+    Random,
+    /// The expert's action half the time, uniform otherwise.
+    Medium,
+    /// A fixed non-expert action per state (drawn once) 80% of the time,
+    /// uniform otherwise: consistently suboptimal.
+    Suboptimal,
+    /// The expert itself.
+    Expert,
+}
+
+impl std::str::FromStr for Behaviour {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "random" => Ok(Behaviour::Random),
+            "medium" => Ok(Behaviour::Medium),
+            "suboptimal" => Ok(Behaviour::Suboptimal),
+            "expert" => Ok(Behaviour::Expert),
+            other => Err(Error::invalid(
+                "behaviour",
+                other,
+                "random | medium | suboptimal | expert",
+            )),
+        }
+    }
+}
+
+impl Behaviour {
+    /// The policy rows `pi[s][a]` of this behaviour around `expert`
+    /// (`rng` draws the suboptimal actions).
+    pub fn policy<R: Rng + ?Sized>(
+        &self,
+        expert: &[usize],
+        n_actions: usize,
+        rng: &mut R,
+    ) -> Vec<Vec<f64>> {
+        let na = n_actions.max(1);
+        let u = 1.0 / na as f64;
+        match self {
+            Behaviour::Random => vec![vec![u; na]; expert.len()],
+            Behaviour::Medium => expert
+                .iter()
+                .map(|&e| {
+                    (0..na)
+                        .map(|a| 0.5 * u + if a == e { 0.5 } else { 0.0 })
+                        .collect()
+                })
+                .collect(),
+            Behaviour::Suboptimal => expert
+                .iter()
+                .map(|&e| {
+                    let bad = if na > 1 {
+                        (e + 1 + rng.random_range(0..na - 1)) % na
+                    } else {
+                        e
+                    };
+                    (0..na)
+                        .map(|a| 0.2 * u + if a == bad { 0.8 } else { 0.0 })
+                        .collect()
+                })
+                .collect(),
+            Behaviour::Expert => one_hot(expert, na),
+        }
+    }
+}
+
 /// A deterministic policy as rows of probabilities.
 pub fn one_hot(policy: &[usize], n_actions: usize) -> Vec<Vec<f64>> {
     policy
