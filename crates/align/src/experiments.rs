@@ -52,6 +52,11 @@ pub fn suite() -> Suite {
                 run: coverage,
             },
             Experiment {
+                name: "hypo-causes",
+                about: "why HyPO loses to offline DPO here: HyPO with the paper's RLOO KL estimate (k responses, online batch) vs the exact KL (no response-sampling variance) vs offline DPO, across coverage levels, with and without the paper's premise (reference = behaviour policy, out-of-coverage responses penalised); Song et al. 2024 claim HyPO beats offline DPO under poor coverage",
+                run: hypo_causes,
+            },
+            Experiment {
                 name: "cyclic-oracle",
                 about: "DNO vs reward-model RLHF under an intransitive oracle; DNO claims robustness where a BT reward model cannot represent the preferences",
                 run: cyclic,
@@ -135,6 +140,50 @@ fn group_variant(name: &str, g: &mut GroupConfig) -> anyhow::Result<()> {
             g.opmd_form = form.parse::<OpmdForm>()?;
         }
         _ => anyhow::bail!("rec-staleness variant {name:?}: expected rec:CLIP:WEIGHT or opmd:FORM"),
+    }
+    Ok(())
+}
+
+/// Parameters of `hypo-causes`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HypoCausesParams {
+    /// Monte Carlo samples for the evaluation.
+    eval_samples: usize,
+    /// Offline coverage levels (share of the vocabulary the behaviour
+    /// policy emits).
+    coverages: Vec<f64>,
+    /// `plain` (random initial policy as the reference, no penalty) and/or
+    /// `premise` (reference warm-started on the offline behaviour policy,
+    /// out-of-coverage tokens penalised: the paper's setting).
+    settings: Vec<String>,
+    /// `dpo` or `hypo:ESTIMATOR:K:ONLINE_BATCH:LAMBDA` (ESTIMATOR rloo |
+    /// exact; K responses per prompt for rloo).
+    variants: Vec<String>,
+}
+
+/// Applies a `hypo-causes` variant to a run config: its trainer and HyPO's
+/// settings (the offline part is the suite's DPO in both).
+fn hypo_variant(name: &str, c: &mut RunConfig) -> anyhow::Result<()> {
+    use crate::train::hypo::KlEstimator;
+    let parts: Vec<&str> = name.split(':').collect();
+    match parts.as_slice() {
+        ["dpo"] => c.trainer = Offline::NAME.to_string(),
+        ["hypo", est, k, batch, lambda] => {
+            let est: KlEstimator = est.parse()?;
+            let (k, batch, lambda): (usize, usize, f64) =
+                (k.parse()?, batch.parse()?, lambda.parse()?);
+            c.trainer = Hypo::NAME.to_string();
+            c.edit_trainer_config::<Hypo>(|h| {
+                h.kl_estimator = est;
+                h.samples_per_prompt = k;
+                h.online_batch = batch;
+                h.kl_coef = lambda;
+            })?;
+        }
+        _ => anyhow::bail!(
+            "hypo-causes variant {name:?}: expected dpo or hypo:ESTIMATOR:K:ONLINE_BATCH:LAMBDA"
+        ),
     }
     Ok(())
 }
@@ -1010,6 +1059,140 @@ fn reward_curve(r: &RunReport) -> Vec<(f64, f64)> {
         .collect()
 }
 
+fn hypo_causes(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: HypoCausesParams = ctx.params()?;
+    anyhow::ensure!(
+        p.variants.iter().any(|v| v == "dpo"),
+        "hypo-causes needs the \"dpo\" variant (every HyPO variant is compared with it)"
+    );
+    for s in &p.settings {
+        anyhow::ensure!(
+            s == "plain" || s == "premise",
+            "hypo-causes setting {s:?}: expected plain or premise"
+        );
+    }
+    let task_of = |setting: &str, cov: f64| format!("{setting}-coverage-{cov}");
+    let mut records = Vec::new();
+    for &seed in &seeds(ctx) {
+        for setting in &p.settings {
+            for &cov in &p.coverages {
+                for v in &p.variants {
+                    ctx.progress.set_message(format!(
+                        "align hypo-causes: {setting} coverage {cov} {v} seed {seed}"
+                    ));
+                    let mut c = base(
+                        p.eval_samples,
+                        ctx,
+                        seed,
+                        Offline::NAME,
+                        TestBedKind::HiddenReward,
+                    )?;
+                    c.task.coverage = cov;
+                    if setting == "premise" {
+                        c.task.sft_steps = 100;
+                        c.task.uncovered_penalty = 1.0;
+                    }
+                    hypo_variant(v, &mut c)?;
+                    let r = run(&c)?;
+                    records.push(record(v, &task_of(setting, cov), seed, &r));
+                }
+            }
+        }
+    }
+    let n = seeds(ctx).len();
+    let mut notes = vec![format!(
+        "Song et al. 2024 claim HyPO (offline DPO + lambda KL(pi || pi_ref) on fresh samples) beats offline DPO when the offline data covers the responses poorly. Candidate causes of its loss here, one change at a time against HyPO as the suite runs it (rloo, k 2, online batch 16, lambda 0.1): the KL estimator's variance (exact KL over all completions vs RLOO), k (8 vs 2 responses per prompt), the number of online samples (online batch 64 vs 16), lambda, the coverage level, and the paper's premise (reference warm-started on the behaviour policy, 100 steps, and responses outside the coverage penalised by 1 per unit share). True reward, paired over {n} seeds."
+    )];
+    let mut headlines = Vec::new();
+    let hypo_variants: Vec<&String> = p.variants.iter().filter(|v| *v != "dpo").collect();
+    let default = "hypo:rloo:2:16:0.1";
+    for setting in &p.settings {
+        for &cov in &p.coverages {
+            let task = task_of(setting, cov);
+            let t = Some(task.as_str());
+            let mean = |alg: &str, m: &str| -> f64 {
+                let v = values(&records, alg, t, m);
+                v.iter().map(|p| p.1).sum::<f64>() / v.len().max(1) as f64
+            };
+            let mut line = format!(
+                "{setting}, coverage {cov}: offline DPO true reward {:.3} (KL {:.2})",
+                mean("dpo", "true_reward"),
+                mean("dpo", "kl")
+            );
+            let slug = |v: &str| v.replace([':', '-'], "_").replace('.', "p");
+            let cov_slug = slug(&cov.to_string());
+            headlines.push(headline(
+                &format!("{setting}_cov{cov_slug}_dpo_true_reward"),
+                mean("dpo", "true_reward"),
+            ));
+            for v in &hypo_variants {
+                let d = paired(ctx, &records, v, "dpo", t, "true_reward")?;
+                line.push_str(&format!(
+                    "; {v} {:.3} (KL {:.2}), minus DPO {} — {}",
+                    mean(v, "true_reward"),
+                    mean(v, "kl"),
+                    fmt_ci(&d),
+                    verdict(&d, n)
+                ));
+                headlines.push(headline(
+                    &format!("{setting}_cov{cov_slug}_{}_true_reward", slug(v)),
+                    mean(v, "true_reward"),
+                ));
+            }
+            notes.push(format!("{line}."));
+            if p.variants.iter().any(|v| v == default) {
+                for v in hypo_variants.iter().filter(|v| **v != default) {
+                    let d = paired(ctx, &records, v, default, t, "true_reward")?;
+                    notes.push(format!(
+                        "{setting}, coverage {cov}: {v} minus {default}: {} — {}.",
+                        fmt_ci(&d),
+                        verdict(&d, n)
+                    ));
+                }
+            }
+        }
+    }
+    let mut figures = Vec::new();
+    for setting in &p.settings {
+        let mut series = Vec::new();
+        for v in &p.variants {
+            let curves: Vec<Vec<(f64, f64)>> = seeds(ctx)
+                .iter()
+                .map(|&s| {
+                    p.coverages
+                        .iter()
+                        .filter_map(|&cov| {
+                            values(&records, v, Some(&task_of(setting, cov)), "true_reward")
+                                .into_iter()
+                                .find(|q| q.0 == s)
+                                .map(|q| (cov, q.1))
+                        })
+                        .collect()
+                })
+                .collect();
+            series.push(curve_with_ci(ctx, v, &curves)?);
+        }
+        let file = format!("align_hypo_causes_{setting}.svg");
+        LineChart::new(
+            format!("HyPO variants vs offline DPO across coverage ({setting})"),
+            "offline coverage (share of the vocabulary)",
+            "true reward (mean over seeds, 95% CI)",
+        )
+        .markers(true)
+        .draw(ctx.figure_dir.join(&file), &series)?;
+        figures.push(Figure {
+            title: format!("True reward against offline coverage, {setting} setting"),
+            file,
+        });
+    }
+    Ok(Outcome {
+        headlines,
+        notes,
+        figures,
+        records,
+    })
+}
+
 fn spo_credit(ctx: &Context) -> anyhow::Result<Outcome> {
     use crate::train::ppo::Ppo;
     use crate::train::spo::{Spo, SpoEstimator, SpoPartition};
@@ -1054,7 +1237,9 @@ fn spo_credit(ctx: &Context) -> anyhow::Result<Outcome> {
         c.edit_trainer_config::<Spo>(|s| {
             s.estimator = SpoEstimator::Tree;
             s.interval = 3;
-            s.branch_factors = vec![4, 2, 2];
+            // 2-2-2 with segments of 3 samples 2*3 + 4*3 + 8*2 = 34 tokens
+            // per prompt, SPO-chain's budget (4-2-2 sampled twice as many).
+            s.branch_factors = vec![2, 2, 2];
             s.prompts_per_step = prompts;
             s.steps = p.steps;
         })?;
