@@ -26,6 +26,12 @@
 //!   and SF linear SEMs: least-squares score, SHD, TPR, FDR over seeds; the
 //!   same-objective comparison (both with the L1 term, paired CI); TOPO's
 //!   two swap-candidate gradients (log-det, exp).
+//! - `milp-branching`: branch-and-bound (`milp`) on seeded instances of
+//!   one Gasse et al. family: nodes, LP pivots and time per branching rule
+//!   (every instance solved to optimality, objectives checked equal); with
+//!   feature `torch`, a GNN policy trained per seed by imitation of strong
+//!   branching on smaller instances, and the claim "fewer nodes than
+//!   pseudo-cost at similar time" as a paired t CI over (seed, instance).
 //! - `auctions`: VCG welfare/revenue and the cascade greedy-vs-optimal ratio.
 //! - `vrp-gaps`: every CVRP method (`vrp::VRP_METHODS`) on the shipped
 //!   CVRPLIB instances (gap to the proven optimum, `dcr` once per seed), and
@@ -118,6 +124,11 @@ pub fn suite() -> Suite {
                 name: "vrp-gaps",
                 about: "CVRP: gap to the proven optimum per method on fixtures/combopt/cvrplib; dcr vs savings-ls on seeded X-style uniform instances (paired CI)",
                 run: vrp_gaps,
+            },
+            Experiment {
+                name: "milp-branching",
+                about: "branch-and-bound on generated MILPs: nodes per branching rule; claim (ReviBranch/Gasse et al.): the imitation-learned GNN needs fewer nodes than pseudo-cost at similar time on instances larger than its training ones (feature torch), paired CI",
+                run: milp_branching,
             },
             Experiment {
                 name: "auctions",
@@ -1473,4 +1484,324 @@ mod tests {
         };
         assert!(lkh_verdict(&skipped, &p).contains("skipped (peers venv missing)"));
     }
+}
+
+/// Parameters of `milp-branching`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MilpBranchingParams {
+    /// Instance family (`milp::generators::FAMILIES`).
+    family: String,
+    /// Size of the training instances (the learned policy's).
+    train_scale: usize,
+    /// Training instances per seed.
+    train_instances: usize,
+    /// Size of the test instances (larger than the training ones).
+    test_scale: usize,
+    /// Test instances per seed.
+    test_instances: usize,
+    /// Rules compared besides the learned one (registry names).
+    rules: Vec<String>,
+    /// Node limit per solve (a solve that hits it is reported).
+    max_nodes: u64,
+    /// Dual pivots per strong-branching child LP (expert and rules).
+    strong_iterations: u64,
+    /// Imitation learning: epochs, batch and Adam learning rate.
+    epochs: usize,
+    batch: usize,
+    lr: f64,
+    /// Optional explicit seed count (the command line's --seeds wins).
+    #[serde(default)]
+    #[allow(dead_code)]
+    seeds: Option<u64>,
+}
+
+/// One solve: `(nodes, lp pivots, strong pivots, seconds, objective, optimal)`.
+type SolveStats = (u64, u64, u64, f64, f64, bool);
+
+/// One seed of `milp-branching`: per rule, the solves of its test instances;
+/// the imitation report when a policy was trained.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct MilpSeed {
+    rules: Vec<(String, Vec<SolveStats>)>,
+    samples: usize,
+    accuracy: f64,
+    first_loss: f64,
+    last_loss: f64,
+}
+
+fn milp_solve(
+    p: &crate::milp::Milp,
+    rule: &mut dyn crate::milp::BranchingRule,
+    max_nodes: u64,
+) -> anyhow::Result<SolveStats> {
+    use crate::milp::{branch_and_bound, BnbParams, Termination};
+    let r = branch_and_bound(
+        p,
+        rule,
+        &BnbParams {
+            max_nodes,
+            ..BnbParams::default()
+        },
+    )?;
+    Ok((
+        r.nodes,
+        r.lp_iterations,
+        r.strong_iterations,
+        r.seconds,
+        r.objective.unwrap_or(f64::NAN),
+        r.status == Termination::Optimal,
+    ))
+}
+
+fn milp_branching(ctx: &Context) -> anyhow::Result<Outcome> {
+    use crate::milp::{generators, BranchingRegistry, RuleOptions};
+    let p: MilpBranchingParams = ctx.params()?;
+    if !generators::FAMILIES.contains(&p.family.as_str()) {
+        anyhow::bail!(
+            "parameter family = {:?}: expected one of {}",
+            p.family,
+            generators::FAMILIES.join(", ")
+        );
+    }
+    let registry = BranchingRegistry::builtin();
+    let opts = RuleOptions {
+        strong_iterations: p.strong_iterations,
+        ..RuleOptions::default()
+    };
+    for r in &p.rules {
+        registry
+            .make(r, &opts)
+            .map_err(|e| anyhow::anyhow!("parameter rules: {e}"))?;
+    }
+    if !p.rules.iter().any(|r| r == "pseudo-cost") {
+        anyhow::bail!("parameter rules must include pseudo-cost (the claim's baseline)");
+    }
+    let seeds = ctx.per_seed(|seed| -> anyhow::Result<MilpSeed> {
+        let seeder = ctx.seeder.child(seed);
+        let test: Vec<crate::milp::Milp> = (0..p.test_instances as u64)
+            .map(|k| {
+                generators::generate(&p.family, p.test_scale, &mut seeder.named("test").rng(k))
+            })
+            .collect::<Result<_, _>>()?;
+        let mut out = MilpSeed {
+            rules: Vec::new(),
+            samples: 0,
+            accuracy: f64::NAN,
+            first_loss: f64::NAN,
+            last_loss: f64::NAN,
+        };
+        for name in &p.rules {
+            let mut stats = Vec::new();
+            for inst in &test {
+                let mut rule = registry.make(name, &opts)?;
+                stats.push(milp_solve(inst, rule.as_mut(), p.max_nodes)?);
+            }
+            out.rules.push((name.clone(), stats));
+        }
+        #[cfg(feature = "torch")]
+        {
+            use crate::milp::features::collect_strong_branching;
+            use crate::milp::gnn::{train_imitation, ImitationParams, Learned};
+            use crate::milp::BnbParams;
+            let mut samples = Vec::new();
+            for k in 0..p.train_instances as u64 {
+                let inst = generators::generate(
+                    &p.family,
+                    p.train_scale,
+                    &mut seeder.named("train").rng(k),
+                )?;
+                let bp = BnbParams {
+                    max_nodes: p.max_nodes,
+                    ..BnbParams::default()
+                };
+                samples.extend(collect_strong_branching(&inst, &bp, p.strong_iterations)?.0);
+            }
+            let ip = ImitationParams {
+                epochs: p.epochs,
+                batch: p.batch,
+                lr: p.lr,
+                seed: seeder.seed_for(7),
+            };
+            let (policy, rep) = train_imitation(&samples, &ip)?;
+            out.samples = rep.samples;
+            out.accuracy = rep.accuracy;
+            out.first_loss = rep.first_loss;
+            out.last_loss = rep.last_loss;
+            let mut rule = Learned { policy };
+            let stats = test
+                .iter()
+                .map(|inst| milp_solve(inst, &mut rule, p.max_nodes))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            out.rules.push(("gnn".into(), stats));
+        }
+        #[cfg(not(feature = "torch"))]
+        let _ = (p.train_instances, p.train_scale, p.epochs, p.batch, p.lr);
+        Ok(out)
+    })?;
+    let mut out = Outcome::default();
+    let names: Vec<String> = seeds
+        .first()
+        .map(|s| s.rules.iter().map(|r| r.0.clone()).collect())
+        .unwrap_or_default();
+    let mut unsolved = 0usize;
+    let mut mismatched = 0usize;
+    for (si, s) in seeds.iter().enumerate() {
+        let seed = ctx.seeds[si];
+        for (name, stats) in &s.rules {
+            for (k, st) in stats.iter().enumerate() {
+                unsolved += usize::from(!st.5);
+                let reference = s.rules[0].1[k].4;
+                if st.5
+                    && s.rules[0].1[k].5
+                    && (st.4 - reference).abs() > 1e-6 * reference.abs().max(1.0)
+                {
+                    mismatched += 1;
+                }
+                out.records.push(
+                    RunRecord::new(
+                        name.as_str(),
+                        format!("{}-{}#{k}", p.family, p.test_scale),
+                        seed,
+                    )
+                    .with_metric("nodes", st.0 as f64)
+                    .with_metric("lp_iterations", st.1 as f64)
+                    .with_metric("strong_iterations", st.2 as f64)
+                    .with_metric("seconds", st.3)
+                    .with_metric("objective", st.4),
+                );
+            }
+        }
+    }
+    let per_rule = |name: &str| -> Vec<SolveStats> {
+        seeds
+            .iter()
+            .flat_map(|s| {
+                s.rules
+                    .iter()
+                    .filter(|r| r.0 == name)
+                    .flat_map(|r| r.1.clone())
+            })
+            .collect()
+    };
+    let mut summary = Vec::new();
+    for name in &names {
+        let st = per_rule(name);
+        let geo = (st.iter().map(|s| (s.0.max(1) as f64).ln()).sum::<f64>()
+            / st.len().max(1) as f64)
+            .exp();
+        let secs = st.iter().map(|s| s.3).sum::<f64>() / st.len().max(1) as f64;
+        out.headlines.push(Headline {
+            name: format!("geomean_nodes_{}", name.replace('-', "_")),
+            value: geo,
+            digits: 1,
+        });
+        summary.push(format!(
+            "{name} {geo:.1} nodes (geometric mean), {secs:.3} s mean"
+        ));
+    }
+    out.notes.push(format!(
+        "{} test instances of {} at scale {} per seed, {} seeds; per rule: {}; unsolved within {} nodes: {unsolved}; objectives differing from the first rule's: {mismatched}",
+        p.test_instances,
+        p.family,
+        p.test_scale,
+        seeds.len(),
+        summary.join("; "),
+        p.max_nodes
+    ));
+    // SCIP (PySCIPOpt) on seed 0's test instances under --compare.
+    if ctx.compare {
+        let seeder = ctx.seeder.child(ctx.seeds.first().copied().unwrap_or(0));
+        let mut lines = Vec::new();
+        for k in 0..p.test_instances as u64 {
+            let inst =
+                generators::generate(&p.family, p.test_scale, &mut seeder.named("test").rng(k))?;
+            let spec = PeerSpec {
+                name: format!("scip-{}-{}-{k}", p.family, p.test_scale),
+                peer: "pyscipopt".into(),
+                script: "fixtures/combopt/peer_scip.py".into(),
+                input: serde_json::json!({
+                    "mps_text": crate::milp::write_mps_string(&inst),
+                    "time_limit": 60.0,
+                    "plain": true,
+                }),
+                reps: 1,
+            };
+            let solve_rel = || -> anyhow::Result<Vec<f64>> {
+                let mut rule = registry.make("reliability", &opts)?;
+                let st = milp_solve(&inst, rule.as_mut(), p.max_nodes)?;
+                Ok(vec![st.4, st.0 as f64])
+            };
+            if let Some(c) = ctx.compare_with_peer(&spec, solve_rel) {
+                match (&c.skipped, c.duality_result.as_slice(), c.peer_result.as_slice()) {
+                    (None, [ours, our_nodes], [theirs, their_nodes]) => lines.push(format!(
+                        "#{k}: objective {ours} vs {theirs} ({}), nodes {our_nodes} vs {their_nodes}, time ratio {:.2}",
+                        if (ours - theirs).abs() <= 1e-6 * theirs.abs().max(1.0) { "agree" } else { "DIFFER" },
+                        c.ratio_median.unwrap_or(f64::NAN)
+                    )),
+                    (Some(why), _, _) => lines.push(format!("#{k}: skipped ({why})")),
+                    _ => lines.push(format!("#{k}: no result")),
+                }
+            }
+        }
+        out.notes.push(format!(
+            "SCIP (PySCIPOpt, presolve, cuts and heuristics off) vs duality's reliability branching on seed 0's test instances: {}",
+            if lines.is_empty() { "no comparison ran".to_string() } else { lines.join("; ") }
+        ));
+    } else {
+        out.notes.push("no SCIP comparison on this run (run with --compare after `cargo xtask peers` with pyscipopt)".into());
+    }
+    if names.iter().any(|n| n == "gnn") {
+        let g = per_rule("gnn");
+        let b = per_rule("pseudo-cost");
+        let ln: Vec<f64> = g
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x.0.max(1) as f64 / y.0.max(1) as f64).ln())
+            .collect();
+        let zeros = vec![0.0; ln.len()];
+        let fewer = ln.iter().filter(|v| **v < 0.0).count();
+        let verdict = match duality_eval::comparison::PairedScores::new(ln.clone(), zeros) {
+            Ok(pair) => {
+                let iv = pair.analytic_ci(0.95)?;
+                let v = if iv.hi < 0.0 {
+                    "HELD (CI below 0)"
+                } else if iv.lo > 0.0 {
+                    "NOT held (CI above 0: the learned policy needs more nodes)"
+                } else {
+                    "NOT shown (CI covers 0)"
+                };
+                out.headlines.push(Headline {
+                    name: "gnn_vs_pseudocost_node_ratio".into(),
+                    value: iv.estimate.exp(),
+                    digits: 3,
+                });
+                format!(
+                    "node ratio gnn / pseudo-cost {:.3} (95% paired t CI on the log ratio over (seed, instance): [{:.3}, {:.3}]), fewer nodes on {fewer}/{} -> {v}",
+                    iv.estimate.exp(),
+                    iv.lo.exp(),
+                    iv.hi.exp(),
+                    ln.len()
+                )
+            }
+            Err(e) => format!("no CI ({e}), fewer nodes on {fewer}/{}", ln.len()),
+        };
+        let tg = g.iter().map(|s| s.3).sum::<f64>();
+        let tb = b.iter().map(|s| s.3).sum::<f64>();
+        let acc: Vec<String> = seeds.iter().map(|s| format!("{:.2}", s.accuracy)).collect();
+        let samples: Vec<String> = seeds.iter().map(|s| s.samples.to_string()).collect();
+        out.notes.push(format!(
+            "claim (ReviBranch / Gasse et al.): the learned policy needs fewer nodes than pseudo-cost at similar time on instances larger than its training ones (train scale {}, test scale {}): {verdict}; time ratio gnn / pseudo-cost on this run {:.2} (total seconds, not a headline); imitation of strong branching: samples per seed [{}], training top-1 accuracy [{}]. ReviBranch's RL stage with revived trajectories is not implemented (abstract only; see docs/combopt.md)",
+            p.train_scale,
+            p.test_scale,
+            tg / tb.max(1e-12),
+            samples.join(", "),
+            acc.join(", ")
+        ));
+    } else {
+        out.notes.push(
+            "the learned policy needs feature torch: the claim was not checked on this run".into(),
+        );
+    }
+    Ok(out)
 }

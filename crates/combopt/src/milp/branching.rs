@@ -340,6 +340,8 @@ pub struct RuleOptions {
     pub eta_rel: u32,
     /// Reliability lookahead.
     pub lookahead: usize,
+    /// Checkpoint of the learned policy (rule `gnn`, feature `torch`).
+    pub model: Option<std::path::PathBuf>,
 }
 
 impl Default for RuleOptions {
@@ -350,6 +352,7 @@ impl Default for RuleOptions {
             strong_iterations: 100,
             eta_rel: 8,
             lookahead: 8,
+            model: None,
         }
     }
 }
@@ -393,6 +396,23 @@ impl BranchingRegistry {
                     eta_rel: o.eta_rel,
                     lookahead: o.lookahead.max(1),
                     max_iterations: o.strong_iterations,
+                }))
+            },
+        );
+        #[cfg(feature = "torch")]
+        r.register(
+            "gnn",
+            "learned bipartite GCNN policy (imitation of strong branching; needs a checkpoint)",
+            |o| {
+                let path = o.model.as_ref().ok_or_else(|| {
+                    Error::invalid(
+                        "branching rule gnn",
+                        "no model",
+                        "a checkpoint trained by imitation (RuleOptions::model / --gnn-model)",
+                    )
+                })?;
+                Ok(Box::new(super::gnn::Learned {
+                    policy: super::gnn::GnnPolicy::load(path)?,
                 }))
             },
         );

@@ -191,6 +191,12 @@ impl DualSimplex {
         &self.d[..self.n]
     }
 
+    /// Reduced costs of the row logicals (`s_i = -a_i^T x`): minus the
+    /// row duals.
+    pub fn row_reduced_costs(&self) -> &[f64] {
+        &self.d[self.n..]
+    }
+
     /// Whether structural `j` is basic.
     pub fn is_basic(&self, j: usize) -> bool {
         self.status[j] == Status::Basic

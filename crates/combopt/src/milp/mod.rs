@@ -10,6 +10,9 @@
 //! - [`branching`]: the [`BranchingRule`] trait and its registry
 //!   ([`BranchingRegistry`]): most fractional, pseudo-cost, full strong,
 //!   reliability;
+//! - [`features`]: bipartite-graph node features and strong-branching
+//!   sample collection; [`gnn`] (feature `torch`): the learned GCNN policy
+//!   trained by imitation of strong branching;
 //! - [`mps`]: MPS reading and writing;
 //! - [`generators`]: set cover, combinatorial auctions, capacitated facility
 //!   location, maximum independent set (Gasse et al. 2019).
@@ -28,7 +31,10 @@
 
 pub mod bnb;
 pub mod branching;
+pub mod features;
 pub mod generators;
+#[cfg(feature = "torch")]
+pub mod gnn;
 pub mod lp;
 pub mod mps;
 pub mod problem;
