@@ -50,7 +50,7 @@ pub fn target(name: &str) -> Result<Target> {
         })
 }
 
-const TARGETS: [Target; 16] = [
+const TARGETS: [Target; 17] = [
     Target {
         name: "scores-csv",
         about: "duality_eval::scores::ScoreSet::read_csv (tidy scores CSV)",
@@ -95,6 +95,12 @@ const TARGETS: [Target; 16] = [
         name: "tsplib",
         about: "duality_combopt::tsp::parse_tsp (TSPLIB 95)",
         run: tsplib,
+    },
+    Target {
+        name: "mps",
+        about:
+            "duality_combopt::milp::parse_mps (MPS; plus: what parses is written and parses again)",
+        run: mps,
     },
     Target {
         name: "cvrplib",
@@ -227,6 +233,19 @@ fn tsplib(data: &[u8]) -> std::result::Result<bool, String> {
     if again.len() != n {
         return Err(format!("round trip changed {n} cities to {}", again.len()));
     }
+    Ok(true)
+}
+
+fn mps(data: &[u8]) -> std::result::Result<bool, String> {
+    use duality_combopt::milp::{parse_mps, write_mps_string};
+    let Some(t) = text(data) else {
+        return Ok(false);
+    };
+    let Some(p) = outcome(parse_mps(t, "fuzz.mps"))? else {
+        return Ok(false);
+    };
+    parse_mps(&write_mps_string(&p), "again.mps")
+        .map_err(|e| format!("written MPS does not parse again: {e}"))?;
     Ok(true)
 }
 
