@@ -39,6 +39,220 @@ pub enum DdpCommand {
     /// executed policy exactly against the tabular DP optimum and the
     /// risk-neutral policy.
     Deep(DeepArgs),
+    /// Dual RL from offline data on a tabular MDP (infinite horizon): f-DVL
+    /// (chi-square or total variation), XQL's Gumbel loss, or ReCOIL
+    /// imitation; the datasets are drawn from the MDP around its optimal
+    /// (expert) policy, and the learned policy is valued exactly against
+    /// the LP optimum.
+    Offline(OfflineArgs),
+}
+
+/// Arguments of `duality ddp offline`.
+#[derive(Debug, Args)]
+pub struct OfflineArgs {
+    /// MDP file (.toml or .json), infinite horizon.
+    #[arg(long)]
+    mdp: PathBuf,
+    /// fdvl (chi-square or --divergence tv) | xql (Gumbel loss) | recoil.
+    #[arg(long, default_value = "fdvl")]
+    algo: String,
+    /// f-DVL divergence: chi-square | tv.
+    #[arg(long, default_value = "chi-square")]
+    divergence: String,
+    /// Behaviour of the offline data: random | medium | suboptimal | expert
+    /// (around the MDP's optimal policy).
+    #[arg(long, default_value = "medium")]
+    behaviour: String,
+    /// Offline trajectories.
+    #[arg(long, default_value_t = 100)]
+    episodes: usize,
+    /// Expert trajectories (added to the data; ReCOIL's demonstrations).
+    #[arg(long, default_value_t = 5)]
+    expert_episodes: usize,
+    /// Steps per trajectory.
+    #[arg(long, default_value_t = 30)]
+    length: usize,
+    /// f-DVL weight lambda in (0, 1), or XQL's temperature (> 0).
+    #[arg(long, default_value_t = 0.95)]
+    lambda: f64,
+    /// f-DVL / XQL outer iterations.
+    #[arg(long, default_value_t = 300)]
+    iterations: usize,
+    /// f-DVL / XQL value steps per iteration.
+    #[arg(long, default_value_t = 20)]
+    v_steps: usize,
+    /// f-DVL / XQL step size of the value steps.
+    #[arg(long, default_value_t = 0.5)]
+    lr: f64,
+    /// ReCOIL mixture weight beta in (0, 1).
+    #[arg(long, default_value_t = 0.5)]
+    beta: f64,
+    /// Seed of the datasets.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// What `duality ddp offline` reports.
+#[derive(Debug, Serialize)]
+struct OfflineReport {
+    mdp: String,
+    algo: String,
+    behaviour: String,
+    transitions: usize,
+    /// Exact value of the learned policy from a uniform start state.
+    policy_value: f64,
+    /// LP optimum (the expert's value) and the uniform policy's value.
+    lp_optimum: f64,
+    uniform_value: f64,
+    /// (policy - uniform) / (optimum - uniform).
+    normalised_return: f64,
+    /// Behaviour cloning on the same data, normalised the same way.
+    bc_normalised_return: f64,
+    /// Whether every loss and value stayed finite.
+    stable: bool,
+    /// Loss per iteration (f-DVL / XQL) or per evaluation (ReCOIL).
+    losses: Vec<f64>,
+    policy: Vec<usize>,
+}
+
+fn offline(args: OfflineArgs) -> anyhow::Result<()> {
+    use duality_distdp::dual_rl::{
+        behaviour_cloning, fdvl, one_hot, policy_value, recoil, rollouts, Behaviour, FDivergence,
+        FdvlParams, RecoilParams,
+    };
+    use duality_distdp::lp::solve_mdp_lp;
+    let mdp = FiniteMdp::load(&args.mdp)?;
+    let behaviour: Behaviour = args.behaviour.parse()?;
+    // Every setting is checked before any data is drawn.
+    enum Algo {
+        Fdvl(FdvlParams),
+        Recoil(RecoilParams),
+    }
+    let algo = match args.algo.as_str() {
+        "fdvl" => {
+            let div: FDivergence = args.divergence.parse()?;
+            if div == FDivergence::Gumbel {
+                anyhow::bail!("--divergence gumbel is --algo xql");
+            }
+            Algo::Fdvl(FdvlParams::new(
+                div,
+                args.lambda,
+                args.iterations,
+                args.v_steps,
+                args.lr,
+            )?)
+        }
+        "xql" => Algo::Fdvl(FdvlParams::new(
+            FDivergence::Gumbel,
+            args.lambda,
+            args.iterations,
+            args.v_steps,
+            args.lr,
+        )?),
+        "recoil" => Algo::Recoil(RecoilParams::new(args.beta, 10_000)?),
+        other => anyhow::bail!("unknown --algo {other:?}: expected fdvl | xql | recoil"),
+    };
+    if matches!(algo, Algo::Recoil(_)) && args.expert_episodes == 0 {
+        anyhow::bail!("--algo recoil needs --expert-episodes >= 1");
+    }
+    for (flag, n) in [
+        ("--episodes", args.episodes),
+        ("--expert-episodes", args.expert_episodes),
+    ] {
+        duality_core::limits::product(&[(flag, n), ("--length", args.length)])?;
+    }
+    let (ns, na) = (mdp.n_states(), mdp.n_actions());
+    let mu = vec![1.0 / ns as f64; ns];
+    let lp = solve_mdp_lp(&mdp, &mu)?;
+    let uniform_value = policy_value(&mdp, &vec![vec![1.0 / na as f64; na]; ns])?;
+    let mut rng = duality_core::seed::Seeder::new(args.seed).rng(0);
+    let rows = behaviour.policy(&lp.policy, na, &mut rng);
+    let offline_data = if args.episodes > 0 {
+        rollouts(&mdp, &rows, args.episodes, args.length, &mut rng)?
+    } else {
+        Vec::new()
+    };
+    let expert = if args.expert_episodes > 0 {
+        rollouts(
+            &mdp,
+            &one_hot(&lp.policy, na),
+            args.expert_episodes,
+            args.length,
+            &mut rng,
+        )?
+    } else {
+        Vec::new()
+    };
+    let mut all = offline_data.concat();
+    all.extend(expert.concat());
+    if all.is_empty() {
+        anyhow::bail!("no offline data: set --episodes or --expert-episodes above 0");
+    }
+    let (policy, losses, stable) = match &algo {
+        Algo::Fdvl(p) => {
+            let sol = fdvl(&mdp, &all, p)?;
+            (sol.policy, sol.losses, sol.stable)
+        }
+        Algo::Recoil(p) => {
+            let sol = recoil(&mdp, &expert, &offline_data, p)?;
+            (sol.policy, sol.losses, true)
+        }
+    };
+    let gap = lp.primal_objective - uniform_value;
+    let norm = |v: f64| {
+        if gap.abs() > 1e-12 {
+            (v - uniform_value) / gap
+        } else {
+            1.0
+        }
+    };
+    let value = policy_value(&mdp, &one_hot(&policy, na))?;
+    let bc = policy_value(&mdp, &one_hot(&behaviour_cloning(ns, na, &all)?, na))?;
+    // Losses of a diverged run end at the first non-finite one; JSON has
+    // no NaN or inf, so the report keeps the finite prefix.
+    let losses: Vec<f64> = losses.into_iter().take_while(|l| l.is_finite()).collect();
+    let report = OfflineReport {
+        mdp: mdp.name().to_string(),
+        algo: match &algo {
+            Algo::Fdvl(p) => format!("{} ({:?}, lambda {})", args.algo, p.divergence, p.lambda),
+            Algo::Recoil(p) => format!("recoil (beta {})", p.beta),
+        },
+        behaviour: args.behaviour.clone(),
+        transitions: all.len(),
+        policy_value: value,
+        lp_optimum: lp.primal_objective,
+        uniform_value,
+        normalised_return: norm(value),
+        bc_normalised_return: norm(bc),
+        stable,
+        losses,
+        policy,
+    };
+    emit(args.format, &report, |r| {
+        println!(
+            "{} on {} ({} transitions, {} behaviour + expert trajectories)",
+            r.algo, r.mdp, r.transitions, r.behaviour
+        );
+        println!(
+            "learned policy value {:.4} (LP optimum {:.4}, uniform {:.4}): normalised {:.3}",
+            r.policy_value, r.lp_optimum, r.uniform_value, r.normalised_return
+        );
+        println!(
+            "behaviour cloning on the same data: normalised {:.3}",
+            r.bc_normalised_return
+        );
+        println!(
+            "stable: {} ({} losses, last {:.4e})",
+            r.stable,
+            r.losses.len(),
+            r.losses.last().copied().unwrap_or(0.0)
+        );
+        let acts: Vec<String> = r.policy.iter().map(|a| a.to_string()).collect();
+        println!("policy: {}", acts.join(" "));
+    })
 }
 
 /// Arguments of `duality ddp deep`.
@@ -180,6 +394,7 @@ pub fn run(cmd: DdpCommand) -> anyhow::Result<()> {
         DdpCommand::Solve(args) => solve_mdp(args),
         DdpCommand::Price(args) => price(args),
         DdpCommand::Deep(args) => deep(args),
+        DdpCommand::Offline(args) => offline(args),
     }
 }
 

@@ -25,7 +25,8 @@
 //! - [`lp`]: the primal (values) and dual (occupancy) LPs of an MDP solved by
 //!   an exact simplex;
 //! - [`dual_rl`]: tabular f-DVL from offline data (chi-square, total
-//!   variation, and XQL's Gumbel loss) on the dual side of those LPs;
+//!   variation, and XQL's Gumbel loss) on the dual side of those LPs, and
+//!   ReCOIL imitation from off-policy data plus a few expert trajectories;
 //! - [`stopping`]: prices as intervals (out-of-sample LSMC lower bound and
 //!   the Andersen-Broadie dual upper bound); Longstaff-Schwartz least-squares Monte Carlo for
 //!   Bermudan/American puts with a CRR binomial-lattice oracle and
