@@ -120,7 +120,10 @@ fn a_byte_order_mark_is_skipped() {
 fn tour_lengths_cannot_overflow() {
     // Coordinates near f64::MAX: squared distances overflow.
     let e = err(&EUC.replace("3 10 10", "3 1e300 10"));
-    assert!(e.contains("line 8") && e.contains("overflow"), "{e}");
+    assert!(
+        e.contains("line 8") && e.contains("1e300") && e.contains("overflow"),
+        "{e}"
+    );
     // Weights whose sum over a tour overflows.
     let e = err(&explicit("UPPER_ROW", "3", "1e308 1e308 1e308"));
     assert!(e.contains("line 7") && e.contains("overflow"), "{e}");

@@ -585,7 +585,7 @@ impl Spec {
                 return Err(p.err(
                     big_line,
                     format!(
-                        "edge weight {big}: a tour of {n} such edges overflows f64 (with DIMENSION {n} the weights must stay below {:e})",
+                        "edge weight {big:e}: a tour of {n} such edges overflows f64 (with DIMENSION {n} the weights must stay below {:e})",
                         f64::MAX / n as f64
                     ),
                 ));
@@ -665,7 +665,7 @@ fn check_span<'t, I: Iterator<Item = (usize, &'t str)>>(
         return Err(p.err(
             far.1,
             format!(
-                "coordinate {} is so large that distances or a tour length overflow f64 (the coordinates span {sx:e} x {sy:e})",
+                "coordinate {:e} is so large that distances or a tour length overflow f64 (the coordinates span {sx:e} x {sy:e})",
                 far.0
             ),
         ));
