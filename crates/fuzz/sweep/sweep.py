@@ -125,6 +125,7 @@ BASES = [
     ["ddp", "solve", "--mdp", "{mdp.toml}", "--objective", "cvar:0.5"],
     ["ddp", "price", "--paths", "2000", "--steps", "10"],
     ["align", "train", "--config", "{align.toml}"],
+    ["align", "loss", "--input", "{pairs.csv}"],
 ]
 
 def hostile_files(name, text):
@@ -180,9 +181,14 @@ def hostile_files(name, text):
         out.append(("mdp-states-1e12", re.sub(r"^states = .*$", "states = 1000000000000", text, flags=re.M)))
         out.append(("mdp-horizon-1e12", re.sub(r"^horizon = .*$", "horizon = 1000000000000", text, flags=re.M)))
     if name == "align.toml":
-        for k in ("vocab", "length", "pairs", "lr", "oracle_scale"):
+        def set_in(section, k, v):
+            body = re.sub(rf"^{k} = .*\n", "", text, flags=re.M) if f"[{section}]" in text else text + f"\n[{section}]\n"
+            return body.replace(f"[{section}]\n", f"[{section}]\n{k} = {v}\n", 1)
+        for section, k in (("task", "vocab"), ("task", "completion_len"), ("task", "pairs"),
+                           ("task", "oracle_scale"), ("offline", "lr"), ("policy", "max_len"), ("policy", "vocab")):
             for v in ("1000000000000", "-4", "nan", "1e300"):
-                out.append((f"align-{k}={v}", re.sub(rf"^{k} = .*$", f"{k} = {v}", text, flags=re.M) if re.search(rf"^{k} = ", text, flags=re.M) else f"{k} = {v}\n" + text))
+                out.append((f"align-{section}.{k}={v}", set_in(section, k, v)))
+        out.append(("align-eval-samples-1e12", text.replace("eval_samples = 400", "eval_samples = 1000000000000")))
     if name == "ope.csv":
         out.append(("ope-policy-rows-sum-2", text.replace("0.3,0.7", "1.3,0.7")))
         out.append(("ope-pscore-0", text.replace(",0.5,", ",0,")))
