@@ -280,7 +280,24 @@ impl Policy for Ucb1 {
         self.stats.reset();
     }
     fn select(&mut self, round: &Round<'_>, _rng: &mut dyn RngCore) -> Arm {
-        self.stats.select_by_index(|a| self.index(a, round.t))
+        if let Some(a) = self.stats.unpulled() {
+            return a;
+        }
+        // `index` with `2 ln t` computed once per round instead of once per
+        // arm (the same numbers: the same operations in the same order),
+        // one pass over the arm statistics, ties to the lowest arm as
+        // `argmax_by`.
+        let two_ln_t = 2.0 * (round.t.max(1) as f64).ln();
+        let mut best = 0;
+        let mut best_value = f64::NEG_INFINITY;
+        for (a, (&n, &sum)) in self.stats.pulls.iter().zip(&self.stats.sums).enumerate() {
+            let v = sum / n as f64 + self.scale * (two_ln_t / n as f64).sqrt();
+            if v > best_value {
+                best = a;
+                best_value = v;
+            }
+        }
+        best
     }
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
         self.stats.add(arm, reward);
@@ -545,5 +562,30 @@ impl Policy for GaussianThompson {
     }
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
         self.stats.add(arm, reward);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn ucb1_select_is_the_argmax_of_its_index() {
+        let mut rng = duality_core::seed::DualityRng::seed_from_u64(9);
+        let means = [0.2, 0.5, 0.45, 0.7, 0.69];
+        let mut p = Ucb1::with_scale(5, 0.8).unwrap();
+        for t in 1..=3_000 {
+            let round = Round::new(t, 3_000);
+            let arm = p.select(&round, &mut rng);
+            let expect = p.stats.select_by_index(|a| p.index(a, t));
+            assert_eq!(arm, expect, "round {t}");
+            let reward = if rng.random::<f64>() < means[arm] {
+                1.0
+            } else {
+                0.0
+            };
+            p.update(&round, arm, reward);
+        }
     }
 }
