@@ -93,6 +93,11 @@ fn huge_sizes_are_refused_before_allocating() {
             "hidden",
         ),
     ];
+    // The reward model's widths are its own config's, checked when it is built.
+    let e = run_err(
+        "trainer = \"reward-model\"\neval_samples = 50\n[task]\npairs = 32\n[reward-model.model]\nhidden = 1000000000000\n",
+    );
+    assert!(e.contains("reward model") && e.contains("hidden"), "{e}");
     for (text, field) in cases {
         let e = config_err(&text);
         assert!(e.contains(field) && e.contains("memory"), "{field}: {e}");

@@ -78,6 +78,21 @@ impl RewardModel {
     /// A freshly initialised model.
     pub fn new(config: &RewardModelConfig) -> Result<Self> {
         config.validate()?;
+        // The same GRU shape as a policy's (embedding, GRU, head), so the
+        // policy estimate bounds it; refused before allocating.
+        let shape = crate::policy::PolicyConfig {
+            vocab: config.vocab,
+            embed: config.embed,
+            hidden: config.hidden,
+            ..crate::policy::PolicyConfig::default()
+        };
+        crate::limits::check_bytes(
+            format!(
+                "reward model (vocab = {}, embed = {}, hidden = {})",
+                config.vocab, config.embed, config.hidden
+            ),
+            crate::limits::policy_bytes(&shape),
+        )?;
         Ok(crate::util::seeded_init(config.seed, || {
             let vs = nn::VarStore::new(Device::Cpu);
             let root = vs.root();
