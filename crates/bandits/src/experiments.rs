@@ -101,6 +101,11 @@ pub fn suite() -> Suite {
                 about: "UCB on private sums (tree mechanism, Laplace, epsilon-DP) against UCB1 on Bernoulli K=5: regret as a function of epsilon",
                 run: papers::private_ucb,
             },
+            Experiment {
+                name: "fair-learning",
+                about: "individually fair learning with one-sided feedback (Bechavod & Roth 2023): Exp2 and Context-Semi-Bandit-FTPL over threshold classifiers with a 3-auditor panel; fitted exponents of misclassification regret and fairness violations vs a learner ignoring the auditors",
+                run: papers::fair_learning,
+            },
         ],
     }
 }
@@ -1992,7 +1997,8 @@ mod tests {
                 "relax-heat",
                 "portfolio-ensemble",
                 "private-counting",
-                "private-ucb"
+                "private-ucb",
+                "fair-learning"
             ]
         );
         for quick in [false, true] {
@@ -2007,6 +2013,7 @@ mod tests {
             typed::<papers::PortfolioParams>(&suite, "portfolio-ensemble", quick);
             typed::<papers::PrivateCountingParams>(&suite, "private-counting", quick);
             typed::<papers::PrivateUcbParams>(&suite, "private-ucb", quick);
+            typed::<papers::FairLearningParams>(&suite, "fair-learning", quick);
         }
         duality_bench::check_defaults(suite.name, suite.defaults, &names, true).unwrap();
     }

@@ -37,6 +37,8 @@
 //!   *Ensembling Portfolio Strategies* (Lam 2024);
 //! - [`continual`]: differential privacy under continual observation (tree
 //!   and square-root factorisation counters, private UCB);
+//! - [`fairness`]: individually fair learning with one-sided feedback
+//!   (auditor panel, Exp2 and Context-Semi-Bandit-FTPL);
 //! - [`config`], [`plot`], [`stats`]: TOML simulation specs, SVG curves,
 //!   bootstrap CIs through `duality-eval`.
 //!
@@ -62,6 +64,7 @@ pub mod driver;
 pub mod env;
 #[cfg(feature = "experiments")]
 pub mod experiments;
+pub mod fairness;
 pub mod knapsacks;
 pub(crate) mod linalg;
 pub mod linear;

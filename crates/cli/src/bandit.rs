@@ -21,6 +21,10 @@
 //!   tree|tree-gaussian|factorization] [--delta D] [--seed S]`: private
 //!   running counts under continual observation
 //!   (`duality_bandits::continual`);
+//! - `fair [--learner exp2|ftpl|blind] [--rounds T] [--k K] [--c C]
+//!   [--seed S]`: individually fair learning with one-sided feedback
+//!   (`duality_bandits::fairness`): regret and reported violations at
+//!   log-spaced rounds;
 //! - `policies [--format json]`: the registered policies (the `kind`s a
 //!   simulation spec may name), their parameters and sources, read from
 //!   `duality_bandits::registry`, so a new policy appears without a change
@@ -52,6 +56,31 @@ pub enum BanditCommand {
     Portfolio(PortfolioArgs),
     /// Differentially private running counts of a stream (binary tree or square-root factorisation mechanism).
     PrivateCount(PrivateCountArgs),
+    /// Individually fair online classification with one-sided feedback and an auditor panel (Bechavod & Roth).
+    Fair(FairArgs),
+}
+
+/// Arguments of `duality bandit fair`.
+#[derive(Debug, Args)]
+pub struct FairArgs {
+    /// Learner: exp2, ftpl (Context-Semi-Bandit-FTPL) or blind (Exp2 ignoring the auditors).
+    #[arg(long, default_value = "exp2")]
+    pub learner: String,
+    /// Rounds T.
+    #[arg(long, default_value_t = 4000)]
+    pub rounds: usize,
+    /// Individuals per round (batch size, at least 2).
+    #[arg(long, default_value_t = 4)]
+    pub k: usize,
+    /// Lagrange weight C of a reported fairness violation.
+    #[arg(long, default_value_t = 10.0)]
+    pub c: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 /// Arguments of `duality bandit private-count`.
@@ -184,7 +213,50 @@ pub fn run(cmd: BanditCommand) -> anyhow::Result<()> {
         BanditCommand::Relax(args) => relax(args),
         BanditCommand::Portfolio(args) => portfolio(args),
         BanditCommand::PrivateCount(args) => private_count(args),
+        BanditCommand::Fair(args) => fair(args),
     }
+}
+
+fn fair(args: FairArgs) -> anyhow::Result<()> {
+    use duality_bandits::fairness::{run_fair, threshold_class, FairLearner, FairnessEnv};
+    anyhow::ensure!(
+        args.c.is_finite() && args.c >= 0.0,
+        "--c {}: expected a finite weight >= 0",
+        args.c
+    );
+    anyhow::ensure!(args.rounds >= 1, "--rounds 0: expected at least 1 round");
+    let learner: FairLearner = args.learner.parse()?;
+    let env = FairnessEnv::standard(args.k)?;
+    let class = threshold_class(7, 8)?;
+    let checkpoints = duality_bandits::analysis::log_checkpoints(args.rounds, 10);
+    let mut rng = duality_core::seed::Seeder::new(args.seed)
+        .named("fair")
+        .rng(0);
+    let run = run_fair(
+        &env,
+        &class,
+        learner,
+        args.rounds,
+        args.c,
+        &checkpoints,
+        &mut rng,
+    )?;
+    emit(args.format, &run, |r| {
+        println!(
+            "{}: {} rounds, {} individuals a round, C = {}, seed {}",
+            r.learner, args.rounds, args.k, args.c, args.seed
+        );
+        println!(
+            "{:>8} {:>16} {:>16} {:>12}",
+            "round", "regret (best h)", "regret (fair ref)", "violations"
+        );
+        for i in 0..r.checkpoints.len() {
+            println!(
+                "{:>8} {:>16.1} {:>16.1} {:>12}",
+                r.checkpoints[i], r.regret[i], r.regret_vs_fair[i], r.violations[i]
+            );
+        }
+    })
 }
 
 #[derive(Debug, Serialize)]

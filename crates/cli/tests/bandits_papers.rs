@@ -172,3 +172,29 @@ fn private_count_bad_input_names_the_value() {
     ]);
     assert!(!ok && err.contains("empty"), "{err}");
 }
+
+#[test]
+fn fair_reports_regret_and_violations() {
+    let (ok, out, err) = run(&[
+        "bandit",
+        "fair",
+        "--rounds",
+        "300",
+        "--learner",
+        "ftpl",
+        "--format",
+        "json",
+    ]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["learner"], "context-semi-bandit-ftpl");
+    assert_eq!(v["checkpoints"].as_array().unwrap().last().unwrap(), 300);
+    let (ok, out, err) = run(&["bandit", "fair", "--rounds", "200"]);
+    assert!(ok && out.contains("violations"), "{err}");
+    let (ok, _, err) = run(&["bandit", "fair", "--k", "1"]);
+    assert!(!ok && err.contains("batch size k"), "{err}");
+    let (ok, _, err) = run(&["bandit", "fair", "--learner", "ucb"]);
+    assert!(!ok && err.contains("ucb"), "{err}");
+    let (ok, _, err) = run(&["bandit", "fair", "--c", "nan"]);
+    assert!(!ok && err.contains("--c"), "{err}");
+}
