@@ -216,6 +216,13 @@ fn python_api(ctx: &Context) -> anyhow::Result<Outcome> {
     // Rust-level times: a warm-up call, then `reps` timed calls now and
     // `reps` more after the Python process (under --compare), so that both
     // sides see the machine's load of the same minutes; the best counts.
+    // On a pool of their own: the harness's pool may be busy with the
+    // experiment itself, which left the bootstrap one thread (its time
+    // matched the wheel's at RAYON_NUM_THREADS=1).
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(rayon::current_num_threads())
+        .build()?;
+    let rust_call = |w: &Workloads, name: &str, p: &Params| pool.install(|| rust_call(w, name, p));
     let mut rust_times: Vec<Vec<f64>> = vec![Vec::new(); WORKLOADS.len()];
     let mut rust_results: Vec<Vec<f64>> = Vec::new();
     for (i, (name, _)) in WORKLOADS.iter().enumerate() {
