@@ -23,6 +23,21 @@ pub const MAX_LEARNING_RATE: f64 = 10.0;
 /// [`MAX_LEARNING_RATE`]).
 pub const MAX_WEIGHT_DECAY: f64 = 10.0;
 
+/// The largest loss temperature beta accepted: the losses scale f32
+/// log-ratio margins by it, so far larger values only overflow (beta =
+/// 1e308 made every loss NaN at step 0).
+pub const MAX_BETA: f64 = 1e6;
+
+/// A float as the user would have written it: `1e300` rather than its 301
+/// digits (errors quote it).
+pub(crate) fn short(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e6).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
 /// Longest prompt of any test bed (CountDown's four tokens), used in the
 /// estimates.
 pub(crate) const MAX_PROMPT_LEN: usize = 4;
@@ -43,14 +58,14 @@ pub fn check_optimizer(field: &str, config: &OptimizerConfig) -> Result<()> {
     if !(config.lr > 0.0 && config.lr <= MAX_LEARNING_RATE) {
         return Err(Error::invalid(
             format!("{field}.lr"),
-            config.lr,
+            short(config.lr),
             format!("a learning rate in (0, {MAX_LEARNING_RATE}]"),
         ));
     }
     if !(config.weight_decay >= 0.0 && config.weight_decay <= MAX_WEIGHT_DECAY) {
         return Err(Error::invalid(
             format!("{field}.weight_decay"),
-            config.weight_decay,
+            short(config.weight_decay),
             format!("a weight decay in [0, {MAX_WEIGHT_DECAY}]"),
         ));
     }
@@ -114,6 +129,10 @@ mod tests {
                 .to_string();
             assert!(e.contains("optimizer") && e.contains("lr"), "{lr}: {e}");
         }
+        let e = check_optimizer("optimizer", &OptimizerConfig::adam(1e300))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("= 1e300"), "{e}");
         let wd = OptimizerConfig {
             weight_decay: 1e30,
             ..ok

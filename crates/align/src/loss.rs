@@ -182,8 +182,12 @@ impl LossConfig {
 impl Validate for LossConfig {
     /// Checks beta > 0, e in [0, 0.5), gamma >= 0.
     fn validate(&self) -> Result<()> {
-        if !(self.beta.is_finite() && self.beta > 0.0) {
-            return Err(Error::invalid("beta", self.beta, "a finite number > 0"));
+        if !(self.beta > 0.0 && self.beta <= crate::limits::MAX_BETA) {
+            return Err(Error::invalid(
+                "beta",
+                crate::limits::short(self.beta),
+                format!("a number in (0, {:e}]", crate::limits::MAX_BETA),
+            ));
         }
         if !(0.0..0.5).contains(&self.label_smoothing) {
             return Err(Error::invalid(

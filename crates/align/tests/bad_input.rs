@@ -36,7 +36,10 @@ fn absurd_learning_rates_are_refused_before_training() {
         }
     }
     let e = config_err(&format!("{BASE}[kto.optimizer]\nweight_decay = 1e300\n"));
-    assert!(e.contains("weight_decay"), "{e}");
+    assert!(e.contains("weight_decay") && e.contains("1e300"), "{e}");
+    // beta = 1e308 made every loss NaN at step 0; now refused up front.
+    let e = config_err(&format!("{BASE}[offline.loss]\nbeta = 1e308\n"));
+    assert!(e.contains("beta") && e.contains("1e308"), "{e}");
 }
 
 #[test]
