@@ -80,13 +80,26 @@ impl OptimizerConfig {
 
 impl Validate for OptimizerConfig {
     fn validate(&self) -> Result<()> {
-        if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(Error::config("lr", format!("must be > 0, got {}", self.lr)));
+        // Parameters are f32: a rate or decay beyond f32::MAX turns every
+        // update into inf (tch then panics inside the optimizer).
+        let most = f64::from(f32::MAX);
+        if !(self.lr.is_finite() && self.lr > 0.0 && self.lr <= most) {
+            return Err(Error::config(
+                "lr",
+                format!(
+                    "must be in (0, {most:?}] (f32 parameters), got {:?}",
+                    self.lr
+                ),
+            ));
         }
-        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0 && self.weight_decay <= most)
+        {
             return Err(Error::config(
                 "weight_decay",
-                format!("must be >= 0, got {}", self.weight_decay),
+                format!(
+                    "must be in [0, {most:?}] (f32 parameters), got {:?}",
+                    self.weight_decay
+                ),
             ));
         }
         if !(0.0..1.0).contains(&self.momentum) {
@@ -96,5 +109,31 @@ impl Validate for OptimizerConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_beyond_f32_are_refused_with_the_value_as_a_short_number() {
+        let err = OptimizerConfig::adam(1e300)
+            .validate()
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("lr") && err.contains("1e300"), "{err}");
+        assert!(OptimizerConfig::adam(f64::NAN).validate().is_err());
+        assert!(OptimizerConfig::adam(0.0).validate().is_err());
+        assert!(OptimizerConfig::adam(1e-3).validate().is_ok());
+        let decay = OptimizerConfig {
+            weight_decay: 1e39,
+            ..OptimizerConfig::default()
+        };
+        assert!(decay
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("weight_decay"));
     }
 }
