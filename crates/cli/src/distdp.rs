@@ -45,6 +45,109 @@ pub enum DdpCommand {
     /// (expert) policy, and the learned policy is valued exactly against
     /// the LP optimum.
     Offline(OfflineArgs),
+    /// Global vs episodic count-based exploration bonuses (and their
+    /// product) for a tabular Q-learning agent in a contextual gridworld
+    /// whose layout is redrawn every episode (Henaff et al. 2023).
+    Explore(ExploreArgs),
+}
+
+/// Arguments of `duality ddp explore`.
+#[derive(Debug, Args)]
+pub struct ExploreArgs {
+    /// none | global | episodic | product | all.
+    #[arg(long, default_value = "all")]
+    bonus: String,
+    /// Shared structure in [0, 1]: probability that a wall cell or the goal
+    /// keeps the base layout in a new episode.
+    #[arg(long, default_value_t = 0.5)]
+    shared: f64,
+    /// Grid side.
+    #[arg(long, default_value_t = 7)]
+    size: usize,
+    /// Wall density in [0, 1).
+    #[arg(long, default_value_t = 0.2)]
+    wall_density: f64,
+    /// Steps per episode.
+    #[arg(long, default_value_t = 40)]
+    horizon: usize,
+    /// Training episodes.
+    #[arg(long, default_value_t = 1_000)]
+    episodes: usize,
+    /// Bonus scale.
+    #[arg(long, default_value_t = 0.1)]
+    beta: f64,
+    /// Seed (the same grid and layouts for every bonus).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// One bonus's result in `duality ddp explore`.
+#[derive(Debug, Serialize)]
+struct ExploreRow {
+    bonus: String,
+    mean_return: f64,
+    success_rate: f64,
+}
+
+/// What `duality ddp explore` reports.
+#[derive(Debug, Serialize)]
+struct ExploreReport {
+    shared: f64,
+    size: usize,
+    episodes: usize,
+    seed: u64,
+    results: Vec<ExploreRow>,
+}
+
+fn explore(args: ExploreArgs) -> anyhow::Result<()> {
+    use duality_distdp::explore::{run as run_explore, Bonus, ExploreParams};
+    let bonuses: Vec<Bonus> = if args.bonus == "all" {
+        Bonus::ALL.to_vec()
+    } else {
+        vec![args.bonus.parse()?]
+    };
+    let params = ExploreParams {
+        size: args.size,
+        wall_density: args.wall_density,
+        shared: args.shared,
+        horizon: args.horizon,
+        episodes: args.episodes,
+        beta: args.beta,
+        ..ExploreParams::default()
+    };
+    params.validate()?;
+    let mut results = Vec::new();
+    for b in bonuses {
+        let mut rng = duality_core::seed::Seeder::new(args.seed).rng(0);
+        let r = run_explore(&params, b, &mut rng)?;
+        results.push(ExploreRow {
+            bonus: b.to_string(),
+            mean_return: r.mean_return,
+            success_rate: r.success_rate,
+        });
+    }
+    let report = ExploreReport {
+        shared: args.shared,
+        size: args.size,
+        episodes: args.episodes,
+        seed: args.seed,
+        results,
+    };
+    emit(args.format, &report, |r| {
+        println!(
+            "{}x{} contextual gridworld, shared structure {}, {} episodes, seed {}",
+            r.size, r.size, r.shared, r.episodes, r.seed
+        );
+        for row in &r.results {
+            println!(
+                "  {:<9} mean return {:.4}  success rate {:.3}",
+                row.bonus, row.mean_return, row.success_rate
+            );
+        }
+    })
 }
 
 /// Arguments of `duality ddp offline`.
@@ -395,6 +498,7 @@ pub fn run(cmd: DdpCommand) -> anyhow::Result<()> {
         DdpCommand::Price(args) => price(args),
         DdpCommand::Deep(args) => deep(args),
         DdpCommand::Offline(args) => offline(args),
+        DdpCommand::Explore(args) => explore(args),
     }
 }
 

@@ -81,3 +81,40 @@ fn offline_bad_settings_are_named() {
         );
     }
 }
+
+#[test]
+fn explore_reports_every_bonus_and_names_bad_settings() {
+    let v = json(&[
+        "ddp",
+        "explore",
+        "--shared",
+        "1",
+        "--episodes",
+        "200",
+        "--format",
+        "json",
+    ]);
+    let rows = v["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{v}");
+    for row in rows {
+        let m = row["mean_return"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&m), "{row}");
+    }
+    for (args, want) in [
+        (vec!["--shared", "nan"], "shared"),
+        (vec!["--bonus", "curiosity"], "bonus"),
+        (vec!["--size", "1000000"], "size"),
+        (
+            vec!["--episodes", "10000000", "--horizon", "10000"],
+            "episodes x horizon",
+        ),
+    ] {
+        let mut all = vec!["ddp", "explore"];
+        all.extend(args.iter());
+        let (ok, _, err) = run(&all);
+        assert!(
+            !ok && err.contains(want) && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+}

@@ -27,6 +27,8 @@
 //! - [`dual_rl`]: tabular f-DVL from offline data (chi-square, total
 //!   variation, and XQL's Gumbel loss) on the dual side of those LPs, and
 //!   ReCOIL imitation from off-policy data plus a few expert trajectories;
+//! - [`explore`]: global vs episodic count-based exploration bonuses (and
+//!   their product) in contextual gridworlds (Henaff et al. 2023);
 //! - [`stopping`]: prices as intervals (out-of-sample LSMC lower bound and
 //!   the Andersen-Broadie dual upper bound); Longstaff-Schwartz least-squares Monte Carlo for
 //!   Bermudan/American puts with a CRR binomial-lattice oracle and
@@ -64,6 +66,7 @@ pub mod dual_rl;
 pub mod evaluation;
 #[cfg(feature = "experiments")]
 pub mod experiments;
+pub mod explore;
 pub mod lp;
 pub mod mdp;
 pub mod objective;
