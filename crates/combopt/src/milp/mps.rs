@@ -561,6 +561,26 @@ ENDATA
     }
 
     #[test]
+    fn objective_constant_follows_scip() {
+        // SCIP 6.2.1 (PySCIPOpt, fixtures/combopt/peer_scip.py) reads this
+        // variant (MYEQN = 0.5) as optimal at 5.5: the objective row's RHS
+        // -2.5 is a constant +2.5.
+        let p = parse_mps(&SAMPLE.replace("MYEQN        7.0", "MYEQN        0.5"), "v").unwrap();
+        let mut rule = crate::milp::branching::MostFractional;
+        let r = crate::milp::branch_and_bound(&p, &mut rule, &crate::milp::BnbParams::default())
+            .unwrap();
+        assert!(
+            (r.objective.unwrap() - 5.5).abs() < 1e-9,
+            "{:?}",
+            r.objective
+        );
+        let p = parse_mps(SAMPLE, "s").unwrap();
+        let r = crate::milp::branch_and_bound(&p, &mut rule, &crate::milp::BnbParams::default())
+            .unwrap();
+        assert_eq!(r.status, crate::milp::Termination::Infeasible);
+    }
+
+    #[test]
     fn errors_name_the_line() {
         let bad = SAMPLE.replace(
             "    X2        MYEQN       -1.0",
