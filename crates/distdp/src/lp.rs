@@ -48,7 +48,7 @@ pub fn solve_mdp_lp(mdp: &FiniteMdp, mu: &[f64]) -> Result<MdpLpSolution> {
     if mdp.horizon().is_some() {
         return Err(Error::invalid(
             "horizon",
-            format!("{:?}", mdp.horizon()),
+            mdp.horizon().unwrap_or(0),
             "an infinite-horizon (discounted) MDP for the LP formulation",
         ));
     }

@@ -150,6 +150,16 @@ fn non_finite_parameters_are_rejected() {
     let e = err(binomial_price(&put, Exercise::European, 100));
     assert!(e.contains("s0"), "{e}");
     assert!("cvar:nan".parse::<Objective>().is_err());
+    // A rate that breaks the lattice names the flags typed, not "steps".
+    let put = PutOption {
+        rate: 1000.0,
+        ..PutOption::default()
+    };
+    let e = err(binomial_price(&put, Exercise::American, 2000));
+    assert!(
+        e.contains("rate") && e.contains("1000") && !e.contains("steps ="),
+        "{e}"
+    );
 }
 
 #[test]

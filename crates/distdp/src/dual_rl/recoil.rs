@@ -412,7 +412,7 @@ pub fn policy_value(mdp: &FiniteMdp, policy: &[Vec<f64>]) -> Result<f64> {
     if mdp.horizon().is_some() {
         return Err(Error::invalid(
             "horizon",
-            format!("{:?}", mdp.horizon()),
+            mdp.horizon().unwrap_or(0),
             "an infinite-horizon MDP",
         ));
     }

@@ -623,10 +623,17 @@ pub fn binomial_price(opt: &PutOption, exercise: Exercise, steps: usize) -> Resu
     let growth = (opt.rate * dt).exp();
     let p = (growth - d) / (u - d);
     if !(0.0..=1.0).contains(&p) {
+        // Name what the user typed (issue 25): the lattice's step count is
+        // usually not a flag of theirs.
         return Err(Error::invalid(
-            "steps",
-            steps,
-            format!("more steps: risk-neutral probability {p} is outside [0, 1]"),
+            "rate, sigma and maturity",
+            format!(
+                "rate {}, sigma {}, maturity {}",
+                opt.rate, opt.sigma, opt.maturity
+            ),
+            format!(
+                "values whose {n}-step binomial lattice has a risk-neutral up-probability in [0, 1] (got {p}): a smaller rate, or a larger sigma"
+            ),
         ));
     }
     let disc = 1.0 / growth;
