@@ -670,8 +670,12 @@ mod tests {
     /// Runs an experiment's quick profile on three seeds and prints its
     /// notes (`cargo test ... -- --nocapture --ignored` to inspect a run).
     fn run_quick(name: &str) -> Outcome {
+        run_profile(name, true)
+    }
+
+    fn run_profile(name: &str, quick: bool) -> Outcome {
         let suite = super::super::suite();
-        let ctx = Context::for_test(&suite, name, true).unwrap();
+        let ctx = Context::for_test(&suite, name, quick).unwrap();
         let exp = suite.experiments.iter().find(|e| e.name == name).unwrap();
         let out = (exp.run)(&ctx).unwrap();
         for n in &out.notes {
@@ -689,6 +693,12 @@ mod tests {
     fn portfolio_ensemble_quick() {
         let out = run_quick("portfolio-ensemble");
         assert!(!out.records.is_empty());
+    }
+
+    #[test]
+    #[ignore = "full profile on three seeds (about a minute)"]
+    fn portfolio_ensemble_full() {
+        run_profile("portfolio-ensemble", false);
     }
 
     #[test]
