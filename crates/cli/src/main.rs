@@ -146,7 +146,7 @@ fn main() -> ExitCode {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(err)) if is_broken_pipe(&err) => ExitCode::SUCCESS,
         Ok(Err(err)) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", render(&err));
             ExitCode::FAILURE
         }
         Err(payload) => match stdout_failure(payload.as_ref()) {
@@ -158,6 +158,23 @@ fn main() -> ExitCode {
             None => std::panic::resume_unwind(payload),
         },
     }
+}
+
+/// An error and its causes on one line, `a: b: c`, leaving out a cause
+/// whose text its parent already ends with (duality-core's I/O error shows
+/// its cause and also passes it on, so `{:#}` printed "(os error 2)" twice).
+fn render(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.is_empty() {
+            out = text;
+        } else if !out.ends_with(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 /// Parses the command line (clap prints help, version and usage errors
@@ -453,5 +470,23 @@ mod companion {
                 assert_eq!(routed(here), None, "{here}");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_already_in_its_parents_text_is_printed_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone (os error 2)");
+        let err =
+            anyhow::Error::new(duality_core::Error::io("x.csv", io)).context("reading scores");
+        let text = render(&err);
+        assert_eq!(text.matches("os error 2").count(), 1, "{text}");
+        assert!(
+            text.starts_with("reading scores: ") && text.contains("x.csv"),
+            "{text}"
+        );
     }
 }
