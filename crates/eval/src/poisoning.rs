@@ -388,8 +388,20 @@ impl LogitTable {
                 min: 1,
             });
         }
-        let models = rows.iter().map(|r| r.1).max().unwrap_or(0) + 1;
-        let classes = rows.iter().map(|r| r.2).max().unwrap_or(0) + 1;
+        // Indices are counted from 0; the largest one sets the count, so a
+        // huge index must be refused here rather than overflow `+ 1` (the
+        // table-size check below then bounds the rest).
+        let count = |what: &str, largest: usize| {
+            largest.checked_add(1).ok_or_else(|| {
+                Error::invalid(
+                    format!("{what} index in {source}"),
+                    largest,
+                    "an index below 2^64 - 1",
+                )
+            })
+        };
+        let models = count("model", rows.iter().map(|r| r.1).max().unwrap_or(0))?;
+        let classes = count("class", rows.iter().map(|r| r.2).max().unwrap_or(0))?;
         let samples = names.len();
         if models < 2 {
             return Err(Error::invalid(
