@@ -30,14 +30,29 @@ pub fn shard_checks(xtask: &Path, env: &[(String, String)], single: &Path) -> an
         std::fs::remove_dir_all(&scratch)
             .with_context(|| format!("cannot clear {}", scratch.display()))?;
     }
+    // Shards run as a job array would: side by side, as many at a time as
+    // there are cores (their results cannot depend on it).
+    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
     for n in [3usize, 7] {
         let cells = scratch.join(format!("cells-{n}"));
+        let mut running: Vec<(usize, Child)> = Vec::new();
         for i in 1..=n {
+            if running.len() >= parallel {
+                let (j, child) = running.remove(0);
+                wait_shard(j, n, child)?;
+            }
             let mut c = bench(xtask, env);
             c.args(["--quick", "--shard", &format!("{i}/{n}"), "--results-dir"])
                 .arg(&cells)
                 .stdout(Stdio::null());
-            cmd::run_with_env(c, &[])?;
+            running.push((
+                i,
+                c.spawn()
+                    .with_context(|| format!("cannot start shard {i}/{n}"))?,
+            ));
+        }
+        for (j, child) in running {
+            wait_shard(j, n, child)?;
         }
         let merged = merge(xtask, env, &cells)?;
         compare(&reference, &merged, &format!("{n} shards"))?;
@@ -49,6 +64,15 @@ pub fn shard_checks(xtask: &Path, env: &[(String, String)], single: &Path) -> an
     let merged = merge(xtask, env, &cells)?;
     compare(&reference, &merged, "a 4-task Slurm array")?;
     println!("shard check: a 4-task Slurm job array gives the single run's numbers");
+    Ok(())
+}
+
+/// Waits for shard `i/n` and fails if it did.
+fn wait_shard(i: usize, n: usize, mut child: Child) -> anyhow::Result<()> {
+    let status = child.wait()?;
+    if !status.success() {
+        bail!("shard {i}/{n} failed ({status})");
+    }
     Ok(())
 }
 

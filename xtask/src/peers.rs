@@ -33,6 +33,8 @@ pub const PEERS: &[&str] = &[
     // CVRP peer (combopt vrp-gaps) and LAPJV (combopt assignment).
     "pyvrp==0.14.1",
     "lap==0.5.13",
+    // SCIP for combopt's milp-branching (fixtures/combopt/peer_scip.py).
+    "pyscipopt==6.2.1",
     // Builds duality's own wheel for the in-process timings of
     // `bench --suite python --compare` (same pin as the Python test venv).
     "maturin==1.16.0",
@@ -131,7 +133,7 @@ try:
         scipy.special.btdtri = scipy.special.betaincinv
 except ImportError:
     pass
-mods = ["numpy", "scipy", "sklearn", "rliable", "adastop", "mlxtend", "mabwiser", "SMPyBandits", "elkai", "pymoo", "pyvrp", "lap", "obp", "torch"]
+mods = ["numpy", "scipy", "sklearn", "rliable", "adastop", "mlxtend", "mabwiser", "SMPyBandits", "elkai", "pymoo", "pyvrp", "lap", "pyscipopt", "obp", "torch"]
 out = {}
 for m in mods:
     try:

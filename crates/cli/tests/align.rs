@@ -1,5 +1,6 @@
+//! End-to-end tests of `duality align ...` (with the `torch` feature; an
+//! empty test crate without it).
 #![cfg(feature = "torch")]
-//! End-to-end tests of `duality align ...`.
 
 mod common;
 

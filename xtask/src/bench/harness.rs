@@ -837,7 +837,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let root = Seeder::new(args.seed);
     let stamp = machine::timestamp();
     let base = cmd::target_dir().join("duality-bench");
-    let out_dir = base.join(&stamp);
+    // Shards of an array may start in the same second: one folder each.
+    let out_dir = if base.join(&stamp).exists() {
+        base.join(format!("{stamp}-{}", std::process::id()))
+    } else {
+        base.join(&stamp)
+    };
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
 

@@ -753,19 +753,36 @@ fn html(md: &str, dir: &Path) -> String {
 }
 
 fn replace_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
-    if to.is_symlink() || to.is_file() {
-        std::fs::remove_file(to)?;
-    } else if to.exists() {
-        std::fs::remove_dir_all(to)?;
+    // Built beside the target and renamed into place, so that shards of an
+    // array finishing together never see (or leave) a half-copied `latest`.
+    let staging = to.with_file_name(format!(
+        "{}.tmp-{}",
+        to.file_name().and_then(|n| n.to_str()).unwrap_or("latest"),
+        std::process::id()
+    ));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
     }
-    std::fs::create_dir_all(to)?;
+    std::fs::create_dir_all(&staging)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         if entry.path().is_file() {
-            std::fs::copy(entry.path(), to.join(entry.file_name()))?;
+            std::fs::copy(entry.path(), staging.join(entry.file_name()))?;
         }
     }
-    Ok(())
+    for _ in 0..3 {
+        if to.is_symlink() || to.is_file() {
+            let _ = std::fs::remove_file(to);
+        } else if to.exists() {
+            // Another process may remove it first: that is fine.
+            let _ = std::fs::remove_dir_all(to);
+        }
+        if std::fs::rename(&staging, to).is_ok() {
+            return Ok(());
+        }
+    }
+    std::fs::rename(&staging, to)
+        .with_context(|| format!("cannot move {} to {}", staging.display(), to.display()))
 }
 
 #[cfg(test)]
