@@ -96,7 +96,9 @@ fn tsp_solve_rejects_wrong_dimension_with_line() {
     let out = duality().args(["tsp", "solve"]).arg(&f).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("line 9") && err.contains("DIMENSION"), "{err}");
+    // The reader checks at the DIMENSION line (3) that the section can hold
+    // that many nodes, before reading (or allocating for) any of them.
+    assert!(err.contains("line 3") && err.contains("DIMENSION"), "{err}");
     let out = duality()
         .args(["tsp", "solve"])
         .arg(&f)

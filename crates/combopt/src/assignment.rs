@@ -28,7 +28,9 @@ pub struct Assignment {
     /// dual of the assignment LP (rows matched exactly once, columns at most
     /// once), so `sum u + sum v` bounds every assignment whatever the
     /// primal; at the optimum it equals `cost` up to rounding (strong
-    /// duality), which certifies optimality.
+    /// duality), which certifies optimality. When that sum overflows (costs
+    /// near 1e308) it falls back to the row minima (`v = 0`), then to
+    /// `f64::MIN`: always finite, still a valid bound.
     pub dual_bound: f64,
 }
 
@@ -175,6 +177,21 @@ pub fn linear_sum_assignment(costs: &CostMatrix, maximize: bool) -> Result<Assig
             .zip(&v)
             .map(|(&cij, &vj)| cij - vj.min(0.0))
             .fold(f64::INFINITY, f64::min);
+    }
+    if !bound.is_finite() {
+        // Duals near +-1e308 (costs that large) overflow the sum; the row
+        // minima are a weaker dual feasible point (v = 0) that stays finite
+        // unless the costs themselves sum past f64, when the trivial bound
+        // remains. A bound is never printed as inf.
+        let rows: f64 = (0..r)
+            .map(|i| {
+                cost[i * c..(i + 1) * c]
+                    .iter()
+                    .copied()
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .sum();
+        bound = if rows.is_finite() { rows } else { f64::MIN };
     }
     let dual_bound = if maximize { -bound } else { bound };
     let mut pairs: Vec<(usize, usize)> = col4row
@@ -599,5 +616,28 @@ mod tests {
         let m =
             CostMatrix::from_rows(&[vec![f64::INFINITY, f64::INFINITY], vec![1.0, 2.0]]).unwrap();
         assert!(linear_sum_assignment(&m, false).is_err());
+    }
+
+    #[test]
+    fn costs_near_f64_max_give_a_finite_valid_bound() {
+        let big = 1e308;
+        let m = CostMatrix::from_rows(&[
+            vec![1.0, big, 5.0],
+            vec![big, 4.0, 6.0],
+            vec![3.0, big, big],
+        ])
+        .unwrap();
+        let a = linear_sum_assignment(&m, false).unwrap();
+        assert!(a.dual_bound.is_finite(), "{}", a.dual_bound);
+        assert!(
+            a.dual_bound <= a.cost + 1e-9,
+            "{} vs {}",
+            a.dual_bound,
+            a.cost
+        );
+        // Maximising picks the 1e308 entries, whose sum overflows: the bound
+        // still comes back finite.
+        let p = linear_sum_assignment(&m, true).unwrap();
+        assert!(p.dual_bound.is_finite(), "{}", p.dual_bound);
     }
 }

@@ -140,4 +140,23 @@ mod tests {
             .is_err());
         assert!(solve_vrp(&a, &VrpParams::new("nope")).is_err());
     }
+
+    #[test]
+    fn a_time_limit_beyond_any_clock_is_no_limit_and_never_panics() {
+        let inst = read_vrp(dir().join("E-n22-k4.vrp")).unwrap();
+        for t in [1e308, 1.8446744073709552e19, 1e12] {
+            let p = VrpParams {
+                time_limit: Some(t),
+                rounds: 1,
+                kicks: 2,
+                ..VrpParams::new("savings-ls")
+            };
+            check_feasible(&inst, &solve_vrp(&inst, &p).unwrap().routes).unwrap();
+        }
+        let bad = VrpParams {
+            time_limit: Some(f64::NAN),
+            ..VrpParams::new("savings")
+        };
+        assert!(solve_vrp(&inst, &bad).is_err());
+    }
 }

@@ -724,7 +724,7 @@ impl Validate for VrpParams {
             if !(t.is_finite() && t > 0.0) {
                 return Err(Error::config(
                     "time_limit",
-                    format!("must be a finite number of seconds > 0, got {t}"),
+                    format!("must be a finite number of seconds > 0, got {t:?}"),
                 ));
             }
         }
@@ -761,9 +761,11 @@ pub struct VrpSolution {
 pub fn solve_vrp(instance: &VrpInstance, params: &VrpParams) -> Result<VrpSolution> {
     params.validate()?;
     let start = Instant::now();
+    // A limit too large for a Duration or an Instant (1e308 s) is no limit.
     let deadline = params
         .time_limit
-        .map(|t| start + std::time::Duration::from_secs_f64(t));
+        .and_then(|t| std::time::Duration::try_from_secs_f64(t).ok())
+        .and_then(|d| start.checked_add(d));
     let routes = match params.method.as_str() {
         "savings" => savings(instance),
         "sweep" => sweep(instance),
