@@ -44,8 +44,7 @@ impl CellKey {
     /// sorted, so the text is canonical). Stable across Rust versions, unlike
     /// `std`'s hasher.
     pub fn hash(&self) -> String {
-        let text = serde_json::to_string(self).unwrap_or_default();
-        format!("{:016x}", fnv1a(text.as_bytes()))
+        key_digest(self)
     }
 
     /// `suite__experiment-hash.json`.
@@ -66,6 +65,13 @@ pub struct Cell {
     pub machine: Machine,
     /// The result.
     pub result: ExperimentResult,
+}
+
+/// 16 hex digits of FNV-1a over a key's JSON: the hash in both kinds of
+/// cell file name.
+fn key_digest<T: Serialize>(key: &T) -> String {
+    let text = serde_json::to_string(key).unwrap_or_default();
+    format!("{:016x}", fnv1a(text.as_bytes()))
 }
 
 /// FNV-1a, 64 bit.
@@ -122,13 +128,12 @@ impl SeedCellKey {
     /// `suite__experiment-s<index>-<hash>.cbor` (not `.json`, so that
     /// [`list`] of experiment cells never picks it up).
     pub fn file_name(&self) -> String {
-        let text = serde_json::to_string(self).unwrap_or_default();
         format!(
-            "{}__{}-s{}-{:016x}.cbor",
+            "{}__{}-s{}-{}.cbor",
             self.suite,
             self.experiment,
             self.index,
-            fnv1a(text.as_bytes())
+            key_digest(self)
         )
     }
 }
