@@ -221,10 +221,11 @@ struct ThroughputParams {
 }
 
 /// A named tweak of the base config.
-type Variant = (
-    &'static str,
-    Box<dyn Fn(&mut RunConfig) -> duality_core::Result<()>>,
-);
+/// (`Send + Sync`: seeds run in parallel through [`Context::per_seed`].)
+type Variant = (&'static str, Box<TweakFn>);
+
+/// A tweak of the base config.
+type TweakFn = dyn Fn(&mut RunConfig) -> duality_core::Result<()> + Send + Sync;
 
 /// The suite's base run of `trainer` on `testbed`: trainer sizes shared by
 /// all experiments (pairs, epochs, steps), one section per trainer.
@@ -467,22 +468,35 @@ fn compare(
     eval_samples: usize,
     task: &str,
     variants: &[Variant],
-    trainer_bed: impl Fn(&str) -> (&'static str, TestBedKind),
+    trainer_bed: impl Fn(&str) -> (&'static str, TestBedKind) + Sync,
 ) -> anyhow::Result<Compared> {
+    // Each variant's config is a pure function of (seed, variant): built
+    // again below instead of stored in the seed cell.
+    let config = |seed: u64, name: &str, tweak: &TweakFn| -> anyhow::Result<RunConfig> {
+        let (trainer, bed) = trainer_bed(name);
+        let mut c = base(eval_samples, ctx, seed, trainer, bed)?;
+        tweak(&mut c)?;
+        Ok(c)
+    };
+    // One seed cell: the reports of every variant for that seed (#24).
+    let reports: Vec<Vec<RunReport>> = ctx.per_seed(|seed| {
+        variants
+            .iter()
+            .map(|(name, tweak)| {
+                ctx.progress
+                    .set_message(format!("align {task}: {name} seed {seed}"));
+                Ok(run(&config(seed, name, tweak.as_ref())?)?)
+            })
+            .collect()
+    })?;
     let mut records = Vec::new();
     let mut done = Vec::new();
-    for &seed in &seeds(ctx) {
-        for (name, tweak) in variants {
-            ctx.progress
-                .set_message(format!("align {task}: {name} seed {seed}"));
-            let (trainer, bed) = trainer_bed(name);
-            let mut c = base(eval_samples, ctx, seed, trainer, bed)?;
-            tweak(&mut c)?;
-            let r = run(&c)?;
+    for (&seed, reports) in seeds(ctx).iter().zip(reports) {
+        for ((name, tweak), r) in variants.iter().zip(reports) {
             records.push(record(name, task, seed, &r));
             done.push(Done {
                 name: name.to_string(),
-                config: c,
+                config: config(seed, name, tweak.as_ref())?,
                 report: r,
             });
         }
@@ -492,7 +506,7 @@ fn compare(
 
 fn ranked(ctx: &Context) -> anyhow::Result<Outcome> {
     let p: EvalParams = ctx.params()?;
-    type Tweak = Box<dyn Fn(&mut RunConfig) -> duality_core::Result<()>>;
+    type Tweak = Box<TweakFn>;
     let single = |k: LossKind| -> Tweak {
         Box::new(move |c: &mut RunConfig| {
             // Single-pair baselines train on the same k ranked responses per
@@ -610,7 +624,7 @@ fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
         c.curve_every = 1;
         Ok(())
     };
-    type Tweak = Box<dyn Fn(&mut RunConfig) -> duality_core::Result<()>>;
+    type Tweak = Box<TweakFn>;
     let online = |m: OnlineMethod| -> Tweak {
         Box::new(move |c: &mut RunConfig| {
             cov(c)?;
@@ -1072,8 +1086,9 @@ fn hypo_causes(ctx: &Context) -> anyhow::Result<Outcome> {
         );
     }
     let task_of = |setting: &str, cov: f64| format!("{setting}-coverage-{cov}");
-    let mut records = Vec::new();
-    for &seed in &seeds(ctx) {
+    // One seed cell: every (setting, coverage, variant) record of the seed (#24).
+    let per_seed: Vec<Vec<RunRecord>> = ctx.per_seed(|seed| {
+        let mut records = Vec::new();
         for setting in &p.settings {
             for &cov in &p.coverages {
                 for v in &p.variants {
@@ -1098,7 +1113,9 @@ fn hypo_causes(ctx: &Context) -> anyhow::Result<Outcome> {
                 }
             }
         }
-    }
+        Ok(records)
+    })?;
+    let records: Vec<RunRecord> = per_seed.into_iter().flatten().collect();
     let n = seeds(ctx).len();
     let mut notes = vec![format!(
         "Song et al. 2024 claim HyPO (offline DPO + lambda KL(pi || pi_ref) on fresh samples) beats offline DPO when the offline data covers the responses poorly. Candidate causes of its loss here, one change at a time against HyPO as the suite runs it (rloo, k 2, online batch 16, lambda 0.1): the KL estimator's variance (exact KL over all completions vs RLOO), k (8 vs 2 responses per prompt), the number of online samples (online batch 64 vs 16), lambda, the coverage level, and the paper's premise (reference warm-started on the behaviour policy, 100 steps, and responses outside the coverage penalised by 1 per unit share). True reward, paired over {n} seeds."
