@@ -27,6 +27,9 @@
 //! - [`dual_rl`]: tabular f-DVL from offline data (chi-square, total
 //!   variation, and XQL's Gumbel loss) on the dual side of those LPs, and
 //!   ReCOIL imitation from off-policy data plus a few expert trajectories;
+//! - [`lot_sizing`]: multi-item lot-sizing with stochastic demand and its
+//!   post-decision state; with feature `torch`, PPO and Post-Decision PPO
+//!   with dual critics (Felizardo et al. 2025);
 //! - [`explore`]: global vs episodic count-based exploration bonuses (and
 //!   their product) in contextual gridworlds (Henaff et al. 2023);
 //! - [`stopping`]: prices as intervals (out-of-sample LSMC lower bound and
@@ -67,6 +70,7 @@ pub mod evaluation;
 #[cfg(feature = "experiments")]
 pub mod experiments;
 pub mod explore;
+pub mod lot_sizing;
 pub mod lp;
 pub mod mdp;
 pub mod objective;
