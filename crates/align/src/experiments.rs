@@ -766,8 +766,9 @@ fn coverage(ctx: &Context) -> anyhow::Result<Outcome> {
 
 fn cyclic(ctx: &Context) -> anyhow::Result<Outcome> {
     let p: EvalParams = ctx.params()?;
-    let mut records = Vec::new();
-    for &seed in &seeds(ctx) {
+    // One seed cell: both trainers' records of the seed (#24).
+    let per_seed: Vec<Vec<RunRecord>> = ctx.per_seed(|seed| {
+        let mut records = Vec::new();
         for (name, trainer) in [
             ("dno", Dno::NAME),
             ("reward-model-rlhf", RewardModelRlhf::NAME),
@@ -795,7 +796,9 @@ fn cyclic(ctx: &Context) -> anyhow::Result<Outcome> {
             rec = rec.with_metric("worst_case_win_rate", worst);
             records.push(rec);
         }
-    }
+        Ok(records)
+    })?;
+    let records: Vec<RunRecord> = per_seed.into_iter().flatten().collect();
     ctx.report_improvement("dno", "reward-model-rlhf");
     let n = seeds(ctx).len();
     let (dno, rm) = (
@@ -839,8 +842,9 @@ fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
         ("opmd", GroupMethod::Opmd),
         ("asymre", GroupMethod::AsymRe),
     ];
-    let mut records = Vec::new();
-    for &seed in &seeds(ctx) {
+    // One seed cell: every (lag, method) record of the seed (#24).
+    let per_seed: Vec<Vec<RunRecord>> = ctx.per_seed(|seed| {
+        let mut records = Vec::new();
         for &lag in lags {
             for (name, m) in methods {
                 ctx.progress
@@ -860,7 +864,9 @@ fn staleness(ctx: &Context) -> anyhow::Result<Outcome> {
                 records.push(record(name, &format!("hidden-reward-lag-{lag}"), seed, &r));
             }
         }
-    }
+        Ok(records)
+    })?;
+    let records: Vec<RunRecord> = per_seed.into_iter().flatten().collect();
     let n = seeds(ctx).len();
     let last = *lags.last().unwrap_or(&0);
     let last_task = format!("hidden-reward-lag-{last}");
@@ -928,8 +934,9 @@ fn rec_staleness(ctx: &Context) -> anyhow::Result<Outcome> {
     let p: RecParams = ctx.params()?;
     let lags = p.lags.as_slice();
     anyhow::ensure!(!lags.is_empty(), "rec-staleness: lags is empty");
-    let mut records = Vec::new();
-    for &seed in &seeds(ctx) {
+    // One seed cell: every (lag, method) record of the seed (#24).
+    let per_seed: Vec<Vec<RunRecord>> = ctx.per_seed(|seed| {
+        let mut records = Vec::new();
         for &lag in lags {
             for name in &p.variants {
                 ctx.progress
@@ -949,7 +956,9 @@ fn rec_staleness(ctx: &Context) -> anyhow::Result<Outcome> {
                 records.push(record(name, &format!("hidden-reward-lag-{lag}"), seed, &r));
             }
         }
-    }
+        Ok(records)
+    })?;
+    let records: Vec<RunRecord> = per_seed.into_iter().flatten().collect();
     let n = seeds(ctx).len();
     let last = *lags.last().unwrap_or(&0);
     let last_task = format!("hidden-reward-lag-{last}");
@@ -1220,7 +1229,8 @@ fn spo_credit(ctx: &Context) -> anyhow::Result<Outcome> {
     type Curves = Vec<Vec<(f64, f64)>>;
     let mut curves: Vec<(&str, Curves)> = methods.iter().map(|m| (*m, Vec::new())).collect();
     let mut tokens: Vec<(&str, Vec<f64>)> = methods.iter().map(|m| (*m, Vec::new())).collect();
-    for &seed in &seeds(ctx) {
+    // One seed cell: the four methods' run reports and GRPO's group size (#24).
+    let per_seed: Vec<(usize, Vec<(String, RunReport)>)> = ctx.per_seed(|seed| {
         let cfg = |trainer: &str| -> anyhow::Result<RunConfig> {
             let mut c = base(
                 p.eval_samples,
@@ -1249,7 +1259,7 @@ fn spo_credit(ctx: &Context) -> anyhow::Result<Outcome> {
         let chain = run(&c)?;
         let per_prompt = log_mean(&chain, "sampled_tokens") / prompts as f64;
         let g = ((per_prompt / p.completion_len as f64).round() as usize).max(2);
-        reports.push(("spo-chain", chain));
+        reports.push(("spo-chain".to_string(), chain));
         let mut c = cfg(Spo::NAME)?;
         c.edit_trainer_config::<Spo>(|s| {
             s.estimator = SpoEstimator::Tree;
@@ -1262,7 +1272,7 @@ fn spo_credit(ctx: &Context) -> anyhow::Result<Outcome> {
         })?;
         ctx.progress
             .set_message(format!("align spo-credit: spo-tree seed {seed}"));
-        reports.push(("spo-tree", run(&c)?));
+        reports.push(("spo-tree".to_string(), run(&c)?));
         let mut c = cfg(Group::NAME)?;
         c.edit_trainer_config::<Group>(|x| {
             x.method = GroupMethod::Grpo;
@@ -1272,7 +1282,7 @@ fn spo_credit(ctx: &Context) -> anyhow::Result<Outcome> {
         })?;
         ctx.progress
             .set_message(format!("align spo-credit: grpo seed {seed}"));
-        reports.push(("grpo", run(&c)?));
+        reports.push(("grpo".to_string(), run(&c)?));
         let mut c = cfg(Ppo::NAME)?;
         c.edit_trainer_config::<Ppo>(|x| {
             x.group_size = g;
@@ -1281,8 +1291,12 @@ fn spo_credit(ctx: &Context) -> anyhow::Result<Outcome> {
         })?;
         ctx.progress
             .set_message(format!("align spo-credit: ppo seed {seed}"));
-        reports.push(("ppo", run(&c)?));
+        reports.push(("ppo".to_string(), run(&c)?));
+        Ok((g, reports))
+    })?;
+    for (&seed, (g, reports)) in seeds(ctx).iter().zip(per_seed) {
         for (name, r) in reports {
+            let name = name.as_str();
             // The group trainer logs no token count: G full responses per prompt.
             let toks = if name == "grpo" {
                 (g * p.completion_len) as f64
