@@ -529,6 +529,7 @@ pub(super) fn fair_learning(ctx: &Context) -> anyhow::Result<Outcome> {
     for (li, _) in FAIR_LEARNERS.iter().enumerate() {
         let name = cells[0][li].learner.clone();
         let mut reg_exp = Vec::new();
+        let mut best_exp = Vec::new();
         let mut vio_exp = Vec::new();
         for (c, &seed) in cells.iter().zip(&ctx.seeds) {
             let r = &c[li];
@@ -541,19 +542,34 @@ pub(super) fn fair_learning(ctx: &Context) -> anyhow::Result<Outcome> {
             };
             let re = crate::analysis::regret_exponent(&pts(&r.regret_vs_fair))?.slope;
             let ve = crate::analysis::regret_exponent(&pts(&r.violations))?.slope;
+            let be = crate::analysis::regret_exponent(&pts(&r.regret_vs_best_fair))?.slope;
             reg_exp.push(re);
+            best_exp.push(be);
             vio_exp.push(ve);
             let last = r.regret.len() - 1;
             out.records.push(
                 RunRecord::new(name.clone(), format!("fair-k{}", p.k), seed)
                     .with_metric("regret", r.regret[last])
                     .with_metric("regret_vs_fair_reference", r.regret_vs_fair[last])
+                    .with_metric("regret_vs_best_fair", r.regret_vs_best_fair[last])
+                    .with_metric("regret_vs_best_fair_exponent", be)
+                    .with_metric("best_fair_lp_rows", r.best_fair_rows[last] as f64)
                     .with_metric("violations", r.violations[last])
                     .with_metric("regret_exponent", re)
                     .with_metric("violation_exponent", ve),
             );
         }
-        let (re, ve) = (MeanSe::of(&reg_exp), MeanSe::of(&vio_exp));
+        let (re, be, ve) = (
+            MeanSe::of(&reg_exp),
+            MeanSe::of(&best_exp),
+            MeanSe::of(&vio_exp),
+        );
+        let final_best = MeanSe::of(
+            &cells
+                .iter()
+                .map(|c| *c[li].regret_vs_best_fair.last().unwrap_or(&0.0))
+                .collect::<Vec<_>>(),
+        );
         let final_reg = MeanSe::of(
             &cells
                 .iter()
@@ -578,6 +594,16 @@ pub(super) fn fair_learning(ctx: &Context) -> anyhow::Result<Outcome> {
             2,
         ));
         out.headlines.push(headline(
+            format!("{name}: exponent of regret vs best fair policy"),
+            be.mean,
+            2,
+        ));
+        out.headlines.push(headline(
+            format!("{name}: regret vs best fair policy at T"),
+            final_best.mean,
+            0,
+        ));
+        out.headlines.push(headline(
             format!("{name}: regret vs best fixed classifier at T"),
             final_reg.mean,
             0,
@@ -590,19 +616,24 @@ pub(super) fn fair_learning(ctx: &Context) -> anyhow::Result<Outcome> {
             0,
         ));
         let sub = |m: &MeanSe| m.mean + 1.96 * m.se < 1.0;
-        // Regret against the fair reference is sublinear if its exponent CI is
-        // below 1, or trivially if the learner ends below the reference
-        // (negative regret: the floored log-log fit is then meaningless).
-        let regret_ok = final_fair.mean + 1.96 * final_fair.se <= 0.0 || sub(&re);
+        // Regret against the best fair policy in hindsight (the paper's
+        // comparator) is sublinear if its exponent CI is below 1, or
+        // trivially if the learner ends below it (negative regret: the
+        // floored log-log fit is then meaningless).
+        let regret_ok = final_best.mean + 1.96 * final_best.se <= 0.0 || sub(&be);
         let held = regret_ok && sub(&ve);
         if !matches!(FAIR_LEARNERS[li], FairLearner::Blind) {
             verdicts.push(held);
         }
         out.notes.push(format!(
-            "{name}: at T = {} regret against the best fixed classifier (unfair comparator) {:.0} +- {:.0}, against the fair reference policy {:.0} +- {:.0}; \
+            "{name}: at T = {} regret against the best fair policy in hindsight (LP, {:.0} pair rows) {:.0} +- {:.0}, against the best fixed classifier \
+             (unfair comparator) {:.0} +- {:.0}, against the uniform x_0-threshold mixture (not fair on every round) {:.0} +- {:.0}; \
              {:.0} +- {:.0} rounds with a reported violation; fitted exponents (95% CI over {} seeds; regret floored at 1 before logs, so a negative regret fits as 0) \
-             regret vs the fair reference {:.2} +- {:.2}, violations {:.2} +- {:.2}: {}.",
+             regret vs the best fair policy {:.2} +- {:.2} (vs the x_0 mixture {:.2} +- {:.2}), violations {:.2} +- {:.2}: {}.",
             p.rounds,
+            cells[0][li].best_fair_rows.last().copied().unwrap_or(0),
+            final_best.mean,
+            1.96 * final_best.se,
             final_reg.mean,
             1.96 * final_reg.se,
             final_fair.mean,
@@ -610,6 +641,8 @@ pub(super) fn fair_learning(ctx: &Context) -> anyhow::Result<Outcome> {
             final_vio.mean,
             1.96 * final_vio.se,
             ctx.seeds.len(),
+            be.mean,
+            1.96 * be.se,
             re.mean,
             1.96 * re.se,
             ve.mean,
@@ -622,6 +655,14 @@ pub(super) fn fair_learning(ctx: &Context) -> anyhow::Result<Outcome> {
             r0.checkpoints
                 .iter()
                 .zip(&r0.violations)
+                .map(|(&t, &v)| (t as f64, v.max(1.0)))
+                .collect(),
+        ));
+        series.push(Series::new(
+            format!("{name} regret vs best fair"),
+            r0.checkpoints
+                .iter()
+                .zip(&r0.regret_vs_best_fair)
                 .map(|(&t, &v)| (t as f64, v.max(1.0)))
                 .collect(),
         ));
@@ -650,8 +691,9 @@ pub(super) fn fair_learning(ctx: &Context) -> anyhow::Result<Outcome> {
     });
     out.notes.push(format!(
         "Claim (Bechavod & Roth 2023): with one-sided feedback and a panel of 3 auditors (majority quorum, alpha = {}), Exp2 over the class ({} threshold \
-         classifiers) and Context-Semi-Bandit-FTPL have sublinear misclassification regret (here against a reference fair policy, a lower bound on \
-         regret against the best fair policy) and sublinear fairness violations (exponent CI below 1); regret against the best fixed, unfair classifier is \
+         classifiers) and Context-Semi-Bandit-FTPL have sublinear misclassification regret against the best fair policy in hindsight (an LP over \
+         distributions on the class with every realised pair's panel constraint, solved by constraint generation) and sublinear fairness violations \
+         (exponent CI below 1); regret against the best fixed, unfair classifier is \
          reported but not claimed sublinear (the price of fairness); \
          k = {} individuals a round, C = {}; the learner ignoring the auditors is the baseline. {}",
         env.alpha,

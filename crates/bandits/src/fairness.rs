@@ -42,17 +42,23 @@
 //! Metrics: the number of rounds with a reported fairness violation, and
 //! misclassification regret, measured two ways: against the best fixed
 //! `h` in `H` in hindsight (an *unfair* comparator: a deterministic
-//! threshold treats neighbours across it differently), and against a
-//! reference fair policy (the uniform mixture of the thresholds on the
-//! unprotected coordinate). The paper's accuracy guarantee is relative to
-//! the best *fair* policy; computing that one in hindsight is a linear
-//! program over distributions on `H` with the realised fairness
-//! constraints, which is not implemented, so the reference policy gives a
-//! lower bound on that regret.
+//! threshold treats neighbours across it differently), against a
+//! reference policy (the uniform mixture of the thresholds on the
+//! unprotected coordinate; not fair on every round, see
+//! [`FairRun::regret_vs_fair`]), and against the paper's comparator, the best
+//! *fair* policy in hindsight ([`BestFairPolicy`]): the distribution `p`
+//! over `H` of least cumulative 0-1 loss among those the panel would not
+//! report on any realised round (Bechavod, Jung & Wu 2020, the comparator
+//! class `Q_alpha` of policies alpha-fair on every round's pairs, with the
+//! panel's quorum rule in place of a single auditor). That is a linear
+//! program, solved by `duality_core::numerics::simplex` with constraint
+//! generation (see [`BestFairPolicy`]).
 
 use duality_core::{check, limits, Error, Result};
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
+
+use duality_core::numerics::simplex::{maximize_packing, PivotRule, SimplexOptions};
 
 use crate::math::{sample_categorical, softmax_into};
 
@@ -223,11 +229,32 @@ impl FairnessEnv {
         (xs, ys)
     }
 
+    /// The largest gap `pi(x_a) - pi(x_b)` the panel accepts for the pair:
+    /// the `q`-th smallest of the auditors' `d_j(x_a, x_b) + alpha`, where
+    /// `q` is the quorum's head count. A pair is reported by [`Self::audit`]
+    /// exactly when its gap exceeds this (and `alpha`).
+    pub fn allowed_gap(&self, a: &[f64], b: &[f64]) -> f64 {
+        let need = self.quorum_count();
+        let mut t: Vec<f64> = self
+            .auditors
+            .iter()
+            .map(|aud| aud.distance(a, b) + self.alpha)
+            .collect();
+        t.sort_by(f64::total_cmp);
+        t[need - 1].max(self.alpha)
+    }
+
+    /// Auditors that must object for the panel to report a pair.
+    fn quorum_count(&self) -> usize {
+        ((self.quorum * self.auditors.len() as f64).ceil().max(1.0) as usize)
+            .min(self.auditors.len())
+    }
+
     /// The panel's report on policy values `pi[i] = P(yhat_i = 1)`: the
     /// pair `(favoured, disfavoured)` with the largest gap among those a
     /// quorum of auditors objects to.
     pub fn audit(&self, xs: &[Vec<f64>], pi: &[f64]) -> Option<(usize, usize)> {
-        let need = (self.quorum * self.auditors.len() as f64).ceil().max(1.0) as usize;
+        let need = self.quorum_count();
         let mut best: Option<(f64, usize, usize)> = None;
         for a in 0..xs.len() {
             for b in 0..xs.len() {
@@ -376,6 +403,209 @@ impl FairFtpl {
     }
 }
 
+/// The best fair policy in hindsight: `min_p sum_h p_h L_h` over
+/// distributions `p` on the class `H` (`L_h` the cumulative 0-1 loss of `h`
+/// on the realised rounds) subject to, for every realised round and every
+/// ordered pair `(a, b)` of its individuals, `sum_h p_h (h(x_a) - h(x_b)) <=
+/// tau(a, b)`, where `tau` is [`FairnessEnv::allowed_gap`]: the policy the
+/// panel reports on no round. This is the comparator of the fairness
+/// guarantee (Bechavod, Jung & Wu 2020, `Q_alpha`; Bechavod & Roth 2023
+/// with a panel). Since `pi_p(x) = sum_h p_h h(x)` is linear in `p`, it is a
+/// linear program, solved in packing form `max sum_h (M - L_h) p_h` s.t.
+/// `sum_h p_h <= 1` and the pair rows, `p >= 0`, `M = 1 + max_h L_h`, with
+/// the dense simplex of `duality_core::numerics::simplex` (Dantzig's rule).
+/// The constant classifiers are fair (every gap 0) and every coefficient is
+/// positive, so the optimum puts all mass on `H`: `sum_h p_h = 1`.
+///
+/// A round of `k` individuals has `k (k - 1)` pair constraints, so a run
+/// has far more rows than the simplex should carry; most are slack.
+/// Constraint generation (cutting planes) solves the LP on the pairs found
+/// violated so far, checks every realised pair against the solution, adds
+/// the most violated ones (at most [`BestFairPolicy::CUTS_PER_ROUND`] a
+/// pass, the worst per round first) and repeats until no pair is violated by
+/// more than `1e-9`. The rows kept are valid for every longer prefix, so
+/// checkpoints reuse them. Each pass solves a relaxation, whose loss is a
+/// lower bound; the last pass's solution is feasible, so it is the optimum.
+#[derive(Debug, Clone)]
+pub struct BestFairPolicy {
+    n: usize,
+    k: usize,
+    /// `h(x_i)` for every individual `i` seen (row-major, `n` per individual).
+    preds: Vec<bool>,
+    /// The allowed gap of every ordered pair of each round, `k (k - 1)` per
+    /// round (pairs `(a, b)`, `a != b`, in row order).
+    allowed: Vec<f64>,
+    /// Cumulative 0-1 loss of every hypothesis.
+    loss: Vec<f64>,
+    /// Constraint rows kept: global individual indices `(a, b)` and `tau`.
+    cuts: Vec<(usize, usize, f64)>,
+}
+
+/// The optimum of [`BestFairPolicy::solve`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FairOptimum {
+    /// The optimal distribution over the class.
+    pub p: Vec<f64>,
+    /// Its cumulative 0-1 loss on the rounds so far.
+    pub loss: f64,
+    /// Pair constraints in the final LP.
+    pub rows: usize,
+    /// Cutting-plane passes of this solve.
+    pub passes: usize,
+}
+
+impl BestFairPolicy {
+    /// Violated pairs added per pass.
+    pub const CUTS_PER_ROUND: usize = 64;
+
+    /// An empty comparator for a class of `n` hypotheses and `k`
+    /// individuals a round.
+    pub fn new(n: usize, k: usize) -> Result<Self> {
+        check::at_least("hypotheses", n, 1)?;
+        check::at_least("k", k, 2)?;
+        Ok(BestFairPolicy {
+            n,
+            k,
+            preds: Vec::new(),
+            allowed: Vec::new(),
+            loss: vec![0.0; n],
+            cuts: Vec::new(),
+        })
+    }
+
+    /// Checks that `rounds` rounds fit the memory budget before any is
+    /// recorded.
+    pub fn reserve(&mut self, rounds: usize) -> Result<()> {
+        let people = limits::product(&[("rounds", rounds), ("k", self.k)])?;
+        limits::elements::<bool>(
+            "fair comparator predictions",
+            limits::product(&[("rounds x k", people), ("hypotheses", self.n)])?,
+        )?;
+        limits::elements::<f64>(
+            "fair comparator pairs",
+            limits::product(&[("rounds x k", people), ("k - 1", self.k - 1)])?,
+        )?;
+        Ok(())
+    }
+
+    /// Records one round: the predictions `preds[h][i]` of every
+    /// hypothesis on the round's individuals, their contexts and labels.
+    pub fn push(
+        &mut self,
+        env: &FairnessEnv,
+        xs: &[Vec<f64>],
+        ys: &[bool],
+        preds: &[Vec<bool>],
+    ) -> Result<()> {
+        check::same_len("contexts", xs.len(), "k", self.k)?;
+        check::same_len("labels", ys.len(), "k", self.k)?;
+        check::same_len("predictions", preds.len(), "hypotheses", self.n)?;
+        for i in 0..self.k {
+            for (h, pr) in preds.iter().enumerate() {
+                self.preds.push(pr[i]);
+                if pr[i] != ys[i] {
+                    self.loss[h] += 1.0;
+                }
+            }
+        }
+        for a in 0..self.k {
+            for b in 0..self.k {
+                if a != b {
+                    self.allowed.push(env.allowed_gap(&xs[a], &xs[b]));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rounds recorded.
+    pub fn rounds(&self) -> usize {
+        self.preds.len() / (self.n * self.k)
+    }
+
+    /// `pi_p(x_i)` for individual `i`.
+    fn value(&self, p: &[f64], i: usize) -> f64 {
+        let row = &self.preds[i * self.n..(i + 1) * self.n];
+        row.iter()
+            .zip(p)
+            .filter(|(on, _)| **on)
+            .map(|(_, w)| w)
+            .sum()
+    }
+
+    /// The best fair policy on the rounds recorded so far.
+    ///
+    /// # Errors
+    /// No round recorded, or a simplex failure (pivot budget).
+    pub fn solve(&mut self) -> Result<FairOptimum> {
+        let rounds = self.rounds();
+        check::at_least("rounds recorded", rounds, 1)?;
+        let big = 1.0 + self.loss.iter().copied().fold(0.0, f64::max);
+        let c: Vec<f64> = self.loss.iter().map(|l| big - l).collect();
+        let opts = SimplexOptions::new(PivotRule::DantzigThenBland);
+        let pairs = self.k * (self.k - 1);
+        let mut passes = 0;
+        loop {
+            passes += 1;
+            let mut a = Vec::with_capacity(self.cuts.len() + 1);
+            let mut b = Vec::with_capacity(self.cuts.len() + 1);
+            a.push(vec![1.0; self.n]);
+            b.push(1.0);
+            for &(ia, ib, tau) in &self.cuts {
+                let ra = &self.preds[ia * self.n..(ia + 1) * self.n];
+                let rb = &self.preds[ib * self.n..(ib + 1) * self.n];
+                a.push(
+                    ra.iter()
+                        .zip(rb)
+                        .map(|(&x, &y)| f64::from(u8::from(x)) - f64::from(u8::from(y)))
+                        .collect(),
+                );
+                b.push(tau);
+            }
+            let sol = maximize_packing(&c, &a, &b, &opts)?;
+            let p = sol.x;
+            // Every realised pair against the solution: the worst pair per
+            // round, the worst rounds first.
+            let mut worst: Vec<(f64, usize, usize, f64)> = Vec::new();
+            let mut values = vec![0.0; self.k];
+            for t in 0..rounds {
+                for (i, v) in values.iter_mut().enumerate() {
+                    *v = self.value(&p, t * self.k + i);
+                }
+                let mut best: Option<(f64, usize, usize, f64)> = None;
+                let mut idx = t * pairs;
+                for ia in 0..self.k {
+                    for ib in 0..self.k {
+                        if ia == ib {
+                            continue;
+                        }
+                        let tau = self.allowed[idx];
+                        idx += 1;
+                        let excess = values[ia] - values[ib] - tau;
+                        if excess > 1e-9 && best.is_none_or(|w| excess > w.0) {
+                            best = Some((excess, t * self.k + ia, t * self.k + ib, tau));
+                        }
+                    }
+                }
+                worst.extend(best);
+            }
+            if worst.is_empty() {
+                let loss = p.iter().zip(&self.loss).map(|(w, l)| w * l).sum();
+                return Ok(FairOptimum {
+                    p,
+                    loss,
+                    rows: self.cuts.len(),
+                    passes,
+                });
+            }
+            worst.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+            for &(_, ia, ib, tau) in worst.iter().take(Self::CUTS_PER_ROUND) {
+                self.cuts.push((ia, ib, tau));
+            }
+        }
+    }
+}
+
 /// Result of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FairRun {
@@ -387,12 +617,22 @@ pub struct FairRun {
     pub regret: Vec<f64>,
     /// Cumulative rounds with a reported violation at each checkpoint.
     pub violations: Vec<f64>,
-    /// Cumulative excess expected 0-1 loss over the reference fair policy
-    /// (the uniform mixture of the class's thresholds on the first
-    /// coordinate, `w = (1, 0)`: 1/sqrt(2)-Lipschitz in `x_0` and constant
-    /// in the protected `x_1`, so no auditor of [`FairnessEnv::standard`]
-    /// objects to it) at each checkpoint.
+    /// Cumulative excess expected 0-1 loss over a reference policy, the
+    /// uniform mixture of the class's thresholds on the first coordinate
+    /// (`w = (1, 0)`, constant in the protected `x_1`), at each checkpoint.
+    /// It was meant as a fair policy but is not fair on every round: its
+    /// value steps by `1 / thresholds` (1/8 > `alpha` = 0.1 in the standard
+    /// instance) across each threshold, so two close individuals on either
+    /// side of one are reported. [`FairRun::regret_vs_best_fair`] is the
+    /// paper's comparator.
     pub regret_vs_fair: Vec<f64>,
+    /// Cumulative excess expected 0-1 loss over the best fair policy in
+    /// hindsight on the same prefix ([`BestFairPolicy`]), at each
+    /// checkpoint: the regret of the paper's guarantee.
+    pub regret_vs_best_fair: Vec<f64>,
+    /// Pair constraints in the best-fair LP at each checkpoint (after
+    /// constraint generation).
+    pub best_fair_rows: Vec<usize>,
     /// The checkpoints (rounds).
     pub checkpoints: Vec<usize>,
 }
@@ -447,6 +687,16 @@ pub fn run_fair(
         .collect();
     let mut fair_loss = 0.0;
     let mut fair_loss_at = Vec::new();
+    let mut best_fair = BestFairPolicy::new(n, env.k)?;
+    let recorded = checkpoints
+        .iter()
+        .copied()
+        .filter(|&t| t <= rounds)
+        .max()
+        .unwrap_or(0);
+    best_fair.reserve(recorded)?;
+    let mut best_fair_at = Vec::new();
+    let mut best_fair_rows = Vec::new();
     let mut next = 0;
     for t in 1..=rounds {
         let (xs, ys) = env.draw(rng);
@@ -493,6 +743,9 @@ pub fn run_fair(
                     class_loss[h] += 1.0;
                 }
             }
+        }
+        if t <= recorded {
+            best_fair.push(env, &xs, &ys, &preds)?;
         }
         let report = env.audit(&xs, &pi);
         if report.is_some() {
@@ -546,6 +799,9 @@ pub fn run_fair(
             class_loss_at.push(class_loss.clone());
             violations_at.push(violations);
             fair_loss_at.push(fair_loss);
+            let opt = best_fair.solve()?;
+            best_fair_at.push(opt.loss);
+            best_fair_rows.push(opt.rows);
             next += 1;
         }
     }
@@ -567,6 +823,12 @@ pub fn run_fair(
             .zip(&fair_loss_at)
             .map(|(l, f)| l - f)
             .collect(),
+        regret_vs_best_fair: learner_loss_at
+            .iter()
+            .zip(&best_fair_at)
+            .map(|(l, f)| l - f)
+            .collect(),
+        best_fair_rows,
         violations: violations_at,
         checkpoints: checkpoints[..next].to_vec(),
     })
@@ -619,6 +881,140 @@ mod tests {
             exp2.violations[1] < blind.violations[1],
             "{exp2:?} {blind:?}"
         );
+    }
+
+    /// Draws `rounds` rounds into a comparator, returning the contexts and
+    /// the predictions for the checks.
+    #[allow(clippy::type_complexity)]
+    fn record(
+        env: &FairnessEnv,
+        class: &[Threshold],
+        rounds: usize,
+        seed: u64,
+    ) -> (BestFairPolicy, Vec<Vec<Vec<f64>>>, Vec<Vec<Vec<bool>>>) {
+        let mut r = rng(seed);
+        let mut bf = BestFairPolicy::new(class.len(), env.k).unwrap();
+        let (mut all_x, mut all_p) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            let (xs, ys) = env.draw(&mut r);
+            let preds: Vec<Vec<bool>> = class
+                .iter()
+                .map(|h| xs.iter().map(|x| h.predict(x)).collect())
+                .collect();
+            bf.push(env, &xs, &ys, &preds).unwrap();
+            all_x.push(xs);
+            all_p.push(preds);
+        }
+        (bf, all_x, all_p)
+    }
+
+    /// `pi_p` of every individual of a round.
+    fn values(p: &[f64], preds: &[Vec<bool>], k: usize) -> Vec<f64> {
+        (0..k)
+            .map(|i| {
+                p.iter()
+                    .zip(preds)
+                    .filter(|(_, pr)| pr[i])
+                    .map(|(w, _)| w)
+                    .sum()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn best_fair_policy_is_fair_and_between_the_comparators() {
+        let env = FairnessEnv::standard(4).unwrap();
+        let class = threshold_class(7, 8).unwrap();
+        let (mut bf, xs, preds) = record(&env, &class, 400, 3);
+        let opt = bf.solve().unwrap();
+        let total: f64 = opt.p.iter().sum();
+        assert!((total - 1.0).abs() < 1e-9, "{total}");
+        assert!(opt.p.iter().all(|&w| w >= -1e-12));
+        // No pair of any round is reported under the optimum (to 1e-7).
+        for (x, pr) in xs.iter().zip(&preds) {
+            let v = values(&opt.p, pr, env.k);
+            for a in 0..env.k {
+                for b in 0..env.k {
+                    assert!(v[a] - v[b] <= env.allowed_gap(&x[a], &x[b]) + 1e-7);
+                }
+            }
+        }
+        // Below both constant classifiers (every gap 0, so feasible), above
+        // the best (unfair) fixed classifier.
+        let best_fixed = bf.loss.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(
+            opt.loss <= bf.loss[0].min(bf.loss[1]) + 1e-9,
+            "{}",
+            opt.loss
+        );
+        assert!(opt.loss >= best_fixed - 1e-9, "{} {best_fixed}", opt.loss);
+        // The "reference fair policy" of `run_fair` (uniform over the
+        // thresholds on x_0) is NOT fair on every round: its value steps by
+        // 1/8 > alpha = 0.1 across each threshold, so two individuals close
+        // in x_0 on either side of one are reported. This test found that.
+        let reference: Vec<f64> = class
+            .iter()
+            .map(|h| f64::from(u8::from(h.w[0] > 0.999 && h.w[1].abs() < 1e-9)))
+            .collect();
+        let m: f64 = reference.iter().sum();
+        let reference: Vec<f64> = reference.iter().map(|w| w / m).collect();
+        let reported = xs
+            .iter()
+            .zip(&preds)
+            .filter(|(x, pr)| env.audit(x, &values(&reference, pr, env.k)).is_some())
+            .count();
+        assert!(reported > 0);
+        // The fairness constraints bind: strictly worse than the best fixed
+        // (a deterministic threshold is unfair here).
+        assert!(opt.loss > best_fixed + 1.0, "{} {best_fixed}", opt.loss);
+        // Solving again with the rows kept changes nothing.
+        let again = bf.solve().unwrap();
+        assert!((again.loss - opt.loss).abs() < 1e-9);
+        assert_eq!(again.passes, 1);
+    }
+
+    #[test]
+    fn constraint_generation_matches_the_full_lp() {
+        let env = FairnessEnv::standard(3).unwrap();
+        let class = threshold_class(3, 4).unwrap();
+        let (mut bf, _, _) = record(&env, &class, 25, 5);
+        let opt = bf.solve().unwrap();
+        // The full LP: every ordered pair of every round as a row.
+        let n = class.len();
+        let mut a = vec![vec![1.0; n]];
+        let mut b = vec![1.0];
+        let pairs = env.k * (env.k - 1);
+        for t in 0..bf.rounds() {
+            let mut idx = t * pairs;
+            for ia in 0..env.k {
+                for ib in 0..env.k {
+                    if ia == ib {
+                        continue;
+                    }
+                    let (ga, gb) = (t * env.k + ia, t * env.k + ib);
+                    a.push(
+                        (0..n)
+                            .map(|h| {
+                                f64::from(u8::from(bf.preds[ga * n + h]))
+                                    - f64::from(u8::from(bf.preds[gb * n + h]))
+                            })
+                            .collect(),
+                    );
+                    b.push(bf.allowed[idx]);
+                    idx += 1;
+                }
+            }
+        }
+        let big = 1.0 + bf.loss.iter().copied().fold(0.0, f64::max);
+        let c: Vec<f64> = bf.loss.iter().map(|l| big - l).collect();
+        let full = maximize_packing(&c, &a, &b, &SimplexOptions::new(PivotRule::Bland)).unwrap();
+        let full_loss: f64 = full.x.iter().zip(&bf.loss).map(|(w, l)| w * l).sum();
+        assert!(
+            (full_loss - opt.loss).abs() < 1e-7,
+            "{full_loss} {}",
+            opt.loss
+        );
+        assert!(opt.rows < a.len() - 1, "{} of {}", opt.rows, a.len() - 1);
     }
 
     #[test]
