@@ -115,8 +115,8 @@ pub mod prelude {
         SyntheticLog, SyntheticParams,
     };
     pub use crate::ope::{
-        DirectMethod, DoublyRobust, EstimatorKind, Ipw, OffPolicyEstimator, OpeData, Snipw,
-        SwitchDoublyRobust,
+        ActionIndex, ActionSlice, DirectMethod, DoublyRobust, EstimatorKind, Ipw,
+        OffPolicyEstimator, OpeData, OpeView, Snipw, SwitchDoublyRobust,
     };
     pub use crate::policy::{Arm, ArmStats, Context, Feedback, Policy, Round};
     pub use crate::registry::{find_policy, PolicyEntry};

@@ -25,8 +25,175 @@ use serde::{Deserialize, Serialize};
 
 use crate::stats::{bootstrap_ci, CiParams};
 
+/// A logged action index as a log stores it: the crate's own `usize`, or
+/// NumPy's default `int64` (so that an `OpeView` borrows Python's
+/// `action` array as it is, issue #23). Negative or out-of-range values are
+/// refused by the validation, naming the value.
+pub trait ActionIndex: Copy + std::fmt::Display + Send + Sync {
+    /// The index as `usize` (`None` when negative).
+    fn index(self) -> Option<usize>;
+}
+
+impl ActionIndex for usize {
+    #[inline]
+    fn index(self) -> Option<usize> {
+        Some(self)
+    }
+}
+
+impl ActionIndex for i64 {
+    #[inline]
+    fn index(self) -> Option<usize> {
+        usize::try_from(self).ok()
+    }
+}
+
+/// Borrowed logged actions: `usize` (an [`OpeData`]'s) or `i64` (NumPy's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionSlice<'a> {
+    /// The crate's own action indices.
+    Usize(&'a [usize]),
+    /// Signed 64-bit indices (NumPy's default integer), validated to lie in
+    /// `0..K`.
+    I64(&'a [i64]),
+}
+
+impl ActionSlice<'_> {
+    /// Number of logged actions.
+    pub fn len(&self) -> usize {
+        match self {
+            ActionSlice::Usize(a) => a.len(),
+            ActionSlice::I64(a) => a.len(),
+        }
+    }
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Action `i` as `usize` (`None` when `i` is out of range or the
+    /// stored value is negative).
+    pub fn get(&self, i: usize) -> Option<usize> {
+        match self {
+            ActionSlice::Usize(a) => a.get(i).copied(),
+            ActionSlice::I64(a) => a.get(i).and_then(|&v| v.index()),
+        }
+    }
+}
+
+impl<'a> From<&'a [usize]> for ActionSlice<'a> {
+    fn from(a: &'a [usize]) -> Self {
+        ActionSlice::Usize(a)
+    }
+}
+
+impl<'a> From<&'a [i64]> for ActionSlice<'a> {
+    fn from(a: &'a [i64]) -> Self {
+        ActionSlice::I64(a)
+    }
+}
+
+impl<'a> From<&'a Vec<usize>> for ActionSlice<'a> {
+    fn from(a: &'a Vec<usize>) -> Self {
+        ActionSlice::Usize(a)
+    }
+}
+
+impl<'a> From<&'a Vec<i64>> for ActionSlice<'a> {
+    fn from(a: &'a Vec<i64>) -> Self {
+        ActionSlice::I64(a)
+    }
+}
+
+/// Runs `$body` with `$a` bound to the typed slice of an [`ActionSlice`]:
+/// the dispatch happens once per call, the loops inside are monomorphic.
+macro_rules! with_actions {
+    ($slice:expr, |$a:ident| $body:expr) => {
+        match $slice {
+            ActionSlice::Usize($a) => $body,
+            ActionSlice::I64($a) => $body,
+        }
+    };
+}
+
+/// The O(1) checks of a log: counts and lengths (no values read).
+fn check_shapes(
+    n_actions: usize,
+    n: usize,
+    rewards: &[f64],
+    pscores: &[f64],
+    action_dist: &[f64],
+    qhat: &[f64],
+) -> Result<()> {
+    check::at_least("number of actions", n_actions, 1)?;
+    if n == 0 {
+        return Err(Error::Empty {
+            what: "logged rounds".into(),
+            min: 1,
+        });
+    }
+    check::same_len("actions", n, "rewards", rewards.len())?;
+    check::same_len("actions", n, "pscores", pscores.len())?;
+    let cells = n.checked_mul(n_actions).ok_or_else(|| {
+        Error::invalid(
+            "actions x n_actions",
+            format!("{n} x {n_actions}"),
+            "a product that fits in memory",
+        )
+    })?;
+    check::same_len(
+        "actions x n_actions",
+        cells,
+        "action_dist",
+        action_dist.len(),
+    )?;
+    if !qhat.is_empty() {
+        check::same_len("actions x n_actions", cells, "qhat", qhat.len())?;
+    }
+    Ok(())
+}
+
+/// The value checks of a log, in [`OpeData::new`]'s order (the first bad
+/// value of the first array that has one is named): `qhat` finite,
+/// `rewards` finite, actions in `0..K`, propensities in `(0, 1]`,
+/// `action_dist` in `[0, 1]`.
+fn check_values(
+    n_actions: usize,
+    actions: ActionSlice<'_>,
+    rewards: &[f64],
+    pscores: &[f64],
+    action_dist: &[f64],
+    qhat: &[f64],
+) -> Result<()> {
+    if !qhat.is_empty() {
+        check::finite("qhat", qhat)?;
+    }
+    check::finite("rewards", rewards)?;
+    with_actions!(actions, |acts| {
+        if let Some(i) = acts
+            .iter()
+            .position(|a| a.index().is_none_or(|a| a >= n_actions))
+        {
+            return Err(Error::invalid(
+                format!("actions[{i}]"),
+                acts[i],
+                format!("an action in 0..{n_actions}"),
+            ));
+        }
+    });
+    if let Some(i) = pscores.iter().position(|&p| !(p > 0.0 && p <= 1.0)) {
+        return Err(Error::invalid(
+            format!("pscores[{i}]"),
+            pscores[i],
+            "a propensity in (0, 1] (IPW divides by it)",
+        ));
+    }
+    check::probabilities("action_dist", action_dist)
+}
+
 /// Logged bandit feedback plus what an estimator needs about the evaluation
-/// policy: `n` rounds, `K` actions, row-major `n x K` matrices.
+/// policy: `n` rounds, `K` actions, row-major `n x K` matrices. Owns its
+/// data; [`OpeView`] is the same log borrowed from slices (what the Python
+/// binding passes), and the estimators run on either.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OpeData {
     n_actions: usize,
@@ -51,46 +218,7 @@ impl OpeData {
         action_dist: Vec<f64>,
         qhat: Vec<f64>,
     ) -> Result<Self> {
-        check::at_least("number of actions", n_actions, 1)?;
-        let n = actions.len();
-        if n == 0 {
-            return Err(Error::Empty {
-                what: "logged rounds".into(),
-                min: 1,
-            });
-        }
-        check::same_len("actions", n, "rewards", rewards.len())?;
-        check::same_len("actions", n, "pscores", pscores.len())?;
-        check::same_len(
-            "actions x n_actions",
-            n * n_actions,
-            "action_dist",
-            action_dist.len(),
-        )?;
-        if !qhat.is_empty() {
-            check::same_len("actions x n_actions", n * n_actions, "qhat", qhat.len())?;
-            check::finite("qhat", &qhat)?;
-        }
-        check::finite("rewards", &rewards)?;
-        for (i, &a) in actions.iter().enumerate() {
-            if a >= n_actions {
-                return Err(Error::invalid(
-                    format!("actions[{i}]"),
-                    a,
-                    format!("an action in 0..{n_actions}"),
-                ));
-            }
-        }
-        for (i, &p) in pscores.iter().enumerate() {
-            if !(p > 0.0 && p <= 1.0) {
-                return Err(Error::invalid(
-                    format!("pscores[{i}]"),
-                    p,
-                    "a propensity in (0, 1] (IPW divides by it)",
-                ));
-            }
-        }
-        check::probabilities("action_dist", &action_dist)?;
+        OpeView::new(n_actions, &actions, &rewards, &pscores, &action_dist, &qhat)?;
         Ok(OpeData {
             n_actions,
             actions,
@@ -99,6 +227,19 @@ impl OpeData {
             action_dist,
             qhat,
         })
+    }
+
+    /// The data as a borrowed, already validated [`OpeView`] (no copy).
+    pub fn view(&self) -> OpeView<'_> {
+        OpeView {
+            n_actions: self.n_actions,
+            actions: ActionSlice::Usize(&self.actions),
+            rewards: &self.rewards,
+            pscores: &self.pscores,
+            action_dist: &self.action_dist,
+            qhat: &self.qhat,
+            validated: true,
+        }
     }
 
     /// Reads the CSV format of `duality bandit ope`: header
@@ -283,17 +424,165 @@ impl OpeData {
 
     /// Importance weights `pi_e(a_i | x_i) / pscore_i`.
     pub fn importance_weights(&self) -> Vec<f64> {
-        let k = self.n_actions;
-        self.actions
-            .iter()
-            .zip(&self.pscores)
-            .enumerate()
-            .map(|(i, (&a, &p))| self.action_dist[i * k + a] / p)
-            .collect()
+        importance_weights(
+            self.n_actions,
+            &self.actions,
+            &self.pscores,
+            &self.action_dist,
+        )
+    }
+}
+
+/// A log of bandit feedback borrowed from slices: the same data as
+/// [`OpeData`] (row-major `n x K` `action_dist` and optional `qhat`), with
+/// actions as `usize` or `i64` ([`ActionSlice`]), and nothing copied. The
+/// Python binding builds one over NumPy's buffers (issue #23: converting to
+/// an owned [`OpeData`] copied about 100 MB per call at 10^6 rounds).
+///
+/// Validation is that of [`OpeData::new`], with the same messages: eager in
+/// [`OpeView::new`]; in [`OpeView::deferred`] the values are checked by the
+/// estimator, in the same pass over the rows as the estimate where it has
+/// one (DR, Switch-DR), and on the first bad value the checks of
+/// [`OpeData::new`] run in their order, so the error names the same value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OpeView<'a> {
+    n_actions: usize,
+    actions: ActionSlice<'a>,
+    rewards: &'a [f64],
+    pscores: &'a [f64],
+    action_dist: &'a [f64],
+    qhat: &'a [f64],
+    validated: bool,
+}
+
+impl<'a> OpeView<'a> {
+    /// A validated view (the checks and messages of [`OpeData::new`]).
+    pub fn new(
+        n_actions: usize,
+        actions: impl Into<ActionSlice<'a>>,
+        rewards: &'a [f64],
+        pscores: &'a [f64],
+        action_dist: &'a [f64],
+        qhat: &'a [f64],
+    ) -> Result<Self> {
+        Self::deferred(n_actions, actions, rewards, pscores, action_dist, qhat)?.validated()
     }
 
+    /// A view whose counts and lengths are checked now and whose values are
+    /// checked by the estimator that reads them (see the type's doc): an
+    /// invalid value is still an error naming it, never a wrong estimate.
+    pub fn deferred(
+        n_actions: usize,
+        actions: impl Into<ActionSlice<'a>>,
+        rewards: &'a [f64],
+        pscores: &'a [f64],
+        action_dist: &'a [f64],
+        qhat: &'a [f64],
+    ) -> Result<Self> {
+        let actions = actions.into();
+        check_shapes(
+            n_actions,
+            actions.len(),
+            rewards,
+            pscores,
+            action_dist,
+            qhat,
+        )?;
+        Ok(OpeView {
+            n_actions,
+            actions,
+            rewards,
+            pscores,
+            action_dist,
+            qhat,
+            validated: false,
+        })
+    }
+
+    /// The view with every value checked ([`OpeData::new`]'s checks and
+    /// messages); free when it already is.
+    pub fn validated(self) -> Result<Self> {
+        if !self.validated {
+            check_values(
+                self.n_actions,
+                self.actions,
+                self.rewards,
+                self.pscores,
+                self.action_dist,
+                self.qhat,
+            )?;
+        }
+        Ok(OpeView {
+            validated: true,
+            ..self
+        })
+    }
+
+    /// Whether the values have been checked.
+    pub fn is_validated(&self) -> bool {
+        self.validated
+    }
+
+    /// An owned copy ([`OpeData`]), validated.
+    pub fn to_data(&self) -> Result<OpeData> {
+        let v = self.validated()?;
+        let actions = with_actions!(v.actions, |acts| acts
+            .iter()
+            .map(|a| a.index().unwrap_or(0))
+            .collect());
+        Ok(OpeData {
+            n_actions: v.n_actions,
+            actions,
+            rewards: v.rewards.to_vec(),
+            pscores: v.pscores.to_vec(),
+            action_dist: v.action_dist.to_vec(),
+            qhat: v.qhat.to_vec(),
+        })
+    }
+
+    /// Number of logged rounds.
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+    /// Whether there are no rounds (never true: refused at construction).
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+    /// Number of actions `K`.
+    pub fn n_actions(&self) -> usize {
+        self.n_actions
+    }
+    /// Whether a reward model `q̂` is present.
+    pub fn has_reward_model(&self) -> bool {
+        !self.qhat.is_empty()
+    }
+    /// Logged actions `a_i`.
+    pub fn actions(&self) -> ActionSlice<'a> {
+        self.actions
+    }
+    /// Logged rewards `r_i`.
+    pub fn rewards(&self) -> &'a [f64] {
+        self.rewards
+    }
+    /// Logging propensities `pi_b(a_i | x_i)`.
+    pub fn pscores(&self) -> &'a [f64] {
+        self.pscores
+    }
+    /// Evaluation-policy probabilities, row-major `n x K`.
+    pub fn action_dist(&self) -> &'a [f64] {
+        self.action_dist
+    }
+    /// Reward-model predictions, row-major `n x K` (empty without a model).
+    pub fn qhat(&self) -> &'a [f64] {
+        self.qhat
+    }
+
+    /// Fails unless a reward model is present; on a deferred view the
+    /// values are checked first, so that a bad value is reported as
+    /// [`OpeData::new`] would have before any estimator ran.
     fn require_model(&self, estimator: &str) -> Result<()> {
         if self.qhat.is_empty() {
+            self.validated()?;
             return Err(Error::invalid(
                 format!("reward model for {estimator}"),
                 "none",
@@ -302,50 +591,91 @@ impl OpeData {
         }
         Ok(())
     }
-
-    /// obp's DM term per round: `np.average(q̂_i, weights=pi_e_i)`. A row
-    /// whose evaluation-policy probabilities sum to 0 is an error naming the
-    /// row, as numpy's `ZeroDivisionError` is in obp 0.4.1 (not a silent 0).
-    fn dm_terms(&self) -> Result<Vec<f64>> {
-        let k = self.n_actions;
-        (0..self.len())
-            .map(|i| {
-                let pi = &self.action_dist[i * k..(i + 1) * k];
-                let q = &self.qhat[i * k..(i + 1) * k];
-                let wsum: f64 = pi.iter().sum();
-                let dot: f64 = pi.iter().zip(q).map(|(p, q)| p * q).sum();
-                if wsum > 0.0 {
-                    Ok(dot / wsum)
-                } else {
-                    Err(Error::invalid(
-                        format!("evaluation-policy probabilities of row {i} (sum)"),
-                        wsum,
-                        "a positive sum (the DM term is an average weighted by them)",
-                    ))
-                }
-            })
-            .collect()
-    }
-
-    fn factual_qhat(&self, i: usize) -> f64 {
-        self.qhat[i * self.n_actions + self.actions[i]]
-    }
 }
 
-/// An off-policy value estimator: a mean of per-round values.
+/// Importance weights `pi_e(a_i | x_i) / pscore_i` of validated data.
+fn importance_weights<A: ActionIndex>(
+    k: usize,
+    actions: &[A],
+    pscores: &[f64],
+    action_dist: &[f64],
+) -> Vec<f64> {
+    actions
+        .iter()
+        .zip(pscores)
+        .enumerate()
+        .map(|(i, (&a, &p))| action_dist[i * k + a.index().unwrap_or(usize::MAX)] / p)
+        .collect()
+}
+
+/// Importance weights of a validated view.
+fn view_weights(data: &OpeView<'_>) -> Vec<f64> {
+    with_actions!(data.actions, |acts| importance_weights(
+        data.n_actions,
+        acts,
+        data.pscores,
+        data.action_dist
+    ))
+}
+
+/// obp's DM term per round of a validated view: `np.average(q̂_i,
+/// weights=pi_e_i)`. A row whose evaluation-policy probabilities sum to 0
+/// is an error naming the row, as numpy's `ZeroDivisionError` is in obp
+/// 0.4.1 (not a silent 0).
+fn dm_terms(data: &OpeView<'_>) -> Result<Vec<f64>> {
+    let k = data.n_actions;
+    (0..data.len())
+        .map(|i| {
+            let pi = &data.action_dist[i * k..(i + 1) * k];
+            let q = &data.qhat[i * k..(i + 1) * k];
+            let wsum: f64 = pi.iter().sum();
+            let dot: f64 = pi.iter().zip(q).map(|(p, q)| p * q).sum();
+            if wsum > 0.0 {
+                Ok(dot / wsum)
+            } else {
+                Err(zero_row(i, wsum))
+            }
+        })
+        .collect()
+}
+
+/// The error of a row whose evaluation-policy probabilities sum to 0.
+fn zero_row(i: usize, wsum: f64) -> Error {
+    Error::invalid(
+        format!("evaluation-policy probabilities of row {i} (sum)"),
+        wsum,
+        "a positive sum (the DM term is an average weighted by them)",
+    )
+}
+
+/// An off-policy value estimator: a mean of per-round values. The `_view`
+/// methods are the estimator (on owned or borrowed data, [`OpeView`]); the
+/// others run them on an [`OpeData`]'s view.
 pub trait OffPolicyEstimator {
     /// Name (`ipw`, `snipw`, `dm`, `dr`, `switch-dr`).
     fn name(&self) -> String;
     /// The per-round values whose mean is the estimate.
-    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>>;
+    fn round_values_view(&self, data: &OpeView<'_>) -> Result<Vec<f64>>;
     /// The policy-value estimate.
-    fn estimate(&self, data: &OpeData) -> Result<f64> {
-        let v = self.round_values(data)?;
+    fn estimate_view(&self, data: &OpeView<'_>) -> Result<f64> {
+        let v = self.round_values_view(data)?;
         Ok(v.iter().sum::<f64>() / v.len().max(1) as f64)
     }
     /// The estimate with a bootstrap CI of the mean of the per-round values.
+    fn interval_view(&self, data: &OpeView<'_>, ci: &CiParams) -> Result<Interval> {
+        bootstrap_ci(&self.round_values_view(data)?, Metric::Mean, ci)
+    }
+    /// [`OffPolicyEstimator::round_values_view`] on owned data.
+    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
+        self.round_values_view(&data.view())
+    }
+    /// [`OffPolicyEstimator::estimate_view`] on owned data.
+    fn estimate(&self, data: &OpeData) -> Result<f64> {
+        self.estimate_view(&data.view())
+    }
+    /// [`OffPolicyEstimator::interval_view`] on owned data.
     fn interval(&self, data: &OpeData, ci: &CiParams) -> Result<Interval> {
-        bootstrap_ci(&self.round_values(data)?, Metric::Mean, ci)
+        self.interval_view(&data.view(), ci)
     }
 }
 
@@ -408,11 +738,11 @@ impl OffPolicyEstimator for Ipw {
     fn name(&self) -> String {
         "ipw".into()
     }
-    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
-        Ok(data
-            .importance_weights()
+    fn round_values_view(&self, data: &OpeView<'_>) -> Result<Vec<f64>> {
+        let data = data.validated()?;
+        Ok(view_weights(&data)
             .iter()
-            .zip(&data.rewards)
+            .zip(data.rewards)
             .map(|(w, r)| w * r)
             .collect())
     }
@@ -422,8 +752,9 @@ impl OffPolicyEstimator for Snipw {
     fn name(&self) -> String {
         "snipw".into()
     }
-    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
-        let w = data.importance_weights();
+    fn round_values_view(&self, data: &OpeView<'_>) -> Result<Vec<f64>> {
+        let data = data.validated()?;
+        let w = view_weights(&data);
         let mean_w = w.iter().sum::<f64>() / w.len() as f64;
         if mean_w <= 0.0 {
             return Err(Error::invalid(
@@ -433,7 +764,7 @@ impl OffPolicyEstimator for Snipw {
             ));
         }
         Ok(w.iter()
-            .zip(&data.rewards)
+            .zip(data.rewards)
             .map(|(w, r)| w * r / mean_w)
             .collect())
     }
@@ -443,9 +774,9 @@ impl OffPolicyEstimator for DirectMethod {
     fn name(&self) -> String {
         "dm".into()
     }
-    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
+    fn round_values_view(&self, data: &OpeView<'_>) -> Result<Vec<f64>> {
         data.require_model("dm")?;
-        data.dm_terms()
+        dm_terms(&data.validated()?)
     }
 }
 
@@ -453,11 +784,11 @@ impl OffPolicyEstimator for DoublyRobust {
     fn name(&self) -> String {
         "dr".into()
     }
-    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
+    fn round_values_view(&self, data: &OpeView<'_>) -> Result<Vec<f64>> {
         // DR is switch-DR that never switches (every weight <= infinity).
         switch_dr_terms(data, "dr", f64::INFINITY)
     }
-    fn estimate(&self, data: &OpeData) -> Result<f64> {
+    fn estimate_view(&self, data: &OpeView<'_>) -> Result<f64> {
         switch_dr_estimate(data, "dr", f64::INFINITY)
     }
 }
@@ -470,16 +801,68 @@ impl OffPolicyEstimator for DoublyRobust {
 /// the same to the last bit. The pass reads each row's `K` probabilities
 /// and `K` predictions once (`16 K + 24` bytes per row): it is bound by
 /// memory bandwidth.
-fn switch_dr_estimate(data: &OpeData, name: &str, tau: f64) -> Result<f64> {
+///
+/// On a deferred [`OpeView`] the same pass also checks each row's values
+/// (issue #23: a separate validation pass cost as much as the estimate); at
+/// the first bad value, or at a row whose probabilities sum to 0, the full
+/// checks of [`OpeData::new`] run in their order, so the error is the one
+/// an owned log would have given.
+fn switch_dr_estimate(data: &OpeView<'_>, name: &str, tau: f64) -> Result<f64> {
     data.require_model(name)?;
+    let pass = with_actions!(data.actions, |acts| if data.validated {
+        switch_dr_pass::<_, false>(data, acts, tau)
+    } else {
+        switch_dr_pass::<_, true>(data, acts, tau)
+    });
+    match pass {
+        Ok(Some(total)) => Ok(total / data.len().max(1) as f64),
+        other => {
+            // A bad value, or a zero row (which a bad value in a later row
+            // precedes in `OpeData::new`'s order): report what the ordered
+            // checks find first. They find a value whenever the pass did,
+            // as both test the same conditions.
+            data.validated()?;
+            match other {
+                Err(e) => Err(e),
+                _ => Err(Error::invalid(
+                    "logged data",
+                    "a value outside its range",
+                    "values that pass OpeData::new's checks",
+                )),
+            }
+        }
+    }
+}
+
+/// One pass of [`switch_dr_estimate`] over typed actions: the sum of the
+/// per-round terms; `Ok(None)` at the first value that fails a check
+/// (`CHECK`: the view is deferred).
+fn switch_dr_pass<A: ActionIndex, const CHECK: bool>(
+    data: &OpeView<'_>,
+    actions: &[A],
+    tau: f64,
+) -> Result<Option<f64>> {
     let k = data.n_actions;
     let mut total = 0.0;
     let rows = data
         .action_dist
         .chunks_exact(k)
         .zip(data.qhat.chunks_exact(k))
-        .zip(data.actions.iter().zip(&data.pscores).zip(&data.rewards));
+        .zip(actions.iter().zip(data.pscores).zip(data.rewards));
     for (i, ((pi, q), ((&a, &p), &r))) in rows.enumerate() {
+        let a = match a.index() {
+            Some(a) if a < k => a,
+            _ => return Ok(None),
+        };
+        if CHECK
+            && !(r.is_finite()
+                && p > 0.0
+                && p <= 1.0
+                && pi.iter().all(|x| (0.0..=1.0).contains(x))
+                && q.iter().all(|x| x.is_finite()))
+        {
+            return Ok(None);
+        }
         let wsum: f64 = pi.iter().sum();
         let dot: f64 = pi.iter().zip(q).map(|(p, q)| p * q).sum();
         if wsum > 0.0 {
@@ -487,29 +870,27 @@ fn switch_dr_estimate(data: &OpeData, name: &str, tau: f64) -> Result<f64> {
             let switch = if w <= tau { 1.0 } else { 0.0 };
             total += dot / wsum + switch * w * (r - q[a]);
         } else {
-            return Err(Error::invalid(
-                format!("evaluation-policy probabilities of row {i} (sum)"),
-                wsum,
-                "a positive sum (the DM term is an average weighted by them)",
-            ));
+            return Err(zero_row(i, wsum));
         }
     }
-    Ok(total / data.len().max(1) as f64)
+    Ok(Some(total))
 }
 
 /// Per-round switch-DR terms: the direct-method term plus the weighted
 /// residual `w (r - qhat)` of rounds whose importance weight is at most
 /// `tau` (Wang et al. 2017); `tau = inf` gives doubly robust.
-fn switch_dr_terms(data: &OpeData, name: &str, tau: f64) -> Result<Vec<f64>> {
+fn switch_dr_terms(data: &OpeView<'_>, name: &str, tau: f64) -> Result<Vec<f64>> {
     data.require_model(name)?;
-    let w = data.importance_weights();
-    Ok(data
-        .dm_terms()?
+    let data = data.validated()?;
+    let w = view_weights(&data);
+    let k = data.n_actions;
+    Ok(dm_terms(&data)?
         .into_iter()
         .enumerate()
         .map(|(i, dm)| {
             let switch = if w[i] <= tau { 1.0 } else { 0.0 };
-            dm + switch * w[i] * (data.rewards[i] - data.factual_qhat(i))
+            let a = data.actions.get(i).unwrap_or(0);
+            dm + switch * w[i] * (data.rewards[i] - data.qhat[i * k + a])
         })
         .collect())
 }
@@ -518,10 +899,10 @@ impl OffPolicyEstimator for SwitchDoublyRobust {
     fn name(&self) -> String {
         "switch-dr".into()
     }
-    fn round_values(&self, data: &OpeData) -> Result<Vec<f64>> {
+    fn round_values_view(&self, data: &OpeView<'_>) -> Result<Vec<f64>> {
         switch_dr_terms(data, "switch-dr", self.tau)
     }
-    fn estimate(&self, data: &OpeData) -> Result<f64> {
+    fn estimate_view(&self, data: &OpeView<'_>) -> Result<f64> {
         switch_dr_estimate(data, "switch-dr", self.tau)
     }
 }
@@ -708,6 +1089,174 @@ mod tests {
                 "tau {tau}"
             );
         }
+    }
+
+    /// Actions, rewards, pscores, `action_dist`, `qhat` of a log.
+    type Log<A> = (Vec<A>, Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+
+    /// A random valid log.
+    fn random_log(n: usize, k: usize, seed: u64) -> Log<usize> {
+        use rand::{Rng, SeedableRng};
+        let mut rng = duality_core::seed::DualityRng::seed_from_u64(seed);
+        let mut dist = Vec::new();
+        for _ in 0..n {
+            let row: Vec<f64> = (0..k).map(|_| rng.random::<f64>()).collect();
+            let s: f64 = row.iter().sum();
+            dist.extend(row.iter().map(|v| v / s));
+        }
+        (
+            (0..n).map(|_| rng.random_range(0..k)).collect(),
+            (0..n).map(|_| rng.random::<f64>()).collect(),
+            (0..n).map(|_| rng.random_range(0.05..1.0)).collect(),
+            dist,
+            (0..n * k).map(|_| rng.random::<f64>()).collect(),
+        )
+    }
+
+    fn all_estimators() -> Vec<Box<dyn OffPolicyEstimator>> {
+        vec![
+            Box::new(Ipw),
+            Box::new(Snipw),
+            Box::new(DirectMethod),
+            Box::new(DoublyRobust),
+            Box::new(SwitchDoublyRobust::new(1.5).unwrap()),
+        ]
+    }
+
+    #[test]
+    fn borrowed_views_give_the_owned_data_results_bit_for_bit() {
+        let (n, k) = (301, 3);
+        let (actions, rewards, pscores, dist, qhat) = random_log(n, k, 9);
+        let data = OpeData::new(
+            k,
+            actions.clone(),
+            rewards.clone(),
+            pscores.clone(),
+            dist.clone(),
+            qhat.clone(),
+        )
+        .unwrap();
+        let signed: Vec<i64> = actions.iter().map(|&a| a as i64).collect();
+        let views = [
+            OpeView::new(k, &actions, &rewards, &pscores, &dist, &qhat).unwrap(),
+            OpeView::new(k, &signed, &rewards, &pscores, &dist, &qhat).unwrap(),
+            OpeView::deferred(k, &actions, &rewards, &pscores, &dist, &qhat).unwrap(),
+            OpeView::deferred(k, &signed, &rewards, &pscores, &dist, &qhat).unwrap(),
+        ];
+        assert!(views[0].is_validated() && !views[3].is_validated());
+        for est in all_estimators() {
+            let owned = est.estimate(&data).unwrap();
+            let values = est.round_values(&data).unwrap();
+            for (j, view) in views.iter().enumerate() {
+                assert_eq!(
+                    est.estimate_view(view).unwrap(),
+                    owned,
+                    "{} view {j}",
+                    est.name()
+                );
+                assert_eq!(est.round_values_view(view).unwrap(), values);
+            }
+        }
+        // The view borrows: its slices are the caller's buffers.
+        assert_eq!(views[3].rewards().as_ptr(), rewards.as_ptr());
+        assert_eq!(views[3].action_dist().as_ptr(), dist.as_ptr());
+        assert_eq!(views[3].actions(), ActionSlice::I64(&signed));
+        assert_eq!(views[3].to_data().unwrap(), data);
+        assert_eq!(data.view().rewards().as_ptr(), data.rewards().as_ptr());
+    }
+
+    #[test]
+    fn deferred_views_report_the_owned_checks_errors() {
+        let (n, k) = (50, 3);
+        let (actions, rewards, pscores, dist, qhat) = random_log(n, k, 3);
+        let signed: Vec<i64> = actions.iter().map(|&a| a as i64).collect();
+        let base: Log<i64> = (signed, rewards, pscores, dist, qhat);
+        let mut cases: Vec<(&str, Log<i64>)> = Vec::new();
+        let mut c = base.clone();
+        c.1[7] = f64::NAN;
+        cases.push(("rewards[7] = NaN", c));
+        let mut c = base.clone();
+        c.0[9] = -1;
+        cases.push(("actions[9] = -1", c));
+        let mut c = base.clone();
+        c.0[9] = 3;
+        cases.push(("actions[9] = 3", c));
+        let mut c = base.clone();
+        c.2[11] = 0.0;
+        cases.push(("pscores[11] = 0", c));
+        let mut c = base.clone();
+        c.2[11] = 1.5;
+        cases.push(("pscores[11] = 1.5", c));
+        let mut c = base.clone();
+        c.3[13] = -0.25;
+        cases.push(("action_dist[13] = -0.25", c));
+        let mut c = base.clone();
+        c.3[13] = f64::NAN;
+        cases.push(("action_dist[13] = NaN", c));
+        let mut c = base.clone();
+        c.4[17] = f64::INFINITY;
+        cases.push(("qhat[17] = inf", c));
+        // Two bad values: the ordered checks name the reward (checked
+        // before actions) although the action's row comes first.
+        let mut c = base.clone();
+        c.0[2] = 7;
+        c.1[40] = f64::NAN;
+        cases.push(("rewards[40] = NaN", c));
+        // A zero-sum row before a bad value: the bad value is named, as
+        // OpeData::new refuses it before any estimator runs.
+        let mut c = base.clone();
+        c.3[3..6].fill(0.0);
+        c.2[30] = -1.0;
+        cases.push(("pscores[30] = -1", c));
+        for (expected, (a, r, p, d, q)) in &cases {
+            let owned: Vec<usize> = a.iter().map(|&v| v.max(0) as usize).collect();
+            if !expected.starts_with("actions[9] = -1") {
+                let err = OpeData::new(k, owned, r.clone(), p.clone(), d.clone(), q.clone())
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(expected), "owned: {err} (expected {expected})");
+            }
+            let err = OpeView::new(k, a, r, p, d, q).unwrap_err().to_string();
+            assert!(err.contains(expected), "eager view: {err}");
+            let view = OpeView::deferred(k, a, r, p, d, q).unwrap();
+            for est in all_estimators() {
+                let err = est.estimate_view(&view).unwrap_err().to_string();
+                assert!(
+                    err.contains(expected),
+                    "{}: {err} (expected {expected})",
+                    est.name()
+                );
+                let err = est.round_values_view(&view).unwrap_err().to_string();
+                assert!(err.contains(expected), "{}: {err}", est.name());
+            }
+            // Without a reward model, the bad value still comes first.
+            let view = OpeView::deferred(k, a, r, p, d, &[]).unwrap();
+            if !expected.starts_with("qhat") {
+                let err = DoublyRobust.estimate_view(&view).unwrap_err().to_string();
+                assert!(err.contains(expected), "dr without model: {err}");
+            }
+        }
+        // A zero-sum row alone is DM's error naming the row, on every path.
+        let mut d = base.3.clone();
+        d[3..6].fill(0.0);
+        let view = OpeView::deferred(k, &base.0, &base.1, &base.2, &d, &base.4).unwrap();
+        for est in [&DoublyRobust as &dyn OffPolicyEstimator, &DirectMethod] {
+            let err = est.estimate_view(&view).unwrap_err().to_string();
+            assert!(err.contains("row 1"), "{err}");
+        }
+        // Lengths are checked at construction, eagerly.
+        let err = OpeView::deferred(k, &base.0[1..], &base.1, &base.2, &base.3, &base.4)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rewards"), "{err}");
+        let err = OpeView::deferred(k, &base.0, &base.1, &base.2, &base.3, &base.4[1..])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("qhat"), "{err}");
+        let err = OpeView::deferred(0, &base.0, &base.1, &base.2, &base.3, &base.4)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("number of actions"), "{err}");
     }
 
     #[test]

@@ -1,23 +1,57 @@
 //! `duality.bandits`: obp's off-policy estimators over `duality-bandits`.
 
-use duality_bandits::ope::{EstimatorKind, OpeData};
+use std::borrow::Cow;
+use std::sync::Mutex;
+
+use duality_bandits::ope::{EstimatorKind, OpeView};
 use numpy::{IntoPyArray, PyArray1, PyReadonlyArray1, PyReadonlyArray3, PyUntypedArrayMethods};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::convert::{slice1, value_error};
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bandits_ope, m)?)?;
+    m.add_function(wrap_pyfunction!(_ope_last_buffers, m)?)?;
     Ok(())
 }
 
+/// The addresses of the buffers the last `bandits_ope` call estimated on
+/// (`reward`, `action`, `pscore`, `action_dist`,
+/// `estimated_rewards_by_reg_model`; 0 when absent): the test hook that
+/// shows the inputs were borrowed, not copied (`tests/test_memory.py`
+/// compares them with NumPy's data pointers).
+static LAST_BUFFERS: Mutex<[usize; 5]> = Mutex::new([0; 5]);
+
+/// Test hook: the data addresses the last OPE call read, by argument name.
+#[pyfunction]
+fn _ope_last_buffers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let buffers = *LAST_BUFFERS
+        .lock()
+        .map_err(|_| value_error("the buffer record is poisoned"))?;
+    let out = PyDict::new(py);
+    let names = [
+        "reward",
+        "action",
+        "pscore",
+        "action_dist",
+        "estimated_rewards_by_reg_model",
+    ];
+    for (name, address) in names.into_iter().zip(buffers) {
+        out.set_item(name, address)?;
+    }
+    Ok(out)
+}
+
 /// The `(n, K)` slice `x[i, :, position[i]]` of obp's `(n, K, len_list)`
-/// layout, copied once into the row-major buffer the crate owns.
-fn at_position(
-    x: &PyReadonlyArray3<'_, f64>,
+/// layout, row-major: the array's own buffer, borrowed, when it has one
+/// slot (`len_list = 1`, or a 2-D input); else gathered once into a new
+/// buffer.
+fn at_position<'a>(
+    x: &'a PyReadonlyArray3<'_, f64>,
     name: &str,
     position: &[i64],
-) -> PyResult<(Vec<f64>, usize, usize)> {
+) -> PyResult<(Cow<'a, [f64]>, usize, usize)> {
     let shape = x.shape();
     let (n, k, slots) = (shape[0], shape[1], shape[2]);
     let data = x
@@ -30,7 +64,7 @@ fn at_position(
         )));
     }
     if slots == 1 {
-        return Ok((data.to_vec(), n, k));
+        return Ok((Cow::Borrowed(data), n, k));
     }
     let mut out = Vec::with_capacity(n * k);
     for i in 0..n {
@@ -46,7 +80,7 @@ fn at_position(
         let row = &data[i * k * slots..(i + 1) * k * slots];
         out.extend((0..k).map(|a| row[a * slots + p]));
     }
-    Ok((out, n, k))
+    Ok((Cow::Owned(out), n, k))
 }
 
 /// A `duality-bandits` message in obp's argument names: `rewards` ->
@@ -119,28 +153,30 @@ fn bandits_ope<'py>(
             }
             data
         }
-        None => Vec::new(),
+        None => Cow::Borrowed(&[][..]),
     };
-    let actions = action
-        .iter()
-        .enumerate()
-        .map(|(i, &a)| {
-            usize::try_from(a).map_err(|_| {
-                value_error(format!(
-                    "invalid action[{i}] = {a}: expected an action in 0..{n_actions}"
-                ))
-            })
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    let (reward, pscore) = (reward.to_vec(), pscore.to_vec());
+    // Everything borrowed (NumPy's buffers, int64 actions as they are); the
+    // values are checked in the estimator's own pass over the rows, with
+    // OpeData::new's messages (issue #23).
+    let view = OpeView::deferred(n_actions, action, reward, pscore, &dist, &qhat)
+        .map_err(|e| value_error(obp_names(&e.to_string())))?;
+    if let Ok(mut last) = LAST_BUFFERS.lock() {
+        let address = |s: &[f64]| if s.is_empty() { 0 } else { s.as_ptr() as usize };
+        *last = [
+            address(view.rewards()),
+            action.as_ptr() as usize,
+            address(view.pscores()),
+            address(view.action_dist()),
+            address(view.qhat()),
+        ];
+    }
     let out = py
         .detach(|| {
-            let data = OpeData::new(n_actions, actions, reward, pscore, dist, qhat)?;
             let est = kind.build(tau)?;
             if round_rewards {
-                Ok::<_, duality_core::Error>((None, Some(est.round_values(&data)?)))
+                Ok::<_, duality_core::Error>((None, Some(est.round_values_view(&view)?)))
             } else {
-                Ok((Some(est.estimate(&data)?), None))
+                Ok((Some(est.estimate_view(&view)?), None))
             }
         })
         .map_err(|e| value_error(obp_names(&e.to_string())))?;

@@ -85,6 +85,9 @@ def bandits_ope(
     tau: Optional[float] = None,
     round_rewards: bool = False,
 ) -> Union[float, F64]: ...
+def _ope_last_buffers() -> Dict[str, int]:
+    """Test hook: data addresses the last ``bandits_ope`` call read (0: absent)."""
+    ...
 def bandits_simulate(config: str, is_json: bool) -> Dict[str, object]: ...
 def distdp_solve_mdp(
     p: npt.NDArray[np.float64],

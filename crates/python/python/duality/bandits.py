@@ -40,7 +40,8 @@ __all__ = [
 def _three_d(x: Any, name: str) -> np.ndarray:
     """obp's ``(n_rounds, n_actions, len_list)`` array as C-contiguous float64
     (a 2-D ``(n_rounds, n_actions)`` array is one slot); the slot of each
-    round is picked on the Rust side while copying, so the data is copied once."""
+    round is picked on the Rust side: a one-slot array is read in place, several
+    slots are gathered once."""
     arr = any_array(x, name)
     if arr.ndim == 2:
         arr = arr[:, :, None]
