@@ -63,8 +63,10 @@ fn prompts(
 ) -> Result<(Vec<Vec<i64>>, duality_core::tensor::tch::Tensor)> {
     duality_core::check::at_least("evaluation samples", n, 2)?;
     crate::limits::check_bytes(
+        "evaluation samples",
+        n,
         format!(
-            "evaluation samples = {n} of {} tokens",
+            "{n} evaluation sequences of {} tokens",
             bed.completion_len()
         ),
         crate::limits::mul(&[

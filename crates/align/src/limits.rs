@@ -109,10 +109,27 @@ pub(crate) fn batch_bytes(rows: usize, seq_len: usize, config: &PolicyConfig) ->
     mul(&[rows, seq_len, width, 4 * 6]).saturating_add(mul(&[rows, seq_len.saturating_add(4), 8]))
 }
 
-/// Refuses a request of about `bytes` bytes over the memory budget; `what`
-/// names the config fields and their values.
-pub(crate) fn check_bytes(what: impl AsRef<str>, bytes: u128) -> Result<()> {
-    duality_core::limits::check_memory(what.as_ref(), bytes)
+/// Refuses a request of about `bytes` bytes over the memory budget. The
+/// error starts with `field = value`, the size that makes the request too
+/// large (issue #25: the field first), and `detail` says what the request
+/// is ("256 pairs of 1000000000000 tokens"); it stays short at any size.
+pub(crate) fn check_bytes(
+    field: &str,
+    value: impl std::fmt::Display,
+    detail: impl AsRef<str>,
+    bytes: u128,
+) -> Result<()> {
+    duality_core::limits::check_memory_for(field, value, detail.as_ref(), bytes)
+}
+
+/// Of two sizes that multiply into one request, the one to name first: the
+/// larger (the absurd one, when one is).
+pub(crate) fn larger<'a>(a: (&'a str, usize), b: (&'a str, usize)) -> (&'a str, usize) {
+    if b.1 > a.1 {
+        b
+    } else {
+        a
+    }
 }
 
 #[cfg(test)]
@@ -152,9 +169,13 @@ mod tests {
         assert!(policy_bytes(&huge) > 1u128 << 64);
         assert_eq!(mul(&[usize::MAX; 3]), u128::MAX);
         assert_eq!(batch_bytes(usize::MAX, usize::MAX, &huge), u128::MAX);
-        assert!(check_bytes("task.vocab", policy_bytes(&huge)).is_err());
+        let e = check_bytes("task.vocab", huge.vocab, "the policy", policy_bytes(&huge))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("invalid task.vocab = "), "{e}");
+        assert!(e.len() < 300, "{e}");
         let small = PolicyConfig::default();
-        check_bytes("policy", policy_bytes(&small)).unwrap();
-        check_bytes("batch", batch_bytes(512, 8, &small)).unwrap();
+        check_bytes("policy", 1, "the policy", policy_bytes(&small)).unwrap();
+        check_bytes("batch", 512, "a batch", batch_bytes(512, 8, &small)).unwrap();
     }
 }

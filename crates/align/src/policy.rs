@@ -211,9 +211,18 @@ impl Policy {
     /// A freshly initialised policy; `seed` fixes the initial weights.
     pub fn new(config: &PolicyConfig, seed: u64) -> Result<Self> {
         config.validate()?;
+        let (field, value) = [
+            ("embed", config.embed),
+            ("hidden", config.hidden),
+            ("max_len", config.max_len),
+        ]
+        .into_iter()
+        .fold(("vocab", config.vocab), crate::limits::larger);
         crate::limits::check_bytes(
+            &format!("policy {field}"),
+            value,
             format!(
-                "policy (vocab = {}, embed = {}, hidden = {}, max_len = {})",
+                "a policy of vocab {}, embed {}, hidden {}, max_len {}",
                 config.vocab, config.embed, config.hidden, config.max_len
             ),
             crate::limits::policy_bytes(config),

@@ -217,24 +217,33 @@ impl RunConfig {
     /// allocated: the bed's tables, the offline and ranked data, the policy,
     /// and the evaluation and curve batches. Errors name the fields.
     fn check_sizes(&self) -> Result<()> {
-        use crate::limits::{batch_bytes, check_bytes, mul, MAX_PROMPT_LEN};
+        use crate::limits::{batch_bytes, check_bytes, larger, mul, MAX_PROMPT_LEN};
         let t = &self.task;
         let (vocab, len) = self.bed_sizes();
         let seq = len.saturating_add(MAX_PROMPT_LEN);
         check_bytes(
-            format!("task.vocab = {} (hidden reward tables)", t.vocab),
+            "task.vocab",
+            t.vocab,
+            "the hidden reward tables",
             mul(&[t.contexts.saturating_add(t.vocab), t.vocab, 8]),
         )?;
+        let (field, value) = larger(("task.pairs", t.pairs), ("task.completion_len", len));
         check_bytes(
-            format!(
-                "task.pairs = {} of task.completion_len = {len} tokens",
-                t.pairs
-            ),
+            field,
+            value,
+            format!("{} pairs of {len} tokens", t.pairs),
             mul(&[t.pairs, seq.saturating_mul(2).saturating_add(16), 8]),
         )?;
+        let (field, value) = larger(
+            ("task.ranked_prompts", t.ranked_prompts),
+            ("task.responses_per_prompt", t.responses_per_prompt),
+        );
+        let (field, value) = larger((field, value), ("task.completion_len", len));
         check_bytes(
+            field,
+            value,
             format!(
-                "task.ranked_prompts = {} x task.responses_per_prompt = {} of {len} tokens",
+                "{} prompts x {} responses of {len} tokens",
                 t.ranked_prompts, t.responses_per_prompt
             ),
             mul(&[
@@ -247,24 +256,46 @@ impl RunConfig {
         let mut policy = self.policy.clone();
         policy.vocab = vocab;
         policy.max_len = policy.max_len.max(seq);
+        let (field, value) = [
+            ("policy.vocab", vocab),
+            ("policy.embed", policy.embed),
+            ("policy.hidden", policy.hidden),
+            ("policy.max_len", policy.max_len),
+        ]
+        .into_iter()
+        .fold(("policy.vocab", vocab), larger);
         check_bytes(
+            field,
+            value,
             format!(
-                "policy (vocab = {vocab}, embed = {}, hidden = {}, max_len = {})",
+                "a policy of vocab {vocab}, embed {}, hidden {}, max_len {}",
                 policy.embed, policy.hidden, policy.max_len
             ),
             crate::limits::policy_bytes(&policy),
         )?;
+        let (field, value) = larger(
+            ("eval_samples", self.eval_samples),
+            ("task.completion_len", len),
+        );
         check_bytes(
+            field,
+            value,
             format!(
-                "eval_samples = {} sequences of task.completion_len = {len} tokens (vocab {vocab})",
+                "{} evaluation sequences of {len} tokens (vocab {vocab})",
                 self.eval_samples
             ),
             batch_bytes(self.eval_samples, seq, &policy),
         )?;
         if self.curve_every > 0 {
+            let (field, value) = larger(
+                ("curve_samples", self.curve_samples),
+                ("task.completion_len", len),
+            );
             check_bytes(
+                field,
+                value,
                 format!(
-                    "curve_samples = {} sequences of {len} tokens (vocab {vocab})",
+                    "{} curve sequences of {len} tokens (vocab {vocab})",
                     self.curve_samples
                 ),
                 batch_bytes(self.curve_samples, seq, &policy),

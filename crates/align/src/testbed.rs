@@ -101,7 +101,9 @@ impl HiddenRewardTask {
             ));
         }
         crate::limits::check_bytes(
-            format!("vocab = {vocab} (hidden reward tables)"),
+            "vocab",
+            vocab,
+            "the hidden reward tables",
             crate::limits::mul(&[contexts.saturating_add(vocab), vocab, 8]),
         )?;
         let mut rng = duality_core::seed::Seeder::new(seed)
@@ -344,8 +346,11 @@ pub fn offline_pairs(
     duality_core::check::at_least("number of pairs", n, 1)?;
     let covered = covered_tokens(coverage, bed.vocab())?;
     let len = bed.completion_len();
+    let (field, value) = crate::limits::larger(("pairs", n), ("completion length", len));
     crate::limits::check_bytes(
-        format!("pairs = {n} of {len} tokens"),
+        field,
+        value,
+        format!("{n} pairs of {len} tokens"),
         crate::limits::mul(&[
             n,
             len.saturating_add(crate::limits::MAX_PROMPT_LEN)
@@ -430,8 +435,11 @@ pub fn ranked_responses(
 ) -> Result<Vec<RankedResponses>> {
     duality_core::check::at_least("prompts", prompts, 1)?;
     duality_core::check::at_least("responses per prompt", k, 2)?;
+    let (field, value) = crate::limits::larger(("prompts", prompts), ("responses per prompt", k));
     crate::limits::check_bytes(
-        format!("prompts = {prompts} x responses per prompt = {k}"),
+        field,
+        value,
+        format!("{prompts} prompts x {k} responses"),
         crate::limits::mul(&[
             prompts,
             k,

@@ -61,7 +61,38 @@ pub fn from_toml_str<T: DeserializeOwned + Validate>(text: &str, source_name: &s
             field,
             message,
         },
-        other => other,
+        // Any other validation error (a value or size check) is about this
+        // file too: name it, and the line of the key where one is found
+        // (issue #25: "invalid gamma = NaN" did not say which file).
+        Error::InvalidValue {
+            name,
+            value,
+            expected,
+        } => {
+            let key = name
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+                .next()
+                .unwrap_or("")
+                .rsplit('.')
+                .next()
+                .unwrap_or("");
+            let line = (!key.is_empty()).then(|| key_line(text, key)).flatten();
+            Error::Parse {
+                path: source_name.to_string(),
+                line,
+                message: Error::InvalidValue {
+                    name,
+                    value,
+                    expected,
+                }
+                .to_string(),
+            }
+        }
+        other => Error::Parse {
+            path: source_name.to_string(),
+            line: None,
+            message: other.to_string(),
+        },
     })?;
     Ok(value)
 }
@@ -190,6 +221,52 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("`horizon`"), "{err}");
+    }
+
+    /// A config whose validation uses value checks (`Error::invalid`), as
+    /// most area configs do.
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct Mdp {
+        states: usize,
+        gamma: f64,
+    }
+
+    impl Validate for Mdp {
+        fn validate(&self) -> Result<()> {
+            crate::check::probability("gamma", self.gamma)?;
+            crate::limits::check_memory_for("states", self.states, "the tables", 1 << 100)
+        }
+    }
+
+    #[test]
+    fn value_errors_name_the_file_and_line() {
+        // Issue #25: `invalid gamma = NaN` did not say which file, and
+        // `gamma = 1e308` was echoed as 309 digits.
+        let msg = from_toml_str::<Mdp>(
+            "states = 2
+gamma = 1e308
+",
+            "m.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            msg,
+            "m.toml line 2: invalid gamma = 1e308: expected a probability in [0, 1]"
+        );
+        let msg = from_toml_str::<Mdp>(
+            "gamma = 0.5
+states = 1000000000000
+",
+            "m.toml",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.starts_with("m.toml line 2: invalid states = 1000000000000: expected a size"),
+            "{msg}"
+        );
     }
 
     #[test]

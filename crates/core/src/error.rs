@@ -21,9 +21,9 @@ pub enum Error {
     /// A parameter or input value is outside its valid range.
     #[error(
         "invalid {} = {}: expected {}",
-        shorten(.name, MAX_NAME_CHARS),
-        shorten(.value, MAX_NAME_CHARS),
-        shorten(.expected, MAX_MESSAGE_CHARS)
+        clip(.name, MAX_NAME_CHARS),
+        clip(.value, MAX_NAME_CHARS),
+        clip(.expected, MAX_MESSAGE_CHARS)
     )]
     InvalidValue {
         /// Name of the parameter or input (e.g. `alpha`, `scores[3][1]`).
@@ -34,7 +34,7 @@ pub enum Error {
         expected: String,
     },
     /// An input that must contain data was empty.
-    #[error("{what} is empty: expected at least {min} element(s)")]
+    #[error("{} is empty: expected at least {min} element(s)", clip(.what, MAX_NAME_CHARS))]
     Empty {
         /// What was empty.
         what: String,
@@ -67,8 +67,8 @@ pub enum Error {
     #[error(
         "invalid config{}: field `{}`: {}",
         source_suffix(.source_name),
-        shorten(.field, MAX_NAME_CHARS),
-        shorten(.message, MAX_MESSAGE_CHARS)
+        clip(.field, MAX_NAME_CHARS),
+        clip(.message, MAX_MESSAGE_CHARS)
     )]
     Config {
         /// Where the config came from (file path), if known.
@@ -83,7 +83,7 @@ pub enum Error {
         "{}{}: {}",
         shorten(.path, MAX_NAME_CHARS),
         line_suffix(*.line),
-        shorten(.message, MAX_MESSAGE_CHARS)
+        clip(.message, MAX_MESSAGE_CHARS)
     )]
     Parse {
         /// File (or stream) name.
@@ -109,12 +109,12 @@ pub enum Error {
     #[error("torch error: {0}")]
     Torch(String),
     /// Anything else, with a message.
-    #[error("{}", shorten(.0, MAX_MESSAGE_CHARS))]
+    #[error("{}", clip(.0, MAX_MESSAGE_CHARS))]
     Other(String),
     /// An error from a dependency (statrs, tch, ...), with what duality was
     /// doing; the original error stays reachable through
     /// [`std::error::Error::source`].
-    #[error("{context}: {source}")]
+    #[error("{}: {source}", clip(.context, MAX_MESSAGE_CHARS))]
     Wrapped {
         /// What duality was doing (e.g. `Student-t with df = 0`).
         context: String,
@@ -161,6 +161,92 @@ pub fn shorten(text: &str, max: usize) -> String {
     }
 }
 
+/// A number as an error message quotes it: Rust's shortest round-trip
+/// form (`{}`) for ordinary magnitudes, scientific notation (`{:e}`) at or
+/// beyond 1e16 and below 1e-5, so that `1e308` is never echoed as 309
+/// digits (issue #25). NaN and infinities read `NaN`, `inf`, `-inf`.
+///
+/// ```
+/// use duality_core::error::short_number;
+/// assert_eq!(short_number(0.25), "0.25");
+/// assert_eq!(short_number(1e12), "1000000000000");
+/// assert_eq!(short_number(1e308), "1e308");
+/// assert_eq!(short_number(-1.7e308), "-1.7e308");
+/// assert_eq!(short_number(18446744073709551616.0), "1.8446744073709552e19");
+/// assert_eq!(short_number(1e-300), "1e-300");
+/// assert_eq!(short_number(f64::NAN), "NaN");
+/// ```
+pub fn short_number(x: f64) -> String {
+    let a = x.abs();
+    if x.is_finite() && x != 0.0 && !(1e-5..1e16).contains(&a) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Longest run of digits (with its sign and decimal point) that
+/// [`compact_numbers`] leaves as it is.
+const MAX_PLAIN_NUMBER_CHARS: usize = 24;
+
+/// `text` with every long plain decimal number that is the `{}` form of an
+/// `f64` (`1e308` formatted with `{}` is a 1 and 308 zeros) rewritten in
+/// [`short_number`]'s form. Only numbers that round-trip exactly are
+/// rewritten, so an integer the user typed in full (`18446744073709551615`,
+/// a 30-digit id) is kept as written.
+///
+/// ```
+/// use duality_core::error::compact_numbers;
+/// let long = format!("gamma = {}: expected a discount", 1e308);
+/// assert_eq!(compact_numbers(&long), "gamma = 1e308: expected a discount");
+/// assert_eq!(compact_numbers("id 123456789012345678901234567"), "id 123456789012345678901234567");
+/// assert_eq!(compact_numbers("n = 18446744073709551615"), "n = 18446744073709551615");
+/// ```
+pub fn compact_numbers(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let is_num = |b: u8| b.is_ascii_digit() || b == b'.';
+    // Fast path: no run of digits long enough to need rewriting.
+    let mut run = 0usize;
+    let mut longest = 0usize;
+    for &b in bytes {
+        run = if is_num(b) { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    if longest <= MAX_PLAIN_NUMBER_CHARS {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_num(bytes[i]) {
+            // Copy one whole character (text is UTF-8).
+            let ch_len = text[i..].chars().next().map_or(1, char::len_utf8);
+            out.push_str(&text[i..i + ch_len]);
+            i += ch_len;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_num(bytes[i]) {
+            i += 1;
+        }
+        // A sign before the number was copied as it is.
+        let number = &text[start..i];
+        let rewritten = (number.len() > MAX_PLAIN_NUMBER_CHARS)
+            .then(|| number.parse::<f64>().ok())
+            .flatten()
+            .filter(|x| x.is_finite() && format!("{x}") == number)
+            .map(short_number);
+        out.push_str(rewritten.as_deref().unwrap_or(number));
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// [`compact_numbers`], then [`shorten`]: how every user-derived part of
+/// an [`Error`] is displayed.
+fn clip(text: &str, max: usize) -> String {
+    shorten(&compact_numbers(text), max)
+}
+
 /// `Result` with the workspace [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -186,7 +272,7 @@ impl Error {
     ) -> Self {
         Error::InvalidValue {
             name: name.into(),
-            value: shorten(&value.to_string(), MAX_VALUE_CHARS),
+            value: shorten(&compact_numbers(&value.to_string()), MAX_VALUE_CHARS),
             expected: expected.into(),
         }
     }
@@ -314,6 +400,48 @@ mod tests {
             expected: key,
         };
         assert!(e.to_string().len() < 900, "{}", e.to_string().len());
+    }
+
+    #[test]
+    fn huge_numbers_are_quoted_short() {
+        // Issue #25: `--gamma 1e308` was echoed as 309 digits.
+        let e = Error::invalid("gamma", 1e308, "a discount in [0, 1]");
+        assert_eq!(
+            e.to_string(),
+            "invalid gamma = 1e308: expected a discount in [0, 1]"
+        );
+        let e = Error::invalid("gamma", -1.7e308, "a discount in [0, 1]");
+        assert!(e.to_string().contains("= -1.7e308:"), "{e}");
+        let e = Error::invalid("p", 1e-300, "a probability");
+        assert!(e.to_string().contains("= 1e-300:"), "{e}");
+        // Built as a literal or inside a message: the same short form.
+        let e = Error::InvalidValue {
+            name: "steps".into(),
+            value: format!("{}", 1e200),
+            expected: format!("at most {}", f64::MAX),
+        };
+        let msg = e.to_string();
+        assert!(msg.contains("= 1e200:"), "{msg}");
+        assert!(msg.contains("at most 1.7976931348623157e308"), "{msg}");
+        let msg = Error::Other(format!("rate {} and rate {}", -1e300, 2.5)).to_string();
+        assert_eq!(msg, "rate -1e300 and rate 2.5");
+        let msg = Error::parse("m.toml", Some(3), format!("gamma = {}", 1e308)).to_string();
+        assert_eq!(msg, "m.toml line 3: gamma = 1e308");
+        // Integers typed in full, and numbers that are not an f64's `{}`
+        // form, are kept as written.
+        for kept in [
+            "18446744073709551615",
+            "123456789012345678901234567890",
+            "1.000000000000000000000000001",
+        ] {
+            let e = Error::invalid("n", kept, "x");
+            assert!(e.to_string().contains(kept), "{e}");
+        }
+        // Ordinary numbers are untouched.
+        assert_eq!(
+            Error::invalid("x", 1e12, "y").to_string(),
+            "invalid x = 1000000000000: expected y"
+        );
     }
 
     #[test]

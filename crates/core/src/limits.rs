@@ -97,9 +97,19 @@ fn bad_size(text: &str) -> Error {
     )
 }
 
-/// Human-readable bytes (`1.5 GiB`).
+/// Human-readable bytes (`1.5 GiB`), short at any size: binary units up
+/// to EiB, then scientific notation in bytes (`8.0e24 B`), never a
+/// thirteen-digit count of TiB.
+///
+/// ```
+/// use duality_core::limits::format_bytes;
+/// assert_eq!(format_bytes(512), "512 B");
+/// assert_eq!(format_bytes(3 << 30), "3.0 GiB");
+/// assert_eq!(format_bytes(1 << 62), "4.0 EiB");
+/// assert_eq!(format_bytes(1 << 100), "1.3e30 B");
+/// ```
 pub fn format_bytes(bytes: u128) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
     let mut value = bytes as f64;
     let mut unit = 0;
     while value >= 1024.0 && unit + 1 < UNITS.len() {
@@ -108,6 +118,8 @@ pub fn format_bytes(bytes: u128) -> String {
     }
     if unit == 0 {
         format!("{bytes} B")
+    } else if value >= 1024.0 {
+        format!("{:.1e} B", bytes as f64)
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
@@ -150,6 +162,43 @@ pub fn check_memory(what: &str, bytes: u128) -> Result<()> {
             format!(
                 "at most the memory limit of {} (raise it with --max-memory or {MEMORY_BUDGET_ENV})",
                 format_bytes(u128::from(budget))
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Like [`check_memory`], with the field first and the message short:
+/// `invalid task.completion_len = 1000000000000: expected a size within
+/// the memory limit of 16.0 GiB (256 pairs of 1000000000000 tokens need
+/// about 3.6 PiB; raise the limit with --max-memory or DUALITY_MAX_MEMORY)`.
+/// `field` and `value` are the request as the user wrote it (the field
+/// that makes it too large), `detail` what it asks for.
+///
+/// ```
+/// use duality_core::limits::check_memory_for;
+/// let e = check_memory_for("task.vocab", 1u64 << 40, "hidden reward tables", 1 << 100)
+///     .unwrap_err()
+///     .to_string();
+/// assert!(e.starts_with("invalid task.vocab = 1099511627776: expected a size within"), "{e}");
+/// assert!(e.len() < 300, "{e}");
+/// ```
+pub fn check_memory_for(
+    field: &str,
+    value: impl std::fmt::Display,
+    detail: &str,
+    bytes: u128,
+) -> Result<()> {
+    let budget = memory_budget();
+    if bytes > u128::from(budget) {
+        return Err(Error::invalid(
+            field,
+            value,
+            format!(
+                "a size within the memory limit of {} ({detail} need about {}; raise the \
+                 limit with --max-memory or {MEMORY_BUDGET_ENV})",
+                format_bytes(u128::from(budget)),
+                format_bytes(bytes)
             ),
         ));
     }

@@ -67,6 +67,62 @@ pub fn corrected_resampled_t(
 pub struct PairedScores {
     a: Vec<f64>,
     b: Vec<f64>,
+    /// Item ids in the order of `a` and `b` (empty when built by
+    /// [`PairedScores::new`]); errors name them.
+    items: Vec<String>,
+}
+
+/// Scores below this magnitude are paired as they are; larger ones are
+/// scaled by a power of two first (exact), so differences, sums and
+/// squares stay finite: `2^400` leaves room for `n` squares of `2^401`.
+const UNSCALED_LIMIT: f64 = 2.582_249_878_086_908_6e120; // 2^400
+
+/// The per-item differences `a - b` on a scale where they, their sums
+/// and their squares are finite, and the power of two that undoes it
+/// (1 for scores below [`UNSCALED_LIMIT`], so ordinary data give exactly
+/// the unscaled results).
+fn scaled_differences(a: &[f64], b: &[f64]) -> (Vec<f64>, f64) {
+    let largest = a.iter().chain(b).fold(0.0f64, |m, x| m.max(x.abs()));
+    if largest < UNSCALED_LIMIT {
+        return (a.iter().zip(b).map(|(x, y)| x - y).collect(), 1.0);
+    }
+    // 2^k with largest / 2^k <= 2^400; both powers are exact in f64.
+    let k = largest.log2().ceil() as i32 - 400;
+    let (down, up) = (2f64.powi(-k), 2f64.powi(k));
+    (
+        a.iter().zip(b).map(|(x, y)| x * down - y * down).collect(),
+        up,
+    )
+}
+
+impl PairedScores {
+    /// `value` (computed on the scale of [`scaled_differences`]) back on
+    /// the scores' scale, or an error naming the item with the largest
+    /// difference when the answer is beyond f64 (issue #25: scores near
+    /// 1e308 printed inf/NaN intervals).
+    fn unscale(&self, what: &str, value: f64, up: f64, d: &[f64]) -> Result<f64> {
+        let out = value * up;
+        if out.is_finite() {
+            return Ok(out);
+        }
+        let i = (0..d.len())
+            .max_by(|&i, &j| d[i].abs().total_cmp(&d[j].abs()))
+            .unwrap_or(0);
+        let item = self
+            .items
+            .get(i)
+            .map_or_else(|| format!("{}", i + 1), |s| format!("{s:?}"));
+        Err(Error::invalid(
+            format!("{what} of the paired differences"),
+            out,
+            format!(
+                "a finite number: item {item} (A = {}, B = {}) makes the differences exceed \
+                 the f64 range; rescale the scores",
+                duality_core::error::short_number(self.a[i]),
+                duality_core::error::short_number(self.b[i])
+            ),
+        ))
+    }
 }
 
 impl PairedScores {
@@ -103,10 +159,12 @@ impl PairedScores {
                 "present for model A too (mismatched item ids)",
             ));
         }
-        Self::new(
+        let mut paired = Self::new(
             ma.values().copied().collect(),
             mb.values().copied().collect(),
-        )
+        )?;
+        paired.items = ma.into_keys().collect();
+        Ok(paired)
     }
 
     /// Pairs scores given in the same item order (at least 2, finite).
@@ -115,7 +173,11 @@ impl PairedScores {
         duality_core::check::at_least("paired items", a.len(), 2)?;
         duality_core::check::finite("scores of model A", &a)?;
         duality_core::check::finite("scores of model B", &b)?;
-        Ok(Self { a, b })
+        Ok(Self {
+            a,
+            b,
+            items: Vec::new(),
+        })
     }
 
     /// Number of items.
@@ -128,23 +190,27 @@ impl PairedScores {
         self.a.is_empty()
     }
 
-    /// Per-item differences `a - b`.
+    /// Per-item differences `a - b` (infinite where two scores near the f64
+    /// limit have opposite signs; the intervals below scale first).
     pub fn differences(&self) -> Vec<f64> {
         self.a.iter().zip(&self.b).map(|(x, y)| x - y).collect()
     }
 
     /// Analytic CI of the mean difference: `mean(d) ± t_{n-1} s / sqrt(n)`
     /// (the paired t interval, `scipy.stats.ttest_rel(a, b).confidence_interval`).
+    /// Scores beyond 2^400 in magnitude are scaled by a power of two first,
+    /// so the interval is finite whenever its ends are representable; an
+    /// end beyond f64 is an error naming the item.
     pub fn analytic_ci(&self, confidence: f64) -> Result<Interval> {
         duality_core::check::open_unit("confidence", confidence)?;
-        let d = self.differences();
+        let (d, up) = scaled_differences(&self.a, &self.b);
         let n = d.len() as f64;
         let (mean, var) = mean_var(&d);
         let half = t_dist(n - 1.0)?.inverse_cdf(0.5 + confidence / 2.0) * (var / n).sqrt();
         Ok(Interval {
-            estimate: mean,
-            lo: mean - half,
-            hi: mean + half,
+            estimate: self.unscale("mean", mean, up, &d)?,
+            lo: self.unscale("lower CI end", mean - half, up, &d)?,
+            hi: self.unscale("upper CI end", mean + half, up, &d)?,
         })
     }
 
@@ -154,7 +220,7 @@ impl PairedScores {
     pub fn bootstrap_ci(&self, reps: usize, confidence: f64, seed: u64) -> Result<Interval> {
         duality_core::check::open_unit("confidence", confidence)?;
         duality_core::check::at_least("reps", reps, 2)?;
-        let d = self.differences();
+        let (d, up) = scaled_differences(&self.a, &self.b);
         let n = d.len();
         let mut means = Seeder::new(seed).par_blocks(reps, 256, |_, len, rng| {
             (0..len)
@@ -165,9 +231,14 @@ impl PairedScores {
         let estimate = d.iter().sum::<f64>() / n as f64;
         let alpha = 1.0 - confidence;
         Ok(Interval {
-            estimate,
-            lo: percentile(&means, alpha / 2.0),
-            hi: percentile(&means, 1.0 - alpha / 2.0),
+            estimate: self.unscale("mean", estimate, up, &d)?,
+            lo: self.unscale("lower CI end", percentile(&means, alpha / 2.0), up, &d)?,
+            hi: self.unscale(
+                "upper CI end",
+                percentile(&means, 1.0 - alpha / 2.0),
+                up,
+                &d,
+            )?,
         })
     }
 }
@@ -413,6 +484,60 @@ mod tests {
         assert!((r.statistic - t).abs() < 1e-12);
         assert!(corrected_resampled_t(&[1.0], 10, 5).is_err());
         assert!(corrected_resampled_t(&[1.0, 2.0], 0, 5).is_err());
+    }
+
+    #[test]
+    fn paired_intervals_near_the_f64_limit_are_finite_or_refused() {
+        // Issue #25: scores of 1e308 printed [NaN, inf] intervals. The same
+        // data scaled down by 2^900 give the same interval scaled down.
+        let a = vec![1e308, 1e308, 1e308, 1.0];
+        let b = vec![0.0; 4];
+        let p = PairedScores::new(a.clone(), b.clone()).unwrap();
+        let big_an = p.analytic_ci(0.95).unwrap();
+        let big_bs = p.bootstrap_ci(200, 0.95, 3).unwrap();
+        let s = 2f64.powi(-900);
+        let small = PairedScores::new(a.iter().map(|x| x * s).collect(), b.clone()).unwrap();
+        let small_an = small.analytic_ci(0.95).unwrap();
+        let small_bs = small.bootstrap_ci(200, 0.95, 3).unwrap();
+        for (big, small) in [(big_an, small_an), (big_bs, small_bs)] {
+            for (x, y) in [
+                (big.estimate, small.estimate),
+                (big.lo, small.lo),
+                (big.hi, small.hi),
+            ] {
+                assert!(x.is_finite(), "{big:?}");
+                assert!((x * s - y).abs() <= 1e-12 * y.abs().max(1e-300), "{x} {y}");
+            }
+        }
+        // Negative scores: the mirror image.
+        let neg = PairedScores::new(b.clone(), a.clone()).unwrap();
+        let n = neg.analytic_ci(0.95).unwrap();
+        assert_eq!(n.estimate, -big_an.estimate);
+        // Differences beyond f64 (1e308 - -1e308) are refused by item.
+        let p = PairedScores::by_item(
+            &[
+                ("q1".into(), 1.7e308),
+                ("q2".into(), 1.7e308),
+                ("q3".into(), 0.0),
+            ],
+            &[
+                ("q1".into(), -1.7e308),
+                ("q2".into(), -1.7e308),
+                ("q3".into(), 0.0),
+            ],
+        )
+        .unwrap();
+        let e = p.analytic_ci(0.95).unwrap_err().to_string();
+        assert!(e.contains("item \"q") && e.contains("A = 1.7e308"), "{e}");
+        assert!(p.bootstrap_ci(100, 0.95, 1).is_err());
+        // Ordinary scores take the unscaled path: bit-identical results.
+        let p = PairedScores::new(vec![1.0, 0.0, 1.0, 1.0], vec![0.0, 0.0, 1.0, 0.0]).unwrap();
+        let d = p.differences();
+        let (mean, _) = mean_var(&d);
+        assert_eq!(
+            p.analytic_ci(0.95).unwrap().estimate.to_bits(),
+            mean.to_bits()
+        );
     }
 
     #[test]

@@ -212,8 +212,14 @@ pub(crate) fn pair_log_probs(
 pub(crate) fn check_batch(policy: &Policy, len: usize, factors: &[(&str, usize)]) -> Result<usize> {
     let rows = duality_core::limits::product(factors)?;
     let names: Vec<String> = factors.iter().map(|(n, v)| format!("{n} = {v}")).collect();
+    let (field, value) = factors
+        .iter()
+        .copied()
+        .fold(("batch rows", 0), crate::limits::larger);
     crate::limits::check_bytes(
-        format!("{} (sequences of {len} tokens per step)", names.join(" x ")),
+        field,
+        value,
+        format!("{} sequences of {len} tokens per step", names.join(" x ")),
         crate::limits::batch_bytes(
             rows,
             len.saturating_add(crate::limits::MAX_PROMPT_LEN),

@@ -193,7 +193,9 @@ impl Trainer for Ppo {
             ],
         )?;
         crate::limits::check_bytes(
-            format!("critic_hidden = {}", c.critic_hidden),
+            "critic_hidden",
+            c.critic_hidden,
+            "the critic",
             crate::limits::mul(&[
                 c.critic_hidden,
                 c.critic_hidden.saturating_add(bed.vocab()),

@@ -86,9 +86,18 @@ impl RewardModel {
             hidden: config.hidden,
             ..crate::policy::PolicyConfig::default()
         };
+        let (field, value) = crate::limits::larger(
+            crate::limits::larger(
+                ("reward model vocab", config.vocab),
+                ("reward model embed", config.embed),
+            ),
+            ("reward model hidden", config.hidden),
+        );
         crate::limits::check_bytes(
+            field,
+            value,
             format!(
-                "reward model (vocab = {}, embed = {}, hidden = {})",
+                "a reward model of vocab {}, embed {}, hidden {}",
                 config.vocab, config.embed, config.hidden
             ),
             crate::limits::policy_bytes(&shape),
