@@ -181,10 +181,27 @@ pub struct SimulationSpec {
     policies: Vec<PolicySpec>,
     #[serde(default)]
     ci: CiParams,
+    /// Most arm-rounds (`horizon x repetitions x policies x arms`) the
+    /// spec may ask for; see [`DEFAULT_MAX_ARM_ROUNDS`].
+    #[serde(default = "default_max_arm_rounds")]
+    max_arm_rounds: u64,
 }
 
 fn default_checkpoints() -> usize {
     60
+}
+
+/// The default bound on a simulation's work, `horizon x repetitions x
+/// policies x arms` = 10^10 arm-rounds: at the 1-15 ns per arm-round of a
+/// release build (Bernoulli arms, UCB1 / Thompson sampling, one core) that
+/// is a few seconds to a few minutes of CPU; a debug build is ~10x slower.
+/// A spec asking for more (e.g. `horizon = 1e12`, which would run for
+/// days; issue #25) is refused before anything runs, naming the factors;
+/// `max_arm_rounds = N` in the spec raises the bound.
+pub const DEFAULT_MAX_ARM_ROUNDS: u64 = 10_000_000_000;
+
+fn default_max_arm_rounds() -> u64 {
+    DEFAULT_MAX_ARM_ROUNDS
 }
 
 /// Builder of a [`SimulationSpec`]; [`SimulationSpecBuilder::build`]
@@ -220,6 +237,12 @@ impl SimulationSpecBuilder {
         self.spec.ci = ci;
         self
     }
+    /// Bound on `horizon x repetitions x policies x arms` (default
+    /// [`DEFAULT_MAX_ARM_ROUNDS`]).
+    pub fn max_arm_rounds(mut self, bound: u64) -> Self {
+        self.spec.max_arm_rounds = bound;
+        self
+    }
     /// The validated spec.
     pub fn build(self) -> Result<SimulationSpec> {
         self.spec.validate()?;
@@ -244,6 +267,7 @@ impl SimulationSpec {
                 environment,
                 policies,
                 ci: CiParams::default(),
+                max_arm_rounds: DEFAULT_MAX_ARM_ROUNDS,
             },
         }
     }
@@ -405,7 +429,35 @@ impl SimulationSpec {
             .max_by_key(|p| p.1)
             .map(|p| p.0.clone())
             .unwrap_or_default();
-        check_memory(&largest, total).map_err(field)
+        check_memory(&largest, total).map_err(field)?;
+        self.check_work()
+    }
+
+    /// Refuses a spec whose work `horizon x repetitions x policies x arms`
+    /// exceeds `max_arm_rounds` (default [`DEFAULT_MAX_ARM_ROUNDS`]): the
+    /// run would take hours or days and is not cancellable mid-repetition.
+    fn check_work(&self) -> Result<()> {
+        let k = self.requested_arms();
+        let work = self.horizon as u128
+            * self.repetitions as u128
+            * self.policies.len() as u128
+            * k as u128;
+        if work > u128::from(self.max_arm_rounds) {
+            return Err(Error::config(
+                "horizon",
+                format!(
+                    "horizon = {} x repetitions = {} x {} policies x {k} arms = {:.3e} arm-rounds \
+                     exceeds max_arm_rounds = {:.0e} (hours of CPU or more); shrink one of them, or set \
+                     `max_arm_rounds` in the spec to run it anyway",
+                    self.horizon,
+                    self.repetitions,
+                    self.policies.len(),
+                    work as f64,
+                    self.max_arm_rounds as f64
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -503,6 +555,29 @@ mod tests {
         from_toml_str::<SimulationSpec>(text, "sim.toml")
             .unwrap_err()
             .to_string()
+    }
+
+    /// Issue #25: `horizon = 1e12` on Bernoulli arms needs little memory
+    /// but would run for days (the sweep's 60 s timeout); it is refused by
+    /// the work bound, which the spec can raise.
+    #[test]
+    fn work_beyond_the_bound_is_refused_and_can_be_raised() {
+        let huge = BASE.replace("horizon = 100", "horizon = 1000000000000");
+        let err = parse_err(&huge);
+        assert!(
+            err.contains("horizon = 1000000000000")
+                && err.contains("arm-rounds")
+                && err.contains("max_arm_rounds"),
+            "{err}"
+        );
+        let raised = format!("max_arm_rounds = 9000000000000\n{huge}");
+        let spec: SimulationSpec = from_toml_str(&raised, "sim.toml").unwrap();
+        assert_eq!(spec.horizon(), 1_000_000_000_000);
+        // At the bound exactly: 5e9 x 1 x 1 x 2 = 1e10 passes.
+        let at = BASE
+            .replace("horizon = 100", "horizon = 5000000000")
+            .replace("repetitions = 2", "repetitions = 1");
+        assert!(from_toml_str::<SimulationSpec>(&at, "sim.toml").is_ok());
     }
 
     /// Issue #25: huge K, horizon, repetitions or checkpoints are refused

@@ -247,13 +247,17 @@ fn fair(args: FairArgs) -> anyhow::Result<()> {
             r.learner, args.rounds, args.k, args.c, args.seed
         );
         println!(
-            "{:>8} {:>16} {:>16} {:>12}",
-            "round", "regret (best h)", "regret (fair ref)", "violations"
+            "{:>8} {:>16} {:>18} {:>17} {:>12}",
+            "round", "regret (best h)", "regret (best fair)", "regret (x0 mix)", "violations"
         );
         for i in 0..r.checkpoints.len() {
             println!(
-                "{:>8} {:>16.1} {:>16.1} {:>12}",
-                r.checkpoints[i], r.regret[i], r.regret_vs_fair[i], r.violations[i]
+                "{:>8} {:>16.1} {:>18.1} {:>17.1} {:>12}",
+                r.checkpoints[i],
+                r.regret[i],
+                r.regret_vs_best_fair[i],
+                r.regret_vs_fair[i],
+                r.violations[i]
             );
         }
     })
@@ -282,14 +286,18 @@ fn read_stream(path: &std::path::Path) -> anyhow::Result<Vec<f64>> {
         if field.is_empty() {
             continue;
         }
+        // A long field is quoted cut to 80 characters (issue #25: a
+        // 300-digit value was echoed whole).
+        let shown = || duality_core::error::shorten(&format!("{field:?}"), 80);
         match field.parse::<f64>() {
             Ok(x) if x.is_finite() && (0.0..=1.0).contains(&x) => out.push(x),
             Ok(_) => anyhow::bail!(
-                "{name} line {}: value {field:?}: expected a number in [0, 1]",
-                i + 1
+                "{name} line {}: value {}: expected a number in [0, 1]",
+                i + 1,
+                shown()
             ),
             Err(_) if i == 0 => {} // header
-            Err(_) => anyhow::bail!("{name} line {}: {field:?} is not a number", i + 1),
+            Err(_) => anyhow::bail!("{name} line {}: {} is not a number", i + 1, shown()),
         }
     }
     anyhow::ensure!(
@@ -618,7 +626,17 @@ fn check_records_extension(path: &std::path::Path) -> anyhow::Result<()> {
 fn ope(args: OpeArgs) -> anyhow::Result<()> {
     let name = args.logged.display().to_string();
     let file = File::open(&args.logged).map_err(|e| duality_core::Error::io(&args.logged, e))?;
-    let data = OpeData::from_csv(std::io::BufReader::new(file), &name)?;
+    // The reader names the file and line for bad rows; an error without a
+    // line (e.g. a header-only file: "logged rounds is empty") gets the file
+    // name here (issue #25).
+    let data = OpeData::from_csv(std::io::BufReader::new(file), &name).map_err(|e| {
+        let msg = e.to_string();
+        if msg.contains(&name) {
+            anyhow::Error::from(e)
+        } else {
+            anyhow::anyhow!("{name}: {msg}")
+        }
+    })?;
     let kinds: Vec<EstimatorKind> = match args.estimators {
         Some(list) => list
             .iter()

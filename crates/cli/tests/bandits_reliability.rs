@@ -123,3 +123,90 @@ fn huge_flag_sizes_are_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("--ci-reps"), "{err}");
 }
+
+/// Issue #25 (timeout class): `horizon = 1e12` needs little memory but
+/// would run for days; it is refused at once by the work bound.
+#[test]
+fn huge_horizon_is_refused_by_the_work_bound() {
+    let spec = SPEC.replace("horizon = 50", "horizon = 1000000000000");
+    let (ok, err, _dir) = simulate(&spec, &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("horizon = 1000000000000") && err.contains("max_arm_rounds"),
+        "{err}"
+    );
+}
+
+/// Issue #25 (poor message): a header-only OPE log names the file.
+#[test]
+fn header_only_ope_log_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("header-only.csv");
+    std::fs::write(&path, "action,reward,pscore,pi_0,pi_1\n").unwrap();
+    let out = duality()
+        .args(["bandit", "ope", "--logged"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("header-only.csv") && err.contains("empty"),
+        "{err}"
+    );
+}
+
+/// Issue #25 (poor message): a 300-digit value in the stream is quoted cut
+/// to about 80 characters, with the line.
+#[test]
+fn long_stream_value_is_not_echoed_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("stream.csv");
+    std::fs::write(&path, format!("x\n0\n1\n{}\n", "9".repeat(300))).unwrap();
+    let out = duality()
+        .args(["bandit", "private-count", "--epsilon", "1", "--stream"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("line 4") && err.contains("(302 characters)"),
+        "{err}"
+    );
+    assert!(!err.contains(&"9".repeat(100)), "{err}");
+    let junk = format!("x\n0\n{}\n", "a".repeat(300));
+    std::fs::write(&path, junk).unwrap();
+    let out = duality()
+        .args(["bandit", "private-count", "--epsilon", "1", "--stream"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 3") && !err.contains(&"a".repeat(100)),
+        "{err}"
+    );
+}
+
+/// Issue #25 (flagged "non-finite printed"): `bandit relax --seed 0`
+/// prints only finite numbers. The sweep's flag came from its pattern
+/// matching the `inf` of the learner name `tsallis-inf`, not from a
+/// number; the JSON report is checked value by value here.
+#[test]
+fn relax_seed_zero_prints_finite_numbers() {
+    for learner in ["tsallis-inf", "chebcb", "tsallis-inf-cb", "fixed:1.5"] {
+        let out = duality()
+            .args(["bandit", "relax", "--seed", "0", "--systems", "20"])
+            .args(["--learner", learner, "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{learner}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        for (key, value) in v.as_object().unwrap() {
+            if let Some(x) = value.as_f64() {
+                assert!(x.is_finite(), "{learner}: {key} = {x}");
+            }
+            assert!(!value.is_null(), "{learner}: {key} is null");
+        }
+    }
+}
