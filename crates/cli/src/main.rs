@@ -39,6 +39,7 @@ mod bandit;
 mod combopt;
 mod distdp;
 mod eval;
+mod synth;
 
 /// duality: research algorithms from recent papers, from the command line.
 #[derive(Debug, Parser)]
@@ -80,6 +81,9 @@ enum Command {
     /// Mixed-integer linear programs: branch and bound on MPS files.
     #[command(subcommand)]
     Milp(combopt::MilpCommand),
+    /// Private synthetic data: Private-GSD (genetic algorithm, zCDP).
+    #[command(subcommand)]
+    Synth(synth::SynthCommand),
     /// Distributional dynamic programming and optimal stopping.
     #[command(subcommand)]
     Ddp(distdp::DdpCommand),
@@ -107,6 +111,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dag(cmd) => combopt::run_dag(cmd),
         Command::Vrp(cmd) => combopt::run_vrp(cmd),
         Command::Milp(cmd) => combopt::run_milp(cmd),
+        Command::Synth(cmd) => synth::run(cmd),
         Command::Ddp(cmd) => distdp::run(cmd),
         #[cfg(feature = "torch")]
         Command::Align(cmd) => align::run(cmd),

@@ -130,6 +130,7 @@ pub fn suite() -> Suite {
                 about: "branch-and-bound on generated MILPs: nodes per branching rule; claim (ReviBranch/Gasse et al.): the imitation-learned GNN needs fewer nodes than pseudo-cost at similar time on instances larger than its training ones (feature torch), paired CI",
                 run: milp_branching,
             },
+            crate::private_gsd::bench::experiment(),
             Experiment {
                 name: "auctions",
                 about: "position auctions: VCG welfare and revenue; cascade greedy vs exact DP",

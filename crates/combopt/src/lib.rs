@@ -42,6 +42,7 @@ pub mod experiments;
 pub mod matching;
 pub mod milp;
 pub mod pareto;
+pub mod private_gsd;
 pub mod simplex;
 pub mod tsp;
 pub mod vrp;
