@@ -19,13 +19,18 @@
 //!   eq. (7), GAE of Schulman et al. 2016 eq. (16)) with a factored
 //!   categorical policy (one softmax per machine, a clipped ratio per
 //!   machine, as the authors' code), and **PDPPO**: a second critic on the
-//!   post-decision state; the two are combined as in `PDPPO.py`, the value
-//!   estimate is `min(V(s_t), V^x(s^x_t))`, used both as the baseline of the
-//!   advantage and as the prediction regressed on the return
-//!   (`MSE(min(V, V^x), R)`).
+//!   post-decision state, learning the return of the post-decision rewards
+//!   (the deterministic part of the reward: minus the setup cost); the actor
+//!   uses the larger of the two critics' advantages,
+//!   `A_t = max(A^s_t, A^x_t)`, as the authors' later `PDPPO.py` (lot-sizing
+//!   and frozen-lake agents alike).
 
 pub mod env;
+#[cfg(feature = "torch")]
+pub mod ppo;
 #[cfg(test)]
 mod tests;
 
 pub use env::{LotSizing, LotSizingConfig, LotState, PeriodCost, PostDecision, Transition};
+#[cfg(feature = "torch")]
+pub use ppo::{train, train_on, Algo, LotPolicy, PpoFit, PpoParams};

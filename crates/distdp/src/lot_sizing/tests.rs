@@ -265,3 +265,153 @@ fn bad_configs_refused() {
     let text = toml::to_string(&tiny()).unwrap();
     assert_eq!(LotSizing::from_toml(&text).unwrap().config(), &tiny());
 }
+
+#[cfg(feature = "torch")]
+mod torch {
+    use duality_core::progress::Progress;
+    use duality_core::tensor::tch::Device;
+
+    use super::super::env::{LotSizing, LotSizingConfig};
+    use super::super::ppo::{gae, train_on, Algo, PpoParams};
+
+    #[test]
+    fn gae_matches_monte_carlo_at_lambda_one() {
+        // Two episodes of three steps, time-major rows.
+        let r = [1.0, 0.0, 2.0, 1.0, 3.0, -1.0];
+        let v = [0.5, 0.1, 0.2, 0.3, 0.4, 0.6];
+        let g = 0.9;
+        let adv = gae(&r, &v, 2, 3, g, 1.0);
+        // Episode 0: rewards 1, 2, 3.
+        let ret0 = [1.0 + g * 2.0 + g * g * 3.0, 2.0 + g * 3.0, 3.0];
+        for t in 0..3 {
+            assert!((adv[t * 2] - (ret0[t] - v[t * 2])).abs() < 1e-12);
+        }
+        // lambda 0: one-step TD errors.
+        let td = gae(&r, &v, 2, 3, g, 0.0);
+        assert!((td[1] - (0.0 + g * 0.3 - 0.1)).abs() < 1e-12);
+        assert!((td[5] - (-1.0 - 0.6)).abs() < 1e-12);
+    }
+
+    fn small(algo: Algo, seed: u64) -> PpoParams {
+        PpoParams {
+            hidden: vec![16],
+            envs: 4,
+            epochs: 2,
+            ..PpoParams::new(algo, 3, seed)
+        }
+    }
+
+    #[test]
+    fn same_seed_same_result() {
+        let env = LotSizing::new(LotSizingConfig::default()).unwrap();
+        for algo in Algo::ALL {
+            let a = train_on(&env, &small(algo, 5), Device::Cpu, &Progress::hidden()).unwrap();
+            let b = train_on(&env, &small(algo, 5), Device::Cpu, &Progress::hidden()).unwrap();
+            assert_eq!(a.curve, b.curve);
+            assert_eq!(
+                a.policy.parameters().unwrap(),
+                b.policy.parameters().unwrap()
+            );
+            assert_eq!(
+                a.policy.evaluate(5, 1).unwrap(),
+                b.policy.evaluate(5, 1).unwrap()
+            );
+            assert_eq!(
+                a.policy.evaluate_sampled(5, 1).unwrap(),
+                b.policy.evaluate_sampled(5, 1).unwrap()
+            );
+            let c = train_on(&env, &small(algo, 6), Device::Cpu, &Progress::hidden()).unwrap();
+            assert_ne!(
+                a.policy.parameters().unwrap(),
+                c.policy.parameters().unwrap()
+            );
+            assert_eq!(a.curve.len(), 3);
+            assert_eq!(a.curve[2].steps, 3 * 4 * 20);
+        }
+        // PPO and PDPPO see the same starts and demands: the first update's
+        // rollouts differ only through their (identical) actors.
+        let p = train_on(&env, &small(Algo::Ppo, 5), Device::Cpu, &Progress::hidden()).unwrap();
+        let q = train_on(
+            &env,
+            &small(Algo::Pdppo, 5),
+            Device::Cpu,
+            &Progress::hidden(),
+        )
+        .unwrap();
+        assert_eq!(p.curve[0], q.curve[0]);
+    }
+
+    #[test]
+    fn bad_params_refused() {
+        let env = LotSizing::new(LotSizingConfig::default()).unwrap();
+        let cases: Vec<(PpoParams, &str)> = vec![
+            (
+                PpoParams {
+                    envs: 0,
+                    ..small(Algo::Ppo, 0)
+                },
+                "envs",
+            ),
+            (
+                PpoParams {
+                    updates: 0,
+                    ..small(Algo::Ppo, 0)
+                },
+                "updates",
+            ),
+            (
+                PpoParams {
+                    clip: 1.5,
+                    ..small(Algo::Ppo, 0)
+                },
+                "clip",
+            ),
+            (
+                PpoParams {
+                    lambda: f64::NAN,
+                    ..small(Algo::Ppo, 0)
+                },
+                "lambda",
+            ),
+            (
+                PpoParams {
+                    lr_actor: 0.0,
+                    ..small(Algo::Ppo, 0)
+                },
+                "lr actor",
+            ),
+            (
+                PpoParams {
+                    hidden: vec![0],
+                    ..small(Algo::Ppo, 0)
+                },
+                "hidden[0]",
+            ),
+            (
+                PpoParams {
+                    entropy: -1.0,
+                    ..small(Algo::Ppo, 0)
+                },
+                "entropy",
+            ),
+            (
+                PpoParams {
+                    envs: usize::MAX / 2,
+                    ..small(Algo::Ppo, 0)
+                },
+                "envs",
+            ),
+        ];
+        for (p, name) in cases {
+            let e = train_on(&env, &p, Device::Cpu, &Progress::hidden())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(name), "{name}: {e}");
+        }
+        assert!("ppo2"
+            .parse::<Algo>()
+            .unwrap_err()
+            .to_string()
+            .contains("ppo2"));
+    }
+}
