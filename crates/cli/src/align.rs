@@ -8,7 +8,7 @@ use duality_align::loss::{loss_values, LossConfig, LossKind, PairLogProbs};
 use duality_align::run::{run as run_config, RunConfig, RunReport};
 use duality_align::train::offline::Offline;
 use duality_align::train::{Trainer, TrainerInfo};
-use duality_core::error::{shorten, MAX_VALUE_CHARS};
+use duality_core::error::{short_number, shorten, MAX_VALUE_CHARS};
 use serde::Serialize;
 
 use crate::output::{emit, Format};
@@ -159,9 +159,17 @@ pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
                     "loss `{loss}` needs token counts; use dpo, cdpo, ipo, slic, slic-hf or robust"
                 );
             }
+            // The flags as the user typed them name the error (issue #25).
             let checked = LossConfig::new(loss, beta)
                 .label_smoothing(label_smoothing)
-                .check()?;
+                .check()
+                .with_context(|| {
+                    format!(
+                        "--loss {loss} --beta {} --label-smoothing {}",
+                        short_number(beta),
+                        short_number(label_smoothing)
+                    )
+                })?;
             let [pc, pr, rc, rr] = read_pairs(&input)?;
             let pairs = PairLogProbs::from_slices(&pc, &pr, &rc, &rr, None)?;
             let mut losses = loss_values(&checked, &pairs)?;
@@ -210,6 +218,7 @@ pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
             reference_cache,
             format,
         } => {
+            let name = config.display().to_string();
             let mut cfg = RunConfig::load_toml(&config)?;
             if let Some(path) = reference_cache {
                 if cfg.trainer != Offline::NAME {
@@ -224,7 +233,9 @@ pub fn run(cmd: AlignCommand) -> anyhow::Result<()> {
                     .to_string();
                 cfg.edit_trainer_config::<Offline>(|o| o.reference_cache = path)?;
             }
-            let report = run_config(&cfg)?;
+            // Size limits, divergence and trainer errors are about the
+            // config file: name it (load errors already do).
+            let report = run_config(&cfg).with_context(|| format!("--config {name}"))?;
             emit(format, &report, |r: &RunReport| {
                 println!("trainer   {} on {} (seed {})", r.trainer, r.testbed, r.seed);
                 println!(

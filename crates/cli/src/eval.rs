@@ -531,6 +531,23 @@ pub fn run(cmd: EvalCommand) -> anyhow::Result<()> {
 }
 
 /// Parses a decision file into booleans (see [`SequenceArgs::input`]).
+/// `text` quoted for an error message, cut to about 80 characters (a
+/// 1 MB token must not come back in full).
+fn quote(text: &str) -> String {
+    duality_core::error::shorten(&format!("{text:?}"), duality_core::error::MAX_VALUE_CHARS)
+}
+
+/// Context for an error raised below the CLI about the data of `path`:
+/// the file and the column(s) it came from (issue #25: "invalid number of
+/// agents = 1" did not say which file).
+fn in_columns(path: &Path, columns: &str, rows: usize) -> String {
+    format!(
+        "{} ({columns}, {rows} data row{})",
+        path.display(),
+        if rows == 1 { "" } else { "s" }
+    )
+}
+
 fn parse_decisions(text: &str, positive: Option<&str>, name: &str) -> anyhow::Result<Vec<bool>> {
     let tokens: Vec<&str> = text
         .split(|c: char| c.is_whitespace() || c == ',')
@@ -547,7 +564,13 @@ fn parse_decisions(text: &str, positive: Option<&str>, name: &str) -> anyhow::Re
         if !labels.contains(t) {
             labels.push(t);
             if labels.len() > 2 {
-                bail!("{name}: token {} is {t:?}, a third label after {:?} and {:?}; a binary sequence has two", i + 1, labels[0], labels[1]);
+                bail!(
+                    "{name}: token {} is {}, a third label after {} and {}; a binary sequence has two",
+                    i + 1,
+                    quote(t),
+                    quote(labels[0]),
+                    quote(labels[1])
+                );
             }
         }
         let value = match (positive, t.to_ascii_lowercase().as_str()) {
@@ -555,15 +578,20 @@ fn parse_decisions(text: &str, positive: Option<&str>, name: &str) -> anyhow::Re
             (None, "1" | "true") => true,
             (None, "0" | "false") => false,
             (None, _) => bail!(
-                "{name}: token {} is {t:?}; use 0/1, true/false, or name the positive label with --positive",
-                i + 1
+                "{name}: token {} is {}; use 0/1, true/false, or name the positive label with --positive",
+                i + 1,
+                quote(t)
             ),
         };
         out.push(value);
     }
     if let Some(p) = positive {
         if !labels.contains(&p) {
-            bail!("{name}: --positive {p:?} does not occur (labels: {labels:?})");
+            bail!(
+                "{name}: --positive {} does not occur (labels: {})",
+                quote(p),
+                quote(&labels.join(", "))
+            );
         }
     }
     Ok(out)
@@ -584,7 +612,14 @@ fn sequence(a: SequenceArgs) -> anyhow::Result<()> {
     let name = a.input.display().to_string();
     let text = std::fs::read_to_string(&a.input).with_context(|| format!("cannot read {name}"))?;
     let seq = parse_decisions(&text, a.positive.as_deref(), &name)?;
-    let proportion = proportion_test(&seq, a.p0, a.confidence)?;
+    if seq.is_empty() {
+        bail!(
+            "{name} line 1: no decisions (expected 0/1, true/false or two labels separated by \
+             spaces, commas or newlines)"
+        );
+    }
+    let proportion = proportion_test(&seq, a.p0, a.confidence)
+        .with_context(|| format!("{name} ({} decisions)", seq.len()))?;
     // The runs and Markov tests are undefined on constant or very short
     // sequences: report why instead of failing the whole command.
     let mut notes = Vec::new();
@@ -961,9 +996,10 @@ fn parse_numbers(path: &Path, column: &str, values: &[String]) -> anyhow::Result
         .map(|(i, v)| {
             let x: f64 = v.parse().with_context(|| {
                 format!(
-                    "{} line {}: {column} is not a number: {v:?}",
+                    "{} line {}: {column} is not a number: {}",
                     path.display(),
-                    i + 2
+                    i + 2,
+                    quote(v)
                 )
             })?;
             if !x.is_finite() {
@@ -1146,10 +1182,10 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
             let s = AdaStop::from_json_str(&text, &p.display().to_string())?;
             if s.agents() != names.as_slice() {
                 bail!(
-                    "agents in {} ({:?}) differ from the state's ({:?})",
+                    "agents in {} ({}) differ from the state's ({})",
                     a.results.display(),
-                    names,
-                    s.agents()
+                    quote(&names.join(", ")),
+                    quote(&s.agents().join(", "))
                 );
             }
             if s.params() != &params {
@@ -1174,7 +1210,14 @@ fn adastop(a: AdaStopArgs) -> anyhow::Result<()> {
             }
             s
         }
-        _ => AdaStop::new(names.clone(), params)?,
+        _ => AdaStop::new(names.clone(), params).with_context(|| {
+            format!(
+                "{}: {} agent(s) {}",
+                in_columns(&a.results, "column `agent`", scores.len()),
+                names.len(),
+                quote(&names.join(", "))
+            )
+        })?,
     };
     while !study.is_finished() && study.stage() < a.stages {
         let st = study.stage();
@@ -1280,7 +1323,11 @@ fn read_numeric_table(path: &Path) -> anyhow::Result<(Vec<String>, Vec<Vec<f64>>
         }
         for (c, v) in row.iter().enumerate() {
             let x: f64 = v.trim().parse().with_context(|| {
-                format!("{name} line {line}: {} is not a number: {v:?}", names[c])
+                format!(
+                    "{name} line {line}: {} is not a number: {}",
+                    names[c],
+                    quote(v)
+                )
             })?;
             if !x.is_finite() {
                 bail!(
@@ -1399,7 +1446,8 @@ fn conformal_select(a: ConformalSelectArgs) -> anyhow::Result<()> {
 fn corrected_t(a: CorrectedTArgs) -> anyhow::Result<()> {
     let (cols, _) = read_columns(&a.input, &[&["difference"]], &[])?;
     let d = parse_numbers(&a.input, "difference", &cols[0])?;
-    let r = duality_eval::comparison::corrected_resampled_t(&d, a.n_train, a.n_test)?;
+    let r = duality_eval::comparison::corrected_resampled_t(&d, a.n_train, a.n_test)
+        .with_context(|| in_columns(&a.input, "column `difference`", d.len()))?;
     emit(a.format, &r, |r| {
         println!(
             "corrected resampled t = {:.6} ({} splits), p = {:.6}",
@@ -1426,9 +1474,34 @@ fn read_item_scores(path: &Path) -> anyhow::Result<Vec<(String, f64)>> {
 
 fn paired_ci(a: PairedCiArgs) -> anyhow::Result<()> {
     use duality_eval::comparison::PairedScores;
-    let p = PairedScores::by_item(&read_item_scores(&a.a)?, &read_item_scores(&a.b)?)?;
-    let an = p.analytic_ci(a.confidence)?;
-    let bs = p.bootstrap_ci(a.reps, a.confidence, a.seed)?;
+    let (sa, sb) = (read_item_scores(&a.a)?, read_item_scores(&a.b)?);
+    // Items in one file only, named by file and line (the library's
+    // check would not know the files).
+    for ((this, this_path), (other, other_path)) in
+        [((&sa, &a.a), (&sb, &a.b)), ((&sb, &a.b), (&sa, &a.a))]
+    {
+        let known: std::collections::HashSet<&str> =
+            other.iter().map(|(item, _)| item.as_str()).collect();
+        if let Some(i) = this
+            .iter()
+            .position(|(item, _)| !known.contains(item.as_str()))
+        {
+            bail!(
+                "{} line {}: item {} has no score in {} (column `item`: both files must list \
+                 the same items)",
+                this_path.display(),
+                i + 2,
+                quote(&this[i].0),
+                other_path.display()
+            );
+        }
+    }
+    let files = || format!("--a {} --b {}", a.a.display(), a.b.display());
+    let p = PairedScores::by_item(&sa, &sb).with_context(files)?;
+    let an = p.analytic_ci(a.confidence).with_context(files)?;
+    let bs = p
+        .bootstrap_ci(a.reps, a.confidence, a.seed)
+        .with_context(files)?;
     let out = PairedOut {
         n: p.len(),
         mean_difference: an.estimate,
@@ -1466,7 +1539,8 @@ fn cluster_accuracy(a: ClusterAccuracyArgs) -> anyhow::Result<()> {
             ),
         })
         .collect::<anyhow::Result<Vec<bool>>>()?;
-    let r = duality_eval::comparison::clustered_accuracy(&correct, &cols[1])?;
+    let r = duality_eval::comparison::clustered_accuracy(&correct, &cols[1])
+        .with_context(|| in_columns(&a.input, "columns `correct` and `cluster`", correct.len()))?;
     emit(a.format, &r, |r| {
         println!(
             "accuracy {:.6} over {} items in {} clusters",
@@ -1490,11 +1564,14 @@ struct DelongOut {
 
 fn delong_ci(a: DelongCiArgs) -> anyhow::Result<()> {
     let (cols, _) = read_columns(&a.input, &[&["label"], &["score_a"], &["score_b"]], &[])?;
+    let rows = cols[0].len();
     let labels =
-        duality_eval::ranking::labels_from_f64(&parse_numbers(&a.input, "label", &cols[0])?)?;
+        duality_eval::ranking::labels_from_f64(&parse_numbers(&a.input, "label", &cols[0])?)
+            .with_context(|| in_columns(&a.input, "column `label`", rows))?;
     let sa = parse_numbers(&a.input, "score_a", &cols[1])?;
     let sb = parse_numbers(&a.input, "score_b", &cols[2])?;
-    let d = duality_eval::ranking::delong_test(&labels, &sa, &sb)?;
+    let d = duality_eval::ranking::delong_test(&labels, &sa, &sb)
+        .with_context(|| in_columns(&a.input, "columns `label`, `score_a`, `score_b`", rows))?;
     let ci = d.difference_ci(a.confidence)?;
     let out = DelongOut {
         auroc_a: d.auroc_a,

@@ -168,7 +168,13 @@ fn main() -> ExitCode {
 /// An error and its causes on one line, `a: b: c`, leaving out a cause
 /// whose text its parent already ends with (duality-core's I/O error shows
 /// its cause and also passes it on, so `{:#}` printed "(os error 2)" twice).
+/// Numbers formatted with `{}` in the CLI's own messages get core's short
+/// form too (`1e308`, not 309 digits).
 fn render(err: &anyhow::Error) -> String {
+    duality_core::error::compact_numbers(&render_chain(err)).into_owned()
+}
+
+fn render_chain(err: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in err.chain() {
         let text = cause.to_string();
@@ -493,5 +499,11 @@ mod tests {
             text.starts_with("reading scores: ") && text.contains("x.csv"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn huge_numbers_in_the_clis_own_messages_are_short() {
+        let err = anyhow::anyhow!("--rate {}: expected a rate", 1e308);
+        assert_eq!(render(&err), "--rate 1e308: expected a rate");
     }
 }
