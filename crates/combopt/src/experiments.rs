@@ -32,7 +32,9 @@
 //!   feature `torch`, a GNN policy trained per seed by imitation of strong
 //!   branching on smaller instances, and the claim "fewer nodes than
 //!   pseudo-cost at similar time" as a paired t CI over (seed, instance).
-//! - `auctions`: VCG welfare/revenue and the cascade greedy-vs-optimal ratio.
+//! - `auctions`: VCG welfare/revenue, the cascade greedy-vs-optimal ratio,
+//!   MNL Myerson vs VCG revenue (the paper's claim) and the cascade model
+//!   with position-specific click rates.
 //! - `vrp-gaps`: every CVRP method (`vrp::VRP_METHODS`) on the shipped
 //!   CVRPLIB instances (gap to the proven optimum, `dcr` once per seed), and
 //!   `dcr` vs `savings-ls` vs `savings` on seeded X-style uniform instances
@@ -53,12 +55,18 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::assignment::{linear_sum_assignment, CostMatrix};
-use crate::auction::{Cascade, PositionAuction};
+use crate::auction::{
+    mnl_myerson, mnl_optimal, mnl_virtual_welfare, Cascade, PositionAuction, PositionalCascade,
+    ValueDistribution,
+};
 use crate::dag::{
     accuracy, l1_objective, notears, random_dag, simulate_linear_sem, topo, Data, GraphType, Noise,
     NotearsParams, SwapGradient, TopoParams,
 };
-use crate::matching::{competitive_ratio, Arrival, MatchingInstance, OnlineAlgorithm};
+use crate::matching::{
+    configuration_lp_bound, lp_upper_bound, mean_matches, Arrival, Benchmark, MatchingInstance,
+    OnlineAlgorithm,
+};
 use crate::tsp::{
     divide_conquer_reunion, gap_percent, held_karp_bound, methods, read_optima, read_tsp, solve,
     BoundParams, DcrParams, Instance, LocalSearchSubpath, Pipeline, Registry, SolveParams,
@@ -133,7 +141,7 @@ pub fn suite() -> Suite {
             crate::private_gsd::bench::experiment(),
             Experiment {
                 name: "auctions",
-                about: "position auctions: VCG welfare and revenue; cascade greedy vs exact DP",
+                about: "position auctions: VCG welfare and revenue; MNL Myerson vs VCG revenue; cascade greedy and position-specific rates vs exact DP",
                 run: auctions,
             },
         ],
@@ -794,32 +802,68 @@ fn online_matching(ctx: &Context) -> anyhow::Result<Outcome> {
             ("random-p0.2", &random, Arrival::RandomOrder),
         ];
         for (k, (task, inst, arrival)) in cases.iter().enumerate() {
+            let budget = lp_upper_bound(inst)?;
+            let config = configuration_lp_bound(inst)?;
+            if seed == ctx.seeds[0] || k == 1 {
+                out.records.push(
+                    RunRecord::new("lp-bounds", *task, seed)
+                        .with_metric("budget_lp", budget)
+                        .with_metric("configuration_lp", config.value)
+                        .with_metric("configuration_lp_columns", config.columns as f64),
+                );
+            }
+            if !headline_done && k == 0 {
+                out.headlines.push(Headline {
+                    name: format!("configuration_lp_over_budget_lp_{task}"),
+                    value: config.value / budget,
+                    digits: 4,
+                });
+            }
             for alg in &algorithms {
                 // The stream follows the algorithm's canonical index, so
                 // reordering or trimming the list moves no other algorithm.
-                let ratio = competitive_ratio(
+                let mean = mean_matches(
                     inst,
                     *alg,
                     *arrival,
                     p.runs,
                     &seeder.child(1 + (k * 8 + alg.index()) as u64),
                 )?;
-                out.records.push(
-                    RunRecord::new(alg.to_string(), *task, seed)
-                        .with_metric("competitive_ratio", ratio),
-                );
+                let ratio = mean / budget;
+                let own = match alg.benchmark() {
+                    Benchmark::BudgetLp => ratio,
+                    Benchmark::ConfigurationLp => mean / config.value,
+                };
+                let record = RunRecord::new(alg.to_string(), *task, seed)
+                    .with_metric("competitive_ratio", ratio)
+                    .with_metric("ratio_configuration_lp", mean / config.value)
+                    .with_metric("ratio_own_benchmark", own)
+                    .with_metric("proven_ratio", alg.proven_ratio());
+                out.records.push(record);
                 if !headline_done && k == 0 {
                     out.headlines.push(Headline {
                         name: format!("ratio_{alg}_{task}"),
                         value: ratio,
                         digits: 3,
                     });
+                    out.headlines.push(Headline {
+                        name: format!("ratio_own_benchmark_{alg}_{task}"),
+                        value: own,
+                        digits: 3,
+                    });
+                    if own < alg.proven_ratio() {
+                        out.notes.push(format!(
+                            "{alg} on {task}: {own:.3} of its benchmark ({}) is BELOW its proven worst case {:.3} (Monte Carlo noise or vanishing-p assumption: p = 0.1 is not infinitesimal)",
+                            alg.benchmark(),
+                            alg.proven_ratio()
+                        ));
+                    }
                 }
             }
         }
         headline_done = true;
     }
-    out.notes.push("ratios are E[successes] / budget-LP optimum (the largest benchmark, so each is a lower bound on the ratio against the benchmark of its guarantee); proven guarantees: greedy 0.5 and (stochastic) balance 0.567 for equal vanishing p against the budget LP (Mehta & Panigrahi 2012; no online algorithm above 0.621 against it); stochastic balance 0.576 (equal) / 0.572 (unequal vanishing p) against the configuration LP (Huang & Zhang 2020); perturbed-greedy ranking 1 - 1/e for factorised p and Goyal & Udwani's 0.596 against the path-based LP. The configuration and path-based LP bounds are not computed, so only the budget-LP ratios are measured; the issue's 0.611 (stochastic balance, stochastic configuration LP, 2023) is not re-derived here".into());
+    out.notes.push("each algorithm is compared with the benchmark its guarantee refers to (`ratio_own_benchmark`): greedy 0.5 and balance 0.567 (equal vanishing p) against the budget LP (Mehta & Panigrahi 2012; no online algorithm above 0.621 against it); stochastic balance 0.576 (equal) / 0.572 (unequal vanishing p) against Huang & Zhang's (2020) configuration LP (equal p, as here: exactly, as one assignment problem, since the LP then has an integral optimum; column generation with exact pricing otherwise); ranking against the configuration LP too (Goyal & Udwani's 1 - 1/e for factorised p is proven against their path-based LP, which is not computed). `competitive_ratio` stays E[successes] / budget LP for every algorithm (the largest benchmark). The 2023 paper's 0.611 (stochastic balance, stochastic configuration LP) is not re-derived here".into());
     out.notes.push("empirical ratios on specific instances can exceed the worst-case bounds; the upper-triangular instance with arrivals in the given order is the classic hard case for greedy".into());
     Ok(out)
 }
@@ -1398,7 +1442,109 @@ fn auctions(ctx: &Context) -> anyhow::Result<Outcome> {
         }
     }
     out.notes.push("cascade: exact optimum by Kempe & Mahdian's sort-and-DP; greedy ignores externalities (top-K by bid x click)".into());
+    auctions_revenue(ctx, trials, &mut out)?;
     Ok(out)
+}
+
+/// The paper's revenue claim (Balseiro et al. 2025: under MNL the optimal
+/// mechanism is efficiently implementable): on `trials` MNL auctions per
+/// seed with values drawn from U[0, 10], the Myerson mechanism
+/// (`mnl_myerson`) vs VCG (`mnl_optimal`), and Myerson's identity (expected
+/// revenue = expected virtual welfare); plus the cascade model with
+/// position-specific click rates: separable approximation vs exact DP.
+fn auctions_revenue(ctx: &Context, trials: usize, out: &mut Outcome) -> anyhow::Result<()> {
+    let (n, k) = (6, 3);
+    let dists = vec![
+        ValueDistribution::Uniform {
+            low: 0.0,
+            high: 10.0
+        };
+        n
+    ];
+    let (mut myerson, mut vcg, mut virt) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut w_myerson, mut w_vcg) = (0.0, 0.0);
+    let (mut cascade_ratio, mut cascade_min) = (Vec::new(), f64::INFINITY);
+    for &seed in &ctx.seeds {
+        // A stream of its own, so the VCG/cascade draws above do not move.
+        let mut rng = ctx.seeder.child(seed).rng(7);
+        let (mut m_sum, mut v_sum) = (0.0, 0.0);
+        for _ in 0..trials {
+            let v: Vec<Vec<f64>> = (0..k)
+                .map(|_| (0..n).map(|_| rng.random_range(0.1..1.5)).collect())
+                .collect();
+            let bids: Vec<f64> = dists.iter().map(|d| d.sample(&mut rng)).collect();
+            let m = mnl_myerson(&bids, &v, &dists)?;
+            let c = mnl_optimal(&bids, &v)?;
+            virt.push(mnl_virtual_welfare(&bids, &v, &dists, &m.slots));
+            myerson.push(m.revenue);
+            vcg.push(c.revenue);
+            w_myerson += m.welfare;
+            w_vcg += c.welfare;
+            m_sum += m.revenue;
+            v_sum += c.revenue;
+            let pc = PositionalCascade::new(
+                (0..8).map(|_| rng.random_range(0.0..10.0)).collect(),
+                (0..4)
+                    .map(|_| (0..8).map(|_| rng.random_range(0.0..0.5)).collect())
+                    .collect(),
+                (0..8).map(|_| rng.random_range(0.3..1.0)).collect(),
+            )?;
+            let opt = pc.welfare(&pc.optimal()?);
+            let r = if opt > 0.0 {
+                pc.welfare(&pc.separable_approximation()?) / opt
+            } else {
+                1.0
+            };
+            cascade_ratio.push(r);
+            cascade_min = cascade_min.min(r);
+        }
+        let t = trials as f64;
+        out.records.push(
+            RunRecord::new("mnl-myerson", "6-creatives-3-positions-u0-10", seed)
+                .with_metric("revenue", m_sum / t),
+        );
+        out.records.push(
+            RunRecord::new("mnl-vcg", "6-creatives-3-positions-u0-10", seed)
+                .with_metric("revenue", v_sum / t),
+        );
+    }
+    let count = myerson.len() as f64;
+    let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
+    out.headlines.push(Headline {
+        name: "mnl_myerson_over_vcg_revenue".into(),
+        value: mean(&myerson) / mean(&vcg),
+        digits: 4,
+    });
+    out.headlines.push(Headline {
+        name: "positional_cascade_separable_ratio".into(),
+        value: mean(&cascade_ratio),
+        digits: 4,
+    });
+    let ci = |a: &[f64], b: &[f64]| -> anyhow::Result<(f64, f64, f64)> {
+        let iv = duality_eval::comparison::PairedScores::new(a.to_vec(), b.to_vec())?
+            .analytic_ci(0.95)?;
+        Ok((iv.estimate, iv.lo, iv.hi))
+    };
+    let (d, lo, hi) = ci(&myerson, &vcg)?;
+    out.notes.push(format!(
+        "claim (Balseiro et al. 2025, MNL: the revenue-optimal mechanism is efficiently implementable; Myerson 1981): Myerson (virtual-value Dinkelbach, reserve 5 for U[0, 10] values) vs VCG on {count} MNL auctions (6 creatives, 3 positions): mean revenue {:.4} vs {:.4}, difference {d:+.4} (95% paired t CI [{lo:+.4}, {hi:+.4}]) -> {}; welfare {:.4} vs {:.4} (the revenue costs welfare)",
+        mean(&myerson),
+        mean(&vcg),
+        if lo > 0.0 { "HELD on this run (CI above 0)" } else if hi < 0.0 { "NOT held (CI below 0)" } else { "NOT shown (CI covers 0)" },
+        w_myerson / count,
+        w_vcg / count,
+    ));
+    let (d, lo, hi) = ci(&myerson, &virt)?;
+    out.notes.push(format!(
+        "Myerson's identity E[revenue] = E[virtual welfare]: revenue - virtual welfare {d:+.4} (95% CI [{lo:+.4}, {hi:+.4}]) -> {}",
+        if lo <= 0.0 && hi >= 0.0 { "consistent (CI covers 0)" } else { "NOT consistent (CI excludes 0)" }
+    ));
+    out.notes.push(format!(
+        "cascade with position-specific click rates (8 creatives, 4 positions): Kempe-Mahdian sort-and-DP on position-mean click rates reaches {:.4} of the exact subset-DP welfare on average (worst {:.4}); the paper's own approximation for the cascade model was not reachable (abstract only), so this is not its algorithm",
+        mean(&cascade_ratio),
+        cascade_min
+    ));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -1447,7 +1593,7 @@ mod tests {
             out.notes
         );
         let ctx = Context::for_test(&suite, "auctions", true).unwrap();
-        assert_eq!(auctions(&ctx).unwrap().headlines.len(), 2);
+        assert_eq!(auctions(&ctx).unwrap().headlines.len(), 4);
     }
 
     #[test]
