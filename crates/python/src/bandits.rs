@@ -1,6 +1,7 @@
 //! `duality.bandits`: obp's off-policy estimators over `duality-bandits`.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use duality_bandits::ope::{EstimatorKind, OpeView};
@@ -13,6 +14,7 @@ use crate::convert::{slice1, value_error};
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(bandits_ope, m)?)?;
     m.add_function(wrap_pyfunction!(_ope_last_buffers, m)?)?;
+    m.add_function(wrap_pyfunction!(_ope_in_flight, m)?)?;
     Ok(())
 }
 
@@ -41,6 +43,33 @@ fn _ope_last_buffers(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
         out.set_item(name, address)?;
     }
     Ok(out)
+}
+
+/// OPE calls now inside their GIL-free section: the test hook that shows
+/// the GIL is released (`tests/test_api_surface.py`: another Python thread
+/// can read a non-zero count only while a call is inside `detach`).
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+
+/// Test hook: how many OPE calls are running with the GIL released.
+#[pyfunction]
+fn _ope_in_flight() -> usize {
+    IN_FLIGHT.load(Ordering::SeqCst)
+}
+
+/// Counts a call in [`IN_FLIGHT`] while it lives.
+struct InFlight;
+
+impl InFlight {
+    fn enter() -> Self {
+        IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+        InFlight
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// The `(n, K)` slice `x[i, :, position[i]]` of obp's `(n, K, len_list)`
@@ -172,6 +201,7 @@ fn bandits_ope<'py>(
     }
     let out = py
         .detach(|| {
+            let _in_flight = InFlight::enter();
             let est = kind.build(tau)?;
             if round_rewards {
                 Ok::<_, duality_core::Error>((None, Some(est.round_values_view(&view)?)))

@@ -88,6 +88,9 @@ def bandits_ope(
 def _ope_last_buffers() -> Dict[str, int]:
     """Test hook: data addresses the last ``bandits_ope`` call read (0: absent)."""
     ...
+def _ope_in_flight() -> int:
+    """Test hook: ``bandits_ope`` calls now running with the GIL released."""
+    ...
 def bandits_simulate(config: str, is_json: bool) -> Dict[str, object]: ...
 def distdp_solve_mdp(
     p: npt.NDArray[np.float64],
