@@ -200,7 +200,20 @@ pub fn linear_sum_assignment(costs: &CostMatrix, maximize: bool) -> Result<Assig
         .map(|(i, &j)| if transpose { (j, i) } else { (i, j) })
         .collect();
     pairs.sort_unstable();
-    let total = pairs.iter().map(|&(i, j)| costs.get(i, j)).sum();
+    let total: f64 = pairs.iter().map(|&(i, j)| costs.get(i, j)).sum();
+    if !total.is_finite() {
+        // Entries near +-1.8e308 whose sum leaves f64: refuse rather than
+        // report an infinite total (issue #25); the pairs are optimal but
+        // their total has no f64 value.
+        return Err(Error::invalid(
+            format!("total {}", if maximize { "profit" } else { "cost" }),
+            total,
+            format!(
+                "a finite sum of the {} assigned entries (it overflows f64; rescale the costs)",
+                pairs.len()
+            ),
+        ));
+    }
     Ok(Assignment {
         cost: total,
         pairs,
@@ -419,11 +432,7 @@ fn jv_init(n: usize, cost: &[f64], st: &mut State) -> Vec<usize> {
         }
     }
     // Augmenting row reduction, twice.
-    let mut budget = std::env::var("LSA_B")
-        .ok()
-        .and_then(|x| x.parse().ok())
-        .unwrap_or(ARR_STEPS_PER_ROW)
-        * n;
+    let mut budget = ARR_STEPS_PER_ROW * n;
     for _ in 0..2 {
         let mut k = 0;
         let prev = std::mem::take(&mut free);
@@ -635,9 +644,17 @@ mod tests {
             a.dual_bound,
             a.cost
         );
-        // Maximising picks the 1e308 entries, whose sum overflows: the bound
-        // still comes back finite.
-        let p = linear_sum_assignment(&m, true).unwrap();
-        assert!(p.dual_bound.is_finite(), "{}", p.dual_bound);
+        // Maximising picks the 1e308 entries, whose sum overflows: refused
+        // with a message naming the total (no 309-digit numbers), never an
+        // infinite total.
+        let e = linear_sum_assignment(&m, true).unwrap_err().to_string();
+        assert!(e.contains("total profit") && e.contains("overflows"), "{e}");
+        let m = CostMatrix::from_rows(&[vec![-big, 0.0], vec![0.0, -big]]).unwrap();
+        let e = linear_sum_assignment(&m, false).unwrap_err().to_string();
+        assert!(e.contains("total cost") && e.len() < 200, "{e}");
+        // A large but representable total is fine.
+        let m = CostMatrix::from_rows(&[vec![-big, 0.0], vec![0.0, 1.0]]).unwrap();
+        let a = linear_sum_assignment(&m, false).unwrap();
+        assert!(a.cost == -big + 1.0 && a.dual_bound.is_finite());
     }
 }

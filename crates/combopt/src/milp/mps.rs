@@ -388,6 +388,18 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
+/// A name for the objective row that no constraint row has.
+fn objective_row_name(p: &Milp) -> String {
+    let taken: std::collections::HashSet<&str> = p.rows.iter().map(|r| r.name.as_str()).collect();
+    if !taken.contains("obj") {
+        return "obj".into();
+    }
+    (1..)
+        .map(|k| format!("obj_{k}"))
+        .find(|name| !taken.contains(name.as_str()))
+        .unwrap_or_else(|| "obj".into())
+}
+
 /// The problem in free MPS (names as stored; generated names have no
 /// spaces). `OBJSENSE MAX` is written for maximisation; infinite bounds
 /// use `MI`/`PL`/`FR`.
@@ -402,7 +414,11 @@ pub fn write_mps_string(p: &Milp) -> String {
     if p.maximize {
         let _ = writeln!(s, "OBJSENSE\n    MAX");
     }
-    let _ = writeln!(s, "ROWS\n N  obj");
+    // The objective row's name must not be a constraint's (a file whose
+    // constraint is named `obj` was written with two rows `obj`, which the
+    // reader rightly refuses): `obj`, else `obj_1`, `obj_2`, ...
+    let obj = objective_row_name(p);
+    let _ = writeln!(s, "ROWS\n N  {obj}");
     for row in &p.rows {
         let t = match (row.lower.is_finite(), row.upper.is_finite()) {
             (true, true) if row.lower == row.upper => "E",
@@ -431,7 +447,7 @@ pub fn write_mps_string(p: &Milp) -> String {
         }
         let name = &p.var_names[j];
         if p.obj[j] != 0.0 || col.is_empty() {
-            let _ = writeln!(s, "    {name}  obj  {}", fmt_num(p.obj[j]));
+            let _ = writeln!(s, "    {name}  {obj}  {}", fmt_num(p.obj[j]));
         }
         for &(i, v) in col {
             let _ = writeln!(s, "    {name}  {}  {}", p.rows[i].name, fmt_num(v));
@@ -442,7 +458,7 @@ pub fn write_mps_string(p: &Milp) -> String {
     }
     let _ = writeln!(s, "RHS");
     if p.obj_offset != 0.0 {
-        let _ = writeln!(s, "    RHS  obj  {}", fmt_num(-p.obj_offset));
+        let _ = writeln!(s, "    RHS  {obj}  {}", fmt_num(-p.obj_offset));
     }
     let mut range_lines = String::new();
     for row in &p.rows {
@@ -578,6 +594,23 @@ ENDATA
         let r = crate::milp::branch_and_bound(&p, &mut rule, &crate::milp::BnbParams::default())
             .unwrap();
         assert_eq!(r.status, crate::milp::Termination::Infeasible);
+    }
+
+    #[test]
+    fn a_constraint_named_obj_round_trips() {
+        // The fuzzer's finding (fixtures/fuzz/mps/crash-3a643c42453718b8):
+        // the writer named its objective row `obj` too.
+        for text in [
+            "NAME t\nROWS\n L  obj\n G  c0\nCOLUMNS\n    x  obj  2\n    x  c0  1\nRHS\n    RHS  c0  1\n    RHS  obj  4\nENDATA\n",
+            "NAME t\nROWS\n N  cost\n L  obj\n L  obj_1\nCOLUMNS\n    x  cost  3\n    x  obj  1\n    x  obj_1  1\nRHS\n    RHS  obj  4\n    RHS  cost  -1\nENDATA\n",
+        ] {
+            let p = parse_mps(text, "t.mps").unwrap();
+            let written = write_mps_string(&p);
+            let again = parse_mps(&written, "again.mps").unwrap_or_else(|e| panic!("{e}\n{written}"));
+            assert_eq!(again.obj, p.obj);
+            assert_eq!(again.obj_offset, p.obj_offset);
+            assert_eq!(again.rows, p.rows);
+        }
     }
 
     #[test]
