@@ -84,6 +84,15 @@ pub fn suite() -> Suite {
                         QR-DQN",
                 run: deep_agents,
             },
+            #[cfg(feature = "torch")]
+            Experiment {
+                name: "lot_sizing",
+                about: "PPO vs Post-Decision PPO with dual critics (state and post-decision \
+                        state) on multi-item lot-sizing with stochastic demand: cost curves with \
+                        95% bands over seeds against environment steps; claim: PDPPO learns \
+                        faster or reaches lower cost (paired CIs)",
+                run: crate::lot_sizing::experiment::run,
+            },
             Experiment {
                 name: "dual_rl",
                 about: "Dual RL on seeded random MDPs: tabular f-DVL (chi-square, TV) and XQL's \
@@ -1737,6 +1746,8 @@ mod tests {
         // The torch experiments' tables stay in the file without the feature.
         #[cfg(not(feature = "torch"))]
         names.extend(["neural_stopping", "deep_agents"]);
+        #[cfg(not(feature = "torch"))]
+        names.push("lot_sizing");
         duality_bench::check_defaults(s.name, s.defaults, &names, true).unwrap();
         for quick in [true, false] {
             let ctx = |e: &str| Context::for_test(&s, e, quick).unwrap();

@@ -343,6 +343,11 @@ impl LotSizing {
         Self::new(config)
     }
 
+    /// Loads a TOML configuration file and builds the environment.
+    pub fn load(path: impl AsRef<std::path::Path>) -> Result<Self> {
+        Self::new(duality_core::config::load_toml(path.as_ref())?)
+    }
+
     /// The configuration.
     pub fn config(&self) -> &LotSizingConfig {
         &self.config

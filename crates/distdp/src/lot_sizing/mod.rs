@@ -26,6 +26,8 @@
 //!   and frozen-lake agents alike).
 
 pub mod env;
+#[cfg(all(feature = "experiments", feature = "torch"))]
+pub(crate) mod experiment;
 #[cfg(feature = "torch")]
 pub mod ppo;
 #[cfg(test)]

@@ -334,6 +334,23 @@ pub fn evaluation_rng(seed: u64) -> duality_core::seed::DualityRng {
     Seeder::new(seed).rng(EVAL_STREAM)
 }
 
+/// Mean episode cost of the uniform random policy (every machine's choice
+/// uniform) over the episodes of [`evaluation_rng`] of `seed`, the same
+/// episodes [`LotPolicy::evaluate`] uses.
+pub fn random_policy_cost(env: &LotSizing, episodes: usize, seed: u64) -> Result<f64> {
+    let mut act_rng = Seeder::new(seed).rng(EVAL_ACT_STREAM);
+    let mut rng = evaluation_rng(seed);
+    env.evaluate(
+        |_| {
+            Ok((0..env.machines())
+                .map(|_| act_rng.random_range(0..env.choices()))
+                .collect())
+        },
+        episodes,
+        &mut rng,
+    )
+}
+
 /// What [`train`] returns.
 #[derive(Debug)]
 pub struct PpoFit {
