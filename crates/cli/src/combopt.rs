@@ -377,8 +377,10 @@ pub fn run_assign(args: AssignArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let m = CostMatrix::from_rows(&rows)?;
-    let a = linear_sum_assignment(&m, args.maximize)?;
+    // Errors below the reader name the file too (issue #25).
+    let file = || args.costs.display().to_string();
+    let m = CostMatrix::from_rows(&rows).with_context(file)?;
+    let a = linear_sum_assignment(&m, args.maximize).with_context(file)?;
     let out = AssignOut {
         cost: a.cost,
         assignment: a.pairs.iter().map(|&(r, c)| [r, c]).collect(),
@@ -390,11 +392,11 @@ pub fn run_assign(args: AssignArgs) -> anyhow::Result<()> {
         println!(
             "total {}: {}",
             if args.maximize { "profit" } else { "cost" },
-            o.cost
+            duality_core::error::short_number(o.cost)
         );
         println!(
             "dual bound: {} (LP dual, certifies optimality)",
-            o.dual_bound
+            duality_core::error::short_number(o.dual_bound)
         );
         for [r, c] in &o.assignment {
             println!("row {r} -> column {c}");
@@ -411,32 +413,44 @@ struct DagOut {
     w: Vec<Vec<f64>>,
 }
 
+/// Fits the DAG of `dag learn` with the chosen method.
+fn learn_dag(
+    args: &DagLearnArgs,
+    data: &Data,
+    np: &NotearsParams,
+) -> anyhow::Result<duality_combopt::dag::DagFit> {
+    Ok(match args.method.as_str() {
+        "notears" => notears(data, np)?,
+        "topo" => {
+            let tp = TopoParams::default().with_w_threshold(Some(args.threshold));
+            if args.warm_start {
+                let nt = notears(data, np)?;
+                let order =
+                    nt.w.topological_order()
+                        .unwrap_or_else(|| (0..data.d).collect());
+                topo(data, &order, &tp)?.fit
+            } else {
+                let mut rng = duality_core::seed::Seeder::new(args.seed).rng(0);
+                topo_random_start(data, &tp, &mut rng)?.fit
+            }
+        }
+        other => bail!("unknown --method {other:?}: expected notears or topo"),
+    })
+}
+
 /// Runs one `dag` command.
 pub fn run_dag(cmd: DagCommand) -> anyhow::Result<()> {
     match cmd {
         DagCommand::Learn(args) => {
             let (names, rows) = read_matrix(&args.data, true)?;
-            let data = Data::from_rows(&rows)?;
+            // Errors of the data (shape, non-finite cells, overflowing
+            // covariances) name the file too (issue #25).
+            let file = || args.data.display().to_string();
+            let data = Data::from_rows(&rows).with_context(file)?;
             let np = NotearsParams::default()
                 .with_lambda(args.lambda)
                 .with_w_threshold(args.threshold);
-            let fit = match args.method.as_str() {
-                "notears" => notears(&data, &np)?,
-                "topo" => {
-                    let tp = TopoParams::default().with_w_threshold(Some(args.threshold));
-                    if args.warm_start {
-                        let nt = notears(&data, &np)?;
-                        let order =
-                            nt.w.topological_order()
-                                .unwrap_or_else(|| (0..data.d).collect());
-                        topo(&data, &order, &tp)?.fit
-                    } else {
-                        let mut rng = duality_core::seed::Seeder::new(args.seed).rng(0);
-                        topo_random_start(&data, &tp, &mut rng)?.fit
-                    }
-                }
-                other => bail!("unknown --method {other:?}: expected notears or topo"),
-            };
+            let fit = learn_dag(&args, &data, &np).with_context(file)?;
             let out = DagOut {
                 method: args.method.clone(),
                 variables: names,

@@ -185,6 +185,53 @@ fn assign_minimises_and_maximises() {
 }
 
 #[test]
+fn assign_and_dag_errors_name_the_file_and_never_print_inf_or_309_digits() {
+    // Issue #25: costs near +-1e308 printed an infinite total; errors below
+    // the reader (shape, NaN, overflow) did not name the file.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("big.csv");
+    std::fs::write(&f, "-1e308,0,5\n0,-1e308,6\n3,7,-1e308\n").unwrap();
+    let run = |args: &[&str], file: &std::path::Path| {
+        let out = duality().args(args).arg(file).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, stderr) = run(&["assign", "--costs"], &f);
+    assert!(!ok, "{stdout}");
+    assert!(
+        stderr.contains("big.csv") && stderr.contains("total cost") && stderr.len() < 400,
+        "{stderr}"
+    );
+    assert!(!stdout.contains("inf"), "{stdout}");
+    // Maximising picks the three 1e308 entries: refused too.
+    std::fs::write(&f, "1e308,0,5\n0,1e308,6\n3,7,1e308\n").unwrap();
+    let (ok, _, stderr) = run(&["assign", "--maximize", "--costs"], &f);
+    assert!(!ok && stderr.contains("total profit"), "{stderr}");
+    // A large but finite total prints in short form.
+    std::fs::write(&f, "1e308,0\n0,1\n").unwrap();
+    let (ok, stdout, stderr) = run(&["assign", "--maximize", "--costs"], &f);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains("1e308") && !stdout.contains("00000000000000000000"),
+        "{stdout}"
+    );
+    // Shape and value errors name the file.
+    std::fs::write(&f, "1,2,3\n4,5\n").unwrap();
+    let (ok, _, stderr) = run(&["assign", "--costs"], &f);
+    assert!(!ok && stderr.contains("big.csv"), "{stderr}");
+    let d = dir.path().join("dag.csv");
+    std::fs::write(&d, "a,b\n1,2\n3\n").unwrap();
+    let (ok, _, stderr) = run(&["dag", "learn", "--data"], &d);
+    assert!(!ok && stderr.contains("dag.csv"), "{stderr}");
+    std::fs::write(&d, "a,b\n1e200,2\n3,4\n5,1\n").unwrap();
+    let (ok, _, stderr) = run(&["dag", "learn", "--data"], &d);
+    assert!(!ok && stderr.contains("dag.csv"), "{stderr}");
+}
+
+#[test]
 fn dag_learn_recovers_a_chain() {
     // x0 -> x1 -> x2 with deterministic pseudo-noise.
     let dir = tempfile::tempdir().unwrap();
