@@ -13,7 +13,8 @@
 //! - [`features`]: bipartite-graph node features and strong-branching
 //!   sample collection; [`gnn`] (feature `torch`): the learned GCNN policy
 //!   trained by imitation of strong branching;
-//! - [`mps`]: MPS reading and writing;
+//! - [`mps`]: MPS reading and writing; [`lpfile`]: CPLEX LP reading (a
+//!   subset);
 //! - [`generators`]: set cover, combinatorial auctions, capacitated facility
 //!   location, maximum independent set (Gasse et al. 2019).
 //!
@@ -36,6 +37,7 @@ pub mod generators;
 #[cfg(feature = "torch")]
 pub mod gnn;
 pub mod lp;
+pub mod lpfile;
 pub mod mps;
 pub mod problem;
 
@@ -48,6 +50,7 @@ pub use branching::{
     StrongResult,
 };
 pub use lp::{Basis, DualSimplex, LpStatus};
+pub use lpfile::{parse_lp, read_lp};
 pub use mps::{parse_mps, read_mps, write_mps, write_mps_string};
 pub use problem::{Milp, Row};
 
