@@ -45,6 +45,12 @@ pub enum DdpCommand {
     /// (expert) policy, and the learned policy is valued exactly against
     /// the LP optimum.
     Offline(OfflineArgs),
+    /// Deep Dual RL from offline data (needs the `torch` build): f-DVL
+    /// (chi-square or total variation) or XQL's Gumbel loss on tch, trained
+    /// on a 2-D point mass reaching a goal from mixed-quality offline data;
+    /// reports the value-loss curve, whether the run diverged, and the
+    /// learned policy's normalised return (uniform 0, scripted expert 1).
+    DeepOffline(DeepOfflineArgs),
     /// Global vs episodic count-based exploration bonuses (and their
     /// product) for a tabular Q-learning agent in a contextual gridworld
     /// whose layout is redrawn every episode (Henaff et al. 2023).
@@ -358,6 +364,193 @@ fn offline(args: OfflineArgs) -> anyhow::Result<()> {
     })
 }
 
+/// Arguments of `duality ddp deep-offline`.
+#[derive(Debug, Args)]
+#[cfg_attr(not(feature = "torch"), allow(dead_code))]
+pub struct DeepOfflineArgs {
+    /// fdvl | xql.
+    #[arg(long, default_value = "fdvl")]
+    algo: String,
+    /// f-DVL's divergence: chi-square | total-variation.
+    #[arg(long, default_value = "chi-square")]
+    divergence: String,
+    /// f-DVL's weight in (0, 1), or XQL's temperature (> 0).
+    #[arg(long, default_value_t = 0.7)]
+    lambda: f64,
+    /// XQL only: the authors' stabilisers (clip z = d / lambda at this
+    /// value and rescale by the batch maximum); off by default.
+    #[arg(long)]
+    gumbel_clip: Option<f64>,
+    /// Offline data: random | medium | expert | mixed.
+    #[arg(long, default_value = "mixed")]
+    dataset: String,
+    /// Offline episodes.
+    #[arg(long, default_value_t = 300)]
+    episodes: usize,
+    /// Gradient steps.
+    #[arg(long, default_value_t = 3_000)]
+    steps: usize,
+    /// Minibatch size.
+    #[arg(long, default_value_t = 256)]
+    batch: usize,
+    /// Adam learning rate of every network.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Evaluation episodes of the learned policy.
+    #[arg(long, default_value_t = 200)]
+    eval_episodes: usize,
+    /// Seed of the data, the initialisation and the minibatches.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// One point of the `ddp deep-offline` loss curve.
+#[cfg(feature = "torch")]
+#[derive(Debug, Serialize)]
+struct DeepOfflinePoint {
+    step: usize,
+    /// Mean value loss over the interval (`null`: it overflowed).
+    value_loss: Option<f64>,
+    /// Mean critic loss over the interval (`null`: it overflowed).
+    critic_loss: Option<f64>,
+    v_mean: Option<f64>,
+}
+
+/// What `duality ddp deep-offline` reports.
+#[cfg(feature = "torch")]
+#[derive(Debug, Serialize)]
+struct DeepOfflineReport {
+    algo: String,
+    dataset: String,
+    transitions: usize,
+    steps: usize,
+    seed: u64,
+    stable: bool,
+    /// The step at which the run diverged, if it did.
+    diverged_at: Option<usize>,
+    /// Normalised return of the learned policy (uniform 0, expert 1);
+    /// absent when the run diverged.
+    normalised_return: Option<f64>,
+    /// The data's own normalised return.
+    data_normalised_return: f64,
+    device: String,
+    curve: Vec<DeepOfflinePoint>,
+}
+
+#[cfg(feature = "torch")]
+fn deep_offline(args: DeepOfflineArgs) -> anyhow::Result<()> {
+    use duality_distdp::dual_rl::deep::{
+        collect, normalised, reference_returns, train_deep_fdvl, Dataset, DeepFdvlParams, PointMass,
+    };
+    use duality_distdp::dual_rl::FDivergence;
+    let divergence = match args.algo.as_str() {
+        "fdvl" => {
+            let div: FDivergence = args.divergence.parse()?;
+            if div == FDivergence::Gumbel {
+                anyhow::bail!("--divergence gumbel is --algo xql");
+            }
+            div
+        }
+        "xql" => FDivergence::Gumbel,
+        other => anyhow::bail!("unknown --algo {other:?}: expected fdvl | xql"),
+    };
+    if args.gumbel_clip.is_some() && divergence != FDivergence::Gumbel {
+        anyhow::bail!("--gumbel-clip is for --algo xql only");
+    }
+    let dataset: Dataset = args.dataset.parse()?;
+    let mut params = DeepFdvlParams::new(divergence, args.lambda, args.steps, args.seed);
+    params.gumbel_clip = args.gumbel_clip;
+    params.batch = args.batch;
+    params.lr = args.lr;
+    params.validate()?;
+    let env = PointMass::standard();
+    let seeder = duality_core::seed::Seeder::new(args.seed);
+    let (j_rand, j_exp) = reference_returns(&env, args.eval_episodes, seeder.seed_for(1))?;
+    let data = collect(&env, dataset, args.episodes, &mut seeder.rng(0))?;
+    let data_return =
+        data.episode_returns.iter().sum::<f64>() / data.episode_returns.len().max(1) as f64;
+    let fit = train_deep_fdvl(&env, &data, &params)?;
+    let normalised_return = if fit.stable() {
+        let j = env.evaluate(|s| fit.act(s), args.eval_episodes, &mut seeder.rng(3))?;
+        Some(normalised(j, j_rand, j_exp))
+    } else {
+        None
+    };
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let report = DeepOfflineReport {
+        algo: match divergence {
+            FDivergence::Gumbel => format!(
+                "xql (Gumbel, temperature {}{})",
+                args.lambda,
+                args.gumbel_clip
+                    .map(|c| format!(", clip {c}"))
+                    .unwrap_or_default()
+            ),
+            d => format!("fdvl ({d:?}, lambda {})", args.lambda),
+        },
+        dataset: dataset.to_string(),
+        transitions: data.len(),
+        steps: args.steps,
+        seed: args.seed,
+        stable: fit.stable(),
+        diverged_at: fit.diverged_at,
+        normalised_return,
+        data_normalised_return: normalised(data_return, j_rand, j_exp),
+        device: fit.device.clone(),
+        curve: fit
+            .curve
+            .iter()
+            .map(|p| DeepOfflinePoint {
+                step: p.step,
+                value_loss: finite(p.value_loss),
+                critic_loss: finite(p.critic_loss),
+                v_mean: finite(p.v_mean),
+            })
+            .collect(),
+    };
+    emit(args.format, &report, |r| {
+        println!(
+            "{} on the point mass, {} data ({} transitions), {} steps, seed {}, trained on {}",
+            r.algo, r.dataset, r.transitions, r.steps, r.seed, r.device
+        );
+        match (r.diverged_at, r.normalised_return) {
+            (Some(step), _) => {
+                println!("DIVERGED at step {step} (non-finite loss or |V| out of range)")
+            }
+            (None, Some(v)) => println!(
+                "stable; learned policy normalised return {v:.3} (the data's own {:.3})",
+                r.data_normalised_return
+            ),
+            (None, None) => println!("stable"),
+        }
+        println!(
+            "{:>8} {:>14} {:>14} {:>10}",
+            "step", "value loss", "critic loss", "mean V"
+        );
+        let show = |v: Option<f64>| v.map_or("overflow".to_string(), |v| format!("{v:.4e}"));
+        for p in &r.curve {
+            println!(
+                "{:>8} {:>14} {:>14} {:>10}",
+                p.step,
+                show(p.value_loss),
+                show(p.critic_loss),
+                p.v_mean
+                    .map_or("overflow".to_string(), |v| format!("{v:.3}"))
+            );
+        }
+    })
+}
+
+#[cfg(not(feature = "torch"))]
+fn deep_offline(_args: DeepOfflineArgs) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "ddp deep-offline needs the torch build of duality (cargo build --features torch)"
+    )
+}
+
 /// Arguments of `duality ddp deep`.
 #[derive(Debug, Args)]
 #[cfg_attr(not(feature = "torch"), allow(dead_code))]
@@ -498,6 +691,7 @@ pub fn run(cmd: DdpCommand) -> anyhow::Result<()> {
         DdpCommand::Price(args) => price(args),
         DdpCommand::Deep(args) => deep(args),
         DdpCommand::Offline(args) => offline(args),
+        DdpCommand::DeepOffline(args) => deep_offline(args),
         DdpCommand::Explore(args) => explore(args),
     }
 }

@@ -17,7 +17,8 @@
 //! - `duality-torch` (package `duality-torch`, `crates/cli-torch`) is these
 //!   same sources built with the `torch` feature: every command, in process.
 //!
-//! For `align ...`, `tsp train-udc`, `tsp solve --method udc`, `ddp deep` and
+//! For `align ...`, `tsp train-udc`, `tsp solve --method udc`, `ddp deep`,
+//! `ddp deep-offline` and
 //! `ddp price --method neural-mlp|neural-cnn`, `duality` replaces itself
 //! (`exec`) with `duality-torch` and the same arguments, so standard
 //! input/output/error, the exit status and `--format` pass through
@@ -303,6 +304,7 @@ mod companion {
                 Some("tsp solve --method udc")
             }
             ("ddp", Some("deep")) => Some("ddp deep"),
+            ("ddp", Some("deep-offline")) => Some("ddp deep-offline"),
             ("ddp", Some("price")) => match option("--method").as_deref() {
                 Some("neural-mlp") => Some("ddp price --method neural-mlp"),
                 Some("neural-cnn") => Some("ddp price --method neural-cnn"),
@@ -458,6 +460,7 @@ mod companion {
                 Some("tsp solve --method udc")
             );
             assert_eq!(routed("ddp deep --mdp m.toml"), Some("ddp deep"));
+            assert_eq!(routed("ddp deep-offline"), Some("ddp deep-offline"));
             assert_eq!(
                 routed("ddp price --method neural-cnn"),
                 Some("ddp price --method neural-cnn")

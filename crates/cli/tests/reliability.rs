@@ -135,3 +135,49 @@ fn align_loss_names_the_file_keeps_results_finite_and_cuts_long_values() {
         "{table}"
     );
 }
+
+/// `align loss` names its flags and quotes 1e308 short; `align train`
+/// names the config file and, for a size over the memory limit, the
+/// too-large field first in a short message (issue #25).
+#[cfg(feature = "torch")]
+#[test]
+fn align_messages_name_the_flag_or_file_and_stay_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let pairs = common::fixture("align", "pairs.csv").display().to_string();
+    let out = duality()
+        .args([
+            "align",
+            "loss",
+            "--input",
+            &pairs,
+            "--label-smoothing",
+            "1e308",
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("--label-smoothing 1e308"), "{err}");
+    assert!(!err.contains("0000000000"), "{err}");
+
+    let base = std::fs::read_to_string(common::fixture("align", "train_offline.toml")).unwrap();
+    let config = dir.path().join("huge-len.toml");
+    let text = if base.contains("[task]\n") {
+        base.replacen("[task]\n", "[task]\ncompletion_len = 1000000000000\n", 1)
+    } else {
+        format!("{base}\n[task]\ncompletion_len = 1000000000000\n")
+    };
+    std::fs::write(&config, text).unwrap();
+    let out = duality()
+        .args(["align", "train", "--config", &config.display().to_string()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("huge-len.toml"), "{err}");
+    assert!(
+        err.contains("invalid task.completion_len = 1000000000000: expected a size within"),
+        "{err}"
+    );
+    assert!(err.len() < 400, "{} bytes: {err}", err.len());
+}

@@ -102,6 +102,15 @@ pub fn suite() -> Suite {
                         behaviour cloning (claim: near-expert where BC on all data is not)",
                 run: dual_rl,
             },
+            #[cfg(feature = "torch")]
+            Experiment {
+                name: "deep_dual_rl",
+                about: "deep Dual RL on tch: f-DVL (chi-square, TV) vs XQL's plain Gumbel loss \
+                        over a temperature sweep on a 2-D point mass from mixed-quality offline \
+                        data, with value-loss curves (claim: f-DVL stable on every seed where the \
+                        Gumbel loss diverges on most seeds at some temperature)",
+                run: crate::dual_rl::experiment::run,
+            },
             Experiment {
                 name: "exploration_bonuses",
                 about: "global vs episodic count-based bonuses and their product (Henaff et al. \
@@ -1748,6 +1757,8 @@ mod tests {
         names.extend(["neural_stopping", "deep_agents"]);
         #[cfg(not(feature = "torch"))]
         names.push("lot_sizing");
+        #[cfg(not(feature = "torch"))]
+        names.push("deep_dual_rl");
         duality_bench::check_defaults(s.name, s.defaults, &names, true).unwrap();
         for quick in [true, false] {
             let ctx = |e: &str| Context::for_test(&s, e, quick).unwrap();

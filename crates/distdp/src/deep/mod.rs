@@ -514,7 +514,7 @@ impl Replay {
 /// weights and biases uniform on `+-1/sqrt(fan_in)` (libtorch's default
 /// linear initialisation, drawn from [`Seeder`] so that no other code's use
 /// of libtorch's global generator can change it).
-fn init_from_seed(vs: &nn::VarStore, seed: u64) -> Result<()> {
+pub(crate) fn init_from_seed(vs: &nn::VarStore, seed: u64) -> Result<()> {
     let vars = vs.variables();
     let mut names: Vec<&String> = vars.keys().collect();
     names.sort();
@@ -549,10 +549,10 @@ fn init_from_seed(vs: &nn::VarStore, seed: u64) -> Result<()> {
 /// made training six times slower (13.8 s vs 2.2 s for 600 steps here).
 /// One thread also fixes the summation order, so results do not depend on
 /// the machine's core count.
-struct OneThread(i32);
+pub(crate) struct OneThread(i32);
 
 impl OneThread {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let before = tch::get_num_threads();
         tch::set_num_threads(1);
         OneThread(before)

@@ -33,6 +33,10 @@ use serde::Serialize;
 
 use crate::mdp::FiniteMdp;
 
+#[cfg(feature = "torch")]
+pub mod deep;
+#[cfg(all(feature = "experiments", feature = "torch"))]
+pub(crate) mod experiment;
 pub mod recoil;
 pub use recoil::{
     behaviour_cloning, one_hot, policy_value, recoil, rollouts, Behaviour, RecoilParams,
