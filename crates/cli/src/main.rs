@@ -40,6 +40,7 @@ mod bandit;
 mod combopt;
 mod distdp;
 mod eval;
+mod gflownet;
 mod synth;
 
 /// duality: research algorithms from recent papers, from the command line.
@@ -88,6 +89,9 @@ enum Command {
     /// Distributional dynamic programming and optimal stopping.
     #[command(subcommand)]
     Ddp(distdp::DdpCommand),
+    /// Multi-objective GFlowNets, NSGA-II and random search on HyperGrid and N-grams (`--method mogfn` runs in `duality-torch`).
+    #[command(subcommand)]
+    Gflownet(gflownet::GflownetCommand),
     /// Preference alignment: losses, trainers and training runs (libtorch: run
     /// by `duality-torch`).
     #[cfg(feature = "torch")]
@@ -114,6 +118,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Milp(cmd) => combopt::run_milp(cmd),
         Command::Synth(cmd) => synth::run(cmd),
         Command::Ddp(cmd) => distdp::run(cmd),
+        Command::Gflownet(cmd) => gflownet::run(cmd),
         #[cfg(feature = "torch")]
         Command::Align(cmd) => align::run(cmd),
         // Reached only when the argument scan in `main` did not forward
@@ -302,6 +307,11 @@ mod companion {
             ("tsp", Some("train-udc")) => Some("tsp train-udc"),
             ("tsp", Some("solve")) if option("--method").as_deref() == Some("udc") => {
                 Some("tsp solve --method udc")
+            }
+            ("gflownet", Some("front"))
+                if option("--method").as_deref().unwrap_or("mogfn") == "mogfn" =>
+            {
+                Some("gflownet front --method mogfn")
             }
             ("ddp", Some("deep")) => Some("ddp deep"),
             ("ddp", Some("deep-offline")) => Some("ddp deep-offline"),

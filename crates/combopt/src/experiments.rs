@@ -140,6 +140,11 @@ pub fn suite() -> Suite {
             },
             crate::private_gsd::bench::experiment(),
             Experiment {
+                name: "mogfn",
+                about: "multi-objective GFlowNet (preference-conditional, TB; feature torch) vs NSGA-II and random search at equal evaluations on HyperGrid and N-grams: hypervolume and R2 (claim: higher hypervolume), paired CIs",
+                run: crate::gflownet::experiment::mogfn,
+            },
+            Experiment {
                 name: "auctions",
                 about: "position auctions: VCG welfare and revenue; MNL Myerson vs VCG revenue; cascade greedy and position-specific rates vs exact DP",
                 run: auctions,

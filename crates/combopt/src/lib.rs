@@ -14,6 +14,9 @@
 //! - [`milp`]: MILP branch-and-bound (bounded dual simplex, branching
 //!   rules, MPS, instance generators).
 //! - [`pareto`]: non-dominated sorting, exact hypervolume, R2.
+//! - [`gflownet`]: multi-objective GFlowNets (preference-conditional,
+//!   trajectory balance; the model behind `torch`), NSGA-II and random
+//!   search on the HyperGrid and N-grams tasks.
 //! - [`vrp`]: CVRP (CVRPLIB reader/writer, X-style generator, savings,
 //!   sweep, local search, divide-conquer-reunion over route groups).
 //!
@@ -39,6 +42,7 @@ pub mod auction;
 pub mod dag;
 #[cfg(feature = "experiments")]
 pub mod experiments;
+pub mod gflownet;
 pub mod matching;
 pub mod milp;
 pub mod pareto;
