@@ -589,7 +589,8 @@ pub enum MilpCommand {
 /// Arguments of `duality milp solve`.
 #[derive(Debug, Args)]
 pub struct MilpSolveArgs {
-    /// The MPS file (free or fixed format, names without spaces).
+    /// The MPS file (free or fixed format, names without spaces), or a CPLEX
+    /// LP file (a subset; by the extension `.lp`).
     pub file: PathBuf,
     /// Branching rule (`duality milp rules` lists them).
     #[arg(long, default_value = "reliability")]
@@ -683,7 +684,7 @@ struct MilpRuleOut {
 /// Runs `duality milp ...`.
 pub fn run_milp(cmd: MilpCommand) -> anyhow::Result<()> {
     use duality_combopt::milp::{
-        branch_and_bound, generators, read_mps, write_mps, BnbParams, BranchingRegistry,
+        branch_and_bound, generators, read_lp, read_mps, write_mps, BnbParams, BranchingRegistry,
         NodeSelection, RuleOptions,
     };
     match cmd {
@@ -709,7 +710,16 @@ pub fn run_milp(cmd: MilpCommand) -> anyhow::Result<()> {
                 reduced_cost_fixing: !args.no_reduced_cost_fixing,
                 cutoff: None,
             };
-            let p = read_mps(&args.file)?;
+            // CPLEX LP by extension (`.lp`), MPS otherwise.
+            let p = if args
+                .file
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("lp"))
+            {
+                read_lp(&args.file)?
+            } else {
+                read_mps(&args.file)?
+            };
             let r = branch_and_bound(&p, rule.as_mut(), &params)?;
             let x =
                 r.x.as_ref()

@@ -232,6 +232,38 @@ fn assign_and_dag_errors_name_the_file_and_never_print_inf_or_309_digits() {
 }
 
 #[test]
+fn milp_solve_reads_an_lp_file_and_names_its_bad_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("small.lp");
+    std::fs::write(
+        &f,
+        "Maximize\n obj: 5 x + 4 y\nSubject To\n c1: 6 x + 4 y <= 24\n c2: x + 2 y <= 6\nGeneral\n x y\nEnd\n",
+    )
+    .unwrap();
+    let v = json(
+        &duality()
+            .args(["milp", "solve"])
+            .arg(&f)
+            .args(["--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    // Integer optimum of the classic example: x = 4, y = 0 (20), or x = 3,
+    // y = 1 (19) — 20.
+    assert!(
+        (v["objective"].as_f64().unwrap() - 20.0).abs() < 1e-9,
+        "{v}"
+    );
+    std::fs::write(&f, "Maximize\n x\nSubject To\n c1: x y <= 3\nEnd\n").unwrap();
+    let out = duality().args(["milp", "solve"]).arg(&f).output().unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && e.contains("small.lp") && e.contains("line 4"),
+        "{e}"
+    );
+}
+
+#[test]
 fn dag_learn_recovers_a_chain() {
     // x0 -> x1 -> x2 with deterministic pseudo-noise.
     let dir = tempfile::tempdir().unwrap();
