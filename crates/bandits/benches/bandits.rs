@@ -18,6 +18,34 @@ fn simulate(c: &mut Criterion) {
     c.bench_function("simulate thompson K=10 T=1e4 R=4", |b| {
         b.iter(|| sim.run(&env, &ts).unwrap())
     });
+    let eager: Vec<Box<dyn Policy>> = vec![Box::new(BetaThompson::eager(10).unwrap())];
+    c.bench_function("simulate thompson-eager K=10 T=1e4 R=4", |b| {
+        b.iter(|| sim.run(&env, &eager).unwrap())
+    });
+    // The round without a policy's work: environment draws, driver and
+    // regret recorder (a policy that always plays arm 9, through `dyn`).
+    let fixed: Vec<Box<dyn Policy>> = vec![Box::new(FixedArm)];
+    c.bench_function("simulate fixed-arm K=10 T=1e4 R=4 (round overhead)", |b| {
+        b.iter(|| sim.run(&env, &fixed).unwrap())
+    });
+}
+
+/// Always plays the last of 10 arms.
+#[derive(Clone)]
+struct FixedArm;
+
+impl Policy for FixedArm {
+    fn name(&self) -> String {
+        "fixed-arm".into()
+    }
+    fn n_arms(&self) -> usize {
+        10
+    }
+    fn reset(&mut self) {}
+    fn select(&mut self, _round: &Round<'_>, _rng: &mut dyn rand::RngCore) -> usize {
+        9
+    }
+    fn update(&mut self, _round: &Round<'_>, _arm: usize, _reward: f64) {}
 }
 
 fn ope(c: &mut Criterion) {

@@ -123,8 +123,15 @@ pub struct RunSummary {
 /// docs). The arena and then the policy are reset first. Errors: the
 /// policy and the arena disagree on the number of arms, or the policy
 /// chooses an arm outside `0..k` (named with the policy, the round and `k`).
-pub fn drive<A: Arena + ?Sized, O: Observer<A> + ?Sized>(
-    policy: &mut dyn Policy,
+///
+/// Generic over the policy, the arena and the observer: with `dyn Policy`
+/// and `dyn Environment` it is the dynamically dispatched loop every caller
+/// uses; the simulator also instantiates it for concrete types (UCB1 or
+/// Thompson sampling on a stochastic bandit), so that the round's calls
+/// inline. Both compute the same numbers.
+#[inline]
+pub fn drive<P: Policy + ?Sized, A: Arena + ?Sized, O: Observer<A> + ?Sized>(
+    policy: &mut P,
     arena: &mut A,
     horizon: usize,
     rng: &mut dyn RngCore,
@@ -155,7 +162,7 @@ pub fn drive<A: Arena + ?Sized, O: Observer<A> + ?Sized>(
             rng,
         );
         if arm >= k {
-            return Err(out_of_range(policy, arm, k, t));
+            return Err(out_of_range(&policy.name(), arm, k, t));
         }
         let reward = match arena.respond(t, arm, rng) {
             Response::Reward(r) => r,
@@ -186,9 +193,9 @@ pub fn drive<A: Arena + ?Sized, O: Observer<A> + ?Sized>(
 }
 
 #[cold]
-fn out_of_range(policy: &dyn Policy, arm: Arm, k: usize, t: usize) -> Error {
+fn out_of_range(policy: &str, arm: Arm, k: usize, t: usize) -> Error {
     Error::invalid(
-        format!("arm chosen by policy {} in round {t}", policy.name()),
+        format!("arm chosen by policy {policy} in round {t}"),
         arm,
         format!("an arm in 0..{k} (k = {k}); a policy bug, never clamped"),
     )
@@ -197,15 +204,26 @@ fn out_of_range(policy: &dyn Policy, arm: Arm, k: usize, t: usize) -> Error {
 /// An [`Environment`] as an arena: [`Environment::draw`] fills every arm's
 /// reward and mean before the choice, from the arena's own stream (common
 /// random numbers: the stream does not depend on the policy's draws).
-pub struct EnvironmentArena<'a> {
-    env: &'a mut dyn Environment,
+/// Generic over the environment (`dyn Environment` by default), so that
+/// the simulator's typed loop calls a concrete environment's `draw` inline.
+pub struct EnvironmentArena<'a, E: Environment + ?Sized = dyn Environment> {
+    env: &'a mut E,
     rng: &'a mut dyn RngCore,
     draw: Draw,
 }
 
 impl<'a> EnvironmentArena<'a> {
-    /// `env` drawing from `rng`.
-    pub fn new(env: &'a mut dyn Environment, rng: &'a mut dyn RngCore) -> Self {
+    /// `env` drawing from `rng` (dynamically dispatched; see
+    /// [`EnvironmentArena::typed`]).
+    pub fn new(env: &'a mut (dyn Environment + 'static), rng: &'a mut dyn RngCore) -> Self {
+        Self::typed(env, rng)
+    }
+}
+
+impl<'a, E: Environment + ?Sized> EnvironmentArena<'a, E> {
+    /// `env` of a concrete type drawing from `rng`: the round loop then
+    /// calls its `draw` statically.
+    pub fn typed(env: &'a mut E, rng: &'a mut dyn RngCore) -> Self {
         let draw = Draw::new(env.n_arms());
         EnvironmentArena { env, rng, draw }
     }
@@ -216,13 +234,14 @@ impl<'a> EnvironmentArena<'a> {
     }
 }
 
-impl Arena for EnvironmentArena<'_> {
+impl<E: Environment + ?Sized> Arena for EnvironmentArena<'_, E> {
     fn n_arms(&self) -> usize {
         self.env.n_arms()
     }
     fn reset(&mut self) {
         self.env.reset();
     }
+    #[inline]
     fn begin(&mut self, t: usize, _rng: &mut dyn RngCore) {
         self.draw.context = None;
         self.env.draw(t, &mut *self.rng, &mut self.draw);
@@ -230,6 +249,7 @@ impl Arena for EnvironmentArena<'_> {
     fn context(&self) -> Option<&Context> {
         self.draw.context.as_ref()
     }
+    #[inline]
     fn respond(&mut self, _t: usize, arm: Arm, _rng: &mut dyn RngCore) -> Response {
         Response::Reward(self.draw.rewards[arm])
     }

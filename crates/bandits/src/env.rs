@@ -65,6 +65,12 @@ pub trait Environment: EnvironmentClone + Send + Sync {
     /// Tells the environment which arm was played in round `t`
     /// (adaptive adversaries react to it).
     fn played(&mut self, _t: usize, _arm: Arm) {}
+    /// The concrete environment, for the simulator's statically dispatched
+    /// round loop (see [`crate::policy::Policy::as_any_mut`]); `None` by
+    /// default.
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 impl Clone for Box<dyn Environment> {
@@ -229,8 +235,12 @@ impl Environment for StochasticBandit {
     fn n_arms(&self) -> usize {
         self.arms.len()
     }
+    #[inline]
     fn draw(&mut self, _t: usize, rng: &mut dyn RngCore, out: &mut Draw) {
         draw_arms(&self.arms, rng, out);
+    }
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }
 
@@ -242,6 +252,7 @@ impl Environment for StochasticBandit {
 /// share of a simulated round. Every policy of a repetition still sees the
 /// same rewards (common random numbers), because `rng` is the repetition's
 /// environment stream.
+#[inline]
 fn draw_arms(arms: &[ArmDistribution], rng: &mut dyn RngCore, out: &mut Draw) {
     let mut round_rng = SplitMix64::new(rng.next_u64());
     for ((reward, mean), arm) in out.rewards.iter_mut().zip(&mut out.means).zip(arms) {

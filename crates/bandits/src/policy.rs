@@ -94,6 +94,15 @@ pub trait Policy: PolicyClone + Send + Sync {
     fn probabilities(&self, _round: &Round<'_>) -> Option<Vec<f64>> {
         None
     }
+    /// The concrete policy, for the simulator's statically dispatched
+    /// round loop (`simulator::run_single` runs the registered hot policies,
+    /// UCB1 and Beta-Bernoulli Thompson sampling, through a loop compiled
+    /// for their type, with no dynamic call per round). `None` (the
+    /// default) keeps the dynamically dispatched loop, which computes the
+    /// same numbers.
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
 }
 
 impl Clone for Box<dyn Policy> {

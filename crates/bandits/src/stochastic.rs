@@ -239,6 +239,14 @@ impl Policy for SuccessiveElimination {
 pub struct Ucb1 {
     scale: f64,
     stats: ArmStats,
+    /// Structure of arrays for the round loop: each arm's empirical mean
+    /// `sum / n` (recomputed only for the played arm) and its pull count as
+    /// `f64`, so `select` is one vectorisable pass with one division and one
+    /// square root per arm.
+    means: Vec<f64>,
+    counts: Vec<f64>,
+    /// Arms not pulled yet (each is played once first).
+    unpulled: usize,
 }
 
 impl Ucb1 {
@@ -253,6 +261,9 @@ impl Ucb1 {
         Ok(Ucb1 {
             scale,
             stats: ArmStats::new(k),
+            means: vec![0.0; k],
+            counts: vec![0.0; k],
+            unpulled: k,
         })
     }
     /// The UCB1 index of `arm` at round `t` (infinite before its first pull).
@@ -278,29 +289,63 @@ impl Policy for Ucb1 {
     }
     fn reset(&mut self) {
         self.stats.reset();
+        self.means.iter_mut().for_each(|m| *m = 0.0);
+        self.counts.iter_mut().for_each(|n| *n = 0.0);
+        self.unpulled = self.means.len();
     }
+    #[inline]
     fn select(&mut self, round: &Round<'_>, _rng: &mut dyn RngCore) -> Arm {
-        if let Some(a) = self.stats.unpulled() {
-            return a;
+        if self.unpulled > 0 {
+            if let Some(a) = self.stats.unpulled() {
+                return a;
+            }
         }
         // `index` with `2 ln t` computed once per round instead of once per
-        // arm (the same numbers: the same operations in the same order),
-        // one pass over the arm statistics, ties to the lowest arm as
-        // `argmax_by`.
+        // arm and the mean `sum / n` cached at the update (the same numbers:
+        // the same operations on the same values). The indices of a block
+        // of arms are computed first, without branches, so the compiler
+        // vectorises the divisions and square roots; the arg-max (ties to
+        // the lowest arm, as `argmax_by`) follows.
+        const BLOCK: usize = 16;
         let two_ln_t = 2.0 * (round.t.max(1) as f64).ln();
+        let scale = self.scale;
         let mut best = 0;
         let mut best_value = f64::NEG_INFINITY;
-        for (a, (&n, &sum)) in self.stats.pulls.iter().zip(&self.stats.sums).enumerate() {
-            let v = sum / n as f64 + self.scale * (two_ln_t / n as f64).sqrt();
-            if v > best_value {
-                best = a;
-                best_value = v;
+        let mut index = [0.0f64; BLOCK];
+        for (b, (means, counts)) in self
+            .means
+            .chunks(BLOCK)
+            .zip(self.counts.chunks(BLOCK))
+            .enumerate()
+        {
+            let index = &mut index[..means.len()];
+            for ((v, &m), &n) in index.iter_mut().zip(means).zip(counts) {
+                *v = m + scale * (two_ln_t / n).sqrt();
+            }
+            for (j, &v) in index.iter().enumerate() {
+                if v > best_value {
+                    best = b * BLOCK + j;
+                    best_value = v;
+                }
             }
         }
         best
     }
+    #[inline]
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
+        let before = self.stats.pulls.get(arm).copied();
         self.stats.add(arm, reward);
+        if let Some(n) = before {
+            if n == 0 {
+                self.unpulled -= 1;
+            }
+            let n = self.stats.pulls[arm];
+            self.counts[arm] = n as f64;
+            self.means[arm] = self.stats.sums[arm] / n as f64;
+        }
+    }
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }
 
@@ -514,6 +559,9 @@ impl Policy for BetaThompson {
         // `reward`, using the coin drawn in `select` from the policy's stream.
         // An out-of-range arm is ignored.
         self.sampler.record(arm, self.coin < reward);
+    }
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
     }
 }
 

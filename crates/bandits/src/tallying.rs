@@ -385,8 +385,10 @@ struct PolicyRegretRecorder<'e> {
     curve: Vec<f64>,
 }
 
-impl Observer<EnvironmentArena<'_>> for PolicyRegretRecorder<'_> {
-    fn observe(&mut self, arena: &EnvironmentArena<'_>, step: &Step) {
+impl<E: crate::env::Environment + ?Sized> Observer<EnvironmentArena<'_, E>>
+    for PolicyRegretRecorder<'_>
+{
+    fn observe(&mut self, arena: &EnvironmentArena<'_, E>, step: &Step) {
         self.cum_loss += 1.0 - arena.draw().means[step.arm];
         if self.checkpoints.get(self.next) == Some(&step.t) {
             // The benchmark depends on the losses and weights only, not on
