@@ -26,7 +26,7 @@ use duality_core::config::Validate;
 use duality_core::record::RunRecord;
 use duality_eval::plot::{LineChart, Series};
 use rayon::prelude::*;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[path = "experiments_papers.rs"]
 mod papers;
@@ -1100,6 +1100,7 @@ fn trend_policy(i: usize, k: usize, setup: &RelaxSetup) -> anyhow::Result<Box<dy
 }
 
 /// A sequence's shifts and its iteration table (`[t][arm]`).
+#[derive(Serialize, Deserialize)]
 struct SorTable {
     shifts: Vec<f64>,
     table: Vec<Vec<usize>>,
@@ -1362,12 +1363,14 @@ fn sor_trend(
 }
 
 /// One learner's run on the first seed's sequence.
+#[derive(Serialize, Deserialize)]
 struct NamedRelax {
     name: String,
     outcome: RelaxOutcome,
 }
 
-/// The first seed's part of the main `sor-tuning` runs.
+/// One seed's part of the main `sor-tuning` runs (a seed cell, #24).
+#[derive(Serialize, Deserialize)]
 struct FirstSeed {
     /// Each learner's outcome.
     results: Vec<NamedRelax>,
@@ -1384,9 +1387,9 @@ fn sor_runs(
     setup: &RelaxSetup,
     out: &mut Outcome,
 ) -> anyhow::Result<FirstSeed> {
-    let mut first: Option<FirstSeed> = None;
-    for &seed in &ctx.seeds {
-        ctx.progress.set_message(format!("sor-tuning seed {seed}"));
+    // One seed cell per seed (#24): its sequence, table and learners depend
+    // only on the seed; records are made afterwards in seed order.
+    let cells: Vec<FirstSeed> = ctx.per_seed(|seed| {
         let s = ctx.seeder.seed_for(seed);
         let seq = seeded_sequence(10, p.systems, s)?;
         let table = iteration_table(&seq, grid, setup)?;
@@ -1408,32 +1411,43 @@ fn sor_runs(
         for (i, policy) in policies.iter_mut().enumerate() {
             let mut rng = duality_core::seed::Seeder::new(s).child(i as u64).rng(0);
             let r = run_omega_bandit(&seq, grid, &table, policy.as_mut(), setup, &mut rng)?;
-            out.records.push(
-                RunRecord::new(policy.name(), "shifted-laplacian-10x10", seed)
-                    .with_metric("total_iterations", r.learner_iterations as f64)
-                    .with_metric("best_fixed_iterations", r.best_fixed_iterations as f64)
-                    .with_metric("gauss_seidel_iterations", r.gauss_seidel_iterations as f64)
-                    .with_metric(
-                        "instance_optimal_iterations",
-                        r.instance_optimal_iterations as f64,
-                    ),
-            );
             results.push(NamedRelax {
                 name: policy.name(),
                 outcome: r,
             });
         }
-        if first.is_none() {
-            first = Some(FirstSeed {
-                results,
-                table: SorTable {
-                    shifts: seq.shifts.clone(),
-                    table,
-                },
-            });
+        Ok(FirstSeed {
+            results,
+            table: SorTable {
+                shifts: seq.shifts.clone(),
+                table,
+            },
+        })
+    })?;
+    for (cell, &seed) in cells.iter().zip(&ctx.seeds) {
+        for r in &cell.results {
+            out.records.push(
+                RunRecord::new(r.name.clone(), "shifted-laplacian-10x10", seed)
+                    .with_metric("total_iterations", r.outcome.learner_iterations as f64)
+                    .with_metric(
+                        "best_fixed_iterations",
+                        r.outcome.best_fixed_iterations as f64,
+                    )
+                    .with_metric(
+                        "gauss_seidel_iterations",
+                        r.outcome.gauss_seidel_iterations as f64,
+                    )
+                    .with_metric(
+                        "instance_optimal_iterations",
+                        r.outcome.instance_optimal_iterations as f64,
+                    ),
+            );
         }
     }
-    first.ok_or_else(|| anyhow::anyhow!("no seeds"))
+    cells
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("no seeds"))
 }
 
 /// Cumulative curve `c_1, c_2, ...` as points `(t, c_t)`, `t` from 1.
