@@ -40,7 +40,10 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 HOSTILE_VALUES = ["nan", "inf", "-1", "0", "1e308", "1e12", "18446744073709551616", "x?"]
-NONFINITE = re.compile(r"(?<![A-Za-z_])(NaN|nan|-?inf|-?Infinity)(?![A-Za-z_])")
+# A non-finite number printed as a value; not a name that contains one
+# (`tsallis-inf`, `neg-inf-guard`): letters, digits, `_` or `-` around it
+# make it part of a word.
+NONFINITE = re.compile(r"(?<![A-Za-z0-9_-])(NaN|nan|-?inf|-?Infinity)(?![A-Za-z0-9_-])")
 
 def scores_csv():
     rows = ["algorithm,task,run,score"]
