@@ -5,8 +5,11 @@
 
 mod common;
 
-use common::{output, run};
+use common::output;
+#[cfg(feature = "torch")]
+use common::run;
 
+#[cfg(feature = "torch")]
 fn json(args: &[&str]) -> serde_json::Value {
     let (ok, out, err) = run(args);
     assert!(ok, "{args:?}: {err}");
