@@ -314,6 +314,7 @@ mod companion {
                 Some("gflownet front --method mogfn")
             }
             ("ddp", Some("deep")) => Some("ddp deep"),
+            ("ddp", Some("lot-sizing")) => Some("ddp lot-sizing"),
             ("ddp", Some("deep-offline")) => Some("ddp deep-offline"),
             ("ddp", Some("price")) => match option("--method").as_deref() {
                 Some("neural-mlp") => Some("ddp price --method neural-mlp"),
@@ -470,6 +471,7 @@ mod companion {
                 Some("tsp solve --method udc")
             );
             assert_eq!(routed("ddp deep --mdp m.toml"), Some("ddp deep"));
+            assert_eq!(routed("ddp lot-sizing --updates 2"), Some("ddp lot-sizing"));
             assert_eq!(routed("ddp deep-offline"), Some("ddp deep-offline"));
             assert_eq!(
                 routed("ddp price --method neural-cnn"),
