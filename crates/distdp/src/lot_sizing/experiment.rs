@@ -274,6 +274,32 @@ mod tests {
         }
     }
 
+    /// The full experiment on ten seeds (about a minute or two on 2 loaded
+    /// cores): prints its notes and the figure's path.
+    #[test]
+    #[ignore = "full mode: run with --ignored"]
+    fn full_run() {
+        let s = crate::experiments::suite();
+        let mut ctx = Context::for_test(&s, "lot_sizing", false).unwrap();
+        ctx.seeds = (0..10).collect();
+        let t = std::time::Instant::now();
+        let out = run(&ctx).unwrap();
+        eprintln!(
+            "lot_sizing full, 10 seeds: {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        for h in &out.headlines {
+            eprintln!("{} = {:.2}", h.name, h.value);
+        }
+        for n in &out.notes {
+            eprintln!("{n}");
+        }
+        eprintln!(
+            "figure: {}",
+            ctx.figure_dir.join(&out.figures[0].file).display()
+        );
+    }
+
     /// The quick experiment on two seeds: a verdict, a figure, finite
     /// headlines, the same numbers twice.
     #[test]
