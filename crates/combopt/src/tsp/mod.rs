@@ -45,7 +45,8 @@ use serde::{Deserialize, Serialize};
 pub use bound::{certified_gap, held_karp_bound, BoundParams, LowerBound};
 pub use builtin::{
     default_kicks, DcrImprover, GreedyBuilder, IlsImprover, InsertionBuilder, LocalSearchImprover,
-    NearestNeighbourBuilder, SpaceFillingCurveBuilder, KICKS_PER_CITY, MIN_KICKS,
+    NearestNeighbourBuilder, SpaceFillingCurveBuilder, ILS_MAX_KICK_SEGMENT, KICKS_PER_CITY,
+    MIN_KICKS,
 };
 pub use construct::{
     greedy_edge, insertion, nearest_neighbour, space_filling_curve, InsertionRule,
@@ -342,7 +343,7 @@ mod tests {
         assert_eq!(solve(&inst, &p).unwrap().tour, ils.tour);
         assert!(Tour::new(ils.tour.cities().to_vec(), 300).is_ok());
         assert!(ils.length < plain.length);
-        assert!(default_kicks(10) == MIN_KICKS && default_kicks(1_000) == 10_000);
+        assert!(default_kicks(10) == MIN_KICKS && default_kicks(1_000) == 20_000);
     }
 
     #[test]
