@@ -39,6 +39,7 @@ mod align;
 mod bandit;
 mod combopt;
 mod distdp;
+mod dfo;
 mod eval;
 mod gflownet;
 mod synth;
@@ -83,6 +84,10 @@ enum Command {
     /// Mixed-integer linear programs: branch and bound on MPS files.
     #[command(subcommand)]
     Milp(combopt::MilpCommand),
+    /// Blackbox optimisation: covering direct search, with directional attacks
+    /// through a neural surrogate (`--attack`, libtorch).
+    #[command(subcommand)]
+    Dfo(dfo::DfoCommand),
     /// Private synthetic data: Private-GSD (genetic algorithm, zCDP).
     #[command(subcommand)]
     Synth(synth::SynthCommand),
@@ -116,6 +121,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dag(cmd) => combopt::run_dag(cmd),
         Command::Vrp(cmd) => combopt::run_vrp(cmd),
         Command::Milp(cmd) => combopt::run_milp(cmd),
+        Command::Dfo(cmd) => dfo::run(cmd),
         Command::Synth(cmd) => synth::run(cmd),
         Command::Ddp(cmd) => distdp::run(cmd),
         Command::Gflownet(cmd) => gflownet::run(cmd),
@@ -312,6 +318,9 @@ mod companion {
                 if option("--method").as_deref().unwrap_or("mogfn") == "mogfn" =>
             {
                 Some("gflownet front --method mogfn")
+            }
+            ("dfo", Some("solve")) if args.iter().any(|a| a == "--attack") => {
+                Some("dfo solve --attack")
             }
             ("ddp", Some("deep")) => Some("ddp deep"),
             ("ddp", Some("lot-sizing")) => Some("ddp lot-sizing"),

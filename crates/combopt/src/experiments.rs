@@ -139,6 +139,7 @@ pub fn suite() -> Suite {
                 run: milp_branching,
             },
             crate::private_gsd::bench::experiment(),
+            crate::direct_search::bench::experiment(),
             Experiment {
                 name: "mogfn",
                 about: "multi-objective GFlowNet (preference-conditional, TB; feature torch) vs NSGA-II and random search at equal evaluations on HyperGrid and N-grams: hypervolume and R2 (claim: higher hypervolume), paired CIs",

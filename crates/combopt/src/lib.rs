@@ -40,6 +40,7 @@
 pub mod assignment;
 pub mod auction;
 pub mod dag;
+pub mod direct_search;
 #[cfg(feature = "experiments")]
 pub mod experiments;
 pub mod gflownet;
