@@ -14,6 +14,10 @@
 //! - [`milp`]: MILP branch-and-bound (bounded dual simplex, branching
 //!   rules, MPS, instance generators).
 //! - [`pareto`]: non-dominated sorting, exact hypervolume, R2.
+//! - [`private_gsd`]: Private-GSD, private synthetic data by a genetic
+//!   algorithm on Gaussian-mechanism k-way marginals (zCDP accounting).
+//! - [`direct_search`]: covering direct search (cDSM) and, with the `torch`
+//!   feature, its hybrid with directional attacks through a neural surrogate.
 //! - [`gflownet`]: multi-objective GFlowNets (preference-conditional,
 //!   trajectory balance; the model behind `torch`), NSGA-II and random
 //!   search on the HyperGrid and N-grams tasks.
