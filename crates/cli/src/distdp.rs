@@ -953,6 +953,45 @@ struct PriceReport {
     european_black_scholes: f64,
 }
 
+/// Refuses `--rate`, `--sigma` and `--maturity` values whose `n`-step
+/// binomial lattice (the CRR reference) breaks, naming the flags and the
+/// values as typed (issue 25: `--rate 1e308` was reported as "invalid
+/// steps = 2000", a number the user never typed). With `dt = T / n`,
+/// `u = e^{sigma sqrt(dt)}` must stay finite and the risk-neutral
+/// probability `(e^{r dt} - 1/u) / (u - 1/u)` lies in `[0, 1]` exactly when
+/// `|r| dt <= sigma sqrt(dt)`.
+fn check_lattice_inputs(args: &PriceArgs, option: &PutOption, n: usize) -> anyhow::Result<()> {
+    let num = duality_core::error::short_number;
+    let dt = option.maturity / n.max(1) as f64;
+    let up = option.sigma * dt.sqrt();
+    if !(up.is_finite() && up <= 700.0) {
+        anyhow::bail!(
+            "invalid --maturity {} with --sigma {}: expected a maturity and volatility whose \
+             {n}-step binomial lattice reference stays finite (sigma x sqrt(maturity / {n}) = {} \
+             exceeds 700, e^700 is near the largest double): a shorter --maturity or a smaller \
+             --sigma",
+            num(args.maturity),
+            num(args.sigma),
+            num(up)
+        );
+    }
+    let drift = option.rate * dt;
+    if !(drift.is_finite() && drift.abs() <= up) {
+        anyhow::bail!(
+            "invalid --rate {} with --sigma {} and --maturity {}: expected |rate| x maturity / {n} \
+             (here {}) at most sigma x sqrt(maturity / {n}) (here {}), so that the {n}-step \
+             binomial lattice reference has a risk-neutral probability in [0, 1]: a smaller \
+             --rate or a larger --sigma",
+            num(args.rate),
+            num(args.sigma),
+            num(args.maturity),
+            num(drift.abs()),
+            num(up)
+        );
+    }
+    Ok(())
+}
+
 fn price(args: PriceArgs) -> anyhow::Result<()> {
     let option = PutOption {
         s0: args.s0,
@@ -978,6 +1017,16 @@ fn price(args: PriceArgs) -> anyhow::Result<()> {
         args.seed.wrapping_add(1),
     )?;
     let process: PriceProcess = args.process.parse()?;
+    // The lattice references first: an input whose lattice breaks is named
+    // by its flags before anything is simulated (issue 25).
+    let lattice_steps = (2000 / args.steps.max(1)).max(1) * args.steps;
+    check_lattice_inputs(&args, &option, lattice_steps.min(2000))?;
+    let lattice_bermudan = binomial_price(
+        &option,
+        Exercise::Bermudan { dates: args.steps },
+        lattice_steps,
+    )?;
+    let lattice_american = binomial_price(&option, Exercise::American, 2000)?;
     let fitted = match args.method.as_str() {
         "lsmc" => {
             let interval = price_interval(&option, &process, &params, &dual)?;
@@ -997,7 +1046,6 @@ fn price(args: PriceArgs) -> anyhow::Result<()> {
     };
     let b = fitted.bounds;
     let mc = fitted.in_sample;
-    let lattice_steps = (2000 / args.steps.max(1)).max(1) * args.steps;
     let report = PriceReport {
         option,
         process: process.to_string(),
@@ -1018,12 +1066,8 @@ fn price(args: PriceArgs) -> anyhow::Result<()> {
         interval_low: b.ci_low,
         interval_high: b.ci_high,
         duality_gap: b.gap,
-        lattice_bermudan: binomial_price(
-            &option,
-            Exercise::Bermudan { dates: args.steps },
-            lattice_steps,
-        )?,
-        lattice_american: binomial_price(&option, Exercise::American, 2000)?,
+        lattice_bermudan,
+        lattice_american,
         european_black_scholes: black_scholes_put(&option)?,
     };
     emit(args.format, &report, |r| {

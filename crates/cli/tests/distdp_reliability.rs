@@ -133,3 +133,74 @@ fn unknown_mdp_keys_suggest_the_known_one() {
     let e = fails(&["ddp", "solve", "--mdp", &typo]);
     assert!(e.contains("did you mean `horizon`"), "{e}");
 }
+
+/// Issue 25, poor messages: an invalid field of an MDP file names the file,
+/// and a huge value is quoted short (`1e308`), not as 309 digits.
+#[test]
+fn mdp_file_errors_name_the_file_and_quote_huge_values_short() {
+    let dir = tempfile::tempdir().unwrap();
+    for (value, quoted) in [
+        ("nan", "NaN"),
+        ("inf", "inf"),
+        ("1e308", "1e308"),
+        ("-1e308", "-1e308"),
+        ("1.7e308", "1.7e308"),
+    ] {
+        let name = format!("gamma-{value}.toml");
+        let path = write(
+            &dir,
+            &name,
+            &format!(
+                "states = 1\nactions = 1\ngamma = {value}\n[[transition]]\nstate = 0\naction = 0\n\
+                 outcomes = [{{ next = 0, reward = 1.0, prob = 1.0 }}]\n"
+            ),
+        );
+        let e = fails(&["ddp", "solve", "--mdp", &path]);
+        assert!(e.contains(&name), "{value}: no file name in {e}");
+        assert!(e.contains("gamma") && e.contains(quoted), "{value}: {e}");
+        assert!(!e.contains("00000000000000000000"), "{value}: {e}");
+    }
+    let json = write(
+        &dir,
+        "huge.json",
+        r#"{"states": 1, "actions": 1, "gamma": 1e308, "transition": [{"state": 0, "action": 0, "outcomes": [{"next": 0, "reward": 1.0, "prob": 1.0}]}]}"#,
+    );
+    let e = fails(&["ddp", "solve", "--mdp", &json]);
+    assert!(e.contains("huge.json") && e.contains("1e308"), "{e}");
+    let big = write(
+        &dir,
+        "states.toml",
+        "states = 1000000000000\nactions = 2\ngamma = 0.9\n",
+    );
+    let e = fails(&["ddp", "solve", "--mdp", &big]);
+    assert!(e.contains("states.toml") && e.contains("states"), "{e}");
+}
+
+/// Issue 25, poor messages: `ddp price` with a rate or maturity that breaks
+/// the lattice reference names the flag and its value, not the lattice's
+/// internal "steps = 2000", and refuses before simulating anything.
+#[test]
+fn price_lattice_failures_name_the_flag_typed() {
+    for (flag, value, quoted) in [
+        ("--rate", "1e308", "1e308"),
+        ("--rate", "1e12", "1000000000000"),
+        ("--rate", "18446744073709551616", "1.8446744073709552e19"),
+        ("--rate", "-1e12", "-1000000000000"),
+        ("--maturity", "1e308", "1e308"),
+        ("--maturity", "1e12", "1000000000000"),
+        (
+            "--maturity",
+            "18446744073709551616",
+            "1.8446744073709552e19",
+        ),
+    ] {
+        let arg = format!("{flag}={value}");
+        let e = fails(&["ddp", "price", &arg]);
+        assert!(e.contains(&format!("{flag} {quoted}")), "{arg}: {e}");
+        assert!(!e.contains("steps = 2000"), "{arg}: {e}");
+        assert!(!e.contains("00000000000000000000"), "{arg}: {e}");
+    }
+    // A valid high-rate put still prices.
+    let (ok, _, err) = run(&["ddp", "price", "--rate", "0.2", "--paths", "2000"]);
+    assert!(ok, "{err}");
+}

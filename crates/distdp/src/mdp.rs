@@ -585,7 +585,7 @@ impl FiniteMdp {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let file: MdpFile = serde_json::from_str(text)
             .map_err(|e| Error::parse(source, Some(e.line()), suggest_key(&e.to_string())))?;
-        FiniteMdp::try_from(file)
+        FiniteMdp::try_from(file).map_err(|e| in_file(source, e))
     }
 
     /// Loads an MDP from a `.json` file, or TOML otherwise.
@@ -596,7 +596,7 @@ impl FiniteMdp {
             Self::from_json_str(&text, &path.display().to_string())
         } else {
             let file: MdpFile = duality_core::config::load_toml(path)?;
-            FiniteMdp::try_from(file)
+            FiniteMdp::try_from(file).map_err(|e| in_file(&path.display().to_string(), e))
         }
     }
 
@@ -873,6 +873,21 @@ pub mod library {
             outcomes.push(row);
         }
         FiniteMdp::builder(outcomes, gamma).name("random").build()
+    }
+}
+
+/// A validation error of a loaded MDP, prefixed by its file (issue 25:
+/// `ddp solve` named the bad field but not the file it came from). Errors
+/// that already name a file (parse and I/O errors) pass unchanged.
+fn in_file(source: &str, e: Error) -> Error {
+    match e {
+        Error::Parse { .. }
+        | Error::Io { .. }
+        | Error::Config {
+            source_name: Some(_),
+            ..
+        } => e,
+        other => Error::parse(source, None, other.to_string()),
     }
 }
 
