@@ -127,6 +127,10 @@ BASES = [
     ["vrp", "solve", "{small.vrp}", "--time-limit", "1"],
     ["ddp", "solve", "--mdp", "{mdp.toml}", "--objective", "cvar:0.5"],
     ["ddp", "price", "--paths", "2000", "--steps", "10"],
+    ["dfo", "solve", "--problem", "rosenbrock", "--max-evals", "200"],
+    ["synth", "budget", "--epsilon", "1"],
+    ["gflownet", "front", "--method", "nsga2", "--budget", "200"],
+    ["retro", "search", "--method", "bfs"],
     ["align", "train", "--config", "{align.toml}"],
     ["align", "loss", "--input", "{pairs.csv}"],
 ]
@@ -241,6 +245,8 @@ def main():
     ap.add_argument("--out")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--count", action="store_true", help="print the number of cases and exit")
+    ap.add_argument("--only", action="append", default=[],
+                    help="run only the cases whose name starts with this (repeatable)")
     a = ap.parse_args()
     ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "../../.."))
     work = tempfile.mkdtemp(prefix="duality-sweep-")
@@ -283,6 +289,8 @@ def main():
                 argv = list(base)
                 argv[i] = "{" + path + "}"
                 cases.append((f"{' '.join(cmd)} {name}:{label}", binary, argv, [os.path.basename(path)]))
+    if a.only:
+        cases = [c for c in cases if any(c[0].startswith(p) for p in a.only)]
     if a.limit:
         cases = cases[: a.limit]
     if a.count:
