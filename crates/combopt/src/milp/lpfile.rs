@@ -240,10 +240,7 @@ fn expression(
     let mut terms: Vec<(usize, f64)> = Vec::new();
     let mut constant = 0.0;
     let mut first = true;
-    loop {
-        let Some((tok, line)) = s.get(*at) else {
-            break;
-        };
+    while let Some((tok, line)) = s.get(*at) {
         let line = *line;
         if matches!(tok, Tok::Sense(_)) {
             break;
