@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::linalg::{dot, ridge};
 use crate::math::{sample_categorical, softmax_into};
-use crate::ope::OpeData;
+use crate::ope::{OpeData, OpeView};
 
 /// Logged bandit feedback: contexts, actions, rewards and the logging
 /// policy's propensities `pi_b(a_i | x_i)`.
@@ -111,6 +111,20 @@ impl LoggedFeedback {
             self.actions.clone(),
             self.rewards.clone(),
             self.pscores.clone(),
+            action_dist,
+            qhat,
+        )
+    }
+
+    /// The same log as [`LoggedFeedback::ope_data`], borrowed: a validated
+    /// [`OpeView`] over this feedback's actions, rewards and propensities
+    /// and the given `n x K` slices, with nothing copied.
+    pub fn ope_view<'a>(&'a self, action_dist: &'a [f64], qhat: &'a [f64]) -> Result<OpeView<'a>> {
+        OpeView::new(
+            self.n_actions,
+            &self.actions,
+            &self.rewards,
+            &self.pscores,
             action_dist,
             qhat,
         )
@@ -394,6 +408,10 @@ mod tests {
         assert!((dr - truth).abs() < 0.06, "dr {dr} truth {truth}");
         assert!((ipw - truth).abs() < 0.15, "ipw {ipw} truth {truth}");
         assert!(DirectMethod.estimate(&data).unwrap().is_finite());
+        // The borrowed view of the same log gives the same estimates.
+        let view = log.logged.ope_view(&log.evaluation_dist, &qhat).unwrap();
+        assert_eq!(DoublyRobust.estimate_view(&view).unwrap(), dr);
+        assert_eq!(Ipw.estimate_view(&view).unwrap(), ipw);
         let uniform = LinearSoftmaxPolicy::zeros(params.n_actions, params.dim).true_value(&log);
         let learned =
             LinearSoftmaxPolicy::fit(&log.logged, Some(&qhat), &OplParams::default()).unwrap();
