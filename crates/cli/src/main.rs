@@ -42,6 +42,7 @@ mod distdp;
 mod dfo;
 mod eval;
 mod gflownet;
+mod retro;
 mod synth;
 
 /// duality: research algorithms from recent papers, from the command line.
@@ -97,6 +98,9 @@ enum Command {
     /// Multi-objective GFlowNets, NSGA-II and random search on HyperGrid and N-grams (`--method mogfn` runs in `duality-torch`).
     #[command(subcommand)]
     Gflownet(gflownet::GflownetCommand),
+    /// Retrosynthetic planning on synthetic reaction graphs: Retro*, BFS, dual value networks (`--method retro|dual` run in `duality-torch`).
+    #[command(subcommand)]
+    Retro(retro::RetroCommand),
     /// Preference alignment: losses, trainers and training runs (libtorch: run
     /// by `duality-torch`).
     #[cfg(feature = "torch")]
@@ -125,6 +129,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Synth(cmd) => synth::run(cmd),
         Command::Ddp(cmd) => distdp::run(cmd),
         Command::Gflownet(cmd) => gflownet::run(cmd),
+        Command::Retro(cmd) => retro::run(cmd),
         #[cfg(feature = "torch")]
         Command::Align(cmd) => align::run(cmd),
         // Reached only when the argument scan in `main` did not forward
@@ -318,6 +323,14 @@ mod companion {
                 if option("--method").as_deref().unwrap_or("mogfn") == "mogfn" =>
             {
                 Some("gflownet front --method mogfn")
+            }
+            ("retro", Some("search"))
+                if matches!(
+                    option("--method").as_deref().unwrap_or("dual"),
+                    "retro" | "dual"
+                ) =>
+            {
+                Some("retro search --method retro|dual")
             }
             ("dfo", Some("solve")) if args.iter().any(|a| a == "--attack") => {
                 Some("dfo solve --attack")

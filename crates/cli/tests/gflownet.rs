@@ -103,3 +103,56 @@ fn mogfn_without_torch_is_forwarded_and_reported() {
     let (ok, _, err) = run(&["gflownet", "front", "--method", "mogfn", "--budget", "100"]);
     assert!(!ok && err.contains("duality-torch"), "{err}");
 }
+
+#[test]
+fn retro_search_without_networks() {
+    let bfs = json(&[
+        "retro",
+        "search",
+        "--levels",
+        "4",
+        "--per-level",
+        "60",
+        "--targets",
+        "5",
+        "--max-expansions",
+        "30",
+        "--method",
+        "bfs",
+        "--format",
+        "json",
+    ]);
+    let r0 = json(&[
+        "retro",
+        "search",
+        "--levels",
+        "4",
+        "--per-level",
+        "60",
+        "--targets",
+        "5",
+        "--max-expansions",
+        "30",
+        "--method",
+        "retro0",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(bfs["targets"], r0["targets"]);
+    for run in r0["runs"].as_array().unwrap() {
+        if let Some(c) = run["route_cost"].as_f64() {
+            assert!(c >= run["optimal_cost"].as_f64().unwrap() - 1e-9);
+        }
+    }
+    let (ok, _, err) = run(&["retro", "search", "--method", "dfs"]);
+    assert!(!ok && err.contains("--method"), "{err}");
+    let (ok, _, err) = run(&[
+        "retro",
+        "search",
+        "--method",
+        "bfs",
+        "--max-expansions",
+        "0",
+    ]);
+    assert!(!ok && err.contains("--max-expansions"), "{err}");
+}

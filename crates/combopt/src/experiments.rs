@@ -146,6 +146,11 @@ pub fn suite() -> Suite {
                 run: crate::gflownet::experiment::mogfn,
             },
             Experiment {
+                name: "retro-dual",
+                about: "Retro* with PDVN's dual value networks (feature torch) vs single-value Retro*, Retro*-0 and BFS on seeded synthetic reaction graphs: solved rate against expansions (claim: higher success within the budget), paired CIs",
+                run: crate::retro::experiment::retro_dual,
+            },
+            Experiment {
                 name: "auctions",
                 about: "position auctions: VCG welfare and revenue; MNL Myerson vs VCG revenue; cascade greedy and position-specific rates vs exact DP",
                 run: auctions,

@@ -21,6 +21,8 @@
 //! - [`gflownet`]: multi-objective GFlowNets (preference-conditional,
 //!   trajectory balance; the model behind `torch`), NSGA-II and random
 //!   search on the HyperGrid and N-grams tasks.
+//! - [`retro`]: Retro*'s AND-OR search on synthetic reaction graphs,
+//!   breadth-first search, and (feature `torch`) PDVN's dual value networks.
 //! - [`vrp`]: CVRP (CVRPLIB reader/writer, X-style generator, savings,
 //!   sweep, local search, divide-conquer-reunion over route groups).
 //!
@@ -51,6 +53,7 @@ pub mod gflownet;
 pub mod matching;
 pub mod milp;
 pub mod pareto;
+pub mod retro;
 pub mod private_gsd;
 pub mod simplex;
 pub mod tsp;
