@@ -314,8 +314,10 @@ def main():
                 real.append(x)
         env = dict(os.environ, DUALITY_NO_PROGRESS="1")
         try:
+            # cwd: a hostile value given to an output flag (`--out 1e308`)
+            # names a file, which must land in the case's scratch folder.
             p = subprocess.run([binary, *real], capture_output=True, timeout=a.timeout,
-                               preexec_fn=set_limits(mem), env=env)
+                               preexec_fn=set_limits(mem), env=env, cwd=d)
             rc, out, err, to = p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"), False
         except subprocess.TimeoutExpired as e:
             rc, out, err, to = -9, "", "", True
