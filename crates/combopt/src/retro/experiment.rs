@@ -99,6 +99,7 @@ pub fn retro_dual(ctx: &Context) -> anyhow::Result<Outcome> {
                 })
                 .collect()
         };
+        #[cfg_attr(not(feature = "torch"), allow(unused_mut))]
         let mut out = RetroSeed {
             methods: vec![
                 ("bfs".into(), run(&ZeroValue, Strategy::BreadthFirst)?),
