@@ -906,14 +906,13 @@ fn neural_stopping(ctx: &Context) -> anyhow::Result<Outcome> {
         lattice,
         4,
     ));
-    let (mut mlp_values, mut cnn_values, mut lsmc_values, mut diffs) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let hidden = duality_core::progress::Progress::hidden();
-    let mut device = String::new();
-    for &seed in &ctx.seeds {
+    // Seed cells (#24): per seed, [value, std error, train objective] of the
+    // MLP (GBM) and the CNN (AR(1)), [value, std error] of LSMC (AR(1)), and
+    // the device.
+    type SeedCell = ([f64; 3], [f64; 3], [f64; 2], String);
+    let cells: Vec<SeedCell> = ctx.per_seed(|seed| {
         let seeder = ctx.seeder.child(seed);
-        ctx.progress
-            .set_message(format!("distdp: neural stopping seed {seed}"));
         let params = |net: StoppingNet| {
             NeuralStopParams::new(
                 net,
@@ -925,15 +924,7 @@ fn neural_stopping(ctx: &Context) -> anyhow::Result<Outcome> {
             )
         };
         let mlp = neural_fit(&opt, &gbm, &params(StoppingNet::mlp())?, &hidden)?;
-        device = mlp.device.clone();
         let v = policy_value(&opt, &gbm, &mlp.policy, p.eval_paths, seeder.seed_for(1))?;
-        mlp_values.push(v.price);
-        out.records.push(
-            RunRecord::new("neural-mlp", format!("put36-gbm-dates{}", p.dates), seed)
-                .with_metric("value", v.price)
-                .with_metric("std_error", v.std_error)
-                .with_metric("train_objective", mlp.tail_objective),
-        );
         let cnn = neural_fit(&opt, &ar1, &params(StoppingNet::cnn(p.window))?, &hidden)?;
         let lsmc = lsmc_fit_process(
             &opt,
@@ -945,20 +936,39 @@ fn neural_stopping(ctx: &Context) -> anyhow::Result<Outcome> {
         )?;
         let c = policy_value(&opt, &ar1, &cnn.policy, p.eval_paths, seeder.seed_for(3))?;
         let l = policy_value(&opt, &ar1, &lsmc.policy, p.eval_paths, seeder.seed_for(3))?;
-        cnn_values.push(c.price);
-        lsmc_values.push(l.price);
-        diffs.push(c.price - l.price);
+        Ok((
+            [v.price, v.std_error, mlp.tail_objective],
+            [c.price, c.std_error, cnn.tail_objective],
+            [l.price, l.std_error],
+            mlp.device.clone(),
+        ))
+    })?;
+    let device = cells.last().map(|c| c.3.clone()).unwrap_or_default();
+    let (mut mlp_values, mut cnn_values, mut lsmc_values, mut diffs) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (cell, &seed) in cells.iter().zip(&ctx.seeds) {
+        let (m, c, l) = (cell.0, cell.1, cell.2);
+        mlp_values.push(m[0]);
+        out.records.push(
+            RunRecord::new("neural-mlp", format!("put36-gbm-dates{}", p.dates), seed)
+                .with_metric("value", m[0])
+                .with_metric("std_error", m[1])
+                .with_metric("train_objective", m[2]),
+        );
+        cnn_values.push(c[0]);
+        lsmc_values.push(l[0]);
+        diffs.push(c[0] - l[0]);
         let task = format!("put36-{ar1}-dates{}", p.dates);
         out.records.push(
             RunRecord::new("neural-cnn", task.clone(), seed)
-                .with_metric("value", c.price)
-                .with_metric("std_error", c.std_error)
-                .with_metric("train_objective", cnn.tail_objective),
+                .with_metric("value", c[0])
+                .with_metric("std_error", c[1])
+                .with_metric("train_objective", c[2]),
         );
         out.records.push(
             RunRecord::new("lsmc-laguerre:2", task, seed)
-                .with_metric("value", l.price)
-                .with_metric("std_error", l.std_error),
+                .with_metric("value", l[0])
+                .with_metric("std_error", l[1]),
         );
     }
     let n = ctx.seeds.len();
@@ -1063,17 +1073,17 @@ fn deep_agents(ctx: &Context) -> anyhow::Result<Outcome> {
         ("c51-cvar", Head::C51, &cvar),
         ("qr-neutral", Head::Qr, &neutral),
     ];
-    let mut device = String::new();
     let (mut a_notes, mut b_notes) = (Vec::new(), Vec::new());
     let (mut a_all, mut b_all) = (true, true);
+    // Environments and their tabular references, shared by every seed.
+    let inventory = Inventory::standard();
+    let mut envs = Vec::with_capacity(p.envs.len());
     for env_name in &p.envs {
-        let started = Instant::now();
         let tabular = if env_name == "inventory" {
             None
         } else {
             Some(deep_tabular_env(env_name)?)
         };
-        let inventory = Inventory::standard();
         let task = match &tabular {
             Some(e) => e.name(),
             None => inventory.name(),
@@ -1082,17 +1092,23 @@ fn deep_agents(ctx: &Context) -> anyhow::Result<Outcome> {
             Some(e) => Some(tabular_references(e.mdp(), &cvar)?),
             None => None,
         };
-        // values[agent][seed]: CVaR(0.1) of the executed policy.
-        let mut values = vec![Vec::with_capacity(n); agents.len()];
-        for &seed in &ctx.seeds {
-            ctx.progress
-                .set_message(format!("distdp: deep agents on {task}, seed {seed}"));
-            let seeder = ctx.seeder.child(seed);
-            for (i, (alg, head, objective)) in agents.iter().enumerate() {
+        envs.push((task, tabular, references));
+    }
+    // Seed cells (#24): per seed, per environment and agent (CVaR of the
+    // executed policy, predicted objective, mean return), the seconds per
+    // environment and the device.
+    type SeedCell = (Vec<Vec<[f64; 3]>>, Vec<f64>, String);
+    let cells: Vec<SeedCell> = ctx.per_seed(|seed| {
+        let seeder = ctx.seeder.child(seed);
+        let (mut per_env, mut seconds, mut device) = (Vec::new(), Vec::new(), String::new());
+        for (_, tabular, _) in &envs {
+            let started = Instant::now();
+            let mut per_agent = Vec::with_capacity(agents.len());
+            for (i, (_, head, objective)) in agents.iter().enumerate() {
                 let mut params = DeepParams::new(*head, p.steps, seeder.seed_for(i as u64));
                 params.hidden = p.hidden.clone();
                 params.lr = p.lr;
-                let (value, predicted, mean_return) = match &tabular {
+                let (value, predicted, mean_return) = match tabular {
                     Some(env) => {
                         let fit = train(env, objective, &params, &hidden)?;
                         device = fit.device.clone();
@@ -1120,6 +1136,20 @@ fn deep_agents(ctx: &Context) -> anyhow::Result<Outcome> {
                         )
                     }
                 };
+                per_agent.push([value, predicted, mean_return]);
+            }
+            per_env.push(per_agent);
+            seconds.push(started.elapsed().as_secs_f64());
+        }
+        Ok((per_env, seconds, device))
+    })?;
+    let device = cells.last().map(|c| c.2.clone()).unwrap_or_default();
+    for (e, (task, _, references)) in envs.iter().enumerate() {
+        // values[agent][seed]: CVaR(0.1) of the executed policy.
+        let mut values = vec![Vec::with_capacity(n); agents.len()];
+        for (cell, &seed) in cells.iter().zip(&ctx.seeds) {
+            for (i, (alg, _, _)) in agents.iter().enumerate() {
+                let [value, predicted, mean_return] = cell.0[e][i];
                 values[i].push(value);
                 out.records.push(
                     RunRecord::new(*alg, task.clone(), seed)
@@ -1129,7 +1159,8 @@ fn deep_agents(ctx: &Context) -> anyhow::Result<Outcome> {
                 );
             }
         }
-        let secs = started.elapsed().as_secs_f64();
+        let references = *references;
+        let secs: f64 = cells.iter().map(|c| c.1[e]).sum();
         for (i, (alg, _, _)) in agents.iter().enumerate() {
             out.headlines
                 .push(headline(format!("{task}/{alg}_cvar"), mean(&values[i]), 2));

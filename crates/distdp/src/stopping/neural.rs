@@ -660,6 +660,9 @@ fn fit_on(
     train(opt, process, params, device, progress).map(|(fit, _, _)| fit)
 }
 
+/// Serialises seeding + initialisation across threads (see [`train`]).
+static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The training loop; also hands back the tch network and its variables.
 fn train(
     opt: &PutOption,
@@ -670,9 +673,16 @@ fn train(
 ) -> Result<(NeuralFit, TorchNet, nn::VarStore)> {
     let dates = params.exercise_dates;
     let features = Featurizer::new(opt, dates, params.net.window());
-    tensor::manual_seed(params.seed);
-    let vs = nn::VarStore::new(device);
-    let net = TorchNet::build(&params.net, &vs.root())?;
+    // Seeding libtorch's global generator and drawing the initial weights
+    // from it must not interleave with another thread's (the bench runs
+    // seeds in parallel, #24): one lock around both.
+    let (vs, net) = {
+        let _guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        tensor::manual_seed(params.seed);
+        let vs = nn::VarStore::new(device);
+        let net = TorchNet::build(&params.net, &vs.root())?;
+        (vs, net)
+    };
     let mut adam = OptimizerConfig::adam(params.lr).build(&vs)?;
     // Stream 0 of the seed is libtorch's; training batch s draws from stream s + 1.
     let seeder = Seeder::new(params.seed);
