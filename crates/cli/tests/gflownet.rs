@@ -156,3 +156,28 @@ fn retro_search_without_networks() {
     ]);
     assert!(!ok && err.contains("--max-expansions"), "{err}");
 }
+
+#[cfg(feature = "torch")]
+#[test]
+fn retro_dual_trains_its_networks_and_searches() {
+    let v = json(&[
+        "retro",
+        "search",
+        "--levels",
+        "4",
+        "--per-level",
+        "60",
+        "--targets",
+        "5",
+        "--max-expansions",
+        "30",
+        "--train-graphs",
+        "1",
+        "--method",
+        "dual",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["method"], "dual");
+    assert!(v["solved"].as_u64().unwrap() <= v["targets"].as_u64().unwrap());
+}
