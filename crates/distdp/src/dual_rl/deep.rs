@@ -854,10 +854,7 @@ mod tests {
         let data = collect(&env, Dataset::Mixed, 20, &mut rng).unwrap();
         assert_eq!(data.obs.len(), 2 * data.len());
         assert_eq!(data.episode_returns.len(), 20);
-        assert!(
-            data.masks.contains(&0.0),
-            "some episode reaches the goal"
-        );
+        assert!(data.masks.contains(&0.0), "some episode reaches the goal");
         assert!(data.obs.iter().all(|x| (-1.0..=1.0).contains(x)));
         assert!(PointMass::new([1.5, 0.5], 0.1, 0.1, 0.0, 10, 0.9)
             .unwrap_err()
