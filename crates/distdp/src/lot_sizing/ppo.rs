@@ -58,9 +58,11 @@ use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
 use super::env::{LotSizing, LotState, PostDecision};
+// The deep trainer's seeded initialisation and its reference-counted
+// one-thread guard (seeds train in parallel under `Context::per_seed`).
+use crate::deep::{init_from_seed, OneThread};
 
-/// Seeder streams.
-const INIT_STREAM: u64 = 1;
+/// Seeder streams (stream 1 is `init_from_seed`'s).
 const ENV_STREAM: u64 = 2;
 const ACT_STREAM: u64 = 3;
 const SHUFFLE_STREAM: u64 = 4;
@@ -360,57 +362,6 @@ pub struct PpoFit {
     pub curve: Vec<CurvePoint>,
     /// The device it trained on.
     pub device: String,
-}
-
-/// Runs libtorch's CPU kernels on one thread while alive (restored on
-/// drop): tiny networks train faster so on a loaded machine, and the
-/// summation order is fixed (as `deep`'s trainer does).
-struct OneThread(i32);
-
-impl OneThread {
-    fn new() -> Self {
-        let before = tch::get_num_threads();
-        tch::set_num_threads(1);
-        OneThread(before)
-    }
-}
-
-impl Drop for OneThread {
-    fn drop(&mut self) {
-        tch::set_num_threads(self.0);
-    }
-}
-
-/// Overwrites every variable of `vs` with draws of the seed's own stream,
-/// uniform on `+-1/sqrt(fan_in)` (libtorch's default linear initialisation)
-/// so no other use of libtorch's global generator changes it.
-fn init_from_seed(vs: &nn::VarStore, seed: u64) -> Result<()> {
-    let vars = vs.variables();
-    let mut names: Vec<&String> = vars.keys().collect();
-    names.sort();
-    let mut rng = Seeder::new(seed).rng(INIT_STREAM);
-    for name in names {
-        let t = &vars[name];
-        let fan_in = if name.ends_with(".weight") {
-            t.size()[1]
-        } else {
-            let w = name.trim_end_matches(".bias").to_string() + ".weight";
-            vars.get(&w).map(|w| w.size()[1]).unwrap_or(1)
-        };
-        let bound = 1.0 / (fan_in.max(1) as f64).sqrt();
-        let numel: i64 = t.size().iter().product();
-        let values: Vec<f32> = (0..numel)
-            .map(|_| rng.random_range(-bound..bound) as f32)
-            .collect();
-        let src = Tensor::from_slice(&values)
-            .view(t.size().as_slice())
-            .to_device(t.device());
-        tch::no_grad(|| {
-            let mut t = t.shallow_clone();
-            t.copy_(&src);
-        });
-    }
-    Ok(())
 }
 
 /// Samples index `j` with probability `exp(logp[j])`.
