@@ -59,25 +59,24 @@ macro_rules! named_enum {
 }
 pub(crate) use named_enum;
 
-/// The lock around libtorch's process-wide default generator: seeded weight
-/// initialisation (`manual_seed(seed)` then drawing the weights) and any
-/// other construction that draws from it (a frozen copy builds its layers
-/// before copying the weights in) must not interleave with another thread
-/// doing the same (parallel tests; a caller training policies on threads).
-static TORCH_GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+// Seeded weight initialisation (`manual_seed(seed)` then drawing the
+// weights) and any other construction that draws from libtorch's default
+// generator (a frozen copy builds its layers before copying the weights in)
+// must not interleave with another thread doing the same (parallel tests; a
+// caller training policies on threads): both helpers hold duality-core's
+// process-wide generator lock, shared with every other crate.
 
 /// Runs `init` with the default generator seeded by `seed`, holding the
 /// generator lock.
 pub(crate) fn seeded_init<T>(seed: u64, init: impl FnOnce() -> T) -> T {
-    let _guard = TORCH_GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
-    duality_core::tensor::manual_seed(seed);
+    let _guard = duality_core::tensor::lock_seeded(seed);
     init()
 }
 
 /// Runs `f`, which draws from the default generator without reseeding it,
 /// holding the generator lock.
 pub(crate) fn with_generator<T>(f: impl FnOnce() -> T) -> T {
-    let _guard = TORCH_GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    let _guard = duality_core::tensor::lock_generator();
     f()
 }
 

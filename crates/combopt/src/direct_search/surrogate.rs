@@ -12,7 +12,7 @@
 //! Rosenbrock's range). Runs on the default device (CUDA when present).
 
 use duality_core::tensor::tch::{nn, nn::OptimizerConfig as _, Device, Kind, Tensor};
-use duality_core::tensor::{default_device, manual_seed, Activation, Mlp, MlpConfig};
+use duality_core::tensor::{default_device, Activation, Mlp, MlpConfig};
 use duality_core::{Error, Result};
 
 use super::AttackOracle;
@@ -77,12 +77,16 @@ impl SurrogateAttack {
                 "a finite value > 0",
             ));
         }
-        manual_seed(params.seed);
         let device = default_device()?;
         let vs = nn::VarStore::new(device);
-        let net = MlpConfig::new(n, &params.hidden, 1)
-            .activation(Activation::Tanh)
-            .build(&(vs.root() / "phi"))?;
+        // Seeded initialisation under the process-wide generator lock:
+        // bench seeds build their surrogates on parallel threads.
+        let net = {
+            let _guard = duality_core::tensor::lock_seeded(params.seed);
+            MlpConfig::new(n, &params.hidden, 1)
+                .activation(Activation::Tanh)
+                .build(&(vs.root() / "phi"))?
+        };
         let opt = nn::Adam::default()
             .build(&vs, params.lr)
             .map_err(|e| Error::Torch(e.to_string()))?;

@@ -21,9 +21,9 @@
 //! last bits of the logits.
 
 use duality_core::seed::{DualityRng, Seeder};
+use duality_core::tensor::default_device;
 use duality_core::tensor::mlp::{Mlp, MlpConfig};
 use duality_core::tensor::tch::{nn, nn::Module, Device, Kind, Tensor};
-use duality_core::tensor::{default_device, manual_seed};
 use duality_core::{Error, Result};
 use rand::Rng;
 
@@ -115,9 +115,7 @@ impl MoGfn {
     /// # Errors
     /// No usable device, or a zero or absurd hidden width.
     pub fn new(task: &Task, hidden: usize, seed: u64) -> Result<Self> {
-        static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
-        manual_seed(seed);
+        let _guard = duality_core::tensor::lock_seeded(seed);
         let device = default_device()?;
         let vs = nn::VarStore::new(device);
         let root = vs.root();

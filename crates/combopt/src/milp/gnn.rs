@@ -17,8 +17,8 @@
 
 use std::path::Path;
 
+use duality_core::tensor::default_device;
 use duality_core::tensor::tch::{nn, nn::Module, nn::OptimizerConfig as _, Device, Kind, Tensor};
-use duality_core::tensor::{default_device, manual_seed};
 use duality_core::{Error, Result};
 
 use super::branching::{argmax, BranchState, BranchingRule};
@@ -123,9 +123,7 @@ impl GnnPolicy {
         // libtorch's generator is process-wide: seeding and initialisation
         // hold one lock so policies built in parallel (bench seeds) stay
         // reproducible.
-        static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
-        manual_seed(seed);
+        let _guard = duality_core::tensor::lock_seeded(seed);
         let device = default_device()?;
         let vs = nn::VarStore::new(device);
         let root = vs.root();

@@ -12,9 +12,9 @@
 //! alone: Retro*'s value is trained on molecules of known routes.
 
 use duality_core::seed::Seeder;
+use duality_core::tensor::default_device;
 use duality_core::tensor::mlp::{Mlp, MlpConfig};
 use duality_core::tensor::tch::{nn, nn::Module, Device, Kind, Tensor};
-use duality_core::tensor::{default_device, manual_seed};
 use duality_core::{Error, Result};
 
 use super::{dual_value, ReactionGraph, TableValue, FEATURES};
@@ -101,10 +101,8 @@ pub fn train_dual(graphs: &[ReactionGraph], p: &ValueParams) -> Result<(DualValu
     duality_core::check::at_least("training molecules", n, 1)?;
     let solvable = y_syn.iter().filter(|&&s| s > 0.5).count();
     duality_core::check::at_least("solvable training molecules", solvable, 1)?;
-    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let (vs, syn, cost, device) = {
-        let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
-        manual_seed(p.seed);
+        let _guard = duality_core::tensor::lock_seeded(p.seed);
         let device = default_device()?;
         let vs = nn::VarStore::new(device);
         let root = vs.root();

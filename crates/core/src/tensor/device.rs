@@ -49,9 +49,40 @@ pub fn parse_device(spec: &str) -> Result<Device> {
 
 /// Seeds libtorch's global generators (CPU and CUDA). Call once per run,
 /// before building models, for reproducible initialisation and sampling.
+/// Where models may be built on several threads at once (parallel bench
+/// seeds, parallel tests), use [`lock_seeded`] instead.
 pub fn manual_seed(seed: u64) {
     // libtorch takes an i64; wrapping keeps every u64 seed distinct.
     tch::manual_seed(seed as i64);
+}
+
+/// The one process-wide lock around libtorch's default generator. One lock
+/// for every crate: two modules seeding and drawing initial weights on two
+/// threads (a test binary runs tests in parallel) would otherwise interleave
+/// and make each other's weights depend on timing.
+static GENERATOR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Holds the lock on libtorch's default generator until dropped (see
+/// [`lock_seeded`]).
+#[must_use = "the generator is only reserved while the guard lives"]
+pub struct GeneratorGuard(#[allow(dead_code)] std::sync::MutexGuard<'static, ()>);
+
+/// Takes the process-wide generator lock, then seeds the generator with
+/// `seed`: build the model's layers while the guard lives, and drop it
+/// before training, so seeded initialisation is reproducible whatever else
+/// runs on other threads.
+pub fn lock_seeded(seed: u64) -> GeneratorGuard {
+    let guard = lock_generator();
+    manual_seed(seed);
+    guard
+}
+
+/// Takes the process-wide generator lock without reseeding (for code that
+/// draws from the generator after an earlier [`lock_seeded`]).
+pub fn lock_generator() -> GeneratorGuard {
+    // A panic while holding the lock leaves nothing to repair: the
+    // generator's state is reseeded by the next `lock_seeded`.
+    GeneratorGuard(GENERATOR.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 #[cfg(test)]

@@ -15,7 +15,9 @@ pub mod optim;
 
 pub use checkpoint::{load_checkpoint, save_checkpoint};
 pub use convert::{tensor_from_slice, tensor_from_slice_f32, tensor_to_vec_f32, tensor_to_vec_f64};
-pub use device::{default_device, manual_seed, DEVICE_ENV};
+pub use device::{
+    default_device, lock_generator, lock_seeded, manual_seed, GeneratorGuard, DEVICE_ENV,
+};
 pub use mlp::{Activation, Mlp, MlpConfig};
 pub use optim::{OptimizerConfig, OptimizerKind};
 

@@ -660,9 +660,6 @@ fn fit_on(
     train(opt, process, params, device, progress).map(|(fit, _, _)| fit)
 }
 
-/// Serialises seeding + initialisation across threads (see [`train`]).
-static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// The training loop; also hands back the tch network and its variables.
 fn train(
     opt: &PutOption,
@@ -677,8 +674,7 @@ fn train(
     // from it must not interleave with another thread's (the bench runs
     // seeds in parallel, #24): one lock around both.
     let (vs, net) = {
-        let _guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        tensor::manual_seed(params.seed);
+        let _guard = tensor::lock_seeded(params.seed);
         let vs = nn::VarStore::new(device);
         let net = TorchNet::build(&params.net, &vs.root())?;
         (vs, net)
