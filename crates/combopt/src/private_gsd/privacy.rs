@@ -24,16 +24,30 @@ use duality_core::{Error, Result};
 /// Bisection steps of the conversions (as in the reference code).
 const STEPS: usize = 1_000;
 
+/// The largest epsilon or rho the conversions accept. A budget this large
+/// protects nothing, and beyond it the conversions' intermediate terms
+/// (`alpha * rho`, `(alpha - 1) * epsilon`) overflow f64, which would make
+/// the error name a quantity the user never typed.
+pub const MAX_BUDGET: f64 = 1e6;
+
 fn check_rho(rho: f64) -> Result<()> {
-    if !(rho.is_finite() && rho >= 0.0) {
-        return Err(Error::invalid("rho", rho, "a finite zCDP budget >= 0"));
+    if !(rho.is_finite() && (0.0..=MAX_BUDGET).contains(&rho)) {
+        return Err(Error::invalid(
+            "rho",
+            rho,
+            "a zCDP budget in [0, 1e6] (larger budgets protect nothing)",
+        ));
     }
     Ok(())
 }
 
 fn check_eps(eps: f64) -> Result<()> {
-    if !(eps.is_finite() && eps >= 0.0) {
-        return Err(Error::invalid("epsilon", eps, "a finite epsilon >= 0"));
+    if !(eps.is_finite() && (0.0..=MAX_BUDGET).contains(&eps)) {
+        return Err(Error::invalid(
+            "epsilon",
+            eps,
+            "an epsilon in [0, 1e6] (larger budgets protect nothing)",
+        ));
     }
     Ok(())
 }
@@ -50,8 +64,14 @@ fn check_delta(delta: f64) -> Result<()> {
 pub fn cdp_delta(rho: f64, eps: f64) -> Result<f64> {
     check_rho(rho)?;
     check_eps(eps)?;
+    Ok(delta_of(rho, eps))
+}
+
+/// [`cdp_delta`] for checked inputs (the inverting bisections probe a
+/// little past [`MAX_BUDGET`]).
+fn delta_of(rho: f64, eps: f64) -> f64 {
     if rho == 0.0 {
-        return Ok(0.0);
+        return 0.0;
     }
     // The optimal alpha is at least (1 + eps / rho) / 2; alpha >= 1.01 keeps
     // the log1p away from -inf (any alpha > 1 gives a valid bound).
@@ -69,7 +89,7 @@ pub fn cdp_delta(rho: f64, eps: f64) -> Result<f64> {
     }
     let delta = ((alpha - 1.0) * (alpha * rho - eps) + alpha * (-1.0 / alpha).ln_1p()).exp()
         / (alpha - 1.0);
-    Ok(delta.min(1.0))
+    delta.min(1.0)
 }
 
 /// The smallest `epsilon` such that `rho`-zCDP implies `(epsilon, delta)`-DP
@@ -81,7 +101,7 @@ pub fn cdp_eps(rho: f64, delta: f64) -> Result<f64> {
     let mut hi = zcdp_to_eps_simple(rho, delta)?;
     for _ in 0..STEPS {
         let eps = 0.5 * (lo + hi);
-        if cdp_delta(rho, eps)? <= delta {
+        if delta_of(rho, eps) <= delta {
             hi = eps;
         } else {
             lo = eps;
@@ -99,7 +119,7 @@ pub fn cdp_rho(eps: f64, delta: f64) -> Result<f64> {
     let mut hi = eps + 1.0;
     for _ in 0..STEPS {
         let rho = 0.5 * (lo + hi);
-        if cdp_delta(rho, eps)? <= delta {
+        if delta_of(rho, eps) <= delta {
             lo = rho;
         } else {
             hi = rho;
@@ -172,6 +192,20 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Huge budgets are refused by the name the user typed (they used to
+    /// overflow inside the bisection and report "rho = inf").
+    #[test]
+    fn huge_budgets_name_the_typed_quantity() {
+        for eps in [1e308, f64::MAX, 1e7] {
+            let e = cdp_rho(eps, 1e-5).unwrap_err().to_string();
+            assert!(e.contains("epsilon") && !e.contains("inf"), "{e}");
+        }
+        let e = cdp_eps(1e308, 1e-5).unwrap_err().to_string();
+        assert!(e.contains("rho") && !e.contains("inf"), "{e}");
+        assert!(cdp_rho(MAX_BUDGET, 1e-5).unwrap().is_finite());
+        assert!(cdp_eps(MAX_BUDGET, 1e-5).unwrap().is_finite());
+    }
 
     // Reference values: the authors' conversion code (cdp2adp.py, as called
     // by snsynth.utils.cdp_rho) run in Python 3.11.

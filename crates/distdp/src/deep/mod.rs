@@ -549,32 +549,26 @@ pub(crate) fn init_from_seed(vs: &nn::VarStore, seed: u64) -> Result<()> {
 /// made training six times slower (13.8 s vs 2.2 s for 600 steps here).
 /// One thread also fixes the summation order, so results do not depend on
 /// the machine's core count.
-pub(crate) struct OneThread(());
-
-/// Live [`OneThread`] guards and the thread count before the first one
-/// (guards on several threads at once — seeds run in parallel, #24 — must
-/// not restore the count while another still trains).
-static ONE_THREAD: std::sync::Mutex<(usize, i32)> = std::sync::Mutex::new((0, 0));
+///
+/// libtorch's count is per thread (`at::set_num_threads` sets the calling
+/// thread's OpenMP and MKL counts), so every training thread takes its own
+/// guard and restores its own count. (A process-wide, reference-counted
+/// guard left the second of two parallel seeds (#24) on whatever count its
+/// rayon thread had from earlier work: its results then depended on
+/// scheduling.)
+pub(crate) struct OneThread(i32);
 
 impl OneThread {
     pub(crate) fn new() -> Self {
-        let mut state = ONE_THREAD.lock().unwrap_or_else(|e| e.into_inner());
-        if state.0 == 0 {
-            state.1 = tch::get_num_threads();
-            tch::set_num_threads(1);
-        }
-        state.0 += 1;
-        OneThread(())
+        let before = tch::get_num_threads();
+        tch::set_num_threads(1);
+        OneThread(before)
     }
 }
 
 impl Drop for OneThread {
     fn drop(&mut self) {
-        let mut state = ONE_THREAD.lock().unwrap_or_else(|e| e.into_inner());
-        state.0 = state.0.saturating_sub(1);
-        if state.0 == 0 {
-            tch::set_num_threads(state.1);
-        }
+        tch::set_num_threads(self.0.max(1));
     }
 }
 
