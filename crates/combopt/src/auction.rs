@@ -165,12 +165,7 @@ pub fn mnl_optimal(bids: &[f64], v: &[Vec<f64>]) -> Result<AuctionOutcome> {
     let n = bids.len();
     let slots = mnl_allocate(bids, v)?;
     let welfare = mnl_welfare(bids, v, &slots);
-    let den = 1.0
-        + slots
-            .iter()
-            .enumerate()
-            .filter_map(|(k, s)| s.map(|i| v[k][i]))
-            .sum::<f64>();
+    let den = mnl_denominator(v, &slots);
     let mut payments = vec![0.0; n];
     for (k, s) in slots.iter().enumerate() {
         if let Some(i) = *s {
@@ -374,14 +369,19 @@ where
     Ok(payments)
 }
 
+/// The MNL choice model's denominator of an allocation: 1 (no click) plus
+/// the attractiveness of every shown ad.
+fn mnl_denominator(v: &[Vec<f64>], slots: &[Option<usize>]) -> f64 {
+    1.0 + slots
+        .iter()
+        .enumerate()
+        .filter_map(|(k, s)| s.map(|i| v[k][i]))
+        .sum::<f64>()
+}
+
 /// Click probabilities of an MNL allocation.
 fn mnl_clicks(n: usize, v: &[Vec<f64>], slots: &[Option<usize>]) -> Vec<f64> {
-    let den = 1.0
-        + slots
-            .iter()
-            .enumerate()
-            .filter_map(|(k, s)| s.map(|i| v[k][i]))
-            .sum::<f64>();
+    let den = mnl_denominator(v, slots);
     let mut p = vec![0.0; n];
     for (k, s) in slots.iter().enumerate() {
         if let Some(i) = *s {
