@@ -35,6 +35,10 @@ pub const PEERS: &[&str] = &[
     "lap==0.5.13",
     // SCIP for combopt's milp-branching (fixtures/combopt/peer_scip.py).
     "pyscipopt==6.2.1",
+    // Exact hypervolume reference for combopt's pareto.rs
+    // (fixtures/combopt/moocore_hv.py: cross-check vectors and the mogfn
+    // experiment's --compare peer).
+    "moocore==0.3.2",
     // Builds duality's own wheel for the in-process timings of
     // `bench --suite python --compare` (same pin as the Python test venv).
     "maturin==1.16.0",
