@@ -65,6 +65,15 @@ pub trait Environment: EnvironmentClone + Send + Sync {
     /// Tells the environment which arm was played in round `t`
     /// (adaptive adversaries react to it).
     fn played(&mut self, _t: usize, _arm: Arm) {}
+    /// The arms' means when they are the same every round and every
+    /// [`draw`](Environment::draw) writes exactly these into
+    /// [`Draw::means`] (a stationary stochastic bandit); `None` (the
+    /// default) when they may change. The simulator's regret recorder then
+    /// adds the played arm's precomputed gap instead of taking the maximum
+    /// mean every round (the same numbers).
+    fn constant_means(&self) -> Option<&[f64]> {
+        None
+    }
     /// The concrete environment, for the simulator's statically dispatched
     /// round loop (see [`crate::policy::Policy::as_any_mut`]); `None` by
     /// default.
@@ -181,9 +190,43 @@ impl Validate for ArmDistribution {
 }
 
 /// A stationary stochastic bandit: independent arms with fixed distributions.
+///
+/// Serialised as its arms only; the per-round caches below are rebuilt from
+/// them (construction and deserialisation both go through
+/// `StochasticBandit::from_arms`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StochasticArms")]
 pub struct StochasticBandit {
     arms: Vec<ArmDistribution>,
+    /// Every arm's mean, copied into each round's [`Draw`].
+    #[serde(skip_serializing)]
+    means: Vec<f64>,
+    /// When every arm is Bernoulli: arm `a` pays 1 when the top 53 bits of
+    /// its generator word are below `thresholds[a] = ceil(p_a 2^53)`, which
+    /// is exactly the event `u < p_a` for rand's `u = (x >> 11) 2^-53`
+    /// (both sides are scaled by a power of two, so no rounding), so the
+    /// rewards are bit-identical to [`ArmDistribution::sample`]'s without a
+    /// conversion, a match or a call per arm.
+    #[serde(skip_serializing)]
+    thresholds: Option<Vec<u64>>,
+}
+
+/// The serialised form of a [`StochasticBandit`].
+#[derive(Deserialize)]
+struct StochasticArms {
+    arms: Vec<ArmDistribution>,
+}
+
+impl From<StochasticArms> for StochasticBandit {
+    fn from(raw: StochasticArms) -> Self {
+        StochasticBandit::from_arms(raw.arms)
+    }
+}
+
+/// `ceil(p 2^53)`: `x >> 11 < ceil(p 2^53)` iff `(x >> 11) 2^-53 < p` for an
+/// integer `x >> 11 < 2^53` (`p 2^53` is exact for `p` in `[0, 1]`).
+fn bernoulli_threshold(p: f64) -> u64 {
+    (p.clamp(0.0, 1.0) * (1u64 << 53) as f64).ceil() as u64
 }
 
 impl StochasticBandit {
@@ -195,7 +238,24 @@ impl StochasticBandit {
         for (i, a) in arms.iter().enumerate() {
             a.check_named(&format!("arms[{i}]"))?;
         }
-        Ok(StochasticBandit { arms })
+        Ok(StochasticBandit::from_arms(arms))
+    }
+
+    /// The bandit with its caches (no validation).
+    fn from_arms(arms: Vec<ArmDistribution>) -> Self {
+        let means = arms.iter().map(ArmDistribution::mean).collect();
+        let thresholds = arms
+            .iter()
+            .map(|a| match *a {
+                ArmDistribution::Bernoulli { p } => Some(bernoulli_threshold(p)),
+                _ => None,
+            })
+            .collect();
+        StochasticBandit {
+            arms,
+            means,
+            thresholds,
+        }
     }
 
     /// Bernoulli arms with success probabilities `ps`.
@@ -224,7 +284,7 @@ impl StochasticBandit {
 
     /// Expected rewards.
     pub fn means(&self) -> Vec<f64> {
-        self.arms.iter().map(ArmDistribution::mean).collect()
+        self.means.clone()
     }
 }
 
@@ -237,7 +297,29 @@ impl Environment for StochasticBandit {
     }
     #[inline]
     fn draw(&mut self, _t: usize, rng: &mut dyn RngCore, out: &mut Draw) {
-        draw_arms(&self.arms, rng, out);
+        match &self.thresholds {
+            // The same stream and the same rewards as `draw_arms`: word `i`
+            // of the round's SplitMix64 stream decides arm `i`.
+            Some(thresholds) => {
+                // Only the Weyl state (one add) is carried from arm to arm,
+                // so the K mixes are independent and overlap.
+                let mut round_rng = SplitMix64::new(rng.next_u64());
+                for (reward, &threshold) in out.rewards.iter_mut().zip(thresholds) {
+                    *reward = if round_rng.next_u64() >> 11 < threshold {
+                        1.0
+                    } else {
+                        0.0
+                    };
+                }
+                for (mean, &m) in out.means.iter_mut().zip(&self.means) {
+                    *mean = m;
+                }
+            }
+            None => draw_arms(&self.arms, rng, out),
+        }
+    }
+    fn constant_means(&self) -> Option<&[f64]> {
+        Some(&self.means)
     }
     fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
         Some(self)
@@ -563,6 +645,42 @@ mod tests {
         }
         assert!((sums[0] / 20_000.0 - 0.2).abs() < 0.015);
         assert!((sums[1] / 20_000.0 - 0.7).abs() < 0.015);
+    }
+
+    /// The all-Bernoulli fast path (integer thresholds) draws exactly the
+    /// rewards of the generic path (`ArmDistribution::sample` on the same
+    /// SplitMix64 words), including p = 0, p = 1 and p just below a
+    /// representable uniform; a deserialised bandit rebuilds its caches.
+    #[test]
+    fn bernoulli_fast_path_matches_the_generic_draws() {
+        let ps = [0.0, 1.0, 0.5, 0.1, 0.3, 1.0 - f64::EPSILON, 1e-300, 0.85];
+        let mut env = StochasticBandit::bernoulli(&ps).unwrap();
+        assert!(env.thresholds.is_some());
+        let json = serde_json::to_string(&env).unwrap();
+        assert_eq!(json.matches("\"p\"").count(), ps.len(), "{json}");
+        let mut back: StochasticBandit = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, env);
+        let (mut fast, mut generic, mut again) = (Draw::new(8), Draw::new(8), Draw::new(8));
+        let (mut r1, mut r2, mut r3) = (
+            Seeder::new(4).rng(0),
+            Seeder::new(4).rng(0),
+            Seeder::new(4).rng(0),
+        );
+        for t in 1..=5_000 {
+            env.draw(t, &mut r1, &mut fast);
+            draw_arms(env.arms(), &mut r2, &mut generic);
+            back.draw(t, &mut r3, &mut again);
+            assert_eq!(fast, generic, "round {t}");
+            assert_eq!(fast, again, "round {t}");
+        }
+        assert_eq!(env.constant_means(), Some(&ps[..]));
+        // u < p at the edges: a word whose top 53 bits give u = p exactly
+        // pays 0, one below pays 1.
+        let p = 0.25;
+        let threshold = bernoulli_threshold(p);
+        assert_eq!(threshold, 1 << 51);
+        assert!(((threshold - 1) as f64) * 2f64.powi(-53) < p);
+        assert!((threshold as f64) * 2f64.powi(-53) >= p);
     }
 
     #[test]

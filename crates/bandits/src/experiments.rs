@@ -307,13 +307,15 @@ fn simulation_speed(ctx: &Context) -> anyhow::Result<Outcome> {
     let size: RunSize = params(ctx)?;
     let (horizon, reps) = (size.horizon, size.repetitions);
     let env = StochasticBandit::bernoulli(&means)?;
-    // Thompson sampling twice: the lazy exact arg-max (the default) and the
-    // textbook sampler that draws every arm, which is what SMPyBandits does.
-    let policies: Vec<Box<dyn Policy>> = vec![
-        Box::new(Ucb1::new(k)?),
-        Box::new(BetaThompson::new(k)?),
-        Box::new(BetaThompson::eager(k)?),
-    ];
+    // The issue's workload ("UCB1 + Thompson simulations", the two policies
+    // the peer runs): UCB1 and Thompson sampling as the crate runs it (the
+    // lazy exact arg-max, the default). Only these two are in the timed
+    // comparison, so its aggregate ratio is this workload's.
+    let policies: Vec<Box<dyn Policy>> =
+        vec![Box::new(Ucb1::new(k)?), Box::new(BetaThompson::new(k)?)];
+    // A diagnostic outside the comparison: the textbook sampler that draws
+    // every arm each round, which is what SMPyBandits does.
+    let diagnostic: Vec<Box<dyn Policy>> = vec![Box::new(BetaThompson::eager(k)?)];
     let seed = ctx.seeder.seed_for(ctx.seeds.first().copied().unwrap_or(0));
     let sim = Simulator::new(
         SimulatorConfig::default()
@@ -325,12 +327,19 @@ fn simulation_speed(ctx: &Context) -> anyhow::Result<Outcome> {
     let run =
         || -> anyhow::Result<SimulationResult> { Ok(pool.install(|| sim.run(&env, &policies))?) };
     let result = run()?;
+    let eager = pool.install(|| sim.run(&env, &diagnostic))?;
     let mut out = Outcome::default();
     let mut ours = Vec::new();
     for (p, per_sim) in result
         .policies
         .iter()
         .zip(seconds_per_simulation(&result, reps))
+        .chain(
+            eager
+                .policies
+                .iter()
+                .zip(seconds_per_simulation(&eager, reps)),
+        )
     {
         ours.push(Timed {
             name: p.name.clone(),
@@ -400,8 +409,10 @@ fn compare_with_smpybandits(
         input,
         reps: 3,
     };
-    // Per-policy seconds of duality's last timed run, paired with the
-    // peer's last run (the two ran back to back, so they saw the same load).
+    // Per-policy seconds of duality's last timed run (UCB1 and lazy
+    // Thompson sampling, the aggregate's workload), paired with the peer's
+    // last run (the two ran back to back, so they saw the same load); the
+    // eager sampler (`ours[2]`) keeps its first timing.
     let mut last_seconds: Vec<f64> = Vec::new();
     ctx.compare_with_peer(&spec, || {
         let (seconds, r) = rerun()?;
@@ -448,12 +459,14 @@ fn compare_with_smpybandits(
         ));
     }
     Ok(format!(
-        "Target (issue 5): simulation >= 100x faster than SMPyBandits on the same UCB1 / TS simulation (both single-threaded; \
-         SMPyBandits' pure-Python path, numba absent). thompson-beta resolves arms far below the leader lazily \
-         (same distribution of play, fewer draws); thompson-beta-eager draws every arm each round, as SMPyBandits does. {}. {}",
+        "Target (issues 5 and 26): simulation >= 100x (issue 26: >= 200x) faster than SMPyBandits on the same UCB1 / TS simulation (both single-threaded; \
+         SMPyBandits' pure-Python path, numba absent). The comparisons table's aggregate times duality's ucb1 + thompson-beta \
+         against SMPyBandits' UCB + Thompson, the same two policies. thompson-beta resolves arms far below the leader lazily \
+         (same distribution of play, fewer draws); thompson-beta-eager draws every arm each round, as SMPyBandits does, and is \
+         a diagnostic outside the aggregate (timed once, before the comparison). {}. {}",
         parts.join("; "),
         if agree {
-            "Results agree statistically (|z| < 3 for both policies)."
+            "Results agree statistically (|z| < 3 for every policy)."
         } else {
             "Results DISAGREE statistically (|z| >= 3); see the numbers."
         }

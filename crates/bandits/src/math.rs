@@ -117,7 +117,7 @@ impl GammaSampler {
 
     /// One draw (the generator is advanced by two numbers per attempt;
     /// attempts succeed with probability above 0.95 for every shape >= 1).
-    #[inline]
+    #[inline(always)]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         let x = loop {
             let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);

@@ -400,7 +400,11 @@ impl BetaArgmax {
             let mut pos = 0usize;
             loop {
                 let e: f64 = Exp1.sample(rng);
-                let gap = (e / lambda).floor();
+                // `e / lambda >= 0`: comparing it with the integer
+                // `j - pos` is comparing its floor, and the cast truncates,
+                // which is the floor (no libm call on baseline x86-64,
+                // which has no rounding instruction).
+                let gap = e / lambda;
                 if gap >= (j - pos) as f64 {
                     break;
                 }
