@@ -1,10 +1,13 @@
-//! Rectangular linear assignment by shortest augmenting paths
-//! (Jonker & Volgenant 1987; Crouse 2016, "On implementing 2D rectangular
-//! assignment algorithms", Algorithm 1 — the method behind scipy's
-//! `linear_sum_assignment`). Square matrices of finite costs first run the
-//! Jonker-Volgenant initialisation (column reduction, reduction transfer,
-//! augmenting row reduction, as LAPJV), so that the augmenting paths start
-//! from a nearly complete matching.
+//! Rectangular linear assignment by shortest augmenting paths. Square
+//! matrices of finite costs run LAPJV (Jonker & Volgenant 1987, "A shortest
+//! augmenting path algorithm for dense and sparse linear assignment
+//! problems", Computing 38; the dense code of the `lap` package,
+//! gatagat/lap `lapjv.cpp`): column reduction, reduction transfer and
+//! augmenting row reduction, then shortest augmenting paths that take every
+//! column at the current minimum distance at once. Rectangular matrices and
+//! forbidden pairs run Crouse 2016, "On implementing 2D rectangular
+//! assignment algorithms", Algorithm 1 (the method behind scipy's
+//! `linear_sum_assignment`).
 //!
 //! Every row of the shorter side is matched to a distinct column so that the
 //! total cost is minimal (or maximal). Forbidden pairs are `f64::INFINITY`
@@ -96,12 +99,11 @@ impl CostMatrix {
     }
 }
 
-/// Minimum-cost (or, with `maximize`, maximum-profit) assignment by the
-/// shortest augmenting path of Crouse 2016 (Algorithm 1, scipy's
-/// `linear_sum_assignment`), after the Jonker-Volgenant initialisation on
-/// square matrices without forbidden pairs. Among several optimal
-/// assignments (ties) it may pick another than scipy; the cost is the
-/// same. Rectangular matrices assign every row (or
+/// Minimum-cost (or, with `maximize`, maximum-profit) assignment: LAPJV
+/// (Jonker & Volgenant 1987) on square matrices without forbidden pairs,
+/// otherwise the shortest augmenting paths of Crouse 2016 (Algorithm 1,
+/// scipy's `linear_sum_assignment`). Among several optimal assignments
+/// (ties) it may pick another than scipy or `lap`; the cost is the same. Rectangular matrices assign every row (or
 /// column) of the smaller side; `inf` (`-inf` when maximising) marks a
 /// forbidden pair, and an infeasible matrix is an error.
 ///
@@ -134,7 +136,13 @@ pub fn linear_sum_assignment(costs: &CostMatrix, maximize: bool) -> Result<Assig
     } else {
         f64::NEG_INFINITY
     };
-    if let Some(i) = costs.data.iter().position(|&v| v == forbidden) {
+    // One vectorised pass decides both whether LAPJV applies (all finite)
+    // and, only when not, whether an entry is the refused infinity.
+    let finite = costs.data.iter().fold(true, |ok, v| ok & v.is_finite());
+    if let Some(i) = (!finite)
+        .then(|| costs.data.iter().position(|&v| v == forbidden))
+        .flatten()
+    {
         return Err(Error::invalid(
             format!("costs[{}][{}]", i / nc, i % nc),
             forbidden,
@@ -167,7 +175,7 @@ pub fn linear_sum_assignment(costs: &CostMatrix, maximize: bool) -> Result<Assig
         }
         std::borrow::Cow::Owned(cost)
     };
-    let (col4row, v) = shortest_augmenting_path(r, c, &cost)?;
+    let (col4row, v) = solve(r, c, &cost, finite)?;
     // Dual feasible point from the column duals (see `Assignment::dual_bound`).
     let mut bound: f64 = v.iter().map(|&x| x.min(0.0)).sum();
     for i in 0..r {
@@ -221,49 +229,48 @@ pub fn linear_sum_assignment(costs: &CostMatrix, maximize: bool) -> Result<Assig
     })
 }
 
-/// Solver state shared by the Jonker-Volgenant initialisation and the
-/// shortest augmenting paths: row duals `u`, column duals `v` and the
-/// partial matching.
-struct State {
-    u: Vec<f64>,
-    v: Vec<f64>,
-    col4row: Vec<usize>,
-    row4col: Vec<usize>,
-}
-
 const NONE: usize = usize::MAX;
 
 /// Core for `r <= c`: returns the column of each row and the final column
-/// duals. Square matrices without forbidden pairs start with the
-/// Jonker-Volgenant initialisation ([`jv_init`]: column reduction,
-/// reduction transfer, two rounds of augmenting row reduction), which
-/// leaves few rows free; every free row is then matched by one shortest
-/// augmenting path (Crouse's Algorithm 1, as scipy). Integer-valued costs
-/// stay integral throughout: every dual update is a sum or difference of
-/// costs, exact in `f64` below `2^53`.
-fn shortest_augmenting_path(r: usize, c: usize, cost: &[f64]) -> Result<(Vec<usize>, Vec<f64>)> {
-    solve(r, c, cost, true)
+/// duals. Square matrices of finite costs (`lapjv_ok`: the caller checked
+/// every entry) run LAPJV ([`lapjv`]: the Jonker-Volgenant initialisation,
+/// then shortest augmenting paths that take every column at the current
+/// minimum distance at once); rectangular matrices and forbidden pairs run
+/// Crouse's Algorithm 1 ([`crouse`]), as scipy. Integer-valued costs stay
+/// integral throughout: every dual update is a sum or difference of costs
+/// (exact in `f64` below `2^53`), so every comparison of distances is
+/// exact.
+fn solve(r: usize, c: usize, cost: &[f64], lapjv_ok: bool) -> Result<(Vec<usize>, Vec<f64>)> {
+    if lapjv_ok && r == c && r >= 2 {
+        let (col4row, mut v) = lapjv(r, cost);
+        // A square problem matches every column, so its column duals are
+        // free: shifting them by a constant (and the row duals by its
+        // opposite) keeps `sum u + sum v` and makes `v <= 0`, the form
+        // `Assignment::dual_bound` reads (JV's column reduction starts from
+        // the column minima, which may be positive).
+        let top = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if top > 0.0 {
+            v.iter_mut().for_each(|x| *x -= top);
+        }
+        return Ok((col4row, v));
+    }
+    crouse(r, c, cost)
 }
 
-/// [`shortest_augmenting_path`], with the JV initialisation on or off.
-fn solve(r: usize, c: usize, cost: &[f64], jv: bool) -> Result<(Vec<usize>, Vec<f64>)> {
-    let mut st = State {
-        u: vec![0.0; r],
-        v: vec![0.0; c],
-        col4row: vec![NONE; r],
-        row4col: vec![NONE; c],
-    };
-    let free: Vec<usize> = if jv && r == c && r >= 2 && cost.iter().all(|x| x.is_finite()) {
-        jv_init(r, cost, &mut st)
-    } else {
-        (0..r).collect()
-    };
+/// Crouse 2016, Algorithm 1 (scipy's `linear_sum_assignment`): one
+/// Dijkstra search over reduced costs per row, from an empty matching.
+/// Handles `r < c` and forbidden (`+inf`) pairs.
+fn crouse(r: usize, c: usize, cost: &[f64]) -> Result<(Vec<usize>, Vec<f64>)> {
+    let mut u = vec![0.0; r];
+    let mut v = vec![0.0; c];
+    let mut col4row = vec![NONE; r];
+    let mut row4col = vec![NONE; c];
     let mut shortest = vec![f64::INFINITY; c];
     let mut path = vec![NONE; c];
     let mut sr = vec![false; r];
     let mut sc = vec![false; c];
     let mut remaining = vec![0usize; c];
-    for cur_row in free {
+    for cur_row in 0..r {
         // Dijkstra over reduced costs from `cur_row` to a free column.
         let mut min_val = 0.0;
         let mut num_remaining = c;
@@ -274,12 +281,6 @@ fn solve(r: usize, c: usize, cost: &[f64], jv: bool) -> Result<(Vec<usize>, Vec<
         sr.fill(false);
         sc.fill(false);
         shortest.fill(f64::INFINITY);
-        let State {
-            u,
-            v,
-            col4row,
-            row4col,
-        } = &mut st;
         let mut i = cur_row;
         let mut sink = NONE;
         loop {
@@ -347,18 +348,6 @@ fn solve(r: usize, c: usize, cost: &[f64], jv: bool) -> Result<(Vec<usize>, Vec<
             }
         }
     }
-    let State { col4row, mut v, .. } = st;
-    if r == c {
-        // A square problem matches every column, so its column duals are
-        // free: shifting them by a constant (and the row duals by its
-        // opposite) keeps `sum u + sum v` and makes `v <= 0`, the form
-        // `Assignment::dual_bound` reads (JV's column reduction starts from
-        // the column minima, which may be positive).
-        let top = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if top > 0.0 {
-            v.iter_mut().for_each(|x| *x -= top);
-        }
-    }
     Ok((col4row, v))
 }
 
@@ -372,27 +361,46 @@ fn solve(r: usize, c: usize, cost: &[f64], jv: bool) -> Result<(Vec<usize>, Vec<
 /// the reduction keeps.
 const ARR_STEPS_PER_ROW: usize = 8;
 
-/// The Jonker-Volgenant initialisation of a square `n x n` matrix of finite
-/// costs (Jonker & Volgenant 1987, "A shortest augmenting path algorithm for
-/// dense and sparse linear assignment problems", Computing 38, Sec. 4 and
-/// the LAPJV code's `lapjv.cpp`, as in the `lap` package): column
-/// reduction (`v_j = min_i c_ij`, each column's argmin row takes it if still
-/// free, columns scanned from the last), reduction transfer (a row holding
-/// one column `j1` lowers `v_j1` by its second-best reduced cost), and two
+/// LAPJV on a square `n x n` matrix of finite costs (Jonker & Volgenant
+/// 1987, "A shortest augmenting path algorithm for dense and sparse linear
+/// assignment problems", Computing 38: the initialisation of Sec. 4, then
+/// the augmentation procedure), following the dense code of the `lap`
+/// package (gatagat/lap, `_lapjv_src/lapjv.cpp`: `_ccrrt_dense`,
+/// `_carr_dense`, `find_path_dense` / `_find_dense` / `_scan_dense`,
+/// `_ca_dense`). Returns the column of each row and the column duals `v`
+/// (reduced costs `c_ij - v_j`; every row holds a column at its row
+/// minimum, so `u_i = c_i,x_i - v_x_i` completes an optimal dual).
+fn lapjv(n: usize, cost: &[f64]) -> (Vec<usize>, Vec<f64>) {
+    let mut v = vec![f64::INFINITY; n];
+    let mut col4row = vec![NONE; n];
+    let mut row4col = vec![NONE; n];
+    let free = jv_init(n, cost, &mut v, &mut col4row, &mut row4col);
+    jv_augment(n, cost, &free, &mut v, &mut col4row, &mut row4col);
+    (col4row, v)
+}
+
+/// The Jonker-Volgenant initialisation (Jonker & Volgenant 1987, Sec. 4;
+/// `lap`'s `_ccrrt_dense` and `_carr_dense`): column reduction
+/// (`v_j = min_i c_ij`, each column's argmin row takes it if still free,
+/// columns scanned from the last), reduction transfer (a row holding one
+/// column `j1` lowers `v_j1` by its second-best reduced cost), and two
 /// rounds of augmenting row reduction (a free row takes its best column
 /// `j1`, lowering `v_j1` to its second-best reduced cost and evicting
 /// `j1`'s row, which is reduced next). Only `v` ever decreases, so every
-/// assigned row keeps its column at the minimum of `c_ij - v_j`; the row
-/// duals are set to that minimum at the end (`u_i = c_i,x_i - v_x_i`), a
-/// dual-feasible start for the shortest augmenting paths. Returns the rows
-/// left free.
-fn jv_init(n: usize, cost: &[f64], st: &mut State) -> Vec<usize> {
+/// assigned row keeps its column at the minimum of `c_ij - v_j`. Returns
+/// the rows left free, ascending.
+fn jv_init(
+    n: usize,
+    cost: &[f64],
+    v: &mut [f64],
+    col4row: &mut [usize],
+    row4col: &mut [usize],
+) -> Vec<usize> {
     // Column reduction: the column minima in one row-major pass (the first
     // row attaining each minimum, as a column scan from row 0 finds it).
-    let mut vmin = vec![f64::INFINITY; n];
     let mut imin = vec![0usize; n];
     for (i, row) in cost.chunks_exact(n).enumerate() {
-        for ((m, arg), &x) in vmin.iter_mut().zip(imin.iter_mut()).zip(row) {
+        for ((m, arg), &x) in v.iter_mut().zip(imin.iter_mut()).zip(row) {
             if x < *m {
                 *m = x;
                 *arg = i;
@@ -402,14 +410,13 @@ fn jv_init(n: usize, cost: &[f64], st: &mut State) -> Vec<usize> {
     let mut matches = vec![0u32; n];
     for j in (0..n).rev() {
         let i = imin[j];
-        st.v[j] = vmin[j];
         matches[i] += 1;
         if matches[i] == 1 {
-            st.col4row[i] = j;
-            st.row4col[j] = i;
+            col4row[i] = j;
+            row4col[j] = i;
         } else {
             // The row keeps its first (highest) column.
-            st.row4col[j] = NONE;
+            row4col[j] = NONE;
         }
     }
     // Reduction transfer.
@@ -418,15 +425,15 @@ fn jv_init(n: usize, cost: &[f64], st: &mut State) -> Vec<usize> {
         match matches[i] {
             0 => free.push(i),
             1 => {
-                let j1 = st.col4row[i];
+                let j1 = col4row[i];
                 let row = &cost[i * n..(i + 1) * n];
                 let mut m = f64::INFINITY;
-                for (j, (&x, &vj)) in row.iter().zip(&st.v).enumerate() {
+                for (j, (&x, &vj)) in row.iter().zip(v.iter()).enumerate() {
                     if j != j1 && x - vj < m {
                         m = x - vj;
                     }
                 }
-                st.v[j1] -= m;
+                v[j1] -= m;
             }
             _ => {}
         }
@@ -435,8 +442,7 @@ fn jv_init(n: usize, cost: &[f64], st: &mut State) -> Vec<usize> {
     let mut budget = ARR_STEPS_PER_ROW * n;
     for _ in 0..2 {
         let mut k = 0;
-        let prev = std::mem::take(&mut free);
-        let mut queue = prev;
+        let mut queue = std::mem::take(&mut free);
         while k < queue.len() {
             if budget == 0 {
                 free.extend_from_slice(&queue[k..]);
@@ -447,10 +453,10 @@ fn jv_init(n: usize, cost: &[f64], st: &mut State) -> Vec<usize> {
             k += 1;
             let row = &cost[i * n..(i + 1) * n];
             // Best and second-best reduced cost of row i.
-            let (mut u1, mut j1) = (row[0] - st.v[0], 0usize);
+            let (mut u1, mut j1) = (row[0] - v[0], 0usize);
             let (mut u2, mut j2) = (f64::INFINITY, NONE);
             for j in 1..n {
-                let h = row[j] - st.v[j];
+                let h = row[j] - v[j];
                 if h < u2 {
                     if h >= u1 {
                         u2 = h;
@@ -463,17 +469,17 @@ fn jv_init(n: usize, cost: &[f64], st: &mut State) -> Vec<usize> {
                     }
                 }
             }
-            let mut i0 = st.row4col[j1];
+            let mut i0 = row4col[j1];
             if u1 < u2 {
-                st.v[j1] -= u2 - u1;
+                v[j1] -= u2 - u1;
             } else if i0 != NONE {
                 j1 = j2;
-                i0 = st.row4col[j2];
+                i0 = row4col[j2];
             }
-            st.col4row[i] = j1;
-            st.row4col[j1] = i;
+            col4row[i] = j1;
+            row4col[j1] = i;
             if i0 != NONE {
-                st.col4row[i0] = NONE;
+                col4row[i0] = NONE;
                 if u1 < u2 {
                     // Reduce the evicted row next.
                     k -= 1;
@@ -484,14 +490,196 @@ fn jv_init(n: usize, cost: &[f64], st: &mut State) -> Vec<usize> {
             }
         }
     }
-    for i in 0..n {
-        let j = st.col4row[i];
-        if j != NONE {
-            st.u[i] = cost[i * n + j] - st.v[j];
-        }
-    }
     free.sort_unstable();
     free
+}
+
+/// LAPJV's augmentation (Jonker & Volgenant 1987, procedure "augmentation";
+/// `lap`'s `_ca_dense` / `find_path_dense`): for each free row, a Dijkstra
+/// search over reduced costs `c_ij - v_j` that splits the columns into
+/// READY (distance final, row scanned), SCAN (at the current minimum
+/// distance `mind`, rows still to scan, taken FIFO) and TODO. When SCAN is
+/// empty, FIND moves every TODO column at the new minimum into SCAN at once
+/// and stops if one of them is free; scanning a row relaxes every TODO
+/// column, and a TODO column whose distance drops to `mind` joins SCAN, or
+/// ends the search if it is free. On integer costs ties at the minimum are
+/// common; this plateau handling reaches a free column at the minimum
+/// distance without a new minimum search per scanned row (Crouse's loop,
+/// scipy's, does one per row). The READY columns' duals are then lowered by
+/// their distance below the final one and the path is augmented.
+///
+/// The layout differs from `lap`'s (which permutes one column array): each
+/// row scan runs over all `n` columns in order, branch-free (so it
+/// vectorises), and the columns that left TODO are excluded through a
+/// working copy `w` of the duals set to `-inf` for them (their reduced
+/// cost is `+inf`, never an improvement; their entry of `d` is `+inf`, so
+/// FIND's minimum runs over TODO alone). The search, the ties it follows
+/// and the duals are LAPJV's; which free column ends a search at a tied
+/// distance may differ (the optimum value never does).
+fn jv_augment(
+    n: usize,
+    cost: &[f64],
+    free: &[usize],
+    v: &mut [f64],
+    col4row: &mut [usize],
+    row4col: &mut [usize],
+) {
+    let mut d = vec![f64::INFINITY; n];
+    let mut dist = vec![0.0; n];
+    // Columns that left TODO, in order: `queue[head..]` is SCAN, the rest READY.
+    let mut queue: Vec<usize> = Vec::with_capacity(n);
+    // The rows scanned, in order, with their offsets `h`.
+    let mut scanned: Vec<(usize, f64)> = Vec::with_capacity(n);
+    for &start in free {
+        let row = &cost[start * n..(start + 1) * n];
+        for ((dj, &vj), &c) in d.iter_mut().zip(v.iter()).zip(row) {
+            *dj = c - vj - 0.0; // as `relax` computes it, with h = 0
+        }
+        queue.clear();
+        scanned.clear();
+        scanned.push((start, 0.0));
+        let mut head = 0;
+        let mut mind = f64::INFINITY;
+        let mut final_j = NONE;
+        'search: loop {
+            if head == queue.len() {
+                // FIND: every TODO column at the minimum distance into SCAN.
+                mind = todo_minimum(&d);
+                if take_block(
+                    0,
+                    mind,
+                    &mut d,
+                    &mut dist,
+                    &mut queue,
+                    row4col,
+                    &mut final_j,
+                ) {
+                    break 'search;
+                }
+            }
+            // SCAN: the row of SCAN's next column relaxes every TODO column.
+            let j = queue[head];
+            head += 1;
+            let i = row4col[j];
+            let ri = &cost[i * n..(i + 1) * n];
+            let h = ri[j] - v[j] - mind;
+            scanned.push((i, h));
+            let mut base = 0;
+            let blocks = d
+                .chunks_exact_mut(BLOCK)
+                .zip(v.chunks_exact(BLOCK))
+                .zip(ri.chunks_exact(BLOCK));
+            for ((db, vb), cb) in blocks {
+                if relax(db, vb, cb, h, mind)
+                    && take_block(base, mind, db, &mut dist, &mut queue, row4col, &mut final_j)
+                {
+                    break 'search;
+                }
+                base += BLOCK;
+            }
+            let (db, vb, cb) = (&mut d[base..], &v[base..], &ri[base..]);
+            if relax(db, vb, cb, h, mind)
+                && take_block(base, mind, db, &mut dist, &mut queue, row4col, &mut final_j)
+            {
+                break 'search;
+            }
+        }
+        // The path, column by column back to `start`: a column's
+        // predecessor is the first scanned row through which its distance
+        // is attained (the row that set it: later rows only replace a
+        // distance they lower), recomputed with the very same arithmetic,
+        // so no predecessor is stored per relaxation. That row's column
+        // left TODO before this one did, so the walk cannot cycle.
+        let mut j = final_j;
+        loop {
+            let dj = dist[j];
+            let i = scanned
+                .iter()
+                .find(|&&(r, h)| cost[r * n + j] - v[j] - h == dj)
+                .map_or(start, |&(r, _)| r);
+            row4col[j] = i;
+            std::mem::swap(&mut col4row[i], &mut j);
+            if i == start {
+                break;
+            }
+        }
+        // Dual update of the columns that left TODO (READY ones by their
+        // distance below the final one; SCAN ones are at it).
+        for &j in &queue {
+            v[j] += dist[j] - mind;
+        }
+    }
+}
+
+/// Columns per block of a row scan: the relaxation of a block is
+/// branch-free; only a block with a column at the current minimum is
+/// looked at again.
+const BLOCK: usize = 16;
+
+/// Relaxes one block of columns from a scanned row (`h` is the row's
+/// offset, so that `c_ij - v_j - h` is the distance through it); columns
+/// out of TODO hold `d_j = -inf` and are never lowered. Returns whether a
+/// column of the block was lowered to at most `mind`.
+#[inline(always)]
+fn relax(d: &mut [f64], v: &[f64], c: &[f64], h: f64, mind: f64) -> bool {
+    let mut hit = false;
+    for ((dj, &vj), &cj) in d.iter_mut().zip(v).zip(c) {
+        let cred = cj - vj - h;
+        let better = cred < *dj;
+        *dj = if better { cred } else { *dj };
+        hit |= better & (cred <= mind);
+    }
+    hit
+}
+
+/// The smallest distance of a TODO column (columns out of TODO hold
+/// `-inf`); four running minima, so the loop vectorises.
+fn todo_minimum(d: &[f64]) -> f64 {
+    let mut acc = [f64::INFINITY; 4];
+    let mut chunks = d.chunks_exact(4);
+    for ch in &mut chunks {
+        for (a, &x) in acc.iter_mut().zip(ch) {
+            *a = if x < *a && x > f64::NEG_INFINITY {
+                x
+            } else {
+                *a
+            };
+        }
+    }
+    let mut m = f64::INFINITY;
+    for &x in acc.iter().chain(chunks.remainder()) {
+        m = if x < m && x > f64::NEG_INFINITY { x } else { m };
+    }
+    m
+}
+
+/// Moves every TODO column of a block (its first column is `base`) at
+/// distance at most `at` out of TODO: to the back of `queue` (SCAN), its
+/// distance kept in `dist` and `-inf` left in `d`. Returns true, with
+/// `final_j` set, at the first free one (LAPJV ends the search there).
+#[inline(always)]
+fn take_block(
+    base: usize,
+    at: f64,
+    d: &mut [f64],
+    dist: &mut [f64],
+    queue: &mut Vec<usize>,
+    row4col: &[usize],
+    final_j: &mut usize,
+) -> bool {
+    for (k, dk) in d.iter_mut().enumerate() {
+        if *dk <= at && *dk > f64::NEG_INFINITY {
+            let j = base + k;
+            dist[j] = *dk;
+            if row4col[j] == NONE {
+                *final_j = j;
+                return true;
+            }
+            *dk = f64::NEG_INFINITY;
+            queue.push(j);
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -557,6 +745,33 @@ mod tests {
             prop_assert!((a.cost - brute(&m, maximize).unwrap()).abs() < 1e-9);
             // Strong duality: the dual bound meets the optimum.
             prop_assert!((a.dual_bound - a.cost).abs() < 1e-9, "{} vs {}", a.dual_bound, a.cost);
+        }
+
+        #[test]
+        fn lapjv_matches_crouse_on_plateaus(n in 2usize..24, levels in prop::sample::select(vec![1u32, 2, 3, 7, 1000, 0]), seed in 0u64..1000, shift in -5i32..5) {
+            // Few distinct costs make ties at the minimum distance (the
+            // plateaus LAPJV takes at once); levels 0 is uniform [0, 1).
+            use rand::{Rng, SeedableRng};
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let data: Vec<f64> = (0..n * n)
+                .map(|_| if levels == 0 { rng.random::<f64>() } else { f64::from(rng.random_range(0..levels) as i32 + shift * 100) })
+                .collect();
+            let (jv, v) = solve(n, n, &data, true).unwrap();
+            let (plain, _) = solve(n, n, &data, false).unwrap();
+            let mut seen = vec![false; n];
+            for &j in &jv {
+                prop_assert!(!seen[j]);
+                seen[j] = true;
+            }
+            let total = |c4r: &[usize]| -> f64 { c4r.iter().enumerate().map(|(i, &j)| data[i * n + j]).sum() };
+            prop_assert!((total(&jv) - total(&plain)).abs() <= 1e-9 * total(&plain).abs().max(1.0));
+            // Complementary slackness of LAPJV's duals: every row holds a
+            // column at its row minimum of `c_ij - v_j`.
+            for (i, &j) in jv.iter().enumerate() {
+                let row = &data[i * n..(i + 1) * n];
+                let m = row.iter().zip(&v).map(|(c, vj)| c - vj).fold(f64::INFINITY, f64::min);
+                prop_assert!(row[j] - v[j] <= m + 1e-9, "row {} column {}", i, j);
+            }
         }
 
         #[test]
