@@ -12,7 +12,9 @@
 //! [{"state": [...], "objectives": [...]}, ...]}` (objectives maximised,
 //! each in [0, 1]; states are grid coordinates or letter strings). With
 //! `mogfn`, `--budget` is split into training trajectories (`--batch` per
-//! step) and `--samples` final samples.
+//! step) and `--samples` final samples; `--conditioning
+//! weighted-sum|tchebycheff|goal [--focus-cosim C --focus-limit-coef L]`
+//! picks MOGFN-PC's scalarisation or MOGFN-GC's goal directions.
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
@@ -72,6 +74,16 @@ pub struct FrontArgs {
     /// MOGFN: reward exponent beta.
     #[arg(long, default_value_t = 16.0)]
     pub beta: f64,
+    /// MOGFN: conditioning, `weighted-sum` or `tchebycheff` preferences
+    /// (MOGFN-PC) or `goal` directions with focus regions (MOGFN-GC).
+    #[arg(long, default_value = "weighted-sum")]
+    pub conditioning: String,
+    /// MOGFN-GC: cosine threshold of the focus cone.
+    #[arg(long, default_value_t = 0.98)]
+    pub focus_cosim: f64,
+    /// MOGFN-GC: focus coefficient on the cone's boundary.
+    #[arg(long, default_value_t = 0.1)]
+    pub focus_limit_coef: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -107,10 +119,22 @@ fn show(task: &Task, s: &State) -> serde_json::Value {
     }
 }
 
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 fn run_mogfn(task: &Task, a: &FrontArgs) -> anyhow::Result<Evaluated> {
     use duality_combopt::gflownet::model::{train, TrainParams};
-    use duality_combopt::gflownet::sample_preference;
+    use duality_combopt::gflownet::{sample_preference, Conditioning};
+    let conditioning = match a.conditioning.as_str() {
+        "weighted-sum" => Conditioning::WeightedSum,
+        "tchebycheff" => Conditioning::Tchebycheff,
+        "goal" => Conditioning::Goal {
+            cosim: a.focus_cosim,
+            limit_coef: a.focus_limit_coef,
+        },
+        other => bail!("--conditioning {other:?}: expected weighted-sum, tchebycheff or goal"),
+    };
+    conditioning
+        .validate()
+        .context("--focus-cosim/--focus-limit-coef")?;
     if a.batch == 0 || a.samples >= a.budget || (a.budget - a.samples) < a.batch {
         bail!(
             "--budget {} with --samples {} and --batch {}: the budget must leave at least one training step (budget - samples >= batch >= 1)",
@@ -130,6 +154,7 @@ fn run_mogfn(task: &Task, a: &FrontArgs) -> anyhow::Result<Evaluated> {
         alpha: 1.0,
         explore: 0.05,
         seed: a.seed,
+        conditioning,
     };
     let (model, rep) = train(task, &tp)?;
     let mut rng = duality_core::seed::Seeder::new(a.seed).rng(2);
@@ -144,7 +169,7 @@ fn run_mogfn(task: &Task, a: &FrontArgs) -> anyhow::Result<Evaluated> {
     Ok(e)
 }
 
-#[cfg(not(feature = "torch"))]
+#[cfg(not(duality_torch))]
 fn run_mogfn(_task: &Task, _a: &FrontArgs) -> anyhow::Result<Evaluated> {
     bail!("--method mogfn needs libtorch: run it with duality-torch (duality forwards it there)")
 }

@@ -480,6 +480,108 @@ pub fn log_reward_floored(objectives: &[f64], w: &[f64], beta: f64, floor: f64) 
     beta * s.max(floor.max(f64::MIN_POSITIVE)).ln()
 }
 
+/// How the GFlowNet's reward is conditioned (MOGFN Sec. 4; the authors'
+/// code, `recursionpharma/gflownet`: `utils/conditioning.py`,
+/// `utils/metrics.py` and `tasks/seh_frag_moo.py`'s
+/// `cond_info_to_logreward`). The conditioning vector `c` (a preference or
+/// a goal direction, both drawn from `Dirichlet(alpha)` on the simplex) is
+/// given to the policy and `log Z` as its thermometer encoding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Conditioning {
+    /// MOGFN-PC with the weighted sum: `R(x | w) = (sum_i w_i r_i(x))^beta`
+    /// (MOGFN Eq. 4; the code's `MultiObjectiveWeightedPreferences`).
+    #[default]
+    WeightedSum,
+    /// MOGFN-PC with the weighted Tchebycheff scalarisation of the paper's
+    /// Sec. 3 (objectives maximised): `R(x | w) = (min_i w_i
+    /// r_i(x))^beta`.
+    Tchebycheff,
+    /// MOGFN-GC, goal-direction conditioning with focus regions (the code's
+    /// `FocusRegionConditional` with `focus_type = "dirichlet"` and no
+    /// preferences, i.e. unit weights): the goal is a direction `d`; the
+    /// focus region is the cone `cos(r(x), d) >= cosim`; inside it `log R =
+    /// beta (log sum_i r_i(x) + gamma log cos(r(x), d))` with `gamma = ln
+    /// limit_coef / ln cosim` (the code's `compute_focus_coef`: the
+    /// coefficient is 1 on the axis and `limit_coef` on the cone's
+    /// boundary); outside it the smallest log reward (the code's
+    /// `illegal_action_logreward`; here `beta ln floor`, the same floor
+    /// as the other scalarisations).
+    Goal {
+        /// Cosine-similarity threshold of the focus cone, in `(0, 1)`.
+        cosim: f64,
+        /// Focus coefficient on the cone's boundary, in `(0, 1]`.
+        limit_coef: f64,
+    },
+}
+
+impl Conditioning {
+    /// Short name (`weighted-sum`, `tchebycheff`, `goal`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Conditioning::WeightedSum => "weighted-sum",
+            Conditioning::Tchebycheff => "tchebycheff",
+            Conditioning::Goal { .. } => "goal",
+        }
+    }
+
+    /// Checks the focus parameters.
+    ///
+    /// # Errors
+    /// `cosim` outside `(0, 1)` or `limit_coef` outside `(0, 1]`.
+    pub fn validate(&self) -> Result<()> {
+        if let Conditioning::Goal { cosim, limit_coef } = *self {
+            if !(cosim > 0.0 && cosim < 1.0) {
+                return Err(Error::invalid("focus cosim", cosim, "in (0, 1)"));
+            }
+            if !(limit_coef > 0.0 && limit_coef <= 1.0) {
+                return Err(Error::invalid("focus limit_coef", limit_coef, "in (0, 1]"));
+            }
+        }
+        Ok(())
+    }
+
+    /// `log R(x | c)` of objectives `r` under conditioning vector `c`
+    /// (preference or goal direction), reward exponent `beta`, floor
+    /// `floor` on the scalarised reward (see the variants).
+    pub fn log_reward(&self, r: &[f64], c: &[f64], beta: f64, floor: f64) -> f64 {
+        let floor = floor.max(f64::MIN_POSITIVE);
+        match *self {
+            Conditioning::WeightedSum => log_reward_floored(r, c, beta, floor),
+            Conditioning::Tchebycheff => {
+                let s = r
+                    .iter()
+                    .zip(c)
+                    .map(|(r, w)| r * w)
+                    .fold(f64::INFINITY, f64::min);
+                beta * s.max(floor).ln()
+            }
+            Conditioning::Goal { cosim, limit_coef } => {
+                let cos = cosine_similarity(r, c);
+                if cos < cosim {
+                    return beta * floor.ln();
+                }
+                let gamma = limit_coef.ln() / cosim.ln();
+                let s: f64 = r.iter().sum();
+                let focused = beta * (s.max(floor).ln() + gamma * cos.max(floor).ln());
+                focused.max(beta * floor.ln())
+            }
+        }
+    }
+}
+
+/// Cosine similarity of two vectors (0 when either is zero).
+pub fn cosine_similarity(a: &[f64], b: &[f64]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|x| x * x).sum::<f64>().sqrt();
+    let nb = b.iter().map(|x| x * x).sum::<f64>().sqrt();
+    if na == 0.0 || nb == 0.0 {
+        0.0
+    } else {
+        dot / (na * nb)
+    }
+}
+
 /// A preference vector `w ~ Dirichlet(alpha, ..., alpha)` of length `k`
 /// (normalised Gamma draws).
 pub fn sample_preference(k: usize, alpha: f64, rng: &mut DualityRng) -> Vec<f64> {
@@ -913,6 +1015,55 @@ mod tests {
             &mut Seeder::new(3).rng(0)
         )
         .is_err());
+    }
+
+    #[test]
+    fn scalarisations_and_focus_regions_by_hand() {
+        let r = [0.6, 0.2];
+        let (beta, floor) = (2.0, 0.01);
+        let ws = Conditioning::WeightedSum.log_reward(&r, &[0.5, 0.5], beta, floor);
+        assert!((ws - 2.0 * 0.4f64.ln()).abs() < 1e-12);
+        // Tchebycheff: min(0.5 * 0.6, 0.5 * 0.2) = 0.1.
+        let tch = Conditioning::Tchebycheff.log_reward(&r, &[0.5, 0.5], beta, floor);
+        assert!((tch - 2.0 * 0.1f64.ln()).abs() < 1e-12);
+        let gc = Conditioning::Goal {
+            cosim: 0.9,
+            limit_coef: 0.1,
+        };
+        // Direction (3, 1) is r's own: cos = 1, coefficient 1, R = sum r.
+        let on_axis = gc.log_reward(&r, &[0.75, 0.25], beta, floor);
+        assert!((on_axis - 2.0 * 0.8f64.ln()).abs() < 1e-12);
+        // cos(r, (1, 1)) = 0.8 / (sqrt(0.4) sqrt(2)) = 0.894 < 0.9: outside.
+        let outside = gc.log_reward(&r, &[0.5, 0.5], beta, floor);
+        assert!((outside - 2.0 * floor.ln()).abs() < 1e-12);
+        // Inside but off-axis: coefficient cos^gamma, gamma = ln 0.1 / ln 0.9.
+        let d = [0.7, 0.3];
+        let cos = cosine_similarity(&r, &d);
+        assert!(cos > 0.9 && cos < 1.0);
+        let gamma = 0.1f64.ln() / 0.9f64.ln();
+        let inside = gc.log_reward(&r, &d, beta, floor);
+        assert!((inside - 2.0 * (0.8f64.ln() + gamma * cos.ln())).abs() < 1e-12);
+        // On the boundary the coefficient is limit_coef.
+        assert!((0.9f64.powf(gamma) - 0.1).abs() < 1e-12);
+        assert!(Conditioning::Goal {
+            cosim: 1.0,
+            limit_coef: 0.1
+        }
+        .validate()
+        .is_err());
+        assert!(Conditioning::Goal {
+            cosim: 0.9,
+            limit_coef: 0.0
+        }
+        .validate()
+        .is_err());
+        let t3 =
+            Task::hypergrid(8, 2, &["branin".into(), "currin".into(), "shubert".into()]).unwrap();
+        assert_eq!(t3.objectives(), 3);
+        assert!(t3
+            .evaluate(&vec![3, 5])
+            .iter()
+            .all(|v| (0.0..=1.0).contains(v)));
     }
 
     #[test]

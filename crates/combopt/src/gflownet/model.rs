@@ -9,6 +9,11 @@
 //!   the partition function on the preference), in its own parameter group
 //!   with a larger learning rate (TB practice: Malkin et al. 2022 train
 //!   `log Z` at a higher rate than the policy).
+//! - Conditioning ([`Conditioning`]): the vector `w` is a preference
+//!   (MOGFN-PC, weighted-sum or Tchebycheff reward) or a goal direction
+//!   (MOGFN-GC, focus-region reward); both are drawn from `Dirichlet(alpha)`
+//!   (the authors' `focus_type = "dirichlet"` for goals) and enter the
+//!   networks as their thermometer encoding.
 //! - Training: each iteration samples one preference `w ~ Dirichlet(alpha)`
 //!   per trajectory, rolls out a batch (with probability `explore` a
 //!   uniformly random allowed action, as the paper's exploration), and
@@ -28,7 +33,7 @@ use duality_core::{Error, Result};
 use rand::Rng;
 
 use super::{
-    log_reward, log_reward_floored, sample_preference, thermometer, Evaluated, State, Task,
+    log_reward, sample_preference, thermometer, Conditioning, Evaluated, State, Task,
     THERMOMETER_BINS,
 };
 
@@ -56,6 +61,10 @@ pub struct TrainParams {
     pub explore: f64,
     /// Seed (initialisation, preferences, actions).
     pub seed: u64,
+    /// Reward conditioning: weighted-sum or Tchebycheff preferences
+    /// (MOGFN-PC) or goal directions with focus regions (MOGFN-GC).
+    #[serde(default)]
+    pub conditioning: Conditioning,
 }
 
 impl TrainParams {
@@ -69,6 +78,7 @@ impl TrainParams {
         duality_core::check::open_unit("reward_floor", self.reward_floor)?;
         duality_core::check::positive("alpha", self.alpha)?;
         duality_core::check::probability("explore", self.explore)?;
+        self.conditioning.validate()?;
         if self.hidden > 4096 {
             return Err(Error::invalid("hidden", self.hidden, "at most 4096"));
         }
@@ -414,7 +424,7 @@ pub fn train(task: &Task, p: &TrainParams) -> Result<(MoGfn, TrainReport)> {
         let mut log_r = Vec::with_capacity(p.batch);
         for (x, w) in ro.terminals.iter().zip(&prefs) {
             let r = task.evaluate(x);
-            log_r.push(log_reward_floored(&r, w, p.beta, p.reward_floor));
+            log_r.push(p.conditioning.log_reward(&r, w, p.beta, p.reward_floor));
             evaluated.states.push(x.clone());
             evaluated.objectives.push(r);
         }
@@ -481,6 +491,7 @@ mod tests {
             alpha: 1.0,
             explore: 0.1,
             seed: 11,
+            conditioning: Conditioning::WeightedSum,
         };
         let (m, rep) = train(&task, &p).unwrap();
         assert!(rep.last_loss < rep.first_loss, "{rep:?}");
