@@ -6,10 +6,10 @@
 //!   "bound_seconds": s}` (tour 0-based in file order; B is the Held-Karp
 //!   1-tree bound, valid whatever the iterations); NAME is any method of the
 //!   registry;
-//! - `tsp solve ... --method udc [--udc-model FILE.ot]` (feature `torch`)
+//! - `tsp solve ... --method udc [--udc-model FILE.ot]` (`duality-torch`)
 //!   uses UDC's neural divide policy (the shipped checkpoint by default);
 //! - `tsp train-udc --cities 200 --steps N --samples 8 --seed S --reward
-//!   end-to-end|divide-only --out FILE.ot` (feature `torch`) trains it;
+//!   end-to-end|divide-only --out FILE.ot` (`duality-torch`) trains it;
 //! - `tsp methods [--format json]` lists the registry: one line per method
 //!   (name, stages, seeded or not, description);
 //! - `assign --costs FILE.csv [--maximize] [--format json]` prints
@@ -46,12 +46,12 @@ pub enum TspCommand {
     Methods(TspMethodsArgs),
     /// Train UDC's neural divide policy (REINFORCE, shared baseline) and save
     /// a checkpoint for `tsp solve --method udc --udc-model FILE`.
-    #[cfg(feature = "torch")]
+    #[cfg(duality_torch)]
     TrainUdc(TspTrainUdcArgs),
 }
 
 /// Arguments of `duality tsp train-udc`.
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 #[derive(Debug, Args)]
 pub struct TspTrainUdcArgs {
     /// Cities per uniform training instance.
@@ -77,7 +77,7 @@ pub struct TspTrainUdcArgs {
     pub format: Format,
 }
 
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 #[derive(Serialize)]
 struct TrainUdcOut {
     out: PathBuf,
@@ -238,7 +238,7 @@ pub fn run_tsp(cmd: TspCommand) -> anyhow::Result<()> {
                 }
             })
         }
-        #[cfg(feature = "torch")]
+        #[cfg(duality_torch)]
         TspCommand::TrainUdc(args) => {
             use duality_combopt::tsp::{train_udc, Reward, UdcTrainParams};
             let reward: Reward = args.reward.parse()?;

@@ -156,7 +156,7 @@ pub fn run(cmd: DfoCommand) -> anyhow::Result<()> {
     }
 }
 
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 fn attack_run(
     prob: &dyn duality_combopt::direct_search::Blackbox,
     params: &DsmParams,
@@ -174,7 +174,7 @@ fn attack_run(
     Ok(minimize(prob, params, Some(&mut oracle), rng)?)
 }
 
-#[cfg(not(feature = "torch"))]
+#[cfg(not(duality_torch))]
 fn attack_run(
     _: &dyn duality_combopt::direct_search::Blackbox,
     _: &DsmParams,

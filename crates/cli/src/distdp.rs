@@ -371,7 +371,7 @@ fn offline(args: OfflineArgs) -> anyhow::Result<()> {
 
 /// Arguments of `duality ddp deep-offline`.
 #[derive(Debug, Args)]
-#[cfg_attr(not(feature = "torch"), allow(dead_code))]
+#[cfg_attr(not(duality_torch), allow(dead_code))]
 pub struct DeepOfflineArgs {
     /// fdvl | xql.
     #[arg(long, default_value = "fdvl")]
@@ -413,7 +413,7 @@ pub struct DeepOfflineArgs {
 }
 
 /// One point of the `ddp deep-offline` loss curve.
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 #[derive(Debug, Serialize)]
 struct DeepOfflinePoint {
     step: usize,
@@ -425,7 +425,7 @@ struct DeepOfflinePoint {
 }
 
 /// What `duality ddp deep-offline` reports.
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 #[derive(Debug, Serialize)]
 struct DeepOfflineReport {
     algo: String,
@@ -445,7 +445,7 @@ struct DeepOfflineReport {
     curve: Vec<DeepOfflinePoint>,
 }
 
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 fn deep_offline(args: DeepOfflineArgs) -> anyhow::Result<()> {
     use duality_distdp::dual_rl::deep::{
         collect, normalised, reference_returns, train_deep_fdvl, Dataset, DeepFdvlParams, PointMass,
@@ -549,16 +549,16 @@ fn deep_offline(args: DeepOfflineArgs) -> anyhow::Result<()> {
     })
 }
 
-#[cfg(not(feature = "torch"))]
+#[cfg(not(duality_torch))]
 fn deep_offline(_args: DeepOfflineArgs) -> anyhow::Result<()> {
     anyhow::bail!(
-        "ddp deep-offline needs the torch build of duality (cargo build --features torch)"
+        "ddp deep-offline needs the torch build of duality (`duality-torch`: cargo build -p duality-torch)"
     )
 }
 
 /// Arguments of `duality ddp deep`.
 #[derive(Debug, Args)]
-#[cfg_attr(not(feature = "torch"), allow(dead_code))]
+#[cfg_attr(not(duality_torch), allow(dead_code))]
 pub struct DeepArgs {
     /// MDP file (.toml or .json); it needs a finite horizon (or --horizon).
     #[arg(long)]
@@ -703,7 +703,7 @@ pub fn run(cmd: DdpCommand) -> anyhow::Result<()> {
 }
 
 /// What `duality ddp deep` reports.
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 #[derive(Debug, Serialize)]
 struct DeepReport {
     mdp: String,
@@ -726,7 +726,7 @@ struct DeepReport {
     device: String,
 }
 
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 fn deep(args: DeepArgs) -> anyhow::Result<()> {
     use duality_distdp::deep::{
         evaluate_mdp, tabular_references, train, with_horizon, DeepParams, Head, MdpEnv,
@@ -782,7 +782,7 @@ fn deep(args: DeepArgs) -> anyhow::Result<()> {
 /// Saves a checkpoint atomically (issue 25): libtorch writes a temporary
 /// file beside `path`, which is renamed into place only once complete, so
 /// an interrupted save never leaves a truncated checkpoint.
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 fn save_atomic(
     vs: &duality_core::tensor::tch::nn::VarStore,
     path: &std::path::Path,
@@ -809,9 +809,11 @@ fn save_atomic(
     saved
 }
 
-#[cfg(not(feature = "torch"))]
+#[cfg(not(duality_torch))]
 fn deep(_args: DeepArgs) -> anyhow::Result<()> {
-    anyhow::bail!("ddp deep needs the torch build of duality (cargo build --features torch)")
+    anyhow::bail!(
+        "ddp deep needs the torch build of duality (`duality-torch`: cargo build -p duality-torch)"
+    )
 }
 
 #[derive(Debug, Serialize)]
@@ -1109,7 +1111,7 @@ struct Fitted {
     device: Option<String>,
 }
 
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 fn neural(
     args: &PriceArgs,
     option: &PutOption,
@@ -1144,7 +1146,7 @@ fn neural(
     })
 }
 
-#[cfg(not(feature = "torch"))]
+#[cfg(not(duality_torch))]
 fn neural(
     args: &PriceArgs,
     _option: &PutOption,
@@ -1152,14 +1154,14 @@ fn neural(
     _dual: &DualParams,
 ) -> anyhow::Result<Fitted> {
     anyhow::bail!(
-        "--method {} needs the torch build of duality (cargo build --features torch)",
+        "--method {} needs the torch build of duality (`duality-torch`: cargo build -p duality-torch)",
         args.method
     )
 }
 
 /// Arguments of `duality ddp lot-sizing`.
 #[derive(Debug, Args)]
-#[cfg_attr(not(feature = "torch"), allow(dead_code))]
+#[cfg_attr(not(duality_torch), allow(dead_code))]
 pub struct LotSizingArgs {
     /// ppo | pdppo | both.
     #[arg(long, default_value = "both")]
@@ -1192,7 +1194,7 @@ pub struct LotSizingArgs {
 }
 
 /// One learner of `ddp lot-sizing`.
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 #[derive(Debug, Serialize)]
 struct LotSizingRow {
     algo: String,
@@ -1206,7 +1208,7 @@ struct LotSizingRow {
 }
 
 /// What `duality ddp lot-sizing` reports.
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 #[derive(Debug, Serialize)]
 struct LotSizingReport {
     items: usize,
@@ -1219,7 +1221,7 @@ struct LotSizingReport {
     results: Vec<LotSizingRow>,
 }
 
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 fn lot_sizing(args: LotSizingArgs) -> anyhow::Result<()> {
     use duality_core::progress::Progress;
     use duality_distdp::lot_sizing::ppo::{random_policy_cost, train, Algo, PpoParams};
@@ -1285,7 +1287,7 @@ fn lot_sizing(args: LotSizingArgs) -> anyhow::Result<()> {
     })
 }
 
-#[cfg(not(feature = "torch"))]
+#[cfg(not(duality_torch))]
 fn lot_sizing(_args: LotSizingArgs) -> anyhow::Result<()> {
-    anyhow::bail!("ddp lot-sizing needs the torch build of duality (cargo build --features torch)")
+    anyhow::bail!("ddp lot-sizing needs the torch build of duality (`duality-torch`: cargo build -p duality-torch)")
 }

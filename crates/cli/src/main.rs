@@ -12,10 +12,10 @@
 //! `main`), even for `duality --version`. So the commands that need libtorch
 //! live in a companion binary, as git runs its external subcommands:
 //!
-//! - `duality` (package `duality`, built without the `torch` feature) runs
-//!   every other command in process and never links libtorch;
+//! - `duality` (package `duality`) runs every other command in process and
+//!   never links libtorch;
 //! - `duality-torch` (package `duality-torch`, `crates/cli-torch`) is these
-//!   same sources built with the `torch` feature: every command, in process.
+//!   same sources built with libtorch: every command, in process.
 //!
 //! For `align ...`, `tsp train-udc`, `tsp solve --method udc`, `ddp deep`,
 //! `ddp deep-offline` and
@@ -24,9 +24,18 @@
 //! input/output/error, the exit status and `--format` pass through
 //! unchanged. The companion is looked up as `$DUALITY_TORCH`, then next to
 //! the running executable, then on `PATH`; a missing one is an error naming
-//! the command and where it looked. A `duality` built with `--features
-//! torch` is the old all-in-one binary (everything in process, so it loads
-//! libtorch at every start); see `crates/cli/README.md`.
+//! the command and where it looked.
+//!
+//! The two halves are chosen by the cfg `duality_torch`, which
+//! `crates/cli/build.rs` sets only when it builds the package
+//! `duality-torch`, not by a Cargo feature: features are unified across a
+//! workspace build (`cargo test --workspace --all-features`), a package name
+//! is not. The area crates list their libtorch methods (TSP `udc`, MILP
+//! branching `gnn`) only once registered at run time, which only
+//! `duality-torch` does; so `duality` reaches no libtorch code in any build
+//! (with `--features torch` too, or when Cargo compiled the area crates
+//! with their torch parts), and the linker leaves libtorch out of its
+//! `DT_NEEDED`. See `crates/cli/README.md`.
 
 use std::process::ExitCode;
 
@@ -34,7 +43,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 mod output;
 
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 mod align;
 mod bandit;
 mod combopt;
@@ -103,12 +112,12 @@ enum Command {
     Retro(retro::RetroCommand),
     /// Preference alignment: losses, trainers and training runs (libtorch: run
     /// by `duality-torch`).
-    #[cfg(feature = "torch")]
+    #[cfg(duality_torch)]
     #[command(subcommand)]
     Align(align::AlignCommand),
     /// Preference alignment: losses, trainers and training runs (libtorch: run
     /// by `duality-torch`).
-    #[cfg(not(feature = "torch"))]
+    #[cfg(not(duality_torch))]
     #[command(disable_help_flag = true)]
     Align(companion::Forwarded),
 }
@@ -130,11 +139,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ddp(cmd) => distdp::run(cmd),
         Command::Gflownet(cmd) => gflownet::run(cmd),
         Command::Retro(cmd) => retro::run(cmd),
-        #[cfg(feature = "torch")]
+        #[cfg(duality_torch)]
         Command::Align(cmd) => align::run(cmd),
         // Reached only when the argument scan in `main` did not forward
         // (it always does for `align`); forward now.
-        #[cfg(not(feature = "torch"))]
+        #[cfg(not(duality_torch))]
         Command::Align(_) => Err(companion::exec("align")),
     }
 }
@@ -153,11 +162,18 @@ fn main() -> ExitCode {
             default_hook(info);
         }
     }));
-    #[cfg(not(feature = "torch"))]
+    #[cfg(not(duality_torch))]
     if let Some(what) = companion::route(&std::env::args_os().skip(1).collect::<Vec<_>>()) {
         let err = companion::exec(what);
         eprintln!("error: {err:#}");
         return ExitCode::FAILURE;
+    }
+    // The torch half lists the libtorch methods (they are registered at run
+    // time so that `duality` never reaches them).
+    #[cfg(duality_torch)]
+    {
+        duality_combopt::tsp::register_torch_methods();
+        duality_combopt::milp::branching::register_torch_rules();
     }
     let outcome = std::panic::catch_unwind(|| {
         let result = parse().and_then(run);
@@ -206,11 +222,11 @@ fn render_chain(err: &anyhow::Error) -> String {
 }
 
 /// Parses the command line (clap prints help, version and usage errors
-/// itself and exits). Without the `torch` feature the help also lists the
+/// itself and exits). In `duality` (not the torch half) the help also lists the
 /// companion's subcommands that have no in-process variant here.
 fn parse() -> anyhow::Result<Cli> {
     let command = Cli::command();
-    #[cfg(not(feature = "torch"))]
+    #[cfg(not(duality_torch))]
     let command = companion::describe(command);
     let mut matches = command.get_matches();
     Cli::from_arg_matches_mut(&mut matches).map_err(|e| e.exit())
@@ -238,8 +254,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 }
 
 /// The companion binary `duality-torch` and the commands forwarded to it
-/// (only in the build without the `torch` feature).
-#[cfg(not(feature = "torch"))]
+/// (only in `duality`, not in the torch half `duality-torch`).
+#[cfg(not(duality_torch))]
 mod companion {
     use std::ffi::{OsStr, OsString};
     use std::path::{Path, PathBuf};
@@ -254,7 +270,7 @@ mod companion {
 
     /// Set in the companion's environment by `exec`: a `duality` that finds
     /// it set was itself started as the companion, so `DUALITY_TORCH` (or
-    /// the file found) is a build without the `torch` feature; refusing
+    /// the file found) is a `duality`, not `duality-torch`; refusing
     /// then stops an endless chain of `exec`s.
     const FORWARDED_VAR: &str = "DUALITY_FORWARDED";
 
@@ -416,8 +432,8 @@ mod companion {
         if std::env::var_os(FORWARDED_VAR).is_some() {
             return anyhow::anyhow!(
                 "`{what}` needs the torch build of duality, but this program was itself started \
-                 as the companion `duality-torch` ({PATH_VAR} or the file found is a build \
-                 without the `torch` feature)"
+                 as the companion `duality-torch` ({PATH_VAR} or the file found is a `duality`, \
+                 not a `duality-torch` build)"
             );
         }
         let path = match locate(what) {

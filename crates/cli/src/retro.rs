@@ -84,7 +84,7 @@ struct SearchOut {
     runs: Vec<RunOut>,
 }
 
-#[cfg(feature = "torch")]
+#[cfg(duality_torch)]
 fn learned(
     a: &SearchArgs,
     gp: &GraphParams,
@@ -113,7 +113,7 @@ fn learned(
     Ok(Box::new(if a.method == "dual" { dual } else { single }))
 }
 
-#[cfg(not(feature = "torch"))]
+#[cfg(not(duality_torch))]
 fn learned(
     _: &SearchArgs,
     _: &GraphParams,

@@ -300,37 +300,6 @@ fn dag_learn_recovers_a_chain() {
     }
 }
 
-#[cfg(feature = "torch")]
-#[test]
-fn tsp_train_udc_writes_a_checkpoint_that_solve_reads() {
-    let dir = std::env::temp_dir().join(format!("duality-udc-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let model = dir.join("tiny.ot");
-    let out = duality()
-        .args(["tsp", "train-udc", "--cities", "20", "--steps", "2"])
-        .args(["--samples", "2", "--seed", "3", "--format", "json", "--out"])
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert_eq!(json(&out)["steps"], 2);
-    let out = duality()
-        .args(["tsp", "solve"])
-        .arg(tsplib_dir().join("berlin52.tsp"))
-        .args(["--method", "udc", "--format", "json", "--udc-model"])
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert_eq!(json(&out)["tour"].as_array().unwrap().len(), 52);
-    let bad = duality()
-        .args(["tsp", "train-udc", "--reward", "bogus", "--out"])
-        .arg(&model)
-        .output()
-        .unwrap();
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("bogus"));
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
 #[test]
 fn vrp_solve_prints_feasible_routes() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/combopt/cvrplib");

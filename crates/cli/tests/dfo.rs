@@ -86,7 +86,6 @@ fn problems_and_bad_input() {
     assert!(!ok && err.contains("max_evals"), "{err}");
 }
 
-#[cfg(not(feature = "torch"))]
 #[test]
 fn attack_is_forwarded_to_the_torch_companion() {
     let (ok, _, err) = run(&["dfo", "solve", "--problem", "rosenbrock", "--attack"]);

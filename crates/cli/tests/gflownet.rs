@@ -72,32 +72,6 @@ fn bad_options_are_named() {
     assert!(!ok && err.contains("budget"), "{err}");
 }
 
-#[cfg(feature = "torch")]
-#[test]
-fn mogfn_trains_and_prints_a_front() {
-    let v = json(&[
-        "gflownet",
-        "front",
-        "--task",
-        "hypergrid",
-        "--side",
-        "8",
-        "--method",
-        "mogfn",
-        "--budget",
-        "400",
-        "--samples",
-        "80",
-        "--batch",
-        "16",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(v["evaluations"], 400);
-    assert!(v["hypervolume"].as_f64().unwrap() > 0.0);
-}
-
-#[cfg(not(feature = "torch"))]
 #[test]
 fn mogfn_without_torch_is_forwarded_and_reported() {
     let (ok, _, err) = run(&["gflownet", "front", "--method", "mogfn", "--budget", "100"]);
@@ -155,29 +129,4 @@ fn retro_search_without_networks() {
         "0",
     ]);
     assert!(!ok && err.contains("--max-expansions"), "{err}");
-}
-
-#[cfg(feature = "torch")]
-#[test]
-fn retro_dual_trains_its_networks_and_searches() {
-    let v = json(&[
-        "retro",
-        "search",
-        "--levels",
-        "4",
-        "--per-level",
-        "60",
-        "--targets",
-        "5",
-        "--max-expansions",
-        "30",
-        "--train-graphs",
-        "1",
-        "--method",
-        "dual",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(v["method"], "dual");
-    assert!(v["solved"].as_u64().unwrap() <= v["targets"].as_u64().unwrap());
 }

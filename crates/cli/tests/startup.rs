@@ -86,34 +86,37 @@ fn the_default_duality_package_has_no_libtorch_dependency() {
 }
 
 /// The `duality` binary of this build has no libtorch in `DT_NEEDED`, so
-/// the dynamic loader never maps it. Skipped (with the reason printed) for
-/// the all-in-one build (`--features torch`), where libtorch is linked on
-/// purpose, and where Cargo unified features with `duality-torch` in one
-/// build (`cargo test --workspace`): then `duality`'s area crates were
-/// compiled with their torch parts, as `tsp methods` listing `udc` shows.
+/// the dynamic loader never maps it, in every build of the package: the
+/// default one, `cargo test -p duality --features torch`, and a workspace
+/// build with unified features (`cargo test --workspace --all-features`,
+/// the CI), where the area crates are compiled with their torch parts. Its
+/// method lists hold no libtorch method (they are registered at run time,
+/// by `duality-torch` only), which is what keeps libtorch unreachable.
 #[test]
 fn the_duality_binary_does_not_link_libtorch() {
-    if cfg!(feature = "torch") {
-        println!(
-            "skipped: this is the all-in-one build (`--features torch`), which links libtorch"
-        );
-        return;
-    }
-    if !cfg!(target_os = "linux") {
-        println!("skipped: the DT_NEEDED check reads ELF files (Linux)");
-        return;
-    }
     let binary = Path::new(env!("CARGO_BIN_EXE_duality"));
     let methods = Command::new(binary)
         .args(["tsp", "methods", "--format", "json"])
         .output()
         .expect("run duality tsp methods");
     assert!(methods.status.success());
-    if String::from_utf8_lossy(&methods.stdout).contains("\"udc\"") {
-        println!(
-            "skipped: Cargo unified features with duality-torch in this build (the area \
-             crates have their torch parts: `tsp methods` lists udc); build `-p duality` alone"
-        );
+    let listed = String::from_utf8_lossy(&methods.stdout);
+    assert!(
+        listed.contains("\"or2opt\"") && !listed.contains("\"udc\""),
+        "{listed}"
+    );
+    let rules = Command::new(binary)
+        .args(["milp", "rules", "--format", "json"])
+        .output()
+        .expect("run duality milp rules");
+    assert!(rules.status.success());
+    let listed = String::from_utf8_lossy(&rules.stdout);
+    assert!(
+        listed.contains("reliability") && !listed.contains("\"gnn\""),
+        "{listed}"
+    );
+    if !cfg!(target_os = "linux") {
+        println!("skipped: the DT_NEEDED check reads ELF files (Linux)");
         return;
     }
     let Some(needed) = needed_libraries(binary) else {
@@ -123,8 +126,9 @@ fn the_duality_binary_does_not_link_libtorch() {
     let torch: Vec<&String> = needed.iter().filter(|n| is_torch_library(n)).collect();
     assert!(
         torch.is_empty(),
-        "{} links {torch:?} (all: {needed:?})",
-        binary.display()
+        "{} links {torch:?} (all: {needed:?}; torch parts compiled in: {})",
+        binary.display(),
+        cfg!(feature = "torch")
     );
 }
 
@@ -171,7 +175,7 @@ fn the_help_lists_every_command() {
     }
 }
 
-#[cfg(all(unix, not(feature = "torch")))]
+#[cfg(unix)]
 mod forwarding {
     use std::io::Write as _;
     use std::os::unix::fs::PermissionsExt as _;
@@ -284,7 +288,7 @@ mod forwarding {
         );
     }
 
-    /// `DUALITY_TORCH` naming a `duality` without torch is refused instead
+    /// `DUALITY_TORCH` naming a `duality` (not `duality-torch`) is refused instead
     /// of `exec`ing itself forever.
     #[test]
     fn a_companion_without_torch_is_refused() {
@@ -295,6 +299,6 @@ mod forwarding {
         );
         assert_eq!(out.status.code(), Some(1));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("without the `torch` feature"), "{err}");
+        assert!(err.contains("not a `duality-torch` build"), "{err}");
     }
 }

@@ -10,6 +10,7 @@
 
 #[cfg(feature = "torch")]
 fn main() -> duality_combopt::Result<()> {
+    duality_combopt::tsp::register_torch_methods();
     use duality_combopt::tsp::{solve, train_udc, Instance, SolveParams, UdcTrainParams};
     use duality_core::progress::Progress;
     use duality_core::seed::Seeder;

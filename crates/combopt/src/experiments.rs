@@ -82,6 +82,11 @@ use duality_bench::{
 
 /// The `combopt` suite.
 pub fn suite() -> Suite {
+    // `udc` is registered at run time (not in the static table, so binaries
+    // that never ask for it do not link libtorch): tsp-gaps runs every
+    // registered method and udc runs it by name.
+    #[cfg(feature = "torch")]
+    crate::tsp::register_torch_methods();
     Suite {
         name: "combopt",
         about: "TSP gaps and times, assignment, online matching, DAG learning",

@@ -11,12 +11,11 @@ use serde_json::Value;
 pub fn duality() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_duality"));
     cmd.env("DUALITY_NO_PROGRESS", "1");
-    // Without the torch feature, `duality` hands the libtorch commands to a
-    // `duality-torch` found next to it; a stale one from another build in the
-    // shared target dir must not answer the tests that expect "no torch".
-    if !cfg!(feature = "torch") {
-        cmd.env("DUALITY_TORCH", "/nonexistent/duality-torch");
-    }
+    // `duality` hands the libtorch commands to a `duality-torch` found next
+    // to it; a stale one from another build in the shared target dir must
+    // not answer the tests that expect "no torch". Their end-to-end tests
+    // run against `duality-torch` itself (crates/cli-torch/tests).
+    cmd.env("DUALITY_TORCH", "/nonexistent/duality-torch");
     cmd
 }
 

@@ -357,14 +357,57 @@ impl Default for RuleOptions {
     }
 }
 
+/// Rules added for the whole process by [`register_rule`]: every
+/// [`BranchingRegistry::builtin`] has them after the built-in ones.
+static REGISTERED: std::sync::RwLock<Vec<(&'static str, &'static str, RuleFactory)>> =
+    std::sync::RwLock::new(Vec::new());
+
+/// Adds the rule `name` (one line `about` it, built by `make`) to every
+/// [`BranchingRegistry::builtin`] of this process from now on (a later
+/// registration of the same name replaces it).
+pub fn register_rule(name: &'static str, about: &'static str, make: RuleFactory) {
+    let mut registered = REGISTERED
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    registered.retain(|(n, _, _)| *n != name);
+    registered.push((name, about, make));
+}
+
+/// Registers the rules that need libtorch (`gnn`, the learned policy of
+/// [`super::gnn`]) for this process; calling it again changes nothing.
+/// They are registered at run time, not listed in [`BranchingRegistry::builtin`],
+/// so a binary that never calls this does not reach libtorch through the
+/// registry even when this crate has its `torch` feature (issue #26: the
+/// `duality` CLI then starts without loading libtorch).
+#[cfg(feature = "torch")]
+pub fn register_torch_rules() {
+    register_rule(
+        "gnn",
+        "learned bipartite GCNN policy (imitation of strong branching; needs a checkpoint)",
+        |o| {
+            let path = o.model.as_ref().ok_or_else(|| {
+                Error::invalid(
+                    "branching rule gnn",
+                    "no model",
+                    "a checkpoint trained by imitation (RuleOptions::model / --gnn-model)",
+                )
+            })?;
+            Ok(Box::new(super::gnn::Learned {
+                policy: super::gnn::GnnPolicy::load(path)?,
+            }))
+        },
+    );
+}
+
 /// The branching rules by name.
 pub struct BranchingRegistry {
     rules: BTreeMap<&'static str, (&'static str, RuleFactory)>,
 }
 
 impl BranchingRegistry {
-    /// The built-in rules: `most-fractional`, `pseudo-cost`, `strong`,
-    /// `reliability`.
+    /// The built-in rules (`most-fractional`, `pseudo-cost`, `strong`,
+    /// `reliability`), then those registered for the process
+    /// ([`register_rule`]; `gnn` by [`register_torch_rules`]).
     pub fn builtin() -> Self {
         let mut r = BranchingRegistry {
             rules: BTreeMap::new(),
@@ -399,23 +442,12 @@ impl BranchingRegistry {
                 }))
             },
         );
-        #[cfg(feature = "torch")]
-        r.register(
-            "gnn",
-            "learned bipartite GCNN policy (imitation of strong branching; needs a checkpoint)",
-            |o| {
-                let path = o.model.as_ref().ok_or_else(|| {
-                    Error::invalid(
-                        "branching rule gnn",
-                        "no model",
-                        "a checkpoint trained by imitation (RuleOptions::model / --gnn-model)",
-                    )
-                })?;
-                Ok(Box::new(super::gnn::Learned {
-                    policy: super::gnn::GnnPolicy::load(path)?,
-                }))
-            },
-        );
+        let registered = REGISTERED
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for &(name, about, make) in registered.iter() {
+            r.register(name, about, make);
+        }
         r
     }
 

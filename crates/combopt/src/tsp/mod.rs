@@ -3,9 +3,11 @@
 //! exact DP and divide-conquer-reunion for large instances.
 //!
 //! A *method* is a named [`Pipeline`]: one [`TourBuilder`] then a chain of
-//! [`TourImprover`]s. [`methods`] is the built-in table; [`solve`] looks
+//! [`TourImprover`]s. [`methods`] is the process's table: the built-in
+//! methods plus those added by [`register_method`] (the neural `udc` by
+//! [`register_torch_methods`], feature `torch`); [`solve`] looks
 //! [`SolveParams::method`] up in it (an unknown name is an error listing the
-//! registered ones). [`Registry`] adds pipelines at run time.
+//! registered ones). [`Registry`] is a local copy that takes more pipelines.
 //!
 //! ```
 //! use duality_combopt::tsp::{methods, solve, Instance, SolveParams};
@@ -37,6 +39,7 @@ mod two_h_opt;
 mod udc;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError, RwLock};
 
 use duality_core::config::Validate;
 use duality_core::{Error, Result};
@@ -148,19 +151,64 @@ static METHODS: &[Pipeline] = &[
         &GreedyBuilder,
         &[&TwoHOptImprover],
     ),
-    #[cfg(feature = "torch")]
-    Pipeline::new(
-        "udc",
-        "UDC: neural divide (AGNN policy on the k-NN graph, shipped or --udc-model checkpoint), then the dcr improver",
-        &UdcBuilder,
-        &[&DcrImprover],
-    )
-    .seeded(),
 ];
 
-/// Every built-in method, in report order (what `duality tsp methods` lists).
+/// The methods of this process: [`METHODS`] plus those added by
+/// [`register_method`], in report order. Each registration stores a new
+/// leaked slice (a handful per process), so [`methods`] hands out
+/// `&'static` slices without holding the lock.
+static REGISTERED: RwLock<&'static [Pipeline]> = RwLock::new(METHODS);
+
+/// Every method of this process, in report order (what `duality tsp
+/// methods` lists): the built-in, torch-free table, then those added by
+/// [`register_method`] (e.g. `udc` by [`register_torch_methods`]).
+///
+/// The neural methods are registered at run time rather than listed in the
+/// static table so that a binary which never calls
+/// [`register_torch_methods`] never reaches libtorch, even when this crate
+/// is compiled with its `torch` feature (a workspace build with unified
+/// features): the linker then drops `libtorch_cpu.so` from its `DT_NEEDED`
+/// and start-up does not load it (issue #26, `crates/cli/README.md`).
 pub fn methods() -> &'static [Pipeline] {
-    METHODS
+    *REGISTERED.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Adds `pipeline` to this process's methods ([`methods`], [`solve`],
+/// [`Registry::builtin`]). Fails, changing nothing, when its name or an
+/// alias is already taken.
+pub fn register_method(pipeline: Pipeline) -> Result<()> {
+    // One writer at a time: the copy below is read, extended and stored
+    // without another registration in between.
+    static WRITER: Mutex<()> = Mutex::new(());
+    let _writer = WRITER.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut registry = Registry::builtin();
+    registry.register(pipeline)?;
+    let all: &'static [Pipeline] = Box::leak(registry.pipelines().to_vec().into_boxed_slice());
+    *REGISTERED.write().unwrap_or_else(PoisonError::into_inner) = all;
+    Ok(())
+}
+
+/// The neural method `udc` (UDC, Zheng et al. 2024: the AGNN divide policy,
+/// then the dcr improver).
+#[cfg(feature = "torch")]
+const UDC: Pipeline = Pipeline::new(
+    "udc",
+    "UDC: neural divide (AGNN policy on the k-NN graph, shipped or --udc-model checkpoint), then the dcr improver",
+    &UdcBuilder,
+    &[&DcrImprover],
+)
+.seeded();
+
+/// Registers the methods that need libtorch (`udc`) with this process's
+/// [`methods`]; calling it again changes nothing. Call it where they are
+/// wanted (the `duality-torch` binary, bench experiments, tests); a binary
+/// that never calls it does not link libtorch through this module.
+#[cfg(feature = "torch")]
+pub fn register_torch_methods() {
+    // Only the name check can fail, and only on a second call.
+    if !methods().iter().any(|m| m.answers_to(UDC.name())) {
+        let _ = register_method(UDC);
+    }
 }
 
 /// Options of [`solve`]: the method's name plus the settings its stages
@@ -295,11 +343,11 @@ pub struct Solution {
     pub seconds: f64,
 }
 
-/// Solves `instance` with the built-in method named by
-/// [`SolveParams::method`]. Fails on an unknown name (listing the
+/// Solves `instance` with the method (built-in or registered, [`methods`])
+/// named by [`SolveParams::method`]. Fails on an unknown name (listing the
 /// registered ones) or invalid parameters (naming the field).
 pub fn solve(instance: &Instance, params: &SolveParams) -> Result<Solution> {
-    pipeline::find(METHODS, params.method())?.run(instance, params)
+    pipeline::find(methods(), params.method())?.run(instance, params)
 }
 
 /// Relative gap `(length - optimum) / optimum` in percent.
@@ -422,6 +470,35 @@ mod tests {
 
     fn toml_like(method: &str) -> SolveParams {
         serde_json::from_value(serde_json::json!({ "method": method, "seed": 3 })).unwrap()
+    }
+
+    #[test]
+    fn registered_methods_are_listed_and_solved_and_names_stay_unique() {
+        const SFC: Pipeline = Pipeline::new(
+            "test-sfc-2opt",
+            "space-filling curve, then 2-opt (registered by a test)",
+            &SpaceFillingCurveBuilder,
+            &[&LocalSearchImprover(TwoOpt)],
+        );
+        let before = methods().len();
+        register_method(SFC).unwrap();
+        assert_eq!(methods().len(), before + 1);
+        assert!(Registry::builtin().get("test-sfc-2opt").is_ok());
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2);
+        let inst = Instance::random_uniform(50, &mut rng).unwrap();
+        assert_eq!(
+            solve(&inst, &SolveParams::new("test-sfc-2opt"))
+                .unwrap()
+                .tour
+                .len(),
+            50
+        );
+        let e = register_method(SFC).unwrap_err().to_string();
+        assert!(e.contains("test-sfc-2opt"), "{e}");
+        let e = register_method(Pipeline::new("or2opt", "dup", &GreedyBuilder, &[])).unwrap_err();
+        assert!(e.to_string().contains("or2opt"), "{e}");
+        assert_eq!(methods().len(), before + 1);
+        assert!(METHODS.iter().all(|m| m.name() != "udc"));
     }
 
     #[test]

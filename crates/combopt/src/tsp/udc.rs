@@ -1151,6 +1151,7 @@ mod tests {
             assert_eq!(policy.config(), &UdcConfig::default());
             policy.divide(&inst, 0).unwrap().check_for(&inst).unwrap();
         }
+        super::super::register_torch_methods();
         let sol = super::super::solve(&inst, &super::super::SolveParams::new("udc")).unwrap();
         sol.tour.check_for(&inst).unwrap();
     }
