@@ -357,6 +357,24 @@ pub fn branch_and_bound_observed(
     params: &BnbParams,
     observe: &mut dyn FnMut(&NodeEvent<'_>),
 ) -> Result<BnbResult> {
+    branch_and_bound_traced(p, rule, params, observe, &mut |_, _| {})
+}
+
+/// [`branch_and_bound_observed`] also calling `visit(node, parent)` for
+/// every processed node (every node counted in [`BnbResult::nodes`]; the
+/// root's parent is itself), so the search tree can be rebuilt (the
+/// revived trajectories of `milp::revived` need every node's subtree
+/// size, leaves included).
+///
+/// # Errors
+/// As [`branch_and_bound`].
+pub fn branch_and_bound_traced(
+    p: &Milp,
+    rule: &mut dyn BranchingRule,
+    params: &BnbParams,
+    observe: &mut dyn FnMut(&NodeEvent<'_>),
+    visit: &mut dyn FnMut(u64, u64),
+) -> Result<BnbResult> {
     let start = Instant::now();
     if params.time_limit.is_some_and(|t| t.is_nan() || t < 0.0) {
         return Err(Error::invalid(
@@ -440,6 +458,7 @@ pub fn branch_and_bound_observed(
             break;
         }
         res.nodes += 1;
+        visit(node.id, node.parent);
         res.max_depth = res.max_depth.max(node.depth);
         if params.propagate {
             match propagate(p, &mut node.lb, &mut node.ub, 5) {

@@ -11,10 +11,13 @@
 //! softmax over the candidates' scores. The sizes are ours (hidden 32 to
 //! train in seconds on 2 cores; they use 64).
 //!
-//! ReviBranch's RL stage (revived trajectories and importance-weighted
-//! reward redistribution) is not implemented: only the abstract is
-//! available and no code was found (see docs/combopt.md).
+//! The RL stage ([`train_rl`]) fine-tunes an imitation-trained policy by
+//! REINFORCE with a baseline on branch-and-bound episodes, learning from
+//! the revived trajectories and redistributed tree-size rewards of
+//! [`super::revived`] (ReviBranch, Wang et al. 2025, as far as its abstract
+//! states; no code by the authors was found, see docs/combopt.md).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use duality_core::tensor::default_device;
@@ -303,6 +306,249 @@ pub fn train_imitation(
     Ok((policy, report))
 }
 
+/// RL fine-tuning parameters ([`train_rl`]).
+#[derive(Debug, Clone)]
+pub struct RlParams {
+    /// Policy-gradient steps; each samples `rollouts` episodes per instance.
+    pub iterations: usize,
+    /// Episodes per instance and iteration (at least 2: the baseline
+    /// compares an instance's episodes).
+    pub rollouts: usize,
+    /// Adam learning rate.
+    pub lr: f64,
+    /// Discount of the redistributed rewards along a trajectory, in `(0, 1]`.
+    pub gamma: f64,
+    /// Node limit of a training episode.
+    pub max_nodes: u64,
+    /// Seed of the action sampling.
+    pub seed: u64,
+}
+
+/// What the RL stage did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RlReport {
+    /// Episodes sampled.
+    pub episodes: usize,
+    /// Branching decisions learned from.
+    pub decisions: usize,
+    /// Revived trajectories they formed.
+    pub trajectories: usize,
+    /// Mean nodes of the episodes of the first iteration.
+    pub first_nodes: f64,
+    /// Mean nodes of the episodes of the last iteration.
+    pub last_nodes: f64,
+}
+
+/// The sampling rule of a training episode: a candidate drawn from the
+/// policy's softmax; each decision's graph state is kept (the "revived"
+/// state of its transition).
+struct Sampling<'a> {
+    policy: &'a GnnPolicy,
+    rng: duality_core::seed::DualityRng,
+    taken: Vec<(GraphFeatures, usize)>,
+}
+
+impl BranchingRule for Sampling<'_> {
+    fn name(&self) -> &str {
+        "gnn-sampling"
+    }
+    fn select(&mut self, s: &mut BranchState<'_>) -> Result<usize> {
+        let g = graph_features(s.problem, s.lp, s.candidates);
+        let logits = tch::no_grad(|| self.policy.logits(&g))
+            .to_kind(Kind::Double)
+            .to_device(Device::Cpu);
+        let v: Vec<f64> = Vec::<f64>::try_from(&logits).map_err(|e| Error::Torch(e.to_string()))?;
+        let top = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = v.iter().map(|x| (x - top).exp()).collect();
+        let total: f64 = w.iter().sum();
+        let mut u = rand::Rng::random::<f64>(&mut self.rng) * total;
+        let mut pick = w.len() - 1;
+        for (k, wk) in w.iter().enumerate() {
+            if u < *wk {
+                pick = k;
+                break;
+            }
+            u -= wk;
+        }
+        self.taken.push((g, pick));
+        Ok(pick)
+    }
+}
+
+/// One decision of a training episode: its graph state, the action, the
+/// tree depth and the return-to-go of its revived trajectory.
+struct Decision {
+    graph: GraphFeatures,
+    chosen: usize,
+    depth: usize,
+    ret: f64,
+}
+
+/// Samples one episode on `p` and returns `(nodes, decisions, trajectories)`.
+fn episode(
+    policy: &GnnPolicy,
+    p: &super::Milp,
+    rp: &RlParams,
+    rng: duality_core::seed::DualityRng,
+) -> Result<(u64, Vec<Decision>, usize)> {
+    let mut rule = Sampling {
+        policy,
+        rng,
+        taken: Vec::new(),
+    };
+    let mut nodes = Vec::new();
+    let mut visits = Vec::new();
+    let bp = super::BnbParams {
+        max_nodes: rp.max_nodes,
+        ..super::BnbParams::default()
+    };
+    let r = super::branch_and_bound_traced(
+        p,
+        &mut rule,
+        &bp,
+        &mut |e| nodes.push((e.node, e.depth)),
+        &mut |n, par| visits.push((n, par)),
+    )?;
+    let ids: Vec<u64> = nodes.iter().map(|n| n.0).collect();
+    let trajectories = super::revived::revived_trajectories(&visits, &ids, rp.gamma)?;
+    let mut ret = vec![0.0; ids.len()];
+    for t in &trajectories {
+        for s in &t.steps {
+            ret[s.decision] = s.ret;
+        }
+    }
+    let decisions = rule
+        .taken
+        .into_iter()
+        .zip(nodes)
+        .zip(ret)
+        .map(|(((graph, chosen), (_, depth)), ret)| Decision {
+            graph,
+            chosen,
+            depth,
+            ret,
+        })
+        .collect();
+    Ok((r.nodes, decisions, trajectories.len()))
+}
+
+/// ReviBranch's RL stage as far as its abstract states: fine-tunes
+/// `policy` by REINFORCE with a baseline (Williams 1992) on
+/// branch-and-bound episodes of `instances`, the reward being the tree-size
+/// signal redistributed over revived trajectories
+/// ([`super::revived::revived_trajectories`]).
+///
+/// The learner is ours: a third-party summary of the paper describes DQN
+/// with a replay buffer and a decoder over each revived sequence (action
+/// embeddings plus positional encodings), which neither the abstract nor
+/// any code available here specifies; REINFORCE on the imitation policy
+/// keeps the same GCNN (so `rl` differs from `gnn` only by this stage) and
+/// uses the redistributed returns directly.
+///
+/// Each iteration samples `rollouts` episodes per instance (actions drawn
+/// from the policy's softmax over the candidates), turns every episode's
+/// tree into revived trajectories, and gives each decision its
+/// return-to-go `G` (minus the size of the subtree it caused when
+/// `gamma = 1`). The baseline of a decision is the mean return of the
+/// instance's other decisions at the same tree depth over the iteration's
+/// episodes (leave-one-out; advantage 0 when it has none); advantages are
+/// divided by their root mean square over the iteration; one Adam step
+/// on `-mean(A log pi(a | s))`, the log-probabilities recomputed from the
+/// stored graph states.
+///
+/// # Errors
+/// No instances, a zero iteration count, fewer than 2 rollouts, a bad
+/// learning rate or discount, and the errors of branch-and-bound or torch.
+pub fn train_rl(
+    policy: GnnPolicy,
+    instances: &[super::Milp],
+    rp: &RlParams,
+) -> Result<(GnnPolicy, RlReport)> {
+    if instances.is_empty() {
+        return Err(Error::Empty {
+            what: "RL training instances".into(),
+            min: 1,
+        });
+    }
+    if rp.iterations == 0
+        || rp.rollouts < 2
+        || !(rp.lr > 0.0 && rp.lr.is_finite())
+        || !(rp.gamma > 0.0 && rp.gamma <= 1.0)
+    {
+        return Err(Error::invalid(
+            "RL iterations, rollouts, lr, gamma",
+            format!(
+                "{}, {}, {}, {}",
+                rp.iterations, rp.rollouts, rp.lr, rp.gamma
+            ),
+            "iterations >= 1, rollouts >= 2, 0 < lr < inf, 0 < gamma <= 1",
+        ));
+    }
+    let mut opt = nn::Adam::default()
+        .build(&policy.vs, rp.lr)
+        .map_err(|e| Error::Torch(e.to_string()))?;
+    let seeder = duality_core::seed::Seeder::new(rp.seed);
+    let mut report = RlReport {
+        episodes: 0,
+        decisions: 0,
+        trajectories: 0,
+        first_nodes: f64::NAN,
+        last_nodes: f64::NAN,
+    };
+    for it in 0..rp.iterations {
+        let mut batch: Vec<(Decision, f64)> = Vec::new();
+        let mut node_sum = 0u64;
+        for (k, inst) in instances.iter().enumerate() {
+            let mut decisions = Vec::new();
+            for r in 0..rp.rollouts {
+                let rng = seeder.child(it as u64).child(k as u64).rng(r as u64);
+                let (nodes, d, t) = episode(&policy, inst, rp, rng)?;
+                node_sum += nodes;
+                report.episodes += 1;
+                report.trajectories += t;
+                decisions.extend(d);
+            }
+            // Leave-one-out baseline per tree depth.
+            let mut by_depth: BTreeMap<usize, (f64, usize)> = BTreeMap::new();
+            for d in &decisions {
+                let e = by_depth.entry(d.depth).or_insert((0.0, 0));
+                e.0 += d.ret;
+                e.1 += 1;
+            }
+            for d in decisions {
+                let (sum, count) = by_depth[&d.depth];
+                let adv = if count > 1 {
+                    d.ret - (sum - d.ret) / (count - 1) as f64
+                } else {
+                    0.0
+                };
+                batch.push((d, adv));
+            }
+        }
+        let mean_nodes = node_sum as f64 / (instances.len() * rp.rollouts) as f64;
+        if it == 0 {
+            report.first_nodes = mean_nodes;
+        }
+        report.last_nodes = mean_nodes;
+        report.decisions += batch.len();
+        let n = batch.len() as f64;
+        let sd = (batch.iter().map(|b| b.1 * b.1).sum::<f64>() / n.max(1.0)).sqrt();
+        if batch.is_empty() || sd <= 1e-12 {
+            continue;
+        }
+        let terms: Vec<Tensor> = batch
+            .iter()
+            .map(|(d, adv)| {
+                let lp = policy.logits(&d.graph).log_softmax(0, Kind::Float);
+                lp.get(d.chosen as i64) * (-adv / sd)
+            })
+            .collect();
+        let loss = Tensor::stack(&terms, 0).mean(Kind::Float);
+        opt.backward_step(&loss);
+    }
+    Ok((policy, report))
+}
+
 /// The learned rule: branch on the policy's highest-scoring candidate.
 #[derive(Debug)]
 pub struct Learned {
@@ -360,5 +606,44 @@ mod tests {
         let g = &samples[0].graph;
         assert_eq!(again.choose(g).unwrap(), rule.policy.choose(g).unwrap());
         std::fs::remove_dir_all(&dir).ok();
+    }
+
+    #[test]
+    fn rl_stage_runs_and_is_deterministic() {
+        let insts: Vec<_> = (0..2)
+            .map(|k| generators::generate("auction", 12, &mut Seeder::new(6).rng(k)).unwrap())
+            .collect();
+        let rp = RlParams {
+            iterations: 2,
+            rollouts: 2,
+            lr: 1e-3,
+            gamma: 1.0,
+            max_nodes: 200,
+            seed: 3,
+        };
+        let run = || train_rl(GnnPolicy::new(1).unwrap(), &insts, &rp).unwrap();
+        let (p1, r1) = run();
+        let (p2, r2) = run();
+        assert_eq!(r1.episodes, 8);
+        assert!(r1.decisions > 0 && r1.trajectories > 0, "{r1:?}");
+        assert_eq!(
+            (r1.decisions, r1.trajectories, r1.first_nodes, r1.last_nodes),
+            (r2.decisions, r2.trajectories, r2.first_nodes, r2.last_nodes)
+        );
+        let w = |p: &GnnPolicy| -> Vec<f64> {
+            p.vs.trainable_variables()
+                .iter()
+                .map(|t| t.abs().sum(Kind::Double).double_value(&[]))
+                .collect()
+        };
+        assert_eq!(w(&p1), w(&p2));
+        // The RL step moved the weights away from the initialisation.
+        assert_ne!(w(&p1), w(&GnnPolicy::new(1).unwrap()));
+        let bad = RlParams {
+            rollouts: 1,
+            ..rp.clone()
+        };
+        assert!(train_rl(GnnPolicy::new(1).unwrap(), &insts, &bad).is_err());
+        assert!(train_rl(GnnPolicy::new(1).unwrap(), &[], &rp).is_err());
     }
 }

@@ -12,7 +12,9 @@
 //!   reliability;
 //! - [`features`]: bipartite-graph node features and strong-branching
 //!   sample collection; [`gnn`] (feature `torch`): the learned GCNN policy
-//!   trained by imitation of strong branching;
+//!   trained by imitation of strong branching, then fine-tuned by
+//!   REINFORCE on [`revived`] trajectories (ReviBranch's RL stage, as far
+//!   as its abstract states);
 //! - [`mps`]: MPS reading and writing; [`lpfile`]: CPLEX LP reading (a
 //!   subset);
 //! - [`generators`]: set cover, combinatorial auctions, capacitated facility
@@ -40,10 +42,11 @@ pub mod lp;
 pub mod lpfile;
 pub mod mps;
 pub mod problem;
+pub mod revived;
 
 pub use bnb::{
-    branch_and_bound, branch_and_bound_observed, propagate, BnbParams, BnbResult, NodeEvent,
-    NodeSelection, Termination,
+    branch_and_bound, branch_and_bound_observed, branch_and_bound_traced, propagate, BnbParams,
+    BnbResult, NodeEvent, NodeSelection, Termination,
 };
 pub use branching::{
     BranchState, BranchingRegistry, BranchingRule, Candidate, Pseudocosts, RuleOptions,
