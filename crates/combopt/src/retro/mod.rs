@@ -32,12 +32,16 @@
 //!   cost network alone, trained on solvable molecules only, as Retro*'s
 //!   value is trained on molecules of known routes.
 //!
-//! What this does not do: PDVN's main loop fine-tunes a single-step
-//! reaction model by RL from MCTS planning data; here the reactions of a
-//! molecule are given by the graph (the "single-step model" is exact), and
-//! the two value networks are fitted offline to exact labels of separate
-//! training graphs (the labels PDVN's planning phase estimates, their Eq.
-//! 4/7).
+//! PDVN's planning-based RL of the two value networks runs after that fit
+//! (`value::plan_and_fine_tune`: planning episodes with the current values,
+//! targets from each search tree, [`AndOrTree::planning_labels`]).
+//!
+//! What this does not do: PDVN's main loop also fine-tunes the single-step
+//! reaction model by RL from the planning data, and plans with an MCTS;
+//! here the reactions of a molecule are given by the graph (the
+//! "single-step model" is exact), the planner is Retro*, and the two value
+//! networks start from a supervised fit to exact labels of separate
+//! training graphs (the labels PDVN's planning phase estimates).
 
 #[cfg(feature = "experiments")]
 pub mod experiment;
@@ -635,6 +639,88 @@ pub fn search(
     value: &dyn MoleculeValue,
     p: &SearchParams,
 ) -> Result<SearchResult> {
+    search_tree(graph, target, value, p).map(|(r, _)| r)
+}
+
+/// One molecule's targets from a planning episode (PDVN's planning phase,
+/// Liu et al. 2023; followed from the authors' `final_backup` and
+/// `generate_training_data` in `retro_star/alg/online_mcts.py`,
+/// github.com/DiXue98/PDVN).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PlanLabel {
+    /// The molecule.
+    pub mol: usize,
+    /// Synthesizability target: 1 if solved in the search tree, 0 for a
+    /// dead end (a molecule with no reaction: the authors' invalid
+    /// expansion, `prior_target = 0`), else `0.8 p(m)`: the authors'
+    /// `prior_target = R * 0.8`, where `R` is MCTS's visit-averaged
+    /// backed-up synthesizability; Retro* keeps no visit counts, so `p(m)`
+    /// is the molecule's current prediction (the authors' `R` of a node
+    /// just expanded).
+    pub syn: f64,
+    /// Cost target (solved molecules only): the cheapest route found in
+    /// the tree below it (reaction cost plus the reactants' targets, the
+    /// authors' `value_target`).
+    pub cost: Option<f64>,
+}
+
+impl AndOrTree {
+    /// PDVN's training targets from this search tree: one label per
+    /// expanded molecule node that is not a building block (dead ends
+    /// included; unexpanded leaves and building blocks give none, as in the
+    /// authors' `generate_training_data`; a molecule met at several tree
+    /// nodes is labelled at each, as there). `prior(m)` is the current
+    /// synthesizability prediction of `m`.
+    pub fn planning_labels(&self, prior: &dyn Fn(usize) -> f64) -> Vec<PlanLabel> {
+        let mut out = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let Node::Mol {
+                mol,
+                children,
+                expanded: true,
+                ..
+            } = n
+            else {
+                continue;
+            };
+            if children.is_empty() {
+                if self.solved[i] {
+                    continue; // a building block
+                }
+                out.push(PlanLabel {
+                    mol: *mol,
+                    syn: 0.0,
+                    cost: None,
+                });
+            } else if self.solved[i] {
+                out.push(PlanLabel {
+                    mol: *mol,
+                    syn: 1.0,
+                    cost: Some(self.solved_cost[i]),
+                });
+            } else {
+                out.push(PlanLabel {
+                    mol: *mol,
+                    syn: 0.8 * prior(*mol).clamp(0.0, 1.0),
+                    cost: None,
+                });
+            }
+        }
+        out
+    }
+}
+
+/// [`search`], also returning the final search tree (for PDVN's planning
+/// targets, [`AndOrTree::planning_labels`]).
+///
+/// # Errors
+/// A target out of range or a zero expansion budget.
+pub fn search_tree(
+    graph: &ReactionGraph,
+    target: usize,
+    value: &dyn MoleculeValue,
+    p: &SearchParams,
+) -> Result<(SearchResult, AndOrTree)> {
     if target >= graph.len() {
         return Err(Error::invalid(
             "target",
@@ -692,13 +778,16 @@ pub fn search(
             first = Some(expansions);
         }
     }
-    Ok(SearchResult {
-        solved: tree.solved[0],
-        first_solution_at: first,
-        expansions,
-        route_cost: tree.best_route_cost(),
-        tree_nodes: tree.len(),
-    })
+    Ok((
+        SearchResult {
+            solved: tree.solved[0],
+            first_solution_at: first,
+            expansions,
+            route_cost: tree.best_route_cost(),
+            tree_nodes: tree.len(),
+        },
+        tree,
+    ))
 }
 
 /// The minimum route cost of `target` by brute force: every AND-OR route
@@ -811,6 +900,73 @@ mod tests {
                 .is_err()
         );
         assert!(ReactionGraph::from_reactions(vec![vec![rx(&[7], 1.0)]], &[]).is_err());
+    }
+
+    #[test]
+    fn planning_labels_follow_pdvn_targets() {
+        let g = hand();
+        let v = ZeroValue;
+        let mut t = AndOrTree::new(&g, 0, &v);
+        t.expand(&g, 0, &v);
+        t.expand(&g, 5, &v);
+        // After two expansions: target expanded, unsolved; 5 a dead end.
+        let l = t.planning_labels(&|_| 0.5);
+        assert_eq!(
+            l,
+            vec![
+                PlanLabel {
+                    mol: 0,
+                    syn: 0.4,
+                    cost: None
+                },
+                PlanLabel {
+                    mol: 5,
+                    syn: 0.0,
+                    cost: None
+                },
+            ]
+        );
+        t.expand(&g, 2, &v);
+        t.expand(&g, 3, &v);
+        let l = t.planning_labels(&|_| 0.5);
+        let of = |m: usize| l.iter().find(|x| x.mol == m).cloned().unwrap();
+        assert_eq!(of(0).syn, 1.0);
+        assert_eq!(of(0).cost, Some(4.0));
+        assert_eq!(of(1).cost, Some(2.0));
+        assert_eq!(of(2).cost, Some(1.0));
+        // Building blocks and unexpanded leaves give no label.
+        assert!(l.iter().all(|x| x.mol != 3 && x.mol != 4));
+        let (r, tree) = search_tree(
+            &g,
+            0,
+            &v,
+            &SearchParams {
+                max_expansions: 10,
+                strategy: Strategy::RetroStar,
+                stop: Stop::FirstSolution,
+            },
+        )
+        .unwrap();
+        assert!(r.solved);
+        assert_eq!(tree.len(), r.tree_nodes);
+        // A molecule whose only reaction needs a dead end has children but
+        // no route: 0.8 p, not 0 (only a molecule with no reaction is 0).
+        // 0 <- {1} (1.0); 1 <- {2} (1.0); 2 a dead end; no building block
+        // is reached.
+        let g = ReactionGraph::from_reactions(
+            vec![vec![rx(&[1], 1.0)], vec![rx(&[2], 1.0)], vec![], vec![]],
+            &[3],
+        )
+        .unwrap();
+        let mut t = AndOrTree::new(&g, 0, &v);
+        t.expand(&g, 0, &v);
+        t.expand(&g, 2, &v);
+        t.expand(&g, 4, &v);
+        let l = t.planning_labels(&|m| [0.5, 0.25, 0.9, 1.0][m]);
+        assert_eq!(
+            l.iter().map(|x| (x.mol, x.syn, x.cost)).collect::<Vec<_>>(),
+            vec![(0, 0.4, None), (1, 0.2, None), (2, 0.0, None)]
+        );
     }
 
     #[test]
