@@ -38,11 +38,15 @@
 //! Huang & Zhang's configuration LP (by column generation with exact
 //! pricing, certified by a feasible dual solution);
 //! [`OnlineAlgorithm::benchmark`] names the one each guarantee refers to.
-//! Goyal & Udwani's path-based LP is not computed: Ranking is compared with
-//! the configuration LP, which the 2023 follow-up (Huang, Jiang, Shu, Zhang,
-//! "Online matching with stochastic rewards: advanced analyses using
-//! configuration linear programs") uses for both Ranking and Stochastic
-//! Balance.
+//! [`path_lp_bound`] computes Goyal & Udwani's path-based LP for one
+//! arrival order (column generation with exact dynamic-programming pricing,
+//! certified by a feasible dual solution), Ranking's benchmark. Only the
+//! paper's abstracts were reachable (arXiv 1905.12778, Operations Research
+//! 71(2), 2023): the LP written in [`path_lp_bound`] is the path-based
+//! program as the abstract describes it (a relaxation of adaptive offline
+//! algorithms that know the arrival sequence and the probabilities but not
+//! the outcomes), reconstructed here and checked by the tests against the
+//! clairvoyant adaptive optimum, the configuration and the budget LP.
 
 use duality_core::seed::Seeder;
 use duality_core::{Error, Result};
@@ -154,23 +158,21 @@ impl OnlineAlgorithm {
     /// (module docs): the budget LP for Greedy (1/2) and Balance (0.567,
     /// Mehta & Panigrahi 2012); the configuration LP for Stochastic Balance
     /// (0.576 equal / 0.572 unequal vanishing probabilities, Huang & Zhang
-    /// 2020) and for Ranking (its own benchmark, Goyal & Udwani's path-based
-    /// LP, is not computed; the configuration LP is the one the 2023
-    /// configuration-LP analyses use).
+    /// 2020); Goyal & Udwani's path-based LP for Ranking (`1 - 1/e` for
+    /// factorised probabilities).
     pub fn benchmark(self) -> Benchmark {
         match self {
             OnlineAlgorithm::Greedy | OnlineAlgorithm::Balance => Benchmark::BudgetLp,
-            OnlineAlgorithm::Ranking | OnlineAlgorithm::StochasticBalance => {
-                Benchmark::ConfigurationLp
-            }
+            OnlineAlgorithm::StochasticBalance => Benchmark::ConfigurationLp,
+            OnlineAlgorithm::Ranking => Benchmark::PathLp,
         }
     }
 
     /// The proven worst-case competitive ratio for equal vanishing success
     /// probabilities against [`OnlineAlgorithm::benchmark`] (Greedy 1/2,
     /// Balance 0.567, Stochastic Balance 0.576; Ranking: `1 - 1/e` is
-    /// Goyal & Udwani's ratio for factorised probabilities against the
-    /// path-based LP, reported for orientation only).
+    /// Goyal & Udwani's ratio for factorised probabilities, equal ones
+    /// included, against the path-based LP).
     pub fn proven_ratio(self) -> f64 {
         match self {
             OnlineAlgorithm::Greedy => 0.5,
@@ -192,6 +194,9 @@ pub enum Benchmark {
     /// Huang & Zhang's configuration LP ([`configuration_lp_bound`]); never
     /// above the budget LP.
     ConfigurationLp,
+    /// Goyal & Udwani's path-based LP for the arrival order
+    /// ([`path_lp_bound`]); between the configuration and the budget LP.
+    PathLp,
 }
 
 impl std::fmt::Display for Benchmark {
@@ -199,6 +204,7 @@ impl std::fmt::Display for Benchmark {
         f.write_str(match self {
             Benchmark::BudgetLp => "budget-lp",
             Benchmark::ConfigurationLp => "configuration-lp",
+            Benchmark::PathLp => "path-lp",
         })
     }
 }
@@ -601,6 +607,343 @@ fn configuration_lp_column_generation(
     })
 }
 
+/// Goyal & Udwani's path-based LP bound of an instance for one arrival
+/// order, with how it was found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathLpBound {
+    /// The certified upper bound: the objective of a feasible solution of
+    /// the path-based LP's dual (valid whatever the LP tolerances).
+    pub value: f64,
+    /// The objective of the primal solution found (the restricted master
+    /// LP's optimum, or the compact LP's): a lower bound on the LP's
+    /// optimum up to the simplex tolerances; it meets `value` when the
+    /// solve converged.
+    pub primal: f64,
+    /// Columns: (offline vertex, path of online vertices) generated, or
+    /// the edge variables when the compact formulation was solved.
+    pub columns: usize,
+    /// Column-generation rounds (0: the compact formulation, one solve).
+    pub rounds: usize,
+}
+
+/// Exact pricing of the path-based LP for one offline vertex `u`: its
+/// neighbours `(v, p_uv)` in arrival order and the online rows' duals
+/// `alpha`. A path `gamma` (neighbours in arrival order) earns
+/// `sum_k s_k p_k` (`s_k = prod_{l<k} (1 - p_l)`, the chance that `u` is
+/// still unmatched when the `k`-th is tried: the sum is
+/// `1 - prod (1 - p)`) and costs `sum_k s_k alpha_k` in the online rows, so
+/// its reduced profit `sum_k s_k (p_k - alpha_k)` is linear in the
+/// survival: from position `k` with survival `s`, the best rest is
+/// `s V_k`, `V_k = max(V_{k+1}, (p_k - alpha_k) + (1 - p_k) V_{k+1})`,
+/// `V_m = 0`. Because the rest scales with `s > 0`, whether to take the
+/// `k`-th neighbour does not depend on the earlier choices, so one forward
+/// pass rebuilds an optimal path. Returns `V_0` (at least 0: the empty
+/// path) and a path attaining it as positions in `neighbours` (ties: skip;
+/// the path stops after a sure success, `p = 1`, since nothing after it can
+/// be tried).
+fn price_path(neighbours: &[(usize, f64)], alpha: &[f64]) -> (f64, Vec<usize>) {
+    let m = neighbours.len();
+    let mut best = vec![0.0; m + 1];
+    for k in (0..m).rev() {
+        let (v, p) = neighbours[k];
+        let take = (p - alpha[v]) + (1.0 - p) * best[k + 1];
+        best[k] = take.max(best[k + 1]);
+    }
+    let mut path = Vec::new();
+    for (k, &(v, p)) in neighbours.iter().enumerate() {
+        let take = (p - alpha[v]) + (1.0 - p) * best[k + 1];
+        if take > best[k + 1] {
+            path.push(k);
+            if p >= 1.0 {
+                break;
+            }
+        }
+    }
+    (best[0], path)
+}
+
+/// Checks that `order` is a permutation of `0..n_on`, naming the first bad
+/// entry.
+fn check_order(order: &[usize], n_on: usize) -> Result<()> {
+    if order.len() != n_on {
+        return Err(Error::invalid(
+            "arrival order length",
+            order.len(),
+            format!("{n_on} (a permutation of the online vertices)"),
+        ));
+    }
+    let mut seen = vec![false; n_on];
+    for (i, &v) in order.iter().enumerate() {
+        if v >= n_on || std::mem::replace(&mut seen[v], true) {
+            return Err(Error::invalid(
+                format!("arrival order[{i}]"),
+                v,
+                format!("an online vertex in 0..{n_on} not already in the order (a permutation)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Goyal & Udwani's path-based LP ("Online matching with stochastic
+/// rewards: optimal competitive ratio via path based formulation", EC 2020 /
+/// Operations Research 71(2), 2023; only the abstracts were reachable, so
+/// the program below is reconstructed from them, not copied from the
+/// paper's text): for a fixed arrival order, a
+/// variable `x_u(gamma)` for every offline vertex `u` and path `gamma` (an
+/// arrival-ordered sequence of its neighbours: the arrivals a clairvoyant
+/// adaptive offline algorithm would try on `u` if every try on `u` failed),
+///
+/// `max sum_{u, gamma} x_u(gamma) (1 - prod_{v in gamma} (1 - p_uv))`
+/// subject to `sum_gamma x_u(gamma) <= 1` per offline vertex and
+/// `sum_{u, gamma contains v} x_u(gamma) prod_{v' before v in gamma}
+/// (1 - p_uv') <= 1` per online vertex `v` (the chance that `v` is tried on
+/// `u` at all: `u` failed every earlier try of its path).
+///
+/// It bounds the expected reward of every offline algorithm that knows the
+/// graph, the probabilities and the arrival order but learns an outcome only
+/// when it tries an edge: let `x_u(gamma)` be the chance that `gamma` is
+/// the sequence the algorithm would try on `u` were `u`'s own tries all to
+/// fail (it depends on every other coin, not on `u`'s), then `u` is tried on
+/// the prefix of `gamma` up to its first success, which gives the objective
+/// and the online rows (each arrival is tried at most once). Goyal &
+/// Udwani prove Ranking (perturbed greedy, `p_uv (1 - e^{y_u - 1})`)
+/// `1 - 1/e` competitive against such adaptive offline algorithms when
+/// `p_uv = p_u p_v` factorises (equal probabilities included), by a
+/// primal-dual argument on their path-based program. It lies between the
+/// configuration LP ([`configuration_lp_bound`]: any configuration is a
+/// path with the products dropped from the online rows, which only makes
+/// them tighter) and the budget LP ([`lp_upper_bound`]: the chances
+/// `y_uv` that `v` is tried on `u` satisfy its rows).
+///
+/// Equivalently (derived here, checked against the enumeration of all
+/// paths in the tests): with `z_uv` the chance that `v` is tried on `u`,
+/// `max sum p_uv z_uv` subject to `sum_u z_uv <= 1` per online vertex and
+/// `z_uv + sum_{v' before v} p_uv' z_uv' <= 1` per edge (`v` is tried on
+/// `u` only if `u` is still unmatched); trying each `v` with probability
+/// `z_uv / (1 - sum_{v' before v} p_uv' z_uv')` while `u` is unmatched
+/// realises any such `z` by a distribution over paths, so the per-vertex
+/// polytopes of the second rows have the paths as vertices.
+///
+/// Two solvers, both on the crate's bounded dual simplex
+/// ([`crate::milp::DualSimplex`], a dense tableau): the compact LP in one
+/// solve while its tableau is small (at most 2^20 entries: the bench's
+/// random and quick instances), else column generation over paths (one
+/// row per offline and online vertex, whatever the degrees): the master
+/// starts from each offline vertex's full neighbourhood; the online rows'
+/// duals `alpha` price paths exactly by a dynamic program over the
+/// arrivals (`price_path`, linear in the degree, any probabilities) until
+/// no path has positive reduced profit. Either way the returned `value` is
+/// the dual objective `sum_v alpha_v + sum_u max(0, max_gamma reduced
+/// profit)` of the online duals found, feasible for the full dual, so a
+/// valid upper bound by weak duality even if the LP is solved inexactly.
+///
+/// `order` lists the online vertices in arrival order (a permutation of
+/// `0..online`). Two edges between the same pair count as one with the
+/// larger probability (one try per arrival).
+///
+/// # Errors
+/// `order` not a permutation of the online vertices (the error names the
+/// first bad entry, or the length), or an LP failure.
+pub fn path_lp_bound(instance: &MatchingInstance, order: &[usize]) -> Result<PathLpBound> {
+    let n_on = instance.online.len();
+    check_order(order, n_on)?;
+    let nbrs = arrival_neighbours(instance, order);
+    let edges: usize = nbrs.iter().map(Vec::len).sum();
+    if edges == 0 {
+        return Ok(PathLpBound {
+            value: 0.0,
+            primal: 0.0,
+            columns: 0,
+            rounds: 0,
+        });
+    }
+    // The compact LP's dense tableau has `(edges + online) x (2 edges +
+    // online)` entries; below the threshold one solve of it is cheaper than
+    // the rounds of column generation.
+    let tableau = (edges + n_on) as u128 * (2 * edges + n_on) as u128;
+    if tableau <= COMPACT_PATH_LP_MAX_TABLEAU {
+        path_lp_compact(&nbrs, n_on)
+    } else {
+        path_lp_column_generation(&nbrs, n_on)
+    }
+}
+
+/// Each offline vertex's neighbours `(v, p_uv)` with `p_uv > 0`, in the
+/// arrival order `order` (a checked permutation); a repeated pair keeps
+/// its larger probability.
+fn arrival_neighbours(instance: &MatchingInstance, order: &[usize]) -> Vec<Vec<(usize, f64)>> {
+    let mut nbrs: Vec<Vec<(usize, f64)>> = vec![Vec::new(); instance.offline];
+    for &v in order {
+        for &(u, p) in &instance.online[v] {
+            if p <= 0.0 {
+                continue;
+            }
+            match nbrs[u].last_mut() {
+                Some(last) if last.0 == v => last.1 = last.1.max(p),
+                _ => nbrs[u].push((v, p)),
+            }
+        }
+    }
+    nbrs
+}
+
+/// Largest dense tableau (entries) for which [`path_lp_bound`] solves the
+/// compact edge formulation instead of generating paths.
+const COMPACT_PATH_LP_MAX_TABLEAU: u128 = 1 << 20;
+
+/// The certified value of the path-based LP's dual for online duals
+/// `alpha >= 0`: `sum_v alpha_v + sum_u max(0, max_gamma reduced profit)`
+/// (an upper bound on the LP for *any* `alpha >= 0`, by weak duality).
+fn path_lp_dual_value(nbrs: &[Vec<(usize, f64)>], alpha: &[f64]) -> f64 {
+    let mut value: f64 = alpha.iter().sum();
+    for nb in nbrs {
+        value += price_path(nb, alpha).0.max(0.0);
+    }
+    value
+}
+
+/// Solves a (maximising, `<=`-row) LP of the path-based family; returns its
+/// primal objective and every row's dual, clamped at 0 (the duals of `<=`
+/// rows of a maximisation are non-negative; clamping only removes solver
+/// noise, and the certificate stays valid for any non-negative duals).
+fn solve_path_master(lp: &crate::milp::Milp, what: &str) -> Result<(f64, Vec<f64>)> {
+    use crate::milp::{DualSimplex, LpStatus};
+    let mut simplex = DualSimplex::new(lp)?;
+    let status = simplex.solve(u64::MAX, f64::INFINITY, None);
+    if status != LpStatus::Optimal {
+        return Err(Error::invalid(
+            what,
+            format!("{status:?}"),
+            "an optimal LP solve",
+        ));
+    }
+    // `row_reduced_costs` are minus the row duals of the minimisation
+    // form, i.e. the duals of the maximisation.
+    let duals = simplex
+        .row_reduced_costs()
+        .iter()
+        .map(|d| d.max(0.0))
+        .collect();
+    Ok((lp.objective(simplex.x()), duals))
+}
+
+/// The compact edge formulation of the path-based LP (see
+/// [`path_lp_bound`]): `z_uv` per edge, online rows first, then one row per
+/// edge `z_uv + sum_{v' before v} p_uv' z_uv' <= 1`. Its online duals
+/// certify the value through [`path_lp_dual_value`] (tight at the optimum:
+/// dualising the online rows leaves, per offline vertex, the polytope of
+/// the second rows, whose vertices are the paths). `columns` counts the
+/// edge variables; `rounds` is 0.
+fn path_lp_compact(nbrs: &[Vec<(usize, f64)>], n_on: usize) -> Result<PathLpBound> {
+    use crate::milp::Milp;
+    let mut lp = Milp::new("path-lp-compact", true);
+    let mut on_rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n_on];
+    let mut edge_rows: Vec<Vec<(usize, f64)>> = Vec::new();
+    for (u, nb) in nbrs.iter().enumerate() {
+        let first = lp.num_vars();
+        for (k, &(v, p)) in nb.iter().enumerate() {
+            let j = lp.add_var(format!("z{u}_{v}"), p, 0.0, 1.0, false)?;
+            on_rows[v].push((j, 1.0));
+            let mut row: Vec<(usize, f64)> = nb[..k]
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (first + i, e.1))
+                .collect();
+            row.push((j, 1.0));
+            edge_rows.push(row);
+        }
+    }
+    let columns = lp.num_vars();
+    for (v, coefs) in on_rows.into_iter().enumerate() {
+        lp.add_row(format!("v{v}"), coefs, f64::NEG_INFINITY, 1.0)?;
+    }
+    for (e, coefs) in edge_rows.into_iter().enumerate() {
+        lp.add_row(format!("e{e}"), coefs, f64::NEG_INFINITY, 1.0)?;
+    }
+    let (primal, mut duals) = solve_path_master(&lp, "compact path LP")?;
+    duals.truncate(n_on);
+    let alpha = duals;
+    Ok(PathLpBound {
+        value: path_lp_dual_value(nbrs, &alpha),
+        primal,
+        columns,
+        rounds: 0,
+    })
+}
+
+/// Column generation over paths (see [`path_lp_bound`]).
+fn path_lp_column_generation(nbrs: &[Vec<(usize, f64)>], n_on: usize) -> Result<PathLpBound> {
+    use crate::milp::Milp;
+    let n_off = nbrs.len();
+    // Columns: (u, path as increasing positions in `nbrs[u]`), starting
+    // from each full neighbourhood (cut after a sure success).
+    let mut columns: Vec<(usize, Vec<usize>)> = (0..n_off)
+        .filter(|&u| !nbrs[u].is_empty())
+        .map(|u| {
+            let sure = nbrs[u].iter().position(|e| e.1 >= 1.0);
+            let end = sure.map_or(nbrs[u].len(), |k| k + 1);
+            (u, (0..end).collect())
+        })
+        .collect();
+    let mut seen: std::collections::HashSet<(usize, Vec<usize>)> =
+        columns.iter().cloned().collect();
+    let mut alpha = vec![0.0; n_on];
+    let mut primal = 0.0;
+    let mut rounds = 0;
+    while rounds < MAX_ROUNDS {
+        rounds += 1;
+        let mut lp = Milp::new("path-lp", true);
+        let mut off_rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n_off];
+        let mut on_rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); n_on];
+        for (j, (u, path)) in columns.iter().enumerate() {
+            let mut survive = 1.0;
+            for &k in path {
+                let (v, p) = nbrs[*u][k];
+                on_rows[v].push((j, survive));
+                survive *= 1.0 - p;
+            }
+            lp.add_var(format!("x{j}"), 1.0 - survive, 0.0, 1.0, false)?;
+            off_rows[*u].push((j, 1.0));
+        }
+        // Online rows first, so their duals are rows 0..n_on.
+        for (v, coefs) in on_rows.into_iter().enumerate() {
+            lp.add_row(format!("v{v}"), coefs, f64::NEG_INFINITY, 1.0)?;
+        }
+        let mut off_index = vec![usize::MAX; n_off];
+        for (u, coefs) in off_rows.into_iter().enumerate() {
+            if !coefs.is_empty() {
+                off_index[u] = lp.add_row(format!("u{u}"), coefs, f64::NEG_INFINITY, 1.0)?;
+            }
+        }
+        let (obj, duals) = solve_path_master(&lp, "path LP master")?;
+        primal = obj;
+        alpha.copy_from_slice(&duals[..n_on]);
+        let mut added = false;
+        for (u, nb) in nbrs.iter().enumerate() {
+            if nb.is_empty() {
+                continue;
+            }
+            // A path enters when its reduced profit beats the offline
+            // row's dual.
+            let (value, path) = price_path(nb, &alpha);
+            if value - duals[off_index[u]] > 1e-9 && seen.insert((u, path.clone())) {
+                columns.push((u, path));
+                added = true;
+            }
+        }
+        if !added {
+            break;
+        }
+    }
+    Ok(PathLpBound {
+        value: path_lp_dual_value(nbrs, &alpha),
+        primal,
+        columns: columns.len(),
+        rounds,
+    })
+}
+
 /// Mean number of successful matches over `runs` seeded runs (run `i` uses
 /// `seeder.rng(i)`, in parallel; thread-count independent).
 pub fn mean_matches(
@@ -786,6 +1129,407 @@ mod tests {
             OnlineAlgorithm::StochasticBalance.benchmark(),
             Benchmark::ConfigurationLp
         );
+    }
+
+    /// Brute force of the path-based LP on a tiny instance (arrivals in
+    /// index order): every (offline vertex, path) column, by the dense
+    /// simplex.
+    fn brute_path_lp(inst: &MatchingInstance) -> f64 {
+        let mut cols: Vec<(usize, Vec<(usize, f64)>)> = Vec::new();
+        for u in 0..inst.offline {
+            let nb: Vec<(usize, f64)> = inst
+                .online
+                .iter()
+                .enumerate()
+                .filter_map(|(v, es)| es.iter().find(|e| e.0 == u).map(|e| (v, e.1)))
+                .collect();
+            for mask in 1usize..(1 << nb.len()) {
+                cols.push((
+                    u,
+                    (0..nb.len())
+                        .filter(|i| mask >> i & 1 == 1)
+                        .map(|i| nb[i])
+                        .collect(),
+                ));
+            }
+        }
+        let survive_before = |path: &[(usize, f64)], v: usize| -> f64 {
+            let mut s = 1.0;
+            for &(w, p) in path {
+                if w == v {
+                    return s;
+                }
+                s *= 1.0 - p;
+            }
+            0.0
+        };
+        let c: Vec<f64> = cols
+            .iter()
+            .map(|c| set_reward(c.1.iter().map(|e| e.1)))
+            .collect();
+        let mut a = Vec::new();
+        for u in 0..inst.offline {
+            a.push(cols.iter().map(|c| f64::from(c.0 == u)).collect());
+        }
+        for v in 0..inst.online.len() {
+            a.push(cols.iter().map(|c| survive_before(&c.1, v)).collect());
+        }
+        let b = vec![1.0; a.len()];
+        maximize_packing(&c, &a, &b).unwrap().objective
+    }
+
+    /// The clairvoyant adaptive offline optimum (knows the graph, the
+    /// probabilities and the arrival order, sees each outcome after trying
+    /// an edge) by dynamic programming over (next arrival, unmatched
+    /// offline vertices).
+    fn adaptive_optimum(inst: &MatchingInstance) -> f64 {
+        fn go(
+            inst: &MatchingInstance,
+            t: usize,
+            free: usize,
+            memo: &mut std::collections::HashMap<(usize, usize), f64>,
+        ) -> f64 {
+            if t == inst.online.len() {
+                return 0.0;
+            }
+            if let Some(&x) = memo.get(&(t, free)) {
+                return x;
+            }
+            let skip = go(inst, t + 1, free, memo);
+            let mut best = skip;
+            for &(u, p) in &inst.online[t] {
+                if free >> u & 1 == 1 {
+                    let x = p * (1.0 + go(inst, t + 1, free & !(1 << u), memo)) + (1.0 - p) * skip;
+                    best = best.max(x);
+                }
+            }
+            memo.insert((t, free), best);
+            best
+        }
+        go(
+            inst,
+            0,
+            (1 << inst.offline) - 1,
+            &mut std::collections::HashMap::new(),
+        )
+    }
+
+    #[test]
+    fn path_lp_matches_brute_force_and_sits_between_the_benchmarks() {
+        let mut rng = Seeder::new(21).rng(0);
+        for trial in 0..16 {
+            let (n_off, n_on) = (2 + trial % 3, 3 + trial % 4);
+            let edges = (0..n_on)
+                .map(|_| {
+                    let mut es = Vec::new();
+                    for u in 0..n_off {
+                        if rng.random_bool(0.7) {
+                            let p = if trial % 2 == 0 {
+                                0.4
+                            } else {
+                                rng.random_range(0.05..1.0)
+                            };
+                            es.push((u, p));
+                        }
+                    }
+                    es
+                })
+                .collect();
+            let inst = MatchingInstance::new(n_off, edges).unwrap();
+            let order: Vec<usize> = (0..n_on).collect();
+            let path = path_lp_bound(&inst, &order).unwrap();
+            let brute = brute_path_lp(&inst);
+            assert!(
+                (path.value - brute).abs() < 1e-7,
+                "{trial}: {path:?} vs {brute}"
+            );
+            // Both solvers behind `path_lp_bound` (the compact LP for small
+            // instances, column generation for large ones) agree with it.
+            let nbrs = arrival_neighbours(&inst, &order);
+            for b in [
+                path_lp_compact(&nbrs, n_on).unwrap(),
+                path_lp_column_generation(&nbrs, n_on).unwrap(),
+            ] {
+                assert!((b.value - brute).abs() < 1e-7, "{trial}: {b:?} vs {brute}");
+                assert!(b.primal <= b.value + 1e-9, "{trial}: {b:?}");
+                assert!(b.value - b.primal < 1e-6, "{trial}: {b:?}");
+            }
+            // The compact edge formulation (documented on
+            // `path_lp_bound`) has the same optimum.
+            let compact = compact_path_lp(&inst);
+            assert!(
+                (compact - brute).abs() < 1e-7,
+                "{trial}: compact {compact} vs {brute}"
+            );
+            // Certified dual value >= master primal, and column generation
+            // converged (they meet).
+            assert!(path.primal <= path.value + 1e-9, "{trial}: {path:?}");
+            assert!(path.value - path.primal < 1e-6, "{trial}: {path:?}");
+            // Adaptive offline optimum <= path LP; configuration LP <= path
+            // LP <= budget LP.
+            let opt = adaptive_optimum(&inst);
+            assert!(
+                opt <= path.value + 1e-9,
+                "{trial}: adaptive {opt} > path {}",
+                path.value
+            );
+            // Any arrival order: relabelling the online vertices so that
+            // they arrive in index order gives the same LP.
+            let mut shuffled: Vec<usize> = (0..n_on).collect();
+            shuffled.shuffle(&mut rng);
+            let relabelled = MatchingInstance::new(
+                n_off,
+                shuffled.iter().map(|&v| inst.online[v].clone()).collect(),
+            )
+            .unwrap();
+            let a = path_lp_bound(&inst, &shuffled).unwrap().value;
+            let b = brute_path_lp(&relabelled);
+            assert!(
+                (a - b).abs() < 1e-7,
+                "{trial}: order {shuffled:?}: {a} vs {b}"
+            );
+            let cfg = configuration_lp_bound(&inst).unwrap().value;
+            assert!(
+                cfg <= path.value + 1e-7,
+                "{trial}: configuration {cfg} > path {}",
+                path.value
+            );
+            assert!(path.value <= lp_upper_bound(&inst).unwrap() + 1e-7);
+        }
+        // Deterministic edges: every LP is the maximum matching (here 2).
+        let inst = MatchingInstance::new(
+            2,
+            vec![vec![(0, 1.0)], vec![(0, 1.0), (1, 1.0)], vec![(0, 1.0)]],
+        )
+        .unwrap();
+        let path = path_lp_bound(&inst, &[0, 1, 2]).unwrap();
+        assert!((path.value - 2.0).abs() < 1e-9, "{path:?}");
+        // The order matters for stochastic edges: `a` (p = 1/2 on u0) then
+        // `b` (sure on u0, 1/2 on u1) lets a clairvoyant algorithm send `b`
+        // wherever `a` left room (1/2 (1 + 1/2) + 1/2 = 5/4); `b` first
+        // cannot do better than 1.
+        let inst =
+            MatchingInstance::new(2, vec![vec![(0, 0.5)], vec![(0, 1.0), (1, 0.5)]]).unwrap();
+        let ab = path_lp_bound(&inst, &[0, 1]).unwrap().value;
+        let ba = path_lp_bound(&inst, &[1, 0]).unwrap().value;
+        assert!((ab - 1.25).abs() < 1e-9, "{ab}");
+        assert!((ba - 1.0).abs() < 1e-9, "{ba}");
+        assert!((adaptive_optimum(&inst) - 1.25).abs() < 1e-12);
+        assert_eq!(OnlineAlgorithm::Ranking.benchmark(), Benchmark::PathLp);
+    }
+
+    /// The compact form of the path-based LP: `z_uv` (chance that `v` is
+    /// tried on `u`), online rows `sum_u z_uv <= 1`, and per edge
+    /// `z_uv + sum_{v' before v} p_uv' z_uv' <= 1` (arrivals in index
+    /// order), by the dense simplex.
+    fn compact_path_lp(inst: &MatchingInstance) -> f64 {
+        let edges: Vec<(usize, usize, f64)> = inst
+            .online
+            .iter()
+            .enumerate()
+            .flat_map(|(v, es)| es.iter().map(move |&(u, p)| (u, v, p)))
+            .filter(|e| e.2 > 0.0)
+            .collect();
+        let c: Vec<f64> = edges.iter().map(|e| e.2).collect();
+        let mut a = Vec::new();
+        for v in 0..inst.online.len() {
+            a.push(edges.iter().map(|e| f64::from(e.1 == v)).collect());
+        }
+        for &(u, v, _) in &edges {
+            a.push(
+                edges
+                    .iter()
+                    .map(|&(u2, v2, p2)| {
+                        if u2 != u {
+                            0.0
+                        } else if v2 == v {
+                            1.0
+                        } else if v2 < v {
+                            p2
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect(),
+            );
+        }
+        let b = vec![1.0; a.len()];
+        maximize_packing(&c, &a, &b).unwrap().objective
+    }
+
+    #[test]
+    fn path_pricing_matches_brute_force_over_all_paths() {
+        let mut rng = Seeder::new(5).rng(0);
+        for trial in 0..200 {
+            let m = 1 + trial % 8;
+            let n_on = 10;
+            let neighbours: Vec<(usize, f64)> = (0..m)
+                .map(|k| {
+                    // Some sure edges (p = 1) and some free rows.
+                    let p = if rng.random_bool(0.1) {
+                        1.0
+                    } else {
+                        rng.random_range(0.01..1.0)
+                    };
+                    (k, p)
+                })
+                .collect();
+            let alpha: Vec<f64> = (0..n_on)
+                .map(|_| {
+                    if rng.random_bool(0.2) {
+                        0.0
+                    } else {
+                        rng.random_range(0.0..1.2)
+                    }
+                })
+                .collect();
+            // Reduced profit of a path given as positions.
+            let profit = |path: &[usize]| -> f64 {
+                let (mut s, mut f) = (1.0, 0.0);
+                for &k in path {
+                    let (v, p) = neighbours[k];
+                    f += s * (p - alpha[v]);
+                    s *= 1.0 - p;
+                }
+                f
+            };
+            let mut brute = 0.0f64;
+            for mask in 1usize..(1 << m) {
+                let path: Vec<usize> = (0..m).filter(|k| mask >> k & 1 == 1).collect();
+                brute = brute.max(profit(&path));
+            }
+            let (value, path) = price_path(&neighbours, &alpha);
+            assert!(
+                (value - brute).abs() < 1e-12,
+                "{trial}: dp {value} vs brute {brute}"
+            );
+            assert!(
+                (profit(&path) - value).abs() < 1e-12,
+                "{trial}: path {path:?} earns {} not {value}",
+                profit(&path)
+            );
+            assert!(path.windows(2).all(|w| w[0] < w[1]), "{path:?}");
+        }
+    }
+
+    #[test]
+    fn path_lp_equals_the_adaptive_optimum_where_the_lp_is_exact() {
+        let mut rng = Seeder::new(8).rng(0);
+        for trial in 0..12 {
+            // One offline vertex: trying every arrival is optimal and is
+            // the full path, `1 - prod (1 - p)`.
+            let n_on = 1 + trial % 5;
+            let ps: Vec<f64> = (0..n_on).map(|_| rng.random_range(0.05..1.0)).collect();
+            let inst =
+                MatchingInstance::new(1, ps.iter().map(|&p| vec![(0, p)]).collect()).unwrap();
+            let order: Vec<usize> = (0..n_on).collect();
+            let lp = path_lp_bound(&inst, &order).unwrap().value;
+            let opt = adaptive_optimum(&inst);
+            assert!(
+                (lp - opt).abs() < 1e-7,
+                "{trial}: one offline {lp} vs {opt}"
+            );
+            assert!((opt - set_reward(ps.iter().copied())).abs() < 1e-12);
+            // One online vertex: the best single edge.
+            let n_off = 1 + trial % 4;
+            let edges: Vec<(usize, f64)> = (0..n_off)
+                .map(|u| (u, rng.random_range(0.05..1.0)))
+                .collect();
+            let best = edges.iter().map(|e| e.1).fold(0.0, f64::max);
+            let inst = MatchingInstance::new(n_off, vec![edges]).unwrap();
+            let lp = path_lp_bound(&inst, &[0]).unwrap().value;
+            assert!(
+                (lp - best).abs() < 1e-7,
+                "{trial}: one online {lp} vs {best}"
+            );
+            assert!((adaptive_optimum(&inst) - best).abs() < 1e-12);
+            // Sure edges: every benchmark is the maximum matching, which
+            // the clairvoyant algorithm attains.
+            let inst = MatchingInstance::random(4, 5, 0.5, 1.0, &mut rng).unwrap();
+            let lp = path_lp_bound(&inst, &(0..5).collect::<Vec<_>>())
+                .unwrap()
+                .value;
+            let opt = adaptive_optimum(&inst);
+            assert!((lp - opt).abs() < 1e-7, "{trial}: sure edges {lp} vs {opt}");
+        }
+    }
+
+    #[test]
+    fn path_lp_solvers_agree_on_the_triangular_instance() {
+        // Both solvers on a bench-like instance (equal p = 0.1, given
+        // order), between the configuration and the budget LP.
+        let inst = MatchingInstance::upper_triangular(5, 0.1).unwrap();
+        let n_on = inst.online.len();
+        let order: Vec<usize> = (0..n_on).collect();
+        let nbrs = arrival_neighbours(&inst, &order);
+        let compact = path_lp_compact(&nbrs, n_on).unwrap();
+        let columns = path_lp_column_generation(&nbrs, n_on).unwrap();
+        assert!(
+            (compact.value - columns.value).abs() < 1e-6,
+            "{compact:?} vs {columns:?}"
+        );
+        let cfg = configuration_lp_bound(&inst).unwrap().value;
+        let budget = lp_upper_bound(&inst).unwrap();
+        assert!(cfg <= compact.value + 1e-7 && compact.value <= budget + 1e-7);
+    }
+
+    /// Times both path-LP solvers on the bench's instances:
+    /// `cargo test -p duality-combopt --lib matching::tests::time_path_lp -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn time_path_lp() {
+        let mut rng = Seeder::new(0).rng(0);
+        let cases = [
+            (
+                "tri10",
+                MatchingInstance::upper_triangular(10, 0.1).unwrap(),
+            ),
+            (
+                "random",
+                MatchingInstance::random(30, 90, 0.1, 0.2, &mut rng).unwrap(),
+            ),
+            (
+                "tri30",
+                MatchingInstance::upper_triangular(30, 0.1).unwrap(),
+            ),
+        ];
+        for (name, inst) in &cases {
+            let n_on = inst.online.len();
+            let order: Vec<usize> = (0..n_on).collect();
+            let nbrs = arrival_neighbours(inst, &order);
+            let edges: usize = nbrs.iter().map(Vec::len).sum();
+            let budget = lp_upper_bound(inst).unwrap();
+            let cfg = configuration_lp_bound(inst).unwrap().value;
+            if edges < 1500 {
+                let t = std::time::Instant::now();
+                let b = path_lp_compact(&nbrs, n_on).unwrap();
+                println!("{name}: compact {b:?} in {:.3}s", t.elapsed().as_secs_f64());
+            }
+            let t = std::time::Instant::now();
+            let b = path_lp_column_generation(&nbrs, n_on).unwrap();
+            println!(
+                "{name}: columns {b:?} in {:.3}s; budget {budget}, configuration {cfg}",
+                t.elapsed().as_secs_f64()
+            );
+        }
+    }
+
+    #[test]
+    fn bad_arrival_order_is_named() {
+        let inst = MatchingInstance::new(1, vec![vec![(0, 1.0)], vec![(0, 0.5)]]).unwrap();
+        let e = path_lp_bound(&inst, &[0, 0]).unwrap_err().to_string();
+        assert!(
+            e.contains("arrival order[1]") && e.contains("permutation"),
+            "{e}"
+        );
+        let e = path_lp_bound(&inst, &[0, 7]).unwrap_err().to_string();
+        assert!(e.contains("arrival order[1]") && e.contains('7'), "{e}");
+        let e = path_lp_bound(&inst, &[1]).unwrap_err().to_string();
+        assert!(e.contains("arrival order length") && e.contains('2'), "{e}");
+        // Duplicate edges count once, with the larger probability.
+        let dup = MatchingInstance::new(1, vec![vec![(0, 0.3), (0, 0.6)]]).unwrap();
+        let lp = path_lp_bound(&dup, &[0]).unwrap().value;
+        assert!((lp - 0.6).abs() < 1e-9, "{lp}");
     }
 
     #[test]
