@@ -31,7 +31,10 @@
 //!   (every instance solved to optimality, objectives checked equal); with
 //!   feature `torch`, a GNN policy trained per seed by imitation of strong
 //!   branching on smaller instances, and the claim "fewer nodes than
-//!   pseudo-cost at similar time" as a paired t CI over (seed, instance).
+//!   pseudo-cost at similar time" as a paired t CI over (seed, instance);
+//!   the same policy after ReviBranch's RL stage (rule `rl`: REINFORCE on
+//!   revived trajectories) with paired CIs against pseudo-cost and against
+//!   the imitation-only `gnn`.
 //! - `auctions`: VCG welfare/revenue, the cascade greedy-vs-optimal ratio,
 //!   MNL Myerson vs VCG revenue (the paper's claim) and the cascade model
 //!   with position-specific click rates.
@@ -1732,10 +1735,36 @@ struct MilpBranchingParams {
     epochs: usize,
     batch: usize,
     lr: f64,
+    /// RL stage (rule `rl`): policy-gradient iterations on the training
+    /// instances (0: no RL stage).
+    #[serde(default = "milp_rl_iterations")]
+    rl_iterations: usize,
+    /// RL stage: episodes per training instance and iteration.
+    #[serde(default = "milp_rl_rollouts")]
+    rl_rollouts: usize,
+    /// RL stage: Adam learning rate.
+    #[serde(default = "milp_rl_lr")]
+    rl_lr: f64,
+    /// RL stage: discount along a revived trajectory.
+    #[serde(default = "milp_rl_gamma")]
+    rl_gamma: f64,
     /// Optional explicit seed count (the command line's --seeds wins).
     #[serde(default)]
     #[allow(dead_code)]
     seeds: Option<u64>,
+}
+
+fn milp_rl_iterations() -> usize {
+    4
+}
+fn milp_rl_rollouts() -> usize {
+    2
+}
+fn milp_rl_lr() -> f64 {
+    1e-4
+}
+fn milp_rl_gamma() -> f64 {
+    1.0
 }
 
 /// One solve: `(nodes, lp pivots, strong pivots, seconds, objective, optimal)`.
@@ -1750,6 +1779,11 @@ struct MilpSeed {
     accuracy: f64,
     first_loss: f64,
     last_loss: f64,
+    /// RL stage: decisions learned from, mean episode nodes of the first
+    /// and last iteration.
+    rl_decisions: usize,
+    rl_first_nodes: f64,
+    rl_last_nodes: f64,
 }
 
 fn milp_solve(
@@ -1812,6 +1846,9 @@ fn milp_branching(ctx: &Context) -> anyhow::Result<Outcome> {
             accuracy: f64::NAN,
             first_loss: f64::NAN,
             last_loss: f64::NAN,
+            rl_decisions: 0,
+            rl_first_nodes: f64::NAN,
+            rl_last_nodes: f64::NAN,
         };
         for name in &p.rules {
             let mut stats = Vec::new();
@@ -1824,9 +1861,10 @@ fn milp_branching(ctx: &Context) -> anyhow::Result<Outcome> {
         #[cfg(feature = "torch")]
         {
             use crate::milp::features::collect_strong_branching;
-            use crate::milp::gnn::{train_imitation, ImitationParams, Learned};
+            use crate::milp::gnn::{train_imitation, train_rl, ImitationParams, Learned, RlParams};
             use crate::milp::BnbParams;
             let mut samples = Vec::new();
+            let mut train = Vec::new();
             for k in 0..p.train_instances as u64 {
                 let inst = generators::generate(
                     &p.family,
@@ -1838,6 +1876,7 @@ fn milp_branching(ctx: &Context) -> anyhow::Result<Outcome> {
                     ..BnbParams::default()
                 };
                 samples.extend(collect_strong_branching(&inst, &bp, p.strong_iterations)?.0);
+                train.push(inst);
             }
             let ip = ImitationParams {
                 epochs: p.epochs,
@@ -1856,9 +1895,40 @@ fn milp_branching(ctx: &Context) -> anyhow::Result<Outcome> {
                 .map(|inst| milp_solve(inst, &mut rule, p.max_nodes))
                 .collect::<anyhow::Result<Vec<_>>>()?;
             out.rules.push(("gnn".into(), stats));
+            if p.rl_iterations > 0 {
+                // ReviBranch's RL stage on the same training instances.
+                let rp = RlParams {
+                    iterations: p.rl_iterations,
+                    rollouts: p.rl_rollouts,
+                    lr: p.rl_lr,
+                    gamma: p.rl_gamma,
+                    max_nodes: p.max_nodes,
+                    seed: seeder.seed_for(8),
+                };
+                let (policy, rep) = train_rl(rule.policy, &train, &rp)?;
+                out.rl_decisions = rep.decisions;
+                out.rl_first_nodes = rep.first_nodes;
+                out.rl_last_nodes = rep.last_nodes;
+                let mut rule = Learned { policy };
+                let stats = test
+                    .iter()
+                    .map(|inst| milp_solve(inst, &mut rule, p.max_nodes))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                out.rules.push(("rl".into(), stats));
+            }
         }
         #[cfg(not(feature = "torch"))]
-        let _ = (p.train_instances, p.train_scale, p.epochs, p.batch, p.lr);
+        let _ = (
+            p.train_instances,
+            p.train_scale,
+            p.epochs,
+            p.batch,
+            p.lr,
+            p.rl_iterations,
+            p.rl_rollouts,
+            p.rl_lr,
+            p.rl_gamma,
+        );
         Ok(out)
     })?;
     let mut out = Outcome::default();
@@ -1973,53 +2043,115 @@ fn milp_branching(ctx: &Context) -> anyhow::Result<Outcome> {
     } else {
         out.notes.push("no SCIP comparison on this run (run with --compare after `cargo xtask peers` with pyscipopt)".into());
     }
-    if names.iter().any(|n| n == "gnn") {
-        let g = per_rule("gnn");
-        let b = per_rule("pseudo-cost");
-        let ln: Vec<f64> = g
-            .iter()
-            .zip(&b)
-            .map(|(x, y)| (x.0.max(1) as f64 / y.0.max(1) as f64).ln())
-            .collect();
-        let zeros = vec![0.0; ln.len()];
-        let fewer = ln.iter().filter(|v| **v < 0.0).count();
-        let verdict = match duality_eval::comparison::PairedScores::new(ln.clone(), zeros) {
-            Ok(pair) => {
-                let iv = pair.analytic_ci(0.95)?;
-                let v = if iv.hi < 0.0 {
-                    "HELD (CI below 0)"
-                } else if iv.lo > 0.0 {
-                    "NOT held (CI above 0: the learned policy needs more nodes)"
-                } else {
-                    "NOT shown (CI covers 0)"
-                };
-                out.headlines.push(Headline {
-                    name: "gnn_vs_pseudocost_node_ratio".into(),
-                    value: iv.estimate.exp(),
-                    digits: 3,
-                });
-                format!(
-                    "node ratio gnn / pseudo-cost {:.3} (95% paired t CI on the log ratio over (seed, instance): [{:.3}, {:.3}]), fewer nodes on {fewer}/{} -> {v}",
-                    iv.estimate.exp(),
-                    iv.lo.exp(),
-                    iv.hi.exp(),
-                    ln.len()
-                )
-            }
-            Err(e) => format!("no CI ({e}), fewer nodes on {fewer}/{}", ln.len()),
+    // Paired t CI on the log node ratio `a / b` over (seed, instance):
+    // (estimate, lo, hi, fewer, pairs, verdict) or a note when no CI exists.
+    let ratio_ci =
+        |a: &str,
+         b: &str|
+         -> anyhow::Result<Result<(f64, f64, f64, usize, usize, &'static str), String>> {
+            let ln: Vec<f64> = per_rule(a)
+                .iter()
+                .zip(&per_rule(b))
+                .map(|(x, y)| (x.0.max(1) as f64 / y.0.max(1) as f64).ln())
+                .collect();
+            let zeros = vec![0.0; ln.len()];
+            let fewer = ln.iter().filter(|v| **v < 0.0).count();
+            Ok(
+                match duality_eval::comparison::PairedScores::new(ln.clone(), zeros) {
+                    Ok(pair) => {
+                        let iv = pair.analytic_ci(0.95)?;
+                        let v = if iv.hi < 0.0 {
+                            "HELD (CI below 0)"
+                        } else if iv.lo > 0.0 {
+                            "NOT held (CI above 0: more nodes)"
+                        } else {
+                            "NOT shown (CI covers 0)"
+                        };
+                        Ok((
+                            iv.estimate.exp(),
+                            iv.lo.exp(),
+                            iv.hi.exp(),
+                            fewer,
+                            ln.len(),
+                            v,
+                        ))
+                    }
+                    Err(e) => Err(format!("no CI ({e}), fewer nodes on {fewer}/{}", ln.len())),
+                },
+            )
         };
-        let tg = g.iter().map(|s| s.3).sum::<f64>();
-        let tb = b.iter().map(|s| s.3).sum::<f64>();
+    let seconds_ratio = |a: &str, b: &str| {
+        per_rule(a).iter().map(|s| s.3).sum::<f64>()
+            / per_rule(b).iter().map(|s| s.3).sum::<f64>().max(1e-12)
+    };
+    let describe = |r: Result<(f64, f64, f64, usize, usize, &'static str), String>,
+                    a: &str,
+                    b: &str| {
+        match r {
+        Ok((est, lo, hi, fewer, n, v)) => format!(
+            "node ratio {a} / {b} {est:.3} (95% paired t CI on the log ratio over (seed, instance): [{lo:.3}, {hi:.3}]), fewer nodes on {fewer}/{n} -> {v}"
+        ),
+        Err(note) => note,
+    }
+    };
+    if names.iter().any(|n| n == "gnn") {
+        let r = ratio_ci("gnn", "pseudo-cost")?;
+        if let Ok(t) = &r {
+            out.headlines.push(Headline {
+                name: "gnn_vs_pseudocost_node_ratio".into(),
+                value: t.0,
+                digits: 3,
+            });
+        }
+        let verdict = describe(r, "gnn", "pseudo-cost");
         let acc: Vec<String> = seeds.iter().map(|s| format!("{:.2}", s.accuracy)).collect();
         let samples: Vec<String> = seeds.iter().map(|s| s.samples.to_string()).collect();
         out.notes.push(format!(
-            "claim (ReviBranch / Gasse et al.): the learned policy needs fewer nodes than pseudo-cost at similar time on instances larger than its training ones (train scale {}, test scale {}): {verdict}; time ratio gnn / pseudo-cost on this run {:.2} (total seconds, not a headline); imitation of strong branching: samples per seed [{}], training top-1 accuracy [{}]. ReviBranch's RL stage with revived trajectories is not implemented (abstract only; see docs/combopt.md)",
+            "claim (ReviBranch / Gasse et al.): the learned policy needs fewer nodes than pseudo-cost at similar time on instances larger than its training ones (train scale {}, test scale {}): {verdict}; time ratio gnn / pseudo-cost on this run {:.2} (total seconds, not a headline); imitation of strong branching: samples per seed [{}], training top-1 accuracy [{}]",
             p.train_scale,
             p.test_scale,
-            tg / tb.max(1e-12),
+            seconds_ratio("gnn", "pseudo-cost"),
             samples.join(", "),
             acc.join(", ")
         ));
+        if names.iter().any(|n| n == "rl") {
+            let mut parts = Vec::new();
+            for (base, head) in [
+                ("pseudo-cost", "rl_vs_pseudocost_node_ratio"),
+                ("gnn", "rl_vs_gnn_node_ratio"),
+            ] {
+                let r = ratio_ci("rl", base)?;
+                if let Ok(t) = &r {
+                    out.headlines.push(Headline {
+                        name: head.into(),
+                        value: t.0,
+                        digits: 3,
+                    });
+                }
+                parts.push(format!(
+                    "{}; time ratio rl / {base} {:.2}",
+                    describe(r, "rl", base),
+                    seconds_ratio("rl", base)
+                ));
+            }
+            let episodes: Vec<String> = seeds
+                .iter()
+                .map(|s| format!("{:.1} -> {:.1}", s.rl_first_nodes, s.rl_last_nodes))
+                .collect();
+            let decisions: Vec<String> = seeds.iter().map(|s| s.rl_decisions.to_string()).collect();
+            out.notes.push(format!(
+                "claim (ReviBranch): RL on revived trajectories (rule rl: the imitation policy after {} REINFORCE iterations of {} episodes per training instance, tree-size reward redistributed by subtree share; as far as the abstract states, see docs/combopt.md) needs fewer nodes than pseudo-cost: {}; and than the imitation-only gnn: {}; decisions learned from per seed [{}], mean sampled-episode nodes first -> last iteration per seed [{}]",
+                p.rl_iterations,
+                p.rl_rollouts,
+                parts[0],
+                parts[1],
+                decisions.join(", "),
+                episodes.join("; ")
+            ));
+        } else {
+            out.notes
+                .push("ReviBranch's RL stage was off on this run (rl_iterations = 0)".into());
+        }
     } else {
         out.notes.push(
             "the learned policy needs feature torch: the claim was not checked on this run".into(),
