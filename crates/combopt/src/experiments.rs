@@ -801,13 +801,13 @@ struct OnlineMatchingParams {
     algorithms: Vec<String>,
 }
 
-fn online_matching(ctx: &Context) -> anyhow::Result<Outcome> {
-    let p: OnlineMatchingParams = ctx.params()?;
-    let algorithms: Vec<OnlineAlgorithm> = p
 /// Random arrival orders over which `online-matching` averages the
 /// path-based LP of a random-order case.
 const PATH_LP_ORDERS: usize = 8;
 
+fn online_matching(ctx: &Context) -> anyhow::Result<Outcome> {
+    let p: OnlineMatchingParams = ctx.params()?;
+    let algorithms: Vec<OnlineAlgorithm> = p
         .algorithms
         .iter()
         .map(|a| a.parse())
@@ -815,12 +815,12 @@ const PATH_LP_ORDERS: usize = 8;
         .map_err(|e| anyhow::anyhow!("parameter algorithms: {e}"))?;
     let mut out = Outcome::default();
     let tri = MatchingInstance::upper_triangular(p.triangular_size, 0.1)?;
-    let mut headline_done = false;
-    for &seed in &ctx.seeds {
-        let seeder = ctx.seeder.child(seed);
     // The triangular case runs in its given order, the same for every seed:
     // its path-based LP is solved once.
     let tri_path = path_lp_bound(&tri, &(0..tri.online.len()).collect::<Vec<_>>())?;
+    let mut headline_done = false;
+    for &seed in &ctx.seeds {
+        let seeder = ctx.seeder.child(seed);
         let mut rng = seeder.rng(0);
         let random = MatchingInstance::random(30, 90, 0.1, 0.2, &mut rng)?;
         let cases = [
@@ -830,9 +830,6 @@ const PATH_LP_ORDERS: usize = 8;
         for (k, (task, inst, arrival)) in cases.iter().enumerate() {
             let budget = lp_upper_bound(inst)?;
             let config = configuration_lp_bound(inst)?;
-            if seed == ctx.seeds[0] || k == 1 {
-                out.records.push(
-                    RunRecord::new("lp-bounds", *task, seed)
             // Goyal & Udwani's path-based LP depends on the arrival order:
             // the given one, or for random-order runs its mean over
             // `PATH_LP_ORDERS` uniformly random orders (the benchmark of a
@@ -861,6 +858,9 @@ const PATH_LP_ORDERS: usize = 8;
                 let n = PATH_LP_ORDERS as f64;
                 (total / n, gap / n, cols / n)
             };
+            if seed == ctx.seeds[0] || k == 1 {
+                out.records.push(
+                    RunRecord::new("lp-bounds", *task, seed)
                         .with_metric("budget_lp", budget)
                         .with_metric("configuration_lp", config.value)
                         .with_metric("path_lp", path_lp)
@@ -875,14 +875,14 @@ const PATH_LP_ORDERS: usize = 8;
                     value: config.value / budget,
                     digits: 4,
                 });
-            }
-            for alg in &algorithms {
-                // The stream follows the algorithm's canonical index, so
                 out.headlines.push(Headline {
                     name: format!("path_lp_over_budget_lp_{task}"),
                     value: path_lp / budget,
                     digits: 4,
                 });
+            }
+            for alg in &algorithms {
+                // The stream follows the algorithm's canonical index, so
                 // reordering or trimming the list moves no other algorithm.
                 let mean = mean_matches(
                     inst,
@@ -895,15 +895,15 @@ const PATH_LP_ORDERS: usize = 8;
                 let own = match alg.benchmark() {
                     Benchmark::BudgetLp => ratio,
                     Benchmark::ConfigurationLp => mean / config.value,
+                    Benchmark::PathLp => mean / path_lp,
                 };
                 let record = RunRecord::new(alg.to_string(), *task, seed)
                     .with_metric("competitive_ratio", ratio)
-                    Benchmark::PathLp => mean / path_lp,
                     .with_metric("ratio_configuration_lp", mean / config.value)
+                    .with_metric("ratio_path_lp", mean / path_lp)
                     .with_metric("ratio_own_benchmark", own)
                     .with_metric("proven_ratio", alg.proven_ratio());
                 out.records.push(record);
-                    .with_metric("ratio_path_lp", mean / path_lp)
                 if !headline_done && k == 0 {
                     out.headlines.push(Headline {
                         name: format!("ratio_{alg}_{task}"),
@@ -915,9 +915,6 @@ const PATH_LP_ORDERS: usize = 8;
                         value: own,
                         digits: 3,
                     });
-                    if own < alg.proven_ratio() {
-                        out.notes.push(format!(
-                            "{alg} on {task}: {own:.3} of its benchmark ({}) is BELOW its proven worst case {:.3} (Monte Carlo noise or vanishing-p assumption: p = 0.1 is not infinitesimal)",
                     if *alg == OnlineAlgorithm::Ranking {
                         let verdict = if mean / path_lp >= alg.proven_ratio() {
                             "at or above it on this instance"
@@ -932,6 +929,9 @@ const PATH_LP_ORDERS: usize = 8;
                             config.value,
                         ));
                     }
+                    if own < alg.proven_ratio() {
+                        out.notes.push(format!(
+                            "{alg} on {task}: {own:.3} of its benchmark ({}) is BELOW its proven worst case {:.3} (Monte Carlo noise or vanishing-p assumption: p = 0.1 is not infinitesimal)",
                             alg.benchmark(),
                             alg.proven_ratio()
                         ));
@@ -2045,41 +2045,39 @@ fn milp_branching(ctx: &Context) -> anyhow::Result<Outcome> {
     }
     // Paired t CI on the log node ratio `a / b` over (seed, instance):
     // (estimate, lo, hi, fewer, pairs, verdict) or a note when no CI exists.
-    let ratio_ci =
-        |a: &str,
-         b: &str|
-         -> anyhow::Result<Result<(f64, f64, f64, usize, usize, &'static str), String>> {
-            let ln: Vec<f64> = per_rule(a)
-                .iter()
-                .zip(&per_rule(b))
-                .map(|(x, y)| (x.0.max(1) as f64 / y.0.max(1) as f64).ln())
-                .collect();
-            let zeros = vec![0.0; ln.len()];
-            let fewer = ln.iter().filter(|v| **v < 0.0).count();
-            Ok(
-                match duality_eval::comparison::PairedScores::new(ln.clone(), zeros) {
-                    Ok(pair) => {
-                        let iv = pair.analytic_ci(0.95)?;
-                        let v = if iv.hi < 0.0 {
-                            "HELD (CI below 0)"
-                        } else if iv.lo > 0.0 {
-                            "NOT held (CI above 0: more nodes)"
-                        } else {
-                            "NOT shown (CI covers 0)"
-                        };
-                        Ok((
-                            iv.estimate.exp(),
-                            iv.lo.exp(),
-                            iv.hi.exp(),
-                            fewer,
-                            ln.len(),
-                            v,
-                        ))
-                    }
-                    Err(e) => Err(format!("no CI ({e}), fewer nodes on {fewer}/{}", ln.len())),
-                },
-            )
-        };
+    type NodeRatioCi = (f64, f64, f64, usize, usize, &'static str);
+    let ratio_ci = |a: &str, b: &str| -> anyhow::Result<Result<NodeRatioCi, String>> {
+        let ln: Vec<f64> = per_rule(a)
+            .iter()
+            .zip(&per_rule(b))
+            .map(|(x, y)| (x.0.max(1) as f64 / y.0.max(1) as f64).ln())
+            .collect();
+        let zeros = vec![0.0; ln.len()];
+        let fewer = ln.iter().filter(|v| **v < 0.0).count();
+        Ok(
+            match duality_eval::comparison::PairedScores::new(ln.clone(), zeros) {
+                Ok(pair) => {
+                    let iv = pair.analytic_ci(0.95)?;
+                    let v = if iv.hi < 0.0 {
+                        "HELD (CI below 0)"
+                    } else if iv.lo > 0.0 {
+                        "NOT held (CI above 0: more nodes)"
+                    } else {
+                        "NOT shown (CI covers 0)"
+                    };
+                    Ok((
+                        iv.estimate.exp(),
+                        iv.lo.exp(),
+                        iv.hi.exp(),
+                        fewer,
+                        ln.len(),
+                        v,
+                    ))
+                }
+                Err(e) => Err(format!("no CI ({e}), fewer nodes on {fewer}/{}", ln.len())),
+            },
+        )
+    };
     let seconds_ratio = |a: &str, b: &str| {
         per_rule(a).iter().map(|s| s.3).sum::<f64>()
             / per_rule(b).iter().map(|s| s.3).sum::<f64>().max(1e-12)
