@@ -1,16 +1,21 @@
 //! `duality dfo ...`: blackbox optimisation by covering direct search
 //! (cDSM), optionally with directional attacks through an MLP surrogate
-//! fitted online (`--attack`, libtorch: run by `duality-torch`).
+//! fitted online (`--attack`, libtorch: run by `duality-torch`) or through
+//! the problem's own network (`--exact-attack`, problem `network`, no
+//! libtorch).
 //!
 //! - `dfo solve --problem NAME [--dim N] [--max-evals K] [--target T]
-//!   [--poll 2n|n+1] [--attack] [--seed S] [--format json]` prints the
-//!   best value and point, evaluations (and evaluations to the target),
+//!   [--poll 2n|n+1|n+1-rot] [--attack | --exact-attack] [--attack-kind
+//!   fgsm|pgd] [--speculative] [--seed S] [--format json]` prints the best
+//!   value and point, evaluations (and evaluations to the target),
 //!   successes per step kind and the final poll radius.
 //! - `dfo problems` lists the problems.
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use duality_combopt::direct_search::{minimize, problem, DsmParams, Poll, PROBLEMS};
+use duality_combopt::direct_search::{
+    minimize, problem, AttackKind, DsmParams, NetworkAttack, Poll, PROBLEMS,
+};
 use serde::Serialize;
 
 use crate::output::{emit, Format};
@@ -39,12 +44,23 @@ pub struct DfoSolveArgs {
     /// Stop when f <= optimum + target.
     #[arg(long)]
     pub target: Option<f64>,
-    /// Poll set: `2n` or `n+1`.
+    /// Poll set: `2n`, `n+1` (minimal positive basis) or `n+1-rot` (the
+    /// authors' randomly rotated n+1 poll).
     #[arg(long, default_value = "2n")]
     pub poll: String,
     /// Attack steps through an MLP surrogate fitted online (needs libtorch).
     #[arg(long)]
     pub attack: bool,
+    /// Attack steps through the problem's given network with its exact
+    /// gradient (problems of the class f(Phi(x)): `network`; no libtorch).
+    #[arg(long, conflicts_with = "attack")]
+    pub exact_attack: bool,
+    /// Attack algorithm: `fgsm` or `pgd` (the authors' 10 steps of 2/255).
+    #[arg(long, default_value = "fgsm")]
+    pub attack_kind: String,
+    /// The authors' speculative line search after each successful step.
+    #[arg(long)]
+    pub speculative: bool,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -82,6 +98,7 @@ struct Successes {
     covering: usize,
     search: usize,
     poll: usize,
+    speculative: usize,
 }
 
 /// Runs `duality dfo ...`.
@@ -96,8 +113,11 @@ pub fn run(cmd: DfoCommand) -> anyhow::Result<()> {
             let poll = match a.poll.as_str() {
                 "2n" => Poll::TwoN,
                 "n+1" => Poll::NPlusOne,
-                other => bail!("--poll {other:?}: expected 2n or n+1"),
+                "n+1-rot" => Poll::NPlusOneRotated,
+                other => bail!("--poll {other:?}: expected 2n, n+1 or n+1-rot"),
             };
+            let kind = AttackKind::parse(&a.attack_kind)
+                .map_err(|e| anyhow::anyhow!("--attack-kind: {e}"))?;
             if let Some(t) = a.target {
                 if !t.is_finite() {
                     bail!("--target {t}: expected a finite number");
@@ -108,22 +128,38 @@ pub fn run(cmd: DfoCommand) -> anyhow::Result<()> {
                 max_evals: a.max_evals,
                 poll,
                 target: a.target.map(|t| prob.optimum().unwrap_or(0.0) + t),
+                speculative: a.speculative,
                 ..DsmParams::default()
             };
             let mut rng = duality_core::seed::Seeder::new(a.seed).rng(0);
-            let run = if a.attack {
-                attack_run(prob.as_ref(), &params, a.seed, &mut rng)?
+            let (run, method) = if a.attack {
+                let run = attack_run(prob.as_ref(), &params, kind, a.seed, &mut rng)?;
+                // FGSM keeps the earlier method name.
+                let m = match kind {
+                    AttackKind::Fgsm => "cdsm+attack".to_string(),
+                    k => format!("cdsm+mlp-{}", k.name()),
+                };
+                (run, m)
+            } else if a.exact_attack {
+                let Some(net) = prob.network() else {
+                    bail!(
+                        "--exact-attack: problem {:?} has no given network (use --problem network, or --attack for a fitted surrogate)",
+                        a.problem
+                    );
+                };
+                let mut oracle = NetworkAttack::new(net, kind)?;
+                let run = minimize(prob.as_ref(), &params, Some(&mut oracle), &mut rng)?;
+                (run, format!("cdsm+network-{}", kind.name()))
             } else {
-                minimize(prob.as_ref(), &params, None, &mut rng)?
+                (
+                    minimize(prob.as_ref(), &params, None, &mut rng)?,
+                    "cdsm".to_string(),
+                )
             };
             let out = SolveOut {
                 problem: prob.name(),
                 dim: prob.dim(),
-                method: if a.attack {
-                    "cdsm+attack".into()
-                } else {
-                    "cdsm".into()
-                },
+                method,
                 f: run.f,
                 optimum: prob.optimum(),
                 x: run.x,
@@ -135,6 +171,7 @@ pub fn run(cmd: DfoCommand) -> anyhow::Result<()> {
                     covering: run.successes[1],
                     search: run.successes[2],
                     poll: run.successes[3],
+                    speculative: run.successes[4],
                 },
                 poll_radius: run.poll_radius,
             };
@@ -146,8 +183,12 @@ pub fn run(cmd: DfoCommand) -> anyhow::Result<()> {
                     println!("to target   {k}");
                 }
                 println!(
-                    "successes   attack {}, covering {}, search {}, poll {}",
-                    o.successes.attack, o.successes.covering, o.successes.search, o.successes.poll
+                    "successes   attack {}, covering {}, search {}, poll {}, speculative {}",
+                    o.successes.attack,
+                    o.successes.covering,
+                    o.successes.search,
+                    o.successes.poll,
+                    o.successes.speculative
                 );
                 println!("poll radius {:.3e}", o.poll_radius);
                 println!("x           {:?}", o.x);
@@ -160,6 +201,7 @@ pub fn run(cmd: DfoCommand) -> anyhow::Result<()> {
 fn attack_run(
     prob: &dyn duality_combopt::direct_search::Blackbox,
     params: &DsmParams,
+    kind: AttackKind,
     seed: u64,
     rng: &mut duality_core::seed::DualityRng,
 ) -> anyhow::Result<duality_combopt::direct_search::DsmRun> {
@@ -168,6 +210,7 @@ fn attack_run(
         prob.dim(),
         SurrogateParams {
             seed,
+            attack: kind,
             ..SurrogateParams::default()
         },
     )?;
@@ -178,6 +221,7 @@ fn attack_run(
 fn attack_run(
     _: &dyn duality_combopt::direct_search::Blackbox,
     _: &DsmParams,
+    _: AttackKind,
     _: u64,
     _: &mut duality_core::seed::DualityRng,
 ) -> anyhow::Result<duality_combopt::direct_search::DsmRun> {

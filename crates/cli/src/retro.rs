@@ -6,10 +6,13 @@
 //! `retro search [--levels 5] [--per-level 200] [--max-reactions 3]
 //! [--max-reactants 3] [--seed S] [--targets 20] [--max-expansions 100]
 //! --method bfs|retro0|retro|dual [--train-graphs 4] [--c-dead 20]
-//! [--format json]` prints `{"method": ..., "targets": n, "solved": k,
+//! [--rl-rounds 0] [--format json]` prints `{"method": ..., "targets": n, "solved": k,
 //! "solved_rate": r, "runs": [{"target": m, "solvable": true, "solved":
 //! b, "expansions_to_first_route": e, "route_cost": c, "optimal_cost":
 //! c*}, ...]}`; the targets are the top-level molecules that have a route.
+//! `--rl-rounds R` (methods `retro` and `dual`) tunes the networks after
+//! their supervised fit by R rounds of PDVN's planning-based RL on the
+//! training graphs (`duality_combopt::retro::value::plan_and_fine_tune`).
 
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
@@ -61,6 +64,13 @@ pub struct SearchArgs {
     /// PDVN's dead-end cost.
     #[arg(long, default_value_t = 20.0)]
     pub c_dead: f64,
+    /// Rounds of PDVN's planning-based RL after the supervised fit (0:
+    /// none; methods retro and dual): each plans up to 60 top-level
+    /// molecules with a route per training graph within --max-expansions,
+    /// then fits the networks to the search trees' targets (8 epochs, Adam
+    /// 1e-3, the authors' settings).
+    #[arg(long, default_value_t = 0)]
+    pub rl_rounds: usize,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -108,7 +118,28 @@ fn learned(
         lr: 3e-3,
         seed: seeder.seed_for(7),
     };
-    let (model, _) = train_dual(&graphs, &vp)?;
+    let (mut model, _) = train_dual(&graphs, &vp)?;
+    if a.rl_rounds > 0 {
+        use duality_combopt::retro::value::{plan_and_fine_tune, RlParams};
+        let problems: Vec<(&ReactionGraph, Vec<usize>)> = graphs
+            .iter()
+            .map(|g| {
+                let e = g.exact();
+                let top = g.len().saturating_sub(a.per_level)..g.len();
+                (g, top.filter(|&m| e.solvable(m)).take(60).collect())
+            })
+            .collect();
+        let rp = RlParams {
+            rounds: a.rl_rounds,
+            max_expansions: a.max_expansions,
+            epochs: 8,
+            batch: 128,
+            lr: 1e-3,
+            c_dead: a.c_dead,
+            seed: seeder.seed_for(8),
+        };
+        plan_and_fine_tune(&mut model, &problems, &rp)?;
+    }
     let (single, dual) = model.tables(test, a.c_dead)?;
     Ok(Box::new(if a.method == "dual" { dual } else { single }))
 }
@@ -135,6 +166,16 @@ pub fn run(cmd: RetroCommand) -> anyhow::Result<()> {
     }
     if a.max_expansions == 0 {
         bail!("--max-expansions 0: expected at least one expansion");
+    }
+    if a.rl_rounds > 100 {
+        bail!("--rl-rounds {}: expected at most 100", a.rl_rounds);
+    }
+    if a.rl_rounds > 0 && !["retro", "dual"].contains(&a.method.as_str()) {
+        bail!(
+            "--rl-rounds {} with --method {}: RL tunes value networks, expected --method retro or dual",
+            a.rl_rounds,
+            a.method
+        );
     }
     let gp = GraphParams {
         levels: a.levels,

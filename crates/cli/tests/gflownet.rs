@@ -129,4 +129,6 @@ fn retro_search_without_networks() {
         "0",
     ]);
     assert!(!ok && err.contains("--max-expansions"), "{err}");
+    let (ok, _, err) = run(&["retro", "search", "--method", "bfs", "--rl-rounds", "2"]);
+    assert!(!ok && err.contains("--rl-rounds"), "{err}");
 }

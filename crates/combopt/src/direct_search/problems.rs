@@ -3,6 +3,8 @@
 
 use duality_core::{Error, Result};
 
+use super::NetworkProblem;
+
 /// A blackbox objective to minimise.
 pub trait Blackbox: Send + Sync {
     /// Problem name.
@@ -17,6 +19,11 @@ pub trait Blackbox: Send + Sync {
     fn start(&self) -> Vec<f64>;
     /// A length scale of the search region (initial radius).
     fn scale(&self) -> f64;
+    /// The given network when the problem is of the paper's class
+    /// `f(Phi(x))` (its attack oracle is then [`super::NetworkAttack`]).
+    fn network(&self) -> Option<&NetworkProblem> {
+        None
+    }
 }
 
 /// Names accepted by [`problem`].
@@ -26,6 +33,7 @@ pub const PROBLEMS: &[&str] = &[
     "rosenbrock-disk",
     "quadratic",
     "quadratic-halfspace",
+    "network",
 ];
 
 /// Largest dimension accepted.
@@ -42,7 +50,10 @@ pub const MAX_DIM: usize = 10_000;
 /// - `quadratic`: `sum (i + 1) (x_i - 1)^2` (convex, ill-conditioned for
 ///   large n), start 0, optimum 0;
 /// - `quadratic-halfspace`: `sum x_i^2` subject to `sum x_i >= 1`,
-///   optimum `1 / n` at `x_i = 1 / n`, start `x_i = 1`.
+///   optimum `1 / n` at `x_i = 1 / n`, start `x_i = 1`;
+/// - `network`: the paper's class `f(Phi(x))`, `Phi` a fixed seeded tanh
+///   MLP `n -> 32 -> n` and `f(y) = ||y - Phi(x*)||^2` ([`NetworkProblem`]),
+///   start 0, optimum 0 at the seeded `x*`.
 pub fn problem(name: &str, dim: usize) -> Result<Box<dyn Blackbox>> {
     if dim == 0 || dim > MAX_DIM {
         return Err(Error::invalid("dimension", dim, format!("1..={MAX_DIM}")));
@@ -59,6 +70,7 @@ pub fn problem(name: &str, dim: usize) -> Result<Box<dyn Blackbox>> {
         "rastrigin" => Box::new(Rastrigin { n: dim }),
         "quadratic" => Box::new(Quadratic { n: dim }),
         "quadratic-halfspace" => Box::new(Halfspace { n: dim }),
+        "network" => Box::new(NetworkProblem::new(dim)?),
         _ => {
             return Err(Error::invalid(
                 "problem",

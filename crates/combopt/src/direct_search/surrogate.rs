@@ -2,7 +2,8 @@
 //! `Phi(x) ~ f(x)` fitted online to the blackbox evaluations, attacked by
 //! FGSM (`d = -r sign(grad_x Phi(x))`, the authors' default attack,
 //! `local_attack_step(..., algo = "FGSM")`, with the target direction
-//! `grad f(Phi) = -1` for minimisation).
+//! `grad f(Phi) = -1` for minimisation) or PGD (`algo = "PGD"`, projected
+//! signed-gradient steps on the surrogate, [`super::attack_direction`]).
 //!
 //! Fitting: the network is kept across calls (warm start); before each
 //! attack it takes `steps` Adam steps on the mean squared error over the
@@ -15,7 +16,7 @@ use duality_core::tensor::tch::{nn, nn::OptimizerConfig as _, Device, Kind, Tens
 use duality_core::tensor::{default_device, Activation, Mlp, MlpConfig};
 use duality_core::{Error, Result};
 
-use super::AttackOracle;
+use super::{attack_direction, AttackKind, AttackOracle};
 
 /// Parameters of [`SurrogateAttack`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -30,6 +31,9 @@ pub struct SurrogateParams {
     pub window: usize,
     /// Seed of the initial weights.
     pub seed: u64,
+    /// The attack on the fitted surrogate (FGSM by default).
+    #[serde(default)]
+    pub attack: AttackKind,
 }
 
 impl Default for SurrogateParams {
@@ -40,6 +44,7 @@ impl Default for SurrogateParams {
             lr: 1e-2,
             window: 64,
             seed: 0,
+            attack: AttackKind::Fgsm,
         }
     }
 }
@@ -70,6 +75,7 @@ impl SurrogateAttack {
                 "at least 1 step and a window of at least 2 points",
             ));
         }
+        params.attack.validate()?;
         if !(params.lr.is_finite() && params.lr > 0.0) {
             return Err(Error::invalid(
                 "surrogate lr",
@@ -110,7 +116,10 @@ impl SurrogateAttack {
 
 impl AttackOracle for SurrogateAttack {
     fn name(&self) -> &str {
-        "mlp-fgsm"
+        match self.params.attack {
+            AttackKind::Fgsm => "mlp-fgsm",
+            AttackKind::Pgd { .. } => "mlp-pgd",
+        }
     }
 
     fn observe(&mut self, x: &[f64], f: f64) {
@@ -183,39 +192,32 @@ impl AttackOracle for SurrogateAttack {
             let loss = self.net.try_forward(&xt)?.mse_loss(&yt, tch_reduction());
             self.opt.backward_step(&loss);
         }
-        // FGSM at x: the sign of the surrogate's input gradient.
-        let x0: Vec<f32> = (0..n).map(|j| ((x[j] - mean[j]) / sd[j]) as f32).collect();
-        let xq = Tensor::from_slice(&x0)
-            .reshape([1, n as i64])
-            .to_device(self.device)
-            .set_requires_grad(true);
-        let out = self.net.try_forward(&xq)?.sum(Kind::Float);
-        let grads = Tensor::run_backward(&[out], &[&xq], false, false);
-        let g: Vec<f32> = grads
-            .first()
-            .ok_or_else(|| Error::Torch("no input gradient".into()))?
-            .to_device(Device::Cpu)
-            .reshape([-1])
-            .try_into()
-            .map_err(|e: duality_core::tensor::tch::TchError| Error::Torch(e.to_string()))?;
-        if g.iter().all(|v| *v == 0.0 || !v.is_finite()) {
-            return Ok(None);
-        }
-        // Standardised inputs scale each axis by 1 / sd > 0: the sign of the
-        // gradient in x equals its sign in the standardised inputs.
-        Ok(Some(
-            g.iter()
-                .map(|&v| {
-                    if v > 0.0 {
-                        -radius
-                    } else if v < 0.0 {
-                        radius
-                    } else {
-                        0.0
-                    }
-                })
-                .collect(),
-        ))
+        // The attack on the surrogate: its input gradient at x + d in the
+        // standardised inputs u = (x + d - mean) / sd; d/dd = (1 / sd) d/du
+        // (sd > 0: the signs, all FGSM and PGD use, are the same).
+        let (net, device) = (&self.net, self.device);
+        attack_direction(self.params.attack, n, radius, |d| {
+            let u: Vec<f32> = (0..n)
+                .map(|j| ((x[j] + d[j] - mean[j]) / sd[j]) as f32)
+                .collect();
+            let xq = Tensor::from_slice(&u)
+                .reshape([1, n as i64])
+                .to_device(device)
+                .set_requires_grad(true);
+            let out = net.try_forward(&xq)?.sum(Kind::Float);
+            let grads = Tensor::run_backward(&[out], &[&xq], false, false);
+            let g: Vec<f32> = grads
+                .first()
+                .ok_or_else(|| Error::Torch("no input gradient".into()))?
+                .to_device(Device::Cpu)
+                .reshape([-1])
+                .try_into()
+                .map_err(|e: duality_core::tensor::tch::TchError| Error::Torch(e.to_string()))?;
+            Ok(g.iter()
+                .zip(&sd)
+                .map(|(&v, s)| if v.is_finite() { f64::from(v) / s } else { 0.0 })
+                .collect())
+        })
     }
 }
 
@@ -252,5 +254,38 @@ mod tests {
         let d = s.direction(&[0.0, 0.0], 0.1).unwrap().unwrap();
         assert_eq!(d, vec![0.1, 0.1]);
         assert!(SurrogateAttack::new(0, SurrogateParams::default()).is_err());
+        // PGD on the same fitted surrogate: within the radius, descending.
+        let mut p = SurrogateAttack::new(
+            2,
+            SurrogateParams {
+                steps: 300,
+                attack: AttackKind::PGD,
+                ..SurrogateParams::default()
+            },
+        )
+        .unwrap();
+        for i in -3..=3 {
+            for j in -3..=3 {
+                let x = [f64::from(i) * 0.3, f64::from(j) * 0.3];
+                p.observe(&x, f(&x));
+            }
+        }
+        let d = p.direction(&[0.0, 0.0], 0.1).unwrap().unwrap();
+        assert!(d.iter().all(|v| *v > 0.0 && *v <= 0.1), "{d:?}");
+        assert!(f(&d) < f(&[0.0, 0.0]));
+        let e = SurrogateAttack::new(
+            2,
+            SurrogateParams {
+                attack: AttackKind::Pgd {
+                    steps: 0,
+                    alpha: 0.1,
+                },
+                ..SurrogateParams::default()
+            },
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains("pgd steps"), "{e}");
     }
 }
