@@ -503,6 +503,60 @@ mod distdp_deep_offline {
         assert!(e.contains("1e12"), "{e}");
         let e = err(&["--episodes", "1000000000"]);
         assert!(e.contains("episodes"), "{e}");
+        let e = err(&["--expert-episodes", "3"]);
+        assert!(e.contains("--expert-episodes"), "{e}");
+        let e = err(&["--algo", "recoil", "--expert-episodes", "0"]);
+        assert!(e.contains("expert episodes"), "{e}");
+        let e = err(&["--algo", "recoil", "--divergence", "kl"]);
+        assert!(e.contains("kl"), "{e}");
+    }
+
+    #[test]
+    fn deep_offline_runs_recoil_with_a_bc_baseline() {
+        let args = [
+            "ddp",
+            "deep-offline",
+            "--algo",
+            "recoil",
+            "--episodes",
+            "20",
+            "--expert-episodes",
+            "2",
+            "--steps",
+            "50",
+            "--batch",
+            "32",
+            "--eval-episodes",
+            "20",
+            "--seed",
+            "3",
+            "--format",
+            "json",
+        ];
+        let v = json(&args);
+        assert_eq!(v["stable"], true, "{v}");
+        assert!(v["algo"].as_str().unwrap().starts_with("recoil"), "{v}");
+        assert!(v["expert_transitions"].as_u64().unwrap() > 0, "{v}");
+        assert!(
+            v["bc_normalised_return"].as_f64().unwrap().is_finite(),
+            "{v}"
+        );
+        assert!(v["normalised_return"].as_f64().unwrap().is_finite(), "{v}");
+        assert_eq!(json(&args)["curve"], v["curve"]);
+        // f-DVL's report has no ReCOIL fields.
+        let f = json(&[
+            "ddp",
+            "deep-offline",
+            "--episodes",
+            "10",
+            "--steps",
+            "5",
+            "--eval-episodes",
+            "5",
+            "--format",
+            "json",
+        ]);
+        assert!(f.get("bc_normalised_return").is_none(), "{f}");
     }
 }
 
@@ -628,6 +682,29 @@ mod gflownet {
         ]);
         assert_eq!(v["method"], "dual");
         assert!(v["solved"].as_u64().unwrap() <= v["targets"].as_u64().unwrap());
+        // The same after one round of PDVN's planning-based RL.
+        let rl = json(&[
+            "retro",
+            "search",
+            "--levels",
+            "4",
+            "--per-level",
+            "60",
+            "--targets",
+            "5",
+            "--max-expansions",
+            "30",
+            "--train-graphs",
+            "1",
+            "--method",
+            "dual",
+            "--rl-rounds",
+            "1",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(rl["targets"], v["targets"]);
+        assert!(rl["solved"].as_u64().unwrap() <= rl["targets"].as_u64().unwrap());
     }
 }
 

@@ -373,25 +373,33 @@ fn offline(args: OfflineArgs) -> anyhow::Result<()> {
 #[derive(Debug, Args)]
 #[cfg_attr(not(duality_torch), allow(dead_code))]
 pub struct DeepOfflineArgs {
-    /// fdvl | xql.
+    /// fdvl | xql | recoil (imitation: suboptimal data plus a few expert
+    /// trajectories, no rewards used).
     #[arg(long, default_value = "fdvl")]
     algo: String,
-    /// f-DVL's divergence: chi-square | total-variation.
+    /// f-DVL's divergence: chi-square | total-variation; ReCOIL's value
+    /// loss: chi-square | total-variation | gumbel.
     #[arg(long, default_value = "chi-square")]
     divergence: String,
     /// f-DVL's weight in (0, 1), or XQL's temperature (> 0).
     #[arg(long, default_value_t = 0.7)]
     lambda: f64,
-    /// XQL only: the authors' stabilisers (clip z = d / lambda at this
-    /// value and rescale by the batch maximum); off by default.
+    /// XQL (or ReCOIL with gumbel) only: the authors' stabilisers (clip
+    /// z = d / lambda at this value and rescale by the batch maximum); off
+    /// by default.
     #[arg(long)]
     gumbel_clip: Option<f64>,
-    /// Offline data: random | medium | expert | mixed.
-    #[arg(long, default_value = "mixed")]
-    dataset: String,
-    /// Offline episodes.
+    /// Offline data: random | medium | expert | mixed (default mixed); for
+    /// recoil the suboptimal part, by default half uniform and half another
+    /// task's medium policy.
+    #[arg(long)]
+    dataset: Option<String>,
+    /// Offline episodes (recoil: suboptimal episodes).
     #[arg(long, default_value_t = 300)]
     episodes: usize,
+    /// ReCOIL only: expert trajectories added to the data (default 5).
+    #[arg(long)]
+    expert_episodes: Option<usize>,
     /// Gradient steps.
     #[arg(long, default_value_t = 3_000)]
     steps: usize,
@@ -441,6 +449,13 @@ struct DeepOfflineReport {
     normalised_return: Option<f64>,
     /// The data's own normalised return.
     data_normalised_return: f64,
+    /// ReCOIL only: expert transitions within `transitions`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expert_transitions: Option<usize>,
+    /// ReCOIL only: behaviour cloning on all the data (same steps, batch
+    /// and rate), the baseline of the imitation claim.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bc_normalised_return: Option<f64>,
     device: String,
     curve: Vec<DeepOfflinePoint>,
 }
@@ -450,7 +465,11 @@ fn deep_offline(args: DeepOfflineArgs) -> anyhow::Result<()> {
     use duality_distdp::dual_rl::deep::{
         collect, normalised, reference_returns, train_deep_fdvl, Dataset, DeepFdvlParams, PointMass,
     };
+    use duality_distdp::dual_rl::deep_recoil::{
+        collect_suboptimal, concat, train_bc_on, train_deep_recoil, DeepRecoilParams,
+    };
     use duality_distdp::dual_rl::FDivergence;
+    let recoil = args.algo == "recoil";
     let divergence = match args.algo.as_str() {
         "fdvl" => {
             let div: FDivergence = args.divergence.parse()?;
@@ -460,33 +479,76 @@ fn deep_offline(args: DeepOfflineArgs) -> anyhow::Result<()> {
             div
         }
         "xql" => FDivergence::Gumbel,
-        other => anyhow::bail!("unknown --algo {other:?}: expected fdvl | xql"),
+        "recoil" => args.divergence.parse()?,
+        other => anyhow::bail!("unknown --algo {other:?}: expected fdvl | xql | recoil"),
     };
     if args.gumbel_clip.is_some() && divergence != FDivergence::Gumbel {
-        anyhow::bail!("--gumbel-clip is for --algo xql only");
+        anyhow::bail!("--gumbel-clip is for --algo xql (or recoil with --divergence gumbel) only");
     }
-    let dataset: Dataset = args.dataset.parse()?;
-    let mut params = DeepFdvlParams::new(divergence, args.lambda, args.steps, args.seed);
-    params.gumbel_clip = args.gumbel_clip;
-    params.batch = args.batch;
-    params.lr = args.lr;
-    params.validate()?;
+    if args.expert_episodes.is_some() && !recoil {
+        anyhow::bail!("--expert-episodes is for --algo recoil only");
+    }
+    let dataset = args
+        .dataset
+        .as_deref()
+        .map(|d| d.parse::<Dataset>())
+        .transpose()?;
     let env = PointMass::standard();
     let seeder = duality_core::seed::Seeder::new(args.seed);
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let (j_rand, j_exp) = reference_returns(&env, args.eval_episodes, seeder.seed_for(1))?;
-    let data = collect(&env, dataset, args.episodes, &mut seeder.rng(0))?;
-    let data_return =
-        data.episode_returns.iter().sum::<f64>() / data.episode_returns.len().max(1) as f64;
-    let fit = train_deep_fdvl(&env, &data, &params)?;
-    let normalised_return = if fit.stable() {
-        let j = env.evaluate(|s| fit.act(s), args.eval_episodes, &mut seeder.rng(3))?;
-        Some(normalised(j, j_rand, j_exp))
+    // Each branch checks its parameters before drawing any data.
+    let (fit, data, expert_len, bc, data_label, algo_label) = if recoil {
+        let mut params = DeepRecoilParams::new(args.steps, args.seed);
+        params.divergence = divergence;
+        params.lambda = args.lambda;
+        params.gumbel_clip = args.gumbel_clip;
+        params.batch = args.batch;
+        params.lr = args.lr;
+        params.validate()?;
+        let mut rng = seeder.rng(0);
+        let sub = match dataset {
+            Some(d) => collect(&env, d, args.episodes, &mut rng)?,
+            None => collect_suboptimal(&env, args.episodes, &mut rng)?,
+        };
+        let n_expert = args.expert_episodes.unwrap_or(5);
+        duality_core::check::at_least("expert episodes", n_expert, 1)?;
+        let expert = collect(&env, Dataset::Expert, n_expert, &mut rng)?;
+        let all = concat(&sub, &expert);
+        let fit = train_deep_recoil(&env, &all, &expert, &params)?;
+        let device = duality_core::tensor::default_device()?;
+        let bc_fit = train_bc_on(
+            &all,
+            &params.hidden,
+            args.steps,
+            args.batch,
+            args.lr,
+            seeder.seed_for(4),
+            device,
+        )?;
+        let j = env.evaluate(|s| bc_fit.act(s), args.eval_episodes, &mut seeder.rng(3))?;
+        let label = format!(
+            "{} + {n_expert} expert episodes",
+            dataset.map_or("suboptimal".to_string(), |d| d.to_string())
+        );
+        (
+            fit,
+            all,
+            Some(expert.len()),
+            Some(normalised(j, j_rand, j_exp)),
+            label,
+            format!("recoil ({divergence:?}, lambda {})", args.lambda),
+        )
     } else {
-        None
-    };
-    let finite = |v: f64| v.is_finite().then_some(v);
-    let report = DeepOfflineReport {
-        algo: match divergence {
+        let mut params = DeepFdvlParams::new(divergence, args.lambda, args.steps, args.seed);
+        params.gumbel_clip = args.gumbel_clip;
+        params.batch = args.batch;
+        params.lr = args.lr;
+        params.validate()?;
+        let dataset = dataset.unwrap_or(Dataset::Mixed);
+        let data = collect(&env, dataset, args.episodes, &mut seeder.rng(0))?;
+        let fit = train_deep_fdvl(&env, &data, &params)?;
+        let algo = match divergence {
             FDivergence::Gumbel => format!(
                 "xql (Gumbel, temperature {}{})",
                 args.lambda,
@@ -495,8 +557,20 @@ fn deep_offline(args: DeepOfflineArgs) -> anyhow::Result<()> {
                     .unwrap_or_default()
             ),
             d => format!("fdvl ({d:?}, lambda {})", args.lambda),
-        },
-        dataset: dataset.to_string(),
+        };
+        (fit, data, None, None, dataset.to_string(), algo)
+    };
+    let data_return = mean(&data.episode_returns);
+    let normalised_return = if fit.stable() {
+        let j = env.evaluate(|s| fit.act(s), args.eval_episodes, &mut seeder.rng(3))?;
+        Some(normalised(j, j_rand, j_exp))
+    } else {
+        None
+    };
+    let finite = |v: f64| v.is_finite().then_some(v);
+    let report = DeepOfflineReport {
+        algo: algo_label,
+        dataset: data_label,
         transitions: data.len(),
         steps: args.steps,
         seed: args.seed,
@@ -504,6 +578,8 @@ fn deep_offline(args: DeepOfflineArgs) -> anyhow::Result<()> {
         diverged_at: fit.diverged_at,
         normalised_return,
         data_normalised_return: normalised(data_return, j_rand, j_exp),
+        expert_transitions: expert_len,
+        bc_normalised_return: bc,
         device: fit.device.clone(),
         curve: fit
             .curve
@@ -530,6 +606,9 @@ fn deep_offline(args: DeepOfflineArgs) -> anyhow::Result<()> {
                 r.data_normalised_return
             ),
             (None, None) => println!("stable"),
+        }
+        if let Some(b) = r.bc_normalised_return {
+            println!("behaviour cloning on all the data: normalised return {b:.3}");
         }
         println!(
             "{:>8} {:>14} {:>14} {:>10}",

@@ -111,6 +111,14 @@ pub fn suite() -> Suite {
                         Gumbel loss diverges on most seeds at some temperature)",
                 run: crate::dual_rl::experiment::run,
             },
+            #[cfg(feature = "torch")]
+            Experiment {
+                name: "deep_recoil",
+                about: "deep ReCOIL on tch vs behaviour cloning on the 2-D point mass from mostly \
+                        non-expert offline data plus a few expert trajectories (claim: ReCOIL \
+                        near-expert where BC on all the data is not)",
+                run: crate::dual_rl::recoil_experiment::run,
+            },
             Experiment {
                 name: "exploration_bonuses",
                 about: "global vs episodic count-based bonuses and their product (Henaff et al. \
@@ -1790,6 +1798,8 @@ mod tests {
         names.push("lot_sizing");
         #[cfg(not(feature = "torch"))]
         names.push("deep_dual_rl");
+        #[cfg(not(feature = "torch"))]
+        names.push("deep_recoil");
         duality_bench::check_defaults(s.name, s.defaults, &names, true).unwrap();
         for quick in [true, false] {
             let ctx = |e: &str| Context::for_test(&s, e, quick).unwrap();

@@ -363,6 +363,36 @@ pub fn collect<R: Rng + ?Sized>(
     episodes: usize,
     rng: &mut R,
 ) -> Result<OfflineData> {
+    collect_with(env, episodes, rng, |e, s, rng| {
+        let behaviour = match dataset {
+            Dataset::Random => Behaviour::Random,
+            Dataset::Medium => Behaviour::Medium,
+            Dataset::Expert => Behaviour::Expert,
+            // 60 / 30 / 10 by episode index (deterministic proportions).
+            Dataset::Mixed => match e % 10 {
+                0..=5 => Behaviour::Random,
+                6..=8 => Behaviour::Medium,
+                _ => Behaviour::Expert,
+            },
+        };
+        behaviour.act(env, s, rng)
+    })
+}
+
+/// `episodes` episodes on `env` of the behaviour `policy(episode, state,
+/// rng)`. An action out of range is recorded and executed as 0 (stay, what
+/// [`PointMass::step`] does with it), so the data's actions are always
+/// valid network indices.
+pub fn collect_with<R, P>(
+    env: &PointMass,
+    episodes: usize,
+    rng: &mut R,
+    mut policy: P,
+) -> Result<OfflineData>
+where
+    R: Rng + ?Sized,
+    P: FnMut(usize, &[f64; 2], &mut R) -> usize,
+{
     duality_core::check::at_least("episodes", episodes, 1)?;
     let cap = 10_000_000 / env.horizon.max(1);
     if episodes > cap {
@@ -381,21 +411,13 @@ pub fn collect<R: Rng + ?Sized>(
         episode_returns: Vec::with_capacity(episodes),
     };
     for e in 0..episodes {
-        let behaviour = match dataset {
-            Dataset::Random => Behaviour::Random,
-            Dataset::Medium => Behaviour::Medium,
-            Dataset::Expert => Behaviour::Expert,
-            // 60 / 30 / 10 by episode index (deterministic proportions).
-            Dataset::Mixed => match e % 10 {
-                0..=5 => Behaviour::Random,
-                6..=8 => Behaviour::Medium,
-                _ => Behaviour::Expert,
-            },
-        };
         let mut s = env.reset(rng);
         let (mut ret, mut disc) = (0.0, 1.0);
         for _ in 0..env.horizon {
-            let a = behaviour.act(env, &s, rng);
+            let a = match policy(e, &s, rng) {
+                a if a < POINT_MASS_ACTIONS => a,
+                _ => 0,
+            };
             let (r, next, done) = env.step(&s, a, rng);
             data.obs.extend(PointMass::features(&s));
             data.actions.push(a as i64);
@@ -520,10 +542,11 @@ pub struct LossPoint {
     pub v_mean: f64,
 }
 
-/// A trained deep f-DVL agent.
+/// A trained deep Dual RL agent (f-DVL, XQL, or ReCOIL and behaviour
+/// cloning from [`super::deep_recoil`]).
 pub struct DeepFdvlFit {
-    actor: Mlp,
-    actor_vs: nn::VarStore,
+    pub(crate) actor: Mlp,
+    pub(crate) actor_vs: nn::VarStore,
     /// Loss curves, one point per `log_every` steps (and the last partial
     /// interval).
     pub curve: Vec<LossPoint>,
@@ -572,7 +595,12 @@ impl DeepFdvlFit {
 }
 
 /// The value loss per sample as a tensor (see the module documentation).
-fn value_loss(d: &Tensor, divergence: FDivergence, lambda: f64, clip: Option<f64>) -> Tensor {
+pub(crate) fn value_loss(
+    d: &Tensor,
+    divergence: FDivergence,
+    lambda: f64,
+    clip: Option<f64>,
+) -> Tensor {
     match divergence {
         FDivergence::ChiSquare => (d + d * d / 4.0).relu() * lambda - d * (1.0 - lambda),
         FDivergence::TotalVariation => d.relu() * lambda - d * (1.0 - lambda),
@@ -592,7 +620,7 @@ fn value_loss(d: &Tensor, divergence: FDivergence, lambda: f64, clip: Option<f64
     }
 }
 
-fn polyak(target: &mut nn::VarStore, online: &nn::VarStore, tau: f64) {
+pub(crate) fn polyak(target: &mut nn::VarStore, online: &nn::VarStore, tau: f64) {
     let src = online.variables();
     let dst = target.variables();
     tch::no_grad(|| {

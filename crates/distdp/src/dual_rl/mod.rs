@@ -35,9 +35,13 @@ use crate::mdp::FiniteMdp;
 
 #[cfg(feature = "torch")]
 pub mod deep;
+#[cfg(feature = "torch")]
+pub mod deep_recoil;
 #[cfg(all(feature = "experiments", feature = "torch"))]
 pub(crate) mod experiment;
 pub mod recoil;
+#[cfg(all(feature = "experiments", feature = "torch"))]
+pub(crate) mod recoil_experiment;
 pub use recoil::{
     behaviour_cloning, one_hot, policy_value, recoil, rollouts, Behaviour, RecoilParams,
     RecoilSolution,

@@ -27,8 +27,14 @@ struct LotBenchParams {
     /// Evaluation episodes of each final policy, sampled and greedy (common
     /// starts and demands for both learners).
     eval_episodes: usize,
-    /// Periods per episode of the default instance.
+    /// Periods per episode (of the default instance, or of `instance`).
     horizon: usize,
+    /// The instance (its `horizon` is replaced by the key above):
+    /// `fixtures/bench/distdp.toml` spells out the default one, so that
+    /// `--config fixtures/bench/lot_sizing_paper.toml` (the authors'
+    /// 15-item, 5-machine setting) may replace it; absent, the default.
+    #[serde(default)]
+    instance: Option<LotSizingConfig>,
 }
 
 /// One seed's results: per learner (PPO, PDPPO) the training curve, the
@@ -83,7 +89,7 @@ pub(crate) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     let p: LotBenchParams = ctx.params()?;
     let env = LotSizing::new(LotSizingConfig {
         horizon: p.horizon,
-        ..LotSizingConfig::default()
+        ..p.instance.clone().unwrap_or_default()
     })?;
     let params_for = |algo: Algo, seed: u64| PpoParams {
         hidden: p.hidden.clone(),
@@ -266,12 +272,44 @@ mod tests {
         for quick in [true, false] {
             let ctx = Context::for_test(&s, "lot_sizing", quick).unwrap();
             let p: LotBenchParams = ctx.params().unwrap();
+            // The fixture's instance is the default one (the snapshots of
+            // the default instance stand).
+            assert_eq!(p.instance, Some(LotSizingConfig::default()));
             LotSizing::new(LotSizingConfig {
                 horizon: p.horizon,
                 ..LotSizingConfig::default()
             })
             .unwrap();
         }
+    }
+
+    /// `fixtures/bench/lot_sizing_paper.toml` passes the runner's override
+    /// check and resolves to a valid 15-item, 5-machine instance.
+    #[test]
+    fn paper_config_resolves() {
+        let s = crate::experiments::suite();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/bench/lot_sizing_paper.toml");
+        let o = duality_bench::Overrides::load(Some(&path), &[]).unwrap();
+        o.validate(&[(s.name, s.defaults)]).unwrap();
+        let params = o.resolve(s.name, s.defaults, "lot_sizing", false).unwrap();
+        let ctx = Context::new(
+            "distdp/lot_sizing",
+            params,
+            vec![0],
+            duality_core::seed::Seeder::new(0),
+            std::env::temp_dir(),
+            Progress::hidden(),
+        );
+        let p: LotBenchParams = ctx.params().unwrap();
+        let inst = p.instance.unwrap();
+        assert_eq!((inst.production.len(), inst.holding_cost.len()), (5, 15));
+        assert_eq!(p.horizon, 100);
+        LotSizing::new(LotSizingConfig {
+            horizon: p.horizon,
+            ..inst
+        })
+        .unwrap();
     }
 
     /// The full experiment on ten seeds (about a minute or two on 2 loaded
