@@ -725,12 +725,13 @@ fn check_order(order: &[usize], n_on: usize) -> Result<()> {
 /// realises any such `z` by a distribution over paths, so the per-vertex
 /// polytopes of the second rows have the paths as vertices.
 ///
-/// Two solvers, both on the crate's bounded dual simplex
-/// ([`crate::milp::DualSimplex`], a dense tableau): the compact LP in one
-/// solve while its tableau is small (at most 2^20 entries: the bench's
-/// random and quick instances), else column generation over paths (one
-/// row per offline and online vertex, whatever the degrees): the master
-/// starts from each offline vertex's full neighbourhood; the online rows'
+/// Two solvers: the compact LP in one solve of the crate's bounded dual
+/// simplex ([`crate::milp::DualSimplex`], a dense tableau) while its
+/// tableau is small (at most 2^20 entries: the bench's random and quick
+/// instances), else column generation over paths (one row per offline and
+/// online vertex, whatever the degrees): the master, a revised primal
+/// simplex that keeps its basis as columns are added, starts from each
+/// offline vertex's full neighbourhood; the online rows'
 /// duals `alpha` price paths exactly by a dynamic program over the
 /// arrivals (`price_path`, linear in the degree, any probabilities) until
 /// no path has positive reduced profit. Either way the returned `value` is
