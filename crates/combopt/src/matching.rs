@@ -1320,17 +1320,22 @@ mod tests {
         }
     }
 
+    /// The online neighbours `(v, p_uv)` of offline vertex `u`, in index
+    /// order (the brute forces' columns range over their subsets).
+    fn offline_neighbours(inst: &MatchingInstance, u: usize) -> Vec<(usize, f64)> {
+        inst.online
+            .iter()
+            .enumerate()
+            .filter_map(|(v, es)| es.iter().find(|e| e.0 == u).map(|e| (v, e.1)))
+            .collect()
+    }
+
     /// Brute force of the configuration LP on a tiny instance: every
     /// (offline vertex, subset) column, solved by the dense simplex.
     fn brute_configuration_lp(inst: &MatchingInstance) -> f64 {
         let mut cols: Vec<(usize, Vec<usize>, f64)> = Vec::new();
         for u in 0..inst.offline {
-            let nb: Vec<(usize, f64)> = inst
-                .online
-                .iter()
-                .enumerate()
-                .filter_map(|(v, es)| es.iter().find(|e| e.0 == u).map(|e| (v, e.1)))
-                .collect();
+            let nb = offline_neighbours(inst, u);
             for mask in 1usize..(1 << nb.len()) {
                 let set: Vec<usize> = (0..nb.len()).filter(|i| mask >> i & 1 == 1).collect();
                 let r = set_reward(set.iter().map(|&i| nb[i].1));
@@ -1417,12 +1422,7 @@ mod tests {
     fn brute_path_lp(inst: &MatchingInstance) -> f64 {
         let mut cols: Vec<(usize, Vec<(usize, f64)>)> = Vec::new();
         for u in 0..inst.offline {
-            let nb: Vec<(usize, f64)> = inst
-                .online
-                .iter()
-                .enumerate()
-                .filter_map(|(v, es)| es.iter().find(|e| e.0 == u).map(|e| (v, e.1)))
-                .collect();
+            let nb = offline_neighbours(inst, u);
             for mask in 1usize..(1 << nb.len()) {
                 cols.push((
                     u,

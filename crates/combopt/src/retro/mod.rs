@@ -832,7 +832,7 @@ mod tests {
 
     /// 0: target; 1, 2: intermediates; 3, 4: building blocks; 5: dead end.
     /// 0 <- {1, 2} (1.0) | {5} (0.5); 1 <- {3} (2.0); 2 <- {3, 4} (1.0) | {4} (3.0).
-    fn hand() -> ReactionGraph {
+    pub(super) fn hand() -> ReactionGraph {
         ReactionGraph::from_reactions(
             vec![
                 vec![rx(&[1, 2], 1.0), rx(&[5], 0.5)],

@@ -623,26 +623,9 @@ mod tests {
         assert_eq!(after, after2);
     }
 
-    /// The hand-made graph of `retro::tests::hand`: 0 <- {1, 2} (1.0) |
-    /// {5} (0.5); 1 <- {3} (2.0); 2 <- {3, 4} (1.0) | {4} (3.0); 3, 4
-    /// building blocks, 5 a dead end.
+    /// The hand-made graph of the search tests (see there).
     fn hand() -> ReactionGraph {
-        let rx = |r: &[usize], cost: f64| super::super::Reaction {
-            reactants: r.to_vec(),
-            cost,
-        };
-        ReactionGraph::from_reactions(
-            vec![
-                vec![rx(&[1, 2], 1.0), rx(&[5], 0.5)],
-                vec![rx(&[3], 2.0)],
-                vec![rx(&[3, 4], 1.0), rx(&[4], 3.0)],
-                vec![],
-                vec![],
-                vec![],
-            ],
-            &[3, 4],
-        )
-        .unwrap()
+        crate::retro::tests::hand()
     }
 
     #[test]

@@ -542,6 +542,68 @@ pub struct LossPoint {
     pub v_mean: f64,
 }
 
+/// Accumulates the per-step losses of a deep Dual RL training loop into
+/// [`LossPoint`]s and detects divergence (shared by f-DVL and ReCOIL).
+pub(crate) struct CurveLog {
+    /// Divergence threshold on the batch's mean `|V|`.
+    bound: f64,
+    log_every: usize,
+    steps: usize,
+    acc: [f64; 3],
+    acc_n: usize,
+    pub(crate) curve: Vec<LossPoint>,
+    pub(crate) diverged_at: Option<usize>,
+}
+
+impl CurveLog {
+    /// A log for `steps` steps, a point every `log_every` (and at the end).
+    pub(crate) fn new(bound: f64, log_every: usize, steps: usize) -> Self {
+        Self {
+            bound,
+            log_every,
+            steps,
+            acc: [0.0; 3],
+            acc_n: 0,
+            curve: Vec::new(),
+            diverged_at: None,
+        }
+    }
+
+    /// Records step `step` (0-based); true when the run diverged there (a
+    /// non-finite loss or `|V|` past the bound): the caller stops, and the
+    /// partial point is flushed so the curve ends at the divergence.
+    pub(crate) fn record(
+        &mut self,
+        step: usize,
+        value_loss: f64,
+        critic_loss: f64,
+        v_mean: f64,
+    ) -> bool {
+        self.acc[0] += value_loss;
+        self.acc[1] += critic_loss;
+        self.acc[2] += v_mean;
+        self.acc_n += 1;
+        let bad = !value_loss.is_finite()
+            || !critic_loss.is_finite()
+            || !v_mean.is_finite()
+            || v_mean.abs() > self.bound;
+        if bad || (step + 1) % self.log_every == 0 || step + 1 == self.steps {
+            let k = self.acc_n as f64;
+            self.curve.push(LossPoint {
+                step: step + 1,
+                value_loss: self.acc[0] / k,
+                critic_loss: self.acc[1] / k,
+                v_mean: self.acc[2] / k,
+            });
+            (self.acc, self.acc_n) = ([0.0; 3], 0);
+        }
+        if bad {
+            self.diverged_at = Some(step + 1);
+        }
+        bad
+    }
+}
+
 /// A trained deep Dual RL agent (f-DVL, XQL, or ReCOIL and behaviour
 /// cloning from [`super::deep_recoil`]).
 pub struct DeepFdvlFit {
@@ -724,9 +786,7 @@ pub fn train_deep_fdvl_on(
     let mut rng = seeder.rng(3);
     let b = params.batch;
     let mut idx = vec![0i64; b];
-    let mut curve = Vec::new();
-    let (mut acc_v, mut acc_q, mut acc_m, mut acc_n) = (0.0, 0.0, 0.0, 0usize);
-    let mut diverged_at = None;
+    let mut log = CurveLog::new(bound, params.log_every, params.steps);
     for step in 0..params.steps {
         for i in idx.iter_mut() {
             *i = rng.random_range(0..n) as i64;
@@ -779,26 +839,7 @@ pub fn train_deep_fdvl_on(
         // 4. Target step.
         polyak(&mut target_vs, &critic_vs, params.tau);
 
-        acc_v += v_loss_value;
-        acc_q += q_loss_value;
-        acc_m += v_mean;
-        acc_n += 1;
-        let bad = !v_loss_value.is_finite()
-            || !q_loss_value.is_finite()
-            || !v_mean.is_finite()
-            || v_mean.abs() > bound;
-        if bad || (step + 1) % params.log_every == 0 || step + 1 == params.steps {
-            let k = acc_n as f64;
-            curve.push(LossPoint {
-                step: step + 1,
-                value_loss: acc_v / k,
-                critic_loss: acc_q / k,
-                v_mean: acc_m / k,
-            });
-            (acc_v, acc_q, acc_m, acc_n) = (0.0, 0.0, 0.0, 0);
-        }
-        if bad {
-            diverged_at = Some(step + 1);
+        if log.record(step, v_loss_value, q_loss_value, v_mean) {
             break;
         }
     }
@@ -806,8 +847,8 @@ pub fn train_deep_fdvl_on(
     Ok(DeepFdvlFit {
         actor,
         actor_vs,
-        curve,
-        diverged_at,
+        curve: log.curve,
+        diverged_at: log.diverged_at,
         device: format!("{device:?}"),
     })
 }

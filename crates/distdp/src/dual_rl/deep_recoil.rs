@@ -73,7 +73,7 @@ use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
 use super::deep::{
-    collect_with, polyak, value_loss, DeepFdvlFit, LossPoint, OfflineData, PointMass,
+    collect_with, polyak, value_loss, CurveLog, DeepFdvlFit, LossPoint, OfflineData, PointMass,
     POINT_MASS_ACTIONS,
 };
 use super::FDivergence;
@@ -367,9 +367,7 @@ pub fn train_deep_recoil_on(
     let q_max = params.reward_scale / (1.0 - env.gamma);
     let bound = params.value_bound * q_max;
     let mut rng = seeder.rng(3);
-    let mut curve = Vec::new();
-    let (mut acc_v, mut acc_q, mut acc_m, mut acc_n) = (0.0, 0.0, 0.0, 0usize);
-    let mut diverged_at = None;
+    let mut log = CurveLog::new(bound, params.log_every, params.steps);
     for step in 0..params.steps {
         let (obs, next, mask, a) = mixed.sample(params.batch, &mut rng, device);
         let (e_obs, _, _, e_a) = exp.sample(params.batch, &mut rng, device);
@@ -426,34 +424,15 @@ pub fn train_deep_recoil_on(
         // 4. Target step.
         polyak(&mut target_vs, &critic_vs, params.tau);
 
-        acc_v += v_loss_value;
-        acc_q += q_loss_value;
-        acc_m += v_mean;
-        acc_n += 1;
-        let bad = !v_loss_value.is_finite()
-            || !q_loss_value.is_finite()
-            || !v_mean.is_finite()
-            || v_mean.abs() > bound;
-        if bad || (step + 1) % params.log_every == 0 || step + 1 == params.steps {
-            let k = acc_n as f64;
-            curve.push(LossPoint {
-                step: step + 1,
-                value_loss: acc_v / k,
-                critic_loss: acc_q / k,
-                v_mean: acc_m / k,
-            });
-            (acc_v, acc_q, acc_m, acc_n) = (0.0, 0.0, 0.0, 0);
-        }
-        if bad {
-            diverged_at = Some(step + 1);
+        if log.record(step, v_loss_value, q_loss_value, v_mean) {
             break;
         }
     }
     Ok(DeepFdvlFit {
         actor,
         actor_vs,
-        curve,
-        diverged_at,
+        curve: log.curve,
+        diverged_at: log.diverged_at,
         device: format!("{device:?}"),
     })
 }
