@@ -690,6 +690,11 @@ fn tsp_vs_lkh(ctx: &Context) -> anyhow::Result<Outcome> {
 struct AssignmentParams {
     /// n x n cost matrices.
     size: usize,
+    /// Further sizes timed against the peers under `--compare` only (one
+    /// uniform and one integer matrix each, seed 0; no records or
+    /// headlines, so the snapshot does not depend on them).
+    #[serde(default)]
+    compare_sizes: Vec<usize>,
     /// Alternating repetitions per comparison with scipy.
     compare_reps: usize,
     /// Target: median duality/scipy time ratio at most this.
@@ -712,6 +717,47 @@ fn scipy_verdict(c: &PeerComparison, p: &AssignmentParams) -> String {
         ),
         _ => format!("{}: ran, but no timings to compare", c.name),
     }
+}
+
+/// `--compare`: `m` solved by duality, scipy and `lap` on the same matrix,
+/// alternately. The matrix travels to the peers as one little-endian f64
+/// file (row-major), read with `numpy.fromfile`: JSON text of a 4,000 x
+/// 4,000 matrix would be about 300 MB to write and parse.
+fn compare_assignment(
+    ctx: &Context,
+    m: &CostMatrix,
+    kind: &str,
+    reps: usize,
+) -> anyhow::Result<Vec<PeerComparison>> {
+    let n = m.rows();
+    let bin = std::env::temp_dir().join(format!(
+        "duality-assignment-{}-{kind}-{n}.f64",
+        std::process::id()
+    ));
+    let bytes: Vec<u8> = (0..n)
+        .flat_map(|i| (0..n).map(move |j| (i, j)))
+        .flat_map(|(i, j)| m.get(i, j).to_le_bytes())
+        .collect();
+    duality_core::files::write_atomic(&bin, &bytes)?;
+    let spec = PeerSpec {
+        name: format!("assignment-{kind}-{n}"),
+        peer: "scipy".into(),
+        script: "fixtures/combopt/peer_assignment.py".into(),
+        input: serde_json::json!({ "bin": bin.to_string_lossy(), "n": n }),
+        reps,
+    };
+    let mut out = Vec::new();
+    out.extend(ctx.compare_with_peer(&spec, || Ok(vec![linear_sum_assignment(m, false)?.cost])));
+    // The same matrix against LAPJV (`lap`).
+    let spec = PeerSpec {
+        name: format!("assignment-{kind}-{n}-lap"),
+        peer: "lap".into(),
+        script: "fixtures/combopt/peer_lap.py".into(),
+        ..spec
+    };
+    out.extend(ctx.compare_with_peer(&spec, || Ok(vec![linear_sum_assignment(m, false)?.cost])));
+    let _ = std::fs::remove_file(&bin);
+    Ok(out)
 }
 
 fn assignment(ctx: &Context) -> anyhow::Result<Outcome> {
@@ -746,37 +792,32 @@ fn assignment(ctx: &Context) -> anyhow::Result<Outcome> {
                     digits: 6,
                 });
                 if ctx.compare {
-                    let rows: Vec<Vec<f64>> = (0..n)
-                        .map(|i| (0..n).map(|j| m.get(i, j)).collect())
-                        .collect();
-                    let spec = PeerSpec {
-                        name: format!("assignment-{kind}-{n}"),
-                        peer: "scipy".into(),
-                        script: "fixtures/combopt/peer_assignment.py".into(),
-                        input: serde_json::json!({ "costs": rows }),
-                        reps: p.compare_reps,
-                    };
-                    let mref = &m;
-                    comparisons.extend(ctx.compare_with_peer(&spec, || {
-                        Ok(vec![linear_sum_assignment(mref, false)?.cost])
-                    }));
-                    // The same matrix against LAPJV (`lap`).
-                    let spec = PeerSpec {
-                        name: format!("assignment-{kind}-{n}-lap"),
-                        peer: "lap".into(),
-                        script: "fixtures/combopt/peer_lap.py".into(),
-                        ..spec
-                    };
-                    comparisons.extend(ctx.compare_with_peer(&spec, || {
-                        Ok(vec![linear_sum_assignment(mref, false)?.cost])
-                    }));
+                    comparisons.extend(compare_assignment(ctx, &m, kind, p.compare_reps)?);
                 }
             }
         }
     }
+    if ctx.compare {
+        for &n2 in &p.compare_sizes {
+            duality_core::limits::elements::<f64>("compare_sizes", n2.saturating_mul(n2))?;
+            let mut rng = ctx.seeder.named(&format!("compare-{n2}")).rng(0);
+            let uniform: Vec<f64> = (0..n2 * n2).map(|_| rng.random::<f64>()).collect();
+            let integer: Vec<f64> = (0..n2 * n2)
+                .map(|_| rng.random_range(0..1_000u32) as f64)
+                .collect();
+            for (kind, data) in [("uniform", uniform), ("int1000", integer)] {
+                let m = CostMatrix::new(n2, n2, data)?;
+                comparisons.extend(compare_assignment(ctx, &m, kind, p.compare_reps)?);
+            }
+        }
+    }
     out.notes.push(format!(
-        "scipy's linear_sum_assignment implements the same algorithm (Crouse 2016) in C++, lap's lapjv the Jonker-Volgenant LAPJV; costs must agree to rounding. Target: median duality/peer time ratio at most {} at {n} x {n} (uniform [0,1) and integer 0..999 costs, seed 0, --compare); issue 21's target is no slower than the faster of scipy and lap (lap needs `lap` in the peers venv, else skipped)",
-        p.target_time_ratio
+        "scipy's linear_sum_assignment implements the same algorithm (Crouse 2016) in C++, lap's lapjv the Jonker-Volgenant LAPJV; costs must agree to rounding. Target: median duality/peer time ratio at most {} at {n} x {n}{} (uniform [0,1) and integer 0..999 costs, seed 0, --compare); issue 21's target is no slower than the faster of scipy and lap (lap needs `lap` in the peers venv, else skipped)",
+        p.target_time_ratio,
+        p.compare_sizes
+            .iter()
+            .map(|k| format!(" and {k} x {k}"))
+            .collect::<String>()
     ));
     if ctx.compare {
         let verdicts: Vec<String> = comparisons.iter().map(|c| scipy_verdict(c, &p)).collect();
