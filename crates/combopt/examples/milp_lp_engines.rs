@@ -2,7 +2,11 @@
 //! LP of generated set-cover instances solved by the workspace's dense
 //! two-phase simplex (`duality_core::numerics::simplex::minimize_standard`,
 //! bounds as rows) and by `milp::DualSimplex` from the slack basis, then the
-//! pivots of a warm-started child re-solve against a from-scratch one.
+//! pivots of a warm-started child re-solve against a from-scratch one; the
+//! same for `microlp` 0.7 (a maintained pure-Rust LP/MIP crate: dual
+//! simplex on an LU-factorised basis, warm re-solves through
+//! `Solution::fix_var`, pivot counts in `Stats::lp_iterations`), a
+//! dev-dependency used only here.
 //! `cargo run --release -p duality-combopt --example milp_lp_engines`.
 
 use std::time::Instant;
@@ -38,8 +42,53 @@ fn standard_form(p: &Milp) -> (Vec<f64>, Vec<Vec<f64>>, Vec<f64>) {
     (c, a, b)
 }
 
+/// The same LP in `microlp`: `(problem, variables)`.
+fn microlp_problem(p: &Milp, upper: &[f64]) -> (microlp::Problem, Vec<microlp::Variable>) {
+    let mut prob = microlp::Problem::new(microlp::OptimizationDirection::Minimize);
+    let costs = p.min_costs();
+    let vars: Vec<microlp::Variable> = (0..p.num_vars())
+        .map(|j| prob.add_var(costs[j], (p.lower[j], upper[j])))
+        .collect();
+    for row in &p.rows {
+        let expr: Vec<(microlp::Variable, f64)> =
+            row.coefs.iter().map(|&(j, v)| (vars[j], v)).collect();
+        if row.lower.is_finite() {
+            prob.add_constraint(expr.clone(), microlp::ComparisonOp::Ge, row.lower);
+        }
+        if row.upper.is_finite() {
+            prob.add_constraint(expr, microlp::ComparisonOp::Le, row.upper);
+        }
+    }
+    (prob, vars)
+}
+
+/// `microlp` on the root LP, then the child `x_j = 0` warm (`fix_var`) and
+/// cold: "obj, ms, pivots | warm pivots, cold pivots".
+fn microlp_row(p: &Milp, j: usize) -> String {
+    let (prob, vars) = microlp_problem(p, &p.upper);
+    let t = Instant::now();
+    let root = match prob.solve().map(|o| o.into_solution()) {
+        Ok(Ok(s)) => s,
+        Ok(Err(_)) => return "interrupted".into(),
+        Err(e) => return format!("failed ({e})"),
+    };
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    let (obj, pivots) = (root.objective(), root.stats().lp_iterations);
+    let warm = match root.fix_var(vars[j], 0.0) {
+        Ok(o) => o.stats().lp_iterations.saturating_sub(pivots).to_string(),
+        Err(e) => format!("failed ({e})"),
+    };
+    let mut upper = p.upper.clone();
+    upper[j] = 0.0;
+    let cold = match microlp_problem(p, &upper).0.solve() {
+        Ok(o) => o.stats().lp_iterations.to_string(),
+        Err(e) => format!("failed ({e})"),
+    };
+    format!("{obj:.1}, {ms:.1}, {pivots} | {warm}, {cold}")
+}
+
 fn main() -> duality_combopt::Result<()> {
-    println!("rows cols | core two-phase: obj, ms | dual simplex: obj, ms, pivots | child: warm pivots, cold pivots");
+    println!("rows cols | core two-phase: obj, ms | dual simplex: obj, ms, pivots | child: warm pivots, cold pivots | microlp: obj, ms, pivots | child: warm pivots, cold pivots");
     for scale in [50usize, 100, 200] {
         let p = generators::generate("setcover", scale, &mut Seeder::new(3).rng(0))?;
         let (c, a, b) = standard_form(&p);
@@ -74,7 +123,7 @@ fn main() -> duality_combopt::Result<()> {
         let mut cold = DualSimplex::new(&q)?;
         cold.solve(u64::MAX, f64::INFINITY, None);
         println!(
-            "{} {} | {} | {:.1}, {:.1}, {} | {}, {}",
+            "{} {} | {} | {:.1}, {:.1}, {} | {}, {} | {}",
             p.num_rows(),
             p.num_vars(),
             core_text,
@@ -82,7 +131,8 @@ fn main() -> duality_combopt::Result<()> {
             dual_ms,
             root_pivots,
             warm_pivots,
-            cold.iterations()
+            cold.iterations(),
+            microlp_row(&p, j)
         );
     }
     Ok(())
