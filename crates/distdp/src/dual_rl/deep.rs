@@ -604,6 +604,125 @@ impl CurveLog {
     }
 }
 
+/// The networks of a deep Dual RL learner, after the authors' DVL and
+/// ReCOIL code alike: twin critics and their Polyak targets, the value
+/// network and the softmax actor, each with its own Adam; and the two steps
+/// both learners share (the value step and the advantage-weighted policy
+/// step). Only the critic step differs between f-DVL and ReCOIL.
+pub(crate) struct DualNets {
+    pub(crate) q1: Mlp,
+    pub(crate) q2: Mlp,
+    tq1: Mlp,
+    tq2: Mlp,
+    pub(crate) value: Mlp,
+    actor: Mlp,
+    critic_vs: nn::VarStore,
+    target_vs: nn::VarStore,
+    actor_vs: nn::VarStore,
+    pub(crate) critic_opt: nn::Optimizer,
+    value_opt: nn::Optimizer,
+    actor_opt: nn::Optimizer,
+}
+
+impl DualNets {
+    /// The networks over the point mass's 2-D observations, initialised
+    /// from `seeder` (critics `seed_for(10)`, value 11, actor 12; the
+    /// targets copy the critics).
+    pub(crate) fn new(hidden: &[usize], lr: f64, seeder: &Seeder, device: Device) -> Result<Self> {
+        let init = |vs: &nn::VarStore, k: u64| init_from_seed(vs, seeder.seed_for(10 + k));
+        let mlp = |out: usize| MlpConfig::new(2, hidden, out);
+        let critic_vs = nn::VarStore::new(device);
+        let q1 = mlp(POINT_MASS_ACTIONS).build(&(critic_vs.root() / "q1"))?;
+        let q2 = mlp(POINT_MASS_ACTIONS).build(&(critic_vs.root() / "q2"))?;
+        init(&critic_vs, 0)?;
+        let mut target_vs = nn::VarStore::new(device);
+        let tq1 = mlp(POINT_MASS_ACTIONS).build(&(target_vs.root() / "q1"))?;
+        let tq2 = mlp(POINT_MASS_ACTIONS).build(&(target_vs.root() / "q2"))?;
+        target_vs.copy(&critic_vs)?;
+        let value_vs = nn::VarStore::new(device);
+        let value = mlp(1).build(&value_vs.root())?;
+        init(&value_vs, 1)?;
+        let actor_vs = nn::VarStore::new(device);
+        let actor = mlp(POINT_MASS_ACTIONS).build(&actor_vs.root())?;
+        init(&actor_vs, 2)?;
+        let opt = OptimizerConfig::adam(lr);
+        let (critic_opt, value_opt, actor_opt) = (
+            opt.build(&critic_vs)?,
+            opt.build(&value_vs)?,
+            opt.build(&actor_vs)?,
+        );
+        Ok(DualNets {
+            q1,
+            q2,
+            tq1,
+            tq2,
+            value,
+            actor,
+            critic_vs,
+            target_vs,
+            actor_vs,
+            critic_opt,
+            value_opt,
+            actor_opt,
+        })
+    }
+
+    /// Value step on the target critics' `min(Q1', Q2')` at the data's
+    /// actions: returns that minimum (for the policy step), the value loss
+    /// and the batch's mean `V` before the step.
+    pub(crate) fn value_step(
+        &mut self,
+        obs: &Tensor,
+        a: &Tensor,
+        divergence: FDivergence,
+        lambda: f64,
+        gumbel_clip: Option<f64>,
+    ) -> (Tensor, f64, f64) {
+        let q_t = tch::no_grad(|| {
+            self.tq1
+                .forward(obs)
+                .gather(1, a, false)
+                .minimum(&self.tq2.forward(obs).gather(1, a, false))
+        });
+        let v = self.value.forward(obs);
+        let v_loss = value_loss(&(&q_t - &v), divergence, lambda, gumbel_clip).mean(Kind::Float);
+        self.value_opt.backward_step(&v_loss);
+        let v_loss_value = v_loss.double_value(&[]);
+        let v_mean = v.mean(Kind::Float).double_value(&[]);
+        (q_t, v_loss_value, v_mean)
+    }
+
+    /// Advantage-weighted regression with the new `V`: weights
+    /// `min(e^{beta (Q' - V)}, 100)` on `log pi(a | s)`.
+    pub(crate) fn policy_step(&mut self, obs: &Tensor, a: &Tensor, q_t: &Tensor, beta: f64) {
+        let v_new = tch::no_grad(|| self.value.forward(obs));
+        let weight = tch::no_grad(|| ((q_t - &v_new) * beta).exp().clamp_max(100.0));
+        let logp = self
+            .actor
+            .forward(obs)
+            .log_softmax(-1, Kind::Float)
+            .gather(1, a, false);
+        self.actor_opt
+            .backward_step(&-(weight * logp).mean(Kind::Float));
+    }
+
+    /// Polyak step of the target critics.
+    pub(crate) fn update_targets(&mut self, tau: f64) {
+        polyak(&mut self.target_vs, &self.critic_vs, tau);
+    }
+
+    /// The trained actor with the run's loss log.
+    pub(crate) fn into_fit(self, log: CurveLog, device: Device) -> DeepFdvlFit {
+        DeepFdvlFit {
+            actor: self.actor,
+            actor_vs: self.actor_vs,
+            curve: log.curve,
+            diverged_at: log.diverged_at,
+            device: format!("{device:?}"),
+        }
+    }
+}
+
 /// A trained deep Dual RL agent (f-DVL, XQL, or ReCOIL and behaviour
 /// cloning from [`super::deep_recoil`]).
 pub struct DeepFdvlFit {
@@ -747,32 +866,7 @@ pub fn train_deep_fdvl_on(
     let _threads = (device == Device::Cpu).then(OneThread::new);
     tensor::manual_seed(params.seed);
     let seeder = Seeder::new(params.seed);
-    let init = |vs: &nn::VarStore, k: u64| init_from_seed(vs, seeder.seed_for(10 + k));
-
-    let critic_vs = nn::VarStore::new(device);
-    let q1 =
-        MlpConfig::new(2, &params.hidden, POINT_MASS_ACTIONS).build(&(critic_vs.root() / "q1"))?;
-    let q2 =
-        MlpConfig::new(2, &params.hidden, POINT_MASS_ACTIONS).build(&(critic_vs.root() / "q2"))?;
-    init(&critic_vs, 0)?;
-    let mut target_vs = nn::VarStore::new(device);
-    let tq1 =
-        MlpConfig::new(2, &params.hidden, POINT_MASS_ACTIONS).build(&(target_vs.root() / "q1"))?;
-    let tq2 =
-        MlpConfig::new(2, &params.hidden, POINT_MASS_ACTIONS).build(&(target_vs.root() / "q2"))?;
-    target_vs.copy(&critic_vs)?;
-    let value_vs = nn::VarStore::new(device);
-    let value = MlpConfig::new(2, &params.hidden, 1).build(&value_vs.root())?;
-    init(&value_vs, 1)?;
-    let actor_vs = nn::VarStore::new(device);
-    let actor = MlpConfig::new(2, &params.hidden, POINT_MASS_ACTIONS).build(&actor_vs.root())?;
-    init(&actor_vs, 2)?;
-    let opt = OptimizerConfig::adam(params.lr);
-    let (mut critic_opt, mut value_opt, mut actor_opt) = (
-        opt.build(&critic_vs)?,
-        opt.build(&value_vs)?,
-        opt.build(&actor_vs)?,
-    );
+    let mut nets = DualNets::new(&params.hidden, params.lr, &seeder, device)?;
 
     let all_obs = tensor::tensor_from_slice_f32(&data.obs, &[n, 2])?.to_device(device);
     let all_next = tensor::tensor_from_slice_f32(&data.next_obs, &[n, 2])?.to_device(device);
@@ -799,58 +893,41 @@ pub fn train_deep_fdvl_on(
         let a = all_a.index_select(0, &index);
 
         // 1. Value step on the target critics' min(Q1', Q2') at the data's actions.
-        let q_t = tch::no_grad(|| {
-            tq1.forward(&obs)
-                .gather(1, &a, false)
-                .minimum(&tq2.forward(&obs).gather(1, &a, false))
-        });
-        let v = value.forward(&obs);
-        let d = &q_t - &v;
-        let v_loss =
-            value_loss(&d, params.divergence, params.lambda, params.gumbel_clip).mean(Kind::Float);
-        value_opt.backward_step(&v_loss);
-        let v_loss_value = v_loss.double_value(&[]);
-        let v_mean = v.mean(Kind::Float).double_value(&[]);
+        let (q_t, v_loss_value, v_mean) = nets.value_step(
+            &obs,
+            &a,
+            params.divergence,
+            params.lambda,
+            params.gumbel_clip,
+        );
 
         // 2. Policy step: advantage-weighted regression with the new V.
-        let v_new = tch::no_grad(|| value.forward(&obs));
-        let weight = tch::no_grad(|| ((&q_t - &v_new) * params.beta).exp().clamp_max(100.0));
-        let logp = actor
-            .forward(&obs)
-            .log_softmax(-1, Kind::Float)
-            .gather(1, &a, false);
-        let actor_loss = -(weight * logp).mean(Kind::Float);
-        actor_opt.backward_step(&actor_loss);
+        nets.policy_step(&obs, &a, &q_t, params.beta);
 
         // 3. Critic step: Huber(delta 20) on r + gamma mask V(s').
-        let target = tch::no_grad(|| &r + value.forward(&next) * &mask * env.gamma);
-        let l1 =
-            q1.forward(&obs)
-                .gather(1, &a, false)
-                .huber_loss(&target, tch::Reduction::Mean, 20.0);
-        let l2 =
-            q2.forward(&obs)
-                .gather(1, &a, false)
-                .huber_loss(&target, tch::Reduction::Mean, 20.0);
+        let target = tch::no_grad(|| &r + nets.value.forward(&next) * &mask * env.gamma);
+        let l1 = nets.q1.forward(&obs).gather(1, &a, false).huber_loss(
+            &target,
+            tch::Reduction::Mean,
+            20.0,
+        );
+        let l2 = nets.q2.forward(&obs).gather(1, &a, false).huber_loss(
+            &target,
+            tch::Reduction::Mean,
+            20.0,
+        );
         let q_loss = l1 + l2;
-        critic_opt.backward_step(&q_loss);
+        nets.critic_opt.backward_step(&q_loss);
         let q_loss_value = q_loss.double_value(&[]);
 
         // 4. Target step.
-        polyak(&mut target_vs, &critic_vs, params.tau);
+        nets.update_targets(params.tau);
 
         if log.record(step, v_loss_value, q_loss_value, v_mean) {
             break;
         }
     }
-    let _ = (&tq1, &tq2);
-    Ok(DeepFdvlFit {
-        actor,
-        actor_vs,
-        curve: log.curve,
-        diverged_at: log.diverged_at,
-        device: format!("{device:?}"),
-    })
+    Ok(nets.into_fit(log, device))
 }
 
 /// Normalised score `(J - J_random) / (J_expert - J_random)` of a policy's

@@ -73,7 +73,7 @@ use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
 use super::deep::{
-    collect_with, polyak, value_loss, CurveLog, DeepFdvlFit, LossPoint, OfflineData, PointMass,
+    collect_with, CurveLog, DeepFdvlFit, DualNets, LossPoint, OfflineData, PointMass,
     POINT_MASS_ACTIONS,
 };
 use super::FDivergence;
@@ -338,29 +338,7 @@ pub fn train_deep_recoil_on(
     let _threads = (device == Device::Cpu).then(OneThread::new);
     tensor::manual_seed(params.seed);
     let seeder = Seeder::new(params.seed);
-    let init = |vs: &nn::VarStore, k: u64| init_from_seed(vs, seeder.seed_for(10 + k));
-    let mlp = |out: usize| MlpConfig::new(2, &params.hidden, out);
-
-    let critic_vs = nn::VarStore::new(device);
-    let q1 = mlp(POINT_MASS_ACTIONS).build(&(critic_vs.root() / "q1"))?;
-    let q2 = mlp(POINT_MASS_ACTIONS).build(&(critic_vs.root() / "q2"))?;
-    init(&critic_vs, 0)?;
-    let mut target_vs = nn::VarStore::new(device);
-    let tq1 = mlp(POINT_MASS_ACTIONS).build(&(target_vs.root() / "q1"))?;
-    let tq2 = mlp(POINT_MASS_ACTIONS).build(&(target_vs.root() / "q2"))?;
-    target_vs.copy(&critic_vs)?;
-    let value_vs = nn::VarStore::new(device);
-    let value = mlp(1).build(&value_vs.root())?;
-    init(&value_vs, 1)?;
-    let actor_vs = nn::VarStore::new(device);
-    let actor = mlp(POINT_MASS_ACTIONS).build(&actor_vs.root())?;
-    init(&actor_vs, 2)?;
-    let opt = OptimizerConfig::adam(params.lr);
-    let (mut critic_opt, mut value_opt, mut actor_opt) = (
-        opt.build(&critic_vs)?,
-        opt.build(&value_vs)?,
-        opt.build(&actor_vs)?,
-    );
+    let mut nets = DualNets::new(&params.hidden, params.lr, &seeder, device)?;
 
     let mixed = Tensors::new(combined, device)?;
     let exp = Tensors::new(expert, device)?;
@@ -373,36 +351,21 @@ pub fn train_deep_recoil_on(
         let (e_obs, _, _, e_a) = exp.sample(params.batch, &mut rng, device);
 
         // 1. Value step on the combined half, target critics' min.
-        let q_t = tch::no_grad(|| {
-            tq1.forward(&obs)
-                .gather(1, &a, false)
-                .minimum(&tq2.forward(&obs).gather(1, &a, false))
-        });
-        let v = value.forward(&obs);
-        let v_loss = value_loss(
-            &(&q_t - &v),
+        let (q_t, v_loss_value, v_mean) = nets.value_step(
+            &obs,
+            &a,
             params.divergence,
             params.lambda,
             params.gumbel_clip,
-        )
-        .mean(Kind::Float);
-        value_opt.backward_step(&v_loss);
-        let v_loss_value = v_loss.double_value(&[]);
-        let v_mean = v.mean(Kind::Float).double_value(&[]);
+        );
 
         // 2. Policy step: advantage-weighted regression on the combined half.
-        let v_new = tch::no_grad(|| value.forward(&obs));
-        let weight = tch::no_grad(|| ((&q_t - &v_new) * params.beta).exp().clamp_max(100.0));
-        let logp = actor
-            .forward(&obs)
-            .log_softmax(-1, Kind::Float)
-            .gather(1, &a, false);
-        actor_opt.backward_step(&-(weight * logp).mean(Kind::Float));
+        nets.policy_step(&obs, &a, &q_t, params.beta);
 
         // 3. Critic step: expert Q to q_max, combined Q to -r + gamma V(s').
         let target = tch::no_grad(|| {
             recoil_target(
-                &value.forward(&next),
+                &nets.value.forward(&next),
                 &mask,
                 params.reward_scale,
                 params.absorbing,
@@ -410,7 +373,7 @@ pub fn train_deep_recoil_on(
             )
         });
         let mut q_loss = Tensor::zeros([], (Kind::Float, device));
-        for q in [&q1, &q2] {
+        for q in [&nets.q1, &nets.q2] {
             q_loss += recoil_critic_loss(
                 &q.forward(&obs).gather(1, &a, false),
                 &q.forward(&e_obs).gather(1, &e_a, false),
@@ -418,23 +381,17 @@ pub fn train_deep_recoil_on(
                 q_max,
             );
         }
-        critic_opt.backward_step(&q_loss);
+        nets.critic_opt.backward_step(&q_loss);
         let q_loss_value = q_loss.double_value(&[]);
 
         // 4. Target step.
-        polyak(&mut target_vs, &critic_vs, params.tau);
+        nets.update_targets(params.tau);
 
         if log.record(step, v_loss_value, q_loss_value, v_mean) {
             break;
         }
     }
-    Ok(DeepFdvlFit {
-        actor,
-        actor_vs,
-        curve: log.curve,
-        diverged_at: log.diverged_at,
-        device: format!("{device:?}"),
-    })
+    Ok(nets.into_fit(log, device))
 }
 
 /// Behaviour cloning on `data`: the same softmax network as ReCOIL's
@@ -499,7 +456,7 @@ pub fn train_bc_on(
 
 #[cfg(test)]
 mod tests {
-    use super::super::deep::{collect, Dataset};
+    use super::super::deep::{collect, value_loss, Dataset};
     use super::*;
 
     #[test]
