@@ -500,11 +500,11 @@ fn deep_offline(args: DeepOfflineArgs) -> anyhow::Result<()> {
     // Each branch checks its parameters before drawing any data.
     let (fit, data, expert_len, bc, data_label, algo_label) = if recoil {
         let mut params = DeepRecoilParams::new(args.steps, args.seed);
-        params.divergence = divergence;
-        params.lambda = args.lambda;
-        params.gumbel_clip = args.gumbel_clip;
-        params.batch = args.batch;
-        params.lr = args.lr;
+        params.dual.divergence = divergence;
+        params.dual.lambda = args.lambda;
+        params.dual.gumbel_clip = args.gumbel_clip;
+        params.dual.batch = args.batch;
+        params.dual.lr = args.lr;
         params.validate()?;
         let mut rng = seeder.rng(0);
         let sub = match dataset {
@@ -519,7 +519,7 @@ fn deep_offline(args: DeepOfflineArgs) -> anyhow::Result<()> {
         let device = duality_core::tensor::default_device()?;
         let bc_fit = train_bc_on(
             &all,
-            &params.hidden,
+            &params.dual.hidden,
             args.steps,
             args.batch,
             args.lr,

@@ -354,6 +354,113 @@ impl OfflineData {
     pub fn is_empty(&self) -> bool {
         self.actions.is_empty()
     }
+
+    /// Checks the data before training, naming the bad field with `name`
+    /// (`"offline"`, `"expert"`, ...): at least one transition, two
+    /// features per observation, one mask per transition, actions in
+    /// `0..POINT_MASS_ACTIONS`, and with `rewards` (learners that read
+    /// them) one finite reward per transition.
+    pub fn validate(&self, name: &str, rewards: bool) -> Result<()> {
+        let n = self.len();
+        duality_core::check::at_least(&format!("{name} transitions"), n, 1)?;
+        let mut fields = vec![
+            ("obs", self.obs.len(), 2 * n),
+            ("next_obs", self.next_obs.len(), 2 * n),
+            ("masks", self.masks.len(), n),
+        ];
+        if rewards {
+            fields.push(("rewards", self.rewards.len(), n));
+        }
+        for (field, len, want) in fields {
+            duality_core::check::same_len(
+                &format!("{name} {field}"),
+                len,
+                "2 x transitions or transitions",
+                want,
+            )?;
+        }
+        if let Some(i) = self
+            .actions
+            .iter()
+            .position(|&a| a < 0 || a >= POINT_MASS_ACTIONS as i64)
+        {
+            return Err(Error::invalid(
+                format!("{name} action of transition {i}"),
+                self.actions[i],
+                format!("in 0..{POINT_MASS_ACTIONS}"),
+            ));
+        }
+        if rewards {
+            if let Some(i) = self.rewards.iter().position(|r| !r.is_finite()) {
+                return Err(Error::invalid(
+                    format!("{name} reward of transition {i}"),
+                    self.rewards[i],
+                    "a finite reward",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A minibatch of [`OfflineTensors`]: `[b, 2]` observations and next
+/// observations, `[b, 1]` masks and actions, and `[b, 1]` rewards when the
+/// tensors hold them.
+pub(crate) struct Minibatch {
+    pub(crate) obs: Tensor,
+    pub(crate) next: Tensor,
+    pub(crate) mask: Tensor,
+    pub(crate) actions: Tensor,
+    pub(crate) rewards: Option<Tensor>,
+}
+
+/// [`OfflineData`] on a device, sampled with replacement into
+/// [`Minibatch`]es (shared by f-DVL, ReCOIL and behaviour cloning).
+pub(crate) struct OfflineTensors {
+    obs: Tensor,
+    next: Tensor,
+    mask: Tensor,
+    actions: Tensor,
+    rewards: Option<Tensor>,
+    n: usize,
+}
+
+impl OfflineTensors {
+    /// The data's tensors on `device` (rewards only when `rewards`).
+    pub(crate) fn new(data: &OfflineData, rewards: bool, device: Device) -> Result<Self> {
+        let n = data.len();
+        let column = |v: &[f32], width: usize| -> Result<Tensor> {
+            Ok(tensor::tensor_from_slice_f32(v, &[n, width])?.to_device(device))
+        };
+        Ok(OfflineTensors {
+            obs: column(&data.obs, 2)?,
+            next: column(&data.next_obs, 2)?,
+            mask: column(&data.masks, 1)?,
+            actions: Tensor::from_slice(&data.actions)
+                .view([n as i64, 1])
+                .to_device(device),
+            rewards: if rewards {
+                Some(column(&data.rewards, 1)?)
+            } else {
+                None
+            },
+            n,
+        })
+    }
+
+    /// `b` transitions drawn uniformly with replacement (one
+    /// `random_range` per row, in order).
+    pub(crate) fn sample<R: Rng + ?Sized>(&self, b: usize, rng: &mut R) -> Minibatch {
+        let idx: Vec<i64> = (0..b).map(|_| rng.random_range(0..self.n) as i64).collect();
+        let index = Tensor::from_slice(&idx).to_device(self.obs.device());
+        Minibatch {
+            obs: self.obs.index_select(0, &index),
+            next: self.next.index_select(0, &index),
+            mask: self.mask.index_select(0, &index),
+            actions: self.actions.index_select(0, &index),
+            rewards: self.rewards.as_ref().map(|r| r.index_select(0, &index)),
+        }
+    }
 }
 
 /// `episodes` episodes of `dataset` on `env`.
@@ -835,62 +942,26 @@ pub fn train_deep_fdvl_on(
     device: Device,
 ) -> Result<DeepFdvlFit> {
     params.validate()?;
-    let n = data.len();
-    duality_core::check::at_least("offline transitions", n, 1)?;
-    for (name, len, want) in [
-        ("obs", data.obs.len(), 2 * n),
-        ("next_obs", data.next_obs.len(), 2 * n),
-        ("rewards", data.rewards.len(), n),
-        ("masks", data.masks.len(), n),
-    ] {
-        duality_core::check::same_len(name, len, "2 x transitions or transitions", want)?;
-    }
-    if let Some(i) = data
-        .actions
-        .iter()
-        .position(|&a| a < 0 || a >= POINT_MASS_ACTIONS as i64)
-    {
-        return Err(Error::invalid(
-            format!("action of transition {i}"),
-            data.actions[i],
-            format!("in 0..{POINT_MASS_ACTIONS}"),
-        ));
-    }
-    if let Some(i) = data.rewards.iter().position(|r| !r.is_finite()) {
-        return Err(Error::invalid(
-            format!("reward of transition {i}"),
-            data.rewards[i],
-            "a finite reward",
-        ));
-    }
+    data.validate("offline", true)?;
     let _threads = (device == Device::Cpu).then(OneThread::new);
     tensor::manual_seed(params.seed);
     let seeder = Seeder::new(params.seed);
     let mut nets = DualNets::new(&params.hidden, params.lr, &seeder, device)?;
 
-    let all_obs = tensor::tensor_from_slice_f32(&data.obs, &[n, 2])?.to_device(device);
-    let all_next = tensor::tensor_from_slice_f32(&data.next_obs, &[n, 2])?.to_device(device);
-    let all_r = tensor::tensor_from_slice_f32(&data.rewards, &[n, 1])?.to_device(device);
-    let all_mask = tensor::tensor_from_slice_f32(&data.masks, &[n, 1])?.to_device(device);
-    let all_a = Tensor::from_slice(&data.actions)
-        .view([n as i64, 1])
-        .to_device(device);
+    let tensors = OfflineTensors::new(data, true, device)?;
 
     let bound = params.value_bound * env.return_bound();
     let mut rng = seeder.rng(3);
-    let b = params.batch;
-    let mut idx = vec![0i64; b];
     let mut log = CurveLog::new(bound, params.log_every, params.steps);
     for step in 0..params.steps {
-        for i in idx.iter_mut() {
-            *i = rng.random_range(0..n) as i64;
-        }
-        let index = Tensor::from_slice(&idx).to_device(device);
-        let obs = all_obs.index_select(0, &index);
-        let next = all_next.index_select(0, &index);
-        let r = all_r.index_select(0, &index);
-        let mask = all_mask.index_select(0, &index);
-        let a = all_a.index_select(0, &index);
+        let Minibatch {
+            obs,
+            next,
+            mask,
+            actions: a,
+            rewards,
+        } = tensors.sample(params.batch, &mut rng);
+        let r = rewards.ok_or_else(|| Error::Torch("f-DVL minibatch without rewards".into()))?;
 
         // 1. Value step on the target critics' min(Q1', Q2') at the data's actions.
         let (q_t, v_loss_value, v_mean) = nets.value_step(

@@ -34,7 +34,7 @@
 //!    reverse-KL (Gumbel) loss with their clip/rescale stabilisers; the
 //!    issue asks for the chi-square `f`, whose implicit maximiser is f-DVL's
 //!    `lambda max(d + d^2/4, 0) - (1 - lambda) d` ([`FDivergence::ChiSquare`],
-//!    the default here). [`DeepRecoilParams::divergence`] =
+//!    the default here). [`DeepFdvlParams::divergence`] =
 //!    [`FDivergence::Gumbel`] with `gumbel_clip` is the authors' loss.
 //! 2. **policy step** (`update_imitate`): advantage-weighted regression on
 //!    the combined half only, `-mean(min(e^{beta (Q' - V)}, 100) log pi(a |
@@ -73,21 +73,23 @@ use tch::nn::{self, Module};
 use tch::{Device, Kind, Tensor};
 
 use super::deep::{
-    collect_with, CurveLog, DeepFdvlFit, DualNets, LossPoint, OfflineData, PointMass,
-    POINT_MASS_ACTIONS,
+    collect_with, CurveLog, DeepFdvlFit, DeepFdvlParams, DualNets, LossPoint, Minibatch,
+    OfflineData, OfflineTensors, PointMass, POINT_MASS_ACTIONS,
 };
 use super::FDivergence;
 use crate::deep::{init_from_seed, OneThread};
 
-/// Settings of deep ReCOIL (checked by [`DeepRecoilParams::validate`]).
+/// Settings of deep ReCOIL (checked by [`DeepRecoilParams::validate`]):
+/// the deep Dual RL settings it shares with f-DVL (value loss, networks,
+/// optimiser, steps, seed) and ReCOIL's two own.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeepRecoilParams {
-    /// The value loss (chi-square by default; Gumbel is the authors' RKL).
-    pub divergence: FDivergence,
-    /// Chi-square / TV weight in `(0, 1)`, or the Gumbel temperature `> 0`.
-    pub lambda: f64,
-    /// Gumbel only: the authors' stabilisers (see [`super::deep`]).
-    pub gumbel_clip: Option<f64>,
+    /// The shared settings. The value loss is chi-square by default;
+    /// Gumbel is the authors' RKL. `batch` is the size of each half
+    /// minibatch (combined and expert); the divergence bound is in units of
+    /// `q_max`.
+    #[serde(flatten)]
+    pub dual: DeepFdvlParams,
     /// Implicit reward scale `r > 0` (the authors' 2): expert `Q` targets
     /// `r / (1 - gamma)`, the combined data's rewards are `-r`.
     pub reward_scale: f64,
@@ -95,63 +97,25 @@ pub struct DeepRecoilParams {
     /// `[-1, 1]`: the authors' `-1` (their tasks terminate on failure), `+1`
     /// here by default (the point mass terminates at the expert's goal).
     pub absorbing: f64,
-    /// Hidden widths of every network.
-    pub hidden: Vec<usize>,
-    /// Gradient steps.
-    pub steps: usize,
-    /// Transitions per half minibatch (combined and expert).
-    pub batch: usize,
-    /// Adam learning rate of every network.
-    pub lr: f64,
-    /// Polyak rate of the target critics.
-    pub tau: f64,
-    /// Advantage temperature of the policy step.
-    pub beta: f64,
-    /// Divergence threshold in units of `q_max`.
-    pub value_bound: f64,
-    /// Steps per point of the loss curves.
-    pub log_every: usize,
-    /// Seed of the initialisation and the minibatches.
-    pub seed: u64,
 }
 
 impl DeepRecoilParams {
-    /// Defaults: chi-square with lambda 0.7 (as the deep f-DVL
-    /// experiment), reward scale 2 (the authors'), two hidden layers of 64,
-    /// batch 256 per half, lr 1e-3, tau 0.005, beta 3, divergence at 10x
-    /// `q_max`, a curve point every 25 steps.
+    /// Defaults: f-DVL's deep defaults ([`DeepFdvlParams::new`]) with
+    /// chi-square and lambda 0.7 (as the deep f-DVL experiment), reward
+    /// scale 2 (the authors'), absorbing value `+1`.
     pub fn new(steps: usize, seed: u64) -> Self {
         DeepRecoilParams {
-            divergence: FDivergence::ChiSquare,
-            lambda: 0.7,
-            gumbel_clip: None,
+            dual: DeepFdvlParams::new(FDivergence::ChiSquare, 0.7, steps, seed),
             reward_scale: 2.0,
             absorbing: 1.0,
-            hidden: vec![64, 64],
-            steps,
-            batch: 256,
-            lr: 1e-3,
-            tau: 0.005,
-            beta: 3.0,
-            value_bound: 10.0,
-            log_every: 25,
-            seed,
         }
     }
 
-    /// Checks every field, naming the bad one (as deep f-DVL's, plus a
-    /// finite reward scale in `(0, 1e6]`).
+    /// Checks every field, naming the bad one (the shared ones as
+    /// [`DeepFdvlParams::validate`], plus an absorbing value in `[-1, 1]`
+    /// and a finite reward scale in `(0, 1e6]`).
     pub fn validate(&self) -> Result<()> {
-        let mut f = super::deep::DeepFdvlParams::new(self.divergence, self.lambda, self.steps, 0);
-        f.gumbel_clip = self.gumbel_clip;
-        f.hidden = self.hidden.clone();
-        f.batch = self.batch;
-        f.lr = self.lr;
-        f.tau = self.tau;
-        f.beta = self.beta;
-        f.value_bound = self.value_bound;
-        f.log_every = self.log_every;
-        f.validate()?;
+        self.dual.validate()?;
         if !(-1.0..=1.0).contains(&self.absorbing) {
             return Err(Error::invalid(
                 "absorbing",
@@ -243,74 +207,6 @@ pub fn concat(a: &OfflineData, b: &OfflineData) -> OfflineData {
     }
 }
 
-fn check_data(name: &str, data: &OfflineData) -> Result<()> {
-    let n = data.len();
-    duality_core::check::at_least(&format!("{name} transitions"), n, 1)?;
-    for (field, len, want) in [
-        ("obs", data.obs.len(), 2 * n),
-        ("next_obs", data.next_obs.len(), 2 * n),
-        ("masks", data.masks.len(), n),
-    ] {
-        duality_core::check::same_len(
-            &format!("{name} {field}"),
-            len,
-            "2 x transitions or transitions",
-            want,
-        )?;
-    }
-    if let Some(i) = data
-        .actions
-        .iter()
-        .position(|&a| a < 0 || a >= POINT_MASS_ACTIONS as i64)
-    {
-        return Err(Error::invalid(
-            format!("{name} action of transition {i}"),
-            data.actions[i],
-            format!("in 0..{POINT_MASS_ACTIONS}"),
-        ));
-    }
-    Ok(())
-}
-
-struct Tensors {
-    obs: Tensor,
-    next: Tensor,
-    mask: Tensor,
-    actions: Tensor,
-    n: usize,
-}
-
-impl Tensors {
-    fn new(data: &OfflineData, device: Device) -> Result<Self> {
-        let n = data.len();
-        Ok(Tensors {
-            obs: tensor::tensor_from_slice_f32(&data.obs, &[n, 2])?.to_device(device),
-            next: tensor::tensor_from_slice_f32(&data.next_obs, &[n, 2])?.to_device(device),
-            mask: tensor::tensor_from_slice_f32(&data.masks, &[n, 1])?.to_device(device),
-            actions: Tensor::from_slice(&data.actions)
-                .view([n as i64, 1])
-                .to_device(device),
-            n,
-        })
-    }
-
-    fn sample<R: Rng + ?Sized>(
-        &self,
-        b: usize,
-        rng: &mut R,
-        device: Device,
-    ) -> (Tensor, Tensor, Tensor, Tensor) {
-        let idx: Vec<i64> = (0..b).map(|_| rng.random_range(0..self.n) as i64).collect();
-        let index = Tensor::from_slice(&idx).to_device(device);
-        (
-            self.obs.index_select(0, &index),
-            self.next.index_select(0, &index),
-            self.mask.index_select(0, &index),
-            self.actions.index_select(0, &index),
-        )
-    }
-}
-
 /// Trains deep ReCOIL on duality-core's default device (`DUALITY_DEVICE`,
 /// else CUDA if available, else CPU); see the module documentation.
 /// `combined` is all the offline data (suboptimal and expert), `expert` the
@@ -333,34 +229,41 @@ pub fn train_deep_recoil_on(
     device: Device,
 ) -> Result<DeepFdvlFit> {
     params.validate()?;
-    check_data("combined", combined)?;
-    check_data("expert", expert)?;
+    combined.validate("combined", false)?;
+    expert.validate("expert", false)?;
     let _threads = (device == Device::Cpu).then(OneThread::new);
-    tensor::manual_seed(params.seed);
-    let seeder = Seeder::new(params.seed);
-    let mut nets = DualNets::new(&params.hidden, params.lr, &seeder, device)?;
+    tensor::manual_seed(params.dual.seed);
+    let seeder = Seeder::new(params.dual.seed);
+    let mut nets = DualNets::new(&params.dual.hidden, params.dual.lr, &seeder, device)?;
 
-    let mixed = Tensors::new(combined, device)?;
-    let exp = Tensors::new(expert, device)?;
+    let mixed = OfflineTensors::new(combined, false, device)?;
+    let exp = OfflineTensors::new(expert, false, device)?;
     let q_max = params.reward_scale / (1.0 - env.gamma);
-    let bound = params.value_bound * q_max;
+    let bound = params.dual.value_bound * q_max;
     let mut rng = seeder.rng(3);
-    let mut log = CurveLog::new(bound, params.log_every, params.steps);
-    for step in 0..params.steps {
-        let (obs, next, mask, a) = mixed.sample(params.batch, &mut rng, device);
-        let (e_obs, _, _, e_a) = exp.sample(params.batch, &mut rng, device);
+    let mut log = CurveLog::new(bound, params.dual.log_every, params.dual.steps);
+    for step in 0..params.dual.steps {
+        let Minibatch {
+            obs,
+            next,
+            mask,
+            actions: a,
+            ..
+        } = mixed.sample(params.dual.batch, &mut rng);
+        let expert_half = exp.sample(params.dual.batch, &mut rng);
+        let (e_obs, e_a) = (expert_half.obs, expert_half.actions);
 
         // 1. Value step on the combined half, target critics' min.
         let (q_t, v_loss_value, v_mean) = nets.value_step(
             &obs,
             &a,
-            params.divergence,
-            params.lambda,
-            params.gumbel_clip,
+            params.dual.divergence,
+            params.dual.lambda,
+            params.dual.gumbel_clip,
         );
 
         // 2. Policy step: advantage-weighted regression on the combined half.
-        nets.policy_step(&obs, &a, &q_t, params.beta);
+        nets.policy_step(&obs, &a, &q_t, params.dual.beta);
 
         // 3. Critic step: expert Q to q_max, combined Q to -r + gamma V(s').
         let target = tch::no_grad(|| {
@@ -385,7 +288,7 @@ pub fn train_deep_recoil_on(
         let q_loss_value = q_loss.double_value(&[]);
 
         // 4. Target step.
-        nets.update_targets(params.tau);
+        nets.update_targets(params.dual.tau);
 
         if log.record(step, v_loss_value, q_loss_value, v_mean) {
             break;
@@ -408,12 +311,12 @@ pub fn train_bc_on(
     device: Device,
 ) -> Result<DeepFdvlFit> {
     // The shared checks (widths, steps, batch, lr).
-    let mut p = DeepRecoilParams::new(steps, seed);
+    let mut p = DeepRecoilParams::new(steps, seed).dual;
     p.hidden = hidden.to_vec();
     p.batch = batch;
     p.lr = lr;
     p.validate()?;
-    check_data("behaviour cloning", data)?;
+    data.validate("behaviour cloning", false)?;
     let _threads = (device == Device::Cpu).then(OneThread::new);
     tensor::manual_seed(seed);
     let seeder = Seeder::new(seed);
@@ -421,12 +324,14 @@ pub fn train_bc_on(
     let actor = MlpConfig::new(2, hidden, POINT_MASS_ACTIONS).build(&actor_vs.root())?;
     init_from_seed(&actor_vs, seeder.seed_for(12))?;
     let mut opt = OptimizerConfig::adam(lr).build(&actor_vs)?;
-    let t = Tensors::new(data, device)?;
+    let t = OfflineTensors::new(data, false, device)?;
     let mut rng = seeder.rng(3);
     let (mut acc, mut k) = (0.0, 0usize);
     let mut curve = Vec::new();
     for step in 0..steps {
-        let (obs, _, _, a) = t.sample(batch, &mut rng, device);
+        let Minibatch {
+            obs, actions: a, ..
+        } = t.sample(batch, &mut rng);
         let loss = -actor
             .forward(&obs)
             .log_softmax(-1, Kind::Float)
@@ -506,7 +411,7 @@ mod tests {
             .to_string()
             .contains("reward scale"));
         p.reward_scale = 2.0;
-        p.lambda = 1.5;
+        p.dual.lambda = 1.5;
         assert!(p.validate().unwrap_err().to_string().contains("lambda"));
         let env = PointMass::standard();
         let mut data = collect(&env, Dataset::Expert, 2, &mut Seeder::new(1).rng(0)).unwrap();
@@ -532,8 +437,8 @@ mod tests {
         let all = concat(&sub, &expert);
         assert_eq!(all.len(), sub.len() + expert.len());
         let mut p = DeepRecoilParams::new(40, 7);
-        p.batch = 32;
-        p.log_every = 20;
+        p.dual.batch = 32;
+        p.dual.log_every = 20;
         let a = train_deep_recoil_on(&env, &all, &expert, &p, Device::Cpu).unwrap();
         let b = train_deep_recoil_on(&env, &all, &expert, &p, Device::Cpu).unwrap();
         assert!(a.stable(), "{:?}", a.diverged_at);
@@ -552,9 +457,9 @@ mod tests {
         let expert = collect(&env, Dataset::Expert, 2, &mut rng).unwrap();
         let all = concat(&sub, &expert);
         let mut p = DeepRecoilParams::new(300, 1);
-        p.batch = 32;
-        p.hidden = vec![32];
-        p.log_every = 50;
+        p.dual.batch = 32;
+        p.dual.hidden = vec![32];
+        p.dual.log_every = 50;
         let fit = train_deep_recoil_on(&env, &all, &expert, &p, Device::Cpu).unwrap();
         assert!(fit.stable(), "{:?}", fit.diverged_at);
         assert_eq!(fit.curve.len(), 6);
@@ -569,10 +474,10 @@ mod tests {
         let (first, last) = (fit.curve[0].critic_loss, fit.curve[5].critic_loss);
         assert!(first > 100.0 && last < 0.9 * first, "{first} -> {last}");
         // The authors' Gumbel loss with their clip runs too.
-        p.divergence = FDivergence::Gumbel;
-        p.lambda = 1.0;
-        p.gumbel_clip = Some(7.0);
-        p.steps = 50;
+        p.dual.divergence = FDivergence::Gumbel;
+        p.dual.lambda = 1.0;
+        p.dual.gumbel_clip = Some(7.0);
+        p.dual.steps = 50;
         let g = train_deep_recoil_on(&env, &all, &expert, &p, Device::Cpu).unwrap();
         assert!(
             g.curve.iter().all(|pt| pt.value_loss.is_finite()),

@@ -85,10 +85,10 @@ pub(crate) fn run(ctx: &Context) -> anyhow::Result<Outcome> {
             ))
         };
         let mut rp = DeepRecoilParams::new(p.steps, s.seed_for(2));
-        rp.batch = p.batch;
-        rp.hidden = p.hidden.clone();
-        rp.lr = p.lr;
-        rp.lambda = p.lambda;
+        rp.dual.batch = p.batch;
+        rp.dual.hidden = p.hidden.clone();
+        rp.dual.lr = p.lr;
+        rp.dual.lambda = p.lambda;
         rp.absorbing = p.absorbing;
         let fit = train_deep_recoil_on(&env, &all, &expert, &rp, device)?;
         let recoil = if fit.stable() {
