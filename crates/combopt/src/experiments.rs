@@ -75,6 +75,7 @@ use crate::tsp::{
     BoundParams, DcrParams, Instance, LocalSearchSubpath, Pipeline, Registry, SolveParams,
 };
 use duality_core::record::RunRecord;
+use duality_eval::comparison::PairedRatio;
 use duality_eval::plot::{LineChart, Series};
 use rand::Rng;
 use serde::Deserialize;
@@ -2084,61 +2085,43 @@ fn milp_branching(ctx: &Context) -> anyhow::Result<Outcome> {
     } else {
         out.notes.push("no SCIP comparison on this run (run with --compare after `cargo xtask peers` with pyscipopt)".into());
     }
-    // Paired t CI on the log node ratio `a / b` over (seed, instance):
-    // (estimate, lo, hi, fewer, pairs, verdict) or a note when no CI exists.
-    type NodeRatioCi = (f64, f64, f64, usize, usize, &'static str);
-    let ratio_ci = |a: &str, b: &str| -> anyhow::Result<Result<NodeRatioCi, String>> {
+    // Geometric-mean node ratio `a / b` with the paired t CI on its log
+    // over (seed, instance), or the reason there is none.
+    let ratio_ci = |a: &str, b: &str| -> Result<PairedRatio, String> {
         let ln: Vec<f64> = per_rule(a)
             .iter()
             .zip(&per_rule(b))
             .map(|(x, y)| (x.0.max(1) as f64 / y.0.max(1) as f64).ln())
             .collect();
-        let zeros = vec![0.0; ln.len()];
-        let fewer = ln.iter().filter(|v| **v < 0.0).count();
-        Ok(
-            match duality_eval::comparison::PairedScores::new(ln.clone(), zeros) {
-                Ok(pair) => {
-                    let iv = pair.analytic_ci(0.95)?;
-                    let v = if iv.hi < 0.0 {
-                        "HELD (CI below 0)"
-                    } else if iv.lo > 0.0 {
-                        "NOT held (CI above 0: more nodes)"
-                    } else {
-                        "NOT shown (CI covers 0)"
-                    };
-                    Ok((
-                        iv.estimate.exp(),
-                        iv.lo.exp(),
-                        iv.hi.exp(),
-                        fewer,
-                        ln.len(),
-                        v,
-                    ))
-                }
-                Err(e) => Err(format!("no CI ({e}), fewer nodes on {fewer}/{}", ln.len())),
-            },
-        )
+        PairedRatio::from_log_ratios(&ln, 0.95).map_err(|e| {
+            let fewer = ln.iter().filter(|v| **v < 0.0).count();
+            format!("no CI ({e}), fewer nodes on {fewer}/{}", ln.len())
+        })
     };
     let seconds_ratio = |a: &str, b: &str| {
         per_rule(a).iter().map(|s| s.3).sum::<f64>()
             / per_rule(b).iter().map(|s| s.3).sum::<f64>().max(1e-12)
     };
-    let describe = |r: Result<(f64, f64, f64, usize, usize, &'static str), String>,
-                    a: &str,
-                    b: &str| {
+    let describe = |r: Result<PairedRatio, String>, a: &str, b: &str| {
         match r {
-        Ok((est, lo, hi, fewer, n, v)) => format!(
-            "node ratio {a} / {b} {est:.3} (95% paired t CI on the log ratio over (seed, instance): [{lo:.3}, {hi:.3}]), fewer nodes on {fewer}/{n} -> {v}"
+        Ok(r) => format!(
+            "node ratio {a} / {b} {:.3} (95% paired t CI on the log ratio over (seed, instance): [{:.3}, {:.3}]), fewer nodes on {}/{} -> {}",
+            r.ratio,
+            r.lo,
+            r.hi,
+            r.fewer,
+            r.pairs,
+            r.verdict("more nodes")
         ),
         Err(note) => note,
     }
     };
     if names.iter().any(|n| n == "gnn") {
-        let r = ratio_ci("gnn", "pseudo-cost")?;
+        let r = ratio_ci("gnn", "pseudo-cost");
         if let Ok(t) = &r {
             out.headlines.push(Headline {
                 name: "gnn_vs_pseudocost_node_ratio".into(),
-                value: t.0,
+                value: t.ratio,
                 digits: 3,
             });
         }
@@ -2159,11 +2142,11 @@ fn milp_branching(ctx: &Context) -> anyhow::Result<Outcome> {
                 ("pseudo-cost", "rl_vs_pseudocost_node_ratio"),
                 ("gnn", "rl_vs_gnn_node_ratio"),
             ] {
-                let r = ratio_ci("rl", base)?;
+                let r = ratio_ci("rl", base);
                 if let Ok(t) = &r {
                     out.headlines.push(Headline {
                         name: head.into(),
-                        value: t.0,
+                        value: t.ratio,
                         digits: 3,
                     });
                 }

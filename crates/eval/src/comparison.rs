@@ -243,6 +243,73 @@ impl PairedScores {
     }
 }
 
+/// A ratio of paired positive costs (nodes, evaluations, seconds) of
+/// method A over method B: the geometric mean of the per-pair ratios with
+/// the paired t interval of the mean log ratio, mapped back by `exp` (the
+/// usual way to compare search costs that span orders of magnitude; a CI
+/// entirely below 1 means A needs less).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PairedRatio {
+    /// `exp(mean ln(a_i / b_i))`.
+    pub ratio: f64,
+    /// Lower end of the interval on the ratio scale.
+    pub lo: f64,
+    /// Upper end of the interval on the ratio scale.
+    pub hi: f64,
+    /// Pairs where A cost less (`ln` ratio < 0).
+    pub fewer: usize,
+    /// Pairs where A cost more.
+    pub more: usize,
+    /// Number of pairs.
+    pub pairs: usize,
+}
+
+impl PairedRatio {
+    /// From per-pair log ratios `ln(a_i / b_i)` (at least 2, finite) at
+    /// the given confidence level.
+    pub fn from_log_ratios(log_ratios: &[f64], confidence: f64) -> Result<Self> {
+        let zeros = vec![0.0; log_ratios.len()];
+        let iv = PairedScores::new(log_ratios.to_vec(), zeros)?.analytic_ci(confidence)?;
+        Ok(PairedRatio {
+            ratio: iv.estimate.exp(),
+            lo: iv.lo.exp(),
+            hi: iv.hi.exp(),
+            fewer: log_ratios.iter().filter(|v| **v < 0.0).count(),
+            more: log_ratios.iter().filter(|v| **v > 0.0).count(),
+            pairs: log_ratios.len(),
+        })
+    }
+
+    /// From paired positive costs `a` and `b` (same length, each > 0).
+    pub fn from_costs(a: &[f64], b: &[f64], confidence: f64) -> Result<Self> {
+        duality_core::check::same_len("costs of A", a.len(), "costs of B", b.len())?;
+        for (name, v) in [("costs of A", a), ("costs of B", b)] {
+            if let Some(i) = v.iter().position(|x| !(x.is_finite() && *x > 0.0)) {
+                return Err(Error::invalid(
+                    format!("{name} [{i}]"),
+                    v[i],
+                    "a finite cost > 0",
+                ));
+            }
+        }
+        let ln: Vec<f64> = a.iter().zip(b).map(|(x, y)| (x / y).ln()).collect();
+        Self::from_log_ratios(&ln, confidence)
+    }
+
+    /// The claim "A costs less than B" on this interval: held when it lies
+    /// below 1, not held when above 1, not shown when it covers 1.
+    /// `costlier` names what A needs more of (`"more nodes"`).
+    pub fn verdict(&self, costlier: &str) -> String {
+        if self.hi < 1.0 {
+            "HELD (CI below 1)".into()
+        } else if self.lo > 1.0 {
+            format!("NOT held (CI above 1: {costlier})")
+        } else {
+            "NOT shown (CI covers 1)".into()
+        }
+    }
+}
+
 /// `numpy.percentile` with linear interpolation on sorted data.
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let h = p * (sorted.len() - 1) as f64;
@@ -474,6 +541,31 @@ pub fn plan_improvement_power(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paired_ratio_is_a_geometric_mean_with_a_t_interval() {
+        // Ratios 1/2, 1/2, 1/8: geometric mean 2^(-5/3).
+        let r = PairedRatio::from_costs(&[1.0, 2.0, 1.0], &[2.0, 4.0, 8.0], 0.95).unwrap();
+        assert!((r.ratio - 2f64.powf(-5.0 / 3.0)).abs() < 1e-12, "{r:?}");
+        assert!(r.lo < r.ratio && r.ratio < r.hi);
+        assert_eq!((r.fewer, r.more, r.pairs), (3, 0, 3));
+        // ln ratios: -ln2, -ln2, -3 ln2; mean -5/3 ln2, sd 2/sqrt(3) ln2.
+        let sd = 2.0 / 3f64.sqrt() * std::f64::consts::LN_2;
+        let half = 4.302_652_729_749_464 * sd / 3f64.sqrt(); // t_{0.975, 2}
+        let mean = -5.0 / 3.0 * std::f64::consts::LN_2;
+        assert!((r.hi.ln() - (mean + half)).abs() < 1e-9, "{r:?}");
+        assert_eq!(r.verdict("more nodes"), "NOT shown (CI covers 1)");
+        let sure = PairedRatio::from_log_ratios(&[-1.0, -1.1, -0.9, -1.0], 0.95).unwrap();
+        assert_eq!(sure.verdict("more"), "HELD (CI below 1)");
+        let worse = PairedRatio::from_log_ratios(&[1.0, 1.1, 0.9, 1.0], 0.95).unwrap();
+        assert_eq!(
+            worse.verdict("more nodes"),
+            "NOT held (CI above 1: more nodes)"
+        );
+        let err = PairedRatio::from_costs(&[1.0, 0.0], &[1.0, 1.0], 0.95).unwrap_err();
+        assert!(err.to_string().contains("costs of A [1]"), "{err}");
+        assert!(PairedRatio::from_log_ratios(&[0.5], 0.95).is_err());
+    }
     use rand_distr::{Distribution, Normal as RNormal};
 
     #[test]

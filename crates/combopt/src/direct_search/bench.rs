@@ -7,6 +7,7 @@
 
 use duality_bench::{Context, Experiment, Headline, Outcome};
 use duality_core::record::RunRecord;
+use duality_eval::comparison::PairedRatio;
 use serde::Deserialize;
 
 use super::{minimize, problem, AttackKind, Blackbox, DsmParams, DsmRun, NetworkAttack, Poll};
@@ -345,14 +346,9 @@ fn run(ctx: &Context) -> anyhow::Result<Outcome> {
     ));
     let mut verdicts = Vec::new();
     for (label, group, lr) in &ratios {
-        let zeros = vec![0.0; lr.len()];
-        let fewer = lr.iter().filter(|v| **v < 0.0).count();
-        let more = lr.iter().filter(|v| **v > 0.0).count();
         let gname = if *group == 0 { "surrogate" } else { "network" };
-        let verdict = match duality_eval::comparison::PairedScores::new(lr.clone(), zeros)
-            .and_then(|pr| pr.analytic_ci(0.95))
-        {
-            Ok(iv) => {
+        let verdict = match PairedRatio::from_log_ratios(lr, 0.95) {
+            Ok(r) => {
                 let hname = if label == "fgsm" && *group == 0 {
                     "attack_vs_cdsm_eval_ratio".to_string()
                 } else {
@@ -360,22 +356,18 @@ fn run(ctx: &Context) -> anyhow::Result<Outcome> {
                 };
                 out.headlines.push(Headline {
                     name: hname,
-                    value: iv.estimate.exp(),
+                    value: r.ratio,
                     digits: 3,
                 });
-                let v = if iv.hi < 0.0 {
-                    "HELD (CI below 1)"
-                } else if iv.lo > 0.0 {
-                    "NOT held (CI above 1: more evaluations)"
-                } else {
-                    "NOT shown (CI covers 1)"
-                };
                 format!(
-                    "{label} on the {gname} problems: ratio {:.3} (95% paired t CI on the log ratio over (seed, problem): [{:.3}, {:.3}]), fewer on {fewer}/{}, more on {more} -> {v}",
-                    iv.estimate.exp(),
-                    iv.lo.exp(),
-                    iv.hi.exp(),
-                    lr.len()
+                    "{label} on the {gname} problems: ratio {:.3} (95% paired t CI on the log ratio over (seed, problem): [{:.3}, {:.3}]), fewer on {}/{}, more on {} -> {}",
+                    r.ratio,
+                    r.lo,
+                    r.hi,
+                    r.fewer,
+                    r.pairs,
+                    r.more,
+                    r.verdict("more evaluations")
                 )
             }
             Err(e) => format!("{label} on the {gname} problems: no CI ({e})"),
