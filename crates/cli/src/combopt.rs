@@ -613,6 +613,12 @@ pub struct MilpSolveArgs {
     /// Turn off reduced-cost fixing.
     #[arg(long)]
     pub no_reduced_cost_fixing: bool,
+    /// LP engine of the node relaxations: `dense` (the workspace's dense
+    /// dual simplex; faster on small LPs, needed by `--branching gnn`) or
+    /// `microlp` (sparse LU basis; faster on large LPs, no reduced-cost
+    /// fixing). See docs/combopt.md for the measurement.
+    #[arg(long, default_value = "dense")]
+    pub lp_engine: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -653,6 +659,7 @@ struct MilpSolveOut {
     variables: usize,
     rows: usize,
     branching: String,
+    lp_engine: String,
     status: duality_combopt::milp::Termination,
     objective: Option<f64>,
     bound: f64,
@@ -685,7 +692,7 @@ struct MilpRuleOut {
 pub fn run_milp(cmd: MilpCommand) -> anyhow::Result<()> {
     use duality_combopt::milp::{
         branch_and_bound, generators, read_lp, read_mps, write_mps, BnbParams, BranchingRegistry,
-        NodeSelection, RuleOptions,
+        LpEngine, NodeSelection, RuleOptions,
     };
     match cmd {
         MilpCommand::Solve(args) => {
@@ -696,6 +703,7 @@ pub fn run_milp(cmd: MilpCommand) -> anyhow::Result<()> {
                 .context("--branching")?;
             let node_selection: NodeSelection =
                 args.node_selection.parse().context("--node-selection")?;
+            let lp_engine: LpEngine = args.lp_engine.parse().context("--lp-engine")?;
             if let Some(t) = args.time_limit {
                 if t.is_nan() || t < 0.0 {
                     bail!("--time-limit {t}: expected a number of seconds >= 0");
@@ -709,6 +717,7 @@ pub fn run_milp(cmd: MilpCommand) -> anyhow::Result<()> {
                 propagate: !args.no_propagate,
                 reduced_cost_fixing: !args.no_reduced_cost_fixing,
                 cutoff: None,
+                lp_engine,
             };
             // CPLEX LP by extension (`.lp`), MPS otherwise.
             let p = if args
@@ -736,6 +745,7 @@ pub fn run_milp(cmd: MilpCommand) -> anyhow::Result<()> {
                 variables: p.num_vars(),
                 rows: p.num_rows(),
                 branching: r.branching.clone(),
+                lp_engine: lp_engine.to_string(),
                 status: r.status,
                 objective: r.objective,
                 bound: r.bound,
@@ -750,8 +760,8 @@ pub fn run_milp(cmd: MilpCommand) -> anyhow::Result<()> {
             };
             emit(args.format, &out, |o| {
                 println!(
-                    "problem {} ({} variables, {} rows), branching {}",
-                    o.name, o.variables, o.rows, o.branching
+                    "problem {} ({} variables, {} rows), branching {}, LP engine {}",
+                    o.name, o.variables, o.rows, o.branching, o.lp_engine
                 );
                 println!("status      {:?}", o.status);
                 match o.objective {

@@ -254,6 +254,31 @@ fn milp_solve_reads_an_lp_file_and_names_its_bad_line() {
         (v["objective"].as_f64().unwrap() - 20.0).abs() < 1e-9,
         "{v}"
     );
+    // The same search on microlp's node LPs reaches the same optimum; a bad
+    // engine name is refused naming the flag.
+    let m = json(
+        &duality()
+            .args(["milp", "solve"])
+            .arg(&f)
+            .args(["--lp-engine", "microlp", "--format", "json"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        (m["objective"].as_f64().unwrap() - 20.0).abs() < 1e-9 && m["lp_engine"] == "microlp",
+        "{m}"
+    );
+    let out = duality()
+        .args(["milp", "solve"])
+        .arg(&f)
+        .args(["--lp-engine", "glpk"])
+        .output()
+        .unwrap();
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && e.contains("--lp-engine") && e.contains("glpk"),
+        "{e}"
+    );
     std::fs::write(&f, "Maximize\n x\nSubject To\n c1: x y <= 3\nEnd\n").unwrap();
     let out = duality().args(["milp", "solve"]).arg(&f).output().unwrap();
     let e = String::from_utf8_lossy(&out.stderr);

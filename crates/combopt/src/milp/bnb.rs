@@ -13,7 +13,8 @@ use duality_core::{Error, Result};
 use serde::Serialize;
 
 use super::branching::{BranchState, BranchingRule, Candidate, Pseudocosts};
-use super::lp::{Basis, DualSimplex, LpStatus};
+use super::engine::{LpEngine, LpScratch, MicrolpLp, NodeLp, SearchLp};
+use super::lp::{DualSimplex, LpStatus};
 use super::problem::Milp;
 
 /// Integrality tolerance.
@@ -82,6 +83,13 @@ pub struct BnbParams {
     /// A known objective value (problem sense): nodes that cannot beat it
     /// are pruned (as if an incumbent of that value existed).
     pub cutoff: Option<f64>,
+    /// The LP engine of the node relaxations ([`LpEngine`]; the dense
+    /// bounded dual simplex by default, chosen by the whole-search
+    /// measurement of `examples/milp_lp_engines.rs`, see
+    /// `docs/combopt.md`). With [`LpEngine::Microlp`], reduced-cost fixing
+    /// is skipped (no reduced costs) and the LP-iteration limit is checked
+    /// between nodes only.
+    pub lp_engine: LpEngine,
 }
 
 impl Default for BnbParams {
@@ -94,6 +102,7 @@ impl Default for BnbParams {
             propagate: true,
             reduced_cost_fixing: true,
             cutoff: None,
+            lp_engine: LpEngine::Dense,
         }
     }
 }
@@ -130,10 +139,11 @@ pub struct BnbResult {
     pub branching: String,
 }
 
-struct Node {
+struct Node<W> {
     id: u64,
     parent: u64,
-    basis: Rc<Basis>,
+    /// The parent's LP state (dense: its basis; microlp: its solution).
+    basis: Rc<W>,
     lb: Vec<f64>,
     ub: Vec<f64>,
     bound: f64,
@@ -142,20 +152,20 @@ struct Node {
     branch: Option<(usize, bool, f64, f64)>,
 }
 
-struct Open(Node);
+struct Open<W>(Node<W>);
 
-impl PartialEq for Open {
+impl<W> PartialEq for Open<W> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == Ordering::Equal
     }
 }
-impl Eq for Open {}
-impl PartialOrd for Open {
+impl<W> Eq for Open<W> {}
+impl<W> PartialOrd for Open<W> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Open {
+impl<W> Ord for Open<W> {
     /// Max-heap order: smaller bound first, then deeper, then older.
     fn cmp(&self, other: &Self) -> Ordering {
         other
@@ -167,19 +177,19 @@ impl Ord for Open {
     }
 }
 
-enum Queue {
-    Best(BinaryHeap<Open>),
-    Depth(Vec<Node>),
+enum Queue<W> {
+    Best(BinaryHeap<Open<W>>),
+    Depth(Vec<Node<W>>),
 }
 
-impl Queue {
-    fn push(&mut self, n: Node) {
+impl<W> Queue<W> {
+    fn push(&mut self, n: Node<W>) {
         match self {
             Queue::Best(h) => h.push(Open(n)),
             Queue::Depth(v) => v.push(n),
         }
     }
-    fn pop(&mut self) -> Option<Node> {
+    fn pop(&mut self) -> Option<Node<W>> {
         match self {
             Queue::Best(h) => h.pop().map(|o| o.0),
             Queue::Depth(v) => v.pop(),
@@ -341,8 +351,9 @@ pub struct NodeEvent<'a> {
     pub candidates: &'a [Candidate],
     /// The candidate chosen.
     pub chosen: usize,
-    /// The node LP at its optimum.
-    pub lp: &'a DualSimplex,
+    /// The node LP at its optimum (its engine's view; [`NodeLp::as_dense`]
+    /// gives the dense simplex with the default engine).
+    pub lp: &'a dyn NodeLp,
     /// Its objective (minimisation form).
     pub lp_objective: f64,
 }
@@ -386,9 +397,32 @@ pub fn branch_and_bound_traced(
     let deadline = params
         .time_limit
         .map(|t| start + std::time::Duration::from_secs_f64(t.min(1e9)));
+    match params.lp_engine {
+        LpEngine::Dense => {
+            let lp = DualSimplex::new(p)?;
+            search(p, rule, params, observe, visit, lp, start, deadline)
+        }
+        LpEngine::Microlp => {
+            let lp = MicrolpLp::new(p, params.time_limit)?;
+            search(p, rule, params, observe, visit, lp, start, deadline)
+        }
+    }
+}
+
+/// The search loop over any engine.
+#[allow(clippy::too_many_arguments)]
+fn search<E: SearchLp>(
+    p: &Milp,
+    rule: &mut dyn BranchingRule,
+    params: &BnbParams,
+    observe: &mut dyn FnMut(&NodeEvent<'_>),
+    visit: &mut dyn FnMut(u64, u64),
+    mut lp: E,
+    start: Instant,
+    deadline: Option<Instant>,
+) -> Result<BnbResult> {
     let sign = if p.maximize { -1.0 } else { 1.0 };
     let n = p.num_vars();
-    let mut lp = DualSimplex::new(p)?;
     let int_obj = integral_objective(p);
     // Incumbent in minimisation form (without the offset).
     let mut incumbent = params
@@ -421,7 +455,7 @@ pub fn branch_and_bound_traced(
         branching: rule.name().to_string(),
     };
     let mut pseudocosts = Pseudocosts::new(n);
-    let mut scratch = None;
+    let mut scratch = LpScratch::default();
     let mut queue = match params.node_selection {
         NodeSelection::BestBound => Queue::Best(BinaryHeap::new()),
         NodeSelection::DepthFirst => Queue::Depth(Vec::new()),
@@ -429,7 +463,7 @@ pub fn branch_and_bound_traced(
     queue.push(Node {
         id: 0,
         parent: 0,
-        basis: Rc::new(lp.basis()),
+        basis: Rc::new(lp.root_warm()),
         lb: p.lower.clone(),
         ub: p.upper.clone(),
         bound: f64::NEG_INFINITY,
@@ -466,19 +500,18 @@ pub fn branch_and_bound_traced(
                 None => continue,
             }
         }
-        for j in 0..n {
-            lp.set_bounds(j, node.lb[j], node.ub[j]);
-        }
-        if last_solved != node.parent || node.id == 0 {
-            lp.load_basis(&node.basis)?;
-        }
+        let continuing = !(last_solved != node.parent || node.id == 0);
         last_solved = node.id;
         let before = lp.iterations();
-        let status = lp.solve(
+        let status = lp.solve_node(
+            &node.lb,
+            &node.ub,
+            node.basis,
+            continuing,
             params.max_lp_iterations.saturating_sub(spent),
             prune_level(incumbent),
             deadline,
-        );
+        )?;
         res.lp_iterations += lp.iterations() - before;
         let z = lp.objective();
         match status {
@@ -528,7 +561,11 @@ pub fn branch_and_bound_traced(
             }
             continue;
         }
-        if params.reduced_cost_fixing && incumbent.is_finite() {
+        // Reduced-cost fixing needs the dense engine's reduced costs.
+        if let Some(lp) = lp
+            .as_dense()
+            .filter(|_| params.reduced_cost_fixing && incumbent.is_finite())
+        {
             let d = lp.reduced_costs();
             let slack = incumbent - z;
             for j in 0..n {
@@ -582,7 +619,7 @@ pub fn branch_and_bound_traced(
             lp_objective: z,
         });
         let c = candidates[chosen];
-        let basis = Rc::new(lp.basis());
+        let basis = Rc::new(lp.save());
         let mut make = |up: bool| {
             let mut lb = node.lb.clone();
             let mut ub = node.ub.clone();

@@ -19,7 +19,8 @@ use std::time::Instant;
 
 use duality_core::{Error, Result};
 
-use super::lp::{DualSimplex, LpStatus};
+use super::engine::{LpScratch, NodeLp};
+use super::lp::LpStatus;
 use super::problem::Milp;
 
 /// Smallest gain in the product score.
@@ -130,8 +131,10 @@ pub struct BranchState<'a> {
     pub problem: &'a Milp,
     /// Fractional integer variables of the node's LP optimum.
     pub candidates: &'a [Candidate],
-    /// The node's LP at its optimum.
-    pub lp: &'a DualSimplex,
+    /// The node's LP at its optimum (its engine's view;
+    /// [`NodeLp::as_dense`] gives the dense simplex with the default
+    /// engine).
+    pub lp: &'a dyn NodeLp,
     /// Its objective (minimisation form).
     pub lp_objective: f64,
     /// Node depth (root 0).
@@ -146,32 +149,32 @@ pub struct BranchState<'a> {
     /// Wall-clock deadline of the search.
     pub deadline: Option<Instant>,
     /// Scratch LP reused by strong branching.
-    pub(crate) scratch: &'a mut Option<DualSimplex>,
+    pub(crate) scratch: &'a mut LpScratch,
 }
 
 impl BranchState<'_> {
-    /// Solves both children of candidate `k` from the node's basis with at
-    /// most `max_iterations` dual pivots each (an unfinished child gives its
-    /// dual bound, still valid), counting the pivots in
-    /// `strong_iterations`.
+    /// Solves both children of candidate `k` from the node's optimum
+    /// ([`NodeLp::trial`]) with at most `max_iterations` dual pivots each
+    /// (an unfinished child gives its dual bound, still valid; the microlp
+    /// engine solves each child to optimality whatever the budget),
+    /// counting the pivots in `strong_iterations`.
     pub fn strong_branch(&mut self, k: usize, max_iterations: u64) -> StrongResult {
         let c = self.candidates[k];
         let (lo, hi) = self.lp.bounds(c.var);
         let mut solve = |lower: f64, upper: f64| -> Option<f64> {
-            let lp = match self.scratch.as_mut() {
-                Some(s) => {
-                    s.clone_from(self.lp);
-                    s
-                }
-                None => self.scratch.insert(self.lp.clone()),
-            };
-            lp.set_bounds(c.var, lower, upper);
-            let before = lp.iterations();
-            let status = lp.solve(max_iterations, self.cutoff, self.deadline);
-            *self.strong_iterations += lp.iterations() - before;
-            match status {
+            let t = self.lp.trial(
+                c.var,
+                lower,
+                upper,
+                max_iterations,
+                self.cutoff,
+                self.deadline,
+                self.scratch,
+            );
+            *self.strong_iterations += t.iterations;
+            match t.status {
                 LpStatus::Infeasible | LpStatus::Cutoff => None,
-                _ => Some(lp.objective()),
+                _ => Some(t.objective),
             }
         };
         let down = solve(lo, c.value.floor());

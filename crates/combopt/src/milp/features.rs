@@ -149,22 +149,32 @@ pub struct BranchSample {
 /// query strong branching, we follow the expert's own trajectory).
 ///
 /// # Errors
-/// As [`super::branch_and_bound`].
+/// As [`super::branch_and_bound`]; an engine other than
+/// [`super::LpEngine::Dense`] (the features need its reduced costs).
 pub fn collect_strong_branching(
     p: &Milp,
     params: &super::BnbParams,
     strong_iterations: u64,
 ) -> duality_core::Result<(Vec<BranchSample>, super::BnbResult)> {
+    if params.lp_engine != super::LpEngine::Dense {
+        return Err(duality_core::Error::invalid(
+            "LP engine for strong-branching samples",
+            params.lp_engine,
+            "dense (the features need reduced costs and the basis)",
+        ));
+    }
     let mut rule = super::branching::FullStrong {
         max_iterations: strong_iterations,
     };
     let mut samples = Vec::new();
     let mut observe = |e: &super::NodeEvent<'_>| {
-        samples.push(BranchSample {
-            graph: graph_features(p, e.lp, e.candidates),
-            target: e.chosen,
-            depth: e.depth,
-        });
+        if let Some(lp) = e.lp.as_dense() {
+            samples.push(BranchSample {
+                graph: graph_features(p, lp, e.candidates),
+                target: e.chosen,
+                depth: e.depth,
+            });
+        }
     };
     let r = super::branch_and_bound_observed(p, &mut rule, params, &mut observe)?;
     Ok((samples, r))

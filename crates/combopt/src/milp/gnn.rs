@@ -339,6 +339,18 @@ pub struct RlReport {
     pub last_nodes: f64,
 }
 
+/// The dense simplex behind a node LP: the features need its reduced
+/// costs and basis, so the learned rules refuse the other engines.
+fn dense_lp<'a>(s: &BranchState<'a>) -> Result<&'a super::DualSimplex> {
+    s.lp.as_dense().ok_or_else(|| {
+        Error::invalid(
+            "LP engine of the learned branching rule",
+            s.lp.engine(),
+            "dense (the GCNN features need reduced costs and the basis)",
+        )
+    })
+}
+
 /// The sampling rule of a training episode: a candidate drawn from the
 /// policy's softmax; each decision's graph state is kept (the "revived"
 /// state of its transition).
@@ -353,7 +365,7 @@ impl BranchingRule for Sampling<'_> {
         "gnn-sampling"
     }
     fn select(&mut self, s: &mut BranchState<'_>) -> Result<usize> {
-        let g = graph_features(s.problem, s.lp, s.candidates);
+        let g = graph_features(s.problem, dense_lp(s)?, s.candidates);
         let logits = tch::no_grad(|| self.policy.logits(&g))
             .to_kind(Kind::Double)
             .to_device(Device::Cpu);
@@ -561,7 +573,7 @@ impl BranchingRule for Learned {
         "gnn"
     }
     fn select(&mut self, s: &mut BranchState<'_>) -> Result<usize> {
-        let g = graph_features(s.problem, s.lp, s.candidates);
+        let g = graph_features(s.problem, dense_lp(s)?, s.candidates);
         self.policy.choose(&g)
     }
 }

@@ -26,7 +26,10 @@
 //! `min c^T x, A x = b, x >= 0` from scratch (two phases, no bounds, no
 //! warm start), so every node would re-solve the whole LP with the bounds
 //! as extra rows; `docs/combopt.md` has the measurement (root LP and a full
-//! branch-and-bound on the same instances).
+//! branch-and-bound on the same instances). The other engine
+//! branch-and-bound can run on, the `microlp` crate, and the whole-search
+//! comparison behind keeping this one the default are in
+//! [`super::engine`].
 
 use std::time::Instant;
 

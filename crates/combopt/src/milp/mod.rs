@@ -5,6 +5,9 @@
 //!
 //! - [`problem`]: the model ([`Milp`]);
 //! - [`lp`]: the bounded dual simplex with warm starts ([`DualSimplex`]);
+//! - [`engine`]: the LP engines of the node relaxations ([`LpEngine`]:
+//!   that dense simplex, the default, or the `microlp` crate) and the node
+//!   LP view of branching rules ([`NodeLp`]);
 //! - [`bnb`]: branch-and-bound ([`branch_and_bound`]): best-bound or
 //!   depth-first, propagation, reduced-cost fixing, limits, [`Termination`];
 //! - [`branching`]: the [`BranchingRule`] trait and its registry
@@ -34,6 +37,7 @@
 
 pub mod bnb;
 pub mod branching;
+pub mod engine;
 pub mod features;
 pub mod generators;
 #[cfg(feature = "torch")]
@@ -52,6 +56,7 @@ pub use branching::{
     BranchState, BranchingRegistry, BranchingRule, Candidate, Pseudocosts, RuleOptions,
     StrongResult,
 };
+pub use engine::{LpEngine, LpScratch, MicrolpLp, NodeLp, Trial};
 pub use lp::{Basis, DualSimplex, LpStatus};
 pub use lpfile::{parse_lp, read_lp};
 pub use mps::{parse_mps, read_mps, write_mps, write_mps_string};

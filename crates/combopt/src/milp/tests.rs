@@ -195,15 +195,18 @@ fn limits_give_their_status_and_a_valid_bound() {
     .is_err());
 }
 
+/// The four generator families at sizes that solve in milliseconds.
+const SMALL_FAMILIES: [(&str, usize); 4] = [
+    ("setcover", 30),
+    ("auction", 12),
+    ("facility", 8),
+    ("indset", 30),
+];
+
 #[test]
 fn generators_are_seeded_valid_and_solvable() {
     let reg = BranchingRegistry::builtin();
-    for (fam, scale) in [
-        ("setcover", 30),
-        ("auction", 12),
-        ("facility", 8),
-        ("indset", 30),
-    ] {
+    for (fam, scale) in SMALL_FAMILIES {
         let a = generators::generate(fam, scale, &mut Seeder::new(9).rng(1)).unwrap();
         let b = generators::generate(fam, scale, &mut Seeder::new(9).rng(1)).unwrap();
         assert_eq!(a, b, "{fam} not deterministic");
@@ -236,4 +239,169 @@ fn registry_names_unknown_rules() {
         .to_string();
     assert!(e.contains("bogus") && e.contains("reliability"), "{e}");
     assert!(reg.list().len() >= 4);
+}
+
+#[test]
+fn both_lp_engines_agree_with_brute_force() {
+    let reg = BranchingRegistry::builtin();
+    let mut rng = Seeder::new(11).rng(0);
+    for case in 0..80 {
+        let p = random_ip(&mut rng);
+        let truth = brute_force(&p);
+        for name in ["most-fractional", "pseudo-cost", "reliability"] {
+            let mut rule = reg.make(name, &RuleOptions::default()).unwrap();
+            let params = BnbParams {
+                lp_engine: LpEngine::Microlp,
+                propagate: case % 2 == 0,
+                ..BnbParams::default()
+            };
+            let r = branch_and_bound(&p, rule.as_mut(), &params).unwrap();
+            match truth {
+                None => assert_eq!(r.status, Termination::Infeasible, "case {case} {name}"),
+                Some(v) => {
+                    assert_eq!(r.status, Termination::Optimal, "case {case} {name}");
+                    let obj = r.objective.unwrap();
+                    assert!((obj - v).abs() < 1e-6, "case {case} {name}: {obj} vs {v}");
+                    assert!(p.max_violation(r.x.as_ref().unwrap()) <= 1e-6);
+                    assert!((r.bound - v).abs() < 1e-6);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn both_lp_engines_reach_the_same_optimum_on_every_family() {
+    let reg = BranchingRegistry::builtin();
+    for (fam, scale) in SMALL_FAMILIES {
+        for seed in 0..2 {
+            let p = generators::generate(fam, scale, &mut Seeder::new(21).rng(seed)).unwrap();
+            for name in ["most-fractional", "pseudo-cost", "strong"] {
+                let mut objs = Vec::new();
+                for engine in LpEngine::ALL {
+                    let mut rule = reg.make(name, &RuleOptions::default()).unwrap();
+                    let params = BnbParams {
+                        lp_engine: engine,
+                        ..BnbParams::default()
+                    };
+                    let r = branch_and_bound(&p, rule.as_mut(), &params).unwrap();
+                    assert_eq!(
+                        r.status,
+                        Termination::Optimal,
+                        "{fam} {seed} {name} {engine}"
+                    );
+                    assert!(p.max_violation(r.x.as_ref().unwrap()) <= 1e-6);
+                    assert!(r.nodes >= 1 && r.lp_iterations > 0, "{fam} {engine}");
+                    objs.push(r.objective.unwrap());
+                }
+                let scale_obj = 1.0 + objs[0].abs();
+                assert!(
+                    (objs[0] - objs[1]).abs() <= 1e-6 * scale_obj,
+                    "{fam} {seed} {name}: {objs:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn microlp_engine_reports_infeasible_unbounded_and_limits() {
+    let mut rule = branching::MostFractional;
+    let microlp = BnbParams {
+        lp_engine: LpEngine::Microlp,
+        ..BnbParams::default()
+    };
+    // LP feasible, integer infeasible: 2x = 1, x integer in [0, 3].
+    let mut p = Milp::new("odd", false);
+    p.add_var("x", 1.0, 0.0, 3.0, true).unwrap();
+    p.add_row("r", vec![(0, 2.0)], 1.0, 1.0).unwrap();
+    let r = branch_and_bound(&p, &mut rule, &microlp).unwrap();
+    assert_eq!(r.status, Termination::Infeasible);
+    // LP infeasible: x + y >= 3 with x, y binary.
+    let mut q = Milp::new("inf", false);
+    q.add_var("x", 1.0, 0.0, 1.0, true).unwrap();
+    q.add_var("y", 1.0, 0.0, 1.0, true).unwrap();
+    q.add_row("r", vec![(0, 1.0), (1, 1.0)], 3.0, f64::INFINITY)
+        .unwrap();
+    for engine in LpEngine::ALL {
+        let params = BnbParams {
+            lp_engine: engine,
+            ..BnbParams::default()
+        };
+        let r = branch_and_bound(&q, &mut rule, &params).unwrap();
+        assert_eq!(r.status, Termination::Infeasible, "{engine}");
+    }
+    // Unbounded: max x + y, x - y <= 1.5, x, y >= 0 integer.
+    let mut u = Milp::new("unb", true);
+    u.add_var("x", 1.0, 0.0, f64::INFINITY, true).unwrap();
+    u.add_var("y", 1.0, 0.0, f64::INFINITY, true).unwrap();
+    u.add_row("r", vec![(0, 1.0), (1, -1.0)], f64::NEG_INFINITY, 1.5)
+        .unwrap();
+    for engine in LpEngine::ALL {
+        let params = BnbParams {
+            lp_engine: engine,
+            ..BnbParams::default()
+        };
+        let r = branch_and_bound(&u, &mut rule, &params).unwrap();
+        assert_eq!(r.status, Termination::Unbounded, "{engine}");
+    }
+    // Node and time limits (the iteration limit is checked between nodes).
+    let s = generators::generate("setcover", 40, &mut Seeder::new(3).rng(0)).unwrap();
+    let r = branch_and_bound(
+        &s,
+        &mut rule,
+        &BnbParams {
+            max_nodes: 2,
+            ..microlp.clone()
+        },
+    )
+    .unwrap();
+    assert!(r.nodes <= 2);
+    let r = branch_and_bound(
+        &s,
+        &mut rule,
+        &BnbParams {
+            max_lp_iterations: 3,
+            ..microlp.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.status, Termination::IterationLimit);
+    assert_eq!(r.nodes, 1);
+    let r = branch_and_bound(
+        &s,
+        &mut rule,
+        &BnbParams {
+            time_limit: Some(0.0),
+            ..microlp.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.status, Termination::TimeLimit);
+}
+
+#[test]
+fn lp_engine_names_parse_and_the_learned_features_need_the_dense_engine() {
+    for e in LpEngine::ALL {
+        assert_eq!(e.name().parse::<LpEngine>().unwrap(), e);
+        assert_eq!(
+            serde_json::to_string(&e).unwrap(),
+            format!("\"{}\"", e.name())
+        );
+    }
+    assert_eq!(BnbParams::default().lp_engine, LpEngine::Dense);
+    let err = "simplex".parse::<LpEngine>().unwrap_err().to_string();
+    assert!(
+        err.contains("simplex") && err.contains("dense") && err.contains("microlp"),
+        "{err}"
+    );
+    let p = generators::generate("setcover", 20, &mut Seeder::new(3).rng(0)).unwrap();
+    let params = BnbParams {
+        lp_engine: LpEngine::Microlp,
+        ..BnbParams::default()
+    };
+    let err = features::collect_strong_branching(&p, &params, 50)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("dense"), "{err}");
 }
