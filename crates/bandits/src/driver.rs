@@ -243,7 +243,11 @@ impl<E: Environment + ?Sized> Arena for EnvironmentArena<'_, E> {
     }
     #[inline]
     fn begin(&mut self, t: usize, _rng: &mut dyn RngCore) {
-        self.draw.context = None;
+        // Only a context left from the last round needs dropping (the
+        // check keeps the drop glue's call out of context-free rounds).
+        if self.draw.context.is_some() {
+            self.draw.context = None;
+        }
         self.env.draw(t, &mut *self.rng, &mut self.draw);
     }
     fn context(&self) -> Option<&Context> {

@@ -168,6 +168,48 @@ struct ArmPosterior {
     ///   about `sqrt(n q (1-q) / c)` terms, so an arm is lazy only when
     ///   `exp(-c)` times that stays small (see `BetaArgmax::draw_argmax`).
     lazy_constants: Option<(f64, f64)>,
+    /// A tangent of the computed Chernoff exponent at a past leader value,
+    /// `None` until the first exact pass after an update (see [`Tangent`]).
+    tangent: Option<Tangent>,
+}
+
+/// A tangent of an arm's Chernoff exponent as a function of the leader's
+/// value, with the error bounds that let [`BetaArgmax::draw_argmax`] decide
+/// the arm's branch without logarithms.
+///
+/// `E(m) = entropy - k ln m - (n - k) ln(1 - m) - slack` is `n kl(k/n, m)`
+/// up to a constant, so it is convex in `m` (`kl(q, .)` is). A convex
+/// function lies above its tangents and below its chords, so for any `m`:
+/// `E(m0) + E'(m0) (m - m0) <= E(m) <= E(m0) + E'(m) (m - m0)`, with
+/// `E'(m) = (n m - k) / (m (1 - m))`. Within `radius` of `m0` (half the
+/// distance to 0 or 1, so `|ln m|` and `|ln(1 - m)|` grow by at most
+/// `ln 2`), `margin` bounds the rounding of both the exact computation of
+/// `E(m)` and of these bounds, with several orders of magnitude to spare.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Tangent {
+    /// The leader value where the tangent was taken.
+    m0: f64,
+    /// `E(m0)` as the exact pass computed it.
+    e0: f64,
+    /// `E'(m0)`.
+    slope: f64,
+    /// Absolute error allowance (see above).
+    margin: f64,
+    /// The arm's `tail_cost` (its lazy threshold is `min_exponent +
+    /// tail_cost`).
+    tail_cost: f64,
+    /// The bounds are used only for `|m - m0| <= radius`.
+    radius: f64,
+}
+
+/// How an arm is resolved in one draw, decided from its [`Tangent`] alone.
+enum Screened {
+    /// Drawn exactly (its exponent is certainly below its threshold).
+    Exact,
+    /// A lazy candidate whose exponent is at least this value.
+    Lazy(f64),
+    /// Too close to call, or no usable tangent: the exact pass decides.
+    Unknown,
 }
 
 impl ArmPosterior {
@@ -181,6 +223,7 @@ impl ArmPosterior {
             n: 1.0,
             mean: 0.5,
             lazy_constants: None,
+            tangent: None,
         }
     }
 
@@ -202,13 +245,34 @@ impl ArmPosterior {
         }
         self.k = k;
         self.n = k + rest;
-        self.mean = (k + 1.0) / (self.n + 1.0);
-        self.lazy_constants = None;
+        self.updated();
     }
 
-    /// `(successes, failures)` of the posterior.
-    fn counts(&self) -> (u64, u64) {
-        (self.k as u64, (self.n - self.k) as u64 - 1)
+    /// One more success: what `set(successes + 1, failures)` does (the
+    /// counts are integers in `f64`, so the increments are exact).
+    #[inline]
+    fn add_success(&mut self) {
+        self.k += 1.0;
+        self.a = GammaSampler::at_least_one(self.k + 1.0);
+        self.n += 1.0;
+        self.updated();
+    }
+
+    /// One more failure: what `set(successes, failures + 1)` does.
+    #[inline]
+    fn add_failure(&mut self) {
+        let rest = self.n - self.k + 1.0;
+        self.b = GammaSampler::at_least_one(rest);
+        self.n = self.k + rest;
+        self.updated();
+    }
+
+    /// The mean and the dropped caches after a change of the counts.
+    #[inline]
+    fn updated(&mut self) {
+        self.mean = (self.k + 1.0) / (self.n + 1.0);
+        self.lazy_constants = None;
+        self.tangent = None;
     }
 
     /// `(entropy_term, tail_cost)`, computed on first use after an update.
@@ -221,6 +285,35 @@ impl ArmPosterior {
                 0.5 * (k * (n - k) / n).max(1.0).ln(),
             )
         })
+    }
+
+    /// The arm's branch at leader value `m` for lazy threshold
+    /// `min_exponent + tail_cost` from its tangent, when the bounds
+    /// decide it: `Lazy` only if the exact pass would compute an exponent
+    /// `>= threshold` (and then at least the returned bound), `Exact` only
+    /// if it would compute one below. The caller has checked `k < n m`.
+    #[inline]
+    fn screen(&self, m: f64, min_exponent: f64) -> Screened {
+        let Some(t) = self.tangent else {
+            return Screened::Unknown;
+        };
+        let threshold = min_exponent + t.tail_cost;
+        let dm = m - t.m0;
+        // (A NaN would fail every test below and end as `Unknown`.)
+        if dm.abs() > t.radius {
+            return Screened::Unknown;
+        }
+        let lower = t.e0 + t.slope * dm - t.margin;
+        if lower >= threshold {
+            return Screened::Lazy(lower);
+        }
+        let slope_m = (self.n * m - self.k) / (m * (1.0 - m));
+        let upper = t.e0 + slope_m * dm + t.margin + 1e-10 * slope_m.abs();
+        if upper < threshold {
+            Screened::Exact
+        } else {
+            Screened::Unknown
+        }
     }
 
     fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
@@ -266,6 +359,10 @@ pub struct LazyDrawCounts {
     pub above_leader: u64,
     /// Conditional values drawn because several arms were above the leader.
     pub conditional_draws: u64,
+    /// Draws whose exponents were computed exactly (`ln m`, `ln(1 - m)`)
+    /// because the tangent bounds could not decide every arm or the
+    /// first gap (the other draws needed no logarithm).
+    pub exact_passes: u64,
 }
 
 /// Exact Thompson arg-max over Beta posteriors with integer shapes
@@ -279,6 +376,11 @@ pub struct BetaArgmax {
     candidates: Vec<(usize, f64)>,
     /// Arms above the leader whose value has not been drawn: (arm, tail).
     pending: Vec<(usize, f64)>,
+    /// Arms of the current draw drawn exactly besides the leader, in order.
+    exact_arms: Vec<usize>,
+    /// The arm with the largest posterior mean (ties to the lowest index),
+    /// kept up to date by every change of the counts.
+    leader: usize,
     lazy: bool,
     /// Chernoff exponent from which an arm is resolved lazily.
     min_exponent: f64,
@@ -293,6 +395,8 @@ impl BetaArgmax {
             arms: vec![ArmPosterior::prior(); k],
             candidates: Vec::with_capacity(k),
             pending: Vec::new(),
+            exact_arms: Vec::with_capacity(k),
+            leader: 0,
             lazy,
             min_exponent: LAZY_MIN_EXPONENT,
             counts: LazyDrawCounts::default(),
@@ -312,6 +416,7 @@ impl BetaArgmax {
     /// Back to the uniform prior on every arm; clears the counts.
     pub fn reset(&mut self) {
         self.arms.fill(ArmPosterior::prior());
+        self.leader = 0;
         self.counts = LazyDrawCounts::default();
     }
 
@@ -319,7 +424,9 @@ impl BetaArgmax {
     /// (ignored for an out-of-range arm).
     pub fn set_counts(&mut self, arm: usize, successes: u64, failures: u64) {
         if let Some(slot) = self.arms.get_mut(arm) {
+            let before = slot.mean;
             slot.set(successes, failures);
+            self.mean_changed(arm, before);
         }
     }
 
@@ -327,11 +434,30 @@ impl BetaArgmax {
     /// out-of-range arm).
     pub fn record(&mut self, arm: usize, success: bool) {
         if let Some(slot) = self.arms.get_mut(arm) {
-            let (s, f) = slot.counts();
+            let before = slot.mean;
             if success {
-                slot.set(s + 1, f);
+                slot.add_success();
             } else {
-                slot.set(s, f + 1);
+                slot.add_failure();
+            }
+            self.mean_changed(arm, before);
+        }
+    }
+
+    /// Keeps `leader` the arg-max of the means (`argmax_by`: ties to the
+    /// lowest index) after arm `arm`'s mean changed from `before`: only a
+    /// leader whose mean fell needs a scan.
+    #[inline]
+    fn mean_changed(&mut self, arm: usize, before: f64) {
+        let mean = self.arms[arm].mean;
+        if arm == self.leader {
+            if mean < before {
+                self.leader = crate::math::argmax_by(self.arms.len(), |i| self.arms[i].mean);
+            }
+        } else {
+            let top = self.arms[self.leader].mean;
+            if mean > top || (mean == top && arm < self.leader) {
+                self.leader = arm;
             }
         }
     }
@@ -343,39 +469,42 @@ impl BetaArgmax {
 
     /// The arm with the largest posterior draw (ties to the lowest index
     /// among exactly drawn values; ties have probability zero).
+    ///
+    /// Pass 1 sorts the arms other than the leader into lazy candidates
+    /// and arms drawn exactly, by their Chernoff exponents at the leader's
+    /// value `m`. Those need `ln m` and `ln(1 - m)`, so each arm first
+    /// tries its [`Tangent`] bounds, which decide the same way without a
+    /// logarithm whenever the exponent is not within rounding distance of
+    /// the threshold; only otherwise (and after an arm's update, before it
+    /// has a tangent) the exponents are computed exactly, which refreshes
+    /// the tangents at this `m`. Pass 2 likewise first checks whether the
+    /// first geometric gap certainly skips every candidate, from the lower
+    /// bound of the smallest exponent; only if not are the exponents
+    /// computed. The decisions, and so the random numbers drawn and the
+    /// arm returned, are exactly those of computing every exponent.
     pub fn draw_argmax<R: Rng + ?Sized>(&mut self, rng: &mut R) -> usize {
         if !self.lazy {
             return self.draw_all(rng);
         }
-        let leader = crate::math::argmax_by(self.arms.len(), |i| self.arms[i].mean);
+        let leader = self.leader;
+        debug_assert_eq!(
+            leader,
+            crate::math::argmax_by(self.arms.len(), |i| self.arms[i].mean)
+        );
         let m = self.arms[leader].draw(rng);
         self.counts.exact += 1;
-        let (ln_m, ln_1m) = (m.ln(), (-m).ln_1p());
-        let mut best = (leader, m);
-        self.candidates.clear();
         self.pending.clear();
         // Pass 1: arms whose Chernoff bound is strong become lazy
-        // candidates; the others are drawn exactly.
-        let mut min_exponent = f64::INFINITY;
-        for (i, arm) in self.arms.iter_mut().enumerate() {
-            if i == leader {
-                continue;
-            }
-            if arm.k < arm.n * m {
-                // n kl(k/n, m); infinite when m = 1 (nothing can exceed it).
-                let (entropy, tail_cost) = arm.lazy_constants();
-                let exponent = entropy - arm.k * ln_m - (arm.n - arm.k) * ln_1m - EXPONENT_SLACK;
-                // Lazy only if the expected exact-tail work, about
-                // exp(-c) sqrt(n q (1-q)) terms, stays below a draw's cost:
-                // an arm with millions of pulls close to the leader would
-                // otherwise spend microseconds per round in the tail sum.
-                if exponent >= self.min_exponent + tail_cost {
-                    self.candidates.push((i, exponent));
-                    min_exponent = min_exponent.min(exponent);
-                    continue;
-                }
-            }
-            let x = arm.draw(rng);
+        // candidates; the others are drawn exactly, in index order.
+        let screened = self.screen_arms(leader, m);
+        let (j, min_exponent) = match screened {
+            Some(found) => found,
+            None => self.classify_exact(leader, m),
+        };
+        let mut best = (leader, m);
+        for idx in 0..self.exact_arms.len() {
+            let i = self.exact_arms[idx];
+            let x = self.arms[i].draw(rng);
             self.counts.exact += 1;
             if x > best.1 {
                 best = (i, x);
@@ -391,43 +520,27 @@ impl BetaArgmax {
         // polynomial of exp(c) is below exp(c) for c >= 0, and saves an
         // exp per round), and lambda = bound / (1 - bound) >=
         // -ln(1 - bound) makes pi >= bound.
-        let j = self.candidates.len();
         self.counts.ruled_out += j as u64;
         if j > 0 {
-            let c = min_exponent;
-            let bound = 1.0 / (1.0 + c * (1.0 + c * (0.5 + c * (1.0 / 6.0 + c / 24.0))));
-            let lambda = bound / (1.0 - bound) * (1.0 + 1e-12);
-            let mut pos = 0usize;
-            loop {
-                let e: f64 = Exp1.sample(rng);
-                // `e / lambda >= 0`: comparing it with the integer
-                // `j - pos` is comparing its floor, and the cast truncates,
-                // which is the floor (no libm call on baseline x86-64,
-                // which has no rounding instruction).
-                let gap = e / lambda;
-                if gap >= (j - pos) as f64 {
-                    break;
-                }
-                pos += gap as usize;
-                let (i, exponent) = self.candidates[pos];
-                pos += 1;
-                // One uniform serves both thinnings: v < tau with
-                // probability tau / pi, and given that, v is uniform on
-                // [0, tau), so v < tail with probability tail / tau.
-                let pi = -(-lambda).exp_m1();
-                let v = rng.random::<f64>() * pi;
-                let tau = (-exponent).exp();
-                if v >= tau {
-                    continue;
-                }
-                self.counts.ruled_out -= 1;
-                self.counts.tail_checks += 1;
-                let tail = self.arms[i].upper_tail(m);
-                debug_assert!(tail <= tau * (1.0 + 1e-9), "tail {tail} above bound {tau}");
-                if v < tail {
-                    self.counts.above_leader += 1;
-                    self.pending.push((i, tail));
-                }
+            let first: f64 = Exp1.sample(rng);
+            // lambda = (1 + 1e-12) / P(c) with P(c) = c (1 + c (1/2 + c
+            // (1/6 + c/24))) increasing, so the first gap `first / lambda`
+            // skips all `j` candidates when `first P(c_lower) >= j` with
+            // room for the rounding of both sides (c >= c_lower > 0).
+            let certain_stop = screened.is_some() && {
+                let c = min_exponent;
+                let p = c * (1.0 + c * (0.5 + c * (1.0 / 6.0 + c * (1.0 / 24.0))));
+                first * p >= j as f64 * (1.0 + 1e-9)
+            };
+            if !certain_stop {
+                let c = if screened.is_some() {
+                    // The screening decided like the exact pass, so the
+                    // candidates are the same; they need their exponents.
+                    self.candidate_exponents(m)
+                } else {
+                    min_exponent
+                };
+                self.pass2(m, c, first, rng);
             }
         }
         match self.pending.as_slice() {
@@ -444,6 +557,154 @@ impl BetaArgmax {
                     }
                 }
                 best.0
+            }
+        }
+    }
+
+    /// Pass 1 from the tangents alone: fills `exact_arms`, and
+    /// `candidates` with (arm, lower bound of its exponent), and returns the
+    /// number of lazy candidates and a lower bound of their smallest
+    /// exponent, or `None` when some arm cannot be decided that way.
+    #[inline]
+    fn screen_arms(&mut self, leader: usize, m: f64) -> Option<(usize, f64)> {
+        // Disjoint borrows, so the loop keeps its state in registers.
+        let (arms, candidates, exact_arms) =
+            (&self.arms, &mut self.candidates, &mut self.exact_arms);
+        let min_exponent = self.min_exponent;
+        exact_arms.clear();
+        candidates.clear();
+        let mut min_lower = f64::INFINITY;
+        for (i, arm) in arms.iter().enumerate() {
+            if i == leader {
+                continue;
+            }
+            if arm.k < arm.n * m {
+                match arm.screen(m, min_exponent) {
+                    Screened::Lazy(lower) => {
+                        candidates.push((i, lower));
+                        // `lower` is not NaN (it passed `>=`).
+                        if lower < min_lower {
+                            min_lower = lower;
+                        }
+                        continue;
+                    }
+                    Screened::Exact => {}
+                    Screened::Unknown => return None,
+                }
+            }
+            exact_arms.push(i);
+        }
+        Some((candidates.len(), min_lower))
+    }
+
+    /// Replaces the screened candidates' bounds by their exponents, as
+    /// [`BetaArgmax::classify_exact`] computes them, and returns the
+    /// smallest (pass 2 needs them when the first gap may not skip every
+    /// candidate).
+    fn candidate_exponents(&mut self, m: f64) -> f64 {
+        self.counts.exact_passes += 1;
+        let (ln_m, ln_1m) = (m.ln(), (-m).ln_1p());
+        let mut min_exponent = f64::INFINITY;
+        for (i, exponent) in self.candidates.iter_mut() {
+            let arm = &mut self.arms[*i];
+            let (entropy, tail_cost) = arm.lazy_constants();
+            *exponent = entropy - arm.k * ln_m - (arm.n - arm.k) * ln_1m - EXPONENT_SLACK;
+            debug_assert!(*exponent >= self.min_exponent + tail_cost);
+            min_exponent = min_exponent.min(*exponent);
+        }
+        min_exponent
+    }
+
+    /// Pass 1 with the exact exponents: fills `candidates` (arm, exponent)
+    /// and `exact_arms`, refreshes the tangents at `m` and returns the
+    /// number of candidates and their smallest exponent.
+    fn classify_exact(&mut self, leader: usize, m: f64) -> (usize, f64) {
+        self.counts.exact_passes += 1;
+        let (ln_m, ln_1m) = (m.ln(), (-m).ln_1p());
+        let radius = 0.5 * m.min(1.0 - m);
+        self.candidates.clear();
+        self.exact_arms.clear();
+        let mut min_exponent = f64::INFINITY;
+        for (i, arm) in self.arms.iter_mut().enumerate() {
+            if i == leader {
+                continue;
+            }
+            if arm.k < arm.n * m {
+                // n kl(k/n, m); infinite when m = 1 (nothing can exceed it).
+                let (entropy, tail_cost) = arm.lazy_constants();
+                let exponent = entropy - arm.k * ln_m - (arm.n - arm.k) * ln_1m - EXPONENT_SLACK;
+                let slope = (arm.n * m - arm.k) / (m * (1.0 - m));
+                let scale = entropy.abs()
+                    + arm.k * (ln_m.abs() + 1.0)
+                    + (arm.n - arm.k) * (ln_1m.abs() + 1.0)
+                    + slope.abs()
+                    + 1.0;
+                if scale.is_finite() && exponent.is_finite() && radius > 0.0 {
+                    arm.tangent = Some(Tangent {
+                        m0: m,
+                        e0: exponent,
+                        slope,
+                        margin: 1e-10 * scale,
+                        tail_cost,
+                        radius,
+                    });
+                }
+                // Lazy only if the expected exact-tail work, about
+                // exp(-c) sqrt(n q (1-q)) terms, stays below a draw's cost:
+                // an arm with millions of pulls close to the leader would
+                // otherwise spend microseconds per round in the tail sum.
+                if exponent >= self.min_exponent + tail_cost {
+                    self.candidates.push((i, exponent));
+                    min_exponent = min_exponent.min(exponent);
+                    continue;
+                }
+            }
+            self.exact_arms.push(i);
+        }
+        (self.candidates.len(), min_exponent)
+    }
+
+    /// Pass 2 over `candidates` (smallest exponent `c`), whose first
+    /// exponential gap draw `first` was made: fills `pending` with the
+    /// candidates above the leader's value `m`.
+    fn pass2<R: Rng + ?Sized>(&mut self, m: f64, c: f64, first: f64, rng: &mut R) {
+        let j = self.candidates.len();
+        let bound = 1.0 / (1.0 + c * (1.0 + c * (0.5 + c * (1.0 / 6.0 + c / 24.0))));
+        let lambda = bound / (1.0 - bound) * (1.0 + 1e-12);
+        let mut first = Some(first);
+        let mut pos = 0usize;
+        loop {
+            let e: f64 = match first.take() {
+                Some(e) => e,
+                None => Exp1.sample(rng),
+            };
+            // `e / lambda >= 0`: comparing it with the integer
+            // `j - pos` is comparing its floor, and the cast truncates,
+            // which is the floor (no libm call on baseline x86-64,
+            // which has no rounding instruction).
+            let gap = e / lambda;
+            if gap >= (j - pos) as f64 {
+                break;
+            }
+            pos += gap as usize;
+            let (i, exponent) = self.candidates[pos];
+            pos += 1;
+            // One uniform serves both thinnings: v < tau with
+            // probability tau / pi, and given that, v is uniform on
+            // [0, tau), so v < tail with probability tail / tau.
+            let pi = -(-lambda).exp_m1();
+            let v = rng.random::<f64>() * pi;
+            let tau = (-exponent).exp();
+            if v >= tau {
+                continue;
+            }
+            self.counts.ruled_out -= 1;
+            self.counts.tail_checks += 1;
+            let tail = self.arms[i].upper_tail(m);
+            debug_assert!(tail <= tau * (1.0 + 1e-9), "tail {tail} above bound {tau}");
+            if v < tail {
+                self.counts.above_leader += 1;
+                self.pending.push((i, tail));
             }
         }
     }
@@ -579,6 +840,118 @@ mod tests {
         assert!(totals.tail_checks > 0, "{totals:?}");
         assert!(totals.above_leader > 0, "{totals:?}");
         assert!(totals.conditional_draws > 0, "{totals:?}");
+    }
+
+    /// The lazy arg-max as it was before the tangent screening: every
+    /// exponent computed with `ln m` and `ln(1 - m)` each draw, the exact
+    /// draws interleaved with the classification.
+    fn reference_draw_argmax<R: Rng + ?Sized>(s: &mut BetaArgmax, rng: &mut R) -> usize {
+        let leader = crate::math::argmax_by(s.arms.len(), |i| s.arms[i].mean);
+        let m = s.arms[leader].draw(rng);
+        let (ln_m, ln_1m) = (m.ln(), (-m).ln_1p());
+        let mut best = (leader, m);
+        let mut candidates = Vec::new();
+        let mut pending = Vec::new();
+        let mut min_exponent = f64::INFINITY;
+        for (i, arm) in s.arms.iter_mut().enumerate() {
+            if i == leader {
+                continue;
+            }
+            if arm.k < arm.n * m {
+                let (entropy, tail_cost) = arm.lazy_constants();
+                let exponent = entropy - arm.k * ln_m - (arm.n - arm.k) * ln_1m - EXPONENT_SLACK;
+                if exponent >= s.min_exponent + tail_cost {
+                    candidates.push((i, exponent));
+                    min_exponent = min_exponent.min(exponent);
+                    continue;
+                }
+            }
+            let x = arm.draw(rng);
+            if x > best.1 {
+                best = (i, x);
+            }
+        }
+        let j = candidates.len();
+        if j > 0 {
+            let c = min_exponent;
+            let bound = 1.0 / (1.0 + c * (1.0 + c * (0.5 + c * (1.0 / 6.0 + c / 24.0))));
+            let lambda = bound / (1.0 - bound) * (1.0 + 1e-12);
+            let mut pos = 0usize;
+            loop {
+                let e: f64 = Exp1.sample(rng);
+                let gap = e / lambda;
+                if gap >= (j - pos) as f64 {
+                    break;
+                }
+                pos += gap as usize;
+                let (i, exponent) = candidates[pos];
+                pos += 1;
+                let pi = -(-lambda).exp_m1();
+                let v = rng.random::<f64>() * pi;
+                let tau = (-exponent).exp();
+                if v >= tau {
+                    continue;
+                }
+                let tail = s.arms[i].upper_tail(m);
+                if v < tail {
+                    pending.push((i, tail));
+                }
+            }
+        }
+        match pending.as_slice() {
+            [] => best.0,
+            [(i, _)] if best.0 == leader => *i,
+            _ => {
+                for &(i, tail) in &pending {
+                    let x = s.arms[i].draw_above(m, tail, rng);
+                    if x > best.1 || (x == best.1 && i < best.0) {
+                        best = (i, x);
+                    }
+                }
+                best.0
+            }
+        }
+    }
+
+    #[test]
+    fn tangent_screening_reproduces_the_exact_classification() {
+        // Thompson sampling runs on Bernoulli arms with both samplers fed
+        // the same outcomes; the screened sampler must return the same arm
+        // and leave its generator in the same state every round (the same
+        // random numbers drawn). The low threshold exercises every branch.
+        use duality_core::seed::SplitMix64;
+        use rand::RngCore;
+        for (c, (means, min_exponent, rounds)) in [
+            (
+                &[0.9, 0.85, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1][..],
+                LAZY_MIN_EXPONENT,
+                60_000,
+            ),
+            (&[0.5, 0.52, 0.48, 0.51][..], 0.5, 30_000),
+            (&[0.02, 0.01, 0.03, 0.99, 0.98][..], 1.0, 30_000),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut screened = BetaArgmax::new(means.len(), true);
+            screened.min_exponent = min_exponent;
+            let mut reference = screened.clone();
+            let mut rng_a = SplitMix64::new(17 + c as u64);
+            let mut rng_b = rng_a;
+            let mut outcomes = SplitMix64::new(99 + c as u64);
+            for t in 0..rounds {
+                let a = screened.draw_argmax(&mut rng_a);
+                let b = reference_draw_argmax(&mut reference, &mut rng_b);
+                assert_eq!(a, b, "config {c} round {t}");
+                assert_eq!(rng_a, rng_b, "config {c} round {t}: different draws");
+                let success = outcomes.random::<f64>() < means[a];
+                screened.record(a, success);
+                reference.record(a, success);
+            }
+            assert_eq!(rng_a.next_u64(), rng_b.next_u64());
+            // The screening did most of the work.
+            assert!(screened.counts().ruled_out > 0, "{:?}", screened.counts());
+        }
     }
 
     #[test]

@@ -240,11 +240,12 @@ pub struct Ucb1 {
     scale: f64,
     stats: ArmStats,
     /// Structure of arrays for the round loop: each arm's empirical mean
-    /// `sum / n` (recomputed only for the played arm) and its pull count as
-    /// `f64`, so `select` is one vectorisable pass with one division and one
-    /// square root per arm.
+    /// `sum / n` (recomputed only for the played arm), its pull count as
+    /// `f64` (the exact index) and `1 / sqrt(n)` (the screening index of
+    /// `select`, also recomputed only for the played arm).
     means: Vec<f64>,
     counts: Vec<f64>,
+    inv_sqrt_counts: Vec<f64>,
     /// Arms not pulled yet (each is played once first).
     unpulled: usize,
 }
@@ -263,6 +264,7 @@ impl Ucb1 {
             stats: ArmStats::new(k),
             means: vec![0.0; k],
             counts: vec![0.0; k],
+            inv_sqrt_counts: vec![0.0; k],
             unpulled: k,
         })
     }
@@ -278,36 +280,13 @@ impl Ucb1 {
     pub fn stats(&self) -> &ArmStats {
         &self.stats
     }
-}
 
-impl Policy for Ucb1 {
-    fn name(&self) -> String {
-        "ucb1".into()
-    }
-    fn n_arms(&self) -> usize {
-        self.stats.pulls.len()
-    }
-    fn reset(&mut self) {
-        self.stats.reset();
-        self.means.iter_mut().for_each(|m| *m = 0.0);
-        self.counts.iter_mut().for_each(|n| *n = 0.0);
-        self.unpulled = self.means.len();
-    }
-    #[inline]
-    fn select(&mut self, round: &Round<'_>, _rng: &mut dyn RngCore) -> Arm {
-        if self.unpulled > 0 {
-            if let Some(a) = self.stats.unpulled() {
-                return a;
-            }
-        }
-        // `index` with `2 ln t` computed once per round instead of once per
-        // arm and the mean `sum / n` cached at the update (the same numbers:
-        // the same operations on the same values). The indices of a block
-        // of arms are computed first, without branches, so the compiler
-        // vectorises the divisions and square roots; the arg-max (ties to
-        // the lowest arm, as `argmax_by`) follows.
+    /// The arg-max of the exact indices `mean + scale sqrt(two_ln_t / n)`
+    /// (ties to the lowest arm, as `argmax_by`); every arm pulled. The
+    /// indices of a block of arms are computed first, without branches, so
+    /// the compiler vectorises the divisions and square roots.
+    fn exact_argmax(&self, two_ln_t: f64) -> Arm {
         const BLOCK: usize = 16;
-        let two_ln_t = 2.0 * (round.t.max(1) as f64).ln();
         let scale = self.scale;
         let mut best = 0;
         let mut best_value = f64::NEG_INFINITY;
@@ -331,6 +310,76 @@ impl Policy for Ucb1 {
         }
         best
     }
+
+    /// The exact indices' arg-max when the screening indices
+    /// `mean + bonus / sqrt(n)` (with `bonus = scale sqrt(2 ln t)`) prove it,
+    /// else `None`. Each screening index is within
+    /// `1e-15 b + 3e-16 |index|` of the exact one (`b <= bonus` the arm's
+    /// bonus: a few rounding errors of the square roots, the division and
+    /// the products), so a leader ahead of the runner-up by more than
+    /// `1e-12 (|leader| + |runner-up| + 4 bonus)` leads the exact indices
+    /// too, strictly (and `x + 1e-12 |x|` is increasing, so the runner-up
+    /// bounds every other arm). NaNs never pass the test.
+    #[inline]
+    fn screened_argmax(&self, bonus: f64) -> Option<Arm> {
+        let mut best = 0;
+        let mut best_value = f64::NEG_INFINITY;
+        let mut second = f64::NEG_INFINITY;
+        for (i, (&m, &r)) in self.means.iter().zip(&self.inv_sqrt_counts).enumerate() {
+            let v = m + bonus * r;
+            if v > best_value {
+                second = best_value;
+                best = i;
+                best_value = v;
+            } else if v > second {
+                second = v;
+            }
+        }
+        let tolerance = 1e-12 * (best_value.abs() + second.abs() + 4.0 * bonus);
+        (best_value - second > tolerance).then_some(best)
+    }
+}
+
+impl Policy for Ucb1 {
+    fn name(&self) -> String {
+        "ucb1".into()
+    }
+    fn n_arms(&self) -> usize {
+        self.stats.pulls.len()
+    }
+    fn reset(&mut self) {
+        self.stats.reset();
+        self.means.iter_mut().for_each(|m| *m = 0.0);
+        self.counts.iter_mut().for_each(|n| *n = 0.0);
+        self.inv_sqrt_counts.iter_mut().for_each(|r| *r = 0.0);
+        self.unpulled = self.means.len();
+    }
+    #[inline]
+    fn select(&mut self, round: &Round<'_>, _rng: &mut dyn RngCore) -> Arm {
+        if self.unpulled > 0 {
+            if let Some(a) = self.stats.unpulled() {
+                return a;
+            }
+        }
+        // `index` with `2 ln t` computed once per round instead of once per
+        // arm and the mean `sum / n` cached at the update (the same numbers:
+        // the same operations on the same values). The exact index needs a
+        // division and a square root per arm, which the divider runs one
+        // after the other; `select` first screens with
+        // `mean + (scale sqrt(2 ln t)) (1 / sqrt(n))` (one square root per
+        // round, `1 / sqrt(n)` cached at the update): it differs from the
+        // exact index by a few rounding errors, so when its leader is ahead
+        // by far more than that, the exact indices have the same arg-max and
+        // the exact pass is skipped. Otherwise (near-ties, e.g. arms with
+        // equal counts and sums) the exact pass decides, so the arm is always
+        // the exact index's arg-max.
+        let two_ln_t = 2.0 * (round.t.max(1) as f64).ln();
+        let scale = self.scale;
+        if let Some(arm) = self.screened_argmax(scale * two_ln_t.sqrt()) {
+            return arm;
+        }
+        self.exact_argmax(two_ln_t)
+    }
     #[inline]
     fn update(&mut self, _round: &Round<'_>, arm: Arm, reward: f64) {
         let before = self.stats.pulls.get(arm).copied();
@@ -341,6 +390,7 @@ impl Policy for Ucb1 {
             }
             let n = self.stats.pulls[arm];
             self.counts[arm] = n as f64;
+            self.inv_sqrt_counts[arm] = 1.0 / (n as f64).sqrt();
             self.means[arm] = self.stats.sums[arm] / n as f64;
         }
     }
@@ -617,6 +667,37 @@ impl Policy for GaussianThompson {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    #[test]
+    fn ucb1_screening_returns_the_exact_argmax() {
+        // Arms with equal means and 0/1 rewards often have equal counts and
+        // sums (exact ties, which the screening must hand to the exact
+        // pass); the scales move the bonus against the means.
+        let means = [0.5, 0.5, 0.5, 0.6, 0.4, 0.6];
+        for scale in [1.0, 0.3, 25.0] {
+            let mut p = Ucb1::with_scale(means.len(), scale).unwrap();
+            let mut rng = duality_core::seed::DualityRng::seed_from_u64(3);
+            let (mut screened, mut exact) = (0, 0);
+            for t in 1..=20_000 {
+                let round = Round::new(t, 20_000);
+                let arm = p.select(&round, &mut rng);
+                if p.unpulled == 0 {
+                    let two_ln_t = 2.0 * (t as f64).ln();
+                    assert_eq!(arm, p.exact_argmax(two_ln_t), "scale {scale} round {t}");
+                    match p.screened_argmax(scale * two_ln_t.sqrt()) {
+                        Some(a) => {
+                            assert_eq!(a, arm);
+                            screened += 1;
+                        }
+                        None => exact += 1,
+                    }
+                }
+                let reward = f64::from(u8::from(rng.random::<f64>() < means[arm]));
+                p.update(&round, arm, reward);
+            }
+            assert!(screened > 15_000 && exact > 0, "{screened} {exact}");
+        }
+    }
 
     #[test]
     fn ucb1_select_is_the_argmax_of_its_index() {
