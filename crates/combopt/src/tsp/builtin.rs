@@ -22,43 +22,37 @@ use super::pipeline::{SolveContext, TourBuilder, TourImprover};
 use super::tour::Tour;
 
 /// Kicks per city of the default `or2opt-ils` budget (10 before issue
-/// #26, 20 in its first round; see [`default_ils_params`]). 16 keeps the
-/// run time of the first round's 20 Or-2opt kicks per city: on 17 uniform
-/// 1,000-city instances 20 Or-3opt kicks per city were another 0.04%
-/// shorter on average for about 25% more time.
-pub const KICKS_PER_CITY: usize = 16;
-/// Longest segment of a [`Kick::SegmentSwap`] double bridge (the
-/// [`IlsParams`] default is 50). Since issue #26's second round
-/// `or2opt-ils` kicks with [`Kick::RandomWalk`], which does not read it;
-/// it is still set so that switching the kick back restores the first
-/// round's settings.
+/// #26, 20 in its first round; see [`default_ils_params`]). With Or-3opt a
+/// kick costs more: 13 keeps the run about 1.15x the CPU time of the first
+/// round's 20 Or-2opt kicks per city (on 33 uniform 1,000-city instances
+/// 16 were another 0.03% shorter on average, 10 0.05% longer).
+pub const KICKS_PER_CITY: usize = 13;
+/// Longest segment of an `or2opt-ils` double-bridge kick (the
+/// [`IlsParams`] default, 50, until issue #26; 50 was 0.1% longer on
+/// average with Or-3opt, 200 0.03% shorter but slower).
 pub const ILS_MAX_KICK_SEGMENT: usize = 100;
 /// Smallest default `or2opt-ils` budget.
 pub const MIN_KICKS: usize = 1_000;
-/// Steps of each random walk of an `or2opt-ils` kick ([`Kick::RandomWalk`]).
-/// Chosen on 17 uniform 1,000-city instances (the six of the issue #26
-/// study, ten more seeds and the bench's): walks of 10-12 steps were
-/// 0.05-0.06% longer on average than 15-25 steps, which were within
-/// 0.03% of each other.
-pub const ILS_WALK_STEPS: usize = 15;
 
 /// Settings of [`IlsImprover`] for `n` cities, without its time limit:
-/// [`default_kicks`] kicks, Or-3opt local search ([`Neighbourhood::Or3Opt`]:
-/// 2-opt, Or-opt and segment insertion) and random-walk double bridges
-/// ([`Kick::RandomWalk`] with [`ILS_WALK_STEPS`]). Issue #26 (six seeded
-/// uniform 1,000-city instances against LKH, elkai 2.0.1; docs/combopt.md):
-/// the first round (Or-2opt, segment-local kicks up to [`ILS_MAX_KICK_SEGMENT`]
-/// cities) was +0.41% over LKH on average with one instance at +0.63%;
-/// these settings are +0.23% on average, at most +0.46%, in about 1.1x the
-/// time of the first round.
+/// [`default_kicks`] segment-local double bridges ([`Kick::SegmentSwap`],
+/// up to [`ILS_MAX_KICK_SEGMENT`] cities) and Or-3opt local search
+/// ([`Neighbourhood::Or3Opt`]: 2-opt, Or-opt and segment insertion of any
+/// length). Issue #26, second round (`examples/tsp_ils_tune`,
+/// docs/combopt.md): on 33 uniform 1,000-city instances 0.085% shorter on
+/// average than the first round's Or-2opt with 20 kicks per city; against
+/// LKH (elkai 2.0.1) on the six-instance study +0.33% on average (first
+/// round +0.41%), at most +0.51% (first round +0.63%), and +0.39% on the
+/// bench's instance (first round +0.63%). Random-walk kicks
+/// ([`Kick::RandomWalk`]) were tried as the default and were not better
+/// over the 33 instances (0.03% shorter than the first round, against
+/// 0.12% for segment kicks at the same kick count).
 pub fn default_ils_params(n: usize) -> IlsParams {
     IlsParams::default()
         .with_local(LocalSearchParams::new(Neighbourhood::Or3Opt))
         .with_kicks(default_kicks(n))
         .with_max_kick_segment(ILS_MAX_KICK_SEGMENT)
-        .with_kick(Kick::RandomWalk {
-            steps: ILS_WALK_STEPS,
-        })
+        .with_kick(Kick::SegmentSwap)
 }
 
 /// Default kick budget of [`IlsImprover`] for `n` cities:

@@ -133,7 +133,7 @@ static METHODS: &[Pipeline] = &[
     ),
     Pipeline::new(
         "or2opt-ils",
-        "greedy, then iterated local search over Or-3opt (random-walk double-bridge kicks)",
+        "greedy, then iterated local search over Or-3opt (segment-local double-bridge kicks)",
         &GreedyBuilder,
         &[&IlsImprover],
     )
@@ -401,7 +401,7 @@ mod tests {
         assert_eq!(solve(&inst, &p).unwrap().tour, ils.tour);
         assert!(Tour::new(ils.tour.cities().to_vec(), 300).is_ok());
         assert!(ils.length < plain.length);
-        assert!(default_kicks(10) == MIN_KICKS && default_kicks(1_000) == 16_000);
+        assert!(default_kicks(10) == MIN_KICKS && default_kicks(1_000) == 13_000);
     }
 
     #[test]
