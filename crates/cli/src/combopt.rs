@@ -112,7 +112,7 @@ pub struct TspSolveArgs {
     /// Seed (or2opt-ils kicks, DCR perturbations).
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Kick budget of or2opt-ils (default: 20 per city, at least 1,000).
+    /// Kick budget of or2opt-ils (default: 13 per city, at least 1,000).
     #[arg(long)]
     pub kicks: Option<usize>,
     /// Subgradient iterations of the Held-Karp lower bound (0: the plain

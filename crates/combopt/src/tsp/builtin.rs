@@ -12,25 +12,48 @@ use super::construct::{
     greedy_edge, insertion, nearest_neighbour, space_filling_curve, InsertionRule,
 };
 use super::dcr::{reunion, LocalSearchSubpath};
+use super::instance::{Instance, Metric};
+use super::knn::Neighbours;
+use super::local_search::IlsRun;
 use super::local_search::{
-    improve, iterated_local_search, IlsParams, LocalSearchParams, Neighbourhood,
+    improve, iterated_local_search, IlsParams, Kick, LocalSearchParams, Neighbourhood,
 };
 use super::pipeline::{SolveContext, TourBuilder, TourImprover};
 use super::tour::Tour;
 
-/// Kicks per city of the default `or2opt-ils` budget (10 until issue
-/// #26; see [`ILS_MAX_KICK_SEGMENT`]).
-pub const KICKS_PER_CITY: usize = 20;
+/// Kicks per city of the default `or2opt-ils` budget (10 before issue
+/// #26, 20 in its first round; see [`default_ils_params`]). With Or-3opt a
+/// kick costs more: 13 keeps the run about 1.15x the CPU time of the first
+/// round's 20 Or-2opt kicks per city (on 33 uniform 1,000-city instances
+/// 16 were another 0.03% shorter on average, 10 0.05% longer).
+pub const KICKS_PER_CITY: usize = 13;
 /// Longest segment of an `or2opt-ils` double-bridge kick (the
-/// [`IlsParams`] default, 50, until issue #26). Measured on six seeded
-/// uniform 1,000-city instances against LKH (elkai 2.0.1): 10 kicks per
-/// city with segments up to 50 gave +0.55% on average (+0.41..+0.64%),
-/// 20 kicks per city with segments up to 100 +0.41% (+0.20..+0.63%,
-/// shorter on all six) in 0.17-0.22 s, against LKH's 4.6-12.7 s
-/// (docs/combopt.md).
+/// [`IlsParams`] default, 50, until issue #26; 50 was 0.1% longer on
+/// average with Or-3opt, 200 0.03% shorter but slower).
 pub const ILS_MAX_KICK_SEGMENT: usize = 100;
 /// Smallest default `or2opt-ils` budget.
 pub const MIN_KICKS: usize = 1_000;
+
+/// Settings of [`IlsImprover`] for `n` cities, without its time limit:
+/// [`default_kicks`] segment-local double bridges ([`Kick::SegmentSwap`],
+/// up to [`ILS_MAX_KICK_SEGMENT`] cities) and Or-3opt local search
+/// ([`Neighbourhood::Or3Opt`]: 2-opt, Or-opt and segment insertion of any
+/// length). Issue #26, second round (`examples/tsp_ils_tune`,
+/// docs/combopt.md): on 33 uniform 1,000-city instances 0.085% shorter on
+/// average than the first round's Or-2opt with 20 kicks per city; against
+/// LKH (elkai 2.0.1) on the six-instance study +0.33% on average (first
+/// round +0.41%), at most +0.51% (first round +0.63%), and +0.39% on the
+/// bench's instance (first round +0.63%). Random-walk kicks
+/// ([`Kick::RandomWalk`]) were tried as the default and were not better
+/// over the 33 instances (0.03% shorter than the first round, against
+/// 0.12% for segment kicks at the same kick count).
+pub fn default_ils_params(n: usize) -> IlsParams {
+    IlsParams::default()
+        .with_local(LocalSearchParams::new(Neighbourhood::Or3Opt))
+        .with_kicks(default_kicks(n))
+        .with_max_kick_segment(ILS_MAX_KICK_SEGMENT)
+        .with_kick(Kick::SegmentSwap)
+}
 
 /// Default kick budget of [`IlsImprover`] for `n` cities:
 /// `KICKS_PER_CITY * n`, at least `MIN_KICKS`.
@@ -104,6 +127,7 @@ impl TourImprover for LocalSearchImprover {
             Neighbourhood::TwoOpt => "2opt",
             Neighbourhood::OrOpt => "oropt",
             Neighbourhood::Or2Opt => "or2opt",
+            Neighbourhood::Or3Opt => "or3opt",
         }
     }
     fn improve(&self, tour: Tour, ctx: &SolveContext<'_>) -> Result<Tour> {
@@ -120,7 +144,8 @@ impl TourImprover for LocalSearchImprover {
     }
 }
 
-/// Iterated local search over Or-2opt ([`iterated_local_search`]) with
+/// Iterated local search over Or-3opt ([`iterated_local_search`] with
+/// [`default_ils_params`]) with
 /// [`SolveParams::kicks`](super::SolveParams::kicks) kicks (default
 /// [`default_kicks`]), seeded from the context's stream.
 #[derive(Debug, Clone, Copy, Default)]
@@ -136,20 +161,46 @@ impl TourImprover for IlsImprover {
             .params()
             .kicks()
             .unwrap_or_else(|| default_kicks(instance.len()));
-        let params = IlsParams::default()
+        let params = default_ils_params(instance.len())
             .with_kicks(kicks)
-            .with_max_kick_segment(ILS_MAX_KICK_SEGMENT)
             .with_time_limit(ctx.time_left());
         let mut rng = ctx.rng();
-        let run = iterated_local_search(
-            tour.into_vec(),
-            &|a, b| instance.dist(a, b),
-            ctx.neighbours(),
-            None,
-            &params,
-            &mut rng,
-        )?;
+        let run = ils_on_instance(instance, tour, ctx.neighbours(), &params, &mut rng)?;
         Ok(Tour::from_permutation(run.order))
+    }
+}
+
+/// [`iterated_local_search`] from `tour` on `instance` with no fixed edge.
+/// On [`Metric::Euclidean`] instances the distance is a small closure over
+/// the coordinates (the same formula as [`Instance::dist`], so the same
+/// numbers) that the compiler inlines into the search loops; the
+/// general [`Instance::dist`], with its per-call metric dispatch, is not
+/// inlined there and costed about half of the run time.
+pub fn ils_on_instance<R: rand::Rng + ?Sized>(
+    instance: &Instance,
+    tour: Tour,
+    neighbours: &Neighbours,
+    params: &IlsParams,
+    rng: &mut R,
+) -> Result<IlsRun> {
+    let order = tour.into_vec();
+    if instance.metric() == Metric::Euclidean {
+        let xy = instance.coords();
+        let dist = |a: usize, b: usize| {
+            let ([xa, ya], [xb, yb]) = (xy[a], xy[b]);
+            let (dx, dy) = (xa - xb, ya - yb);
+            (dx * dx + dy * dy).sqrt()
+        };
+        iterated_local_search(order, &dist, neighbours, None, params, rng)
+    } else {
+        iterated_local_search(
+            order,
+            &|a, b| instance.dist(a, b),
+            neighbours,
+            None,
+            params,
+            rng,
+        )
     }
 }
 

@@ -7,7 +7,15 @@
 //! cities replaces full sweeps (don't-look bits, Bentley 1992). Or-opt moves a
 //! segment of 1-3 cities, optionally reversed, between two adjacent cities
 //! (Or 1976); it is executed as two or three 2-opt exchanges so both
-//! neighbourhoods share one tour representation.
+//! neighbourhoods share one tour representation. Or-3opt
+//! ([`Neighbourhood::Or3Opt`]) generalises it to segments of any length: for
+//! a city `t1` and its tour neighbour `t2` it tries the sequential 3-opt
+//! move remove `(t1, t2), (t3, t4), (t5, t6)`, add `(t2, t3), (t4, t5),
+//! (t6, t1)` with `t3` a candidate of `t2` and `t5` a candidate of `t4`,
+//! which moves the segment `t4 ..= t1` between `t5` and `t6` (Johnson &
+//! McGeoch 1997, section 3.3: the "or3opt" pure segment-insertion case of
+//! 3-opt, with the partial-gain pruning `g1 > 0`, `g2 > 0` of Lin &
+//! Kernighan 1973).
 //!
 //! A fixed edge may be declared: moves never remove it. This is how
 //! divide-conquer-reunion keeps the end points of an open sub-path fixed.
@@ -31,6 +39,15 @@ pub enum Neighbourhood {
     OrOpt,
     /// Both, interleaved per city ("Or-2opt").
     Or2Opt,
+    /// Or-2opt plus *Or-3opt* segment insertion: the pure sequential 3-opt
+    /// move that moves a segment of any length, possibly reversed, between
+    /// two other adjacent cities, searched from both tour neighbours of a
+    /// city through the candidate lists (Johnson & McGeoch 1997, "The
+    /// traveling salesman problem: a case study in local optimization",
+    /// section 3.3 on 3-opt with neighbour lists and don't-look bits; Bentley
+    /// 1992, "Fast algorithms for geometric traveling salesman problems",
+    /// on Or-opt generalised to segment insertion).
+    Or3Opt,
 }
 
 /// Stopping rules and options of the local search: built with
@@ -360,6 +377,29 @@ pub(crate) fn improve_unchecked(
     }
 }
 
+/// The perturbation ("kick") of [`iterated_local_search`]. Both are
+/// double bridges, i.e. two adjacent tour segments swap places
+/// (`A B C -> B A C`, three edges replaced; Martin, Otto & Felten 1991);
+/// they differ in where the three cut edges are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Kick {
+    /// Segment-local: the two swapped segments are adjacent stretches of at
+    /// most [`IlsParams::max_kick_segment`] cities from a random position
+    /// (Johnson & McGeoch 1997, section 5, "local" double bridges).
+    SegmentSwap,
+    /// Geometric: the cuts follow three cities close in the plane, a random
+    /// city and the ends of two random walks of `steps` steps from it on the
+    /// candidate-list graph (the "random-walk kick" of Applegate, Cook &
+    /// Rohe 2003, "Chained Lin-Kernighan for large traveling salesman
+    /// problems"). The segments between the cuts may be long; the two
+    /// shorter of the three are swapped.
+    RandomWalk {
+        /// Steps of each walk (at least 1).
+        steps: usize,
+    },
+}
+
 /// Options of [`iterated_local_search`]: [`IlsParams::default`] plus the
 /// `with_*` setters, checked once by [`Validate`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -368,6 +408,7 @@ pub struct IlsParams {
     local: LocalSearchParams,
     kicks: usize,
     max_kick_segment: usize,
+    kick: Kick,
     time_limit: Option<f64>,
 }
 
@@ -377,6 +418,7 @@ impl Default for IlsParams {
             local: LocalSearchParams::default(),
             kicks: 1_000,
             max_kick_segment: 50,
+            kick: Kick::SegmentSwap,
             time_limit: None,
         }
     }
@@ -399,6 +441,11 @@ impl IlsParams {
         self.max_kick_segment = cities;
         self
     }
+    /// Sets the kind of kick (default [`Kick::SegmentSwap`]).
+    pub fn with_kick(mut self, kick: Kick) -> Self {
+        self.kick = kick;
+        self
+    }
     /// Sets the wall-clock limit for the whole run in seconds (`None`: only
     /// the kick budget). A run stopped by it is not reproducible across machines.
     pub fn with_time_limit(mut self, seconds: Option<f64>) -> Self {
@@ -417,6 +464,10 @@ impl IlsParams {
     pub fn max_kick_segment(&self) -> usize {
         self.max_kick_segment
     }
+    /// Kind of kick.
+    pub fn kick(&self) -> Kick {
+        self.kick
+    }
     /// Wall-clock limit of the whole run.
     pub fn time_limit(&self) -> Option<f64> {
         self.time_limit
@@ -429,6 +480,9 @@ impl Validate for IlsParams {
         check_time_limit("time_limit", self.time_limit)?;
         if self.max_kick_segment == 0 {
             return Err(Error::config("max_kick_segment", "must be >= 1, got 0"));
+        }
+        if self.kick == (Kick::RandomWalk { steps: 0 }) {
+            return Err(Error::config("kick.steps", "must be >= 1, got 0"));
         }
         Ok(())
     }
@@ -489,6 +543,7 @@ pub fn iterated_local_search<R: rand::Rng + ?Sized>(
         ..params.local
     };
     let mut search = Search::new(order, dist, neighbours, fixed);
+    search.cache_candidates();
     let mut stats = IlsStats {
         kicks: 0,
         accepted: 0,
@@ -518,7 +573,15 @@ pub fn iterated_local_search<R: rand::Rng + ?Sized>(
                 break;
             }
             stats.kicks += 1;
-            if search.kick(rng, max_seg, &local, start, &mut stats, &mut current) {
+            if search.kick(
+                rng,
+                params.kick,
+                max_seg,
+                &local,
+                start,
+                &mut stats,
+                &mut current,
+            ) {
                 stats.accepted += 1;
             }
         }
@@ -539,6 +602,10 @@ struct Search<'a, D: Fn(usize, usize) -> f64 + ?Sized> {
     queued: Vec<bool>,
     /// Sum of the gains of the moves applied so far.
     gain: f64,
+    /// Candidate distances, `cand[cand_off[a] + i] = d(a, of(a)[i])`
+    /// (empty: not cached).
+    cand: Vec<f64>,
+    cand_off: Vec<usize>,
 }
 
 impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
@@ -557,6 +624,8 @@ impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
             queue: VecDeque::with_capacity(n),
             queued: vec![false; n],
             gain: 0.0,
+            cand: Vec::new(),
+            cand_off: Vec::new(),
         }
     }
 
@@ -568,6 +637,7 @@ impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
         let mut moves = 0usize;
         let use_2opt = params.neighbourhood != Neighbourhood::OrOpt;
         let use_or = params.neighbourhood != Neighbourhood::TwoOpt;
+        let use_or3 = params.neighbourhood == Neighbourhood::Or3Opt;
         while let Some(a) = self.queue.pop_front() {
             self.queued[a] = false;
             if params.max_moves.is_some_and(|m| done + moves >= m) {
@@ -581,7 +651,8 @@ impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
                 break;
             }
             let improved = (use_2opt && self.try_2opt(a))
-                || (use_or && self.try_or_opt(a, params.max_segment));
+                || (use_or && self.try_or_opt(a, params.max_segment))
+                || (use_or3 && self.try_or3opt(a));
             if improved {
                 moves += 1;
                 self.push(a);
@@ -600,9 +671,11 @@ impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
     /// acceptance if shorter; otherwise the kick and its repairs are undone
     /// from the reversal journal. Updates `current` (the tour length) and
     /// `stats.moves`; returns whether the kick was kept.
+    #[allow(clippy::too_many_arguments)]
     fn kick<R: rand::Rng + ?Sized>(
         &mut self,
         rng: &mut R,
+        kind: Kick,
         max_seg: usize,
         local: &LocalSearchParams,
         start: Instant,
@@ -610,6 +683,9 @@ impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
         current: &mut f64,
     ) -> bool {
         let n = self.tour.order.len();
+        if let Kick::RandomWalk { steps } = kind {
+            return self.walk_kick(rng, steps, local, start, stats, current);
+        }
         let s = rng.random_range(0..n);
         let l1 = rng.random_range(1..=max_seg);
         let l2 = rng.random_range(1..=max_seg);
@@ -634,8 +710,23 @@ impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
         self.tour.reverse_positions(s, l1 + l2);
         self.tour.reverse_positions(s, l2);
         self.tour.reverse_positions((s + l2) % n, l1);
+        self.repair_or_undo([x, a0, a1, b0, b1, y], delta, local, start, stats, current)
+    }
+
+    /// After a kick that changed the length by `delta` (recorded in the
+    /// journal): local search from `ends`, then keep the tour if shorter,
+    /// otherwise undo the kick and its repairs.
+    fn repair_or_undo(
+        &mut self,
+        ends: [usize; 6],
+        delta: f64,
+        local: &LocalSearchParams,
+        start: Instant,
+        stats: &mut IlsStats,
+        current: &mut f64,
+    ) -> bool {
         self.gain = 0.0;
-        for c in [x, a0, a1, b0, b1, y] {
+        for c in ends {
             self.push(c);
         }
         stats.moves += self.run(local, start, stats.moves);
@@ -649,9 +740,111 @@ impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
         }
     }
 
+    /// A [`Kick::RandomWalk`] kick: cuts after a random city `v` and after
+    /// the ends of two `steps`-step random walks from `v` on the candidate
+    /// graph (a few tries when the three cuts coincide), then swaps the two
+    /// shortest of the three segments between the cuts.
+    fn walk_kick<R: rand::Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        steps: usize,
+        local: &LocalSearchParams,
+        start: Instant,
+        stats: &mut IlsStats,
+        current: &mut f64,
+    ) -> bool {
+        let n = self.tour.order.len();
+        let mut cuts = None;
+        for _ in 0..8 {
+            let v = rng.random_range(0..n);
+            let mut p = [self.tour.pos[v]; 3];
+            for slot in p.iter_mut().skip(1) {
+                let mut c = v;
+                for _ in 0..steps {
+                    let nb = self.neighbours.of(c);
+                    if nb.is_empty() {
+                        break;
+                    }
+                    c = nb[rng.random_range(0..nb.len())];
+                }
+                *slot = self.tour.pos[c];
+            }
+            p.sort_unstable();
+            if p[0] == p[1] || p[1] == p[2] {
+                continue;
+            }
+            let at = |i: usize| self.tour.order[i % n];
+            let [a, a1, b, b1, c, c1] = [
+                at(p[0]),
+                at(p[0] + 1),
+                at(p[1]),
+                at(p[1] + 1),
+                at(p[2]),
+                at(p[2] + 1),
+            ];
+            if self.is_fixed(a, a1) || self.is_fixed(b, b1) || self.is_fixed(c, c1) {
+                continue;
+            }
+            // Segments (p1, p2], (p2, p3], (p3, p1]: a A b B c C -> a B A C.
+            let delta = self.d(a, b1) + self.d(c, a1) + self.d(b, c1)
+                - self.d(a, a1)
+                - self.d(b, b1)
+                - self.d(c, c1);
+            cuts = Some((p, delta));
+            break;
+        }
+        let Some(([p1, p2, p3], delta)) = cuts else {
+            return false;
+        };
+        let at = |i: usize| self.tour.order[i % n];
+        let (a, a1, b, b1, c, c1) = (at(p1), at(p1 + 1), at(p2), at(p2 + 1), at(p3), at(p3 + 1));
+        let (l1, l2) = (p2 - p1, p3 - p2);
+        let l3 = n - l1 - l2;
+        // Swapping any two adjacent segments of the three gives the same
+        // cycle: swap the cheapest pair (first position, lengths).
+        let (s, la, lb) = [(p1 + 1, l1, l2), (p2 + 1, l2, l3), (p3 + 1, l3, l1)]
+            .into_iter()
+            .min_by_key(|&(_, x, y)| x + y)
+            .unwrap_or((p1 + 1, l1, l2));
+        let s = s % n;
+        self.tour.start_log();
+        // A B -> rev(B) rev(A) -> B rev(A) -> B A.
+        self.tour.reverse_positions(s, la + lb);
+        self.tour.reverse_positions(s, lb);
+        self.tour.reverse_positions((s + lb) % n, la);
+        self.repair_or_undo([a, a1, b, b1, c, c1], delta, local, start, stats, current)
+    }
+
     #[inline]
     fn d(&self, a: usize, b: usize) -> f64 {
         (self.dist)(a, b)
+    }
+
+    /// `d(a, c)` for the `i`-th candidate `c` of `a`, from the cache when
+    /// [`Search::cache_candidates`] built one.
+    #[inline]
+    fn cd(&self, a: usize, i: usize, c: usize) -> f64 {
+        if self.cand.is_empty() {
+            self.d(a, c)
+        } else {
+            self.cand[self.cand_off[a] + i]
+        }
+    }
+
+    /// Stores the distance of every city to each of its candidates (the
+    /// same numbers `dist` gives; `n k` evaluations once, against many
+    /// repeated square roots in the candidate scans of a long ILS run).
+    fn cache_candidates(&mut self) {
+        let n = self.tour.order.len();
+        self.cand_off = Vec::with_capacity(n + 1);
+        self.cand = Vec::new();
+        for a in 0..n {
+            self.cand_off.push(self.cand.len());
+            for &c in self.neighbours.of(a) {
+                self.cand.push((self.dist)(a, c));
+            }
+        }
+        self.cand_off.push(self.cand.len());
     }
 
     #[inline]
@@ -679,8 +872,8 @@ impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
                 continue;
             }
             let d1 = self.d(a, an);
-            for &c in self.neighbours.of(a) {
-                let g1 = d1 - self.d(a, c);
+            for (i, &c) in self.neighbours.of(a).iter().enumerate() {
+                let g1 = d1 - self.cd(a, i, c);
                 if g1 <= EPS {
                     break; // neighbours are sorted: no later c can help
                 }
@@ -738,8 +931,8 @@ impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
                     continue;
                 }
                 for end in [s1, s2] {
-                    for &c in self.neighbours.of(end) {
-                        let g = removal - self.d(end, c);
+                    for (i, &c) in self.neighbours.of(end).iter().enumerate() {
+                        let g = removal - self.cd(end, i, c);
                         if g <= EPS {
                             break;
                         }
@@ -771,6 +964,102 @@ impl<'a, D: Fn(usize, usize) -> f64 + ?Sized> Search<'a, D> {
                                 }
                                 return true;
                             }
+                        }
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// First-improvement Or-3opt (segment insertion of any length) with
+    /// `t1 = a`, both tour directions: remove `(t1, t2)`, add `(t2, t3)` for
+    /// a candidate `t3` of `t2`, remove `(t3, t4)` with `t4` after `t3` (so
+    /// `t4 ..= t1` is the segment to move), add `(t4, t5)` for a candidate
+    /// `t5` of `t4` outside the segment, remove `(t5, t6)` with `t6` on
+    /// either side of `t5`, add `(t6, t1)`. The partial gains
+    /// `g1 = d(t1,t2) - d(t2,t3)` and `g2 = g1 + d(t3,t4) - d(t4,t5)` must
+    /// stay positive (Lin & Kernighan 1973), so the sorted candidate scans
+    /// stop early (Johnson & McGeoch 1997, section 3.3).
+    fn try_or3opt(&mut self, t1: usize) -> bool {
+        let n = self.tour.order.len();
+        if n < 8 {
+            return false;
+        }
+        for forward in [true, false] {
+            let next = |t: &ArrayTour, c: usize| if forward { t.succ(c) } else { t.pred(c) };
+            let prev = |t: &ArrayTour, c: usize| if forward { t.pred(c) } else { t.succ(c) };
+            let t2 = next(&self.tour, t1);
+            if self.is_fixed(t1, t2) {
+                continue;
+            }
+            let d12 = self.d(t1, t2);
+            for (i, &t3) in self.neighbours.of(t2).iter().enumerate() {
+                let g1 = d12 - self.cd(t2, i, t3);
+                if g1 <= EPS {
+                    break;
+                }
+                if t3 == t1 {
+                    continue;
+                }
+                let t4 = next(&self.tour, t3);
+                if t4 == t2 || self.is_fixed(t3, t4) {
+                    continue;
+                }
+                let g1 = g1 + self.d(t3, t4);
+                // The segment t4 ..= t1 (in this direction); t2 ..= t3 is the rest.
+                let in_segment = |t: &ArrayTour, c: usize| {
+                    if forward {
+                        t.between(t4, c, t1)
+                    } else {
+                        t.between(t1, c, t4)
+                    }
+                };
+                for (i, &t5) in self.neighbours.of(t4).iter().enumerate() {
+                    let g2 = g1 - self.cd(t4, i, t5);
+                    if g2 <= EPS {
+                        break;
+                    }
+                    if in_segment(&self.tour, t5) {
+                        continue;
+                    }
+                    for pure in [true, false] {
+                        // Pure: t5 -> t6 in this direction, the segment keeps
+                        // its orientation; otherwise t6 -> t5 and it turns.
+                        let t6 = if pure {
+                            if t5 == t3 {
+                                continue;
+                            }
+                            next(&self.tour, t5)
+                        } else {
+                            if t5 == t2 {
+                                continue;
+                            }
+                            prev(&self.tour, t5)
+                        };
+                        // (t5, t6) = (t2, t3) would re-add the edge it removes.
+                        if (t5 == t2 && t6 == t3) || (t5 == t3 && t6 == t2) {
+                            continue;
+                        }
+                        if self.is_fixed(t5, t6) {
+                            continue;
+                        }
+                        let gain = g2 + self.d(t5, t6) - self.d(t6, t1);
+                        if gain > EPS {
+                            self.gain += gain;
+                            // In succ orientation: segment s1 ..= s2 between p
+                            // and nx, inserted between cc -> dd.
+                            let (s1, s2, p, nx) = if forward {
+                                (t4, t1, t3, t2)
+                            } else {
+                                (t1, t4, t2, t3)
+                            };
+                            let (cc, dd) = if pure == forward { (t5, t6) } else { (t6, t5) };
+                            self.apply_or_move(s1, s2, p, nx, cc, dd, pure);
+                            for x in [t1, t2, t3, t4, t5, t6] {
+                                self.push(x);
+                            }
+                            return true;
                         }
                     }
                 }
@@ -852,6 +1141,7 @@ mod tests {
             Neighbourhood::TwoOpt,
             Neighbourhood::OrOpt,
             Neighbourhood::Or2Opt,
+            Neighbourhood::Or3Opt,
         ] {
             for seed in 0..5 {
                 let (inst, order) = random_case(seed, 60);
@@ -877,7 +1167,8 @@ mod tests {
         let dist = |a: usize, b: usize| inst.dist(a, b);
         let nb = Neighbours::from_fn(12, 11, dist);
         for s1_pos in 0..12 {
-            for len in 1..=3 {
+            // Or-opt segments (1-3) and the longer ones of Or-3opt.
+            for len in 1..=9 {
                 for c_pos in 0..12 {
                     for flip in [false, true] {
                         let mut s = Search::new(order.clone(), &dist, &nb, None);
@@ -887,7 +1178,10 @@ mod tests {
                         let p = s.tour.pred(s1);
                         let nx = s.tour.succ(s2);
                         let dd = s.tour.succ(cc);
-                        if s.tour.between(s1, cc, s2) || s.tour.between(s1, dd, s2) {
+                        if s.tour.between(s1, cc, s2)
+                            || s.tour.between(s1, dd, s2)
+                            || (cc == nx && dd == p)
+                        {
                             continue;
                         }
                         let before = tour_length(s.tour.order(), dist);
@@ -916,6 +1210,68 @@ mod tests {
     }
 
     #[test]
+    fn or3opt_moves_shorten_by_their_gain_and_keep_a_tour() {
+        // Every Or-3opt move found from random tours: a permutation, the
+        // length falls by exactly the gain claimed, and an Or-3opt local
+        // optimum is no longer than the Or-2opt one it starts from.
+        let mut found = 0;
+        for seed in 0..6 {
+            let (inst, order) = random_case(70 + seed, 80);
+            let dist = |a: usize, b: usize| inst.dist(a, b);
+            let nb = Neighbours::new(&inst, 8);
+            let mut s = Search::new(order, &dist, &nb, None);
+            for round in 0..3 {
+                for a in 0..80 {
+                    let before = tour_length(s.tour.order(), dist);
+                    s.gain = 0.0;
+                    if s.try_or3opt(a) {
+                        found += 1;
+                        let after = tour_length(s.tour.order(), dist);
+                        assert!(s.gain > EPS, "seed {seed} round {round} city {a}");
+                        assert!(
+                            (before - s.gain - after).abs() < 1e-9,
+                            "seed {seed} city {a}: {before} - {} != {after}",
+                            s.gain
+                        );
+                        let t = &s.tour;
+                        assert!(t.order.iter().enumerate().all(|(p, &c)| t.pos[c] == p));
+                        let mut sorted = t.order.clone();
+                        sorted.sort_unstable();
+                        assert!(sorted.iter().enumerate().all(|(i, &c)| i == c));
+                    }
+                }
+            }
+            let or2 = LocalSearchParams::new(Neighbourhood::Or2Opt);
+            let or3 = LocalSearchParams::new(Neighbourhood::Or3Opt);
+            let start = improve(s.tour.into_order(), &dist, &nb, None, &or2).unwrap();
+            let l2 = tour_length(&start.order, dist);
+            let out = improve(start.order, &dist, &nb, None, &or3).unwrap().order;
+            assert!(tour_length(&out, dist) <= l2 + 1e-12, "seed {seed}");
+        }
+        assert!(found > 50, "only {found} Or-3opt moves");
+    }
+
+    #[test]
+    fn or3opt_respects_a_fixed_edge() {
+        for seed in 0..5 {
+            let (inst, order) = random_case(seed + 90, 50);
+            let (a, b) = (order[0], order[49]);
+            let nb = Neighbours::new(&inst, 10);
+            let out = improve(
+                order,
+                &|x, y| inst.dist(x, y),
+                &nb,
+                Some((a, b)),
+                &LocalSearchParams::new(Neighbourhood::Or3Opt),
+            )
+            .unwrap()
+            .order;
+            let t = ArrayTour::new(out);
+            assert!(t.succ(a) == b || t.pred(a) == b);
+        }
+    }
+
+    #[test]
     fn reversal_journal_undoes_exactly() {
         let (_, order) = random_case(3, 31);
         let mut t = ArrayTour::new(order.clone());
@@ -932,11 +1288,20 @@ mod tests {
 
     #[test]
     fn ils_improves_on_the_local_optimum_and_is_seeded() {
-        for seed in 0..4 {
+        let kinds = [
+            (Neighbourhood::Or2Opt, Kick::SegmentSwap),
+            (Neighbourhood::Or3Opt, Kick::SegmentSwap),
+            (Neighbourhood::Or2Opt, Kick::RandomWalk { steps: 5 }),
+            (Neighbourhood::Or3Opt, Kick::RandomWalk { steps: 15 }),
+        ];
+        for (seed, (nh, kick)) in (0..8).zip(kinds.into_iter().cycle()) {
             let (inst, order) = random_case(40 + seed, 150);
             let dist = |a: usize, b: usize| inst.dist(a, b);
             let nb = Neighbours::new(&inst, 10);
-            let params = IlsParams::default().with_kicks(400);
+            let params = IlsParams::default()
+                .with_kicks(400)
+                .with_kick(kick)
+                .with_local(LocalSearchParams::new(nh));
             let run = || {
                 let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
                 iterated_local_search(order.clone(), &dist, &nb, None, &params, &mut rng).unwrap()
@@ -966,18 +1331,19 @@ mod tests {
         let nb = Neighbours::new(&inst, 8);
         let (a, b) = (order[0], order[59]);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let out = iterated_local_search(
-            order,
-            &dist,
-            &nb,
-            Some((a, b)),
-            &IlsParams::default(),
-            &mut rng,
-        )
-        .unwrap()
-        .order;
-        let t = ArrayTour::new(out);
-        assert!(t.succ(a) == b || t.pred(a) == b);
+        for params in [
+            IlsParams::default(),
+            IlsParams::default()
+                .with_local(LocalSearchParams::new(Neighbourhood::Or3Opt))
+                .with_kick(Kick::RandomWalk { steps: 10 }),
+        ] {
+            let out =
+                iterated_local_search(order.clone(), &dist, &nb, Some((a, b)), &params, &mut rng)
+                    .unwrap()
+                    .order;
+            let t = ArrayTour::new(out);
+            assert!(t.succ(a) == b || t.pred(a) == b);
+        }
         for n in 3..8 {
             let (inst, order) = random_case(n as u64, n);
             let nb = Neighbours::new(&inst, 4);
@@ -1061,7 +1427,10 @@ mod tests {
         assert!(e.to_string().contains("25"), "{e}");
         let p = IlsParams::default().with_local(bad);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-        let e = iterated_local_search(order, &dist, &nb, None, &p, &mut rng).unwrap_err();
+        let e = iterated_local_search(order.clone(), &dist, &nb, None, &p, &mut rng).unwrap_err();
         assert!(e.to_string().contains("local.time_limit"), "{e}");
+        let p = IlsParams::default().with_kick(Kick::RandomWalk { steps: 0 });
+        let e = iterated_local_search(order, &dist, &nb, None, &p, &mut rng).unwrap_err();
+        assert!(e.to_string().contains("kick.steps"), "{e}");
     }
 }

@@ -47,9 +47,9 @@ use serde::{Deserialize, Serialize};
 
 pub use bound::{certified_gap, held_karp_bound, BoundParams, LowerBound};
 pub use builtin::{
-    default_kicks, DcrImprover, GreedyBuilder, IlsImprover, InsertionBuilder, LocalSearchImprover,
-    NearestNeighbourBuilder, SpaceFillingCurveBuilder, ILS_MAX_KICK_SEGMENT, KICKS_PER_CITY,
-    MIN_KICKS,
+    default_ils_params, default_kicks, ils_on_instance, DcrImprover, GreedyBuilder, IlsImprover,
+    InsertionBuilder, LocalSearchImprover, NearestNeighbourBuilder, SpaceFillingCurveBuilder,
+    ILS_MAX_KICK_SEGMENT, KICKS_PER_CITY, MIN_KICKS,
 };
 pub use construct::{
     greedy_edge, insertion, nearest_neighbour, space_filling_curve, InsertionRule,
@@ -62,7 +62,7 @@ pub use exact::{held_karp_path, held_karp_tour, ExactTour, MAX_EXACT};
 pub use instance::{Instance, Metric};
 pub use knn::Neighbours;
 pub use local_search::{
-    improve, improve_from, iterated_local_search, IlsParams, IlsRun, IlsStats, LocalOptimum,
+    improve, improve_from, iterated_local_search, IlsParams, IlsRun, IlsStats, Kick, LocalOptimum,
     LocalSearchParams, Neighbourhood,
 };
 pub use pipeline::{Pipeline, Registry, SolveContext, TourBuilder, TourImprover};
@@ -133,7 +133,7 @@ static METHODS: &[Pipeline] = &[
     ),
     Pipeline::new(
         "or2opt-ils",
-        "greedy, then iterated local search over Or-2opt (segment-local double-bridge kicks)",
+        "greedy, then iterated local search over Or-3opt (segment-local double-bridge kicks)",
         &GreedyBuilder,
         &[&IlsImprover],
     )
@@ -378,12 +378,22 @@ mod tests {
     }
 
     #[test]
-    fn or2opt_ils_with_zero_kicks_is_plain_or2opt_and_kicks_help() {
+    fn or2opt_ils_with_zero_kicks_is_the_or3opt_local_optimum_and_kicks_help() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let inst = Instance::random_uniform(300, &mut rng).unwrap();
         let plain = solve(&inst, &SolveParams::new("or2opt")).unwrap();
         let zero = solve(&inst, &SolveParams::new("or2opt-ils").with_kicks(Some(0))).unwrap();
-        assert_eq!(plain.tour, zero.tour);
+        // Zero kicks: the Or-3opt local optimum from the same greedy tour.
+        let nb = Neighbours::new(&inst, SolveParams::default().k());
+        let or3 = improve(
+            greedy_edge(&inst, &nb).into_vec(),
+            &|a, b| inst.dist(a, b),
+            &nb,
+            None,
+            &LocalSearchParams::new(Neighbourhood::Or3Opt),
+        )
+        .unwrap();
+        assert_eq!(zero.tour.cities(), &or3.order[..]);
         let p = SolveParams::new("or2opt-ils")
             .with_seed(3)
             .with_kicks(Some(2_000));
@@ -391,7 +401,7 @@ mod tests {
         assert_eq!(solve(&inst, &p).unwrap().tour, ils.tour);
         assert!(Tour::new(ils.tour.cities().to_vec(), 300).is_ok());
         assert!(ils.length < plain.length);
-        assert!(default_kicks(10) == MIN_KICKS && default_kicks(1_000) == 20_000);
+        assert!(default_kicks(10) == MIN_KICKS && default_kicks(1_000) == 13_000);
     }
 
     #[test]
