@@ -402,20 +402,34 @@ impl MicrolpLp {
             } else {
                 sol.add_constraint([(v, 1.0)], microlp::ComparisonOp::Le, ub[j])
             };
-            match out {
-                Ok(o) => {
-                    *iters += o.stats().lp_iterations.saturating_sub(before);
-                    match o.into_solution() {
-                        Ok(s) => sol = s,
-                        Err(_) => return Ok(Imposed::TimeLimit),
-                    }
-                }
-                Err(microlp::Error::Infeasible) => return Ok(Imposed::Infeasible),
-                Err(microlp::Error::Unbounded) => return Ok(Imposed::Unbounded),
-                Err(e) => return Err(Self::failure(&e)),
+            match Self::outcome(out, before, iters)? {
+                Imposed::Optimal(s) => sol = s,
+                other => return Ok(other),
             }
         }
         Ok(Imposed::Optimal(sol))
+    }
+
+    /// A microlp solve or edit as an [`Imposed`], adding the pivots it
+    /// reported beyond `before` (the solution's count before an edit, 0
+    /// for a solve from scratch) to `iters`.
+    fn outcome(
+        out: std::result::Result<microlp::SolveOutcome, microlp::Error>,
+        before: u64,
+        iters: &mut u64,
+    ) -> Result<Imposed> {
+        match out {
+            Ok(o) => {
+                *iters += o.stats().lp_iterations.saturating_sub(before);
+                Ok(match o.into_solution() {
+                    Ok(s) => Imposed::Optimal(s),
+                    Err(_) => Imposed::TimeLimit,
+                })
+            }
+            Err(microlp::Error::Infeasible) => Ok(Imposed::Infeasible),
+            Err(microlp::Error::Unbounded) => Ok(Imposed::Unbounded),
+            Err(e) => Err(Self::failure(&e)),
+        }
     }
 
     /// The root LP from scratch.
@@ -423,18 +437,7 @@ impl MicrolpLp {
         if self.empty_infeasible {
             return Ok(Imposed::Infeasible);
         }
-        match self.problem.solve() {
-            Ok(o) => {
-                *iters += o.stats().lp_iterations;
-                match o.into_solution() {
-                    Ok(s) => Ok(Imposed::Optimal(s)),
-                    Err(_) => Ok(Imposed::TimeLimit),
-                }
-            }
-            Err(microlp::Error::Infeasible) => Ok(Imposed::Infeasible),
-            Err(microlp::Error::Unbounded) => Ok(Imposed::Unbounded),
-            Err(e) => Err(Self::failure(&e)),
-        }
+        Self::outcome(self.problem.solve(), 0, iters)
     }
 }
 

@@ -323,27 +323,21 @@ fn microlp_engine_reports_infeasible_unbounded_and_limits() {
     q.add_var("y", 1.0, 0.0, 1.0, true).unwrap();
     q.add_row("r", vec![(0, 1.0), (1, 1.0)], 3.0, f64::INFINITY)
         .unwrap();
-    for engine in LpEngine::ALL {
-        let params = BnbParams {
-            lp_engine: engine,
-            ..BnbParams::default()
-        };
-        let r = branch_and_bound(&q, &mut rule, &params).unwrap();
-        assert_eq!(r.status, Termination::Infeasible, "{engine}");
-    }
     // Unbounded: max x + y, x - y <= 1.5, x, y >= 0 integer.
     let mut u = Milp::new("unb", true);
     u.add_var("x", 1.0, 0.0, f64::INFINITY, true).unwrap();
     u.add_var("y", 1.0, 0.0, f64::INFINITY, true).unwrap();
     u.add_row("r", vec![(0, 1.0), (1, -1.0)], f64::NEG_INFINITY, 1.5)
         .unwrap();
-    for engine in LpEngine::ALL {
-        let params = BnbParams {
-            lp_engine: engine,
-            ..BnbParams::default()
-        };
-        let r = branch_and_bound(&u, &mut rule, &params).unwrap();
-        assert_eq!(r.status, Termination::Unbounded, "{engine}");
+    for (problem, want) in [(&q, Termination::Infeasible), (&u, Termination::Unbounded)] {
+        for engine in LpEngine::ALL {
+            let params = BnbParams {
+                lp_engine: engine,
+                ..BnbParams::default()
+            };
+            let r = branch_and_bound(problem, &mut rule, &params).unwrap();
+            assert_eq!(r.status, want, "{} {engine}", problem.name);
+        }
     }
     // Node and time limits (the iteration limit is checked between nodes).
     let s = generators::generate("setcover", 40, &mut Seeder::new(3).rng(0)).unwrap();
