@@ -500,7 +500,7 @@ fn search<E: SearchLp>(
                 None => continue,
             }
         }
-        let continuing = !(last_solved != node.parent || node.id == 0);
+        let continuing = last_solved == node.parent && node.id != 0;
         last_solved = node.id;
         let before = lp.iterations();
         let status = lp.solve_node(
